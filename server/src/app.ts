@@ -1,0 +1,176 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyRequest } from 'fastify';
+import pino from 'pino';
+import { centers as allCenters } from './centers/index.ts';
+import { denyAllPermissions, type Principal } from './platform/auth.ts';
+import type { Center } from './platform/center.ts';
+import { type Config, publicUrl } from './platform/config.ts';
+import type { Context } from './platform/context.ts';
+import { type Database, openDatabase } from './platform/db/index.ts';
+import { migrate } from './platform/db/migrate.ts';
+import { AppError } from './platform/errors.ts';
+import { type App, createHttp } from './platform/http.ts';
+import { idempotencyHooks } from './platform/idempotency.ts';
+import { JobRunner } from './platform/jobs.ts';
+import { Metrics } from './platform/metrics.ts';
+import { createPrivacy, reencryptBatch } from './platform/privacy/index.ts';
+import { RegionService } from './platform/region.ts';
+import { platformRoutes } from './platform/routes.ts';
+import { AccessTokens, KeyStore } from './platform/tokens.ts';
+
+export interface Platform {
+  app: App;
+  ctx: Context;
+  /** Migrates, seeds demo data when asked, starts job workers. */
+  start(opts?: { seed?: boolean }): Promise<void>;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+const WEB_ROUTES = ['/personal', '/unit', '/console', '/institution', '/grassroots', '/public', '/h5', '/login'];
+
+export async function buildPlatform(
+  config: Config,
+  opts: { db?: Database; centers?: Center[]; migrate?: boolean } = {},
+): Promise<Platform> {
+  const log = pino({ level: config.LOG_LEVEL });
+  const db = opts.db ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: join(config.DATA_DIR, 'pglite') }));
+  if (opts.migrate !== false) await migrate(db);
+  const centers = opts.centers ?? allCenters;
+  const privacy = createPrivacy(config.DATA_KEYS, config.BLIND_INDEX_KEY);
+  const metrics = new Metrics();
+  const url = publicUrl(config);
+  const keys = new KeyStore(db, privacy.cipher);
+  const ctx: Context = {
+    config,
+    db,
+    log,
+    regions: new RegionService(db),
+    privacy,
+    jobs: new JobRunner(db, { pollMs: config.JOB_POLL_MS, log: (msg, o) => log.warn(o, msg) }),
+    metrics,
+    keys,
+    tokens: new AccessTokens(keys, url),
+    publicUrl: url,
+    permissions: denyAllPermissions,
+    services: {},
+  };
+  registerPlatformJobs(ctx);
+  metrics.addCollector(() => jobMetrics(ctx));
+
+  const app = await createHttp({
+    bodyLimit: config.BODY_LIMIT,
+    logLevel: config.LOG_LEVEL,
+    publicUrl: url,
+    metrics,
+    tags: [
+      { name: 'platform', description: '平台: 健康检查、统筹区、任务队列、审计' },
+      ...centers.map((c) => ({ name: c.name, description: c.description })),
+    ],
+  });
+  app.addHook('onRequest', (req) => authenticate(req, ctx));
+  const idem = idempotencyHooks(db);
+  app.addHook('preHandler', idem.preHandler);
+  app.addHook('onSend', idem.onSend);
+  app.addHook('onResponse', idem.onResponse);
+
+  for (const center of centers) await center.init?.(ctx);
+  platformRoutes(app, ctx);
+  for (const center of centers) await center.routes?.(app, ctx);
+  await serveWeb(app, config);
+
+  return {
+    app,
+    ctx,
+    async start(startOpts = {}) {
+      if (startOpts.seed ?? config.DEMO_SEED) for (const center of centers) await center.seed?.(ctx);
+      if (config.JOB_WORKERS) await ctx.jobs.start();
+    },
+    async listen() {
+      return app.listen({ port: config.PORT, host: config.HOST });
+    },
+    async close() {
+      await ctx.jobs.stop();
+      await app.close();
+      await db.close();
+    },
+  };
+}
+
+/** Bearer token → principal; then the request's region (principal's, or X-Region-Code for staff and the public). */
+async function authenticate(req: FastifyRequest, ctx: Context): Promise<void> {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ')) req.principal = await principalFromToken(header.slice(7), req, ctx);
+  const asked = req.headers['x-region-code'];
+  const p = req.principal;
+  if (p && p.kind !== 'staff') {
+    req.regionCode = p.regionCode;
+  } else if (typeof asked === 'string' && asked !== '') {
+    req.regionCode = (await ctx.regions.require(asked, 'X-Region-Code')).code;
+  } else {
+    req.regionCode = p?.regionCode ?? ctx.config.DEFAULT_REGION;
+  }
+}
+
+async function principalFromToken(token: string, req: FastifyRequest, ctx: Context): Promise<Principal> {
+  let claims: Awaited<ReturnType<Context['tokens']['verify']>>;
+  try {
+    claims = await ctx.tokens.verify(token);
+  } catch {
+    throw new AppError(401, 'TOKEN_INVALID', '登录已失效，请重新登录');
+  }
+  if (claims.sid && ctx.sessionActive && !(await ctx.sessionActive(claims.sid, claims.region))) {
+    throw new AppError(401, 'SESSION_REVOKED', '会话已退出，请重新登录');
+  }
+  req.log = req.log.child({ sub: claims.sub });
+  return {
+    kind: claims.kind as Principal['kind'],
+    subject: claims.sub,
+    regionCode: claims.region,
+    acr: claims.acr,
+    amr: claims.amr,
+    sessionId: claims.sid,
+    scopes: claims.scope?.split(' '),
+    unitId: typeof claims.unit === 'string' ? claims.unit : undefined,
+  };
+}
+
+function registerPlatformJobs(ctx: Context): void {
+  ctx.jobs.register('privacy.reencrypt', async (_job, db) => {
+    while ((await reencryptBatch(db, ctx.privacy)) > 0);
+  });
+}
+
+async function jobMetrics(ctx: Context): Promise<string[]> {
+  const lines = ['# HELP job_queue_jobs Jobs by queue and state.', '# TYPE job_queue_jobs gauge'];
+  for (const s of await ctx.jobs.stats())
+    lines.push(`job_queue_jobs{queue="${s.queue}",state="${s.state}"} ${s.count}`);
+  lines.push('# HELP job_failures_total Failed job attempts in this process.', '# TYPE job_failures_total counter');
+  for (const [queue, n] of ctx.jobs.failures) lines.push(`job_failures_total{queue="${queue}"} ${n}`);
+  lines.push('# HELP job_completed_total Completed jobs in this process.', '# TYPE job_completed_total counter');
+  for (const [queue, n] of ctx.jobs.completed) lines.push(`job_completed_total{queue="${queue}"} ${n}`);
+  return lines;
+}
+
+/** Serves the built web app; portal paths fall back to index.html (client-side routing). */
+async function serveWeb(app: App, config: Config): Promise<void> {
+  const root = config.WEB_DIST ?? new URL('../../web/dist/', import.meta.url).pathname;
+  if (!existsSync(join(root, 'index.html'))) {
+    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+      reply
+        .type('text/html')
+        .send(
+          '<meta charset="utf-8"><p>前端尚未构建：请运行 <code>npm run build -w web</code>。API 文档见 <a href="/docs">/docs</a>。</p>',
+        ),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, { root, index: ['index.html'] });
+  const spa = async (_req: FastifyRequest, reply: import('fastify').FastifyReply) => reply.sendFile('index.html');
+  for (const prefix of WEB_ROUTES) {
+    app.get(prefix, { schema: { hide: true } }, spa);
+    app.get(`${prefix}/*`, { schema: { hide: true } }, spa);
+  }
+}

@@ -1,0 +1,4 @@
+import type { Center } from '../platform/center.ts';
+
+/** Every center, in dependency order (a center may use the services of those before it). */
+export const centers: Center[] = [];

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const hexKey = (bytes: number) =>
+  z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), `应为 ${bytes} 字节的十六进制字符串`);
+
+/** Every environment variable the server reads, with its default. The README's table is generated from this. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional().describe('外部访问地址; defaults to http://localhost:PORT'),
+  DATABASE_URL: z.string().startsWith('postgres').optional().describe('PostgreSQL URL; unset = embedded PGlite'),
+  DATA_DIR: z.string().default('./data').describe('PGlite data directory'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  DEMO_SEED: bool.default(true).describe('load demo data at start when the database is empty'),
+  DEFAULT_REGION: z
+    .string()
+    .regex(/^\d{6}$/)
+    .default('990100'),
+  DATA_KEYS: z
+    .string()
+    .default('k1:' + '00'.repeat(32))
+    .describe('personal-data encryption keys "id:hex32bytes,id2:hex..."; the last one encrypts'),
+  BLIND_INDEX_KEY: hexKey(32).default('11'.repeat(32)),
+  SUPERADMIN_USERNAME: z.string().min(3).default('admin'),
+  SUPERADMIN_PASSWORD: z.string().min(8).default('Admin@12345'),
+  JOB_POLL_MS: z.coerce.number().int().min(10).default(500),
+  JOB_WORKERS: bool.default(true).describe('run job workers in this process'),
+  CORE_ZONE_URL: z.url().optional().describe('real core zone; unset = in-process reference core zone'),
+  CORE_ZONE_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+  SMTP_URL: z.string().optional().describe('smtp://user:pass@host:port; unset = sandbox mail outbox'),
+  MAIL_FROM: z.string().default('医保服务平台 <noreply@yibao.local>'),
+  WEB_DIST: z.string().optional().describe('built web app directory; default web/dist'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`配置无效 (invalid configuration):\n${lines.join('\n')}`);
+  }
+  if (parsed.data.NODE_ENV === 'production') assertProductionSecrets(parsed.data);
+  return parsed.data;
+}
+
+function assertProductionSecrets(c: Config): void {
+  const defaults = configSchema.parse({});
+  for (const key of ['DATA_KEYS', 'BLIND_INDEX_KEY', 'SUPERADMIN_PASSWORD'] as const) {
+    if (c[key] === defaults[key]) throw new ConfigError(`配置无效: ${key} must be set in production`);
+  }
+}
+
+export function publicUrl(c: Config): string {
+  return c.PUBLIC_URL ?? `http://localhost:${c.PORT}`;
+}

@@ -1,0 +1,117 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { type SQL, sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+
+export type { SQL };
+export { sql };
+
+type Orm = PgDatabase<any, any, any>;
+
+/** What a center needs to run queries; a transaction offers the same. */
+export interface Executor {
+  /** Drizzle, for the typed query builder over a center's `schema.ts`. */
+  readonly orm: Orm;
+  q<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  one<T = Record<string, unknown>>(query: SQL): Promise<T | undefined>;
+}
+
+export interface Database extends Executor {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs fn in one transaction. Inside, use only the given executor (PGlite has a single connection). */
+  tx<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  /** Runs a multi-statement SQL script (migrations). */
+  exec(script: string): Promise<void>;
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Runs fn while holding a lock shared by every process on this database. */
+  withLock<T>(id: number, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const INT8 = 20;
+const DATE = 1082;
+const NUMERIC = 1700;
+const asNumber = (v: string) => Number(v);
+const asIs = (v: string) => v;
+
+function executor(orm: Orm): Executor {
+  const q = async <T>(query: SQL) => ((await orm.execute(query)) as unknown as { rows: T[] }).rows;
+  return { orm, q, one: async <T>(query: SQL) => (await q<T>(query))[0] };
+}
+
+function transactional(orm: Orm): Database['tx'] {
+  return (fn) => orm.transaction((t) => fn(executor(t as unknown as Orm)));
+}
+
+export async function openPglite(dataDir?: string): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create({
+    dataDir,
+    extensions: { pg_trgm },
+    parsers: { [INT8]: asNumber, [DATE]: asIs, [NUMERIC]: asIs },
+  });
+  const orm = drizzlePglite(client) as unknown as Orm;
+  return {
+    kind: 'pglite',
+    ...executor(orm),
+    tx: transactional(orm),
+    exec: async (script) => void (await client.exec(script)),
+    listen: async (channel, cb) => {
+      const unsubscribe = await client.listen(channel, cb);
+      return async () => unsubscribe();
+    },
+    withLock: (_id, fn) => fn(), // one process owns a PGlite data directory
+    close: () => client.close(),
+  };
+}
+
+export async function openPostgres(url: string, max = 10): Promise<Database> {
+  const types = {
+    getTypeParser: (oid: number, format?: any) => {
+      if (oid === INT8) return asNumber;
+      if (oid === DATE || oid === NUMERIC) return asIs;
+      return pg.types.getTypeParser(oid, format);
+    },
+  };
+  const pool = new pg.Pool({ connectionString: url, max, types: types as pg.CustomTypesConfig });
+  pool.on('error', () => {}); // idle-client errors surface on the next query
+  const orm = drizzlePg(pool) as unknown as Orm;
+  return {
+    kind: 'postgres',
+    ...executor(orm),
+    tx: transactional(orm),
+    exec: async (script) => void (await pool.query(script)),
+    listen: async (channel, cb) => {
+      const client = await pool.connect();
+      client.on('notification', (m) => m.channel === channel && cb(m.payload ?? ''));
+      await client.query(`LISTEN "${channel.replaceAll('"', '')}"`);
+      return async () => {
+        await client.query(`UNLISTEN "${channel.replaceAll('"', '')}"`).catch(() => {});
+        client.release();
+      };
+    },
+    withLock: async (id, fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [id]);
+        return await fn();
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [id]).catch(() => {});
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export function openDatabase(opts: { url?: string; dataDir?: string }): Promise<Database> {
+  return opts.url ? openPostgres(opts.url) : openPglite(opts.dataDir);
+}
+
+export async function notify(db: Executor, channel: string, payload: string): Promise<void> {
+  await db.q(sql`select pg_notify(${channel}, ${payload})`);
+}

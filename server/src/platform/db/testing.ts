@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { after, before, describe } from 'node:test';
+import pg from 'pg';
+import { type Database, openPglite, openPostgres } from './index.ts';
+import { migrate } from './migrate.ts';
+
+export type DatabaseKind = Database['kind'];
+
+/** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
+export function databaseKinds(): DatabaseKind[] {
+  return process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+/** A fresh, migrated database: in-memory PGlite, or a new database on the test PostgreSQL server. */
+export async function createTestDatabase(kind: DatabaseKind, opts: { migrate?: boolean } = {}): Promise<Database> {
+  const db = kind === 'pglite' ? await openPglite() : await createPostgresDatabase();
+  if (opts.migrate !== false) await migrate(db);
+  return db;
+}
+
+async function createPostgresDatabase(): Promise<Database> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `yibao_t_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = await openPostgres(url.toString(), 5);
+  const close = db.close;
+  return {
+    ...db,
+    close: async () => {
+      await close();
+      await adminQuery(adminUrl, `drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Declares the suite once per database kind; `getDb()` returns that suite's migrated database. */
+export function forEachDatabase(name: string, suite: (getDb: () => Database, kind: DatabaseKind) => void): void {
+  for (const kind of databaseKinds()) {
+    describe(`${name} [${kind}]`, () => {
+      let db: Database;
+      before(async () => {
+        db = await createTestDatabase(kind);
+      });
+      after(async () => {
+        await db?.close();
+      });
+      suite(() => db, kind);
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { forEachPlatform } from '../testing/platform.ts';
+
+forEachPlatform('platform HTTP conventions', (get) => {
+  test('healthz and readyz', async () => {
+    const { app } = get();
+    assert.equal((await app.inject('/healthz')).json().status, 'ok');
+    const ready = await app.inject('/readyz');
+    assert.equal(ready.statusCode, 200);
+    assert.equal(ready.json().status, 'ready');
+  });
+
+  test('malformed JSON is a 400 problem, not a 500', async () => {
+    const { app } = get();
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/api/regions/990100/config',
+      headers: { 'content-type': 'application/json' },
+      payload: '{bad',
+    });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
+    assert.equal(res.json().code, 'MALFORMED_JSON');
+  });
+
+  test('wrong content type is 415', async () => {
+    const { app } = get();
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/api/regions/990100/config',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'x',
+    });
+    assert.equal(res.statusCode, 415);
+    assert.equal(res.json().code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  test('oversize body is 413', async () => {
+    const { app } = get();
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/api/regions/990100/config',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ displayName: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    assert.equal(res.statusCode, 413);
+    assert.equal(res.json().code, 'PAYLOAD_TOO_LARGE');
+  });
+
+  test('unknown fields and bad values name the field', async () => {
+    const p = get();
+    const headers = await p.auth({ kind: 'staff', subject: 'nobody', regionCode: '990100' });
+    const res = await p.app.inject({
+      method: 'PUT',
+      url: '/api/regions/990100/config',
+      headers,
+      payload: { brandColor: 'red', surprise: 1 },
+    });
+    // Permission is checked before the body? No: validation runs first and names both fields.
+    assert.equal(res.statusCode, 400);
+    const fields = res
+      .json()
+      .errors.map((e: { field: string }) => e.field)
+      .sort();
+    assert.deepEqual(fields, ['brandColor', 'surprise']);
+  });
+
+  test('a bad region code is refused with REGION_UNKNOWN', async () => {
+    const { app } = get();
+    for (const code of ['12', '000000']) {
+      const res = await app.inject({ url: '/api/regions', headers: { 'x-region-code': code } });
+      assert.equal(res.statusCode, 400);
+      assert.equal(res.json().code, 'REGION_UNKNOWN');
+    }
+  });
+
+  test('staff routes need the permission in the region', async () => {
+    const p = get();
+    const res = await p.app.inject({
+      url: '/api/platform/jobs',
+      headers: await p.auth({ kind: 'staff', subject: 's1', regionCode: '990100' }),
+    });
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.json().code, 'PERMISSION_DENIED');
+    assert.equal((await p.app.inject('/api/platform/jobs')).statusCode, 401);
+  });
+
+  test('a forged token is refused', async () => {
+    const { app } = get();
+    const res = await app.inject({ url: '/api/regions', headers: { authorization: 'Bearer abc.def.ghi' } });
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.json().code, 'TOKEN_INVALID');
+  });
+
+  test('openapi.json is OpenAPI 3.1 with tags', async () => {
+    const { app } = get();
+    const doc = (await app.inject('/openapi.json')).json();
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.paths['/api/regions/{code}/config']);
+    assert.ok(doc.tags.some((t: { name: string }) => t.name === 'platform'));
+  });
+
+  test('metrics show requests by route and status', async () => {
+    const { app } = get();
+    await app.inject('/healthz');
+    const text = (await app.inject('/metrics')).body;
+    assert.match(text, /http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
+    assert.match(text, /http_request_duration_seconds_bucket/);
+  });
+
+  test('unknown routes are 404 problems', async () => {
+    const res = await get().app.inject('/api/nothing-here');
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json().code, 'NOT_FOUND');
+  });
+});

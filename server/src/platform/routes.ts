@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { verifyAuditChain } from './audit.ts';
+import { staffPermission } from './auth.ts';
+import type { Context } from './context.ts';
+import { sql } from './db/index.ts';
+import { pendingMigrations } from './db/migrate.ts';
+import { AppError } from './errors.ts';
+import type { App } from './http.ts';
+import { retryDeadJob } from './jobs.ts';
+
+const regionParams = z.strictObject({ code: z.string().regex(/^\d{6}$/, '应为 6 位数字') });
+
+const regionConfigBody = z.strictObject({
+  displayName: z.string().min(2).max(40).optional(),
+  brandColor: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/)
+    .optional(),
+  logoUrl: z.string().max(500).nullable().optional(),
+  enabledServices: z
+    .array(z.string().regex(/^[a-z]+$/))
+    .max(30)
+    .optional(),
+  settings: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Liveness, readiness, metrics, regions and the operator's job view. */
+export function platformRoutes(app: App, ctx: Context): void {
+  const perm = (p: string) => staffPermission(() => ctx.permissions, p);
+
+  app.get('/healthz', { schema: { tags: ['platform'], summary: '进程存活' } }, async () => ({ status: 'ok' }));
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['platform'], summary: '就绪检查: 数据库可达且迁移已执行' } },
+    async (_req, reply) => {
+      try {
+        await ctx.db.q(sql`select 1`);
+        const pending = await pendingMigrations(ctx.db);
+        if (pending.length > 0) return reply.status(503).send({ status: 'migrations pending', pending });
+        return { status: 'ready', database: ctx.db.kind };
+      } catch (err) {
+        return reply.status(503).send({ status: 'database unreachable', error: (err as Error).message });
+      }
+    },
+  );
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/plain; version=0.0.4').send(await ctx.metrics.render()),
+  );
+
+  app.get('/api/regions', { schema: { tags: ['platform'], summary: '统筹区列表' } }, async () => ctx.regions.all());
+
+  app.get(
+    '/api/regions/:code/config',
+    { schema: { tags: ['platform'], summary: '统筹区配置 (名称、品牌色、启用服务)', params: regionParams } },
+    async (req) => ctx.regions.config(req.params.code),
+  );
+
+  app.put(
+    '/api/regions/:code/config',
+    {
+      schema: {
+        tags: ['platform'],
+        summary: '修改统筹区配置',
+        params: regionParams,
+        body: regionConfigBody,
+        security: [{ bearer: [] }],
+      },
+      preHandler: perm('region:manage'),
+    },
+    async (req) => {
+      if (req.params.code !== req.regionCode) {
+        throw new AppError(403, 'REGION_FORBIDDEN', '只能修改当前统筹区的配置');
+      }
+      return ctx.regions.updateConfig(req.params.code, req.body);
+    },
+  );
+
+  app.get(
+    '/api/platform/jobs',
+    {
+      schema: { tags: ['platform'], summary: '任务队列概况与死信任务', security: [{ bearer: [] }] },
+      preHandler: perm('ops:read'),
+    },
+    async () => ({
+      stats: await ctx.jobs.stats(),
+      dead: await ctx.db.q(sql`select id, queue, region_code, attempts, last_error, finished_at from job
+        where state = 'dead' order by finished_at desc limit 100`),
+    }),
+  );
+
+  app.post(
+    '/api/platform/jobs/:id/retry',
+    {
+      schema: {
+        tags: ['platform'],
+        summary: '重试死信任务',
+        params: z.strictObject({ id: z.coerce.number().int().positive() }),
+        security: [{ bearer: [] }],
+      },
+      preHandler: perm('ops:manage'),
+    },
+    async (req) => {
+      if (!(await retryDeadJob(ctx.db, req.params.id)))
+        throw new AppError(404, 'JOB_NOT_DEAD', '任务不存在或不在死信状态');
+      return { retried: true };
+    },
+  );
+
+  app.get(
+    '/api/platform/audit/verify',
+    {
+      schema: { tags: ['platform'], summary: '校验审计日志哈希链', security: [{ bearer: [] }] },
+      preHandler: perm('audit:read'),
+    },
+    async (req) => verifyAuditChain(ctx.db, req.regionCode),
+  );
+}

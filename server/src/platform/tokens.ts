@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import type { Database } from './db/index.ts';
+import { sql } from './db/index.ts';
+import type { FieldCipher } from './privacy/cipher.ts';
+
+export interface SigningKey {
+  kid: string;
+  publicJwk: JWK;
+  privateJwk: JWK;
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+const ALG = 'ES256';
+export const ACCESS_TOKEN_AUDIENCE = 'urn:yibao:api';
+
+/** ES256 signing keys kept in the database (private half encrypted), shared by every process and by the OIDC provider. */
+export class KeyStore {
+  private cache?: { at: number; keys: SigningKey[] };
+  private readonly db: Database;
+  private readonly cipher: FieldCipher;
+
+  constructor(db: Database, cipher: FieldCipher) {
+    this.db = db;
+    this.cipher = cipher;
+  }
+
+  async keys(): Promise<SigningKey[]> {
+    if (this.cache && Date.now() - this.cache.at < 10_000) return this.cache.keys;
+    let rows = await this.load();
+    if (rows.length === 0) {
+      await this.rotate();
+      rows = await this.load();
+    }
+    this.cache = { at: Date.now(), keys: rows };
+    return rows;
+  }
+
+  private async load(): Promise<SigningKey[]> {
+    const rows = await this.db.q<{
+      kid: string;
+      public_jwk: JWK;
+      private_jwk_enc: string;
+      created_at: Date;
+      retired_at: Date | null;
+    }>(sql`select * from signing_key where alg = ${ALG} order by created_at desc, kid desc`);
+    return rows.map((r) => ({
+      kid: r.kid,
+      publicJwk: r.public_jwk,
+      privateJwk: JSON.parse(this.cipher.decrypt(r.private_jwk_enc, `signing_key:${r.kid}`)),
+      createdAt: new Date(r.created_at),
+      retiredAt: r.retired_at ? new Date(r.retired_at) : null,
+    }));
+  }
+
+  /** The newest key signs; older keys keep verifying until retired. */
+  async current(): Promise<SigningKey> {
+    return (await this.keys()).find((k) => !k.retiredAt)!;
+  }
+
+  async rotate(): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
+    const kid = `k${Date.now().toString(36)}${randomUUID().slice(0, 4)}`;
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+    const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALG, use: 'sig' };
+    const enc = this.cipher.encrypt(JSON.stringify(privateJwk), `signing_key:${kid}`);
+    await this.db.q(sql`insert into signing_key(kid, alg, public_jwk, private_jwk_enc)
+      values (${kid}, ${ALG}, ${JSON.stringify(publicJwk)}::jsonb, ${enc})`);
+    this.cache = undefined;
+    return kid;
+  }
+
+  async retire(kid: string): Promise<void> {
+    await this.db.q(sql`update signing_key set retired_at = now() where kid = ${kid} and retired_at is null`);
+    this.cache = undefined;
+  }
+
+  async publicJwks(): Promise<{ keys: JWK[] }> {
+    return { keys: (await this.keys()).filter((k) => !k.retiredAt).map((k) => k.publicJwk) };
+  }
+
+  async privateJwks(): Promise<{ keys: JWK[] }> {
+    return { keys: (await this.keys()).filter((k) => !k.retiredAt).map((k) => k.privateJwk) };
+  }
+}
+
+export interface AccessClaims {
+  sub: string;
+  /** person | staff | channel */
+  kind: string;
+  region: string;
+  acr?: string;
+  amr?: string[];
+  sid?: string;
+  scope?: string;
+  [claim: string]: unknown;
+}
+
+/** Issues and verifies the platform's JWT access tokens (the same format the OIDC provider issues for the API). */
+export class AccessTokens {
+  private readonly keyStore: KeyStore;
+  private readonly issuer: string;
+  private readonly importCache = new Map<string, Promise<CryptoKey | Uint8Array>>();
+
+  constructor(keyStore: KeyStore, issuer: string) {
+    this.keyStore = keyStore;
+    this.issuer = issuer;
+  }
+
+  async issue(claims: AccessClaims, ttlSeconds = 900): Promise<string> {
+    const key = await this.keyStore.current();
+    const { sub, ...rest } = claims;
+    return new SignJWT(rest)
+      .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'at+jwt' })
+      .setSubject(sub)
+      .setIssuer(this.issuer)
+      .setAudience(ACCESS_TOKEN_AUDIENCE)
+      .setIssuedAt()
+      .setJti(randomUUID())
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(await this.importKey(key.privateJwk));
+  }
+
+  async verify(token: string): Promise<AccessClaims & { jti?: string; exp?: number }> {
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        const key = (await this.keyStore.keys()).find((k) => k.kid === header.kid && !k.retiredAt);
+        if (!key) throw new Error('unknown key id');
+        return this.importKey(key.publicJwk);
+      },
+      { issuer: this.issuer, audience: ACCESS_TOKEN_AUDIENCE, algorithms: [ALG] },
+    );
+    return payload as AccessClaims & { jti?: string; exp?: number };
+  }
+
+  private importKey(jwk: JWK): Promise<CryptoKey | Uint8Array> {
+    const id = `${jwk.kid}:${jwk.d ? 'private' : 'public'}`;
+    let hit = this.importCache.get(id);
+    if (!hit) {
+      hit = importJWK(jwk, ALG);
+      this.importCache.set(id, hit);
+    }
+    return hit;
+  }
+}

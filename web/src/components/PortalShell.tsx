@@ -1,0 +1,99 @@
+import { Grid, Layout, Menu, Typography } from 'antd';
+import type { ReactNode } from 'react';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { useRegion } from '../lib/region';
+import styles from './PortalShell.module.css';
+
+export interface NavItem {
+  path: string;
+  label: string;
+  icon: ReactNode;
+  /** Shown in the phone's bottom bar (at most five). */
+  bottom?: boolean;
+}
+
+/** Responsive portal frame: side menu on a PC, top bar and bottom navigation on a phone. */
+export function PortalShell({
+  title,
+  base,
+  items,
+  extra,
+}: {
+  title: string;
+  base: string;
+  items: NavItem[];
+  extra?: ReactNode;
+}) {
+  const screens = Grid.useBreakpoint();
+  const mobile = !screens.md;
+  const region = useRegion();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const selected = items
+    .map((i) => `${base}${i.path}`)
+    .filter((p) => location.pathname === p || location.pathname.startsWith(`${p}/`))
+    .sort((a, b) => b.length - a.length)[0];
+  const header = (
+    <div className={styles.header} style={{ background: region?.brandColor ?? '#1677ff' }}>
+      <Link to={base} className={styles.brand}>
+        {region?.logoUrl ? <img src={region.logoUrl} alt="" className={styles.logo} /> : null}
+        <span>{region?.displayName ?? '医疗保障局'}</span>
+        <span className={styles.subtitle}>{title}</span>
+      </Link>
+      <div className={styles.extra}>{extra}</div>
+    </div>
+  );
+  if (mobile) {
+    const bottom = items.filter((i) => i.bottom).slice(0, 5);
+    return (
+      <div className={styles.mobile}>
+        {header}
+        <main className={styles.mobileMain}>
+          <Outlet />
+        </main>
+        <nav className={styles.tabbar} aria-label="底部导航">
+          {bottom.map((i) => (
+            <Link
+              key={i.path}
+              to={`${base}${i.path}`}
+              className={`${base}${i.path}` === selected ? styles.tabActive : styles.tab}
+              aria-current={`${base}${i.path}` === selected ? 'page' : undefined}
+            >
+              <span className={styles.tabIcon}>{i.icon}</span>
+              <span>{i.label}</span>
+            </Link>
+          ))}
+        </nav>
+      </div>
+    );
+  }
+  return (
+    <Layout className={styles.desktop}>
+      {header}
+      <Layout>
+        <Layout.Sider width={208} theme="light" className={styles.sider}>
+          <Menu
+            mode="inline"
+            selectedKeys={selected ? [selected] : []}
+            items={items.map((i) => ({ key: `${base}${i.path}`, icon: i.icon, label: i.label }))}
+            onClick={(e) => navigate(e.key)}
+          />
+        </Layout.Sider>
+        <Layout.Content className={styles.content}>
+          <Outlet />
+        </Layout.Content>
+      </Layout>
+    </Layout>
+  );
+}
+
+export function PageTitle({ children, extra }: { children: ReactNode; extra?: ReactNode }) {
+  return (
+    <div className={styles.pageTitle}>
+      <Typography.Title level={4} style={{ margin: 0 }}>
+        {children}
+      </Typography.Title>
+      {extra}
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+import { getSession } from './session';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** A problem+json answer from the server, with its stable code and Chinese title. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail?: string;
+  readonly errors: FieldError[];
+
+  constructor(status: number, body: { code?: string; title?: string; detail?: string; errors?: FieldError[] }) {
+    super(body.detail ?? body.title ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body.code ?? 'HTTP_ERROR';
+    this.title = body.title ?? '请求失败';
+    this.detail = body.detail;
+    this.errors = body.errors ?? [];
+  }
+}
+
+let regionOverride: string | undefined;
+export const setRegionHeader = (code: string | undefined) => {
+  regionOverride = code;
+};
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  idempotencyKey?: string;
+}
+
+/** JSON request to the middle office with the portal's session token. */
+export async function api<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  const session = getSession();
+  if (session?.accessToken) headers.authorization = `Bearer ${session.accessToken}`;
+  if (regionOverride) headers['x-region-code'] = regionOverride;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, { code: 'NETWORK_ERROR', title: '网络连接失败，请检查网络后重试' });
+  }
+  const text = await res.text();
+  const data = text ? safeParse(text) : undefined;
+  if (!res.ok) throw new ApiError(res.status, (data as object) ?? {});
+  return data as T;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export const newIdempotencyKey = () => crypto.randomUUID();
+
+/** Chinese text for an error shown to a person. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError)
+    return err.detail && err.detail !== err.title ? `${err.title}：${err.detail}` : err.title;
+  return '操作失败，请稍后重试';
+}

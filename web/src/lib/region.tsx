@@ -1,0 +1,36 @@
+import { useQuery } from '@tanstack/react-query';
+import { createContext, type ReactNode, useContext } from 'react';
+import { api } from './api';
+import { useSession } from './session';
+
+export interface RegionConfig {
+  regionCode: string;
+  displayName: string;
+  brandColor: string;
+  logoUrl: string | null;
+  enabledServices: string[];
+}
+
+const DEFAULT_REGION = '990100';
+const RegionContext = createContext<RegionConfig | undefined>(undefined);
+
+/** The region whose branding and services the portal shows: the signed-in person's, else ?region= or the default. */
+export function useRegionCode(): string {
+  const session = useSession();
+  const fromUrl = new URLSearchParams(location.search).get('region');
+  return session?.regionCode ?? fromUrl ?? localStorage.getItem('yibao.region') ?? DEFAULT_REGION;
+}
+
+export function RegionProvider({ children }: { children: (config: RegionConfig | undefined) => ReactNode }) {
+  const code = useRegionCode();
+  const { data } = useQuery({
+    queryKey: ['region-config', code],
+    queryFn: () => api<RegionConfig>(`/api/regions/${code}/config`),
+    staleTime: 60_000,
+  });
+  return <RegionContext.Provider value={data}>{children(data)}</RegionContext.Provider>;
+}
+
+export const useRegion = () => useContext(RegionContext);
+export const serviceEnabled = (config: RegionConfig | undefined, service: string) =>
+  !config || config.enabledServices.length === 0 || config.enabledServices.includes(service);

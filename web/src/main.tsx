@@ -1,0 +1,63 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { App as AntApp, ConfigProvider } from 'antd';
+import zhCN from 'antd/locale/zh_CN';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { Landing } from './Landing';
+import { RegionProvider } from './lib/region';
+import { consolePages } from './portals/console/pages';
+import { institutionPages } from './portals/institution/pages';
+import { Portal } from './portals/Portal';
+import { personalPages } from './portals/personal/pages';
+import { unitPages } from './portals/unit/pages';
+import { publicRoutes } from './public/routes';
+import './global.css';
+
+dayjs.locale('zh-cn');
+const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
+
+function Root() {
+  return (
+    <RegionProvider>
+      {(region) => (
+        <ConfigProvider
+          locale={zhCN}
+          theme={{ token: { colorPrimary: region?.brandColor ?? '#1677ff', borderRadius: 8 } }}
+        >
+          <AntApp>
+            <Routes>
+              <Route path="/" element={<Landing />} />
+              <Route
+                path="/personal/*"
+                element={<Portal name="personal" title="个人网厅" kind="person" pages={personalPages} />}
+              />
+              <Route path="/unit/*" element={<Portal name="unit" title="单位网厅" kind="person" pages={unitPages} />} />
+              <Route
+                path="/console/*"
+                element={<Portal name="console" title="管理后台" kind="staff" pages={consolePages} />}
+              />
+              <Route
+                path="/institution/*"
+                element={<Portal name="institution" title="医药机构工作台" kind="staff" pages={institutionPages} />}
+              />
+              {publicRoutes}
+            </Routes>
+          </AntApp>
+        </ConfigProvider>
+      )}
+    </RegionProvider>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <Root />
+      </BrowserRouter>
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,40 @@
+import { Button } from 'antd';
+import { Route, Routes } from 'react-router';
+import { RequireSession } from '../auth/RequireSession';
+import { PortalShell } from '../components/PortalShell';
+import { setSession, useSession } from '../lib/session';
+import type { PortalPage } from './registry';
+
+/** One portal: its shell, its pages, and sign-in for the pages that need it. */
+export function Portal(props: { name: string; title: string; kind: 'person' | 'staff'; pages: PortalPage[] }) {
+  const session = useSession();
+  const base = `/${props.name}`;
+  const items = props.pages.filter((p) => p.nav).map((p) => ({ path: p.path ? `/${p.path}` : '', ...p.nav! }));
+  const extra = session ? (
+    <Button size="small" ghost onClick={() => setSession(undefined)}>
+      退出
+    </Button>
+  ) : null;
+  return (
+    <Routes>
+      <Route element={<PortalShell title={props.title} base={base} items={items} extra={extra} />}>
+        {props.pages.map((p) => (
+          <Route
+            key={p.path}
+            path={p.path || undefined}
+            index={!p.path}
+            element={
+              p.public ? (
+                p.element
+              ) : (
+                <RequireSession portal={props.name} kind={props.kind}>
+                  {p.element}
+                </RequireSession>
+              )
+            }
+          />
+        ))}
+      </Route>
+    </Routes>
+  );
+}

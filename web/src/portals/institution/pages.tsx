@@ -1,0 +1,18 @@
+import { HomeOutlined } from '@ant-design/icons';
+import { Typography } from 'antd';
+import { PageTitle } from '../../components/PortalShell';
+import type { PortalPage } from '../registry';
+
+function InstitutionHome() {
+  return (
+    <>
+      <PageTitle>医药机构工作台</PageTitle>
+      <Typography.Paragraph type="secondary">请从左侧菜单选择业务。</Typography.Paragraph>
+    </>
+  );
+}
+
+/** Pages of the 医药机构工作台; each center adds its own list here. */
+export const institutionPages: PortalPage[] = [
+  { path: '', element: <InstitutionHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
+];

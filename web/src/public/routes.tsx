@@ -1,0 +1,4 @@
+import { Route } from 'react-router';
+
+/** Stand-alone pages outside the portals (login, H5 widgets, public verification); each center adds its own. */
+export const publicRoutes = [<Route key="placeholder" path="/h5" element={null} />];
