@@ -43,7 +43,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
       title: error.title,
       status: error.status,
       code: error.code,
-      detail: error.message,
+      detail: error.detail,
     };
     send(response, error.status, 'application/problem+json', problem);
   }
