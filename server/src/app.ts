@@ -11,6 +11,7 @@ import type { Context } from './platform/context.ts';
 import { type Database, openDatabase } from './platform/db/index.ts';
 import { migrate } from './platform/db/migrate.ts';
 import { AppError } from './platform/errors.ts';
+import { EventBus } from './platform/events.ts';
 import { type App, createHttp } from './platform/http.ts';
 import { idempotencyHooks } from './platform/idempotency.ts';
 import { JobRunner } from './platform/jobs.ts';
@@ -43,13 +44,15 @@ export async function buildPlatform(
   const metrics = new Metrics();
   const url = publicUrl(config);
   const keys = new KeyStore(db, privacy.cipher);
+  const jobs = new JobRunner(db, { pollMs: config.JOB_POLL_MS, log: (msg, o) => log.warn(o, msg) });
   const ctx: Context = {
     config,
     db,
     log,
     regions: new RegionService(db),
     privacy,
-    jobs: new JobRunner(db, { pollMs: config.JOB_POLL_MS, log: (msg, o) => log.warn(o, msg) }),
+    jobs,
+    events: new EventBus(jobs),
     metrics,
     keys,
     tokens: new AccessTokens(keys, url),

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { PermissionResolver } from './auth.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
+import type { EventBus } from './events.ts';
 import type { JobRunner } from './jobs.ts';
 import type { Metrics } from './metrics.ts';
 import type { Privacy } from './privacy/index.ts';
@@ -23,6 +24,7 @@ export interface Context {
   regions: RegionService;
   privacy: Privacy;
   jobs: JobRunner;
+  events: EventBus;
   metrics: Metrics;
   keys: KeyStore;
   tokens: AccessTokens;
