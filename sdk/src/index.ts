@@ -6,3 +6,4 @@ export {
   createChannelClient,
 } from './channel-client.ts';
 export * from './crypto/index.ts';
+export * from './evoucher/index.ts';

@@ -1,0 +1,3 @@
+export * from './offline.ts';
+export * from './refresher.ts';
+export * from './token.ts';
