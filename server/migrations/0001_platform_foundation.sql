@@ -1,4 +1,5 @@
 -- Platform foundation: regions, per-region configuration, audit chain, idempotency, durable jobs.
+create extension if not exists pg_trgm;
 
 -- Reference table (not distributed): GB/T 2260 codes of the provinces plus two synthetic demo provinces (99, 98).
 create table region (

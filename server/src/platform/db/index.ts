@@ -38,8 +38,14 @@ const NUMERIC = 1700;
 const asNumber = (v: string) => Number(v);
 const asIs = (v: string) => v;
 
+/** Drizzle wraps driver errors; surface the driver's own (with its SQLSTATE `code`, e.g. 23505). */
+function unwrap(err: unknown): never {
+  const cause = (err as { cause?: unknown })?.cause;
+  throw cause && typeof cause === 'object' && 'code' in cause ? cause : err;
+}
+
 function executor(orm: Orm): Executor {
-  const q = async <T>(query: SQL) => ((await orm.execute(query)) as unknown as { rows: T[] }).rows;
+  const q = async <T>(query: SQL) => ((await orm.execute(query).catch(unwrap)) as unknown as { rows: T[] }).rows;
   return { orm, q, one: async <T>(query: SQL) => (await q<T>(query))[0] };
 }
 

@@ -11,14 +11,18 @@ export function databaseKinds(): DatabaseKind[] {
   return process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 }
 
+export type TestDatabase = Database & {
+  /** PostgreSQL only: the new database's URL, for child processes. */ url?: string;
+};
+
 /** A fresh, migrated database: in-memory PGlite, or a new database on the test PostgreSQL server. */
-export async function createTestDatabase(kind: DatabaseKind, opts: { migrate?: boolean } = {}): Promise<Database> {
+export async function createTestDatabase(kind: DatabaseKind, opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const db = kind === 'pglite' ? await openPglite() : await createPostgresDatabase();
   if (opts.migrate !== false) await migrate(db);
   return db;
 }
 
-async function createPostgresDatabase(): Promise<Database> {
+async function createPostgresDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
   const name = `yibao_t_${randomBytes(6).toString('hex')}`;
@@ -29,6 +33,7 @@ async function createPostgresDatabase(): Promise<Database> {
   const close = db.close;
   return {
     ...db,
+    url: url.toString(),
     close: async () => {
       await close();
       await adminQuery(adminUrl, `drop database if exists ${name} with (force)`);

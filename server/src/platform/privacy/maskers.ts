@@ -8,7 +8,7 @@ export function maskResidentId(id: string): string {
 
 /** 138****5678 */
 export function maskMobile(mobile: string): string {
-  if (mobile.length < 7) return stars(mobile.length);
+  if (mobile.length < 8) return stars(mobile.length);
   return mobile.slice(0, 3) + stars(mobile.length - 7) + mobile.slice(-4);
 }
 

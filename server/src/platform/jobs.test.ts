@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sql } from './db/index.ts';
+import { forEachDatabase } from './db/testing.ts';
+import { EventBus } from './events.ts';
+import { backoffMs, enqueue, JobRunner, retryDeadJob } from './jobs.ts';
+
+forEachDatabase('durable jobs', (getDb) => {
+  test('a job enqueued in a rolled-back transaction never exists', async () => {
+    const db = getDb();
+    await assert.rejects(
+      db.tx(async (tx) => {
+        await enqueue(tx, 't.rollback', { a: 1 });
+        throw new Error('business write failed');
+      }),
+    );
+    assert.equal((await db.q(sql`select id from job where queue = 't.rollback'`)).length, 0);
+  });
+
+  test('runs once, retries with backoff, then dead-letters', async () => {
+    const db = getDb();
+    const runner = new JobRunner(db, { pollMs: 10 });
+    const seen: unknown[] = [];
+    runner.register('t.ok', async (job) => {
+      seen.push(job.payload);
+    });
+    let failures = 0;
+    runner.register('t.fail', async () => {
+      failures++;
+      throw new Error('provider down');
+    });
+    await db.tx(async (tx) => {
+      await enqueue(tx, 't.ok', { n: 1 });
+      await enqueue(tx, 't.fail', { n: 2 }, { maxAttempts: 2 });
+    });
+    await runner.drain();
+    assert.deepEqual(seen, [{ n: 1 }]);
+    assert.equal(failures, 1);
+    const [retry] = await db.q<{ state: string; attempts: number; wait: number }>(
+      sql`select state, attempts, extract(epoch from run_at - now())::float as wait from job where queue = 't.fail'`,
+    );
+    assert.equal(retry.state, 'queued');
+    assert.ok(retry.wait > 1 && retry.wait <= backoffMs(1) / 1000 + 1, `backoff ${retry.wait}s`);
+    await db.q(sql`update job set run_at = now() where queue = 't.fail'`);
+    await runner.drain();
+    const [dead] = await db.q<{ id: number; state: string; last_error: string }>(
+      sql`select id, state, last_error from job where queue = 't.fail'`,
+    );
+    assert.equal(dead.state, 'dead');
+    assert.match(dead.last_error, /provider down/);
+    assert.equal(runner.failures.get('t.fail'), 2);
+    assert.equal(await retryDeadJob(db, dead.id), true);
+    assert.equal(await retryDeadJob(db, dead.id), false);
+  });
+
+  test('a job whose worker died is claimed again after its lock expires', async () => {
+    const db = getDb();
+    await enqueue(db, 't.crash', {});
+    await db.q(sql`update job set state = 'running', attempts = 1, locked_until = now() - interval '1 second'
+      where queue = 't.crash'`);
+    const runner = new JobRunner(db, { pollMs: 10 });
+    let ran = 0;
+    runner.register('t.crash', async () => {
+      ran++;
+    });
+    await runner.drain();
+    assert.equal(ran, 1);
+  });
+
+  test('dedupe keys make re-enqueueing harmless', async () => {
+    const db = getDb();
+    for (let i = 0; i < 3; i++) await enqueue(db, 't.dedupe', { i }, { dedupeKey: 'order-1' });
+    assert.equal((await db.q(sql`select id from job where queue = 't.dedupe'`)).length, 1);
+  });
+
+  test('events reach every subscriber once', async () => {
+    const db = getDb();
+    const runner = new JobRunner(db, { pollMs: 10 });
+    const bus = new EventBus(runner);
+    const got: string[] = [];
+    bus.subscribe('t.paid', 'mail', async (job) => void got.push(`mail:${job.payload.orderId}`));
+    bus.subscribe('t.paid', 'bill', async (job) => void got.push(`bill:${job.payload.orderId}`));
+    await db.tx((tx) => bus.publish(tx, 't.paid', { orderId: 'o1' }, { dedupeKey: 'o1' }));
+    await db.tx((tx) => bus.publish(tx, 't.paid', { orderId: 'o1' }, { dedupeKey: 'o1' }));
+    await runner.drain();
+    assert.deepEqual(got.sort(), ['bill:o1', 'mail:o1']);
+  });
+
+  test('concurrent workers never run a job twice', async () => {
+    const db = getDb();
+    for (let i = 0; i < 40; i++) await enqueue(db, 't.race', { i });
+    const counts = new Map<number, number>();
+    const runners = [1, 2, 3].map(() => {
+      const r = new JobRunner(db, { pollMs: 10, batch: 5 });
+      r.register('t.race', async (job) => {
+        counts.set(job.payload.i, (counts.get(job.payload.i) ?? 0) + 1);
+        await new Promise((res) => setTimeout(res, 1));
+      });
+      return r;
+    });
+    await Promise.all(runners.map((r) => r.drain()));
+    assert.equal(counts.size, 40);
+    assert.ok([...counts.values()].every((n) => n === 1));
+  });
+});
