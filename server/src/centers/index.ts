@@ -1,4 +1,5 @@
 import type { Center } from '../platform/center.ts';
+import { authCenter } from './auth/index.ts';
 
 /** Every center, in dependency order (a center may use the services of those before it). */
-export const centers: Center[] = [];
+export const centers: Center[] = [authCenter];
