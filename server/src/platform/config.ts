@@ -7,36 +7,56 @@ const hexKey = (bytes: number) =>
 
 /** Every environment variable the server reads, with its default. The README's table is generated from this. */
 export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('0.0.0.0'),
-  PUBLIC_URL: z.url().optional().describe('外部访问地址; defaults to http://localhost:PORT'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('production refuses the built-in development secrets'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port'),
+  HOST: z.string().default('0.0.0.0').describe('listen address'),
+  PUBLIC_URL: z
+    .url()
+    .optional()
+    .describe('外部访问地址 (issuer of tokens, links in messages); default http://localhost:PORT'),
   DATABASE_URL: z.string().startsWith('postgres').optional().describe('PostgreSQL URL; unset = embedded PGlite'),
   DATA_DIR: z.string().default('./data').describe('PGlite data directory'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
   BODY_LIMIT: z.coerce
     .number()
     .int()
     .min(1024)
-    .default(1024 * 1024),
+    .default(1024 * 1024)
+    .describe('largest request body in bytes (larger → 413)'),
   DEMO_SEED: bool.default(true).describe('load demo data at start when the database is empty'),
   DEFAULT_REGION: z
     .string()
     .regex(/^\d{6}$/)
-    .default('990100'),
+    .default('990100')
+    .describe('region of anonymous requests without X-Region-Code'),
   DATA_KEYS: z
     .string()
     .default('k1:' + '00'.repeat(32))
-    .describe('personal-data encryption keys "id:hex32bytes,id2:hex..."; the last one encrypts'),
-  BLIND_INDEX_KEY: hexKey(32).default('11'.repeat(32)),
-  SUPERADMIN_USERNAME: z.string().min(3).default('admin'),
-  SUPERADMIN_PASSWORD: z.string().min(8).default('Admin@12345'),
-  JOB_POLL_MS: z.coerce.number().int().min(10).default(500),
+    .describe('personal-data encryption keys "id:hex64,id2:hex64"; the last one encrypts'),
+  BLIND_INDEX_KEY: hexKey(32).default('11'.repeat(32)).describe('HMAC-SM3 key of the blind indexes (64 hex chars)'),
+  SUPERADMIN_USERNAME: z.string().min(3).default('admin').describe('super-admin seeded at start'),
+  SUPERADMIN_PASSWORD: z
+    .string()
+    .min(8)
+    .default('Admin@12345')
+    .describe('its password (must be changed in production)'),
+  JOB_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(500)
+    .describe('job worker poll interval in ms (LISTEN/NOTIFY wakes workers sooner)'),
   JOB_WORKERS: bool.default(true).describe('run job workers in this process'),
   CORE_ZONE_URL: z.url().optional().describe('real core zone; unset = in-process reference core zone'),
-  CORE_ZONE_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+  CORE_ZONE_PORT: z.coerce.number().int().min(0).max(65535).default(3100).describe('port of `npm run core-zone`'),
   SMTP_URL: z.string().optional().describe('smtp://user:pass@host:port; unset = sandbox mail outbox'),
-  MAIL_FROM: z.string().default('医保服务平台 <noreply@yibao.local>'),
+  MAIL_FROM: z.string().default('医保服务平台 <noreply@yibao.local>').describe('sender of e-mails'),
   WEB_DIST: z.string().optional().describe('built web app directory; default web/dist'),
 });
 
