@@ -6,7 +6,8 @@ import { sql } from './db/index.ts';
 import { pendingMigrations } from './db/migrate.ts';
 import { AppError } from './errors.ts';
 import type { App } from './http.ts';
-import { retryDeadJob } from './jobs.ts';
+import { enqueue, retryDeadJob } from './jobs.ts';
+import { keyRotationStatus } from './privacy/index.ts';
 
 const regionParams = z.strictObject({ code: z.string().regex(/^\d{6}$/, '应为 6 位数字') });
 
@@ -115,5 +116,34 @@ export function platformRoutes(app: App, ctx: Context): void {
       preHandler: perm('audit:read'),
     },
     async (req) => verifyAuditChain(ctx.db, req.regionCode),
+  );
+
+  app.get(
+    '/api/platform/privacy/keys',
+    {
+      schema: { tags: ['platform'], summary: '个人数据加密密钥轮换进度', security: [{ bearer: [] }] },
+      preHandler: perm('ops:read'),
+    },
+    async () => ({
+      currentKeyId: ctx.privacy.cipher.currentKeyId,
+      columns: await keyRotationStatus(ctx.db, ctx.privacy),
+    }),
+  );
+
+  app.post(
+    '/api/platform/privacy/reencrypt',
+    {
+      schema: { tags: ['platform'], summary: '启动个人数据重新加密 (密钥轮换)', security: [{ bearer: [] }] },
+      preHandler: perm('ops:manage'),
+    },
+    async () => {
+      await enqueue(
+        ctx.db,
+        'privacy.reencrypt',
+        {},
+        { dedupeKey: `reencrypt-${ctx.privacy.cipher.currentKeyId}-${Date.now()}` },
+      );
+      return { started: true };
+    },
   );
 }

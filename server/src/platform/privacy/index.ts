@@ -65,3 +65,22 @@ export async function reencryptBatch(db: Database, privacy: Privacy, batch = 500
   }
   return total;
 }
+
+export interface ColumnKeyStatus {
+  table: string;
+  column: string;
+  total: number;
+  underOldKeys: number;
+}
+
+/** How many values of each registered column still use an old key (progress of a rotation). */
+export async function keyRotationStatus(db: Database, privacy: Privacy): Promise<ColumnKeyStatus[]> {
+  const prefix = `v1.${privacy.cipher.currentKeyId}.%`;
+  const out: ColumnKeyStatus[] = [];
+  for (const c of privacy.encryptedColumns) {
+    const [row] = await db.q<{ total: number; old: number }>(sql`select count(${ident(c.column)})::int as total,
+      count(*) filter (where ${ident(c.column)} not like ${prefix})::int as old from ${ident(c.table)}`);
+    out.push({ table: c.table, column: c.column, total: row.total, underOldKeys: row.old });
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
+import { platformConsolePages } from '../../features/platform/pages';
 import type { PortalPage } from '../registry';
 
 function ConsoleHome() {
@@ -15,4 +16,5 @@ function ConsoleHome() {
 /** Pages of the 管理后台; each center adds its own list here. */
 export const consolePages: PortalPage[] = [
   { path: '', element: <ConsoleHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
+  ...platformConsolePages,
 ];

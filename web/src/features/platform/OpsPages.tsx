@@ -1,0 +1,227 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, App, Button, Card, Checkbox, ColorPicker, Form, Input, Progress, Space, Table, Tag } from 'antd';
+import { PageTitle } from '../../components/PortalShell';
+import { api, errorText } from '../../lib/api';
+import { useRegionCode } from '../../lib/region';
+
+const SERVICES = [
+  ['evoucher', '电子凭证'],
+  ['payment', '移动支付'],
+  ['ebill', '电子票据'],
+  ['message', '消息中心'],
+  ['personal', '个人服务'],
+  ['unit', '单位服务'],
+];
+
+interface RegionConfig {
+  displayName: string;
+  brandColor: string;
+  logoUrl: string | null;
+  enabledServices: string[];
+}
+
+/** 统筹区配置: the locality's own name, branding and enabled services (地方可以调整). */
+export function RegionConfigPage() {
+  const code = useRegionCode();
+  const { message } = App.useApp();
+  const client = useQueryClient();
+  const { data, isLoading } = useQuery({
+    queryKey: ['region-config', code],
+    queryFn: () => api<RegionConfig>(`/api/regions/${code}/config`),
+  });
+  const save = useMutation({
+    mutationFn: (v: RegionConfig) => api(`/api/regions/${code}/config`, { method: 'PUT', body: v }),
+    onSuccess: () => {
+      message.success('已保存，各网厅将在 30 秒内生效');
+      client.invalidateQueries({ queryKey: ['region-config', code] });
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  if (isLoading || !data) return <Card loading />;
+  return (
+    <>
+      <PageTitle>统筹区配置 · {code}</PageTitle>
+      <Card>
+        <Form
+          layout="vertical"
+          initialValues={data}
+          onFinish={(v) =>
+            save.mutate({
+              ...v,
+              brandColor: typeof v.brandColor === 'string' ? v.brandColor : v.brandColor.toHexString(),
+            })
+          }
+          style={{ maxWidth: 560 }}
+        >
+          <Form.Item name="displayName" label="显示名称" rules={[{ required: true, min: 2, max: 40 }]}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="brandColor" label="品牌色">
+            <ColorPicker format="hex" disabledAlpha />
+          </Form.Item>
+          <Form.Item name="logoUrl" label="标志图片地址">
+            <Input placeholder="https://…/logo.png" />
+          </Form.Item>
+          <Form.Item name="enabledServices" label="启用的服务">
+            <Checkbox.Group options={SERVICES.map(([value, label]) => ({ value, label }))} />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" loading={save.isPending}>
+            保存
+          </Button>
+        </Form>
+      </Card>
+    </>
+  );
+}
+
+interface JobsView {
+  stats: Array<{ queue: string; state: string; count: number }>;
+  dead: Array<{ id: number; queue: string; attempts: number; last_error: string; finished_at: string }>;
+}
+
+const STATE_LABEL: Record<string, string> = { queued: '排队', running: '执行中', done: '完成', dead: '死信' };
+
+/** 任务队列: depth by queue and state, dead letters with retry. */
+export function JobsPage() {
+  const { message } = App.useApp();
+  const client = useQueryClient();
+  const { data, isLoading, error } = useQuery({
+    queryKey: ['jobs'],
+    queryFn: () => api<JobsView>('/api/platform/jobs'),
+    refetchInterval: 5000,
+  });
+  const retry = useMutation({
+    mutationFn: (id: number) => api(`/api/platform/jobs/${id}/retry`, { method: 'POST' }),
+    onSuccess: () => {
+      message.success('已重新排队');
+      client.invalidateQueries({ queryKey: ['jobs'] });
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  if (error) return <Alert type="error" message={errorText(error)} />;
+  return (
+    <>
+      <PageTitle>任务队列</PageTitle>
+      <Card title="队列概况" loading={isLoading} style={{ marginBottom: 16 }}>
+        <Table
+          size="small"
+          rowKey={(r) => `${r.queue}:${r.state}`}
+          pagination={false}
+          dataSource={data?.stats ?? []}
+          columns={[
+            { title: '队列', dataIndex: 'queue' },
+            {
+              title: '状态',
+              dataIndex: 'state',
+              render: (s: string) => <Tag color={s === 'dead' ? 'red' : undefined}>{STATE_LABEL[s] ?? s}</Tag>,
+            },
+            { title: '数量', dataIndex: 'count', align: 'right' },
+          ]}
+        />
+      </Card>
+      <Card title="死信任务">
+        <Table
+          size="small"
+          rowKey="id"
+          dataSource={data?.dead ?? []}
+          locale={{ emptyText: '没有死信任务' }}
+          columns={[
+            { title: '编号', dataIndex: 'id' },
+            { title: '队列', dataIndex: 'queue' },
+            { title: '尝试次数', dataIndex: 'attempts' },
+            { title: '最后错误', dataIndex: 'last_error', ellipsis: true },
+            {
+              title: '操作',
+              render: (_: unknown, r) => (
+                <Button size="small" onClick={() => retry.mutate(r.id)}>
+                  重试
+                </Button>
+              ),
+            },
+          ]}
+        />
+      </Card>
+    </>
+  );
+}
+
+interface ChainReport {
+  regionCode: string;
+  checked: number;
+  brokenAt?: { seq: number; reason: string };
+}
+
+interface KeyStatus {
+  currentKeyId: string;
+  columns: Array<{ table: string; column: string; total: number; underOldKeys: number }>;
+}
+
+/** 审计与密钥: verify the audit hash chain; rotate personal-data keys with progress. */
+export function SecurityOpsPage() {
+  const { message } = App.useApp();
+  const chain = useMutation({ mutationFn: () => api<ChainReport[]>('/api/platform/audit/verify') });
+  const keys = useQuery({
+    queryKey: ['privacy-keys'],
+    queryFn: () => api<KeyStatus>('/api/platform/privacy/keys'),
+    refetchInterval: 3000,
+  });
+  const rotate = useMutation({
+    mutationFn: () => api('/api/platform/privacy/reencrypt', { method: 'POST' }),
+    onSuccess: () => message.success('重新加密任务已启动'),
+    onError: (e) => message.error(errorText(e)),
+  });
+  return (
+    <>
+      <PageTitle>审计与密钥</PageTitle>
+      <Card title="审计日志哈希链" style={{ marginBottom: 16 }}>
+        <Space direction="vertical" style={{ width: '100%' }}>
+          <Button onClick={() => chain.mutate()} loading={chain.isPending}>
+            校验本统筹区审计链
+          </Button>
+          {chain.error ? <Alert type="error" message={errorText(chain.error)} /> : null}
+          {chain.data?.map((r) =>
+            r.brokenAt ? (
+              <Alert
+                key={r.regionCode}
+                type="error"
+                message={`第 ${r.brokenAt.seq} 条断链：${r.brokenAt.reason}（此前 ${r.checked} 条完好）`}
+              />
+            ) : (
+              <Alert key={r.regionCode} type="success" message={`${r.checked} 条记录，哈希链完整`} />
+            ),
+          )}
+          {chain.data?.length === 0 ? <Alert type="info" message="本统筹区尚无审计记录" /> : null}
+        </Space>
+      </Card>
+      <Card
+        title={`个人数据加密密钥（当前：${keys.data?.currentKeyId ?? '…'}）`}
+        extra={
+          <Button onClick={() => rotate.mutate()} loading={rotate.isPending}>
+            按新密钥重新加密
+          </Button>
+        }
+      >
+        {keys.error ? <Alert type="error" message={errorText(keys.error)} /> : null}
+        <Table
+          size="small"
+          rowKey={(r) => `${r.table}.${r.column}`}
+          pagination={false}
+          dataSource={keys.data?.columns ?? []}
+          columns={[
+            { title: '数据列', render: (_: unknown, r) => `${r.table}.${r.column}` },
+            { title: '总数', dataIndex: 'total', align: 'right' },
+            {
+              title: '轮换进度',
+              render: (_: unknown, r) => (
+                <Progress
+                  percent={r.total === 0 ? 100 : Math.floor(((r.total - r.underOldKeys) * 100) / r.total)}
+                  size="small"
+                />
+              ),
+            },
+          ]}
+        />
+      </Card>
+    </>
+  );
+}
