@@ -73,11 +73,20 @@ export async function buildPlatform(
       ...centers.map((c) => ({ name: c.name, description: c.description })),
     ],
   });
-  app.addHook('onRequest', (req) => authenticate(req, ctx));
+  app.addHook('onRequest', (req, _reply, done) => {
+    const pending = authenticate(req, ctx);
+    if (pending) pending.then(() => done(), done);
+    else done();
+  });
+  // Idempotency hooks only on routes that declare `config.idempotent`, after the route's own guards (which may set
+  // the channel principal the key is scoped to).
   const idem = idempotencyHooks(db);
-  app.addHook('preHandler', idem.preHandler);
-  app.addHook('onSend', idem.onSend);
-  app.addHook('onResponse', idem.onResponse);
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.idempotent) return;
+    route.preHandler = [...asArray(route.preHandler), idem.preHandler];
+    route.onSend = [...asArray(route.onSend), idem.onSend];
+    route.onResponse = [...asArray(route.onResponse), idem.onResponse];
+  });
 
   for (const center of centers) await center.init?.(ctx);
   platformRoutes(app, ctx);
@@ -103,8 +112,16 @@ export async function buildPlatform(
 }
 
 /** Bearer token → principal; then the request's region (principal's, or X-Region-Code for staff and the public). */
-async function authenticate(req: FastifyRequest, ctx: Context): Promise<void> {
+function authenticate(req: FastifyRequest, ctx: Context): Promise<void> | undefined {
   const header = req.headers.authorization;
+  if (!header && req.headers['x-region-code'] === undefined) {
+    req.regionCode = ctx.config.DEFAULT_REGION; // the anonymous fast path: no promise, no lookup
+    return undefined;
+  }
+  return authenticateSlow(req, ctx, header);
+}
+
+async function authenticateSlow(req: FastifyRequest, ctx: Context, header: string | undefined): Promise<void> {
   if (header?.startsWith('Bearer ')) req.principal = await principalFromToken(header.slice(7), req, ctx);
   const asked = req.headers['x-region-code'];
   const p = req.principal;
@@ -176,4 +193,8 @@ async function serveWeb(app: App, config: Config): Promise<void> {
     app.get(prefix, { schema: { hide: true } }, spa);
     app.get(`${prefix}/*`, { schema: { hide: true } }, spa);
   }
+}
+
+function asArray<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }

@@ -45,12 +45,18 @@ export async function createHttp(opts: HttpOptions): Promise<App> {
   app.setNotFoundHandler((req, reply) => {
     sendProblem(reply, new AppError(404, 'NOT_FOUND', '请求的地址不存在', `${req.method} ${req.url}`), req.url);
   });
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    opts.metrics.observeRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  app.addHook('onResponse', (req, reply, done) => {
+    opts.metrics.observeRequest(
+      req.method,
+      req.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
   });
 
   await app.register(swagger, {

@@ -98,7 +98,6 @@ const KEY_PATTERN = /^[\w.:-]{8,128}$/;
 export function idempotencyHooks(db: Database) {
   return {
     async preHandler(req: FastifyRequest, reply: FastifyReply) {
-      if (!req.routeOptions.config?.idempotent) return;
       const key = req.headers['idempotency-key'];
       if (key === undefined) return;
       if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
