@@ -1,5 +1,6 @@
 import type { Center } from '../platform/center.ts';
 import { authCenter } from './auth/index.ts';
+import { ebillCenter } from './ebill/index.ts';
 
 /** Every center, in dependency order (a center may use the services of those before it). */
-export const centers: Center[] = [authCenter];
+export const centers: Center[] = [authCenter, ebillCenter];

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/** Payload of `payment.completed` / `payment.refunded` (CONVENTIONS.md, cross-center contracts). */
+export const paymentEventSchema = z.object({
+  regionCode: z.string().regex(/^\d{6}$/),
+  orderId: z.string().min(1).max(64),
+  personId: z.string().min(1).max(64),
+  institutionCode: z.string().min(1).max(32),
+  total: z.number().int().nonnegative(),
+  fundPayment: z.number().int().nonnegative(),
+  accountPayment: z.number().int().nonnegative(),
+  cashPayment: z.number().int().nonnegative(),
+  lines: z
+    .array(
+      z.object({
+        code: z.string().min(1).max(40),
+        name: z.string().min(1).max(100),
+        itemClass: z.string().min(1).max(8),
+        quantity: z.number().positive(),
+        amount: z.number().int(),
+      }),
+    )
+    .max(500),
+  settledAt: z.string().min(1),
+  institutionName: z.string().max(100).optional(),
+});
+export type PaymentEvent = z.infer<typeof paymentEventSchema>;
+
+export const billCodeField = z.string().regex(/^\d{8}$/, '票据代码应为 8 位数字');
+export const billNumberField = z.string().regex(/^\d{10}$/, '票据号码应为 10 位数字');
+export const checkCodeField = z.string().regex(/^[0-9A-Za-z]{6}$/, '校验码应为 6 位字母或数字');
+
+export const verifyBody = z.strictObject({
+  billCode: billCodeField,
+  billNumber: billNumberField,
+  checkCode: checkCodeField,
+  /** Bill total in fen. */
+  amount: z.number().int().nonnegative(),
+  captchaId: z.string().uuid().optional(),
+  captchaAnswer: z.string().max(8).optional(),
+});
+export type VerifyInput = z.infer<typeof verifyBody>;
+
+export const verifyQrBody = z.strictObject({
+  qr: z.string().min(10).max(2000),
+  captchaId: z.string().uuid().optional(),
+  captchaAnswer: z.string().max(8).optional(),
+});
+
+/** The bill APIs a channel can be granted. */
+export const CHANNEL_APIS = {
+  'bill.query': '按机构查询票据',
+  'bill.detail': '票据结构化数据',
+  'bill.byOrder': '按订单获取票据',
+  'bill.verify': '票据查验',
+} as const;
+export type ChannelApi = keyof typeof CHANNEL_APIS;
+export const channelApiField = z.enum(Object.keys(CHANNEL_APIS) as [ChannelApi, ...ChannelApi[]]);
+
+export const channelCreateBody = z.strictObject({
+  name: z.string().min(2).max(60),
+  institutionCode: z
+    .string()
+    .regex(/^[HP]\d{11}$/, '定点机构编码应为 H/P + 11 位数字')
+    .optional(),
+  contactName: z.string().min(1).max(30).optional(),
+  contactMobile: z
+    .string()
+    .regex(/^1\d{10}$/, '手机号应为 11 位')
+    .optional(),
+  callbackUrl: z.string().url().max(300).optional(),
+  apis: z
+    .array(
+      z.strictObject({
+        api: channelApiField,
+        enabled: z.boolean(),
+        dailyQuota: z.number().int().min(0).max(10_000_000),
+      }),
+    )
+    .max(10)
+    .optional(),
+});
+export type ChannelCreate = z.infer<typeof channelCreateBody>;
+
+export const channelUpdateBody = z.strictObject({
+  name: z.string().min(2).max(60).optional(),
+  status: z.enum(['enabled', 'disabled']).optional(),
+  contactName: z.string().min(1).max(30).nullable().optional(),
+  contactMobile: z
+    .string()
+    .regex(/^1\d{10}$/, '手机号应为 11 位')
+    .nullable()
+    .optional(),
+  callbackUrl: z.string().url().max(300).nullable().optional(),
+});
+export type ChannelUpdate = z.infer<typeof channelUpdateBody>;
+
+export const channelApisBody = z.strictObject({
+  apis: z
+    .array(
+      z.strictObject({
+        api: channelApiField,
+        enabled: z.boolean(),
+        dailyQuota: z.number().int().min(0).max(10_000_000),
+      }),
+    )
+    .max(10),
+});
+
+export const channelQueryData = z.strictObject({
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+  page: z.number().int().min(1).max(10_000).default(1),
+  pageSize: z.number().int().min(1).max(100).default(20),
+});
+export const channelDetailData = z.strictObject({ billCode: billCodeField, billNumber: billNumberField });
+export const channelByOrderData = z.strictObject({ orderId: z.string().min(1).max(64) });
+export const channelVerifyData = z.strictObject({
+  billCode: billCodeField,
+  billNumber: billNumberField,
+  checkCode: checkCodeField,
+  amount: z.number().int().nonnegative(),
+});
+
+export const staffSearchQuery = z.strictObject({
+  purpose: z.string().min(2).max(100),
+  billCode: billCodeField.optional(),
+  billNumber: billNumberField.optional(),
+  orderId: z.string().max(64).optional(),
+  institutionCode: z.string().max(32).optional(),
+  personId: z.string().max(64).optional(),
+  kind: z.enum(['blue', 'red']).optional(),
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type StaffSearch = z.infer<typeof staffSearchQuery>;
