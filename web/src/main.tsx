@@ -17,6 +17,8 @@ import { publicRoutes } from './public/routes';
 import './global.css';
 
 dayjs.locale('zh-cn');
+/** Secondary text dark enough for WCAG AA contrast (antd's default #8c8c8c on white is 3.4:1). */
+const A11Y_TOKENS = { colorTextDescription: '#595959', colorTextTertiary: '#595959', colorTextPlaceholder: '#767676' };
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
 
 function Root() {
@@ -25,7 +27,7 @@ function Root() {
       {(region) => (
         <ConfigProvider
           locale={zhCN}
-          theme={{ token: { colorPrimary: region?.brandColor ?? '#1677ff', borderRadius: 8 } }}
+          theme={{ token: { colorPrimary: region?.brandColor ?? '#1677ff', borderRadius: 8, ...A11Y_TOKENS } }}
         >
           <AntApp>
             <Routes>

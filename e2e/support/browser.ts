@@ -1,0 +1,109 @@
+/** Chromium (Debian's, through playwright-core), phone and desktop contexts, screenshots and the axe-core check. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ARTIFACTS } from './platform.ts';
+
+export type ViewportName = 'phone' | 'desktop';
+
+export const VIEWPORTS: Record<ViewportName, Parameters<Browser['newContext']>[0]> = {
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+  desktop: { viewport: { width: 1366, height: 900 } },
+};
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+const viewportOf = new WeakMap<BrowserContext, ViewportName>();
+
+/** A fresh context (own cookies and storage) at this viewport, Chinese locale, with the platform as base URL. */
+export async function newContext(
+  browser: Browser,
+  viewport: ViewportName,
+  baseURL: string,
+  extra: Parameters<Browser['newContext']>[0] = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    ...VIEWPORTS[viewport],
+    baseURL,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    ...extra,
+  });
+  context.setDefaultTimeout(15_000);
+  viewportOf.set(context, viewport);
+  return context;
+}
+
+export function viewportName(page: Page): ViewportName {
+  return viewportOf.get(page.context()) ?? ((page.viewportSize()?.width ?? 1366) < 768 ? 'phone' : 'desktop');
+}
+
+/**
+ * Screenshots for one journey: `shot(page, name)` writes e2e/artifacts/<journey>/<nn-name>-<viewport>.png, where nn
+ * counts the steps per viewport (so the phone and desktop pictures of one step share a number).
+ */
+export function screenshots(journey: string): (page: Page, name: string) => Promise<string> {
+  const dir = join(ARTIFACTS, journey);
+  mkdirSync(dir, { recursive: true });
+  const counters = new Map<ViewportName, number>();
+  return async (page, name) => {
+    const vp = viewportName(page);
+    const n = (counters.get(vp) ?? 0) + 1;
+    counters.set(vp, n);
+    const file = join(dir, `${String(n).padStart(2, '0')}-${name}-${vp}.png`);
+    await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+    return file;
+  };
+}
+
+export interface A11yViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: string[];
+}
+
+/** Runs axe-core on the page; throws when a serious or critical violation is found (listing them). */
+export async function checkA11y(page: Page, label = page.url()): Promise<A11yViolation[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact ?? '',
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} — ${n.failureSummary ?? ''}`.slice(0, 300)),
+    }));
+  if (bad.length > 0) {
+    const text = bad.map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.join('\n    ')}`).join('\n');
+    throw new Error(
+      `axe-core: ${bad.length} serious/critical violation(s) on ${label} (${viewportName(page)}):\n${text}`,
+    );
+  }
+  return bad;
+}
+
+/** Waits until the SPA has rendered and the network is quiet (no spinner left). */
+export async function settled(page: Page): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  await page
+    .locator('.ant-spin-spinning, [aria-busy="true"]')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
+}
