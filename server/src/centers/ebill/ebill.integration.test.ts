@@ -39,7 +39,7 @@ async function publish(p: TestPlatform, event: 'payment.completed' | 'payment.re
   await p.ctx.db.tx((tx) =>
     p.ctx.events.publish(tx, event, payload, {
       regionCode: payload.regionCode,
-      dedupeKey: `${event}:${payload.orderId}`,
+      dedupeKey: payload.refundId ? `${payload.refundId}:refunded` : `${payload.orderId}:completed`,
     }),
   );
   await p.ctx.jobs.drain();
@@ -163,28 +163,57 @@ forEachPlatform(
       assert.equal(Number(counter.next_number), numbers.length + 1);
     });
 
-    test('a refund gives a red bill; verification says reversed', async () => {
+    test('refunds give red bills (partial, then the rest); verification says reversed at the end', async () => {
       const p = get();
       const ev = settlement({ personId: 'person-r' });
       await publish(p, 'payment.completed', ev);
-      await publish(p, 'payment.refunded', { ...ev, settledAt: new Date().toISOString() });
-      const blue = await svc(p).byOrder(p.ctx.db, REGION, ev.orderId, 'blue');
-      const red = await svc(p).byOrder(p.ctx.db, REGION, ev.orderId, 'red');
-      assert.equal(blue?.status, 'reversed');
-      assert.equal(red?.kind, 'red');
-      assert.ok(red!.items.every((i) => i.amount < 0));
-      assert.ok(Number(red!.billNumber) > Number(blue!.billNumber));
-      const res = await p.app.inject({
-        method: 'POST',
-        url: '/api/ebill/verify',
-        remoteAddress: '10.0.0.5',
-        payload: { billCode: blue!.billCode, billNumber: blue!.billNumber, checkCode: blue!.checkCode, amount: 5000 },
+      const refund = (refundId: string, fund: number, account: number, cash: number) => ({
+        ...ev,
+        refundId,
+        fundRefund: fund,
+        accountRefund: account,
+        cashRefund: cash,
+        refundedAt: new Date().toISOString(),
       });
+      await publish(p, 'payment.refunded', refund('RF1', 1000, 0, 300));
+      const blue1 = await svc(p).byOrder(p.ctx.db, REGION, ev.orderId, 'blue');
+      assert.equal(blue1?.status, 'partially_reversed');
+      assert.equal(blue1?.refundedTotal, 1300);
+      const red1 = (await svc(p).byRefund(p.ctx.db, REGION, ev.orderId, 'RF1'))!;
+      assert.equal(red1.total, 1300);
+      assert.equal(
+        red1.items.reduce((s, i) => s + i.amount, 0),
+        -1300,
+      );
+      const verify = (b: { billCode: string; billNumber: string; checkCode: string }, amount: number) =>
+        p.app.inject({
+          method: 'POST',
+          url: '/api/ebill/verify',
+          remoteAddress: '10.0.0.5',
+          payload: { billCode: b.billCode, billNumber: b.billNumber, checkCode: b.checkCode, amount },
+        });
+      const partly = await verify(blue1!, 5000);
+      assert.equal(partly.json().result, 'valid');
+      assert.equal(partly.json().bill.refundedTotal, 1300);
+      // Too much is refused; the remainder reverses the bill.
+      await assert.rejects(svc(p).issueRed(refund('RF2', 3000, 1200, 501)), { code: 'EBILL_REFUND_EXCEEDS' });
+      await publish(p, 'payment.refunded', refund('RF3', 2000, 1200, 500));
+      await publish(p, 'payment.refunded', refund('RF3', 2000, 1200, 500)); // re-delivery: no second red bill
+      const blue = await svc(p).byOrder(p.ctx.db, REGION, ev.orderId, 'blue');
+      const reds = await p.ctx.db.q(sql`select id from ebill_bill where region_code = ${REGION}
+        and order_id = ${ev.orderId} and kind = 'red'`);
+      assert.equal(reds.length, 2);
+      assert.equal(blue?.status, 'reversed');
+      const red = (await svc(p).byRefund(p.ctx.db, REGION, ev.orderId, 'RF3'))!;
+      assert.equal(red.kind, 'red');
+      assert.ok(Number(red.billNumber) > Number(blue!.billNumber));
+      const res = await verify(blue!, 5000);
       assert.equal(res.statusCode, 200);
       assert.equal(res.json().result, 'reversed');
+      assert.equal((await verify(red, 3700)).json().result, 'valid');
       // A red bill PDF renders too.
       const headers = await p.auth({ kind: 'person', subject: 'person-r', regionCode: REGION });
-      const pdf = await p.app.inject({ url: `/api/ebill/my/bills/${red!.id}/pdf`, headers });
+      const pdf = await p.app.inject({ url: `/api/ebill/my/bills/${red.id}/pdf`, headers });
       assert.equal(pdf.statusCode, 200);
     });
 

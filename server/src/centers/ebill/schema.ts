@@ -23,6 +23,12 @@ export const paymentEventSchema = z.object({
     .max(500),
   settledAt: z.string().min(1),
   institutionName: z.string().max(100).optional(),
+  // payment.refunded only: the refund's id and its legs (the order's own amounts stay in total/fund/account/cash).
+  refundId: z.string().min(1).max(64).optional(),
+  fundRefund: z.number().int().nonnegative().optional(),
+  accountRefund: z.number().int().nonnegative().optional(),
+  cashRefund: z.number().int().nonnegative().optional(),
+  refundedAt: z.string().optional(),
 });
 export type PaymentEvent = z.infer<typeof paymentEventSchema>;
 

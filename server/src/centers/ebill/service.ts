@@ -30,7 +30,9 @@ export interface BillView {
   billNumber: string;
   checkCode: string;
   kind: 'blue' | 'red';
-  status: 'valid' | 'reversed';
+  status: 'valid' | 'partially_reversed' | 'reversed';
+  refundedTotal: number;
+  refundId: string | null;
   orderId: string;
   personId: string;
   payerName: string;
@@ -56,7 +58,9 @@ interface BillRow {
   bill_number: string;
   check_code: string;
   kind: 'blue' | 'red';
-  status: 'valid' | 'reversed';
+  status: 'valid' | 'partially_reversed' | 'reversed';
+  refunded_total: number;
+  refund_id: string;
   order_id: string;
   person_id: string;
   payer_name_enc: string | null;
@@ -83,6 +87,8 @@ export interface VerifyAnswer {
     kind: 'blue' | 'red';
     issuedAt: string;
     total: number;
+    /** Fen already reversed by red bills (partial refunds keep the bill valid). */
+    refundedTotal: number;
     payeeName: string;
     signatureValid: true;
   };
@@ -209,34 +215,48 @@ export class EbillService {
     }
   }
 
-  /** Issues the red bill reversing an order's blue bill; the blue bill becomes `reversed`. */
+  /**
+   * Issues the red bill of one refund (whole or partial; keyed by the refund id). Its amounts are the refund's legs;
+   * when the refunds add up to the whole order the blue bill becomes `reversed`, else `partially_reversed`.
+   */
   async issueRed(ev: PaymentEvent): Promise<BillView> {
-    const existing = await this.byOrder(this.db, ev.regionCode, ev.orderId, 'red');
+    const refundId = ev.refundId ?? 'full';
+    const fund = ev.fundRefund ?? ev.fundPayment;
+    const account = ev.accountRefund ?? ev.accountPayment;
+    const cash = ev.cashRefund ?? ev.cashPayment;
+    const total = fund + account + cash;
+    const existing = await this.byRefund(this.db, ev.regionCode, ev.orderId, refundId);
     if (existing) return existing;
     const blue = await this.byOrder(this.db, ev.regionCode, ev.orderId, 'blue');
     if (!blue) {
       // The refund overtook the bill (events are independent jobs): retry later, the blue bill comes first.
       throw new AppError(409, 'EBILL_ORIGINAL_NOT_ISSUED', '原票据尚未开具，稍后重试');
     }
-    if (ev.total > blue.total) throw new AppError(422, 'EBILL_REFUND_EXCEEDS', '冲红金额超过原票据金额');
     try {
       return await this.db.tx(async (tx) => {
-        const locked = await tx.one<{ status: string }>(sql`select status from ebill_bill
-          where region_code = ${ev.regionCode} and id = ${blue.id} for update`);
-        const again = await this.byOrder(tx, ev.regionCode, ev.orderId, 'red');
+        const locked = await tx.one<{ status: string; refunded_total: number }>(sql`select status, refunded_total
+          from ebill_bill where region_code = ${ev.regionCode} and id = ${blue.id} for update`);
+        const again = await this.byRefund(tx, ev.regionCode, ev.orderId, refundId);
         if (again) return again;
-        if (locked?.status !== 'valid') throw new AppError(409, 'EBILL_ALREADY_REVERSED', '原票据已冲红');
-        const items: BillItem[] = ev.lines.length
-          ? ev.lines.map((l) => ({ ...l, amount: -Math.abs(l.amount) }))
-          : [
-              {
-                code: '-',
-                name: `冲红 ${blue.billCode}-${blue.billNumber}`,
-                itemClass: '-',
-                quantity: 1,
-                amount: -ev.total,
-              },
-            ];
+        if (!locked || locked.status === 'reversed')
+          throw new AppError(409, 'EBILL_ALREADY_REVERSED', '原票据已全额冲红');
+        const refunded = Number(locked.refunded_total) + total;
+        if (total <= 0 || refunded > blue.total) {
+          throw new AppError(422, 'EBILL_REFUND_EXCEEDS', '冲红金额超过原票据可冲销金额');
+        }
+        const full = refunded === blue.total;
+        const items: BillItem[] =
+          total === blue.total
+            ? blue.items.map((l) => ({ ...l, amount: -Math.abs(l.amount) }))
+            : [
+                {
+                  code: '-',
+                  name: `退费冲红（原票据 ${blue.billCode}-${blue.billNumber}）`,
+                  itemClass: '-',
+                  quantity: 1,
+                  amount: -total,
+                },
+              ];
         const issued = await this.issuer.issue(tx, {
           regionCode: ev.regionCode,
           kind: 'red',
@@ -244,34 +264,40 @@ export class EbillService {
           payerName: blue.payerName,
           institutionCode: blue.institutionCode,
           payeeName: blue.payeeName,
-          total: ev.total,
-          fundPayment: ev.fundPayment,
-          accountPayment: ev.accountPayment,
-          cashPayment: ev.cashPayment,
+          total,
+          fundPayment: fund,
+          accountPayment: account,
+          cashPayment: cash,
           items,
-          settledAt: ev.settledAt,
-          original: { billCode: blue.billCode, billNumber: blue.billNumber },
+          settledAt: ev.refundedAt ?? ev.settledAt,
+          original: { billCode: blue.billCode, billNumber: blue.billNumber, full },
         });
         const id = randomUUID();
         await tx.q(sql`insert into ebill_bill(region_code, id, bill_code, bill_number, check_code, kind, order_id,
             person_id, payer_name_enc, institution_code, payee_name, total, fund_payment, account_payment, cash_payment,
-            items, settled_at, issued_at, canonical, signature, key_id, original_bill_id)
+            items, settled_at, issued_at, canonical, signature, key_id, original_bill_id, refund_id)
           values (${ev.regionCode}, ${id}, ${issued.billCode}, ${issued.billNumber}, ${issued.checkCode}, 'red',
             ${ev.orderId}, ${blue.personId}, ${this.ctx.privacy.cipher.encrypt(blue.payerName)},
-            ${blue.institutionCode}, ${blue.payeeName}, ${ev.total}, ${ev.fundPayment}, ${ev.accountPayment},
-            ${ev.cashPayment}, ${JSON.stringify(items)}::jsonb, ${iso(ev.settledAt)}, ${issued.issuedAt},
-            ${issued.canonical}, ${issued.signature}, ${issued.keyId}, ${blue.id})`);
-        await tx.q(
-          sql`update ebill_bill set status = 'reversed' where region_code = ${ev.regionCode} and id = ${blue.id}`,
-        );
+            ${blue.institutionCode}, ${blue.payeeName}, ${total}, ${fund}, ${account}, ${cash},
+            ${JSON.stringify(items)}::jsonb, ${iso(ev.refundedAt ?? ev.settledAt)}, ${issued.issuedAt},
+            ${issued.canonical}, ${issued.signature}, ${issued.keyId}, ${blue.id}, ${refundId})`);
+        await tx.q(sql`update ebill_bill set refunded_total = ${refunded},
+            status = ${full ? 'reversed' : 'partially_reversed'}
+          where region_code = ${ev.regionCode} and id = ${blue.id}`);
         await this.queueNationalReport(tx, ev.regionCode, id);
         return (await this.byId(tx, ev.regionCode, id))!;
       });
     } catch (err) {
-      const winner = await this.byOrder(this.db, ev.regionCode, ev.orderId, 'red');
+      const winner = await this.byRefund(this.db, ev.regionCode, ev.orderId, refundId);
       if (winner) return winner;
       throw err;
     }
+  }
+
+  async byRefund(ex: Executor, regionCode: string, orderId: string, refundId: string): Promise<BillView | undefined> {
+    const r = await ex.one<BillRow>(sql`select * from ebill_bill
+      where region_code = ${regionCode} and order_id = ${orderId} and kind = 'red' and refund_id = ${refundId}`);
+    return r ? this.view(r) : undefined;
   }
 
   // ---------------------------------------------------------------- reading
@@ -284,6 +310,8 @@ export class EbillService {
       checkCode: r.check_code,
       kind: r.kind,
       status: r.status,
+      refundedTotal: Number(r.refunded_total),
+      refundId: r.refund_id || null,
       orderId: r.order_id,
       personId: r.person_id,
       payerName: r.payer_name_enc ? this.ctx.privacy.cipher.decrypt(r.payer_name_enc) : '',
@@ -316,7 +344,8 @@ export class EbillService {
     kind: 'blue' | 'red',
   ): Promise<BillView | undefined> {
     const r = await ex.one<BillRow>(sql`select * from ebill_bill
-      where region_code = ${regionCode} and order_id = ${orderId} and kind = ${kind}`);
+      where region_code = ${regionCode} and order_id = ${orderId} and kind = ${kind}
+      order by issued_at desc limit 1`);
     return r ? this.view(r) : undefined;
   }
 
@@ -391,6 +420,8 @@ export class EbillService {
       checkCode: bill.checkCode,
       kind: bill.kind,
       status: bill.status,
+      refundedTotal: bill.refundedTotal,
+      refundId: bill.refundId,
       issuedAt: bill.issuedAt,
       settledAt: bill.settledAt,
       orderId: bill.orderId,
@@ -461,6 +492,7 @@ export class EbillService {
         kind: bill.kind,
         issuedAt: bill.issuedAt,
         total: bill.total,
+        refundedTotal: bill.refundedTotal,
         payeeName: bill.payeeName,
         signatureValid: true,
       },

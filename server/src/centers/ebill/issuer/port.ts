@@ -23,8 +23,8 @@ export interface IssueRequest {
   cashPayment: number;
   items: BillItem[];
   settledAt: string;
-  /** Red bills: the blue bill they reverse. */
-  original?: { billCode: string; billNumber: string };
+  /** Red bills: the blue bill they reverse (`full`: the whole of it, so the issuer marks it reversed). */
+  original?: { billCode: string; billNumber: string; full: boolean };
 }
 
 export interface IssuedBill {

@@ -41,7 +41,7 @@ export function canonicalBill(req: IssueRequest, bill: Omit<IssuedBill, 'canonic
       qty: i.quantity,
       amount: i.amount,
     })),
-    original: req.original ?? null,
+    original: req.original ? { billCode: req.original.billCode, billNumber: req.original.billNumber } : null,
   });
 }
 
@@ -118,7 +118,7 @@ export class SandboxFiscalIssuer implements FiscalIssuer {
         issued_at, digest, signature, key_id)
       values (${req.regionCode}, ${head.billCode}, ${head.billNumber}, ${head.checkCode}, ${req.kind}, ${req.total},
         ${head.issuedAt}, ${sm3Hex(canonical)}, ${signature}, ${key.keyId})`);
-    if (req.original) {
+    if (req.original?.full) {
       await tx.q(sql`update ebill_issuer_record set reversed_by_code = ${head.billCode},
           reversed_by_number = ${head.billNumber}
         where region_code = ${req.regionCode} and bill_code = ${req.original.billCode}
