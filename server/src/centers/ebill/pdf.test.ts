@@ -17,18 +17,33 @@ function parseWords(words: string): number {
   let digit = 0;
   let yuanPart = 0;
   let fen = 0;
+  const units: Record<string, number> = { 拾: 10, 佰: 100, 仟: 1000 };
   for (const ch of s) {
     const d = DIG.indexOf(ch);
-    if (d >= 0) digit = d;
-    else if (ch === '拾') (section += (digit || 1) * 10), (digit = 0);
-    else if (ch === '佰') (section += digit * 100), (digit = 0);
-    else if (ch === '仟') (section += digit * 1000), (digit = 0);
-    else if (ch === '万') (total += (section + digit) * 10_000), (section = 0), (digit = 0);
-    else if (ch === '亿') (total = (total + section + digit) * 100_000_000), (section = 0), (digit = 0);
-    else if (ch === '元') (yuanPart = total + section + digit), (total = section = digit = 0);
-    else if (ch === '角') (fen += digit * 10), (digit = 0);
-    else if (ch === '分') (fen += digit), (digit = 0);
-    else if (ch !== '整') throw new Error(`unexpected ${ch} in ${words}`);
+    if (d >= 0) {
+      digit = d;
+      continue;
+    }
+    if (ch in units) {
+      section += (digit || (ch === '拾' ? 1 : 0)) * units[ch];
+    } else if (ch === '万') {
+      total += (section + digit) * 10_000;
+      section = 0;
+    } else if (ch === '亿') {
+      total = (total + section + digit) * 100_000_000;
+      section = 0;
+    } else if (ch === '元') {
+      yuanPart = total + section + digit;
+      total = 0;
+      section = 0;
+    } else if (ch === '角') {
+      fen += digit * 10;
+    } else if (ch === '分') {
+      fen += digit;
+    } else if (ch !== '整') {
+      throw new Error(`unexpected ${ch} in ${words}`);
+    }
+    digit = 0;
   }
   return sign * (yuanPart * 100 + fen);
 }
