@@ -1,6 +1,7 @@
 import type { Center } from '../platform/center.ts';
 import { authCenter } from './auth/index.ts';
 import { ebillCenter } from './ebill/index.ts';
+import { personalCenter } from './personal/index.ts';
 
 /** Every center, in dependency order (a center may use the services of those before it). */
-export const centers: Center[] = [authCenter, ebillCenter];
+export const centers: Center[] = [authCenter, ebillCenter, personalCenter];
