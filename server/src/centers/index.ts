@@ -1,7 +1,8 @@
 import type { Center } from '../platform/center.ts';
 import { authCenter } from './auth/index.ts';
 import { ebillCenter } from './ebill/index.ts';
+import { evoucherCenter } from './evoucher/index.ts';
 import { personalCenter } from './personal/index.ts';
 
 /** Every center, in dependency order (a center may use the services of those before it). */
-export const centers: Center[] = [authCenter, ebillCenter, personalCenter];
+export const centers: Center[] = [authCenter, evoucherCenter, ebillCenter, personalCenter];

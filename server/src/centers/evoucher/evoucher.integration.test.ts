@@ -1,0 +1,570 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import { base32Decode, base32Encode, issueEvoucherToken, signEnvelope } from '@yibao/sdk';
+import { verifyAuditChain } from '../../platform/audit.ts';
+import { service } from '../../platform/context.ts';
+import { sql } from '../../platform/db/index.ts';
+import { forEachPlatform } from '../../testing/platform.ts';
+import { authCenter } from '../auth/index.ts';
+import { evoucherCenter } from './index.ts';
+import { fakeDependencies, makePng } from './testing.ts';
+
+const R = '990100';
+const R2 = '980100';
+const persons = [
+  { id: 'p-alice-0001', regionCode: R, name: '张三丰', residentId: '110101199003077778', insurance: 'active' as const },
+  { id: 'p-bob-000002', regionCode: R, name: '李四', residentId: '11010119900307001X', insurance: 'active' as const },
+  { id: 'p-carol-0003', regionCode: R, name: '王五', residentId: '110101199003070011' }, // not insured
+  { id: 'p-dave-00004', regionCode: R, name: '赵六', residentId: '110101199003070038', insurance: 'paused' as const },
+  { id: 'p-erin-00005', regionCode: R2, name: '孙七', residentId: '110101199003070054', insurance: 'active' as const },
+];
+const deps = fakeDependencies(persons);
+const PII = persons.flatMap((p) => [p.name, p.residentId]);
+
+interface Channel {
+  appId: string;
+  appSecret: string;
+  privateKeyHex: string;
+}
+
+forEachPlatform(
+  'evoucher center',
+  (get) => {
+    let hospital: Channel;
+    let hospital980: Channel;
+    let app: Channel;
+    const person = (p: (typeof persons)[number]) =>
+      get().auth({ kind: 'person', subject: p.id, regionCode: p.regionCode });
+
+    const call = async (ch: Channel, path: string, data: unknown, mutate?: (e: Record<string, unknown>) => void) => {
+      const envelope = signEnvelope({
+        appId: ch.appId,
+        transType: path,
+        data,
+        privateKey: ch.privateKeyHex,
+        appSecret: ch.appSecret,
+      }) as unknown as Record<string, unknown>;
+      mutate?.(envelope);
+      return get().app.inject({ method: 'POST', url: `/api/evoucher/channel/${path}`, payload: envelope });
+    };
+
+    /** Runs the sandbox liveness step like the browser does and returns the evidence. */
+    const liveness = async (p: (typeof persons)[number], opts: { same?: boolean; simulate?: 'fail' } = {}) => {
+      const headers = await person(p);
+      const start = (await get().app.inject({ method: 'POST', url: '/api/evoucher/me/liveness', headers })).json();
+      assert.equal(start.sandbox, true);
+      const res = await get().app.inject({
+        method: 'POST',
+        url: start.captureUrl,
+        headers: { 'x-region-code': p.regionCode },
+        payload: {
+          sessionId: start.sessionId,
+          challenge: start.challenge,
+          mode: 'camera',
+          frames: [makePng(96, 96, 1), makePng(96, 96, opts.same ? 1 : 2)],
+          ...(opts.simulate ? { simulate: opts.simulate } : {}),
+        },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const { result, signature } = res.json();
+      return { result, signature };
+    };
+    const activate = async (p: (typeof persons)[number], evidence?: { result: string; signature: string }) =>
+      get().app.inject({
+        method: 'POST',
+        url: '/api/evoucher/me/activate',
+        headers: await person(p),
+        payload: { evidence: evidence ?? (await liveness(p)), device: { id: `dev-${p.id}`, model: 'Mate 60' } },
+      });
+    const code = async (p: (typeof persons)[number]) => {
+      const res = await get().app.inject({ method: 'POST', url: '/api/evoucher/me/codes', headers: await person(p) });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json() as { token: string; expiresAt: string; ttlSeconds: number; qrVersion: number; keyId: number };
+    };
+    const refusedWithout = (
+      res: { statusCode: number; body: string; json(): { code: string } },
+      status: number,
+      code: string,
+    ) => {
+      assert.equal(res.json().code, code, res.body);
+      assert.equal(res.statusCode, status);
+      for (const s of PII) assert.ok(!res.body.includes(s), `leaks ${s}`);
+      assert.ok(!/ec[0-9a-f]{32}/.test(res.body), 'leaks an ecToken');
+    };
+
+    before(async () => {
+      const auth = service(get().ctx, 'auth');
+      const reg = (regionCode: string, name: string, type: 'institution' | 'app', institutionCode?: string) =>
+        auth.registerChannel({
+          regionCode,
+          name,
+          type,
+          scopes: ['evoucher'],
+          ...(institutionCode ? { institutionCode } : {}),
+        });
+      hospital = await reg(R, '东湖市第一人民医院', 'institution', 'H99010000001');
+      hospital980 = await reg(R2, '北原市中心医院', 'institution', 'H98010000001');
+      app = await reg(R, '东湖医保 App', 'app');
+      get().ctx.permissions = {
+        permissionsOf: async (id) =>
+          new Set(id === 'staff-admin' ? ['evoucher:read', 'evoucher:manage', 'evoucher:keys'] : []),
+      };
+    });
+
+    describe('activation through the sandbox real-person check', () => {
+      test('a passed check activates; the voucher is bound, masked and audited', async () => {
+        const res = await activate(persons[0]);
+        assert.equal(res.statusCode, 200, res.body);
+        const v = res.json();
+        assert.equal(v.status, 'active');
+        assert.equal(v.name, '张**');
+        assert.match(v.residentId, /^110101\*+7778$/);
+        assert.equal(v.device.id, `dev-${persons[0].id}`);
+        const mine = await get().app.inject({ url: '/api/evoucher/me', headers: await person(persons[0]) });
+        assert.equal(mine.json().id, v.id);
+        const [audit] = await get().ctx.db.q<{ n: number }>(
+          sql`select count(*)::int as n from audit_event where action = 'evoucher.activate' and target_id = ${v.id}`,
+        );
+        assert.equal(audit.n, 1);
+        assert.equal((await verifyAuditChain(get().ctx.db, R))[0].brokenAt, undefined);
+        assert.equal((await activate(persons[4])).statusCode, 200);
+      });
+
+      test('identical frames fail liveness; a forged or replayed result is refused', async () => {
+        refusedWithout(
+          await activate(persons[1], await liveness(persons[1], { same: true })),
+          422,
+          'EVOUCHER_LIVENESS_FAILED',
+        );
+        refusedWithout(
+          await activate(persons[1], await liveness(persons[1], { simulate: 'fail' })),
+          422,
+          'EVOUCHER_LIVENESS_FAILED',
+        );
+        const good = await liveness(persons[1]);
+        const forged = JSON.parse(Buffer.from(good.result, 'base64').toString());
+        forged.result.passed = true;
+        forged.result.score = 1;
+        forged.result.sessionId = randomUUID();
+        const tampered = { result: Buffer.from(JSON.stringify(forged)).toString('base64'), signature: good.signature };
+        refusedWithout(await activate(persons[1], tampered), 400, 'EVOUCHER_LIVENESS_SIGNATURE_INVALID');
+        assert.equal((await activate(persons[1], good)).statusCode, 200);
+        refusedWithout(await activate(persons[1], good), 409, 'EVOUCHER_LIVENESS_SESSION_INVALID');
+        // someone else's passed result cannot activate my voucher
+        const alices = await liveness(persons[0]);
+        refusedWithout(await activate(persons[1], alices), 409, 'EVOUCHER_LIVENESS_SESSION_INVALID');
+      });
+
+      test('must be insured in the region: core-zone answers become e-voucher codes', async () => {
+        refusedWithout(await activate(persons[2]), 422, 'EVOUCHER_NOT_INSURED');
+        refusedWithout(await activate(persons[3]), 409, 'EVOUCHER_INSURANCE_INACTIVE');
+        const res = await get().app.inject({ url: '/api/evoucher/me', headers: await person(persons[2]) });
+        assert.equal(res.json().code, 'EVOUCHER_NOT_ACTIVATED');
+      });
+    });
+
+    describe('dynamic code and institution verification', () => {
+      test('code → verify answers masked data, insurance and an ecToken the core zone resolves (1101 type 01)', async () => {
+        const c = await code(persons[0]);
+        assert.equal(c.ttlSeconds, 60);
+        assert.ok(c.qrVersion <= 6);
+        assert.ok(Math.abs(Date.parse(c.expiresAt) - Date.now() - 60_000) < 3000);
+        const res = await call(hospital, 'verify', {
+          qrCode: c.token,
+          businessType: '01101',
+          operatorId: 'op1',
+          scanTime: Date.now(),
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        const v = res.json();
+        assert.equal(v.person.name, '张**');
+        assert.ok(!res.body.includes(persons[0].residentId));
+        assert.equal(v.insurance.insurances[0].status, 'active');
+        assert.match(v.ecToken, /^990100ec[0-9a-f]{32}$/);
+        assert.ok(v.ecToken.length <= 50);
+        const core = (get().ctx.services as Record<string, any>).coreZone;
+        const found = await core.findPerson(R, { ecToken: v.ecToken });
+        assert.equal(found.residentId, persons[0].residentId);
+        await assert.rejects(core.findPerson(R, { ecToken: `990100ec${'0'.repeat(32)}` }), {
+          code: 'CORE_EC_TOKEN_UNRESOLVED',
+        });
+        await assert.rejects(core.findPerson(R2, { ecToken: v.ecToken }), { code: 'CORE_EC_TOKEN_UNRESOLVED' });
+        // same code, another business type: a separate use
+        assert.equal((await call(hospital, 'verify', { qrCode: c.token, businessType: '01301' })).statusCode, 200);
+        const uses = (
+          await get().app.inject({ url: '/api/evoucher/me/uses', headers: await person(persons[0]) })
+        ).json();
+        assert.deepEqual(
+          uses
+            .slice(0, 2)
+            .map((u: { businessType: string }) => u.businessType)
+            .sort(),
+          ['01101', '01301'],
+        );
+        assert.equal(uses[0].institutionCode, 'H99010000001');
+      });
+
+      test('region TTL setting changes the validity of new codes', async () => {
+        await get().ctx.regions.updateConfig(R, { settings: { evoucher: { qrTtlSeconds: 30 } } });
+        try {
+          assert.equal((await code(persons[0])).ttlSeconds, 30);
+        } finally {
+          await get().ctx.regions.updateConfig(R, { settings: {} });
+        }
+      });
+
+      test('attacks: each refused with its own code, nothing personal in the answer', async () => {
+        const svc = service(get().ctx, 'evoucher');
+        const good = await code(persons[0]);
+        // tampered
+        const bytes = base32Decode(good.token);
+        bytes[6] ^= 1;
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: base32Encode(bytes), businessType: '01101' }),
+          401,
+          'EVOUCHER_TOKEN_SIGNATURE_INVALID',
+        );
+        // unknown key id
+        const kb = base32Decode(good.token);
+        kb[22] = 0x7f;
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: base32Encode(kb), businessType: '01101' }),
+          401,
+          'EVOUCHER_TOKEN_UNKNOWN_KEY',
+        );
+        // expired (signed by our own key, expiry in the past)
+        const row = await get().ctx.db.one<{ code: string }>(
+          sql`select code from evoucher_voucher where person_id = ${persons[0].id}`,
+        );
+        const key = await svc.keys.signing(R, 'qr');
+        const expired = issueEvoucherToken(
+          { voucherCode: row!.code, expiresAt: Math.floor(Date.now() / 1000) - 120 },
+          key,
+        );
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: expired, businessType: '01101' }),
+          401,
+          'EVOUCHER_TOKEN_EXPIRED',
+        );
+        // clock skew: a token from a clock far ahead, and a terminal whose clock is off
+        const ahead = issueEvoucherToken(
+          { voucherCode: row!.code, expiresAt: Math.floor(Date.now() / 1000) + 3600 },
+          key,
+        );
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: ahead, businessType: '01101' }),
+          400,
+          'EVOUCHER_CLOCK_SKEW',
+        );
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: good.token, businessType: '01101', scanTime: Date.now() - 120_000 }),
+          400,
+          'EVOUCHER_CLOCK_SKEW',
+        );
+        // replay
+        assert.equal((await call(hospital, 'verify', { qrCode: good.token, businessType: '02121' })).statusCode, 200);
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: good.token, businessType: '02121' }),
+          409,
+          'EVOUCHER_TOKEN_REPLAYED',
+        );
+        // another region's token at this region's hospital, and vice versa
+        const erin = await code(persons[4]);
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: erin.token, businessType: '01101' }),
+          403,
+          'EVOUCHER_REGION_MISMATCH',
+        );
+        assert.equal(
+          (await call(hospital980, 'verify', { qrCode: erin.token, businessType: '01101' })).statusCode,
+          200,
+        );
+        // malformed
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: 'HELLO', businessType: '01101' }),
+          400,
+          'EVOUCHER_TOKEN_MALFORMED',
+        );
+        // no / bad channel signature
+        const unsigned = await get().app.inject({
+          method: 'POST',
+          url: '/api/evoucher/channel/verify',
+          payload: { qrCode: good.token, businessType: '01101' },
+        });
+        refusedWithout(unsigned, 400, 'VALIDATION_FAILED');
+        const badSig = await call(
+          hospital,
+          'verify',
+          { qrCode: (await code(persons[0])).token, businessType: '01101' },
+          (e) => {
+            e.data = { qrCode: good.token, businessType: '03131' };
+          },
+        );
+        assert.equal(badSig.statusCode, 401);
+        assert.notEqual(badSig.json().code, undefined);
+        for (const s of PII) assert.ok(!badSig.body.includes(s));
+        const notInstitution = await call(app, 'verify', {
+          qrCode: (await code(persons[0])).token,
+          businessType: '01101',
+        });
+        refusedWithout(notInstitution, 403, 'EVOUCHER_NOT_INSTITUTION');
+        // suspended
+        const fresh = await code(persons[0]);
+        const sus = await get().app.inject({
+          method: 'POST',
+          url: '/api/evoucher/me/suspend',
+          headers: await person(persons[0]),
+          payload: { reason: '手机丢失' },
+        });
+        assert.equal(sus.json().status, 'suspended');
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: fresh.token, businessType: '01101' }),
+          409,
+          'EVOUCHER_SUSPENDED',
+        );
+        const noCode = await get().app.inject({
+          method: 'POST',
+          url: '/api/evoucher/me/codes',
+          headers: await person(persons[0]),
+        });
+        assert.equal(noCode.json().code, 'EVOUCHER_SUSPENDED');
+        assert.equal(
+          (
+            await get().app.inject({
+              method: 'POST',
+              url: '/api/evoucher/me/resume',
+              headers: await person(persons[0]),
+              payload: {},
+            })
+          ).json().status,
+          'active',
+        );
+        assert.equal((await call(hospital, 'verify', { qrCode: fresh.token, businessType: '01101' })).statusCode, 200);
+        // offline checks are also exercised by the public key set
+        const keys = (await get().app.inject({ url: '/api/evoucher/keys?region=990100' })).json();
+        assert.ok(keys.keys.some((k: { kid: string }) => Number(k.kid) === good.keyId));
+      });
+
+      test('concurrent scans of one code for one business type: exactly one succeeds', async () => {
+        const c = await code(persons[1]);
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => call(hospital, 'verify', { qrCode: c.token, businessType: '01302' })),
+        );
+        assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 409, 409, 409, 409, 409, 409, 409]);
+      });
+
+      test('re-activation on a new phone kills the old codes', async () => {
+        const old = await code(persons[1]);
+        assert.equal((await activate(persons[1])).statusCode, 200);
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: old.token, businessType: '01101' }),
+          404,
+          'EVOUCHER_VOUCHER_NOT_FOUND',
+        );
+      });
+    });
+
+    describe('channel authorisation', () => {
+      test('authorise → one-time code → token → scoped data; revoke ends it', async () => {
+        const headers = await person(persons[0]);
+        const channels = (await get().app.inject({ url: '/api/evoucher/me/channels', headers })).json();
+        assert.ok(channels.some((c: { appId: string }) => c.appId === app.appId));
+        const granted = await get().app.inject({
+          method: 'POST',
+          url: '/api/evoucher/me/authorizations',
+          headers,
+          payload: { appId: app.appId, scopes: ['identity'], days: 30 },
+        });
+        assert.equal(granted.statusCode, 200, granted.body);
+        const { id, authCode } = granted.json();
+        // another channel cannot use the code
+        refusedWithout(await call(hospital, 'token', { authCode }), 400, 'EVOUCHER_AUTH_CODE_INVALID');
+        const tok = await call(app, 'token', { authCode });
+        assert.equal(tok.statusCode, 200, tok.body);
+        refusedWithout(await call(app, 'token', { authCode }), 400, 'EVOUCHER_AUTH_CODE_INVALID');
+        const { accessToken } = tok.json();
+        const info = (await call(app, 'person', { accessToken })).json();
+        assert.equal(info.person.name, '张**');
+        assert.equal(info.insurance, undefined); // not granted
+        const list = (await get().app.inject({ url: '/api/evoucher/me/authorizations', headers })).json();
+        assert.equal(list[0].state, 'active');
+        const del = await get().app.inject({ method: 'DELETE', url: `/api/evoucher/me/authorizations/${id}`, headers });
+        assert.equal(del.statusCode, 204);
+        refusedWithout(await call(app, 'person', { accessToken }), 401, 'EVOUCHER_CHANNEL_TOKEN_INVALID');
+        const unknown = await get().app.inject({
+          method: 'POST',
+          url: '/api/evoucher/me/authorizations',
+          headers,
+          payload: { appId: 'nope', scopes: ['identity'], days: 1 },
+        });
+        assert.equal(unknown.json().code, 'EVOUCHER_CHANNEL_NOT_FOUND');
+      });
+    });
+
+    describe('QR login', () => {
+      test('ticket → phone scans and confirms → the auth login method completes once', async () => {
+        const method = service(get().ctx, 'auth').loginMethods.get('evoucher_qr');
+        assert.ok(method, 'registered with the auth center');
+        assert.match(
+          method.renderPanel({ uid: 'u1', csrf: 'c1', regionCode: R }),
+          /\/oidc\/interaction\/u1\/method\/evoucher_qr/,
+        );
+        const t = (
+          await get().app.inject({
+            method: 'POST',
+            url: '/api/evoucher/login-tickets',
+            headers: { 'x-region-code': R },
+          })
+        ).json();
+        assert.match(t.qrSvg, /<svg/);
+        const poll = async () =>
+          (
+            await get().app.inject({
+              url: `/api/evoucher/login-tickets/${t.ticketId}/status?secret=${t.secret}`,
+              headers: { 'x-region-code': R },
+            })
+          ).json().status;
+        assert.equal(await poll(), 'pending');
+        assert.equal(
+          await method.complete({ regionCode: R, form: { ticketId: t.ticketId, secret: t.secret }, ip: '1' }),
+          null,
+        );
+        const headers = await person(persons[0]);
+        assert.equal(
+          (await get().app.inject({ method: 'POST', url: `/api/evoucher/login-tickets/${t.ticketId}/scan`, headers }))
+            .statusCode,
+          200,
+        );
+        assert.equal(await poll(), 'scanned');
+        // another person cannot confirm a ticket scanned by someone else
+        const other = await get().app.inject({
+          method: 'POST',
+          url: `/api/evoucher/login-tickets/${t.ticketId}/confirm`,
+          headers: await person(persons[1]),
+        });
+        assert.equal(other.json().code, 'EVOUCHER_LOGIN_TICKET_USED');
+        assert.equal(
+          (
+            await get().app.inject({
+              method: 'POST',
+              url: `/api/evoucher/login-tickets/${t.ticketId}/confirm`,
+              headers,
+            })
+          ).statusCode,
+          204,
+        );
+        assert.equal(await poll(), 'confirmed');
+        assert.equal(
+          await method.complete({ regionCode: R, form: { ticketId: t.ticketId, secret: 'f'.repeat(32) }, ip: '1' }),
+          null,
+        );
+        assert.deepEqual(
+          await method.complete({ regionCode: R, form: { ticketId: t.ticketId, secret: t.secret }, ip: '1' }),
+          {
+            accountId: persons[0].id,
+            kind: 'person',
+            regionCode: R,
+          },
+        );
+        assert.equal(
+          await method.complete({ regionCode: R, form: { ticketId: t.ticketId, secret: t.secret }, ip: '1' }),
+          null,
+        );
+        assert.equal(await poll(), 'consumed');
+      });
+    });
+
+    describe('console', () => {
+      test('look-up is audited with its purpose; staff suspend/resume; permissions enforced', async () => {
+        const staff = await get().auth({ kind: 'staff', subject: 'staff-admin', regionCode: R });
+        const nobody = await get().auth({ kind: 'staff', subject: 'staff-nobody', regionCode: R });
+        const url = `/api/evoucher/admin/vouchers?residentId=${persons[0].residentId}&purpose=${encodeURIComponent('参保人来电咨询')}`;
+        assert.equal((await get().app.inject({ url, headers: nobody })).json().code, 'PERMISSION_DENIED');
+        const res = await get().app.inject({ url, headers: staff });
+        assert.equal(res.statusCode, 200, res.body);
+        const found = res.json();
+        assert.equal(found.voucher.name, '张**');
+        assert.ok(found.uses.length >= 2);
+        const [a] = await get().ctx.db.q<{ purpose: string }>(
+          sql`select purpose from audit_event where action = 'evoucher.lookup' order by seq desc limit 1`,
+        );
+        assert.equal(a.purpose, '参保人来电咨询');
+        const id = found.voucher.id;
+        const sus = await get().app.inject({
+          method: 'POST',
+          url: `/api/evoucher/admin/vouchers/${id}/suspend`,
+          headers: staff,
+          payload: { reason: '本人电话挂失' },
+        });
+        assert.equal(sus.json().status, 'suspended');
+        const again = await get().app.inject({
+          method: 'POST',
+          url: `/api/evoucher/admin/vouchers/${id}/suspend`,
+          headers: staff,
+          payload: { reason: '重复' },
+        });
+        assert.equal(again.json().code, 'EVOUCHER_ALREADY_SUSPENDED');
+        await get().app.inject({
+          method: 'POST',
+          url: `/api/evoucher/admin/vouchers/${id}/resume`,
+          headers: staff,
+          payload: { reason: '核实后恢复' },
+        });
+        const stats = (
+          await get().app.inject({ url: '/api/evoucher/admin/stats/daily?days=7', headers: staff })
+        ).json();
+        assert.ok(
+          stats.some((s: { businessType: string; count: number }) => s.businessType === '01101' && s.count >= 2),
+        );
+      });
+
+      test('key rotation: old codes verify until the old key is retired; Ed25519 selectable', async () => {
+        const staff = await get().auth({ kind: 'staff', subject: 'staff-admin', regionCode: R });
+        const before = await code(persons[0]);
+        const rotated = await get().app.inject({
+          method: 'POST',
+          url: '/api/evoucher/admin/keys',
+          headers: staff,
+          payload: { alg: 'Ed25519' },
+        });
+        assert.equal(rotated.statusCode, 200, rotated.body);
+        const after = await code(persons[0]);
+        assert.equal(after.keyId, rotated.json().kid);
+        assert.equal((await call(hospital, 'verify', { qrCode: after.token, businessType: '01101' })).statusCode, 200);
+        assert.equal((await call(hospital, 'verify', { qrCode: before.token, businessType: '01101' })).statusCode, 200);
+        const old = await code(persons[0]);
+        const retire = await get().app.inject({
+          method: 'POST',
+          url: `/api/evoucher/admin/keys/${before.keyId}/retire`,
+          headers: staff,
+        });
+        assert.equal(retire.statusCode, 204);
+        void old;
+        const stale = issueEvoucherToken(
+          {
+            voucherCode: (await get().ctx.db.one<{ code: string }>(
+              sql`select code from evoucher_voucher where person_id = ${persons[0].id}`,
+            ))!.code,
+            expiresAt: Math.floor(Date.now() / 1000) + 30,
+          },
+          (await service(get().ctx, 'evoucher').keys.keys(R, true)).find((k) => k.keyId === before.keyId)!,
+        );
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: stale, businessType: '01101' }),
+          401,
+          'EVOUCHER_TOKEN_UNKNOWN_KEY',
+        );
+        const keys = (await get().app.inject({ url: '/api/evoucher/admin/keys', headers: staff })).json();
+        assert.ok(keys.some((k: { alg: string; status: string }) => k.alg === 'Ed25519' && k.status === 'active'));
+        const current = await get().app.inject({
+          method: 'POST',
+          url: `/api/evoucher/admin/keys/${after.keyId}/retire`,
+          headers: staff,
+        });
+        assert.equal(current.json().code, 'EVOUCHER_KEY_NOT_RETIRABLE');
+      });
+    });
+  },
+  { centers: [authCenter, ...deps.centers, evoucherCenter] },
+);

@@ -1,0 +1,52 @@
+/** E-voucher center (电子凭证中心): activation, dynamic QR, institution verification, channel authorisation, QR login. */
+import type { Center } from '../../platform/center.ts';
+import type { Context } from '../../platform/context.ts';
+import { authSlice, type LoginMethodSlot } from './deps.ts';
+import { qrLoginMethod } from './login.ts';
+import { evoucherRoutes } from './routes.ts';
+import { EvoucherService } from './service.ts';
+
+export { BUSINESS_TYPES, type BusinessType } from './schema.ts';
+export type { EvoucherService, VerifyResult } from './service.ts';
+export type { LivenessEvidence, LivenessResult, RealPersonVerifier } from './verification/port.ts';
+
+declare module '../../platform/context.ts' {
+  interface Services {
+    evoucher: EvoucherService;
+  }
+}
+
+export const PERMISSIONS = [
+  { code: 'evoucher:read', name: '查询医保电子凭证' },
+  { code: 'evoucher:manage', name: '暂停/恢复医保电子凭证' },
+  { code: 'evoucher:keys', name: '管理电子凭证签名密钥' },
+];
+
+/** Installs the ecToken resolver in the core zone (mdtrt_cert_type 01) once the port is there. */
+function wireCoreZone(ctx: Context, svc: EvoucherService): void {
+  const core = (ctx.services as Record<string, unknown>).coreZone as
+    | { useEcTokenResolver?: (r: EvoucherService['resolveEcToken']) => void }
+    | undefined;
+  core?.useEcTokenResolver?.(svc.resolveEcToken);
+}
+
+export const evoucherCenter: Center = {
+  name: 'evoucher',
+  description: '电子凭证中心: 激活（实人认证）、动态码、机构核验、渠道授权、扫码登录',
+  init(ctx) {
+    const svc = new EvoucherService(ctx);
+    ctx.services.evoucher = svc;
+    const user = (ctx.services as Record<string, unknown>).user as
+      | { declarePermissions?: (p: typeof PERMISSIONS) => unknown }
+      | undefined;
+    user?.declarePermissions?.(PERMISSIONS);
+    wireCoreZone(ctx, svc);
+    const auth = authSlice(ctx);
+    auth?.registerLoginMethod?.(qrLoginMethod(svc) satisfies LoginMethodSlot);
+  },
+  routes(app, ctx) {
+    const svc = ctx.services.evoucher!;
+    wireCoreZone(ctx, svc); // a core zone registered after our init
+    evoucherRoutes(app, ctx, svc);
+  },
+};

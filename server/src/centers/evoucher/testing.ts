@@ -1,0 +1,124 @@
+/**
+ * Test doubles for the centers the e-voucher depends on and that are being built in parallel: a person directory
+ * (the user center's getPerson) and a core zone implementing the slice of the CoreZone port we use, including the
+ * ecToken path of 1101 (findPerson with { ecToken } goes through the installed resolver). Test-only.
+ */
+import { deflateSync } from 'node:zlib';
+import type {
+  CorePerson,
+  EcTokenResolver,
+  InsuranceStatus,
+  InsuranceStatusCode,
+  PersonKey,
+} from '../../integration/core-zone/port.ts';
+import type { Center } from '../../platform/center.ts';
+import { AppError } from '../../platform/errors.ts';
+
+export interface FakePerson {
+  id: string;
+  regionCode: string;
+  name: string;
+  residentId: string;
+  /** undefined = not insured in the core zone */
+  insurance?: InsuranceStatusCode;
+}
+
+export function fakeDependencies(persons: FakePerson[]): {
+  centers: Center[];
+  resolver: () => EcTokenResolver | undefined;
+} {
+  let resolver: EcTokenResolver | undefined;
+  const coreOf = (p: FakePerson): CorePerson => ({
+    personNo: `P${p.regionCode}${p.id.slice(-8)}`,
+    regionCode: p.regionCode,
+    name: p.name,
+    residentId: p.residentId,
+    sex: '1',
+    birthDate: '1990-01-01',
+    personType: 'employee',
+  });
+  const notFound = () => new AppError(404, 'CORE_PERSON_NOT_FOUND', '未找到参保人');
+  const core = {
+    kind: 'reference' as const,
+    useEcTokenResolver(r: EcTokenResolver) {
+      resolver = r;
+    },
+    async findPerson(regionCode: string, key: PersonKey): Promise<CorePerson> {
+      let residentId: string | undefined;
+      if ('ecToken' in key) {
+        const hit = resolver ? await resolver(regionCode, key.ecToken) : undefined;
+        if (!hit) throw new AppError(404, 'CORE_EC_TOKEN_UNRESOLVED', '电子凭证令牌无效或已过期');
+        residentId = hit.residentId;
+      } else if ('residentId' in key) residentId = key.residentId;
+      const p = persons.find((x) => x.regionCode === regionCode && x.residentId === residentId && x.insurance);
+      if (!p) throw notFound();
+      return coreOf(p);
+    },
+    async insuranceStatus(regionCode: string, personNo: string): Promise<InsuranceStatus> {
+      const p = persons.find((x) => x.regionCode === regionCode && coreOf(x).personNo === personNo && x.insurance);
+      if (!p) throw notFound();
+      return {
+        personNo,
+        regionCode,
+        personType: 'employee',
+        insurances: [
+          { insuranceType: '310', status: p.insurance!, startDate: '2020-01-01', pauseDate: null, unitNo: 'U1' },
+        ],
+      };
+    },
+  };
+  const user = {
+    async getPerson(regionCode: string, id: string) {
+      return persons.find((p) => p.regionCode === regionCode && p.id === id);
+    },
+  };
+  return {
+    centers: [
+      {
+        name: 'test-deps',
+        description: '测试替身：用户中心与核心区',
+        init(ctx) {
+          const s = ctx.services as Record<string, unknown>;
+          s.user = user;
+          s.coreZone = core;
+        },
+      },
+    ],
+    resolver: () => resolver,
+  };
+}
+
+/** A real PNG (w×h, one colour from `seed`), so the sandbox can parse it. */
+export function makePng(w: number, h: number, seed: number): string {
+  const crcTable = (buf: Buffer) => {
+    let c = ~0;
+    for (const b of buf) {
+      c ^= b;
+      for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+    }
+    return ~c >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crcTable(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const row = Buffer.alloc(1 + w * 3);
+  for (let x = 0; x < w; x++) row.set([seed & 255, (seed >> 8) & 255, x & 255], 1 + x * 3);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+  return `data:image/png;base64,${png.toString('base64')}`;
+}
