@@ -1,0 +1,122 @@
+/** User center (用户中心): persons, units, agents, staff accounts and per-region RBAC. */
+import type { Center } from '../../platform/center.ts';
+import type { Context } from '../../platform/context.ts';
+import { sql } from '../../platform/db/index.ts';
+import { residentIdCheckChar, usccCheckChar } from '../../platform/privacy/index.ts';
+import { argon2ParamsFor, PasswordHasher } from './password.ts';
+import { userRoutes } from './routes.ts';
+import { UserService } from './service.ts';
+
+export { argon2ParamsFor, checkPasswordPolicy, OWASP_ARGON2, TEST_ARGON2 } from './password.ts';
+export { OTP_PURPOSES } from './routes.ts';
+export type {
+  Actor,
+  Agent,
+  AgentRole,
+  PermissionDecl,
+  PersonAccount,
+  PersonStatus,
+  Role,
+  StaffAccount,
+  Unit,
+  UnitMembership,
+  UnitType,
+} from './service.ts';
+export { AGENT_ROLES, maskPerson, maskUnit, UNIT_TYPE_LABELS, UNIT_TYPES, UserService } from './service.ts';
+
+declare module '../../platform/context.ts' {
+  interface Services {
+    user: UserService;
+  }
+}
+
+/** Encrypted personal-data columns (for key rotation). */
+const ENCRYPTED_COLUMNS: Array<[string, string]> = [
+  ['person_account', 'name_enc'],
+  ['person_account', 'resident_id_enc'],
+  ['person_account', 'mobile_enc'],
+  ['person_account', 'email_enc'],
+  ['unit', 'legal_rep_name_enc'],
+];
+
+export const userCenter: Center = {
+  name: 'user',
+  description: '用户中心: 个人、单位、经办人账号，工作人员与按统筹区授权的角色',
+  init(ctx: Context) {
+    const users = new UserService(ctx, new PasswordHasher(argon2ParamsFor(ctx.config.NODE_ENV)));
+    ctx.services.user = users;
+    ctx.permissions = users;
+    for (const [table, column] of ENCRYPTED_COLUMNS) {
+      ctx.privacy.registerEncryptedColumn({ table, column, key: ['region_code', 'id'] });
+    }
+  },
+  routes(app, ctx) {
+    userRoutes(app, ctx, ctx.services.user!);
+  },
+  async seed(ctx) {
+    const users = ctx.services.user!;
+    await users.seedBase({
+      superadminUsername: ctx.config.SUPERADMIN_USERNAME,
+      superadminPassword: ctx.config.SUPERADMIN_PASSWORD,
+    });
+    await seedDemo(ctx, users);
+  },
+};
+
+/** Demo persons, a unit and a clerk in 东湖市 (990100); skipped when already present. Passwords are in the README. */
+async function seedDemo(ctx: Context, users: UserService): Promise<void> {
+  const region = '990100';
+  if (!(await ctx.db.one(sql`select 1 from region where code = ${region}`))) return;
+  const seedActor = { kind: 'system' as const, id: 'seed' };
+  const demo = [
+    { name: '张三', first17: '99010119900101123', mobile: '13800000001', username: 'zhangsan' },
+    { name: '李四', first17: '99010119850505234', mobile: '13800000002', username: 'lisi' },
+  ];
+  const people = [];
+  for (const d of demo) {
+    const residentId = d.first17 + residentIdCheckChar(d.first17);
+    const found = await users.findPersonByResidentId(region, residentId);
+    people.push(
+      found ??
+        (await users.createPerson(
+          {
+            regionCode: region,
+            name: d.name,
+            residentId,
+            mobile: d.mobile,
+            username: d.username,
+            password: 'Demo@2024pw',
+          },
+          seedActor,
+        )),
+    );
+  }
+  const first17 = '91990100MA0000001';
+  const uscc = first17 + usccCheckChar(first17);
+  if (!(await users.findUnitByUscc(region, uscc))) {
+    const unit = await users.registerUnit(
+      {
+        regionCode: region,
+        uscc,
+        name: '东湖示范科技有限公司',
+        unitType: 'insured_employer',
+        legalRepName: '王五',
+        adminPersonId: people[0].id,
+      },
+      seedActor,
+    );
+    await users.grantAgent({ regionCode: region, unitId: unit.id, personId: people[1].id, role: 'handler' }, seedActor);
+  }
+  if (!(await users.findStaffByUsername('clerk01'))) {
+    await users.createStaff(
+      {
+        regionCode: region,
+        username: 'clerk01',
+        password: 'Clerk@2024pw',
+        displayName: '东湖经办员',
+        roles: ['clerk'],
+      },
+      seedActor,
+    );
+  }
+}

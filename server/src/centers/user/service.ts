@@ -1,0 +1,1260 @@
+/** User center use cases: persons, units, agents, staff and RBAC. No HTTP types in here. */
+import { type AuditEntry, appendAudit } from '../../platform/audit.ts';
+import type { PermissionResolver } from '../../platform/auth.ts';
+import type { Context } from '../../platform/context.ts';
+import { type Database, type Executor, sql } from '../../platform/db/index.ts';
+import { AppError, conflict, notFound } from '../../platform/errors.ts';
+import {
+  isValidMobile,
+  isValidResidentId,
+  isValidUscc,
+  maskEmail,
+  maskMobile,
+  maskName,
+  maskResidentId,
+  type Privacy,
+} from '../../platform/privacy/index.ts';
+import { checkPasswordPolicy, type PasswordHasher } from './password.ts';
+
+export type PersonStatus = 'active' | 'disabled' | 'deactivated';
+export const UNIT_TYPES = [
+  'insured_employer',
+  'medical_institution',
+  'retail_pharmacy',
+  'pharma_company',
+  'consumables_company',
+  'distribution_company',
+  'other',
+] as const;
+export type UnitType = (typeof UNIT_TYPES)[number];
+export const UNIT_TYPE_LABELS: Record<UnitType, string> = {
+  insured_employer: '参保企业',
+  medical_institution: '医疗机构',
+  retail_pharmacy: '零售药店',
+  pharma_company: '医药企业',
+  consumables_company: '耗材企业',
+  distribution_company: '配送企业',
+  other: '其他',
+};
+export const AGENT_ROLES = ['admin', 'handler', 'viewer'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+export interface PersonAccount {
+  id: string;
+  regionCode: string;
+  name: string;
+  residentId: string;
+  mobile: string;
+  username?: string;
+  email?: string;
+  status: PersonStatus;
+  passwordSet: boolean;
+  createdAt: string;
+}
+
+export interface Unit {
+  id: string;
+  regionCode: string;
+  uscc: string;
+  name: string;
+  unitType: UnitType;
+  legalRepName: string;
+  status: 'active' | 'disabled';
+  usccOverrideBy?: string;
+  createdAt: string;
+}
+
+export interface Agent {
+  regionCode: string;
+  unitId: string;
+  personId: string;
+  role: AgentRole;
+  expiresAt?: string;
+  grantedBy: string;
+  grantedAt: string;
+  /** false once expires_at has passed */
+  active: boolean;
+}
+
+export interface UnitMembership {
+  unit: Unit;
+  role: AgentRole;
+  expiresAt?: string;
+}
+
+export interface StaffAccount {
+  id: string;
+  regionCode: string;
+  username: string;
+  displayName: string;
+  status: 'active' | 'disabled';
+  createdAt: string;
+}
+
+export interface Role {
+  code: string;
+  name: string;
+  permissions: string[];
+  builtin: boolean;
+}
+
+export interface PermissionDecl {
+  code: string;
+  name: string;
+}
+
+/** Who performs an action (for the audit trail). */
+export interface Actor {
+  kind: AuditEntry['actorKind'];
+  id: string;
+  ip?: string;
+  userAgent?: string;
+}
+
+export const SYSTEM: Actor = { kind: 'system', id: 'user-center' };
+
+/** Permissions the user center itself uses; platform permissions are declared here too (platform has no catalogue). */
+export const USER_PERMISSIONS: PermissionDecl[] = [
+  { code: 'user:read', name: '查询个人、单位、经办人（脱敏）' },
+  { code: 'user:unmask', name: '查看个人信息明文（需说明用途，留痕）' },
+  { code: 'user:manage', name: '停用、启用、解锁、重置个人账号' },
+  { code: 'user:admin', name: '管理工作人员账号与角色' },
+  { code: 'region:manage', name: '修改统筹区配置' },
+  { code: 'ops:read', name: '查看任务队列' },
+  { code: 'ops:manage', name: '重试死信任务' },
+  { code: 'audit:read', name: '查看与校验审计日志' },
+];
+
+export const DEMO_ROLES: Array<Omit<Role, 'builtin'>> = [
+  { code: 'superadmin', name: '超级管理员', permissions: ['*'] },
+  { code: 'clerk', name: '经办员', permissions: ['user:read'] },
+  { code: 'auditor', name: '审计员', permissions: ['user:read', 'audit:read'] },
+  { code: 'user-admin', name: '用户管理员', permissions: ['user:read', 'user:unmask', 'user:manage', 'user:admin'] },
+];
+
+const RESIDENT_ID_RE = /^\d{17}[\dXx]$/;
+const MOBILE_RE = /^1\d{10}$/;
+const USERNAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{3,31}$/;
+const NAME_RE = /^[\p{Script=Han}A-Za-z·•.\s]{2,30}$/u;
+const PERMISSION_RE = /^(\*|[a-z][a-z0-9_-]*:[a-z][a-z0-9_.-]*)$/;
+const ROLE_RE = /^[a-z][a-z0-9_-]{1,39}$/;
+const PERMISSION_TTL_MS = 5_000;
+
+const fieldError = (status: number, code: string, title: string, field: string, message: string) =>
+  new AppError(status, code, title, message, { errors: [{ field, message }] });
+
+interface PersonRow {
+  region_code: string;
+  id: string;
+  name_enc: string;
+  resident_id_enc: string;
+  mobile_enc: string;
+  username: string | null;
+  email_enc: string | null;
+  password_hash: string | null;
+  status: PersonStatus;
+  created_at: Date | string;
+}
+
+interface UnitRow {
+  region_code: string;
+  id: string;
+  uscc: string;
+  name: string;
+  unit_type: UnitType;
+  legal_rep_name_enc: string;
+  status: 'active' | 'disabled';
+  uscc_override_by: string | null;
+  created_at: Date | string;
+}
+
+interface StaffRow {
+  region_code: string;
+  id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  status: 'active' | 'disabled';
+  created_at: Date | string;
+}
+
+const iso = (v: Date | string | null | undefined) => (v == null ? undefined : new Date(v).toISOString());
+const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+const textArray = (values: string[]) => sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
+
+function uniqueViolation(err: unknown): string | undefined {
+  let e = err as { code?: string; constraint?: string; cause?: unknown; message?: string } | undefined;
+  for (let i = 0; e && i < 4; i++) {
+    if (e.code === '23505') return e.constraint ?? e.message ?? 'unique';
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/** Masked view of a person for lists and default reads. */
+export function maskPerson(p: PersonAccount): PersonAccount {
+  return {
+    ...p,
+    name: maskName(p.name),
+    residentId: maskResidentId(p.residentId),
+    mobile: maskMobile(p.mobile),
+    ...(p.email ? { email: maskEmail(p.email) } : {}),
+  };
+}
+
+export function maskUnit(u: Unit): Unit {
+  return { ...u, legalRepName: maskName(u.legalRepName) };
+}
+
+export class UserService implements PermissionResolver {
+  private readonly db: Database;
+  private readonly privacy: Privacy;
+  readonly hasher: PasswordHasher;
+  private readonly permissionCache = new Map<string, { at: number; value: Set<string> }>();
+  private readonly declared = new Map<string, { name: string; center: string }>();
+
+  constructor(ctx: Pick<Context, 'db' | 'privacy'>, hasher: PasswordHasher) {
+    this.db = ctx.db;
+    this.privacy = ctx.privacy;
+    this.hasher = hasher;
+  }
+
+  // ---------------------------------------------------------------- persons
+
+  private personFromRow(r: PersonRow): PersonAccount {
+    const d = (v: string) => this.privacy.cipher.decrypt(v);
+    return {
+      id: r.id,
+      regionCode: r.region_code,
+      name: d(r.name_enc),
+      residentId: d(r.resident_id_enc),
+      mobile: d(r.mobile_enc),
+      ...(r.username ? { username: r.username } : {}),
+      ...(r.email_enc ? { email: d(r.email_enc) } : {}),
+      status: r.status,
+      passwordSet: r.password_hash != null,
+      createdAt: iso(r.created_at)!,
+    };
+  }
+
+  private bidx(value: string, domain: 'resident_id' | 'mobile' | 'person_name') {
+    return this.privacy.blindIndex(value, domain);
+  }
+
+  private namePrefixes(name: string): string[] {
+    const chars = [...name.trim()];
+    const out: string[] = [];
+    for (let i = 1; i <= Math.min(chars.length, 6); i++) out.push(this.bidx(chars.slice(0, i).join(''), 'person_name'));
+    return out;
+  }
+
+  /** Validates and normalises the identity fields; each failure is a 400 naming its field. */
+  validatePersonInput(input: { name: string; residentId: string; mobile: string; username?: string; email?: string }) {
+    const name = input.name.trim().replace(/\s+/g, ' ');
+    if (!NAME_RE.test(name)) {
+      throw fieldError(400, 'USER_NAME_INVALID', '姓名格式不正确', 'name', '姓名应为 2–30 个汉字或字母');
+    }
+    const residentId = input.residentId.trim().toUpperCase();
+    if (!isValidResidentId(residentId)) {
+      throw fieldError(
+        400,
+        'USER_RESIDENT_ID_INVALID',
+        '身份证号码无效',
+        'residentId',
+        '身份证号码格式、出生日期或校验位不正确（GB 11643）',
+      );
+    }
+    const mobile = input.mobile.trim();
+    if (!isValidMobile(mobile)) {
+      throw fieldError(400, 'USER_MOBILE_INVALID', '手机号码无效', 'mobile', '应为 1 开头的 11 位手机号码');
+    }
+    if (input.username !== undefined && !USERNAME_RE.test(input.username)) {
+      throw fieldError(
+        400,
+        'USER_USERNAME_INVALID',
+        '用户名格式不正确',
+        'username',
+        '用户名以字母开头，4–32 位字母、数字、下划线、点或短横线',
+      );
+    }
+    if (input.email !== undefined) checkEmail(input.email);
+    return { name, residentId, mobile, username: input.username, email: input.email };
+  }
+
+  /** Registers an individual. Password optional (accounts created by staff or other centers log in by SMS). */
+  async createPerson(
+    input: {
+      regionCode: string;
+      name: string;
+      residentId: string;
+      mobile: string;
+      password?: string;
+      username?: string;
+      email?: string;
+    },
+    actor: Actor = SYSTEM,
+  ): Promise<PersonAccount> {
+    const v = this.validatePersonInput(input);
+    if (input.password !== undefined) checkPasswordPolicy(input.password, v);
+    const passwordHash = input.password !== undefined ? await this.hasher.hash(input.password) : null;
+    const enc = (s: string) => this.privacy.cipher.encrypt(s);
+    const residentBidx = this.bidx(v.residentId, 'resident_id');
+    const mobileBidx = this.bidx(v.mobile, 'mobile');
+    try {
+      return await this.db.tx(async (tx) => {
+        await this.assertPersonFree(tx, input.regionCode, { residentBidx, mobileBidx, username: v.username });
+        const [row] = await tx.q<PersonRow>(sql`insert into person_account (region_code, name_enc, name_prefix_bidx,
+            resident_id_enc, resident_id_bidx, mobile_enc, mobile_bidx, username, email_enc, password_hash,
+            password_changed_at)
+          values (${input.regionCode}, ${enc(v.name)}, ${textArray(this.namePrefixes(v.name))}, ${enc(v.residentId)},
+            ${residentBidx}, ${enc(v.mobile)}, ${mobileBidx}, ${v.username ?? null}, ${v.email ? enc(v.email) : null},
+            ${passwordHash}, ${passwordHash ? new Date().toISOString() : null})
+          returning *`);
+        const person = this.personFromRow(row);
+        await this.audit(
+          tx,
+          input.regionCode,
+          actor.kind === 'anonymous' ? { ...actor, kind: 'person', id: row.id } : actor,
+          {
+            action: 'user.person.register',
+            targetType: 'person',
+            targetId: row.id,
+          },
+        );
+        return person;
+      });
+    } catch (err) {
+      const c = uniqueViolation(err);
+      if (c?.includes('resident_id')) throw this.residentTaken();
+      if (c?.includes('mobile')) throw this.mobileTaken();
+      if (c?.includes('username')) throw this.usernameTaken();
+      throw err;
+    }
+  }
+
+  private residentTaken() {
+    return fieldError(
+      409,
+      'USER_RESIDENT_ID_TAKEN',
+      '该身份证号已注册',
+      'residentId',
+      '该身份证号码已注册，请直接登录或找回密码',
+    );
+  }
+  private mobileTaken() {
+    return fieldError(409, 'USER_MOBILE_TAKEN', '该手机号已被使用', 'mobile', '该手机号码已绑定其他账号');
+  }
+  private usernameTaken() {
+    return fieldError(409, 'USER_USERNAME_TAKEN', '用户名已被使用', 'username', '请换一个用户名');
+  }
+
+  private async assertPersonFree(
+    tx: Executor,
+    regionCode: string,
+    k: { residentBidx?: string; mobileBidx?: string; username?: string; exceptId?: string },
+  ): Promise<void> {
+    const except = k.exceptId ?? '00000000-0000-0000-0000-000000000000';
+    const live = sql`region_code = ${regionCode} and status <> 'deactivated' and id <> ${except}`;
+    if (
+      k.residentBidx &&
+      (await tx.one(sql`select 1 from person_account where ${live} and resident_id_bidx = ${k.residentBidx}`))
+    )
+      throw this.residentTaken();
+    if (
+      k.mobileBidx &&
+      (await tx.one(sql`select 1 from person_account where ${live} and mobile_bidx = ${k.mobileBidx}`))
+    )
+      throw this.mobileTaken();
+    if (
+      k.username &&
+      (await tx.one(sql`select 1 from person_account where ${live} and lower(username) = lower(${k.username})`))
+    )
+      throw this.usernameTaken();
+  }
+
+  /** Decrypted account or undefined (internal use; audit unmasked reads you expose). */
+  async findPersonById(regionCode: string, id: string, ex: Executor = this.db): Promise<PersonAccount | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await ex.one<PersonRow>(
+      sql`select * from person_account where region_code = ${regionCode} and id = ${id}`,
+    );
+    return row ? this.personFromRow(row) : undefined;
+  }
+
+  /** Decrypted account; 404 USER_PERSON_NOT_FOUND when absent in the region. */
+  async getPerson(regionCode: string, id: string, ex: Executor = this.db): Promise<PersonAccount> {
+    const p = await this.findPersonById(regionCode, id, ex);
+    if (!p) throw notFound('USER_PERSON_NOT_FOUND', '用户不存在');
+    return p;
+  }
+
+  /** The live (not deactivated) account with this resident ID in the region. */
+  async findPersonByResidentId(regionCode: string, residentId: string): Promise<PersonAccount | undefined> {
+    const row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}
+      and resident_id_bidx = ${this.bidx(residentId.trim().toUpperCase(), 'resident_id')} and status <> 'deactivated'`);
+    return row ? this.personFromRow(row) : undefined;
+  }
+
+  async findPersonByMobile(regionCode: string, mobile: string): Promise<PersonAccount | undefined> {
+    const row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}
+      and mobile_bidx = ${this.bidx(mobile.trim(), 'mobile')} and status <> 'deactivated'`);
+    return row ? this.personFromRow(row) : undefined;
+  }
+
+  /** Login identifier → live account: an 18-char ID number, an 11-digit mobile, else a username. */
+  async findPersonByLogin(regionCode: string, loginId: string): Promise<PersonAccount | undefined> {
+    const id = loginId.trim();
+    if (RESIDENT_ID_RE.test(id)) return this.findPersonByResidentId(regionCode, id);
+    if (MOBILE_RE.test(id)) return this.findPersonByMobile(regionCode, id);
+    if (!USERNAME_RE.test(id)) return undefined;
+    const row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}
+      and lower(username) = lower(${id}) and status <> 'deactivated'`);
+    return row ? this.personFromRow(row) : undefined;
+  }
+
+  /**
+   * Checks the person's password (no lockout here — the auth center does that). Upgrades a weaker hash on success.
+   * Says nothing about status: the caller decides what a disabled account may do.
+   */
+  async verifyPassword(account: { regionCode: string; id: string }, password: string): Promise<boolean> {
+    const row = isUuid(account.id)
+      ? await this.db.one<{ password_hash: string | null }>(sql`select password_hash from person_account
+          where region_code = ${account.regionCode} and id = ${account.id}`)
+      : undefined;
+    const ok = await this.hasher.verify(row?.password_hash, password);
+    if (ok && row?.password_hash && this.hasher.needsRehash(row.password_hash)) {
+      const next = await this.hasher.hash(password);
+      await this.db.q(sql`update person_account set password_hash = ${next}
+        where region_code = ${account.regionCode} and id = ${account.id} and password_hash = ${row.password_hash}`);
+    }
+    return ok;
+  }
+
+  /** Login id + password → the active account, or undefined (same work whether or not the account exists). */
+  async verifyLogin(regionCode: string, loginId: string, password: string): Promise<PersonAccount | undefined> {
+    const person = await this.findPersonByLogin(regionCode, loginId);
+    if (!person) {
+      await this.hasher.verify(undefined, password);
+      return undefined;
+    }
+    const ok = await this.verifyPassword(person, password);
+    return ok && person.status === 'active' ? person : undefined;
+  }
+
+  async changePassword(regionCode: string, personId: string, oldPassword: string, newPassword: string, actor: Actor) {
+    const person = await this.getPerson(regionCode, personId);
+    if (person.passwordSet && !(await this.verifyPassword(person, oldPassword))) {
+      throw fieldError(400, 'USER_PASSWORD_WRONG', '原密码不正确', 'oldPassword', '原密码不正确');
+    }
+    await this.setPassword(person, newPassword, actor, 'user.person.password_change');
+  }
+
+  /** Sets a new password without the old one (SMS reset, or staff reset); audited. */
+  async resetPassword(regionCode: string, personId: string, newPassword: string, actor: Actor) {
+    const person = await this.getPerson(regionCode, personId);
+    await this.setPassword(person, newPassword, actor, 'user.person.password_reset');
+  }
+
+  private async setPassword(person: PersonAccount, password: string, actor: Actor, action: string) {
+    checkPasswordPolicy(password, person);
+    const h = await this.hasher.hash(password);
+    await this.db.tx(async (tx) => {
+      await tx.q(sql`update person_account set password_hash = ${h}, password_changed_at = now(), updated_at = now()
+        where region_code = ${person.regionCode} and id = ${person.id}`);
+      await this.audit(tx, person.regionCode, actor, { action, targetType: 'person', targetId: person.id });
+    });
+  }
+
+  /** Changes the mobile; the caller proves both SMS codes (old and new number) before calling. */
+  async changeMobile(
+    regionCode: string,
+    personId: string,
+    newMobile: string,
+    proof: { oldCodeVerified: boolean; newCodeVerified: boolean },
+    actor: Actor,
+  ): Promise<PersonAccount> {
+    if (!proof.oldCodeVerified || !proof.newCodeVerified) {
+      throw new AppError(400, 'USER_SMS_CODE_REQUIRED', '需要原手机号和新手机号的验证码');
+    }
+    const mobile = newMobile.trim();
+    if (!isValidMobile(mobile)) {
+      throw fieldError(400, 'USER_MOBILE_INVALID', '手机号码无效', 'newMobile', '应为 1 开头的 11 位手机号码');
+    }
+    const bidx = this.bidx(mobile, 'mobile');
+    try {
+      return await this.db.tx(async (tx) => {
+        const person = await this.getPerson(regionCode, personId, tx);
+        if (person.mobile === mobile) {
+          throw fieldError(400, 'USER_MOBILE_UNCHANGED', '新手机号与原手机号相同', 'newMobile', '请填写新的手机号码');
+        }
+        await this.assertPersonFree(tx, regionCode, { mobileBidx: bidx, exceptId: personId });
+        const [row] =
+          await tx.q<PersonRow>(sql`update person_account set mobile_enc = ${this.privacy.cipher.encrypt(mobile)},
+            mobile_bidx = ${bidx}, updated_at = now()
+          where region_code = ${regionCode} and id = ${personId} returning *`);
+        await this.audit(tx, regionCode, actor, {
+          action: 'user.person.mobile_change',
+          targetType: 'person',
+          targetId: personId,
+          detail: { from: maskMobile(person.mobile), to: maskMobile(mobile) },
+        });
+        return this.personFromRow(row);
+      });
+    } catch (err) {
+      if (uniqueViolation(err)) throw this.mobileTaken();
+      throw err;
+    }
+  }
+
+  /** Username and e-mail (null clears); the real name, ID number and mobile have their own procedures. */
+  async updateProfile(
+    regionCode: string,
+    personId: string,
+    patch: { username?: string | null; email?: string | null },
+    actor: Actor,
+  ): Promise<PersonAccount> {
+    if (typeof patch.username === 'string' && !USERNAME_RE.test(patch.username)) {
+      throw fieldError(400, 'USER_USERNAME_INVALID', '用户名格式不正确', 'username', '用户名以字母开头，4–32 位');
+    }
+    if (typeof patch.email === 'string') checkEmail(patch.email);
+    try {
+      return await this.db.tx(async (tx) => {
+        await this.getPerson(regionCode, personId, tx);
+        if (patch.username)
+          await this.assertPersonFree(tx, regionCode, { username: patch.username, exceptId: personId });
+        const sets = [sql`updated_at = now()`];
+        if (patch.username !== undefined) sets.push(sql`username = ${patch.username}`);
+        if (patch.email !== undefined)
+          sets.push(sql`email_enc = ${patch.email === null ? null : this.privacy.cipher.encrypt(patch.email)}`);
+        const [row] = await tx.q<PersonRow>(sql`update person_account set ${sql.join(sets, sql`, `)}
+          where region_code = ${regionCode} and id = ${personId} returning *`);
+        await this.audit(tx, regionCode, actor, {
+          action: 'user.person.profile_update',
+          targetType: 'person',
+          targetId: personId,
+          detail: { fields: Object.keys(patch) },
+        });
+        return this.personFromRow(row);
+      });
+    } catch (err) {
+      if (uniqueViolation(err)) throw this.usernameTaken();
+      throw err;
+    }
+  }
+
+  /** Self-service deactivation: frees the ID number and mobile; agent rights end. */
+  async deactivate(regionCode: string, personId: string, actor: Actor): Promise<void> {
+    await this.db.tx(async (tx) => {
+      const p = await this.getPerson(regionCode, personId, tx);
+      if (p.status === 'deactivated') throw conflict('USER_PERSON_DEACTIVATED', '账号已注销');
+      const admins = await tx.q<{
+        unit_id: string;
+      }>(sql`select a.unit_id from agent a where a.region_code = ${regionCode}
+        and a.person_id = ${personId} and a.role = 'admin'
+        and not exists (select 1 from agent b where b.region_code = a.region_code and b.unit_id = a.unit_id
+          and b.role = 'admin' and b.person_id <> a.person_id and (b.expires_at is null or b.expires_at > now()))`);
+      if (admins.length > 0) {
+        throw conflict('USER_LAST_UNIT_ADMIN', '您是单位的唯一管理员', '请先为单位指定其他管理员，再注销账号');
+      }
+      await tx.q(sql`delete from agent where region_code = ${regionCode} and person_id = ${personId}`);
+      await tx.q(sql`update person_account set status = 'deactivated', deactivated_at = now(), updated_at = now()
+        where region_code = ${regionCode} and id = ${personId}`);
+      await this.audit(tx, regionCode, actor, {
+        action: 'user.person.deactivate',
+        targetType: 'person',
+        targetId: personId,
+      });
+    });
+  }
+
+  /** Staff: disable or enable an account (audited). */
+  async setPersonStatus(
+    regionCode: string,
+    personId: string,
+    status: 'active' | 'disabled',
+    actor: Actor,
+    reason?: string,
+  ) {
+    return this.db.tx(async (tx) => {
+      const p = await this.getPerson(regionCode, personId, tx);
+      if (p.status === 'deactivated') throw conflict('USER_PERSON_DEACTIVATED', '账号已注销，不能变更状态');
+      await tx.q(sql`update person_account set status = ${status}, updated_at = now()
+        where region_code = ${regionCode} and id = ${personId}`);
+      await this.audit(tx, regionCode, actor, {
+        action: status === 'active' ? 'user.person.enable' : 'user.person.disable',
+        targetType: 'person',
+        targetId: personId,
+        ...(reason ? { purpose: reason } : {}),
+      });
+      return { ...p, status };
+    });
+  }
+
+  /** Search by exact ID number or mobile (blind index), username, or name prefix; newest first. */
+  async searchPersons(
+    regionCode: string,
+    opts: { q?: string; status?: PersonStatus; limit?: number; offset?: number } = {},
+  ): Promise<{ items: PersonAccount[]; total: number }> {
+    const where = [sql`region_code = ${regionCode}`];
+    const q = opts.q?.trim();
+    if (q) {
+      if (RESIDENT_ID_RE.test(q)) where.push(sql`resident_id_bidx = ${this.bidx(q.toUpperCase(), 'resident_id')}`);
+      else if (MOBILE_RE.test(q)) where.push(sql`mobile_bidx = ${this.bidx(q, 'mobile')}`);
+      else if (USERNAME_RE.test(q) && !NAME_RE.test(q)) where.push(sql`lower(username) = lower(${q})`);
+      else if (USERNAME_RE.test(q))
+        where.push(
+          sql`(lower(username) = lower(${q}) or name_prefix_bidx @> ${textArray([this.bidx(q, 'person_name')])})`,
+        );
+      else if ([...q].length <= 6) where.push(sql`name_prefix_bidx @> ${textArray([this.bidx(q, 'person_name')])}`);
+      else return { items: [], total: 0 };
+    }
+    if (opts.status) where.push(sql`status = ${opts.status}`);
+    const cond = sql.join(where, sql` and `);
+    const [{ n }] = await this.db.q<{ n: number }>(sql`select count(*)::int as n from person_account where ${cond}`);
+    const rows = await this.db.q<PersonRow>(sql`select * from person_account where ${cond}
+      order by created_at desc, id limit ${opts.limit ?? 20} offset ${opts.offset ?? 0}`);
+    return { items: rows.map((r) => this.personFromRow(r)), total: Number(n) };
+  }
+
+  // ---------------------------------------------------------------- units and agents
+
+  private unitFromRow(r: UnitRow): Unit {
+    return {
+      id: r.id,
+      regionCode: r.region_code,
+      uscc: r.uscc,
+      name: r.name,
+      unitType: r.unit_type,
+      legalRepName: this.privacy.cipher.decrypt(r.legal_rep_name_enc),
+      status: r.status,
+      ...(r.uscc_override_by ? { usccOverrideBy: r.uscc_override_by } : {}),
+      createdAt: iso(r.created_at)!,
+    };
+  }
+
+  /**
+   * Registers a unit; the registering person becomes its first admin agent. A USCC failing the GB 32100 check is
+   * accepted only with `usccOverrideBy` (a staff id) — some early pilot codes do not validate.
+   */
+  async registerUnit(
+    input: {
+      regionCode: string;
+      uscc: string;
+      name: string;
+      unitType: UnitType;
+      legalRepName: string;
+      adminPersonId: string;
+      usccOverrideBy?: string;
+    },
+    actor: Actor,
+  ): Promise<Unit> {
+    const uscc = input.uscc.trim().toUpperCase();
+    if (!/^[0-9A-Z]{18}$/.test(uscc) || (!isValidUscc(uscc) && !input.usccOverrideBy)) {
+      throw fieldError(
+        400,
+        'USER_USCC_INVALID',
+        '统一社会信用代码无效',
+        'uscc',
+        '统一社会信用代码格式或校验位不正确（GB 32100）；早期试点代码请到经办窗口由工作人员核验登记',
+      );
+    }
+    const name = input.name.trim();
+    if (name.length < 2 || name.length > 100) {
+      throw fieldError(400, 'USER_UNIT_NAME_INVALID', '单位名称无效', 'name', '单位名称应为 2–100 个字符');
+    }
+    const legalRep = input.legalRepName.trim();
+    if (!NAME_RE.test(legalRep)) {
+      throw fieldError(400, 'USER_NAME_INVALID', '法定代表人姓名格式不正确', 'legalRepName', '应为 2–30 个汉字或字母');
+    }
+    if (!UNIT_TYPES.includes(input.unitType)) {
+      throw fieldError(400, 'USER_UNIT_TYPE_INVALID', '单位类型无效', 'unitType', '单位类型不在允许范围内');
+    }
+    try {
+      return await this.db.tx(async (tx) => {
+        const admin = await this.getPerson(input.regionCode, input.adminPersonId, tx);
+        if (admin.status !== 'active') throw conflict('USER_PERSON_NOT_ACTIVE', '管理员账号不可用');
+        if (await tx.one(sql`select 1 from unit where region_code = ${input.regionCode} and uscc = ${uscc}`))
+          throw this.usccTaken();
+        const [row] = await tx.q<UnitRow>(sql`insert into unit (region_code, uscc, name, unit_type, legal_rep_name_enc,
+            uscc_override_by, created_by)
+          values (${input.regionCode}, ${uscc}, ${name}, ${input.unitType}, ${this.privacy.cipher.encrypt(legalRep)},
+            ${input.usccOverrideBy ?? null}, ${actor.id})
+          returning *`);
+        await tx.q(sql`insert into agent (region_code, unit_id, person_id, role, granted_by)
+          values (${input.regionCode}, ${row.id}, ${admin.id}, 'admin', ${actor.id})`);
+        await this.audit(tx, input.regionCode, actor, {
+          action: 'user.unit.register',
+          targetType: 'unit',
+          targetId: row.id,
+          detail: { uscc, override: Boolean(input.usccOverrideBy) },
+        });
+        return this.unitFromRow(row);
+      });
+    } catch (err) {
+      if (uniqueViolation(err)) throw this.usccTaken();
+      throw err;
+    }
+  }
+
+  private usccTaken() {
+    return fieldError(409, 'USER_USCC_TAKEN', '该单位已注册', 'uscc', '该统一社会信用代码已注册');
+  }
+
+  async getUnit(regionCode: string, unitId: string, ex: Executor = this.db): Promise<Unit> {
+    const row = isUuid(unitId)
+      ? await ex.one<UnitRow>(sql`select * from unit where region_code = ${regionCode} and id = ${unitId}`)
+      : undefined;
+    if (!row) throw notFound('USER_UNIT_NOT_FOUND', '单位不存在');
+    return this.unitFromRow(row);
+  }
+
+  async findUnitByUscc(regionCode: string, uscc: string): Promise<Unit | undefined> {
+    const row = await this.db.one<UnitRow>(
+      sql`select * from unit where region_code = ${regionCode} and uscc = ${uscc.trim().toUpperCase()}`,
+    );
+    return row ? this.unitFromRow(row) : undefined;
+  }
+
+  async searchUnits(
+    regionCode: string,
+    opts: { q?: string; unitType?: UnitType; limit?: number; offset?: number } = {},
+  ): Promise<{ items: Unit[]; total: number }> {
+    const where = [sql`region_code = ${regionCode}`];
+    const q = opts.q?.trim();
+    if (q) {
+      if (/^[0-9A-Za-z]{18}$/.test(q)) where.push(sql`uscc = ${q.toUpperCase()}`);
+      else where.push(sql`name ilike ${`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
+    }
+    if (opts.unitType) where.push(sql`unit_type = ${opts.unitType}`);
+    const cond = sql.join(where, sql` and `);
+    const [{ n }] = await this.db.q<{ n: number }>(sql`select count(*)::int as n from unit where ${cond}`);
+    const rows = await this.db.q<UnitRow>(sql`select * from unit where ${cond}
+      order by created_at desc, id limit ${opts.limit ?? 20} offset ${opts.offset ?? 0}`);
+    return { items: rows.map((r) => this.unitFromRow(r)), total: Number(n) };
+  }
+
+  async setUnitStatus(regionCode: string, unitId: string, status: 'active' | 'disabled', actor: Actor): Promise<Unit> {
+    return this.db.tx(async (tx) => {
+      const u = await this.getUnit(regionCode, unitId, tx);
+      await tx.q(
+        sql`update unit set status = ${status}, updated_at = now() where region_code = ${regionCode} and id = ${unitId}`,
+      );
+      await this.audit(tx, regionCode, actor, {
+        action: status === 'active' ? 'user.unit.enable' : 'user.unit.disable',
+        targetType: 'unit',
+        targetId: unitId,
+      });
+      return { ...u, status };
+    });
+  }
+
+  /** Grants (or changes) a person's role in a unit, with an optional expiry. */
+  async grantAgent(
+    input: { regionCode: string; unitId: string; personId: string; role: AgentRole; expiresAt?: Date | string | null },
+    actor: Actor,
+  ): Promise<Agent> {
+    if (!AGENT_ROLES.includes(input.role)) {
+      throw fieldError(400, 'USER_AGENT_ROLE_INVALID', '经办人角色无效', 'role', '角色应为 admin、handler 或 viewer');
+    }
+    const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+    if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) {
+      throw fieldError(400, 'USER_AGENT_EXPIRY_INVALID', '授权到期时间无效', 'expiresAt', '到期时间应晚于当前时间');
+    }
+    return this.db.tx(async (tx) => {
+      const unit = await this.getUnit(input.regionCode, input.unitId, tx);
+      const person = await this.getPerson(input.regionCode, input.personId, tx);
+      if (person.status !== 'active') throw conflict('USER_PERSON_NOT_ACTIVE', '该用户账号不可用');
+      await tx.q(sql`select 1 from unit where region_code = ${unit.regionCode} and id = ${unit.id} for update`);
+      if (input.role !== 'admin' || expiresAt) await this.assertAnotherAdmin(tx, unit, person.id);
+      const [row] =
+        await tx.q<AgentRow>(sql`insert into agent (region_code, unit_id, person_id, role, expires_at, granted_by)
+        values (${input.regionCode}, ${unit.id}, ${person.id}, ${input.role}, ${expiresAt?.toISOString() ?? null}, ${actor.id})
+        on conflict (region_code, unit_id, person_id) do update
+          set role = excluded.role, expires_at = excluded.expires_at, granted_by = excluded.granted_by, granted_at = now()
+        returning *`);
+      await this.audit(tx, input.regionCode, actor, {
+        action: 'user.agent.grant',
+        targetType: 'unit',
+        targetId: unit.id,
+        detail: { personId: person.id, role: input.role, expiresAt: expiresAt?.toISOString() ?? null },
+      });
+      return agentFromRow(row);
+    });
+  }
+
+  /** A unit must keep one unexpired admin other than `personId` (called before demoting or removing them). */
+  private async assertAnotherAdmin(tx: Executor, unit: Unit, personId: string) {
+    const current = await tx.one<{ role: string }>(sql`select role from agent where region_code = ${unit.regionCode}
+      and unit_id = ${unit.id} and person_id = ${personId}`);
+    if (current?.role !== 'admin') return;
+    const other = await tx.one(sql`select 1 from agent where region_code = ${unit.regionCode} and unit_id = ${unit.id}
+      and role = 'admin' and person_id <> ${personId} and (expires_at is null or expires_at > now())`);
+    if (!other) throw conflict('USER_LAST_UNIT_ADMIN', '单位至少需要一名长期有效的管理员', '请先指定其他管理员');
+  }
+
+  async revokeAgent(regionCode: string, unitId: string, personId: string, actor: Actor): Promise<void> {
+    await this.db.tx(async (tx) => {
+      const unit = await this.getUnit(regionCode, unitId, tx);
+      await tx.q(sql`select 1 from unit where region_code = ${regionCode} and id = ${unit.id} for update`);
+      if (!isUuid(personId)) throw notFound('USER_AGENT_NOT_FOUND', '经办人不存在');
+      await this.assertAnotherAdmin(tx, unit, personId);
+      const gone = await tx.q(sql`delete from agent where region_code = ${regionCode} and unit_id = ${unit.id}
+        and person_id = ${personId} returning person_id`);
+      if (gone.length === 0) throw notFound('USER_AGENT_NOT_FOUND', '经办人不存在');
+      await this.audit(tx, regionCode, actor, {
+        action: 'user.agent.revoke',
+        targetType: 'unit',
+        targetId: unit.id,
+        detail: { personId },
+      });
+    });
+  }
+
+  /** Agents of a unit, expired ones included (marked inactive), with the decrypted person. */
+  async listAgents(regionCode: string, unitId: string): Promise<Array<Agent & { person: PersonAccount }>> {
+    await this.getUnit(regionCode, unitId);
+    const rows = await this.db.q<AgentRow & PersonRow & { person_created_at: string }>(sql`select a.*, p.name_enc,
+        p.resident_id_enc, p.mobile_enc, p.username, p.email_enc, p.password_hash, p.status, p.created_at as person_created_at
+      from agent a join person_account p on p.region_code = a.region_code and p.id = a.person_id
+      where a.region_code = ${regionCode} and a.unit_id = ${unitId} order by a.role, a.granted_at`);
+    return rows.map((r) => ({
+      ...agentFromRow(r),
+      person: this.personFromRow({ ...r, id: r.person_id, created_at: r.person_created_at }),
+    }));
+  }
+
+  /** Staff search over agents: by unit, or by the agent's ID number / mobile. */
+  async searchAgents(
+    regionCode: string,
+    opts: { unitId?: string; q?: string; limit?: number; offset?: number } = {},
+  ): Promise<Array<Agent & { person: PersonAccount; unit: Unit }>> {
+    const where = [sql`a.region_code = ${regionCode}`];
+    if (opts.unitId) {
+      if (!isUuid(opts.unitId)) return [];
+      where.push(sql`a.unit_id = ${opts.unitId}`);
+    }
+    const q = opts.q?.trim();
+    if (q) {
+      if (RESIDENT_ID_RE.test(q)) where.push(sql`p.resident_id_bidx = ${this.bidx(q.toUpperCase(), 'resident_id')}`);
+      else if (MOBILE_RE.test(q)) where.push(sql`p.mobile_bidx = ${this.bidx(q, 'mobile')}`);
+      else if (/^[0-9A-Za-z]{18}$/.test(q)) where.push(sql`u.uscc = ${q.toUpperCase()}`);
+      else where.push(sql`u.name ilike ${`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
+    }
+    const rows = await this.db.q<Record<string, any>>(sql`select a.region_code, a.unit_id, a.person_id, a.role,
+        a.expires_at, a.granted_by, a.granted_at,
+        p.name_enc, p.resident_id_enc, p.mobile_enc, p.username, p.email_enc, p.password_hash, p.status,
+        p.created_at as person_created_at,
+        u.uscc, u.name as unit_name, u.unit_type, u.legal_rep_name_enc, u.status as unit_status,
+        u.uscc_override_by, u.created_at as unit_created_at
+      from agent a
+      join person_account p on p.region_code = a.region_code and p.id = a.person_id
+      join unit u on u.region_code = a.region_code and u.id = a.unit_id
+      where ${sql.join(where, sql` and `)}
+      order by a.granted_at desc limit ${opts.limit ?? 50} offset ${opts.offset ?? 0}`);
+    return rows.map((r) => ({
+      ...agentFromRow(r as AgentRow),
+      person: this.personFromRow({ ...(r as PersonRow), id: r.person_id, created_at: r.person_created_at }),
+      unit: this.unitFromRow({
+        region_code: r.region_code,
+        id: r.unit_id,
+        uscc: r.uscc,
+        name: r.unit_name,
+        unit_type: r.unit_type,
+        legal_rep_name_enc: r.legal_rep_name_enc,
+        status: r.unit_status,
+        uscc_override_by: r.uscc_override_by,
+        created_at: r.unit_created_at,
+      }),
+    }));
+  }
+
+  /** The units a person may act for now (unexpired grants of active units), with the role in each. */
+  async unitsOf(regionCode: string, personId: string): Promise<UnitMembership[]> {
+    if (!isUuid(personId)) return [];
+    const rows = await this.db.q<UnitRow & { role: AgentRole; expires_at: string | null }>(sql`select u.*, a.role,
+        a.expires_at from agent a join unit u on u.region_code = a.region_code and u.id = a.unit_id
+      where a.region_code = ${regionCode} and a.person_id = ${personId} and u.status = 'active'
+        and (a.expires_at is null or a.expires_at > now())
+      order by u.name`);
+    return rows.map((r) => ({
+      unit: this.unitFromRow(r),
+      role: r.role,
+      ...(r.expires_at ? { expiresAt: iso(r.expires_at) } : {}),
+    }));
+  }
+
+  /** The person's current role in the unit, or undefined (no grant, expired, or unit disabled). */
+  async agentRole(regionCode: string, unitId: string, personId: string): Promise<AgentRole | undefined> {
+    if (!isUuid(unitId) || !isUuid(personId)) return undefined;
+    const row = await this.db.one<{ role: AgentRole }>(sql`select a.role from agent a
+      join unit u on u.region_code = a.region_code and u.id = a.unit_id
+      where a.region_code = ${regionCode} and a.unit_id = ${unitId} and a.person_id = ${personId}
+        and u.status = 'active' and (a.expires_at is null or a.expires_at > now())`);
+    return row?.role;
+  }
+
+  // ---------------------------------------------------------------- staff and RBAC
+
+  private staffFromRow(r: StaffRow): StaffAccount {
+    return {
+      id: r.id,
+      regionCode: r.region_code,
+      username: r.username,
+      displayName: r.display_name,
+      status: r.status,
+      createdAt: iso(r.created_at)!,
+    };
+  }
+
+  async createStaff(
+    input: { regionCode: string; username: string; password: string; displayName: string; roles?: string[] },
+    actor: Actor = SYSTEM,
+  ): Promise<StaffAccount> {
+    if (!USERNAME_RE.test(input.username)) {
+      throw fieldError(400, 'USER_USERNAME_INVALID', '用户名格式不正确', 'username', '用户名以字母开头，4–32 位');
+    }
+    const displayName = input.displayName.trim();
+    if (displayName.length < 1 || displayName.length > 40) {
+      throw fieldError(400, 'USER_DISPLAY_NAME_INVALID', '显示名称无效', 'displayName', '显示名称应为 1–40 个字符');
+    }
+    checkPasswordPolicy(input.password);
+    const h = await this.hasher.hash(input.password);
+    const staff = await this.db.tx(async (tx) => {
+      await tx.q(sql`select pg_advisory_xact_lock(hashtext(${`staff:${input.username.toLowerCase()}`}))`);
+      if (await tx.one(sql`select 1 from staff_account where lower(username) = lower(${input.username})`)) {
+        throw fieldError(409, 'USER_STAFF_USERNAME_TAKEN', '用户名已被使用', 'username', '该工作人员用户名已存在');
+      }
+      const [row] =
+        await tx.q<StaffRow>(sql`insert into staff_account (region_code, username, display_name, password_hash)
+        values (${input.regionCode}, ${input.username}, ${displayName}, ${h}) returning *`);
+      for (const role of input.roles ?? []) await this.insertGrant(tx, row.id, input.regionCode, role, actor);
+      await this.audit(tx, input.regionCode, actor, {
+        action: 'user.staff.create',
+        targetType: 'staff',
+        targetId: row.id,
+        detail: { username: input.username, roles: input.roles ?? [] },
+      });
+      return this.staffFromRow(row);
+    });
+    this.permissionCache.clear();
+    return staff;
+  }
+
+  async getStaff(staffId: string, ex: Executor = this.db): Promise<StaffAccount> {
+    const row = isUuid(staffId)
+      ? await ex.one<StaffRow>(sql`select * from staff_account where id = ${staffId}`)
+      : undefined;
+    if (!row) throw notFound('USER_STAFF_NOT_FOUND', '工作人员不存在');
+    return this.staffFromRow(row);
+  }
+
+  async findStaffByUsername(username: string): Promise<StaffAccount | undefined> {
+    const row = await this.db.one<StaffRow>(
+      sql`select * from staff_account where lower(username) = lower(${username.trim()})`,
+    );
+    return row ? this.staffFromRow(row) : undefined;
+  }
+
+  async verifyStaffPassword(staffId: string, password: string): Promise<boolean> {
+    const row = isUuid(staffId)
+      ? await this.db.one<{ password_hash: string }>(sql`select password_hash from staff_account where id = ${staffId}`)
+      : undefined;
+    return this.hasher.verify(row?.password_hash, password);
+  }
+
+  /** Username + password → the active staff account, or undefined (same work whether or not it exists). */
+  async verifyStaffLogin(username: string, password: string): Promise<StaffAccount | undefined> {
+    const row = await this.db.one<StaffRow>(
+      sql`select * from staff_account where lower(username) = lower(${username.trim()})`,
+    );
+    const ok = await this.hasher.verify(row?.password_hash, password);
+    return ok && row?.status === 'active' ? this.staffFromRow(row) : undefined;
+  }
+
+  /** Staff visible in a region: home region or holding a grant there. */
+  async listStaff(
+    regionCode: string,
+  ): Promise<Array<StaffAccount & { grants: Array<{ regionCode: string; roleCode: string }> }>> {
+    const rows = await this.db.q<StaffRow>(sql`select * from staff_account s where s.region_code = ${regionCode}
+      or exists (select 1 from staff_role_grant g where g.staff_id = s.id and g.region_code = ${regionCode})
+      order by s.created_at`);
+    const grants = await this.db.q<{ staff_id: string; region_code: string; role_code: string }>(sql`select staff_id,
+      region_code, role_code from staff_role_grant where staff_id in (select s.id from staff_account s
+        where s.region_code = ${regionCode} or exists (select 1 from staff_role_grant g where g.staff_id = s.id
+          and g.region_code = ${regionCode}))
+      order by region_code, role_code`);
+    return rows.map((r) => ({
+      ...this.staffFromRow(r),
+      grants: grants
+        .filter((g) => g.staff_id === r.id)
+        .map((g) => ({ regionCode: g.region_code, roleCode: g.role_code })),
+    }));
+  }
+
+  async updateStaff(
+    staffId: string,
+    patch: { displayName?: string; status?: 'active' | 'disabled'; password?: string },
+    regionCode: string,
+    actor: Actor,
+  ): Promise<StaffAccount> {
+    if (patch.password !== undefined) checkPasswordPolicy(patch.password);
+    const h = patch.password !== undefined ? await this.hasher.hash(patch.password) : undefined;
+    const staff = await this.db.tx(async (tx) => {
+      await this.getStaff(staffId, tx);
+      const sets = [sql`updated_at = now()`];
+      if (patch.displayName !== undefined) sets.push(sql`display_name = ${patch.displayName.trim()}`);
+      if (patch.status !== undefined) sets.push(sql`status = ${patch.status}`);
+      if (h) sets.push(sql`password_hash = ${h}`);
+      const [row] = await tx.q<StaffRow>(
+        sql`update staff_account set ${sql.join(sets, sql`, `)} where id = ${staffId} returning *`,
+      );
+      await this.audit(tx, regionCode, actor, {
+        action: 'user.staff.update',
+        targetType: 'staff',
+        targetId: staffId,
+        detail: { fields: Object.keys(patch) },
+      });
+      return this.staffFromRow(row);
+    });
+    this.permissionCache.clear();
+    return staff;
+  }
+
+  private async insertGrant(tx: Executor, staffId: string, regionCode: string, roleCode: string, actor: Actor) {
+    if (!(await tx.one(sql`select 1 from role_catalog where code = ${roleCode}`))) {
+      throw fieldError(400, 'USER_ROLE_UNKNOWN', '角色不存在', 'roleCode', `未定义的角色 ${roleCode}`);
+    }
+    if (!(await tx.one(sql`select 1 from region where code = ${regionCode}`))) {
+      throw fieldError(400, 'REGION_UNKNOWN', '统筹区代码无效', 'regionCode', `未知的统筹区代码: ${regionCode}`);
+    }
+    await tx.q(sql`insert into staff_role_grant (region_code, staff_id, role_code, granted_by)
+      values (${regionCode}, ${staffId}, ${roleCode}, ${actor.id}) on conflict do nothing`);
+  }
+
+  /** Grants a role to a staff member in one region (RBAC is per region). */
+  async grantRole(staffId: string, regionCode: string, roleCode: string, actor: Actor = SYSTEM): Promise<void> {
+    await this.db.tx(async (tx) => {
+      await this.getStaff(staffId, tx);
+      await this.insertGrant(tx, staffId, regionCode, roleCode, actor);
+      await this.audit(tx, regionCode, actor, {
+        action: 'user.staff.role_grant',
+        targetType: 'staff',
+        targetId: staffId,
+        detail: { roleCode },
+      });
+    });
+    this.permissionCache.clear();
+  }
+
+  async revokeRole(staffId: string, regionCode: string, roleCode: string, actor: Actor): Promise<void> {
+    await this.db.tx(async (tx) => {
+      const gone =
+        await tx.q(sql`delete from staff_role_grant where region_code = ${regionCode} and staff_id = ${staffId}
+        and role_code = ${roleCode} returning role_code`);
+      if (gone.length === 0) throw notFound('USER_ROLE_GRANT_NOT_FOUND', '该授权不存在');
+      await this.audit(tx, regionCode, actor, {
+        action: 'user.staff.role_revoke',
+        targetType: 'staff',
+        targetId: staffId,
+        detail: { roleCode },
+      });
+    });
+    this.permissionCache.clear();
+  }
+
+  /** The staff member's permissions in a region (union of the roles granted there); cached for a few seconds. */
+  async permissionsOf(staffId: string, regionCode: string): Promise<Set<string>> {
+    const key = `${staffId}|${regionCode}`;
+    const hit = this.permissionCache.get(key);
+    if (hit && Date.now() - hit.at < PERMISSION_TTL_MS) return hit.value;
+    const rows = isUuid(staffId)
+      ? await this.db.q<{ permission: string }>(sql`select distinct unnest(r.permissions) as permission
+          from staff_role_grant g join role_catalog r on r.code = g.role_code
+          join staff_account s on s.id = g.staff_id and s.status = 'active'
+          where g.region_code = ${regionCode} and g.staff_id = ${staffId}`)
+      : [];
+    const value = new Set(rows.map((r) => r.permission));
+    if (this.permissionCache.size > 10_000) this.permissionCache.clear();
+    this.permissionCache.set(key, { at: Date.now(), value });
+    return value;
+  }
+
+  /** Other centers add their permission strings (call in init); persisted to the catalogue. */
+  async declarePermissions(perms: PermissionDecl[], center = 'unknown'): Promise<void> {
+    for (const p of perms) {
+      if (!PERMISSION_RE.test(p.code) || p.code === '*') throw new Error(`bad permission code ${p.code}`);
+      this.declared.set(p.code, { name: p.name, center: center === 'unknown' ? p.code.split(':')[0] : center });
+    }
+    await this.db.tx(async (tx) => {
+      for (const p of perms) {
+        const d = this.declared.get(p.code)!;
+        await tx.q(sql`insert into permission_catalog (code, name, center) values (${p.code}, ${d.name}, ${d.center})
+          on conflict (code) do update set name = excluded.name, center = excluded.center, updated_at = now()
+          where permission_catalog.name <> excluded.name or permission_catalog.center <> excluded.center`);
+      }
+    });
+  }
+
+  async listPermissions(): Promise<Array<PermissionDecl & { center: string }>> {
+    return this.db.q(sql`select code, name, center from permission_catalog order by center, code`);
+  }
+
+  async listRoles(): Promise<Role[]> {
+    return this.db.q<Role>(sql`select code, name, permissions, builtin from role_catalog order by builtin desc, code`);
+  }
+
+  /** Creates or replaces a role; built-in roles (superadmin) cannot be changed. */
+  async defineRole(role: { code: string; name: string; permissions: string[] }, actor: Actor, regionCode: string) {
+    if (!ROLE_RE.test(role.code)) {
+      throw fieldError(
+        400,
+        'USER_ROLE_CODE_INVALID',
+        '角色代码无效',
+        'code',
+        '小写字母开头，2–40 位字母、数字、- 或 _',
+      );
+    }
+    const bad = role.permissions.find((p) => !PERMISSION_RE.test(p));
+    if (bad) throw fieldError(400, 'USER_PERMISSION_INVALID', '权限代码无效', 'permissions', `无效的权限代码 ${bad}`);
+    if (role.permissions.includes('*')) {
+      throw fieldError(
+        400,
+        'USER_PERMISSION_INVALID',
+        '不能创建全部权限的角色',
+        'permissions',
+        '“*” 仅限内置超级管理员',
+      );
+    }
+    await this.db.tx(async (tx) => {
+      const existing = await tx.one<{ builtin: boolean }>(
+        sql`select builtin from role_catalog where code = ${role.code}`,
+      );
+      if (existing?.builtin) throw conflict('USER_ROLE_BUILTIN', '内置角色不能修改');
+      await tx.q(sql`insert into role_catalog (code, name, permissions) values (${role.code}, ${role.name},
+          ${textArray(role.permissions)})
+        on conflict (code) do update set name = excluded.name, permissions = excluded.permissions, updated_at = now()`);
+      await this.audit(tx, regionCode, actor, {
+        action: 'user.role.define',
+        targetType: 'role',
+        targetId: role.code,
+        detail: { permissions: role.permissions },
+      });
+    });
+    this.permissionCache.clear();
+  }
+
+  async deleteRole(code: string, actor: Actor, regionCode: string): Promise<void> {
+    await this.db.tx(async (tx) => {
+      const existing = await tx.one<{ builtin: boolean }>(sql`select builtin from role_catalog where code = ${code}`);
+      if (!existing) throw notFound('USER_ROLE_NOT_FOUND', '角色不存在');
+      if (existing.builtin) throw conflict('USER_ROLE_BUILTIN', '内置角色不能删除');
+      if (await tx.one(sql`select 1 from staff_role_grant where role_code = ${code}`)) {
+        throw conflict('USER_ROLE_IN_USE', '角色仍有授权', '请先撤销该角色的全部授权');
+      }
+      await tx.q(sql`delete from role_catalog where code = ${code}`);
+      await this.audit(tx, regionCode, actor, { action: 'user.role.delete', targetType: 'role', targetId: code });
+    });
+  }
+
+  // ---------------------------------------------------------------- seed
+
+  /** Roles, the permission catalogue and the super-admin (granted in every demo city); idempotent. */
+  async seedBase(opts: { superadminUsername: string; superadminPassword: string }): Promise<StaffAccount> {
+    await this.declarePermissions(USER_PERMISSIONS, 'user');
+    await this.db.tx(async (tx) => {
+      for (const r of DEMO_ROLES) {
+        await tx.q(sql`insert into role_catalog (code, name, permissions, builtin)
+          values (${r.code}, ${r.name}, ${textArray(r.permissions)}, ${r.code === 'superadmin'})
+          on conflict (code) do nothing`);
+      }
+    });
+    const regions = await this.db.q<{ code: string }>(
+      sql`select code from region where demo and level = 2 order by code`,
+    );
+    let admin = await this.findStaffByUsername(opts.superadminUsername);
+    if (!admin) {
+      admin = await this.createStaff({
+        regionCode: regions[0]?.code ?? '990100',
+        username: opts.superadminUsername,
+        password: opts.superadminPassword,
+        displayName: '超级管理员',
+      });
+    }
+    for (const r of regions) {
+      await this.db.q(sql`insert into staff_role_grant (region_code, staff_id, role_code, granted_by)
+        values (${r.code}, ${admin.id}, 'superadmin', 'seed') on conflict do nothing`);
+    }
+    this.permissionCache.clear();
+    return admin;
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  async audit(
+    tx: Executor,
+    regionCode: string,
+    actor: Actor,
+    e: Pick<AuditEntry, 'action' | 'targetType' | 'targetId' | 'purpose' | 'detail'> & {
+      result?: AuditEntry['result'];
+    },
+  ): Promise<void> {
+    await appendAudit(tx, {
+      regionCode,
+      actorKind: actor.kind,
+      actorId: actor.id,
+      ip: actor.ip,
+      userAgent: actor.userAgent,
+      result: e.result ?? 'success',
+      action: e.action,
+      targetType: e.targetType,
+      targetId: e.targetId,
+      purpose: e.purpose,
+      detail: e.detail,
+    });
+  }
+
+  /** Runs fn and appends the audit entry of an unmasked read in the same transaction. */
+  async unmaskPerson(regionCode: string, personId: string, purpose: string, actor: Actor): Promise<PersonAccount> {
+    return this.db.tx(async (tx) => {
+      const p = await this.getPerson(regionCode, personId, tx);
+      await this.audit(tx, regionCode, actor, {
+        action: 'user.person.unmask',
+        targetType: 'person',
+        targetId: personId,
+        purpose,
+        detail: { fields: ['name', 'residentId', 'mobile', 'email'] },
+      });
+      return p;
+    });
+  }
+}
+
+interface AgentRow {
+  region_code: string;
+  unit_id: string;
+  person_id: string;
+  role: AgentRole;
+  expires_at: Date | string | null;
+  granted_by: string;
+  granted_at: Date | string;
+}
+
+function agentFromRow(r: AgentRow): Agent {
+  const expiresAt = iso(r.expires_at);
+  return {
+    regionCode: r.region_code,
+    unitId: r.unit_id,
+    personId: r.person_id,
+    role: r.role,
+    ...(expiresAt ? { expiresAt } : {}),
+    grantedBy: r.granted_by,
+    grantedAt: iso(r.granted_at)!,
+    active: !expiresAt || new Date(expiresAt).getTime() > Date.now(),
+  };
+}
+
+function checkEmail(email: string): void {
+  if (!/^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,}$/.test(email)) {
+    throw fieldError(400, 'USER_EMAIL_INVALID', '邮箱格式不正确', 'email', '请填写有效的电子邮箱');
+  }
+}
