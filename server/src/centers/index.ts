@@ -2,8 +2,9 @@ import type { Center } from '../platform/center.ts';
 import { authCenter } from './auth/index.ts';
 import { ebillCenter } from './ebill/index.ts';
 import { evoucherCenter } from './evoucher/index.ts';
+import { messageCenter } from './message/index.ts';
 import { personalCenter } from './personal/index.ts';
 import { userCenter } from './user/index.ts';
 
 /** Every center, in dependency order (a center may use the services of those before it). */
-export const centers: Center[] = [userCenter, authCenter, evoucherCenter, ebillCenter, personalCenter];
+export const centers: Center[] = [userCenter, authCenter, messageCenter, evoucherCenter, ebillCenter, personalCenter];

@@ -27,6 +27,8 @@ export interface Database extends Executor {
   /** Runs a multi-statement SQL script (migrations). */
   exec(script: string): Promise<void>;
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** PGlite only: the whole data directory as a tarball (tests reuse a migrated snapshot). */
+  snapshot?: () => Promise<Blob>;
   /** Runs fn while holding a lock shared by every process on this database. */
   withLock<T>(id: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -53,10 +55,11 @@ function transactional(orm: Orm): Database['tx'] {
   return (fn) => orm.transaction((t) => fn(executor(t as unknown as Orm)));
 }
 
-export async function openPglite(dataDir?: string): Promise<Database> {
+export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create({
     dataDir,
+    loadDataDir,
     extensions: { pg_trgm },
     parsers: { [INT8]: asNumber, [DATE]: asIs, [NUMERIC]: asIs },
   });
@@ -71,6 +74,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       return async () => unsubscribe();
     },
     withLock: (_id, fn) => fn(), // one process owns a PGlite data directory
+    snapshot: () => client.dumpDataDir('none'),
     close: () => client.close(),
   };
 }

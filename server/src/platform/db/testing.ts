@@ -1,8 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import pg from 'pg';
 import { type Database, openPglite, openPostgres } from './index.ts';
-import { migrate } from './migrate.ts';
+import { MIGRATIONS_DIR, migrate, migrationFiles, pendingMigrations } from './migrate.ts';
 
 export type DatabaseKind = Database['kind'];
 
@@ -17,9 +20,36 @@ export type TestDatabase = Database & {
 
 /** A fresh, migrated database: in-memory PGlite, or a new database on the test PostgreSQL server. */
 export async function createTestDatabase(kind: DatabaseKind, opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  if (kind === 'pglite' && opts.migrate !== false) return migratedPglite();
   const db = kind === 'pglite' ? await openPglite() : await createPostgresDatabase();
   if (opts.migrate !== false) await migrate(db);
   return db;
+}
+
+/**
+ * A migrated PGlite, started from a snapshot of the migrated data directory that is cached on disk per migration
+ * set (the test processes share it), so each suite skips re-running every migration.
+ */
+async function migratedPglite(): Promise<Database> {
+  const file = join(tmpdir(), `yibao-pglite-${migrationsFingerprint()}.tar`);
+  if (existsSync(file)) {
+    const db = await openPglite(undefined, new Blob([readFileSync(file)]));
+    if ((await pendingMigrations(db)).length === 0) return db;
+    await db.close();
+  }
+  const db = await openPglite();
+  await migrate(db);
+  const tar = Buffer.from(await (await db.snapshot!()).arrayBuffer());
+  const temp = `${file}.${process.pid}`;
+  writeFileSync(temp, tar);
+  renameSync(temp, file);
+  return db;
+}
+
+function migrationsFingerprint(): string {
+  const hash = createHash('sha256');
+  for (const f of migrationFiles()) hash.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
+  return hash.digest('hex').slice(0, 16);
 }
 
 async function createPostgresDatabase(): Promise<TestDatabase> {
