@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import type { MessageTypeDeclaration } from './types.ts';
+
+const paymentPayload = z.object({
+  orderId: z.string(),
+  institutionCode: z.string(),
+  total: z.number().int(),
+  fundPayment: z.number().int(),
+  accountPayment: z.number().int(),
+  cashPayment: z.number().int(),
+  settledAt: z.string(),
+});
+
+/** Types the message center declares itself (the other centers declare theirs in their init). */
+export const builtinTypes: MessageTypeDeclaration[] = [
+  {
+    code: 'auth.otp',
+    category: 'security',
+    name: '短信验证码',
+    priority: 'urgent',
+    mandatory: true,
+    payloadSchema: z.object({
+      code: z.string().regex(/^\d{4,8}$/),
+      purpose: z.string().max(20),
+      // the auth center sends the purpose in Chinese too (登录, 注册 …)
+      purposeText: z.string().max(20).default('身份验证'),
+      minutes: z.number().int().positive(),
+    }),
+    defaultTemplates: {
+      sms: {
+        body: '【医保服务】您的{{purposeText}}验证码为{{code}}，{{minutes}}分钟内有效。请勿告诉他人，如非本人操作请忽略。',
+      },
+    },
+    channels: { always: [], fallback: ['sms'] },
+    sample: { code: '204816', purpose: 'login', purposeText: '登录', minutes: 5 },
+    dedupeSeconds: 0,
+  },
+  {
+    code: 'auth.new_device_login',
+    category: 'security',
+    name: '新设备登录提醒',
+    priority: 'high',
+    mandatory: true,
+    payloadSchema: z.object({ device: z.string(), ip: z.string(), at: z.string() }),
+    defaultTemplates: {
+      inbox: {
+        title: '新设备登录提醒',
+        body: '您的医保账户于 {{at|time}} 在新设备“{{device}}”（IP {{ip}}）上登录。如非本人操作，请立即修改密码。',
+      },
+      wechat: {
+        title: '账户安全提醒',
+        body: '新设备登录：{{device}}\n时间：{{at|time}}\n如非本人操作请立即修改密码。',
+      },
+      sms: { body: '【医保服务】您的账户于{{at|time}}在新设备{{device}}登录，如非本人操作请立即修改密码。' },
+    },
+    channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
+    sample: { device: 'iPhone 16 · Safari', ip: '203.0.113.8', at: '2026-01-01T08:30:00.000Z' },
+  },
+  {
+    code: 'payment.completed',
+    category: 'payment',
+    name: '医保支付成功',
+    priority: 'normal',
+    mandatory: false,
+    payloadSchema: paymentPayload,
+    defaultTemplates: {
+      inbox: {
+        title: '医保支付成功',
+        body: '您于 {{settledAt|time}} 在定点机构 {{institutionCode}} 完成医保结算，订单号 {{orderId}}。总金额 {{total|yuan}} 元，其中统筹基金支付 {{fundPayment|yuan}} 元，个人账户支付 {{accountPayment|yuan}} 元，个人现金支付 {{cashPayment|yuan}} 元。',
+      },
+      wechat: {
+        title: '医保支付成功通知',
+        body: '订单号：{{orderId}}\n总金额：{{total|yuan}}元\n统筹支付：{{fundPayment|yuan}}元\n个账支付：{{accountPayment|yuan}}元\n现金支付：{{cashPayment|yuan}}元',
+      },
+      sms: {
+        body: '【医保服务】您已完成医保支付{{total|yuan}}元（统筹{{fundPayment|yuan}}元，个账{{accountPayment|yuan}}元，现金{{cashPayment|yuan}}元），订单{{orderId}}。',
+      },
+      email: {
+        title: '医保支付成功：{{total|yuan}} 元',
+        body: '您好：\n\n您于 {{settledAt|time}} 完成医保结算（订单号 {{orderId}}）。\n总金额：{{total|yuan}} 元\n统筹基金支付：{{fundPayment|yuan}} 元\n个人账户支付：{{accountPayment|yuan}} 元\n个人现金支付：{{cashPayment|yuan}} 元\n\n医保服务平台',
+      },
+    },
+    channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
+    sample: {
+      orderId: 'PO202601010001',
+      institutionCode: 'H99010000001',
+      total: 12800,
+      fundPayment: 8000,
+      accountPayment: 3000,
+      cashPayment: 1800,
+      settledAt: '2026-01-01T08:30:00.000Z',
+    },
+  },
+  {
+    code: 'payment.refunded',
+    category: 'payment',
+    name: '医保退款到账',
+    priority: 'normal',
+    mandatory: false,
+    payloadSchema: paymentPayload,
+    defaultTemplates: {
+      inbox: {
+        title: '医保退款通知',
+        body: '您的订单 {{orderId}} 已退款 {{total|yuan}} 元：统筹基金退回 {{fundPayment|yuan}} 元，个人账户退回 {{accountPayment|yuan}} 元，现金退回 {{cashPayment|yuan}} 元。',
+      },
+      wechat: {
+        title: '医保退款通知',
+        body: '订单号：{{orderId}}\n退款金额：{{total|yuan}}元\n现金退回：{{cashPayment|yuan}}元',
+      },
+      sms: {
+        body: '【医保服务】您的订单{{orderId}}已退款{{total|yuan}}元，其中现金{{cashPayment|yuan}}元将原路退回。',
+      },
+    },
+    channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
+    sample: {
+      orderId: 'PO202601010001',
+      institutionCode: 'H99010000001',
+      total: 12800,
+      fundPayment: 8000,
+      accountPayment: 3000,
+      cashPayment: 1800,
+      settledAt: '2026-01-01T08:30:00.000Z',
+    },
+  },
+  {
+    code: 'ebill.issued',
+    category: 'bill',
+    name: '电子票据已开具',
+    priority: 'low',
+    mandatory: false,
+    payloadSchema: z.object({
+      billCode: z.string(),
+      billNumber: z.string(),
+      payee: z.string(),
+      amount: z.number().int(),
+      issuedAt: z.string(),
+    }),
+    defaultTemplates: {
+      inbox: {
+        title: '医疗收费电子票据已开具',
+        body: '{{payee}} 已为您开具医疗收费电子票据：票据代码 {{billCode}}，票据号码 {{billNumber}}，金额 {{amount|yuan}} 元。可在“电子票据”中查看与下载。',
+      },
+      email: {
+        title: '医疗收费电子票据 {{billNumber}}',
+        body: '您好：\n\n{{payee}} 于 {{issuedAt|time}} 为您开具了医疗收费电子票据。\n票据代码：{{billCode}}\n票据号码：{{billNumber}}\n金额：{{amount|yuan}} 元\n\n医保服务平台',
+      },
+    },
+    channels: { always: ['inbox'], fallback: ['email'] },
+  },
+  {
+    code: 'announcement',
+    category: 'announcement',
+    name: '通知公告',
+    priority: 'low',
+    mandatory: false,
+    payloadSchema: z.object({ title: z.string(), body: z.string() }),
+    defaultTemplates: { inbox: { title: '{{title}}', body: '{{body}}' } },
+    channels: { always: ['inbox'], fallback: [] },
+  },
+];

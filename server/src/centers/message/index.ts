@@ -1,0 +1,116 @@
+import type { Center } from '../../platform/center.ts';
+import type { Context } from '../../platform/context.ts';
+import { EventBus } from '../../platform/events.ts';
+import { builtinTypes } from './builtin.ts';
+import { SmtpEmailProvider } from './channels/email.ts';
+import { InboxProvider } from './channels/inbox.ts';
+import type { ChannelProvider } from './channels/port.ts';
+import { SandboxEmailProvider, SandboxSmsProvider, SandboxWechatProvider } from './channels/sandbox.ts';
+import { messageRoutes } from './routes.ts';
+import { MessageService } from './service.ts';
+import { InboxHub } from './stream.ts';
+import type { Channel } from './types.ts';
+
+export type { ChannelProvider, OutgoingMessage } from './channels/port.ts';
+export { PermanentDeliveryError } from './channels/port.ts';
+export type { Audience, Recipient, Rule, SendInput, SendResult } from './service.ts';
+export { MessageService } from './service.ts';
+export type { Channel, MessageType, MessageTypeDeclaration, Priority, TemplateText } from './types.ts';
+export { CATEGORIES, CHANNELS } from './types.ts';
+
+declare module '../../platform/context.ts' {
+  interface Services {
+    message: MessageService;
+  }
+}
+
+/** The payment center's events (contract in docs/CONVENTIONS.md). */
+interface PaymentEvent {
+  regionCode: string;
+  orderId: string;
+  personId: string;
+  institutionCode: string;
+  total: number;
+  fundPayment: number;
+  accountPayment: number;
+  cashPayment: number;
+  settledAt: string;
+}
+
+export const MESSAGE_PERMISSIONS = [
+  { code: 'message:read', name: '查看消息中心（类型、模板、投递记录）' },
+  { code: 'message:manage', name: '管理消息中心（模板、规则、渠道、公告、重发）' },
+];
+
+export function defaultProviders(ctx: Context): Record<Channel, ChannelProvider> {
+  return {
+    inbox: new InboxProvider(),
+    sms: new SandboxSmsProvider(),
+    wechat: new SandboxWechatProvider(),
+    email: ctx.config.SMTP_URL
+      ? new SmtpEmailProvider(ctx.config.SMTP_URL, ctx.config.MAIL_FROM)
+      : new SandboxEmailProvider(),
+  };
+}
+
+export const messageCenter: Center = {
+  name: 'message',
+  description: '消息中心：消息类型、模板、推送规则，站内信、公告、邮件、短信、微信模板消息的投递与记录',
+  async init(ctx) {
+    const svc = new MessageService(ctx, defaultProviders(ctx));
+    for (const t of builtinTypes) svc.declareType(t);
+    svc.registerJobs();
+    ctx.services.message = svc;
+    for (const [event, type] of [
+      ['payment.completed', 'payment.completed'],
+      ['payment.refunded', 'payment.refunded'],
+    ] as const) {
+      ctx.events.subscribe(event, 'message', async (job, db) => {
+        const e = job.payload as PaymentEvent;
+        if (!e.personId) return;
+        await db.tx((tx) =>
+          svc.send(tx, {
+            type,
+            regionCode: e.regionCode ?? job.region_code,
+            to: { personId: e.personId },
+            payload: e as unknown as Record<string, unknown>,
+            dedupeKey: `${type}:${e.orderId}:${job.id}`,
+            source: EventBus.queueName(event, 'message'),
+          }),
+        );
+      });
+    }
+    const users = (ctx.services as Record<string, unknown>).user as
+      | { declarePermissions?: (p: Array<{ code: string; name: string }>, center?: string) => Promise<void> }
+      | undefined;
+    await users?.declarePermissions?.(MESSAGE_PERMISSIONS, 'message');
+  },
+  routes(app, ctx) {
+    const svc = ctx.services.message!;
+    const mine = new InboxHub(ctx, svc);
+    svc.hub = mine;
+    app.addHook('onClose', async () => {
+      await mine.close();
+      await Promise.all(Object.values(ctx.services.message!.providers).map((p) => p.close?.()));
+    });
+    messageRoutes(app, ctx, mine);
+  },
+  async seed(ctx) {
+    const svc = ctx.services.message!;
+    const rows = await svc.announcements('990100');
+    if (rows.length > 0) return;
+    for (const region of ['990100', '980100']) {
+      await svc.createAnnouncement(
+        region,
+        {
+          title: '关于开展城乡居民医保集中参保缴费的通知',
+          body: '城乡居民基本医疗保险集中参保缴费期为每年9月1日至12月31日。请参保人通过个人网厅、医保App或银行渠道及时缴费，以免影响次年待遇享受。',
+          hall: 'all',
+          audience: { kind: 'public' },
+          toInbox: false,
+        },
+        'system',
+      );
+    }
+  },
+};

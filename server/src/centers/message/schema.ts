@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { CHANNELS, PRIORITIES } from './types.ts';
+
+/** Request and response shapes of the message center's HTTP API (the tables are in migrations/0500_message_core.sql). */
+
+export const channelSchema = z.enum(CHANNELS);
+export const prioritySchema = z.enum(PRIORITIES);
+export const typeCodeParams = z.strictObject({ code: z.string().min(1).max(80) });
+export const idParams = z.strictObject({ id: z.uuid('应为 UUID') });
+
+export const templateBody = z.strictObject({
+  channel: channelSchema,
+  title: z.string().max(200).optional(),
+  body: z.string().min(1, '模板正文不能为空').max(100_000),
+});
+
+export const previewBody = z.strictObject({
+  channel: channelSchema,
+  title: z.string().max(200).optional(),
+  body: z.string().min(1).max(100_000).optional(),
+  payload: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ruleBody = z.strictObject({
+  always: z.array(channelSchema).max(4),
+  fallback: z.array(channelSchema).max(4),
+  respectQuietHours: z.boolean(),
+  dedupeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86400),
+  userLimitPerHour: z.number().int().min(1).max(10_000),
+  enabled: z.boolean(),
+});
+
+export const channelPatch = z.strictObject({
+  enabled: z.boolean().optional(),
+  ratePerMinute: z.number().int().min(1).max(1_000_000).optional(),
+  sandboxFail: z.boolean().optional(),
+});
+
+export const settingsBody = z.strictObject({
+  quietStart: z.number().int().min(0).max(23),
+  quietEnd: z.number().int().min(0).max(23),
+});
+
+export const recipientSchema = z.strictObject({
+  personId: z.string().min(1).max(64).optional(),
+  staffId: z.string().min(1).max(64).optional(),
+  mobile: z.string().max(20).optional(),
+  email: z.string().max(200).optional(),
+});
+
+export const sendBody = z.strictObject({
+  type: z.string().min(1).max(80),
+  to: recipientSchema,
+  payload: z.record(z.string(), z.unknown()),
+  dedupeKey: z.string().min(1).max(128).optional(),
+});
+
+export const audienceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('public') }),
+  z.strictObject({ kind: z.literal('region_persons') }),
+  z.strictObject({ kind: z.literal('unit_staff'), unitId: z.string().min(1).max(64) }),
+  z.strictObject({ kind: z.literal('list'), personIds: z.array(z.string().min(1).max(64)).min(1).max(100_000) }),
+]);
+
+export const announcementBody = z.strictObject({
+  title: z.string().min(1, '标题不能为空').max(100),
+  body: z.string().min(1, '正文不能为空').max(5000),
+  hall: z.enum(['all', 'personal', 'unit']),
+  audience: audienceSchema,
+  toInbox: z.boolean(),
+  publishAt: z.iso.datetime({ offset: true }).optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const deliveryQuery = z.strictObject({
+  status: z.enum(['queued', 'sent', 'delivered', 'failed', 'dead', 'skipped']).optional(),
+  channel: channelSchema.optional(),
+  type: z.string().max(80).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  size: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+export const inboxQuery = z.strictObject({
+  page: z.coerce.number().int().min(1).default(1),
+  size: z.coerce.number().int().min(1).max(100).default(20),
+  unread: z.enum(['true', 'false']).optional(),
+});
+
+export const preferencesBody = z.strictObject({
+  items: z
+    .array(z.strictObject({ category: z.string().max(40), channel: channelSchema, enabled: z.boolean() }))
+    .min(1)
+    .max(100),
+});
