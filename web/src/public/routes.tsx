@@ -1,4 +1,5 @@
 import { Route } from 'react-router';
+import { ebillPublicRoute } from '../features/ebill/pages';
 
 /** Stand-alone pages outside the portals (login, H5 widgets, public verification); each center adds its own. */
-export const publicRoutes = [<Route key="placeholder" path="/h5" element={null} />];
+export const publicRoutes = [<Route key="placeholder" path="/h5" element={null} />, ebillPublicRoute];

@@ -1,6 +1,7 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
+import { ebillConsolePages } from '../../features/ebill/pages';
 import { platformConsolePages } from '../../features/platform/pages';
 import type { PortalPage } from '../registry';
 
@@ -17,4 +18,5 @@ function ConsoleHome() {
 export const consolePages: PortalPage[] = [
   { path: '', element: <ConsoleHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
   ...platformConsolePages,
+  ...ebillConsolePages,
 ];

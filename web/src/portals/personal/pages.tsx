@@ -1,8 +1,10 @@
 import { HomeOutlined } from '@ant-design/icons';
+import { ebillPersonalPages } from '../../features/ebill/pages';
 import type { PortalPage } from '../registry';
 import { PersonalHome } from './Home';
 
 /** Pages of the personal web hall; each center adds its own list here. */
 export const personalPages: PortalPage[] = [
   { path: '', element: <PersonalHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true }, public: true },
+  ...ebillPersonalPages,
 ];

@@ -1,4 +1,7 @@
 import type { ReactNode } from 'react';
+import { ebillPersonalService } from '../../features/ebill/pages';
 
 /** Service tiles of the personal hall's home page; `service` must be enabled in the region's configuration. */
-export const personalServices: Array<{ path: string; label: string; icon: ReactNode; service: string }> = [];
+export const personalServices: Array<{ path: string; label: string; icon: ReactNode; service: string }> = [
+  ebillPersonalService,
+];

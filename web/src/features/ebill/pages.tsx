@@ -1,0 +1,36 @@
+import {
+  ApiOutlined,
+  BarChartOutlined,
+  CloudUploadOutlined,
+  FileSearchOutlined,
+  FileTextOutlined,
+} from '@ant-design/icons';
+import { Route } from 'react-router';
+import type { PortalPage } from '../../portals/registry';
+import { EbillChannelsPage, EbillNationalPage, EbillSearchPage, EbillUsagePage } from './ConsolePages';
+import { MyBills } from './MyBills';
+import { EbillVerifyPage } from './VerifyPage';
+
+export const ebillPersonalPages: PortalPage[] = [
+  { path: 'ebills', element: <MyBills />, nav: { label: '电子票据', icon: <FileTextOutlined /> } },
+];
+
+export const ebillPersonalService = {
+  path: '/ebills',
+  label: '电子票据',
+  icon: <FileTextOutlined />,
+  service: 'ebill',
+};
+
+export const ebillConsolePages: PortalPage[] = [
+  { path: 'ebill/search', element: <EbillSearchPage />, nav: { label: '票据检索', icon: <FileSearchOutlined /> } },
+  { path: 'ebill/channels', element: <EbillChannelsPage />, nav: { label: '票据接入渠道', icon: <ApiOutlined /> } },
+  { path: 'ebill/usage', element: <EbillUsagePage />, nav: { label: '票据接口统计', icon: <BarChartOutlined /> } },
+  {
+    path: 'ebill/national',
+    element: <EbillNationalPage />,
+    nav: { label: '票据国家上报', icon: <CloudUploadOutlined /> },
+  },
+];
+
+export const ebillPublicRoute = <Route key="ebill-verify" path="/public/ebill/verify" element={<EbillVerifyPage />} />;
