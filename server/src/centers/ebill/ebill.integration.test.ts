@@ -309,6 +309,15 @@ forEachPlatform(
       const good = await scan(qr);
       assert.equal(good.statusCode, 200, good.body);
       assert.equal(good.json().result, 'valid');
+      // Scanned from another region's hall (request region 980100): the QR names its own region and key.
+      const elsewhere = await p.app.inject({
+        method: 'POST',
+        url: '/api/ebill/verify/qr',
+        remoteAddress: qrIp,
+        headers: { 'x-region-code': '980100' },
+        payload: { qr },
+      });
+      assert.equal(elsewhere.json().result, 'valid', elsewhere.body);
       const raw = decodeURIComponent(qr.split('qr=')[1]);
       const tampered = raw.replace(`~5000~`, '~500~');
       const forged = await scan(tampered);
