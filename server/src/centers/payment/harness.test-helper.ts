@@ -1,0 +1,93 @@
+/**
+ * TEST ONLY: a started platform with the payment center (and the auth center for the channel routes), listening on
+ * a loopback port for the provider's notifications, and the sandbox provider in its own process.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CoreZone } from '../../integration/core-zone/port.ts';
+import type { Center } from '../../platform/center.ts';
+import type { DatabaseKind } from '../../platform/db/testing.ts';
+import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
+import { authCenter } from '../auth/index.ts';
+import { createPaymentCenter } from './index.ts';
+import { SandboxPaymentProvider, sandboxAdmin } from './provider/sandbox/client.ts';
+import { type SandboxProcess, spawnSandbox } from './provider/sandbox/process.ts';
+import type { FaultHook, Order, PaymentService, PersonDirectory } from './service.ts';
+
+export interface Harness {
+  platform: TestPlatform;
+  payment: PaymentService;
+  sandbox: SandboxProcess;
+  provider: SandboxPaymentProvider;
+  baseUrl: string;
+  persons: Map<string, string>;
+  setFaults(hook: FaultHook | undefined): void;
+  admin<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  /** the person pays at the sandbox cashier */
+  pay(orderId: string, force?: boolean): Promise<unknown>;
+  waitFor(orderId: string, pred: (o: Order) => boolean, ms?: number): Promise<Order>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  kind: DatabaseKind,
+  opts: { coreZone?: () => CoreZone; centersBefore?: Center[]; sandbox?: SandboxProcess; timeoutMs?: number } = {},
+): Promise<Harness> {
+  const sandbox = opts.sandbox ?? (await spawnSandbox());
+  const provider = new SandboxPaymentProvider({
+    baseUrl: sandbox.url,
+    secret: sandbox.secret,
+    timeoutMs: opts.timeoutMs ?? 2000,
+  });
+  const persons = new Map<string, string>(); // residentId → personId
+  const directory: PersonDirectory = {
+    personIdFor: async (_r, residentId) => persons.get(residentId),
+    residentIdOf: async (_r, personId) => {
+      for (const [rid, pid] of persons) if (pid === personId) return rid;
+      throw new Error(`unknown person ${personId}`);
+    },
+  };
+  let baseUrl = '';
+  let faults: FaultHook | undefined;
+  const center = createPaymentCenter({
+    provider,
+    coreZone: opts.coreZone,
+    persons: () => directory,
+    notifyBaseUrl: () => baseUrl,
+    faults: (step, id) => faults?.(step, id),
+  });
+  const platform = await createTestPlatform(kind, { centers: [authCenter, ...(opts.centersBefore ?? []), center] });
+  baseUrl = await platform.app.listen({ port: 0, host: '127.0.0.1' });
+  const payment = platform.ctx.services.payment!;
+  const admin = <T>(method: 'GET' | 'POST', path: string, body?: unknown) =>
+    sandboxAdmin<T>(sandbox.url, method, path, body);
+  return {
+    platform,
+    payment,
+    sandbox,
+    provider,
+    baseUrl,
+    persons,
+    setFaults: (hook) => {
+      faults = hook;
+    },
+    admin,
+    pay: (orderId, force = false) => admin('POST', `/admin/orders/${orderId}/pay`, { force }),
+    async waitFor(orderId, pred, ms = 8000) {
+      const until = Date.now() + ms;
+      for (;;) {
+        const order = await payment.getOrder(orderId.slice(1, 7), orderId);
+        if (pred(order)) return order;
+        if (Date.now() > until) throw new Error(`order ${orderId} stuck in ${order.status}`);
+        await sleep(20);
+      }
+    },
+    async close() {
+      await platform.close();
+      if (!opts.sandbox) await sandbox.stop();
+    },
+  };
+}
+
+let counter = 0;
+/** a unique institution business serial */
+export const serial = () => `T${Date.now().toString(36)}${(++counter).toString(36)}`;

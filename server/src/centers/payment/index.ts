@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import type { CoreZone } from '../../integration/core-zone/port.ts';
+/** 移动支付中心 — mixed payment (fund + personal account + cash), refunds per leg, reconciliation. */
+import type { Center } from '../../platform/center.ts';
+import type { Context } from '../../platform/context.ts';
+import { sql } from '../../platform/db/index.ts';
+import { enqueue } from '../../platform/jobs.ts';
+import { businessDate, type PaymentProvider } from './provider/port.ts';
+import { SandboxPaymentProvider } from './provider/sandbox/client.ts';
+import { spawnSandbox } from './provider/sandbox/process.ts';
+import { startSandbox } from './provider/sandbox/server.ts';
+import { Reconciler } from './reconciliation.ts';
+import { paymentRoutes } from './routes.ts';
+import { type FaultHook, PaymentService, type PersonDirectory } from './service.ts';
+
+export type { MismatchKind, ReconciliationReport } from './reconciliation.ts';
+export { type Order, type OrderLine, PaymentService, type Refund, type Step } from './service.ts';
+export { ORDER_STATUSES, type OrderStatus, STATUS_LABELS } from './state-machine.ts';
+
+declare module '../../platform/context.ts' {
+  interface Services {
+    payment: PaymentService;
+    paymentReconciler: Reconciler;
+  }
+}
+
+export const PAYMENT_PERMISSIONS = [
+  { code: 'payment:read', name: '查看支付订单' },
+  { code: 'payment:refund', name: '支付冲正与异常处理' },
+  { code: 'payment:reconcile', name: '支付对账' },
+];
+
+/** Payload of `payment.completed` / `payment.refunded` (refunded adds refundId, refundKind and the per-leg refunds). */
+export interface PaymentEvent {
+  regionCode: string;
+  orderId: string;
+  personId: string;
+  institutionCode: string;
+  total: number;
+  fundPayment: number;
+  accountPayment: number;
+  cashPayment: number;
+  lines: Array<{ code: string; name: string; itemClass: 'A' | 'B' | 'C'; quantity: number; amount: number }>;
+  settledAt: string;
+}
+
+export interface PaymentCenterOptions {
+  /** the provider; default: the sandbox at PAYMENT_PROVIDER_URL, or a sandbox process started on demand */
+  provider?: PaymentProvider;
+  coreZone?: () => CoreZone;
+  persons?: () => PersonDirectory;
+  /** base URL the provider reaches us at (default ctx.publicUrl) */
+  notifyBaseUrl?: () => string;
+  faults?: FaultHook;
+  recoverEveryMs?: number;
+}
+
+const RECOVER_QUEUE = 'payment.recover';
+const RECONCILE_QUEUE = 'payment.reconcile';
+
+export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
+  let provider = opts.provider;
+  return {
+    name: 'payment',
+    description: '移动支付中心：医保移动支付（统筹 + 个人账户 + 自费）、退款、对账',
+    async init(ctx: Context) {
+      if (!provider) provider = await defaultProvider(ctx);
+      const p = provider;
+      const payment = new PaymentService(ctx, {
+        provider: () => p,
+        coreZone: opts.coreZone,
+        persons: opts.persons,
+        notifyUrl: () => `${opts.notifyBaseUrl?.() ?? ctx.publicUrl}/api/payment/notify/sandbox`,
+        faults: opts.faults,
+      });
+      const core = () => opts.coreZone?.() ?? (ctx.services as { coreZone?: CoreZone }).coreZone!;
+      ctx.services.payment = payment;
+      ctx.services.paymentReconciler = new Reconciler(ctx, payment, core);
+      (ctx.services as { user?: { declarePermissions?: (p: unknown) => void } }).user?.declarePermissions?.(
+        PAYMENT_PERMISSIONS,
+      );
+      ctx.log.info({ provider: p.label, sandbox: p.sandbox }, '移动支付中心：第三方支付通道');
+
+      const every = opts.recoverEveryMs ?? 60_000;
+      ctx.jobs.register(RECOVER_QUEUE, async () => {
+        await payment.recover({ idleMs: every });
+        await scheduleRecovery(ctx, every);
+      });
+      ctx.jobs.register(RECONCILE_QUEUE, async (job) => {
+        const date = (job.payload as { date?: string }).date ?? businessDate(Date.now() - 86_400_000);
+        const regions = await ctx.db.q<{ region_code: string }>(sql`select region_code from region_config
+          where enabled_services ? 'payment'`);
+        for (const r of regions) await ctx.services.paymentReconciler!.run(r.region_code, date);
+        await scheduleReconciliation(ctx);
+      });
+      await scheduleRecovery(ctx, every);
+      await scheduleReconciliation(ctx);
+    },
+    routes(app, ctx) {
+      paymentRoutes(
+        app,
+        ctx,
+        () => ctx.services.payment!,
+        () => ctx.services.paymentReconciler!,
+      );
+    },
+  };
+}
+
+/** the next recovery sweep (one per time slot, whichever process enqueues it first) */
+async function scheduleRecovery(ctx: Context, every: number): Promise<void> {
+  const slot = Math.floor(Date.now() / every) + 1;
+  await enqueue(ctx.db, RECOVER_QUEUE, {}, { runAt: new Date(slot * every), dedupeKey: `recover:${every}:${slot}` });
+}
+
+/** daily at 02:00 China time, for the day before */
+async function scheduleReconciliation(ctx: Context): Promise<void> {
+  const today = businessDate(Date.now());
+  let at = new Date(`${today}T02:00:00+08:00`);
+  if (at.getTime() <= Date.now()) at = new Date(at.getTime() + 86_400_000);
+  await enqueue(
+    ctx.db,
+    RECONCILE_QUEUE,
+    { date: businessDate(at.getTime() - 86_400_000) },
+    { runAt: at, dedupeKey: `reconcile:${businessDate(at)}` },
+  );
+}
+
+/**
+ * PAYMENT_PROVIDER_URL + PAYMENT_PROVIDER_SECRET name a running sandbox service. Otherwise a sandbox is started on
+ * first use: its own child process (the demo server), or in this process when NODE_ENV=test (no stray processes).
+ */
+async function defaultProvider(ctx: Context): Promise<PaymentProvider> {
+  const url = process.env.PAYMENT_PROVIDER_URL;
+  const secret = process.env.PAYMENT_PROVIDER_SECRET ?? `sandbox-${randomBytes(8).toString('hex')}`;
+  if (url) return new SandboxPaymentProvider({ baseUrl: url, secret });
+  let started: Promise<SandboxPaymentProvider> | undefined;
+  const start = async () => {
+    if (ctx.config.NODE_ENV === 'test') {
+      const handle = await startSandbox({ secret, log: () => {} });
+      handle.server.unref();
+      return new SandboxPaymentProvider({ baseUrl: handle.url, secret });
+    }
+    const sandbox = await spawnSandbox({ secret, quiet: false });
+    process.once('exit', () => sandbox.child.kill());
+    sandbox.child.unref();
+    ctx.log.warn({ url: sandbox.url }, '沙箱支付服务已作为子进程启动（非真实支付）');
+    return new SandboxPaymentProvider({ baseUrl: sandbox.url, secret });
+  };
+  const get = () => (started ??= start());
+  return {
+    name: 'sandbox',
+    label: '沙箱支付',
+    sandbox: true,
+    createPrepay: async (r) => (await get()).createPrepay(r),
+    queryOrder: async (id) => (await get()).queryOrder(id),
+    closeOrder: async (id) => (await get()).closeOrder(id),
+    refund: async (r) => (await get()).refund(r),
+    queryRefund: async (id) => (await get()).queryRefund(id),
+    statement: async (d) => (await get()).statement(d),
+    // the secret is known before the sandbox starts, so notifications verify without starting it
+    verifyNotification: (h, body) => new SandboxPaymentProvider({ baseUrl: '', secret }).verifyNotification(h, body),
+  };
+}
+
+export const paymentCenter = createPaymentCenter();
