@@ -448,7 +448,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
           tags,
           summary: action === 'disable' ? '停用个人账号' : '启用个人账号',
           params: z.strictObject({ id: uuid }),
-          body: z.strictObject({ reason: str(200).optional() }).optional(),
+          body: z.strictObject({ reason: str(200).optional() }).nullish(),
           security: bearer,
         },
         preHandler: perm('user:manage'),
