@@ -385,7 +385,7 @@ export class EvoucherService {
       ttlSeconds: qrTtlSeconds,
       keyId: key.keyId,
       alg: key.alg,
-      qrVersion: withQrVersion ? QRCode.create(token, { errorCorrectionLevel: 'M' }).version : 0,
+      qrVersion: withQrVersion ? qrVersionOf(token) : 0,
     };
   }
 
@@ -449,19 +449,20 @@ export class EvoucherService {
       });
     const ecToken = `${voucher.region_code}ec${randomHex(16)}`;
     const ecExpires = new Date(now + EC_TOKEN_TTL_MS);
-    const useId = await this.ctx.db.tx(async (tx) => {
-      const [use] = await tx.q<{ id: string }>(sql`insert into evoucher_use(region_code, voucher_id, token_nonce,
-          business_type, institution_code, app_id, operator, device, ec_token)
+    // One statement: the use (single use per nonce + business type) and its ecToken commit together or not at all.
+    const [use] = await this.ctx.db.q<{ id: string }>(sql`with u as (
+        insert into evoucher_use(region_code, voucher_id, token_nonce, business_type, institution_code, app_id,
+          operator, device, ec_token)
         values (${voucher.region_code}, ${voucher.id}, ${claims.nonce}, ${input.businessType}, ${input.institutionCode},
           ${input.appId}, ${input.operator ?? null}, ${input.device ?? null}, ${ecToken})
-        on conflict do nothing returning id`);
-      if (!use) throw evoucherError(409, 'EVOUCHER_TOKEN_REPLAYED', '该电子凭证码已使用，请刷新后重新出示');
-      await tx.q(sql`insert into evoucher_ec_token(region_code, token, voucher_id, person_no, resident_id_enc,
-          institution_code, expires_at)
-        values (${voucher.region_code}, ${ecToken}, ${voucher.id}, ${voucher.person_no}, ${voucher.resident_id_enc},
-          ${input.institutionCode}, ${ecExpires.toISOString()})`);
-      return use.id;
-    });
+        on conflict do nothing returning id),
+      t as (insert into evoucher_ec_token(region_code, token, voucher_id, person_no, resident_id_enc, institution_code,
+          expires_at)
+        select ${voucher.region_code}, ${ecToken}, ${voucher.id}, ${voucher.person_no}, ${voucher.resident_id_enc},
+          ${input.institutionCode}, ${ecExpires.toISOString()} from u returning token)
+      select u.id from u`);
+    if (!use) throw evoucherError(409, 'EVOUCHER_TOKEN_REPLAYED', '该电子凭证码已使用，请刷新后重新出示');
+    const useId = use.id;
     void actor;
     const view = this.view(voucher);
     return {
@@ -832,6 +833,17 @@ export class EvoucherService {
       count: Number(r.n),
     }));
   }
+}
+
+const qrVersions = new Map<number, number>();
+/** Every token of a format has the same length and alphabet, so its QR version is computed once per length. */
+function qrVersionOf(token: string): number {
+  let v = qrVersions.get(token.length);
+  if (v === undefined) {
+    v = QRCode.create(token, { errorCorrectionLevel: 'M' }).version;
+    qrVersions.set(token.length, v);
+  }
+  return v;
 }
 
 function summarise(status: InsuranceStatus): VerifyResult['insurance'] {

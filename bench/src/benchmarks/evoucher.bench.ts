@@ -1,0 +1,254 @@
+/**
+ * E-voucher benchmarks: dynamic codes issued/s and online verifications/s over HTTP (loopback, keep-alive) on
+ * PostgreSQL, against raw SM2 (and Ed25519) verify/s in the same process (the floor). Facts: QR payload length
+ * and the QR version it needs at error correction M.
+ *
+ * The platform runs in a child process (so the load generator does not share its event loop) with the real auth
+ * center (channel envelope signatures, nonce table) and the e-voucher center; the user center and the core zone are
+ * the e-voucher's in-memory test doubles, so the numbers cover our own work plus the database, not a core-zone trip.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import {
+  type EvoucherAlg,
+  type EvoucherSigningKey,
+  generateEvoucherKeyPair,
+  issueEvoucherToken,
+  signEnvelope,
+  sm2PrecomputePublicKey,
+  verifyEvoucherToken,
+} from '@yibao/sdk';
+import { sql } from 'drizzle-orm';
+import QRCode from 'qrcode';
+import { authCenter } from '../../../server/src/centers/auth/index.ts';
+import { evoucherCenter } from '../../../server/src/centers/evoucher/index.ts';
+import { fakeDependencies, makePng } from '../../../server/src/centers/evoucher/testing.ts';
+import { service } from '../../../server/src/platform/context.ts';
+import { createTestPlatform } from '../../../server/src/testing/platform.ts';
+import type { Benchmark } from '../types.ts';
+
+process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
+const R = '990100';
+const PERSONS = 16;
+const TYPES = ['01101', '01301', '01302', '02121', '03131'] as const;
+/** 5 verifications per token (one per business type). */
+const POOL_TOKENS = Number(process.env.EVOUCHER_BENCH_TOKENS ?? 1600);
+
+interface Fixture {
+  port: number;
+  headers: Array<{ authorization: string }>;
+  channel: { appId: string; appSecret: string; privateKeyHex: string };
+  tokens: string[];
+}
+
+interface Ctx extends Fixture {
+  child: ChildProcess;
+  agent: Agent;
+  envelopes: unknown[];
+  i: number;
+}
+
+/** Server mode (`node evoucher.bench.ts serve`): the platform in its own process, fixtures printed as JSON. */
+async function serve(): Promise<void> {
+  const persons = Array.from({ length: PERSONS }, (_, i) => ({
+    id: `bench-${i}`,
+    regionCode: R,
+    name: `测试${i}`,
+    residentId: `11010119900101${String(1000 + i).slice(-4)}`,
+    insurance: 'active' as const,
+  }));
+  const deps = fakeDependencies(persons);
+  const platform = await createTestPlatform('postgres', { centers: [authCenter, ...deps.centers, evoucherCenter] });
+  await platform.ctx.regions.updateConfig(R, { settings: { evoucher: { qrTtlSeconds: 300 } } });
+  const svc = service(platform.ctx, 'evoucher');
+  for (const p of persons) {
+    const s = await svc.startLiveness(R, p.id);
+    const evidence = await svc.sandbox.assess(R, {
+      sessionId: s.sessionId,
+      challenge: s.challenge,
+      mode: 'camera',
+      frames: [makePng(80, 80, 1), makePng(80, 80, 2)],
+    });
+    await svc.activate(R, p.id, { evidence, device: { id: `d${p.id}` } }, { kind: 'person', id: p.id });
+  }
+  const codes = (
+    await platform.ctx.db.q<{ code: string }>(sql`select code from evoucher_voucher where region_code = ${R}`)
+  ).map((r) => r.code);
+  const channel = await service(platform.ctx, 'auth').registerChannel({
+    regionCode: R,
+    name: '压测医院',
+    type: 'institution',
+    scopes: ['evoucher'],
+    institutionCode: 'H99010099999',
+  });
+  const tokens: string[] = [];
+  for (let i = 0; i < POOL_TOKENS; i++) tokens.push((await svc.signCode(R, codes[i % codes.length], false)).token);
+  await platform.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = platform.app.server.address();
+  const fixture: Fixture = {
+    port: typeof address === 'object' && address ? address.port : 0,
+    headers: await Promise.all(persons.map((p) => platform.auth({ kind: 'person', subject: p.id, regionCode: R }))),
+    channel,
+    tokens,
+  };
+  process.stdout.write(`READY ${JSON.stringify(fixture)}\n`);
+  process.on('SIGTERM', () => {
+    void platform.close().finally(() => process.exit(0));
+  });
+}
+
+function start(): Promise<Ctx> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL(import.meta.url).pathname, 'serve'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const at = out.indexOf('READY ');
+      const end = at < 0 ? -1 : out.indexOf('\n', at);
+      if (end < 0) return; // the fixture line may arrive in several chunks
+      const line = out.slice(at, end);
+      out = '';
+      const f = JSON.parse(line.slice(6)) as Fixture;
+      // Envelopes are signed before timing: the load generator's own SM2 signing is not the server's cost.
+      const envelopes = f.tokens.flatMap((token) =>
+        TYPES.map((type) =>
+          signEnvelope({
+            appId: f.channel.appId,
+            transType: 'verify',
+            data: { qrCode: token, businessType: type },
+            privateKey: f.channel.privateKeyHex,
+            appSecret: f.channel.appSecret,
+          }),
+        ),
+      );
+      resolve({ ...f, child, agent: new Agent({ keepAlive: true, maxSockets: 64 }), envelopes, i: 0 });
+    });
+    child.once('exit', (code) => reject(new Error(`evoucher bench server exited with ${code}`)));
+  });
+}
+
+async function stopServer(ctx: Ctx): Promise<void> {
+  ctx.agent.destroy();
+  const exited = new Promise((r) => ctx.child.once('exit', r));
+  ctx.child.kill('SIGTERM');
+  await exited;
+}
+
+function post(ctx: Ctx, path: string, body: unknown, headers: Record<string, string> = {}): Promise<string> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: ctx.port,
+        path,
+        method: 'POST',
+        agent: ctx.agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          text += d;
+        });
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode} ${text}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function keyOf(alg: EvoucherAlg): EvoucherSigningKey {
+  return { regionCode: R, keyId: 1, alg, ...generateEvoucherKeyPair(alg) };
+}
+
+function tokensFor(key: EvoucherSigningKey, n: number): string[] {
+  const exp = Math.floor(Date.now() / 1000) + 240;
+  return Array.from({ length: n }, () =>
+    issueEvoucherToken({ voucherCode: randomBytes(8).toString('hex'), expiresAt: exp }, key),
+  );
+}
+
+/** Raw token signature checks per second in this process (SM2 with the cached window table, or Ed25519). */
+function rawVerifyRate(alg: EvoucherAlg): () => Promise<number> {
+  return async () => {
+    const key = keyOf(alg);
+    if (alg === 'SM2') sm2PrecomputePublicKey(key.publicKey);
+    const tokens = tokensFor(key, 64);
+    const opts = { keyFor: () => key };
+    let n = 0;
+    const start = performance.now();
+    while (performance.now() - start < 1000) {
+      verifyEvoucherToken(tokens[n % 64], opts);
+      n++;
+    }
+    return n / ((performance.now() - start) / 1000);
+  };
+}
+
+const facts = async () => {
+  const [token] = tokensFor(keyOf('SM2'), 1);
+  const qr = QRCode.create(token, { errorCorrectionLevel: 'M' });
+  return { payloadChars: token.length, payloadBytes: 88, qrVersionAtM: qr.version, qrMode: qr.segments[0].mode.id };
+};
+
+const issue: Benchmark<Ctx> = {
+  name: 'evoucher: issue code, POST /api/evoucher/me/codes (HTTP, PostgreSQL, 16 callers)',
+  unit: 'ops',
+  concurrency: 16,
+  setup: start,
+  run: async (_n, ctx) => {
+    await post(ctx, '/api/evoucher/me/codes', {}, ctx.headers[ctx.i++ % ctx.headers.length]);
+  },
+  floor: { name: 'raw SM2 verify/s (in-process)', opsPerSec: rawVerifyRate('SM2') },
+  goalRatio: 0.5,
+  facts,
+  teardown: stopServer,
+};
+
+const verify: Benchmark<Ctx> = {
+  name: 'evoucher: online verify, signed POST /api/evoucher/channel/verify (HTTP, PostgreSQL, 16 callers)',
+  unit: 'ops',
+  concurrency: 16,
+  setup: start,
+  run: async (_n, ctx) => {
+    const envelope = ctx.envelopes[ctx.i++];
+    if (!envelope) throw new Error('verification pool exhausted: raise EVOUCHER_BENCH_TOKENS');
+    await post(ctx, '/api/evoucher/channel/verify', envelope);
+  },
+  floor: { name: 'raw SM2 verify/s (in-process)', opsPerSec: rawVerifyRate('SM2') },
+  goalRatio: 0.5,
+  facts,
+  teardown: stopServer,
+};
+
+interface OfflineCtx {
+  key: EvoucherSigningKey;
+  tokens: string[];
+  i: number;
+}
+
+const offline = (alg: EvoucherAlg): Benchmark<OfflineCtx> => ({
+  name: `evoucher: offline token verify, ${alg} key (sdk, in-process)`,
+  unit: 'ops',
+  setup: async () => {
+    const key = keyOf(alg);
+    return { key, tokens: tokensFor(key, 64), i: 0 };
+  },
+  run: async (n, ctx) => {
+    for (let k = 0; k < n; k++) verifyEvoucherToken(ctx.tokens[ctx.i++ % 64], { keyFor: () => ctx.key });
+  },
+  floor: { name: `raw ${alg} verify/s (in-process)`, opsPerSec: rawVerifyRate(alg) },
+});
+
+export default [issue, verify, offline('SM2'), offline('Ed25519')];
+
+if (process.argv[2] === 'serve' && process.argv[1] === new URL(import.meta.url).pathname) await serve();
