@@ -85,7 +85,7 @@ export const messageCenter: Center = {
       | undefined;
     await users?.declarePermissions?.(MESSAGE_PERMISSIONS, 'message');
   },
-  routes(app, ctx) {
+  async routes(app, ctx) {
     const svc = ctx.services.message!;
     const mine = new InboxHub(ctx, svc);
     svc.hub = mine;
@@ -93,7 +93,7 @@ export const messageCenter: Center = {
       await mine.close();
       await Promise.all(Object.values(ctx.services.message!.providers).map((p) => p.close?.()));
     });
-    messageRoutes(app, ctx, mine);
+    await messageRoutes(app, ctx, mine);
   },
   async seed(ctx) {
     const svc = ctx.services.message!;

@@ -25,12 +25,7 @@ import { CATEGORIES } from './types.ts';
 const tags = ['message'];
 const bearer = [{ bearer: [] }];
 
-/** What the message center uses of the auth center (centers/auth/index.ts), looked up when routes are built. */
-interface ChannelAuthPort {
-  channelAuth(opts?: { scope?: string }): (req: FastifyRequest, reply: unknown) => Promise<void>;
-}
-
-export function messageRoutes(app: App, ctx: Context, hub: InboxHub): void {
+export async function messageRoutes(app: App, ctx: Context, hub: InboxHub): Promise<void> {
   const messages = () => service(ctx, 'message');
   const perm = (p: string) => staffPermission(() => ctx.permissions, p);
   const person = authenticated('person');
@@ -358,33 +353,27 @@ export function messageRoutes(app: App, ctx: Context, hub: InboxHub): void {
     },
   );
 
-  // ───────── channel API (signed envelopes through the auth center) ─────────
-  const auth = (ctx.services as Record<string, unknown>).auth as ChannelAuthPort | undefined;
-  if (auth?.channelAuth) channelRoutes(app, ctx, auth);
+  // ───────── channel API (signed envelopes through the auth center, when it is part of this deployment) ─────────
+  if (ctx.services.auth) await channelRoutes(app, ctx);
 }
 
 /** Channel API: partner systems send typed messages to persons of their region and query delivery status. */
-function channelRoutes(app: App, ctx: Context, auth: ChannelAuthPort): void {
+async function channelRoutes(app: App, ctx: Context): Promise<void> {
+  // Loaded only when the auth center is part of this deployment (the message center does not need it otherwise).
+  const { channelEnvelopeSchema, parseChannelData } = await import('../auth/index.ts');
   const messages = () => service(ctx, 'message');
-  const data = async <S extends z.ZodType>(schema: S, body: unknown): Promise<z.infer<S>> => {
-    const parsed = schema.safeParse(body);
-    if (!parsed.success)
-      throw new AppError(400, 'VALIDATION_FAILED', '请求参数校验失败', undefined, {
-        errors: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-      });
-    return parsed.data;
-  };
+  const guard = service(ctx, 'auth').channelAuth({ scope: 'message' });
   const source = (req: FastifyRequest) => `channel:${req.principal!.subject}`;
 
   app.post(
     '/api/message/channel/send',
     {
-      schema: { tags, summary: '渠道发送消息（签名信封，transType message.send）' },
-      preHandler: auth.channelAuth({ scope: 'message' }) as never,
+      schema: { tags, summary: '渠道发送消息（SM2 签名信封，scope message）', body: channelEnvelopeSchema },
+      preHandler: guard,
       config: { idempotent: true },
     },
     async (req, reply) => {
-      const body = await data(sendBody, req.body);
+      const body = parseChannelData(sendBody, req.body);
       if (body.type.startsWith('auth.'))
         throw new AppError(403, 'MESSAGE_TYPE_FORBIDDEN', '渠道不能发送此类消息', '验证码等安全消息只能由认证中心发送');
       if (body.to.personId) await requirePerson(ctx, req.regionCode, body.to.personId);
@@ -398,11 +387,11 @@ function channelRoutes(app: App, ctx: Context, auth: ChannelAuthPort): void {
   app.post(
     '/api/message/channel/status',
     {
-      schema: { tags, summary: '渠道查询消息投递状态' },
-      preHandler: auth.channelAuth({ scope: 'message' }) as never,
+      schema: { tags, summary: '渠道查询消息投递状态（仅本渠道发送的消息）', body: channelEnvelopeSchema },
+      preHandler: guard,
     },
     async (req) => {
-      const body = await data(z.strictObject({ messageId: z.uuid() }), req.body);
+      const body = parseChannelData(z.strictObject({ messageId: z.uuid('应为 UUID') }), req.body);
       return messages().messageStatus(req.regionCode, body.messageId, { source: source(req) });
     },
   );
