@@ -3,6 +3,7 @@ import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { ebillConsolePages } from '../../features/ebill/pages';
 import { platformConsolePages } from '../../features/platform/pages';
+import { userConsolePages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
 
 function ConsoleHome() {
@@ -17,6 +18,7 @@ function ConsoleHome() {
 /** Pages of the 管理后台; each center adds its own list here. */
 export const consolePages: PortalPage[] = [
   { path: '', element: <ConsoleHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
+  ...userConsolePages,
   ...platformConsolePages,
   ...ebillConsolePages,
 ];

@@ -1,6 +1,7 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
+import { userUnitPages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
 
 function UnitHome() {
@@ -15,4 +16,5 @@ function UnitHome() {
 /** Pages of the 单位网厅; each center adds its own list here. */
 export const unitPages: PortalPage[] = [
   { path: '', element: <UnitHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
+  ...userUnitPages,
 ];

@@ -1,0 +1,689 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Alert,
+  App,
+  Button,
+  Checkbox,
+  Descriptions,
+  Drawer,
+  Form,
+  Input,
+  Modal,
+  Popconfirm,
+  Select,
+  Space,
+  Switch,
+  Table,
+  Tabs,
+  Tag,
+  Typography,
+} from 'antd';
+import { useState } from 'react';
+import { PageTitle } from '../../components/PortalShell';
+import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import {
+  AGENT_ROLE_LABELS,
+  type Agent,
+  dateTime,
+  fieldErrors,
+  type Membership,
+  PERSON_STATUS,
+  type Person,
+  type Role,
+  type Staff,
+  UNIT_TYPE_LABELS,
+  type Unit,
+} from './api';
+
+const PAGE = 20;
+
+function SearchBar(props: { placeholder: string; onSearch: (q: string) => void; extra?: React.ReactNode }) {
+  return (
+    <Space wrap style={{ marginBottom: 16 }}>
+      <Input.Search
+        allowClear
+        enterButton="查询"
+        placeholder={props.placeholder}
+        style={{ width: 360, maxWidth: '100%' }}
+        onSearch={(v) => props.onSearch(v.trim())}
+      />
+      {props.extra}
+    </Space>
+  );
+}
+
+/** 个人用户: search (masked), detail drawer with audited unmasking and account actions. */
+export function PersonsPage() {
+  const [q, setQ] = useState('');
+  const [status, setStatus] = useState<string>();
+  const [page, setPage] = useState(1);
+  const [selected, setSelected] = useState<string>();
+  const params = new URLSearchParams({ limit: String(PAGE), offset: String((page - 1) * PAGE) });
+  if (q) params.set('q', q);
+  if (status) params.set('status', status);
+  const { data, error, isFetching } = useQuery({
+    queryKey: ['user', 'admin', 'persons', params.toString()],
+    queryFn: () => api<{ total: number; items: Person[] }>(`/api/user/admin/persons?${params}`),
+  });
+  return (
+    <>
+      <PageTitle>个人用户</PageTitle>
+      <SearchBar
+        placeholder="身份证号 / 手机号（精确）、用户名或姓名开头"
+        onSearch={(v) => {
+          setQ(v);
+          setPage(1);
+        }}
+        extra={
+          <Select
+            allowClear
+            placeholder="账号状态"
+            style={{ width: 130 }}
+            value={status}
+            onChange={(v) => {
+              setStatus(v);
+              setPage(1);
+            }}
+            options={Object.entries(PERSON_STATUS).map(([value, s]) => ({ value, label: s.label }))}
+          />
+        }
+      />
+      {error ? <Alert type="error" showIcon title={errorText(error)} style={{ marginBottom: 16 }} /> : null}
+      <Table<Person>
+        rowKey="id"
+        loading={isFetching}
+        dataSource={data?.items ?? []}
+        scroll={{ x: 800 }}
+        pagination={{
+          current: page,
+          pageSize: PAGE,
+          total: data?.total ?? 0,
+          onChange: setPage,
+          showTotal: (t) => `共 ${t} 人`,
+        }}
+        onRow={(p) => ({ onClick: () => setSelected(p.id), style: { cursor: 'pointer' } })}
+        columns={[
+          { title: '姓名', dataIndex: 'name' },
+          { title: '身份证号', dataIndex: 'residentId' },
+          { title: '手机号', dataIndex: 'mobile' },
+          { title: '用户名', dataIndex: 'username', render: (v) => v ?? '—' },
+          {
+            title: '状态',
+            dataIndex: 'status',
+            render: (s: Person['status']) => <Tag color={PERSON_STATUS[s].color}>{PERSON_STATUS[s].label}</Tag>,
+          },
+          { title: '注册时间', dataIndex: 'createdAt', render: dateTime },
+        ]}
+      />
+      <PersonDrawer id={selected} onClose={() => setSelected(undefined)} />
+    </>
+  );
+}
+
+function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
+  const { message, modal } = App.useApp();
+  const qc = useQueryClient();
+  const [plain, setPlain] = useState<Person>();
+  const [asking, setAsking] = useState(false);
+  const [form] = Form.useForm();
+  const { data, error } = useQuery({
+    queryKey: ['user', 'admin', 'person', id],
+    enabled: !!id,
+    queryFn: () => api<Person & { units: Membership[] }>(`/api/user/admin/persons/${id}`),
+  });
+  const refresh = () => qc.invalidateQueries({ queryKey: ['user', 'admin'] });
+  const unmask = useMutation({
+    mutationFn: (purpose: string) => api<Person>(`/api/user/admin/persons/${id}/unmask`, { body: { purpose } }),
+    onSuccess: (p) => {
+      setPlain(p);
+      setAsking(false);
+    },
+    onError: (err) => {
+      form.setFields(fieldErrors(err));
+      if (!fieldErrors(err).length) message.error(errorText(err));
+    },
+  });
+  const act = useMutation({
+    mutationFn: (action: 'disable' | 'enable' | 'unlock' | 'reset-password') =>
+      api<{ temporaryPassword?: string; unlocked?: boolean }>(`/api/user/admin/persons/${id}/${action}`, { body: {} }),
+    onSuccess: (r, action) => {
+      refresh();
+      if (action === 'reset-password' && r.temporaryPassword) {
+        modal.info({
+          title: '临时密码（仅显示一次）',
+          content: (
+            <Typography.Paragraph copyable strong style={{ fontSize: 18 }}>
+              {r.temporaryPassword}
+            </Typography.Paragraph>
+          ),
+        });
+      } else message.success('操作成功');
+    },
+    onError: (err) => message.error(errorText(err)),
+  });
+  const shown = plain ?? data;
+  return (
+    <Drawer
+      open={!!id}
+      onClose={() => {
+        setPlain(undefined);
+        onClose();
+      }}
+      title="个人用户详情"
+      size="large"
+      destroyOnHidden
+    >
+      {error ? <Alert type="error" showIcon title={errorText(error)} /> : null}
+      {shown ? (
+        <>
+          {plain ? (
+            <Alert type="warning" showIcon title="正在显示明文，本次查看已记入审计日志" style={{ marginBottom: 12 }} />
+          ) : null}
+          <Descriptions column={1} bordered size="small">
+            <Descriptions.Item label="姓名">{shown.name}</Descriptions.Item>
+            <Descriptions.Item label="身份证号">{shown.residentId}</Descriptions.Item>
+            <Descriptions.Item label="手机号">{shown.mobile}</Descriptions.Item>
+            <Descriptions.Item label="用户名">{shown.username ?? '—'}</Descriptions.Item>
+            <Descriptions.Item label="电子邮箱">{shown.email ?? '—'}</Descriptions.Item>
+            <Descriptions.Item label="状态">
+              <Tag color={PERSON_STATUS[shown.status].color}>{PERSON_STATUS[shown.status].label}</Tag>
+            </Descriptions.Item>
+            <Descriptions.Item label="注册时间">{dateTime(shown.createdAt)}</Descriptions.Item>
+            <Descriptions.Item label="经办单位">
+              {data?.units.length
+                ? data.units.map((m) => (
+                    <div key={m.unit.id}>
+                      {m.unit.name}（{AGENT_ROLE_LABELS[m.role]}）
+                    </div>
+                  ))
+                : '—'}
+            </Descriptions.Item>
+          </Descriptions>
+          <Space wrap style={{ marginTop: 16 }}>
+            {!plain ? (
+              <Button onClick={() => setAsking(true)}>查看明文</Button>
+            ) : (
+              <Button onClick={() => setPlain(undefined)}>隐藏明文</Button>
+            )}
+            {shown.status === 'active' ? (
+              <Popconfirm title="确认停用该账号？停用后不能登录。" onConfirm={() => act.mutate('disable')}>
+                <Button danger>停用</Button>
+              </Popconfirm>
+            ) : null}
+            {shown.status === 'disabled' ? <Button onClick={() => act.mutate('enable')}>启用</Button> : null}
+            <Button onClick={() => act.mutate('unlock')}>解除锁定</Button>
+            <Popconfirm title="重置后将生成临时密码，确认？" onConfirm={() => act.mutate('reset-password')}>
+              <Button>重置密码</Button>
+            </Popconfirm>
+          </Space>
+        </>
+      ) : null}
+      <Modal
+        title="查看明文"
+        open={asking}
+        onCancel={() => setAsking(false)}
+        onOk={() => form.submit()}
+        okText="查看"
+        confirmLoading={unmask.isPending}
+        destroyOnHidden
+      >
+        <Typography.Paragraph type="secondary">
+          查看个人信息明文需具备权限并完成二次认证；请说明用途，本次查看将记入审计日志。
+        </Typography.Paragraph>
+        <Form form={form} layout="vertical" onFinish={(v) => unmask.mutate(v.purpose)}>
+          <Form.Item
+            name="purpose"
+            label="查看用途"
+            rules={[{ required: true, min: 4, message: '请说明用途（至少 4 个字）' }]}
+          >
+            <Input.TextArea rows={2} maxLength={200} placeholder="例如：核对参保登记信息（工单 2024-001）" />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </Drawer>
+  );
+}
+
+/** 单位: search by USCC or name; window registration with the staff override for pilot codes. */
+export function UnitsPage() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [q, setQ] = useState('');
+  const [page, setPage] = useState(1);
+  const [adding, setAdding] = useState(false);
+  const [form] = Form.useForm();
+  const params = new URLSearchParams({ limit: String(PAGE), offset: String((page - 1) * PAGE) });
+  if (q) params.set('q', q);
+  const { data, error, isFetching } = useQuery({
+    queryKey: ['user', 'admin', 'units', params.toString()],
+    queryFn: () => api<{ total: number; items: Unit[] }>(`/api/user/admin/units?${params}`),
+  });
+  const toggle = useMutation({
+    mutationFn: (u: Unit) =>
+      api(`/api/user/admin/units/${u.id}/${u.status === 'active' ? 'disable' : 'enable'}`, { body: {} }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['user', 'admin', 'units'] }),
+    onError: (err) => message.error(errorText(err)),
+  });
+  const register = useMutation({
+    mutationFn: (v: Record<string, unknown>) =>
+      api<Unit>('/api/user/admin/units', {
+        body: { ...v, uscc: String(v.uscc).toUpperCase(), usccOverride: Boolean(v.usccOverride) },
+        idempotencyKey: newIdempotencyKey(),
+      }),
+    onSuccess: () => {
+      message.success('单位已登记');
+      setAdding(false);
+      qc.invalidateQueries({ queryKey: ['user', 'admin', 'units'] });
+    },
+    onError: (err) => {
+      form.setFields(fieldErrors(err));
+      if (!fieldErrors(err).length) message.error(errorText(err));
+    },
+  });
+  return (
+    <>
+      <PageTitle extra={<Button onClick={() => setAdding(true)}>窗口登记单位</Button>}>单位</PageTitle>
+      <SearchBar
+        placeholder="统一社会信用代码或单位名称"
+        onSearch={(v) => {
+          setQ(v);
+          setPage(1);
+        }}
+      />
+      {error ? <Alert type="error" showIcon title={errorText(error)} style={{ marginBottom: 16 }} /> : null}
+      <Table<Unit>
+        rowKey="id"
+        loading={isFetching}
+        dataSource={data?.items ?? []}
+        scroll={{ x: 800 }}
+        pagination={{
+          current: page,
+          pageSize: PAGE,
+          total: data?.total ?? 0,
+          onChange: setPage,
+          showTotal: (t) => `共 ${t} 家`,
+        }}
+        columns={[
+          { title: '单位名称', dataIndex: 'name' },
+          {
+            title: '统一社会信用代码',
+            dataIndex: 'uscc',
+            render: (v, u) => (
+              <Space>
+                {v}
+                {u.usccOverrideBy ? <Tag color="orange">人工核验</Tag> : null}
+              </Space>
+            ),
+          },
+          { title: '类型', dataIndex: 'unitType', render: (t: Unit['unitType']) => UNIT_TYPE_LABELS[t] },
+          { title: '法定代表人', dataIndex: 'legalRepName' },
+          {
+            title: '状态',
+            dataIndex: 'status',
+            render: (s) => (s === 'active' ? <Tag color="green">正常</Tag> : <Tag color="red">已停用</Tag>),
+          },
+          {
+            title: '操作',
+            render: (_, u) => (
+              <Popconfirm
+                title={u.status === 'active' ? '确认停用该单位？' : '确认启用该单位？'}
+                onConfirm={() => toggle.mutate(u)}
+              >
+                <Button size="small">{u.status === 'active' ? '停用' : '启用'}</Button>
+              </Popconfirm>
+            ),
+          },
+        ]}
+      />
+      <Modal
+        title="窗口登记单位"
+        open={adding}
+        onCancel={() => setAdding(false)}
+        onOk={() => form.submit()}
+        confirmLoading={register.isPending}
+        destroyOnHidden
+      >
+        <Form form={form} layout="vertical" onFinish={(v) => register.mutate(v)}>
+          <Form.Item name="uscc" label="统一社会信用代码" rules={[{ required: true, len: 18, message: '应为 18 位' }]}>
+            <Input maxLength={18} />
+          </Form.Item>
+          <Form.Item
+            name="usccOverride"
+            valuePropName="checked"
+            extra="仅用于已核验材料、但无法通过 GB 32100 校验的早期试点代码；记入审计"
+          >
+            <Checkbox>核验放行未通过校验的试点代码</Checkbox>
+          </Form.Item>
+          <Form.Item name="name" label="单位名称" rules={[{ required: true, message: '请输入单位名称' }]}>
+            <Input maxLength={100} />
+          </Form.Item>
+          <Form.Item name="unitType" label="单位类型" rules={[{ required: true, message: '请选择' }]}>
+            <Select options={Object.entries(UNIT_TYPE_LABELS).map(([value, label]) => ({ value, label }))} />
+          </Form.Item>
+          <Form.Item name="legalRepName" label="法定代表人" rules={[{ required: true, message: '请输入' }]}>
+            <Input maxLength={30} />
+          </Form.Item>
+          <Form.Item
+            name="adminResidentId"
+            label="首位管理员身份证号"
+            extra="须已注册个人账号"
+            rules={[{ required: true, message: '请输入' }]}
+          >
+            <Input maxLength={18} />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </>
+  );
+}
+
+/** 经办人: by the agent's ID number / mobile, or the unit's code / name (masked). */
+export function AgentsPage() {
+  const [q, setQ] = useState('');
+  const { data, error, isFetching } = useQuery({
+    queryKey: ['user', 'admin', 'agents', q],
+    queryFn: () => api<Agent[]>(`/api/user/admin/agents?limit=100${q ? `&q=${encodeURIComponent(q)}` : ''}`),
+  });
+  return (
+    <>
+      <PageTitle>经办人</PageTitle>
+      <SearchBar placeholder="经办人身份证号 / 手机号，或单位代码 / 名称" onSearch={setQ} />
+      {error ? <Alert type="error" showIcon title={errorText(error)} style={{ marginBottom: 16 }} /> : null}
+      <Table<Agent>
+        rowKey={(a) => `${a.unitId}:${a.personId}`}
+        loading={isFetching}
+        dataSource={data ?? []}
+        scroll={{ x: 900 }}
+        columns={[
+          { title: '单位', render: (_, a) => a.unit?.name },
+          { title: '统一社会信用代码', render: (_, a) => a.unit?.uscc },
+          { title: '经办人', render: (_, a) => a.person.name },
+          { title: '身份证号', render: (_, a) => a.person.residentId },
+          { title: '手机号', render: (_, a) => a.person.mobile },
+          { title: '角色', render: (_, a) => AGENT_ROLE_LABELS[a.role] },
+          {
+            title: '有效期',
+            render: (_, a) =>
+              a.active ? a.expiresAt ? `至 ${dateTime(a.expiresAt)}` : '长期' : <Tag color="red">已过期</Tag>,
+          },
+        ]}
+      />
+    </>
+  );
+}
+
+/** 工作人员与角色 (user:admin): staff of this region, role grants per region, role definitions. */
+export function StaffPage() {
+  return (
+    <>
+      <PageTitle>工作人员与角色</PageTitle>
+      <Tabs
+        items={[
+          { key: 'staff', label: '工作人员', children: <StaffTab /> },
+          { key: 'roles', label: '角色', children: <RolesTab /> },
+        ]}
+      />
+    </>
+  );
+}
+
+function StaffTab() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [creating, setCreating] = useState(false);
+  const [form] = Form.useForm();
+  const staff = useQuery({
+    queryKey: ['user', 'admin', 'staff'],
+    queryFn: () => api<Staff[]>('/api/user/admin/staff'),
+  });
+  const roles = useQuery({ queryKey: ['user', 'admin', 'roles'], queryFn: () => api<Role[]>('/api/user/admin/roles') });
+  const roleName = (code: string) => roles.data?.find((r) => r.code === code)?.name ?? code;
+  const refresh = () => qc.invalidateQueries({ queryKey: ['user', 'admin', 'staff'] });
+  const onError = (err: unknown) => message.error(errorText(err));
+  const create = useMutation({
+    mutationFn: (v: Record<string, unknown>) => api('/api/user/admin/staff', { body: v }),
+    onSuccess: () => {
+      setCreating(false);
+      refresh();
+    },
+    onError: (err) => {
+      form.setFields(fieldErrors(err));
+      if (!fieldErrors(err).length) onError(err);
+    },
+  });
+  const grant = useMutation({
+    mutationFn: (v: { id: string; roleCode: string }) =>
+      api(`/api/user/admin/staff/${v.id}/roles`, { body: { roleCode: v.roleCode } }),
+    onSuccess: refresh,
+    onError,
+  });
+  const revoke = useMutation({
+    mutationFn: (v: { id: string; roleCode: string }) =>
+      api(`/api/user/admin/staff/${v.id}/roles/${v.roleCode}`, { method: 'DELETE' }),
+    onSuccess: refresh,
+    onError,
+  });
+  const setStatus = useMutation({
+    mutationFn: (v: { id: string; status: string }) =>
+      api(`/api/user/admin/staff/${v.id}`, { method: 'PATCH', body: { status: v.status } }),
+    onSuccess: refresh,
+    onError,
+  });
+  return (
+    <>
+      <Button type="primary" onClick={() => setCreating(true)} style={{ marginBottom: 12 }}>
+        新建工作人员
+      </Button>
+      {staff.error ? <Alert type="error" showIcon title={errorText(staff.error)} /> : null}
+      <Table<Staff>
+        rowKey="id"
+        loading={staff.isLoading}
+        dataSource={staff.data ?? []}
+        scroll={{ x: 900 }}
+        columns={[
+          { title: '用户名', dataIndex: 'username' },
+          { title: '名称', dataIndex: 'displayName' },
+          { title: '所属统筹区', dataIndex: 'regionCode' },
+          {
+            title: '角色（按统筹区）',
+            render: (_, s) => (
+              <Space wrap>
+                {s.grants.map((g) => (
+                  <Tag
+                    key={`${g.regionCode}:${g.roleCode}`}
+                    closable
+                    onClose={(e) => {
+                      e.preventDefault();
+                      revoke.mutate({ id: s.id, roleCode: g.roleCode });
+                    }}
+                  >
+                    {g.regionCode} · {roleName(g.roleCode)}
+                  </Tag>
+                ))}
+                <Select
+                  size="small"
+                  placeholder="授予本区角色"
+                  style={{ width: 140 }}
+                  value={null}
+                  onChange={(roleCode: string) => grant.mutate({ id: s.id, roleCode })}
+                  options={(roles.data ?? []).map((r) => ({ value: r.code, label: r.name }))}
+                />
+              </Space>
+            ),
+          },
+          {
+            title: '启用',
+            render: (_, s) => (
+              <Switch
+                checked={s.status === 'active'}
+                onChange={(on) => setStatus.mutate({ id: s.id, status: on ? 'active' : 'disabled' })}
+              />
+            ),
+          },
+        ]}
+      />
+      <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}>
+        角色只在当前统筹区生效；在其他统筹区授权请先切换统筹区。关闭标签即撤销该统筹区的角色。
+      </Typography.Paragraph>
+      <Modal
+        title="新建工作人员"
+        open={creating}
+        onCancel={() => setCreating(false)}
+        onOk={() => form.submit()}
+        confirmLoading={create.isPending}
+        destroyOnHidden
+      >
+        <Form form={form} layout="vertical" onFinish={(v) => create.mutate(v)} initialValues={{ roles: [] }}>
+          <Form.Item name="username" label="用户名" rules={[{ required: true, message: '请输入用户名' }]}>
+            <Input maxLength={32} />
+          </Form.Item>
+          <Form.Item name="displayName" label="名称" rules={[{ required: true, message: '请输入名称' }]}>
+            <Input maxLength={40} />
+          </Form.Item>
+          <Form.Item
+            name="password"
+            label="初始密码"
+            extra="至少 8 位，含三类字符"
+            rules={[{ required: true, min: 8, message: '至少 8 位' }]}
+          >
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+          <Form.Item name="roles" label="本统筹区角色">
+            <Select mode="multiple" options={(roles.data ?? []).map((r) => ({ value: r.code, label: r.name }))} />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </>
+  );
+}
+
+function RolesTab() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [editing, setEditing] = useState<Partial<Role>>();
+  const [form] = Form.useForm();
+  const roles = useQuery({ queryKey: ['user', 'admin', 'roles'], queryFn: () => api<Role[]>('/api/user/admin/roles') });
+  const perms = useQuery({
+    queryKey: ['user', 'admin', 'permissions'],
+    queryFn: () => api<Array<{ code: string; name: string; center: string }>>('/api/user/admin/permissions'),
+  });
+  const permName = (code: string) =>
+    code === '*' ? '全部权限' : (perms.data?.find((p) => p.code === code)?.name ?? code);
+  const save = useMutation({
+    mutationFn: (v: { code: string; name: string; permissions: string[] }) =>
+      api(`/api/user/admin/roles/${v.code}`, { method: 'PUT', body: { name: v.name, permissions: v.permissions } }),
+    onSuccess: () => {
+      setEditing(undefined);
+      qc.invalidateQueries({ queryKey: ['user', 'admin', 'roles'] });
+    },
+    onError: (err) => {
+      form.setFields(fieldErrors(err));
+      if (!fieldErrors(err).length) message.error(errorText(err));
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (code: string) => api(`/api/user/admin/roles/${code}`, { method: 'DELETE' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['user', 'admin', 'roles'] }),
+    onError: (err) => message.error(errorText(err)),
+  });
+  return (
+    <>
+      <Button
+        type="primary"
+        style={{ marginBottom: 12 }}
+        onClick={() => {
+          form.resetFields();
+          setEditing({});
+        }}
+      >
+        新建角色
+      </Button>
+      <Table<Role>
+        rowKey="code"
+        loading={roles.isLoading}
+        dataSource={roles.data ?? []}
+        pagination={false}
+        scroll={{ x: 800 }}
+        columns={[
+          { title: '代码', dataIndex: 'code' },
+          {
+            title: '名称',
+            dataIndex: 'name',
+            render: (v, r) =>
+              r.builtin ? (
+                <Space>
+                  {v}
+                  <Tag>内置</Tag>
+                </Space>
+              ) : (
+                v
+              ),
+          },
+          {
+            title: '权限',
+            dataIndex: 'permissions',
+            render: (ps: string[]) => (
+              <Space wrap size={4}>
+                {ps.map((p) => (
+                  <Tag key={p} title={p}>
+                    {permName(p)}
+                  </Tag>
+                ))}
+              </Space>
+            ),
+          },
+          {
+            title: '操作',
+            render: (_, r) =>
+              r.builtin ? null : (
+                <Space>
+                  <Button
+                    size="small"
+                    onClick={() => {
+                      form.setFieldsValue(r);
+                      setEditing(r);
+                    }}
+                  >
+                    编辑
+                  </Button>
+                  <Popconfirm title="确认删除该角色？" onConfirm={() => remove.mutate(r.code)}>
+                    <Button size="small" danger>
+                      删除
+                    </Button>
+                  </Popconfirm>
+                </Space>
+              ),
+          },
+        ]}
+      />
+      <Modal
+        title={editing?.code ? `编辑角色 ${editing.code}` : '新建角色'}
+        open={!!editing}
+        onCancel={() => setEditing(undefined)}
+        onOk={() => form.submit()}
+        confirmLoading={save.isPending}
+        destroyOnHidden
+      >
+        <Form form={form} layout="vertical" onFinish={(v) => save.mutate({ ...v, code: editing?.code ?? v.code })}>
+          <Form.Item
+            name="code"
+            label="代码"
+            rules={[{ required: true, pattern: /^[a-z][a-z0-9_-]{1,39}$/, message: '小写字母开头' }]}
+          >
+            <Input disabled={!!editing?.code} />
+          </Form.Item>
+          <Form.Item name="name" label="名称" rules={[{ required: true, message: '请输入名称' }]}>
+            <Input maxLength={40} />
+          </Form.Item>
+          <Form.Item name="permissions" label="权限" rules={[{ required: true, message: '请选择权限' }]}>
+            <Select
+              mode="multiple"
+              optionFilterProp="label"
+              options={(perms.data ?? []).map((p) => ({ value: p.code, label: `${p.name}（${p.code}）` }))}
+            />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </>
+  );
+}

@@ -1,0 +1,490 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, App, Button, Card, Descriptions, Form, Input, Modal, Result, Space, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { PageTitle } from '../../components/PortalShell';
+import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { setSession } from '../../lib/session';
+import { dateTime, fieldErrors, PERSON_STATUS, type Person } from './api';
+import { SmsCodeButton } from './SmsCodeButton';
+import { securityPanels } from './securitySlots';
+
+const MOBILE_RULE = { pattern: /^1[3-9]\d{9}$/, message: '请输入 11 位手机号码' };
+const ID_RULE = { pattern: /^\d{17}[\dXx]$/, message: '请输入 18 位身份证号码' };
+
+/** The same rules the server applies, so most mistakes are caught before sending. */
+export const passwordRules = (facts: () => { residentId?: string; mobile?: string } = () => ({})) => [
+  { required: true, message: '请设置密码' },
+  { min: 8, message: '密码至少 8 位' },
+  {
+    validator: async (_: unknown, v?: string) => {
+      if (!v) return;
+      const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(v)).length;
+      if (classes < 3) throw new Error('须包含大写字母、小写字母、数字、符号中的至少三类');
+      const f = facts();
+      if (f.residentId && v.toUpperCase().includes(f.residentId.toUpperCase())) throw new Error('不能包含身份证号');
+      if (f.mobile && v.includes(f.mobile)) throw new Error('不能包含手机号');
+    },
+  },
+];
+
+/** 个人注册: real name, ID number, mobile with an SMS code, password. */
+export function RegisterPage() {
+  const [form] = Form.useForm();
+  const mobile = Form.useWatch('mobile', form) as string | undefined;
+  const [done, setDone] = useState<Person>();
+  const [key] = useState(newIdempotencyKey);
+  const mutation = useMutation({
+    mutationFn: (v: Record<string, string>) =>
+      api<Person>('/api/user/persons', { body: { ...v, residentId: v.residentId.toUpperCase() }, idempotencyKey: key }),
+    onSuccess: setDone,
+    onError: (err) => form.setFields(fieldErrors(err)),
+  });
+  if (done) {
+    return (
+      <Result
+        status="success"
+        title="注册成功"
+        subTitle={`${done.name}，您的账号已开通，可使用手机号、身份证号${done.username ? '或用户名' : ''}登录。`}
+        extra={
+          <Button type="primary" size="large" href="/login?portal=personal&return=%2Fpersonal">
+            去登录
+          </Button>
+        }
+      />
+    );
+  }
+  return (
+    <>
+      <PageTitle>个人注册</PageTitle>
+      <Card style={{ maxWidth: 560 }}>
+        {mutation.error && !fieldErrors(mutation.error).length ? (
+          <Alert type="error" showIcon title={errorText(mutation.error)} style={{ marginBottom: 16 }} />
+        ) : null}
+        <Form form={form} layout="vertical" size="large" onFinish={(v) => mutation.mutate(v)} requiredMark={false}>
+          <Form.Item name="name" label="真实姓名" rules={[{ required: true, message: '请输入姓名' }]}>
+            <Input autoComplete="name" maxLength={30} />
+          </Form.Item>
+          <Form.Item
+            name="residentId"
+            label="居民身份证号码"
+            rules={[{ required: true, message: '请输入身份证号码' }, ID_RULE]}
+          >
+            <Input maxLength={18} autoComplete="off" />
+          </Form.Item>
+          <Form.Item
+            name="mobile"
+            label="手机号码"
+            rules={[{ required: true, message: '请输入手机号码' }, MOBILE_RULE]}
+          >
+            <Input maxLength={11} inputMode="numeric" autoComplete="tel" />
+          </Form.Item>
+          <Form.Item label="短信验证码" required>
+            <Space.Compact style={{ width: '100%' }}>
+              <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
+                <Input maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
+              </Form.Item>
+              <SmsCodeButton mobile={mobile} purpose="register" size="large" />
+            </Space.Compact>
+          </Form.Item>
+          <Form.Item
+            name="password"
+            label="登录密码"
+            extra="至少 8 位，含大写字母、小写字母、数字、符号中的三类，不含身份证号和手机号"
+            rules={passwordRules(() => ({ residentId: form.getFieldValue('residentId'), mobile }))}
+          >
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+          <Form.Item
+            name="confirm"
+            label="确认密码"
+            dependencies={['password']}
+            rules={[
+              { required: true, message: '请再次输入密码' },
+              ({ getFieldValue }) => ({
+                validator: async (_, v) => {
+                  if (v && v !== getFieldValue('password')) throw new Error('两次输入的密码不一致');
+                },
+              }),
+            ]}
+          >
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" block loading={mutation.isPending}>
+            注册
+          </Button>
+        </Form>
+        <Typography.Paragraph style={{ marginTop: 16, textAlign: 'center' }}>
+          已有账号？<a href="/login?portal=personal&return=%2Fpersonal">登录</a>　·　
+          <Link to="/personal/password-reset">忘记密码</Link>
+        </Typography.Paragraph>
+      </Card>
+    </>
+  );
+}
+
+/** 找回密码 (public): mobile + SMS code + ID number, then a new password. */
+export function ResetPasswordPage() {
+  const { message } = App.useApp();
+  const [form] = Form.useForm();
+  const mobile = Form.useWatch('mobile', form) as string | undefined;
+  const [done, setDone] = useState(false);
+  const mutation = useMutation({
+    mutationFn: (v: Record<string, string>) =>
+      api('/api/user/password-reset', {
+        body: {
+          mobile: v.mobile,
+          residentId: v.residentId.toUpperCase(),
+          smsCode: v.smsCode,
+          newPassword: v.newPassword,
+        },
+      }),
+    onSuccess: () => {
+      setDone(true);
+      message.success('密码已重置');
+    },
+    onError: (err) => form.setFields(fieldErrors(err)),
+  });
+  if (done) {
+    return (
+      <Result
+        status="success"
+        title="密码已重置"
+        extra={
+          <Button type="primary" size="large" href="/login?portal=personal&return=%2Fpersonal">
+            去登录
+          </Button>
+        }
+      />
+    );
+  }
+  return (
+    <>
+      <PageTitle>找回密码</PageTitle>
+      <Card style={{ maxWidth: 560 }}>
+        {mutation.error && !fieldErrors(mutation.error).length ? (
+          <Alert type="error" showIcon title={errorText(mutation.error)} style={{ marginBottom: 16 }} />
+        ) : null}
+        <Form form={form} layout="vertical" size="large" onFinish={(v) => mutation.mutate(v)} requiredMark={false}>
+          <Form.Item
+            name="mobile"
+            label="注册手机号"
+            rules={[{ required: true, message: '请输入手机号码' }, MOBILE_RULE]}
+          >
+            <Input maxLength={11} inputMode="numeric" />
+          </Form.Item>
+          <Form.Item label="短信验证码" required>
+            <Space.Compact style={{ width: '100%' }}>
+              <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
+                <Input maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
+              </Form.Item>
+              <SmsCodeButton mobile={mobile} purpose="reset-password" size="large" />
+            </Space.Compact>
+          </Form.Item>
+          <Form.Item
+            name="residentId"
+            label="身份证号码"
+            rules={[{ required: true, message: '请输入身份证号码' }, ID_RULE]}
+          >
+            <Input maxLength={18} />
+          </Form.Item>
+          <Form.Item
+            name="newPassword"
+            label="新密码"
+            rules={passwordRules(() => ({ residentId: form.getFieldValue('residentId'), mobile }))}
+          >
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" block loading={mutation.isPending}>
+            重置密码
+          </Button>
+        </Form>
+      </Card>
+    </>
+  );
+}
+
+function useMe(reveal: boolean) {
+  return useQuery({
+    queryKey: ['user', 'me', reveal],
+    queryFn: () => api<Person>(`/api/user/me${reveal ? '?reveal=true' : ''}`),
+  });
+}
+
+/** 个人资料: masked by default; the owner may show the full values; username/e-mail editable; mobile change. */
+export function ProfilePage() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [reveal, setReveal] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [changingMobile, setChangingMobile] = useState(false);
+  const { data: me, error, isLoading } = useMe(reveal);
+  const [form] = Form.useForm();
+  const save = useMutation({
+    mutationFn: (v: { username?: string; email?: string }) =>
+      api<Person>('/api/user/me', {
+        method: 'PATCH',
+        body: { username: v.username || null, email: v.email || null },
+      }),
+    onSuccess: () => {
+      message.success('已保存');
+      setEditing(false);
+      qc.invalidateQueries({ queryKey: ['user', 'me'] });
+    },
+    onError: (err) => form.setFields(fieldErrors(err)),
+  });
+  return (
+    <>
+      <PageTitle
+        extra={
+          <Button onClick={() => setReveal(!reveal)} aria-pressed={reveal}>
+            {reveal ? '隐藏完整信息' : '显示完整信息'}
+          </Button>
+        }
+      >
+        个人资料
+      </PageTitle>
+      {error ? <Alert type="error" showIcon title={errorText(error)} /> : null}
+      <Card loading={isLoading}>
+        {me ? (
+          <Descriptions column={1} size="middle" bordered>
+            <Descriptions.Item label="姓名">{me.name}</Descriptions.Item>
+            <Descriptions.Item label="身份证号">{me.residentId}</Descriptions.Item>
+            <Descriptions.Item label="手机号">
+              <Space wrap>
+                {me.mobile}
+                <Button size="small" onClick={() => setChangingMobile(true)}>
+                  更换手机号
+                </Button>
+              </Space>
+            </Descriptions.Item>
+            <Descriptions.Item label="用户名">{me.username ?? '未设置'}</Descriptions.Item>
+            <Descriptions.Item label="电子邮箱">{me.email ?? '未设置'}</Descriptions.Item>
+            <Descriptions.Item label="账号状态">
+              <Tag color={PERSON_STATUS[me.status].color}>{PERSON_STATUS[me.status].label}</Tag>
+            </Descriptions.Item>
+            <Descriptions.Item label="注册时间">{dateTime(me.createdAt)}</Descriptions.Item>
+          </Descriptions>
+        ) : null}
+        <Button
+          type="primary"
+          size="large"
+          block
+          style={{ marginTop: 16 }}
+          onClick={() => {
+            form.setFieldsValue({ username: me?.username, email: '' });
+            setEditing(true);
+          }}
+        >
+          修改用户名 / 邮箱
+        </Button>
+      </Card>
+      <Modal
+        title="修改资料"
+        open={editing}
+        onCancel={() => setEditing(false)}
+        onOk={() => form.submit()}
+        okText="保存"
+        confirmLoading={save.isPending}
+        destroyOnHidden
+      >
+        <Form form={form} layout="vertical" onFinish={(v) => save.mutate(v)}>
+          <Form.Item name="username" label="用户名" extra="字母开头，4–32 位；可用于登录。留空表示不设置">
+            <Input maxLength={32} />
+          </Form.Item>
+          <Form.Item
+            name="email"
+            label="电子邮箱"
+            extra="留空表示不设置"
+            rules={[{ type: 'email', message: '邮箱格式不正确' }]}
+          >
+            <Input maxLength={254} />
+          </Form.Item>
+        </Form>
+      </Modal>
+      <ChangeMobileModal open={changingMobile} onClose={() => setChangingMobile(false)} />
+    </>
+  );
+}
+
+function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [form] = Form.useForm();
+  const newMobile = Form.useWatch('newMobile', form) as string | undefined;
+  const { data: me } = useQuery({
+    queryKey: ['user', 'me', true],
+    queryFn: () => api<Person>('/api/user/me?reveal=true'),
+    enabled: open,
+  });
+  const change = useMutation({
+    mutationFn: (v: Record<string, string>) => api<Person>('/api/user/me/mobile', { body: v }),
+    onSuccess: () => {
+      message.success('手机号已更换');
+      qc.invalidateQueries({ queryKey: ['user', 'me'] });
+      onClose();
+    },
+    onError: (err) => {
+      form.setFields(fieldErrors(err));
+      if (!fieldErrors(err).length) message.error(errorText(err));
+    },
+  });
+  return (
+    <Modal
+      title="更换手机号"
+      open={open}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okText="确认更换"
+      confirmLoading={change.isPending}
+      destroyOnHidden
+    >
+      <Typography.Paragraph type="secondary">需要原手机号和新手机号分别收到的短信验证码。</Typography.Paragraph>
+      <Form form={form} layout="vertical" onFinish={(v) => change.mutate(v)}>
+        <Form.Item
+          label={`原手机号验证码（${me ? `${me.mobile.slice(0, 3)}****${me.mobile.slice(-4)}` : '…'}）`}
+          required
+        >
+          <Space.Compact style={{ width: '100%' }}>
+            <Form.Item name="oldCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
+              <Input maxLength={6} inputMode="numeric" />
+            </Form.Item>
+            <SmsCodeButton mobile={me?.mobile} purpose="change-mobile" />
+          </Space.Compact>
+        </Form.Item>
+        <Form.Item
+          name="newMobile"
+          label="新手机号"
+          rules={[{ required: true, message: '请输入新手机号' }, MOBILE_RULE]}
+        >
+          <Input maxLength={11} inputMode="numeric" />
+        </Form.Item>
+        <Form.Item label="新手机号验证码" required>
+          <Space.Compact style={{ width: '100%' }}>
+            <Form.Item name="newCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
+              <Input maxLength={6} inputMode="numeric" />
+            </Form.Item>
+            <SmsCodeButton mobile={newMobile} purpose="change-mobile" />
+          </Space.Compact>
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}
+
+/** 账号安全: password change, deactivation, and the auth center's panels (passkeys, sessions, login history). */
+export function SecurityPage() {
+  const { message, modal } = App.useApp();
+  const [form] = Form.useForm();
+  const [deactivating, setDeactivating] = useState(false);
+  const { data: me } = useMe(true);
+  const change = useMutation({
+    mutationFn: (v: Record<string, string>) =>
+      api('/api/user/me/password', { body: { oldPassword: v.oldPassword ?? '', newPassword: v.newPassword } }),
+    onSuccess: () => {
+      message.success('密码已修改');
+      form.resetFields();
+    },
+    onError: (err) =>
+      form.setFields(fieldErrors(err).map((e) => ({ ...e, name: e.name === 'password' ? 'newPassword' : e.name }))),
+  });
+  return (
+    <>
+      <PageTitle>账号安全</PageTitle>
+      <Space orientation="vertical" size={16} style={{ width: '100%' }}>
+        <Card title="修改密码">
+          {change.error && !fieldErrors(change.error).length ? (
+            <Alert type="error" showIcon title={errorText(change.error)} style={{ marginBottom: 16 }} />
+          ) : null}
+          <Form form={form} layout="vertical" size="large" onFinish={(v) => change.mutate(v)} style={{ maxWidth: 480 }}>
+            {me?.passwordSet !== false ? (
+              <Form.Item name="oldPassword" label="原密码" rules={[{ required: true, message: '请输入原密码' }]}>
+                <Input.Password autoComplete="current-password" />
+              </Form.Item>
+            ) : null}
+            <Form.Item
+              name="newPassword"
+              label="新密码"
+              rules={passwordRules(() => ({ residentId: me?.residentId, mobile: me?.mobile }))}
+            >
+              <Input.Password autoComplete="new-password" />
+            </Form.Item>
+            <Button type="primary" htmlType="submit" block loading={change.isPending}>
+              修改密码
+            </Button>
+          </Form>
+        </Card>
+        {securityPanels.map((p) => (
+          <Card key={p.key} title={p.title}>
+            {p.element}
+          </Card>
+        ))}
+        <Card title="注销账号">
+          <Typography.Paragraph type="secondary">
+            注销后不能再登录，单位经办授权随之终止；身份证号和手机号可重新注册。若您是某单位的唯一管理员，请先指定其他管理员。
+          </Typography.Paragraph>
+          <Button danger size="large" block onClick={() => setDeactivating(true)}>
+            注销账号
+          </Button>
+        </Card>
+      </Space>
+      <DeactivateModal
+        open={deactivating}
+        person={me}
+        onClose={() => setDeactivating(false)}
+        onDone={() =>
+          modal.success({
+            title: '账号已注销',
+            onOk: () => {
+              setSession(undefined);
+              location.assign('/personal');
+            },
+          })
+        }
+      />
+    </>
+  );
+}
+
+function DeactivateModal(props: { open: boolean; person?: Person; onClose: () => void; onDone: () => void }) {
+  const [form] = Form.useForm();
+  const run = useMutation({
+    mutationFn: (v: Record<string, string>) => api('/api/user/me/deactivate', { body: v }),
+    onSuccess: () => {
+      props.onClose();
+      props.onDone();
+    },
+    onError: (err) => form.setFields(fieldErrors(err)),
+  });
+  return (
+    <Modal
+      title="确认注销账号"
+      open={props.open}
+      onCancel={props.onClose}
+      onOk={() => form.submit()}
+      okText="注销"
+      okButtonProps={{ danger: true }}
+      confirmLoading={run.isPending}
+      destroyOnHidden
+    >
+      {run.error && !fieldErrors(run.error).length ? (
+        <Alert type="error" showIcon title={errorText(run.error)} />
+      ) : null}
+      <Form form={form} layout="vertical" onFinish={(v) => run.mutate(v)}>
+        {props.person?.passwordSet !== false ? (
+          <Form.Item name="password" label="登录密码" rules={[{ required: true, message: '请输入密码' }]}>
+            <Input.Password />
+          </Form.Item>
+        ) : null}
+        <Form.Item label="短信验证码" required>
+          <Space.Compact style={{ width: '100%' }}>
+            <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
+              <Input maxLength={6} inputMode="numeric" />
+            </Form.Item>
+            <SmsCodeButton mobile={props.person?.mobile} purpose="deactivate" />
+          </Space.Compact>
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}

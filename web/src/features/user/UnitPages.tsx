@@ -1,0 +1,313 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  DatePicker,
+  Form,
+  Input,
+  List,
+  Modal,
+  Popconfirm,
+  Result,
+  Select,
+  Space,
+  Table,
+  Tag,
+  Typography,
+} from 'antd';
+import type { Dayjs } from 'dayjs';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { PageTitle } from '../../components/PortalShell';
+import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import {
+  AGENT_ROLE_LABELS,
+  type Agent,
+  type AgentRole,
+  dateTime,
+  fieldErrors,
+  type Membership,
+  UNIT_TYPE_LABELS,
+  type Unit,
+} from './api';
+
+const unitTypeOptions = Object.entries(UNIT_TYPE_LABELS).map(([value, label]) => ({ value, label }));
+const roleOptions = Object.entries(AGENT_ROLE_LABELS).map(([value, label]) => ({ value, label }));
+
+function useMyUnits() {
+  return useQuery({ queryKey: ['user', 'my-units'], queryFn: () => api<Membership[]>('/api/user/me/units') });
+}
+
+/** 我的单位: the units the person acts for, their role in each, and where to go next. */
+export function MyUnitsPage() {
+  const { data, error, isLoading } = useMyUnits();
+  return (
+    <>
+      <PageTitle
+        extra={
+          <Link to="/unit/register">
+            <Button type="primary">单位注册</Button>
+          </Link>
+        }
+      >
+        我的单位
+      </PageTitle>
+      {error ? <Alert type="error" showIcon title={errorText(error)} /> : null}
+      <Card>
+        <List
+          loading={isLoading}
+          dataSource={data ?? []}
+          locale={{ emptyText: '您尚未成为任何单位的经办人。可注册单位，或请单位管理员为您授权。' }}
+          renderItem={(m) => (
+            <List.Item
+              actions={
+                m.role === 'admin'
+                  ? [
+                      <Link key="agents" to={`/unit/agents?unit=${m.unit.id}`}>
+                        管理经办人
+                      </Link>,
+                    ]
+                  : []
+              }
+            >
+              <List.Item.Meta
+                title={
+                  <Space wrap>
+                    {m.unit.name}
+                    <Tag color={m.role === 'admin' ? 'blue' : undefined}>{AGENT_ROLE_LABELS[m.role]}</Tag>
+                  </Space>
+                }
+                description={
+                  <>
+                    统一社会信用代码 {m.unit.uscc} · {UNIT_TYPE_LABELS[m.unit.unitType]}
+                    {m.expiresAt ? ` · 授权至 ${dateTime(m.expiresAt)}` : ''}
+                  </>
+                }
+              />
+            </List.Item>
+          )}
+        />
+      </Card>
+    </>
+  );
+}
+
+/** 单位注册: USCC, name, type, legal representative; the registrant becomes the first administrator. */
+export function UnitRegisterPage() {
+  const [form] = Form.useForm();
+  const qc = useQueryClient();
+  const [key] = useState(newIdempotencyKey);
+  const [done, setDone] = useState<Unit>();
+  const reg = useMutation({
+    mutationFn: (v: Record<string, string>) =>
+      api<Unit>('/api/user/units', { body: { ...v, uscc: v.uscc.toUpperCase() }, idempotencyKey: key }),
+    onSuccess: (u) => {
+      setDone(u);
+      qc.invalidateQueries({ queryKey: ['user', 'my-units'] });
+    },
+    onError: (err) => form.setFields(fieldErrors(err)),
+  });
+  if (done) {
+    return (
+      <Result
+        status="success"
+        title="单位注册成功"
+        subTitle={`${done.name}（${done.uscc}）已登记，您是该单位的管理员。`}
+        extra={
+          <Link to={`/unit/agents?unit=${done.id}`}>
+            <Button type="primary" size="large">
+              授权经办人
+            </Button>
+          </Link>
+        }
+      />
+    );
+  }
+  return (
+    <>
+      <PageTitle>单位注册</PageTitle>
+      <Card style={{ maxWidth: 600 }}>
+        {reg.error && !fieldErrors(reg.error).length ? (
+          <Alert type="error" showIcon title={errorText(reg.error)} style={{ marginBottom: 16 }} />
+        ) : null}
+        <Form form={form} layout="vertical" size="large" onFinish={(v) => reg.mutate(v)} requiredMark={false}>
+          <Form.Item
+            name="uscc"
+            label="统一社会信用代码"
+            rules={[
+              { required: true, message: '请输入统一社会信用代码' },
+              { pattern: /^[0-9A-Za-z]{18}$/, message: '应为 18 位数字或字母' },
+            ]}
+            extra="早期试点代码无法通过校验的，请携带材料到经办窗口登记"
+          >
+            <Input maxLength={18} style={{ textTransform: 'uppercase' }} />
+          </Form.Item>
+          <Form.Item name="name" label="单位名称" rules={[{ required: true, min: 2, message: '请输入单位名称' }]}>
+            <Input maxLength={100} />
+          </Form.Item>
+          <Form.Item name="unitType" label="单位类型" rules={[{ required: true, message: '请选择单位类型' }]}>
+            <Select options={unitTypeOptions} placeholder="请选择" />
+          </Form.Item>
+          <Form.Item
+            name="legalRepName"
+            label="法定代表人姓名"
+            rules={[{ required: true, message: '请输入法定代表人姓名' }]}
+          >
+            <Input maxLength={30} />
+          </Form.Item>
+          <Typography.Paragraph type="secondary">
+            提交后，您将成为该单位的首位管理员，可为其他人员授权经办。
+          </Typography.Paragraph>
+          <Button type="primary" htmlType="submit" block loading={reg.isPending}>
+            提交注册
+          </Button>
+        </Form>
+      </Card>
+    </>
+  );
+}
+
+/** 经办人管理 (unit admins): list, grant with role and expiry, revoke. */
+export function UnitAgentsPage() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const { data: units } = useMyUnits();
+  const adminUnits = (units ?? []).filter((m) => m.role === 'admin');
+  const fromUrl = new URLSearchParams(location.search).get('unit') ?? undefined;
+  const [picked, setPicked] = useState<string>();
+  const unitId = picked ?? (adminUnits.some((m) => m.unit.id === fromUrl) ? fromUrl : adminUnits[0]?.unit.id);
+  const [adding, setAdding] = useState(false);
+  const agents = useQuery({
+    queryKey: ['user', 'agents', unitId],
+    enabled: !!unitId,
+    queryFn: () => api<Agent[]>(`/api/user/units/${unitId}/agents`),
+  });
+  const revoke = useMutation({
+    mutationFn: (personId: string) => api(`/api/user/units/${unitId}/agents/${personId}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      message.success('已撤销授权');
+      qc.invalidateQueries({ queryKey: ['user', 'agents', unitId] });
+    },
+    onError: (err) => message.error(errorText(err)),
+  });
+  if (units && adminUnits.length === 0) {
+    return <Result status="info" title="您不是任何单位的管理员" subTitle="只有单位管理员可以管理经办人。" />;
+  }
+  return (
+    <>
+      <PageTitle
+        extra={
+          <Button type="primary" onClick={() => setAdding(true)} disabled={!unitId}>
+            授权经办人
+          </Button>
+        }
+      >
+        经办人管理
+      </PageTitle>
+      <Space wrap style={{ marginBottom: 16 }}>
+        <span>单位：</span>
+        <Select
+          style={{ minWidth: 260 }}
+          value={unitId}
+          onChange={setPicked}
+          options={adminUnits.map((m) => ({ value: m.unit.id, label: `${m.unit.name}（${m.unit.uscc}）` }))}
+        />
+      </Space>
+      {agents.error ? <Alert type="error" showIcon title={errorText(agents.error)} /> : null}
+      <Table<Agent>
+        rowKey="personId"
+        loading={agents.isLoading}
+        dataSource={agents.data ?? []}
+        pagination={false}
+        scroll={{ x: 640 }}
+        columns={[
+          { title: '姓名', render: (_, a) => a.person.name },
+          { title: '身份证号', render: (_, a) => a.person.residentId },
+          { title: '手机号', render: (_, a) => a.person.mobile },
+          {
+            title: '角色',
+            render: (_, a) => <Tag color={a.role === 'admin' ? 'blue' : undefined}>{AGENT_ROLE_LABELS[a.role]}</Tag>,
+          },
+          {
+            title: '有效期',
+            render: (_, a) =>
+              a.active ? a.expiresAt ? `至 ${dateTime(a.expiresAt)}` : '长期' : <Tag color="red">已过期</Tag>,
+          },
+          {
+            title: '操作',
+            render: (_, a) => (
+              <Popconfirm title="确认撤销该经办人的授权？" onConfirm={() => revoke.mutate(a.personId)}>
+                <Button size="small" danger>
+                  撤销
+                </Button>
+              </Popconfirm>
+            ),
+          },
+        ]}
+      />
+      {unitId ? <GrantAgentModal unitId={unitId} open={adding} onClose={() => setAdding(false)} /> : null}
+    </>
+  );
+}
+
+function GrantAgentModal({ unitId, open, onClose }: { unitId: string; open: boolean; onClose: () => void }) {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [form] = Form.useForm();
+  const grant = useMutation({
+    mutationFn: (v: { residentId: string; name: string; role: AgentRole; expiresAt?: Dayjs }) =>
+      api(`/api/user/units/${unitId}/agents`, {
+        body: {
+          residentId: v.residentId.toUpperCase(),
+          name: v.name,
+          role: v.role,
+          expiresAt: v.expiresAt ? v.expiresAt.endOf('day').toISOString() : null,
+        },
+        idempotencyKey: newIdempotencyKey(),
+      }),
+    onSuccess: () => {
+      message.success('已授权');
+      qc.invalidateQueries({ queryKey: ['user', 'agents', unitId] });
+      onClose();
+    },
+    onError: (err) => {
+      form.setFields(fieldErrors(err));
+      if (!fieldErrors(err).length) message.error(errorText(err));
+    },
+  });
+  return (
+    <Modal
+      title="授权经办人"
+      open={open}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      confirmLoading={grant.isPending}
+      destroyOnHidden
+    >
+      <Typography.Paragraph type="secondary">被授权人须已注册个人账号；请填写其姓名和身份证号。</Typography.Paragraph>
+      <Form form={form} layout="vertical" initialValues={{ role: 'handler' }} onFinish={(v) => grant.mutate(v)}>
+        <Form.Item name="name" label="姓名" rules={[{ required: true, message: '请输入姓名' }]}>
+          <Input maxLength={30} />
+        </Form.Item>
+        <Form.Item
+          name="residentId"
+          label="身份证号码"
+          rules={[
+            { required: true, message: '请输入身份证号码' },
+            { pattern: /^\d{17}[\dXx]$/, message: '请输入 18 位身份证号码' },
+          ]}
+        >
+          <Input maxLength={18} />
+        </Form.Item>
+        <Form.Item name="role" label="角色" extra="管理员可管理经办人；经办可办理业务；查看仅可查询">
+          <Select options={roleOptions} />
+        </Form.Item>
+        <Form.Item name="expiresAt" label="授权截止日期" extra="不填表示长期有效">
+          <DatePicker style={{ width: '100%' }} disabledDate={(d) => d.isBefore(new Date(), 'day')} />
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}

@@ -1,0 +1,33 @@
+import {
+  ApartmentOutlined,
+  ContactsOutlined,
+  SafetyOutlined,
+  SolutionOutlined,
+  TeamOutlined,
+  UserAddOutlined,
+  UserOutlined,
+} from '@ant-design/icons';
+import type { PortalPage } from '../../portals/registry';
+import { AgentsPage, PersonsPage, StaffPage, UnitsPage } from './ConsolePages';
+import { ProfilePage, RegisterPage, ResetPasswordPage, SecurityPage } from './PersonalPages';
+import { MyUnitsPage, UnitAgentsPage, UnitRegisterPage } from './UnitPages';
+
+export const userPersonalPages: PortalPage[] = [
+  { path: 'register', element: <RegisterPage />, public: true },
+  { path: 'password-reset', element: <ResetPasswordPage />, public: true },
+  { path: 'profile', element: <ProfilePage />, nav: { label: '个人资料', icon: <UserOutlined /> } },
+  { path: 'security', element: <SecurityPage />, nav: { label: '账号安全', icon: <SafetyOutlined /> } },
+];
+
+export const userUnitPages: PortalPage[] = [
+  { path: 'units', element: <MyUnitsPage />, nav: { label: '我的单位', icon: <ApartmentOutlined />, bottom: true } },
+  { path: 'register', element: <UnitRegisterPage />, nav: { label: '单位注册', icon: <UserAddOutlined /> } },
+  { path: 'agents', element: <UnitAgentsPage />, nav: { label: '经办人管理', icon: <TeamOutlined />, bottom: true } },
+];
+
+export const userConsolePages: PortalPage[] = [
+  { path: 'user/persons', element: <PersonsPage />, nav: { label: '个人用户', icon: <UserOutlined /> } },
+  { path: 'user/units', element: <UnitsPage />, nav: { label: '单位', icon: <ApartmentOutlined /> } },
+  { path: 'user/agents', element: <AgentsPage />, nav: { label: '经办人', icon: <ContactsOutlined /> } },
+  { path: 'user/staff', element: <StaffPage />, nav: { label: '工作人员与角色', icon: <SolutionOutlined /> } },
+];

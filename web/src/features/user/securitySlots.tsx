@@ -1,0 +1,10 @@
+import type { ReactNode } from 'react';
+
+/**
+ * SLOT for the unified authentication center: panels shown on the personal hall's 账号安全 page, below 修改密码.
+ * The auth center adds its panels here, one line each (build the components in web/src/features/auth/), e.g.
+ *   { key: 'passkeys', title: '通行密钥（指纹/面容）', element: <PasskeysPanel /> },
+ *   { key: 'sessions', title: '登录设备与会话', element: <SessionsPanel /> },
+ *   { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
+ */
+export const securityPanels: Array<{ key: string; title: string; element: ReactNode }> = [];
