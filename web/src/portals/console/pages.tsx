@@ -2,6 +2,7 @@ import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { ebillConsolePages } from '../../features/ebill/pages';
+import { messageConsolePages } from '../../features/message/pages';
 import { platformConsolePages } from '../../features/platform/pages';
 import { userConsolePages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
@@ -21,4 +22,5 @@ export const consolePages: PortalPage[] = [
   ...userConsolePages,
   ...platformConsolePages,
   ...ebillConsolePages,
+  ...messageConsolePages,
 ];

@@ -1,5 +1,6 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { ebillPersonalPages } from '../../features/ebill/pages';
+import { messagePersonalPages } from '../../features/message/pages';
 import { userPersonalPages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
 import { PersonalHome } from './Home';
@@ -8,5 +9,6 @@ import { PersonalHome } from './Home';
 export const personalPages: PortalPage[] = [
   { path: '', element: <PersonalHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true }, public: true },
   ...ebillPersonalPages,
+  ...messagePersonalPages,
   ...userPersonalPages,
 ];

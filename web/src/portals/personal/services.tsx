@@ -1,7 +1,9 @@
 import type { ReactNode } from 'react';
 import { ebillPersonalService } from '../../features/ebill/pages';
+import { messagePersonalService } from '../../features/message/pages';
 
 /** Service tiles of the personal hall's home page; `service` must be enabled in the region's configuration. */
 export const personalServices: Array<{ path: string; label: string; icon: ReactNode; service: string }> = [
   ebillPersonalService,
+  messagePersonalService,
 ];

@@ -1,0 +1,44 @@
+import {
+  ApiOutlined,
+  MailOutlined,
+  NotificationOutlined,
+  SendOutlined,
+  SettingOutlined,
+  UnorderedListOutlined,
+} from '@ant-design/icons';
+import type { PortalPage } from '../../portals/registry';
+import { BroadcastsPage, ChannelsPage, DeliveriesPage, MessageTypesPage } from './ConsolePages';
+import { InboxNavIcon, InboxPageView, PreferencesPageView } from './PersonalPages';
+
+export { HallAnnouncements, InboxNavIcon } from './PersonalPages';
+
+export const messagePersonalPages: PortalPage[] = [
+  { path: 'messages', element: <InboxPageView />, nav: { label: '消息', icon: <InboxNavIcon />, bottom: true } },
+  {
+    path: 'messages/settings',
+    element: <PreferencesPageView />,
+    nav: { label: '通知设置', icon: <SettingOutlined /> },
+  },
+];
+
+export const messagePersonalService = {
+  path: '/messages',
+  label: '我的消息',
+  icon: <MailOutlined />,
+  service: 'message',
+};
+
+export const messageConsolePages: PortalPage[] = [
+  {
+    path: 'message/types',
+    element: <MessageTypesPage />,
+    nav: { label: '消息类型与模板', icon: <UnorderedListOutlined /> },
+  },
+  {
+    path: 'message/broadcasts',
+    element: <BroadcastsPage />,
+    nav: { label: '公告与群发', icon: <NotificationOutlined /> },
+  },
+  { path: 'message/deliveries', element: <DeliveriesPage />, nav: { label: '消息投递记录', icon: <SendOutlined /> } },
+  { path: 'message/channels', element: <ChannelsPage />, nav: { label: '消息渠道与沙箱', icon: <ApiOutlined /> } },
+];
