@@ -24,6 +24,7 @@ import { AccessTokens, KeyStore } from './platform/tokens.ts';
 export interface Platform {
   app: App;
   ctx: Context;
+  centers: Center[];
   /** Migrates, seeds demo data when asked, starts job workers. */
   start(opts?: { seed?: boolean }): Promise<void>;
   listen(): Promise<string>;
@@ -96,6 +97,7 @@ export async function buildPlatform(
   return {
     app,
     ctx,
+    centers,
     async start(startOpts = {}) {
       if (startOpts.seed ?? config.DEMO_SEED) for (const center of centers) await center.seed?.(ctx);
       if (config.JOB_WORKERS) await ctx.jobs.start();

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { buildPlatform } from './app.ts';
+import type { DemoAccount } from './platform/center.ts';
 import { ConfigError, loadConfig } from './platform/config.ts';
 
 async function main(): Promise<void> {
@@ -16,7 +18,9 @@ async function main(): Promise<void> {
   await platform.start();
   const address = await platform.listen();
   const base = config.PUBLIC_URL ?? address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
-  console.log(banner(base, config.DATABASE_URL ? 'PostgreSQL' : `PGlite (${config.DATA_DIR})`));
+  const accounts = platform.centers.flatMap((c) => c.demoAccounts?.(platform.ctx) ?? []);
+  const database = config.DATABASE_URL ? 'PostgreSQL' : `PGlite (${resolve(config.DATA_DIR)})`;
+  console.log(banner(base, database, config.DEMO_SEED ? accounts : []));
   const shutdown = async () => {
     await platform.close();
     process.exit(0);
@@ -25,7 +29,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-function banner(base: string, database: string): string {
+function banner(base: string, database: string, accounts: DemoAccount[]): string {
   return [
     '',
     '医保公共服务平台 Yibao 已启动',
@@ -36,7 +40,13 @@ function banner(base: string, database: string): string {
     `  医药机构    ${base}/institution`,
     `  接口文档    ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
     `  健康检查    ${base}/healthz  ${base}/readyz  ${base}/metrics`,
-    '  演示账号见 README.md「演示账号」',
+    ...(accounts.length
+      ? [
+          '',
+          '演示账号 (demo accounts)',
+          ...accounts.map((a) => `  ${a.who.padEnd(14)} ${a.where.padEnd(12)} ${a.login}`),
+        ]
+      : []),
     '',
   ].join('\n');
 }

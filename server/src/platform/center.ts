@@ -13,4 +13,12 @@ export interface Center {
   routes?(app: App, ctx: Context): Promise<void> | void;
   /** Loads demo data into an empty database (idempotent). */
   seed?(ctx: Context): Promise<void>;
+  /** Demo accounts this center's seed created, printed at start (`npm start`) and listed in the README. */
+  demoAccounts?(ctx: Context): DemoAccount[];
+}
+
+export interface DemoAccount {
+  who: string;
+  where: string;
+  login: string;
 }
