@@ -1,0 +1,546 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  DatePicker,
+  Descriptions,
+  Drawer,
+  Form,
+  Input,
+  Modal,
+  Select,
+  Space,
+  Statistic,
+  Table,
+  Tag,
+  Timeline,
+  Typography,
+} from 'antd';
+import dayjs from 'dayjs';
+import { BarChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import { useEffect, useRef, useState } from 'react';
+import { PageTitle } from '../../components/PortalShell';
+import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import {
+  CLASS_TAGS,
+  dateTime,
+  LEG_STATUS,
+  type PaymentOrder,
+  type PaymentRefund,
+  REFUND_KIND,
+  STATUS_COLORS,
+  STATUS_TEXT,
+  yuan,
+} from './format';
+
+echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+interface AdminOrder extends PaymentOrder {
+  personNo: string;
+  appId: string;
+  providerTxnId: string | null;
+  version: number;
+  transitions: Array<{
+    seq: number;
+    fromStatus: string | null;
+    toStatus: string;
+    reason: string;
+    actor: string;
+    at: string;
+  }>;
+  refunds: PaymentRefund[];
+  notifications: Array<{ id: string; eventType: string; seq: number; effect: string; receivedAt: string }>;
+}
+
+function ReasonModal({
+  title,
+  open,
+  onCancel,
+  onOk,
+  loading,
+  withAction,
+}: {
+  title: string;
+  open: boolean;
+  onCancel: () => void;
+  onOk: (v: { reason: string; action?: string }) => void;
+  loading: boolean;
+  withAction?: boolean;
+}) {
+  const [form] = Form.useForm();
+  return (
+    <Modal
+      title={title}
+      open={open}
+      onCancel={onCancel}
+      onOk={() => form.submit()}
+      confirmLoading={loading}
+      okText="确认"
+      destroyOnHidden
+    >
+      <Form form={form} layout="vertical" onFinish={onOk}>
+        {withAction && (
+          <Form.Item name="action" label="处理方式" rules={[{ required: true, message: '请选择处理方式' }]}>
+            <Select
+              options={[
+                { value: 'retry_settlement', label: '重试医保结算' },
+                { value: 'refund_cash', label: '退回自费部分（冲正）' },
+              ]}
+            />
+          </Form.Item>
+        )}
+        <Form.Item name="reason" label="原因（记入审计）" rules={[{ required: true, min: 2, message: '请填写原因' }]}>
+          <Input.TextArea rows={3} maxLength={200} showCount />
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}
+
+function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [modal, setModal] = useState<'reversal' | 'resolve'>();
+  const { data: o, error } = useQuery({
+    queryKey: ['payment', 'admin', id],
+    queryFn: () => api<AdminOrder>(`/api/payment/admin/orders/${id}`),
+  });
+  const done = () => {
+    setModal(undefined);
+    void qc.invalidateQueries({ queryKey: ['payment', 'admin'] });
+  };
+  const reversal = useMutation({
+    mutationFn: (v: { reason: string }) =>
+      api(`/api/payment/admin/orders/${id}/reversal`, { body: v, idempotencyKey: newIdempotencyKey() }),
+    onSuccess: () => {
+      message.success('已提交冲正');
+      done();
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  const resolve = useMutation({
+    mutationFn: (v: { reason: string; action?: string }) =>
+      api(`/api/payment/admin/orders/${id}/resolve`, { body: v, idempotencyKey: newIdempotencyKey() }),
+    onSuccess: () => {
+      message.success('已处理');
+      done();
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  return (
+    <Drawer open onClose={onClose} title={`订单 ${id}`} size="large">
+      {error && <Alert type="error" message={errorText(error)} />}
+      {o && (
+        <Space direction="vertical" style={{ width: '100%' }} size="middle">
+          <Space wrap>
+            <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
+            {o.providerLabel?.includes('沙箱') && <Tag color="orange">沙箱支付</Tag>}
+            {(o.status === 'completed' || o.status === 'partially_refunded') && (
+              <Button danger onClick={() => setModal('reversal')}>
+                人工冲正
+              </Button>
+            )}
+            {o.status === 'abnormal' && (
+              <Button type="primary" danger onClick={() => setModal('resolve')}>
+                异常处理
+              </Button>
+            )}
+          </Space>
+          <Descriptions size="small" column={2} bordered>
+            <Descriptions.Item label="总额">¥{yuan(o.total)}</Descriptions.Item>
+            <Descriptions.Item label="统筹">¥{yuan(o.fundPayment)}</Descriptions.Item>
+            <Descriptions.Item label="个人账户">¥{yuan(o.accountPayment)}</Descriptions.Item>
+            <Descriptions.Item label="自费">¥{yuan(o.cashPayment)}</Descriptions.Item>
+            <Descriptions.Item label="已退（统筹/个账/自费）">
+              {yuan(o.refundedFund)} / {yuan(o.refundedAccount)} / {yuan(o.refundedCash)}
+            </Descriptions.Item>
+            <Descriptions.Item label="机构">{o.institutionCode}</Descriptions.Item>
+            <Descriptions.Item label="参保人编号">{o.personNo}</Descriptions.Item>
+            <Descriptions.Item label="渠道">{o.appId}</Descriptions.Item>
+            <Descriptions.Item label="结算号">{o.settlementId ?? '-'}</Descriptions.Item>
+            <Descriptions.Item label="支付流水">{o.providerTxnId ?? '-'}</Descriptions.Item>
+            {o.failureReason && (
+              <Descriptions.Item label="失败原因" span={2}>
+                {o.failureCode}：{o.failureReason}
+              </Descriptions.Item>
+            )}
+          </Descriptions>
+          <Card size="small" title="费用明细">
+            <Table
+              size="small"
+              rowKey="lineNo"
+              pagination={false}
+              dataSource={o.lines}
+              columns={[
+                { title: '编码', dataIndex: 'code' },
+                { title: '名称', dataIndex: 'name' },
+                {
+                  title: '类别',
+                  dataIndex: 'itemClass',
+                  render: (c: string) => <Tag color={CLASS_TAGS[c]?.color}>{CLASS_TAGS[c]?.text}</Tag>,
+                },
+                { title: '数量', dataIndex: 'quantity' },
+                { title: '金额', dataIndex: 'amount', render: yuan },
+              ]}
+            />
+          </Card>
+          <Card size="small" title="状态时间线">
+            <Timeline
+              items={o.transitions.map((t) => ({
+                color:
+                  t.toStatus === 'failed' || t.toStatus === 'abnormal'
+                    ? 'red'
+                    : t.toStatus === 'completed'
+                      ? 'green'
+                      : 'blue',
+                children: (
+                  <Space direction="vertical" size={0}>
+                    <Typography.Text strong>
+                      {t.fromStatus ? `${STATUS_TEXT[t.fromStatus]} → ` : ''}
+                      {STATUS_TEXT[t.toStatus]}
+                    </Typography.Text>
+                    <Typography.Text>{t.reason}</Typography.Text>
+                    <Typography.Text type="secondary">
+                      {dateTime(t.at)} · {t.actor}
+                    </Typography.Text>
+                  </Space>
+                ),
+              }))}
+            />
+          </Card>
+          {o.refunds.length > 0 && (
+            <Card size="small" title="退款 / 冲正">
+              <Table
+                size="small"
+                rowKey="id"
+                pagination={false}
+                dataSource={o.refunds}
+                columns={[
+                  { title: '类型', dataIndex: 'kind', render: (k: string) => REFUND_KIND[k] ?? k },
+                  {
+                    title: '医保',
+                    render: (_: unknown, r: PaymentRefund) => (
+                      <>
+                        {yuan(r.fundAmount + r.accountAmount)}{' '}
+                        <Tag color={LEG_STATUS[r.insuranceStatus]?.color}>{LEG_STATUS[r.insuranceStatus]?.text}</Tag>
+                      </>
+                    ),
+                  },
+                  {
+                    title: '自费',
+                    render: (_: unknown, r: PaymentRefund) => (
+                      <>
+                        {yuan(r.cashAmount)}{' '}
+                        <Tag color={LEG_STATUS[r.cashStatus]?.color}>{LEG_STATUS[r.cashStatus]?.text}</Tag>
+                      </>
+                    ),
+                  },
+                  { title: '原因', dataIndex: 'reason' },
+                  { title: '发起', dataIndex: 'requestedBy' },
+                  { title: '时间', dataIndex: 'createdAt', render: dateTime },
+                ]}
+              />
+            </Card>
+          )}
+          {o.notifications.length > 0 && (
+            <Card size="small" title="支付通知（已验签）">
+              <Table
+                size="small"
+                rowKey="id"
+                pagination={false}
+                dataSource={o.notifications}
+                columns={[
+                  { title: '事件', dataIndex: 'eventType' },
+                  { title: '序号', dataIndex: 'seq' },
+                  { title: '处理结果', dataIndex: 'effect' },
+                  { title: '收到时间', dataIndex: 'receivedAt', render: dateTime },
+                ]}
+              />
+            </Card>
+          )}
+        </Space>
+      )}
+      <ReasonModal
+        title="人工冲正（统筹、个人账户、自费全部退回）"
+        open={modal === 'reversal'}
+        onCancel={() => setModal(undefined)}
+        onOk={(v) => reversal.mutate({ reason: v.reason })}
+        loading={reversal.isPending}
+      />
+      <ReasonModal
+        title="异常订单处理"
+        withAction
+        open={modal === 'resolve'}
+        onCancel={() => setModal(undefined)}
+        onOk={(v) => resolve.mutate(v)}
+        loading={resolve.isPending}
+      />
+    </Drawer>
+  );
+}
+
+/** 管理后台 · 支付订单: search, timeline, manual reversal. */
+export function PaymentOrdersPage() {
+  const [query, setQuery] = useState<{ status?: string; q?: string; page: number }>({ page: 1 });
+  const [selected, setSelected] = useState<string>();
+  const params = new URLSearchParams({ page: String(query.page), pageSize: '20' });
+  if (query.status) params.set('status', query.status);
+  if (query.q) params.set('q', query.q);
+  const { data, error, isLoading } = useQuery({
+    queryKey: ['payment', 'admin', 'orders', query],
+    queryFn: () => api<{ items: PaymentOrder[]; total: number }>(`/api/payment/admin/orders?${params}`),
+  });
+  return (
+    <>
+      <PageTitle>支付订单</PageTitle>
+      <Space wrap style={{ marginBottom: 12 }}>
+        <Input.Search
+          placeholder="订单号或机构流水号"
+          allowClear
+          onSearch={(q) => setQuery({ ...query, q: q || undefined, page: 1 })}
+          style={{ width: 280 }}
+        />
+        <Select
+          allowClear
+          placeholder="状态"
+          style={{ width: 160 }}
+          onChange={(status) => setQuery({ ...query, status, page: 1 })}
+          options={Object.entries(STATUS_TEXT).map(([value, label]) => ({ value, label }))}
+        />
+      </Space>
+      {error && <Alert type="error" message={errorText(error)} />}
+      <Table
+        rowKey="id"
+        loading={isLoading}
+        dataSource={data?.items ?? []}
+        onRow={(r) => ({ onClick: () => setSelected(r.id), style: { cursor: 'pointer' } })}
+        pagination={{
+          current: query.page,
+          total: data?.total ?? 0,
+          pageSize: 20,
+          onChange: (page) => setQuery({ ...query, page }),
+        }}
+        scroll={{ x: 900 }}
+        columns={[
+          { title: '订单号', dataIndex: 'id' },
+          { title: '机构', dataIndex: 'institutionCode' },
+          {
+            title: '状态',
+            dataIndex: 'status',
+            render: (s: string) => <Tag color={STATUS_COLORS[s]}>{STATUS_TEXT[s]}</Tag>,
+          },
+          { title: '总额', dataIndex: 'total', render: yuan, align: 'right' },
+          { title: '统筹', dataIndex: 'fundPayment', render: yuan, align: 'right' },
+          { title: '个账', dataIndex: 'accountPayment', render: yuan, align: 'right' },
+          { title: '自费', dataIndex: 'cashPayment', render: yuan, align: 'right' },
+          { title: '创建时间', dataIndex: 'createdAt', render: dateTime },
+        ]}
+      />
+      {selected && <AdminOrderDetail id={selected} onClose={() => setSelected(undefined)} />}
+    </>
+  );
+}
+
+interface Totals {
+  orders: number;
+  completed: number;
+  total: number;
+  fund: number;
+  account: number;
+  cash: number;
+  cashRefunded: number;
+  providerPaid: number;
+  providerRefunded: number;
+  coreSettled: number;
+}
+interface Mismatch {
+  orderId: string;
+  kind: string;
+  detail: Record<string, unknown>;
+  status: 'open' | 'resolved';
+  resolution: string | null;
+  resolvedBy: string | null;
+}
+interface ReconPage {
+  runs: Array<{ date: string; ranAt: string; totals: Totals; mismatchCount: number; open: number }>;
+  report: { date: string; ranAt: string; totals: Totals; mismatches: Mismatch[] } | null;
+}
+
+const KIND_TEXT: Record<string, string> = {
+  missing_in_platform: '平台缺失',
+  missing_in_core: '核心区缺失',
+  missing_in_provider: '支付机构缺失',
+  amount_differs: '金额不符',
+  status_differs: '状态不符',
+};
+
+/** Platform cash vs the provider's statement, platform insurance vs the core zone: bars to compare. */
+function TotalsChart({ totals }: { totals: Totals }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    const chart = echarts.init(el.current);
+    const toYuan = (fen: number) => fen / 100; // display only
+    chart.setOption({
+      tooltip: { trigger: 'axis', valueFormatter: (v: number) => `¥${v.toFixed(2)}` },
+      legend: { bottom: 0 },
+      grid: { left: 64, right: 16, top: 24, bottom: 48 },
+      xAxis: { type: 'category', data: ['自费收款', '自费退款', '医保（统筹+个账）'] },
+      yAxis: { type: 'value', name: '元' },
+      series: [
+        {
+          name: '平台',
+          type: 'bar',
+          data: [toYuan(totals.cash), toYuan(totals.cashRefunded), toYuan(totals.fund + totals.account)],
+        },
+        {
+          name: '支付机构对账单 / 核心区',
+          type: 'bar',
+          data: [toYuan(totals.providerPaid), toYuan(totals.providerRefunded), toYuan(totals.coreSettled)],
+        },
+      ],
+    });
+    const onResize = () => chart.resize();
+    window.addEventListener('resize', onResize);
+    return () => {
+      window.removeEventListener('resize', onResize);
+      chart.dispose();
+    };
+  }, [totals]);
+  return <div ref={el} style={{ width: '100%', height: 280 }} role="img" aria-label="对账金额对比图" />;
+}
+
+/** 管理后台 · 支付对账: the day's totals and mismatches, with a staff resolution per item. */
+export function PaymentReconciliationPage() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [date, setDate] = useState(dayjs().subtract(1, 'day').format('YYYY-MM-DD'));
+  const [resolving, setResolving] = useState<Mismatch>();
+  const [form] = Form.useForm();
+  const { data, error, isLoading } = useQuery({
+    queryKey: ['payment', 'recon', date],
+    queryFn: () => api<ReconPage>(`/api/payment/admin/reconciliation?date=${date}`),
+  });
+  const run = useMutation({
+    mutationFn: () => api(`/api/payment/admin/reconciliation/${date}/run`, { method: 'POST' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['payment', 'recon'] }),
+    onError: (e) => message.error(errorText(e)),
+  });
+  const resolve = useMutation({
+    mutationFn: (v: { action: string; note: string }) =>
+      api(`/api/payment/admin/reconciliation/${date}/items/${resolving!.orderId}/${resolving!.kind}/resolve`, {
+        body: v,
+        idempotencyKey: newIdempotencyKey(),
+      }),
+    onSuccess: () => {
+      setResolving(undefined);
+      message.success('已处理');
+      void qc.invalidateQueries({ queryKey: ['payment', 'recon'] });
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  const report = data?.report;
+  return (
+    <>
+      <PageTitle>支付对账</PageTitle>
+      <Space wrap style={{ marginBottom: 12 }}>
+        <DatePicker value={dayjs(date)} onChange={(d) => d && setDate(d.format('YYYY-MM-DD'))} allowClear={false} />
+        <Button type="primary" loading={run.isPending} onClick={() => run.mutate()}>
+          执行对账
+        </Button>
+        <Typography.Text type="secondary">
+          比对平台订单、核心区结算与支付机构对账单（每日 02:00 自动对账前一日）
+        </Typography.Text>
+      </Space>
+      {error && <Alert type="error" message={errorText(error)} />}
+      {!isLoading && !report && <Alert type="info" message={`${date} 尚未对账`} />}
+      {report && (
+        <Space direction="vertical" style={{ width: '100%' }} size="middle">
+          <Card size="small" title={`${report.date} 合计（对账时间 ${dateTime(report.ranAt)}）`}>
+            <Space wrap size="large">
+              <Statistic title="订单数" value={report.totals.orders} />
+              <Statistic title="完成数" value={report.totals.completed} />
+              <Statistic title="总额" value={yuan(report.totals.total)} prefix="¥" />
+              <Statistic title="统筹" value={yuan(report.totals.fund)} prefix="¥" />
+              <Statistic title="个人账户" value={yuan(report.totals.account)} prefix="¥" />
+              <Statistic title="自费" value={yuan(report.totals.cash)} prefix="¥" />
+              <Statistic
+                title="差异（待处理）"
+                value={report.mismatches.filter((m) => m.status === 'open').length}
+                valueStyle={{ color: '#cf1322' }}
+              />
+            </Space>
+            <TotalsChart totals={report.totals} />
+          </Card>
+          <Card size="small" title="差异明细">
+            <Table
+              size="small"
+              rowKey={(m) => `${m.orderId}-${m.kind}`}
+              dataSource={report.mismatches}
+              pagination={false}
+              scroll={{ x: 800 }}
+              columns={[
+                { title: '订单号', dataIndex: 'orderId' },
+                { title: '差异', dataIndex: 'kind', render: (k: string) => <Tag color="red">{KIND_TEXT[k] ?? k}</Tag> },
+                {
+                  title: '详情',
+                  dataIndex: 'detail',
+                  render: (d: object) => <Typography.Text code>{JSON.stringify(d)}</Typography.Text>,
+                },
+                {
+                  title: '状态',
+                  render: (_: unknown, m: Mismatch) =>
+                    m.status === 'open' ? (
+                      <Tag color="error">待处理</Tag>
+                    ) : (
+                      <Tag color="success">已处理：{m.resolution}</Tag>
+                    ),
+                },
+                {
+                  title: '操作',
+                  render: (_: unknown, m: Mismatch) =>
+                    m.status === 'open' && (
+                      <Button size="small" onClick={() => setResolving(m)}>
+                        处理
+                      </Button>
+                    ),
+                },
+              ]}
+            />
+          </Card>
+        </Space>
+      )}
+      <Modal
+        title="处理对账差异"
+        open={!!resolving}
+        onCancel={() => setResolving(undefined)}
+        onOk={() => form.submit()}
+        confirmLoading={resolve.isPending}
+        destroyOnHidden
+      >
+        <Form form={form} layout="vertical" onFinish={(v) => resolve.mutate(v)} initialValues={{ action: 'recover' }}>
+          <Form.Item name="action" label="处理方式">
+            <Select
+              options={[
+                { value: 'recover', label: '运行恢复任务后确认' },
+                { value: 'accept', label: '确认无误 / 已线下处理' },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item
+            name="note"
+            label="处理说明（记入审计）"
+            rules={[{ required: true, min: 2, message: '请填写处理说明' }]}
+          >
+            <Input.TextArea rows={3} maxLength={200} showCount />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </>
+  );
+}

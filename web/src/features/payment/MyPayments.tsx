@@ -1,0 +1,316 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Descriptions,
+  Drawer,
+  Empty,
+  Grid,
+  List,
+  Segmented,
+  Space,
+  Spin,
+  Statistic,
+  Switch,
+  Table,
+  Tag,
+  Typography,
+} from 'antd';
+import { useEffect, useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router';
+import { PageTitle } from '../../components/PortalShell';
+import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import {
+  CLASS_TAGS,
+  dateTime,
+  LEG_STATUS,
+  MEDICAL_TYPES,
+  type PaymentOrder,
+  REFUND_KIND,
+  STATUS_COLORS,
+  STATUS_TEXT,
+  yuan,
+} from './format';
+
+const OPEN = ['pre_settled', 'awaiting_payment', 'cash_paid', 'insurance_settled', 'refunding'];
+
+/** The split the person compares: fund X / personal account Y / you pay Z. */
+function SplitSummary({ order }: { order: PaymentOrder }) {
+  return (
+    <Card size="small" styles={{ body: { padding: 12 } }}>
+      <Space wrap size="large" style={{ width: '100%', justifyContent: 'space-between' }}>
+        <Statistic title="费用总额" value={yuan(order.total)} prefix="¥" />
+        <Statistic title="医保统筹支付" value={yuan(order.fundPayment)} prefix="¥" valueStyle={{ color: '#389e0d' }} />
+        <Statistic
+          title="个人账户支付"
+          value={yuan(order.accountPayment)}
+          prefix="¥"
+          valueStyle={{ color: '#1677ff' }}
+        />
+        <Statistic title="您需支付" value={yuan(order.cashPayment)} prefix="¥" valueStyle={{ color: '#cf1322' }} />
+      </Space>
+      {order.accountBalanceAfter !== null && (
+        <Typography.Text type="secondary">支付后个人账户余额：¥{yuan(order.accountBalanceAfter)}</Typography.Text>
+      )}
+    </Card>
+  );
+}
+
+function Lines({ order }: { order: PaymentOrder }) {
+  const screens = Grid.useBreakpoint();
+  if (!screens.md) {
+    return (
+      <List
+        size="small"
+        dataSource={order.lines}
+        renderItem={(l) => (
+          <List.Item extra={<span>¥{yuan(l.amount)}</span>}>
+            <List.Item.Meta
+              title={
+                <Space size={4} wrap>
+                  <Tag color={CLASS_TAGS[l.itemClass]?.color}>{CLASS_TAGS[l.itemClass]?.text}</Tag>
+                  {l.name}
+                </Space>
+              }
+              description={`${l.quantity} × ¥${yuan(l.unitPrice)}${l.preSelfPay ? `，先行自付 ¥${yuan(l.preSelfPay)}` : ''}${l.fullySelfPaid ? '，全自费' : ''}`}
+            />
+          </List.Item>
+        )}
+      />
+    );
+  }
+  return (
+    <Table
+      size="small"
+      rowKey="lineNo"
+      pagination={false}
+      dataSource={order.lines}
+      columns={[
+        { title: '项目', dataIndex: 'name' },
+        {
+          title: '类别',
+          dataIndex: 'itemClass',
+          render: (c: string) => <Tag color={CLASS_TAGS[c]?.color}>{CLASS_TAGS[c]?.text}</Tag>,
+        },
+        { title: '数量', dataIndex: 'quantity' },
+        { title: '单价(元)', dataIndex: 'unitPrice', render: yuan },
+        { title: '金额(元)', dataIndex: 'amount', render: yuan },
+        { title: '先行自付', dataIndex: 'preSelfPay', render: yuan },
+        { title: '全自费', dataIndex: 'fullySelfPaid', render: yuan },
+        { title: '超限价', dataIndex: 'overPriceCap', render: yuan },
+      ]}
+    />
+  );
+}
+
+/** Refund state per leg: 统筹 / 个人账户 / 自费. */
+function Refunds({ order }: { order: PaymentOrder }) {
+  if (!order.refunds?.length) return null;
+  return (
+    <Card size="small" title="退款进度">
+      <List
+        size="small"
+        dataSource={order.refunds}
+        renderItem={(r) => (
+          <List.Item>
+            <Space direction="vertical" size={2} style={{ width: '100%' }}>
+              <Space wrap>
+                <Typography.Text strong>{REFUND_KIND[r.kind] ?? r.kind}</Typography.Text>
+                <Tag color={r.status === 'succeeded' ? 'success' : r.status === 'failed' ? 'error' : 'processing'}>
+                  {r.status === 'succeeded' ? '已完成' : r.status === 'failed' ? '失败' : '处理中'}
+                </Tag>
+                <Typography.Text type="secondary">{dateTime(r.createdAt)}</Typography.Text>
+              </Space>
+              <Space wrap>
+                <span>
+                  医保（统筹 ¥{yuan(r.fundAmount)} + 个账 ¥{yuan(r.accountAmount)}）
+                  <Tag color={LEG_STATUS[r.insuranceStatus]?.color}>{LEG_STATUS[r.insuranceStatus]?.text}</Tag>
+                </span>
+                <span>
+                  自费 ¥{yuan(r.cashAmount)}{' '}
+                  <Tag color={LEG_STATUS[r.cashStatus]?.color}>{LEG_STATUS[r.cashStatus]?.text}</Tag>
+                </span>
+              </Space>
+              <Typography.Text type="secondary">原因：{r.reason}</Typography.Text>
+            </Space>
+          </List.Item>
+        )}
+      />
+    </Card>
+  );
+}
+
+function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
+  const { message } = App.useApp();
+  const screens = Grid.useBreakpoint();
+  const qc = useQueryClient();
+  const {
+    data: order,
+    error,
+    isLoading,
+  } = useQuery({
+    queryKey: ['payment', 'my', id],
+    queryFn: () => api<PaymentOrder>(`/api/payment/my/orders/${id}`),
+    // while money moves, poll for the result of the provider's callback
+    refetchInterval: (q) =>
+      q.state.data && OPEN.includes(q.state.data.status) && q.state.data.status !== 'pre_settled' ? 1500 : false,
+  });
+  const refresh = () => qc.invalidateQueries({ queryKey: ['payment'] });
+  const account = useMutation({
+    mutationFn: (useAccount: boolean) =>
+      api<PaymentOrder>(`/api/payment/my/orders/${id}/account`, {
+        body: { useAccount },
+        idempotencyKey: newIdempotencyKey(),
+      }),
+    onSuccess: refresh,
+    onError: (e) => message.error(errorText(e)),
+  });
+  const payKey = useMemo(() => newIdempotencyKey(), []);
+  const pay = useMutation({
+    mutationFn: () => api<PaymentOrder>(`/api/payment/my/orders/${id}/pay`, { method: 'POST', idempotencyKey: payKey }),
+    onSuccess: (o) => {
+      refresh();
+      if (o.cashierUrl) {
+        const back = `${window.location.origin}/personal/payments?order=${id}`;
+        window.location.href = `${o.cashierUrl}?return=${encodeURIComponent(back)}`;
+      } else message.success('支付已提交');
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  return (
+    <Drawer
+      open
+      onClose={onClose}
+      title="医保移动支付"
+      size={screens.md ? 'large' : 'default'}
+      placement={screens.md ? 'right' : 'bottom'}
+      height="92%"
+    >
+      {isLoading && <Spin />}
+      {error && <Alert type="error" message={errorText(error)} />}
+      {order && (
+        <Space direction="vertical" style={{ width: '100%' }} size="middle">
+          <Space wrap>
+            <Tag color={STATUS_COLORS[order.status]}>{STATUS_TEXT[order.status] ?? order.statusLabel}</Tag>
+            <Typography.Text type="secondary">
+              {MEDICAL_TYPES[order.medicalType] ?? order.medicalType} · {order.institutionCode} ·{' '}
+              {dateTime(order.createdAt)}
+            </Typography.Text>
+          </Space>
+          {order.failureReason && <Alert type="warning" showIcon message={order.failureReason} />}
+          <SplitSummary order={order} />
+          {order.status === 'pre_settled' && (
+            <Card size="small">
+              <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+                <span>使用个人账户支付</span>
+                <Switch
+                  checked={order.useAccount}
+                  loading={account.isPending}
+                  onChange={(v) => account.mutate(v)}
+                  aria-label="使用个人账户支付"
+                />
+              </Space>
+              <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }}>
+                关闭后个人账户不支付，将按重新预结算的金额由您自付。
+              </Typography.Paragraph>
+            </Card>
+          )}
+          <Lines order={order} />
+          <Refunds order={order} />
+          {(order.status === 'pre_settled' || order.status === 'awaiting_payment') && (
+            <Space direction="vertical" style={{ width: '100%' }}>
+              {order.providerLabel?.includes('沙箱') && (
+                <Alert type="info" showIcon message="当前为沙箱支付通道，不产生真实扣款" />
+              )}
+              <Button type="primary" size="large" block loading={pay.isPending} onClick={() => pay.mutate()}>
+                {order.cashPayment ? `确认并支付 ¥${yuan(order.cashPayment)}` : '确认结算（无需自付）'}
+              </Button>
+            </Space>
+          )}
+          {(order.status === 'cash_paid' || order.status === 'insurance_settled') && (
+            <Alert type="info" showIcon message="自费部分已支付，医保结算处理中…" />
+          )}
+          {order.status === 'completed' && (
+            <Alert type="success" showIcon message={`支付完成 ${dateTime(order.settledAt)}`} />
+          )}
+          <Descriptions size="small" column={1} bordered>
+            <Descriptions.Item label="订单号">{order.id}</Descriptions.Item>
+            <Descriptions.Item label="机构流水号">{order.institutionOrderNo}</Descriptions.Item>
+            {order.settlementId && <Descriptions.Item label="医保结算号">{order.settlementId}</Descriptions.Item>}
+          </Descriptions>
+        </Space>
+      )}
+    </Drawer>
+  );
+}
+
+/** 个人网厅 · 医保移动支付: pending bills, confirm and pay, history with the per-leg breakdown, refund state. */
+export function MyPayments() {
+  const [params, setParams] = useSearchParams();
+  const [filter, setFilter] = useState<'pending' | 'history'>('pending');
+  const selected = params.get('order');
+  const { data, error, isLoading } = useQuery({
+    queryKey: ['payment', 'my', 'list', filter],
+    queryFn: () => api<{ items: PaymentOrder[] }>(`/api/payment/my/orders?filter=${filter}`),
+  });
+  useEffect(() => {
+    if (selected) setFilter('history');
+  }, [selected]);
+  const open = (id: string | undefined) => setParams(id ? { order: id } : {});
+  return (
+    <>
+      <PageTitle>医保移动支付</PageTitle>
+      <Segmented
+        block
+        size="large"
+        value={filter}
+        onChange={(v) => setFilter(v as 'pending' | 'history')}
+        options={[
+          { label: '待支付账单', value: 'pending' },
+          { label: '支付记录', value: 'history' },
+        ]}
+        style={{ marginBottom: 12 }}
+      />
+      {error && <Alert type="error" message={errorText(error)} />}
+      <List
+        loading={isLoading}
+        dataSource={data?.items ?? []}
+        locale={{ emptyText: <Empty description={filter === 'pending' ? '暂无待支付账单' : '暂无支付记录'} /> }}
+        renderItem={(o) => (
+          <Card
+            hoverable
+            size="small"
+            style={{ marginBottom: 12 }}
+            onClick={() => open(o.id)}
+            role="button"
+            aria-label={`查看订单 ${o.id}`}
+          >
+            <Space direction="vertical" size={4} style={{ width: '100%' }}>
+              <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+                <Typography.Text strong>
+                  {MEDICAL_TYPES[o.medicalType] ?? '医疗费用'} · {o.institutionCode}
+                </Typography.Text>
+                <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
+              </Space>
+              <Typography.Text type="secondary">{dateTime(o.createdAt)}</Typography.Text>
+              <Space wrap size="middle">
+                <span>总额 ¥{yuan(o.total)}</span>
+                <span style={{ color: '#389e0d' }}>统筹 ¥{yuan(o.fundPayment)}</span>
+                <span style={{ color: '#1677ff' }}>个账 ¥{yuan(o.accountPayment)}</span>
+                <span style={{ color: '#cf1322' }}>自付 ¥{yuan(o.cashPayment)}</span>
+              </Space>
+              {o.refundedFund + o.refundedAccount + o.refundedCash > 0 && (
+                <Typography.Text type="warning">
+                  已退：统筹 ¥{yuan(o.refundedFund)} · 个账 ¥{yuan(o.refundedAccount)} · 自费 ¥{yuan(o.refundedCash)}
+                </Typography.Text>
+              )}
+            </Space>
+          </Card>
+        )}
+      />
+      {selected && <OrderDetail id={selected} onClose={() => open(undefined)} />}
+    </>
+  );
+}

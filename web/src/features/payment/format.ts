@@ -1,0 +1,127 @@
+/** Integer fen → "12.34" (no floating point). */
+export function yuan(fen: number | null | undefined): string {
+  if (fen === null || fen === undefined) return '-';
+  const sign = fen < 0 ? '-' : '';
+  const a = Math.abs(fen);
+  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+}
+
+export const CLASS_TAGS: Record<string, { text: string; color: string }> = {
+  A: { text: '甲类', color: 'green' },
+  B: { text: '乙类', color: 'gold' },
+  C: { text: '丙类/自费', color: 'red' },
+};
+
+export const STATUS_COLORS: Record<string, string> = {
+  created: 'default',
+  pre_settled: 'processing',
+  awaiting_payment: 'processing',
+  cash_paid: 'cyan',
+  insurance_settled: 'cyan',
+  completed: 'success',
+  cancelled: 'default',
+  refunding: 'warning',
+  partially_refunded: 'orange',
+  refunded: 'purple',
+  failed: 'error',
+  abnormal: 'error',
+};
+
+export const STATUS_TEXT: Record<string, string> = {
+  created: '已上传',
+  pre_settled: '待确认',
+  awaiting_payment: '待支付',
+  cash_paid: '自费已支付',
+  insurance_settled: '医保已结算',
+  completed: '已完成',
+  cancelled: '已撤销',
+  refunding: '退款中',
+  partially_refunded: '部分退款',
+  refunded: '已退款',
+  failed: '支付失败',
+  abnormal: '异常',
+};
+
+export const LEG_STATUS: Record<string, { text: string; color: string }> = {
+  none: { text: '无需退', color: 'default' },
+  pending: { text: '处理中', color: 'processing' },
+  succeeded: { text: '已退回', color: 'success' },
+  failed: { text: '失败', color: 'error' },
+};
+
+export const REFUND_KIND: Record<string, string> = {
+  full: '全额退款',
+  partial: '部分退款（自费）',
+  compensation: '自动冲正',
+  late_payment: '逾期到账退回',
+};
+
+export const MEDICAL_TYPES: Record<string, string> = {
+  '11': '普通门诊',
+  '14': '门诊慢特病',
+  '21': '住院',
+  '41': '定点药店购药',
+};
+
+export const dateTime = (iso: string | null | undefined) =>
+  iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '-';
+
+export interface OrderLine {
+  lineNo: string;
+  code: string;
+  name: string;
+  itemClass: 'A' | 'B' | 'C';
+  quantity: number;
+  unitPrice: number;
+  amount: number;
+  fullySelfPaid: number;
+  overPriceCap: number;
+  preSelfPay: number;
+  inScope: number;
+}
+
+export interface PaymentRefund {
+  id: string;
+  kind: string;
+  reason: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  fundAmount: number;
+  accountAmount: number;
+  cashAmount: number;
+  insuranceStatus: string;
+  cashStatus: string;
+  createdAt: string;
+  finishedAt: string | null;
+  requestedBy?: string;
+  lastError?: string | null;
+}
+
+export interface PaymentOrder {
+  id: string;
+  status: string;
+  statusLabel: string;
+  institutionCode: string;
+  institutionOrderNo: string;
+  medicalType: string;
+  lines: OrderLine[];
+  total: number;
+  useAccount: boolean;
+  fundPayment: number | null;
+  accountPayment: number | null;
+  cashPayment: number | null;
+  accountBalanceAfter: number | null;
+  refundedFund: number;
+  refundedAccount: number;
+  refundedCash: number;
+  cashierUrl: string | null;
+  payExpiresAt: string | null;
+  provider: string | null;
+  settlementId: string | null;
+  settledAt: string | null;
+  failureCode: string | null;
+  failureReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  refunds?: PaymentRefund[];
+  providerLabel?: string;
+}

@@ -1,0 +1,24 @@
+import { AuditOutlined, PayCircleOutlined, ReconciliationOutlined } from '@ant-design/icons';
+import type { PortalPage } from '../../portals/registry';
+import { PaymentOrdersPage, PaymentReconciliationPage } from './ConsolePages';
+import { MyPayments } from './MyPayments';
+
+export const paymentPersonalPages: PortalPage[] = [
+  { path: 'payments', element: <MyPayments />, nav: { label: '医保支付', icon: <PayCircleOutlined /> } },
+];
+
+export const paymentPersonalService = {
+  path: '/payments',
+  label: '医保移动支付',
+  icon: <PayCircleOutlined />,
+  service: 'payment',
+};
+
+export const paymentConsolePages: PortalPage[] = [
+  { path: 'payment/orders', element: <PaymentOrdersPage />, nav: { label: '支付订单', icon: <AuditOutlined /> } },
+  {
+    path: 'payment/reconciliation',
+    element: <PaymentReconciliationPage />,
+    nav: { label: '支付对账', icon: <ReconciliationOutlined /> },
+  },
+];
