@@ -3,6 +3,7 @@ import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { ebillConsolePages } from '../../features/ebill/pages';
 import { messageConsolePages } from '../../features/message/pages';
+import { paymentConsolePages } from '../../features/payment/pages';
 import { platformConsolePages } from '../../features/platform/pages';
 import { userConsolePages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
@@ -23,4 +24,5 @@ export const consolePages: PortalPage[] = [
   ...platformConsolePages,
   ...ebillConsolePages,
   ...messageConsolePages,
+  ...paymentConsolePages,
 ];

@@ -1,6 +1,7 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { ebillPersonalPages } from '../../features/ebill/pages';
 import { messagePersonalPages } from '../../features/message/pages';
+import { paymentPersonalPages } from '../../features/payment/pages';
 import { userPersonalPages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
 import { PersonalHome } from './Home';
@@ -10,5 +11,6 @@ export const personalPages: PortalPage[] = [
   { path: '', element: <PersonalHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true }, public: true },
   ...ebillPersonalPages,
   ...messagePersonalPages,
+  ...paymentPersonalPages,
   ...userPersonalPages,
 ];
