@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
@@ -14,10 +15,14 @@ const SYSTEM_FONTS: Array<{ path: string; name?: string }> = [
   { path: '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc', name: 'WenQuanYiZenHei' },
 ];
 
+/** fontkit (pdfkit's own font engine): the font is parsed once and shared by every document. */
+const fontkit = createRequire(import.meta.url)('fontkit') as { create(data: Buffer, postscriptName?: string): unknown };
+
 export interface CjkFont {
   path: string;
   name?: string;
-  data: Buffer;
+  /** The parsed fontkit font (pdfkit accepts it in place of a file), shared across documents. */
+  font: unknown;
 }
 
 let cached: CjkFont | undefined;
@@ -38,7 +43,9 @@ export function loadCjkFont(): CjkFont {
   candidates.push(...SYSTEM_FONTS);
   for (const c of candidates) {
     if (existsSync(c.path)) {
-      cached = { ...c, data: readFileSync(c.path) };
+      const font = fontkit.create(readFileSync(c.path), c.name);
+      if (!font || typeof (font as { layout?: unknown }).layout !== 'function') continue;
+      cached = { ...c, font };
       return cached;
     }
   }
@@ -137,7 +144,7 @@ export async function renderBillPdf(bill: BillView, qrText: string, regionName: 
     doc.on('end', () => resolve());
     doc.on('error', reject);
   });
-  doc.registerFont('cjk', font.data, font.name);
+  doc.registerFont('cjk', font.font as Buffer); // pdfkit also accepts a parsed fontkit font
   doc.font('cjk');
 
   const red = '#b71c1c';

@@ -179,6 +179,9 @@ export class EbillService {
         // Serialise concurrent deliveries of the same order (at most one bill per order and kind).
         const again = await this.byOrder(tx, ev.regionCode, ev.orderId, 'blue');
         if (again) return again;
+        // Outbox first: the counter lock below is held until commit, so as little as possible happens after it.
+        const id = randomUUID();
+        await this.queueNationalReport(tx, ev.regionCode, id);
         const issued = await this.issuer.issue(tx, {
           regionCode: ev.regionCode,
           kind: 'blue',
@@ -193,18 +196,18 @@ export class EbillService {
           items,
           settledAt: ev.settledAt,
         });
-        const id = randomUUID();
-        await tx.q(sql`insert into ebill_bill(region_code, id, bill_code, bill_number, check_code, kind, order_id,
+        const [row] =
+          await tx.q<BillRow>(sql`insert into ebill_bill(region_code, id, bill_code, bill_number, check_code, kind, order_id,
             person_id, payer_name_enc, institution_code, payee_name, total, fund_payment, account_payment, cash_payment,
             items, settled_at, issued_at, canonical, signature, key_id)
           values (${ev.regionCode}, ${id}, ${issued.billCode}, ${issued.billNumber}, ${issued.checkCode}, 'blue',
             ${ev.orderId}, ${ev.personId}, ${this.ctx.privacy.cipher.encrypt(payerName)}, ${ev.institutionCode},
             ${payeeName}, ${ev.total}, ${ev.fundPayment}, ${ev.accountPayment}, ${ev.cashPayment},
             ${JSON.stringify(items)}::jsonb, ${iso(ev.settledAt)}, ${issued.issuedAt}, ${issued.canonical},
-            ${issued.signature}, ${issued.keyId})`);
-        await this.queueNationalReport(tx, ev.regionCode, id);
+            ${issued.signature}, ${issued.keyId})
+          returning *`);
         this.ctx.log.info({ billCode: issued.billCode, billNumber: issued.billNumber }, 'ebill issued (沙箱开票)');
-        return (await this.byId(tx, ev.regionCode, id))!;
+        return this.view(row);
       });
     } catch (err) {
       // A concurrent delivery won the unique (region, order, kind): return its bill (its number was not consumed
@@ -257,6 +260,8 @@ export class EbillService {
                   amount: -total,
                 },
               ];
+        const id = randomUUID();
+        await this.queueNationalReport(tx, ev.regionCode, id);
         const issued = await this.issuer.issue(tx, {
           regionCode: ev.regionCode,
           kind: 'red',
@@ -272,7 +277,6 @@ export class EbillService {
           settledAt: ev.refundedAt ?? ev.settledAt,
           original: { billCode: blue.billCode, billNumber: blue.billNumber, full },
         });
-        const id = randomUUID();
         await tx.q(sql`insert into ebill_bill(region_code, id, bill_code, bill_number, check_code, kind, order_id,
             person_id, payer_name_enc, institution_code, payee_name, total, fund_payment, account_payment, cash_payment,
             items, settled_at, issued_at, canonical, signature, key_id, original_bill_id, refund_id)
@@ -284,7 +288,6 @@ export class EbillService {
         await tx.q(sql`update ebill_bill set refunded_total = ${refunded},
             status = ${full ? 'reversed' : 'partially_reversed'}
           where region_code = ${ev.regionCode} and id = ${blue.id}`);
-        await this.queueNationalReport(tx, ev.regionCode, id);
         return (await this.byId(tx, ev.regionCode, id))!;
       });
     } catch (err) {
@@ -463,23 +466,25 @@ export class EbillService {
     regionCode: string,
     input: Omit<VerifyInput, 'captchaId' | 'captchaAnswer'>,
   ): Promise<VerifyAnswer> {
-    const record = await this.issuer.record(this.db, regionCode, input.billCode, input.billNumber);
-    const bill = await this.byNumber(this.db, regionCode, input.billCode, input.billNumber);
+    const [record, bill] = await Promise.all([
+      this.issuer.record(this.db, regionCode, input.billCode, input.billNumber),
+      this.db.one<BillRow>(sql`select bill_code, bill_number, kind, status, issued_at, total, refunded_total, payee_name,
+          canonical, signature
+        from ebill_bill where region_code = ${regionCode} and bill_code = ${input.billCode}
+          and bill_number = ${input.billNumber}`),
+    ]);
     const checkOk =
       !!record &&
       record.checkCode.toUpperCase() === input.checkCode.toUpperCase() &&
       record.total === input.amount &&
       !!bill;
     if (!checkOk || !record || !bill) throw verifyNotFound();
-    const row = await this.db.one<{ canonical: string }>(sql`select canonical from ebill_bill
-      where region_code = ${regionCode} and id = ${bill.id}`);
     const publicKey = await this.issuer.publicKey(this.db, regionCode, record.keyId);
     const signatureValid =
       !!publicKey &&
-      !!row &&
-      sm3Hex(row.canonical) === record.digest &&
+      sm3Hex(bill.canonical) === record.digest &&
       record.signature === bill.signature &&
-      sm2Verify(row.canonical, Buffer.from(record.signature, 'base64'), publicKey);
+      sm2Verify(bill.canonical, Buffer.from(record.signature, 'base64'), publicKey);
     if (!signatureValid) {
       this.ctx.log.error({ billCode: input.billCode, billNumber: input.billNumber }, 'ebill: signature check failed');
       throw new AppError(409, 'EBILL_SIGNATURE_INVALID', '票据签名验证失败，请联系开票单位');
@@ -487,13 +492,13 @@ export class EbillService {
     return {
       result: record.reversed || bill.status === 'reversed' ? 'reversed' : 'valid',
       bill: {
-        billCode: bill.billCode,
-        billNumber: bill.billNumber,
+        billCode: bill.bill_code,
+        billNumber: bill.bill_number,
         kind: bill.kind,
-        issuedAt: bill.issuedAt,
-        total: bill.total,
-        refundedTotal: bill.refundedTotal,
-        payeeName: bill.payeeName,
+        issuedAt: iso(bill.issued_at),
+        total: Number(bill.total),
+        refundedTotal: Number(bill.refunded_total),
+        payeeName: bill.payee_name,
         signatureValid: true,
       },
     };

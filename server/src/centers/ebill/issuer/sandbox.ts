@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { canonicalJson } from '@yibao/sdk';
-import { sm2GenerateKeyPair, sm2Sign, sm3Hex } from '../../../platform/crypto/index.ts';
+import { sm2GenerateKeyPair, sm2PrecomputePublicKey, sm2Sign, sm3Hex } from '../../../platform/crypto/index.ts';
 import { type Executor, sql } from '../../../platform/db/index.ts';
 import { AppError } from '../../../platform/errors.ts';
 import type { FieldCipher } from '../../../platform/privacy/cipher.ts';
@@ -70,7 +70,9 @@ export class SandboxFiscalIssuer implements FiscalIssuer {
     if (cached) return cached;
     let row = await ex.one<KeyRow>(sql`select key_id, public_key, private_key_enc from ebill_issuer_key
       where region_code = ${regionCode} order by created_at desc, key_id desc limit 1`);
+    let created = false;
     if (!row) {
+      created = true;
       const pair = sm2GenerateKeyPair();
       const keyId = `sbx-${regionCode}-${Date.now().toString(36)}`;
       await ex.q(sql`insert into ebill_issuer_key(region_code, key_id, public_key, private_key_enc)
@@ -84,7 +86,8 @@ export class SandboxFiscalIssuer implements FiscalIssuer {
       publicKey: row!.public_key,
       privateKey: this.cipher.decrypt(row!.private_key_enc),
     };
-    this.keys.set(regionCode, key);
+    // A key created in this (possibly rolled-back) transaction is cached only once it has been read back committed.
+    if (!created) this.keys.set(regionCode, key);
     return key;
   }
 
@@ -161,12 +164,20 @@ export class SandboxFiscalIssuer implements FiscalIssuer {
     };
   }
 
+  /** Verification keys by region and key id (immutable once created), with their precomputed SM2 tables. */
+  private readonly publicKeys = new Map<string, string>();
+
   async publicKey(ex: Executor, regionCode: string, keyId: string): Promise<string | undefined> {
-    const cached = this.keys.get(regionCode);
-    if (cached?.keyId === keyId) return cached.publicKey;
+    const id = `${regionCode}:${keyId}`;
+    const known = this.publicKeys.get(id);
+    if (known) return known;
     const row = await ex.one<{ public_key: string }>(sql`select public_key from ebill_issuer_key
       where region_code = ${regionCode} and key_id = ${keyId}`);
-    return row?.public_key;
+    if (!row) return undefined;
+    sm2PrecomputePublicKey(row.public_key);
+    if (this.publicKeys.size > 1000) this.publicKeys.clear();
+    this.publicKeys.set(id, row.public_key);
+    return row.public_key;
   }
 
   async signPayload(ex: Executor, regionCode: string, payload: string) {
