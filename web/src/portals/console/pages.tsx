@@ -2,6 +2,7 @@ import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { ebillConsolePages } from '../../features/ebill/pages';
+import { evoucherConsolePages } from '../../features/evoucher/pages';
 import { messageConsolePages } from '../../features/message/pages';
 import { paymentConsolePages } from '../../features/payment/pages';
 import { platformConsolePages } from '../../features/platform/pages';
@@ -23,6 +24,7 @@ export const consolePages: PortalPage[] = [
   ...userConsolePages,
   ...platformConsolePages,
   ...ebillConsolePages,
+  ...evoucherConsolePages,
   ...messageConsolePages,
   ...paymentConsolePages,
 ];

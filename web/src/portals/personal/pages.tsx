@@ -1,5 +1,6 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { ebillPersonalPages } from '../../features/ebill/pages';
+import { evoucherPersonalPages } from '../../features/evoucher/pages';
 import { messagePersonalPages } from '../../features/message/pages';
 import { paymentPersonalPages } from '../../features/payment/pages';
 import { userPersonalPages } from '../../features/user/pages';
@@ -10,6 +11,7 @@ import { PersonalHome } from './Home';
 export const personalPages: PortalPage[] = [
   { path: '', element: <PersonalHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true }, public: true },
   ...ebillPersonalPages,
+  ...evoucherPersonalPages,
   ...messagePersonalPages,
   ...paymentPersonalPages,
   ...userPersonalPages,

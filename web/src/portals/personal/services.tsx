@@ -1,10 +1,12 @@
 import type { ReactNode } from 'react';
 import { ebillPersonalService } from '../../features/ebill/pages';
+import { evoucherPersonalService } from '../../features/evoucher/pages';
 import { messagePersonalService } from '../../features/message/pages';
 import { paymentPersonalService } from '../../features/payment/pages';
 
 /** Service tiles of the personal hall's home page; `service` must be enabled in the region's configuration. */
 export const personalServices: Array<{ path: string; label: string; icon: ReactNode; service: string }> = [
+  evoucherPersonalService,
   ebillPersonalService,
   messagePersonalService,
   paymentPersonalService,

@@ -1,0 +1,354 @@
+import { LaptopOutlined, QrcodeOutlined } from '@ant-design/icons';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Checkbox,
+  Descriptions,
+  Form,
+  InputNumber,
+  List,
+  Modal,
+  Result,
+  Select,
+  Space,
+  Tag,
+  Typography,
+} from 'antd';
+import { useEffect, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { PageTitle } from '../../components/PortalShell';
+import { EmptyState, ErrorState, Loading } from '../../components/States';
+import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
+import { ActivatePage } from './Activate';
+import { type Authorization, fmtTime, SCOPE_LABELS, STATUS_LABELS, type Use, type Voucher } from './api';
+import { CodeView } from './CodeView';
+
+const useVoucher = () =>
+  useQuery({
+    queryKey: ['evoucher', 'me'],
+    queryFn: async () => {
+      try {
+        return await api<Voucher>('/api/evoucher/me');
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'EVOUCHER_NOT_ACTIVATED') return null;
+        throw e;
+      }
+    },
+  });
+
+export function EvoucherHomePage() {
+  const { modal, message } = App.useApp();
+  const qc = useQueryClient();
+  const q = useVoucher();
+  const [reactivate, setReactivate] = useState(false);
+  const status = useMutation({
+    mutationFn: (to: 'suspend' | 'resume') =>
+      api<Voucher>(`/api/evoucher/me/${to}`, { method: 'POST', body: to === 'suspend' ? { reason: '本人挂失' } : {} }),
+    onSuccess: (v) => {
+      qc.setQueryData(['evoucher', 'me'], v);
+      message.success(v.status === 'suspended' ? '已挂失，电子凭证暂停使用' : '已恢复使用');
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  if (q.isLoading) return <Loading />;
+  if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
+  const v = q.data;
+  if (!v || reactivate) {
+    return (
+      <>
+        <PageTitle>医保电子凭证</PageTitle>
+        <ActivatePage onDone={() => setReactivate(false)} />
+      </>
+    );
+  }
+  return (
+    <>
+      <PageTitle>医保电子凭证</PageTitle>
+      <Card>
+        <Descriptions column={1} size="middle">
+          <Descriptions.Item label="状态">
+            <Tag color={v.status === 'active' ? 'green' : 'red'}>{STATUS_LABELS[v.status]}</Tag>
+          </Descriptions.Item>
+          <Descriptions.Item label="姓名">{v.name}</Descriptions.Item>
+          <Descriptions.Item label="证件号码">{v.residentId}</Descriptions.Item>
+          <Descriptions.Item label="绑定设备">{v.device.os ?? v.device.model?.slice(0, 40) ?? '—'}</Descriptions.Item>
+          <Descriptions.Item label="激活时间">{fmtTime(v.activatedAt)}</Descriptions.Item>
+        </Descriptions>
+        <Space orientation="vertical" style={{ width: '100%' }}>
+          {v.status === 'active' ? (
+            <Link to="code">
+              <Button type="primary" size="large" block icon={<QrcodeOutlined />}>
+                出示医保码
+              </Button>
+            </Link>
+          ) : (
+            <Alert type="warning" showIcon title="电子凭证已挂失/暂停，恢复后才能出示和使用" />
+          )}
+          <Space wrap>
+            <Link to="authorizations">
+              <Button size="large">渠道授权</Button>
+            </Link>
+            <Link to="uses">
+              <Button size="large">用码记录</Button>
+            </Link>
+            {v.status === 'active' ? (
+              <Button
+                size="large"
+                danger
+                loading={status.isPending}
+                onClick={() =>
+                  modal.confirm({
+                    title: '确认挂失？',
+                    content: '挂失后电子凭证立即停止使用，医院、药店扫码将被拒绝。',
+                    okText: '确认挂失',
+                    okButtonProps: { danger: true },
+                    cancelText: '取消',
+                    onOk: () => status.mutateAsync('suspend'),
+                  })
+                }
+              >
+                挂失
+              </Button>
+            ) : (
+              <Button size="large" loading={status.isPending} onClick={() => status.mutate('resume')}>
+                恢复使用
+              </Button>
+            )}
+            <Button size="large" onClick={() => setReactivate(true)}>
+              更换手机重新激活
+            </Button>
+          </Space>
+        </Space>
+      </Card>
+    </>
+  );
+}
+
+export function EvoucherCodePage() {
+  const q = useVoucher();
+  const navigate = useNavigate();
+  if (q.isLoading) return <Loading />;
+  if (!q.data) return <EmptyState title="尚未激活医保电子凭证" hint="请先完成激活" />;
+  return (
+    <div style={{ minHeight: '70vh', display: 'flex', alignItems: 'center' }}>
+      <div style={{ width: '100%' }}>
+        <CodeView name={q.data.name} onSuspended={() => navigate('..')} />
+      </div>
+    </div>
+  );
+}
+
+export function EvoucherUsesPage() {
+  const q = useQuery({ queryKey: ['evoucher', 'uses'], queryFn: () => api<Use[]>('/api/evoucher/me/uses') });
+  return (
+    <>
+      <PageTitle>用码记录</PageTitle>
+      {q.isLoading ? (
+        <Loading />
+      ) : q.error ? (
+        <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+      ) : (q.data ?? []).length === 0 ? (
+        <EmptyState title="暂无用码记录" hint="在医院、药店出示医保码后，这里会显示每次使用" />
+      ) : (
+        <List
+          dataSource={q.data}
+          renderItem={(u) => (
+            <List.Item>
+              <List.Item.Meta
+                title={
+                  <Space>
+                    <Tag color="blue">{u.businessTypeName}</Tag>
+                    {u.institutionCode}
+                  </Space>
+                }
+                description={fmtTime(u.usedAt)}
+              />
+            </List.Item>
+          )}
+        />
+      )}
+    </>
+  );
+}
+
+export function EvoucherAuthorizationsPage() {
+  const { message, modal } = App.useApp();
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [issued, setIssued] = useState<{ authCode: string; authCodeExpiresAt: string }>();
+  const list = useQuery({
+    queryKey: ['evoucher', 'auths'],
+    queryFn: () => api<Authorization[]>('/api/evoucher/me/authorizations'),
+  });
+  const channels = useQuery({
+    queryKey: ['evoucher', 'channels'],
+    queryFn: () => api<Array<{ appId: string; name: string; type: string }>>('/api/evoucher/me/channels'),
+    enabled: open,
+  });
+  const grant = useMutation({
+    mutationFn: (v: { appId: string; scopes: string[]; days: number }) =>
+      api<{ authCode: string; authCodeExpiresAt: string }>('/api/evoucher/me/authorizations', {
+        method: 'POST',
+        body: v,
+        idempotencyKey: newIdempotencyKey(),
+      }),
+    onSuccess: (r) => {
+      setOpen(false);
+      setIssued(r);
+      void qc.invalidateQueries({ queryKey: ['evoucher', 'auths'] });
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => api(`/api/evoucher/me/authorizations/${id}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      message.success('已撤销授权');
+      void qc.invalidateQueries({ queryKey: ['evoucher', 'auths'] });
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  return (
+    <>
+      <PageTitle extra={<Button onClick={() => setOpen(true)}>新增授权</Button>}>渠道授权</PageTitle>
+      {issued ? (
+        <Alert
+          type="success"
+          showIcon
+          closable
+          onClose={() => setIssued(undefined)}
+          style={{ marginBottom: 16 }}
+          title="授权成功"
+          description={
+            <>
+              一次性授权码：
+              <Typography.Text copyable code>
+                {issued.authCode}
+              </Typography.Text>
+              <br />
+              请在 {fmtTime(issued.authCodeExpiresAt)} 前交给该渠道（仅可使用一次）。
+            </>
+          }
+        />
+      ) : null}
+      {list.isLoading ? (
+        <Loading />
+      ) : list.error ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : (list.data ?? []).length === 0 ? (
+        <EmptyState title="尚未授权任何渠道" />
+      ) : (
+        <List
+          dataSource={list.data}
+          renderItem={(a) => (
+            <List.Item
+              actions={
+                a.state === 'active'
+                  ? [
+                      <Button
+                        key="revoke"
+                        danger
+                        onClick={() =>
+                          modal.confirm({
+                            title: `撤销对「${a.channelName}」的授权？`,
+                            okText: '撤销',
+                            cancelText: '取消',
+                            onOk: () => revoke.mutateAsync(a.id),
+                          })
+                        }
+                      >
+                        撤销
+                      </Button>,
+                    ]
+                  : []
+              }
+            >
+              <List.Item.Meta
+                title={
+                  <Space wrap>
+                    {a.channelName}
+                    <Tag color={a.state === 'active' ? 'green' : 'default'}>
+                      {{ active: '有效', revoked: '已撤销', expired: '已过期' }[a.state]}
+                    </Tag>
+                  </Space>
+                }
+                description={`${a.scopes.map((s) => SCOPE_LABELS[s] ?? s).join('、')} · 有效至 ${fmtTime(a.expiresAt)}`}
+              />
+            </List.Item>
+          )}
+        />
+      )}
+      <Modal title="授权渠道使用医保电子凭证" open={open} onCancel={() => setOpen(false)} footer={null} destroyOnHidden>
+        <Form layout="vertical" onFinish={(v) => grant.mutate(v)} initialValues={{ scopes: ['identity'], days: 30 }}>
+          <Form.Item name="appId" label="渠道" rules={[{ required: true, message: '请选择渠道' }]}>
+            <Select
+              size="large"
+              loading={channels.isLoading}
+              options={(channels.data ?? []).map((c) => ({ value: c.appId, label: c.name }))}
+              placeholder="选择 App、小程序或医院应用"
+            />
+          </Form.Item>
+          <Form.Item name="scopes" label="授权范围" rules={[{ required: true, message: '至少选择一项' }]}>
+            <Checkbox.Group options={Object.entries(SCOPE_LABELS).map(([value, label]) => ({ value, label }))} />
+          </Form.Item>
+          <Form.Item name="days" label="有效天数" rules={[{ required: true }]}>
+            <InputNumber min={1} max={365} size="large" style={{ width: '100%' }} />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" size="large" block loading={grant.isPending}>
+            确认授权
+          </Button>
+        </Form>
+      </Modal>
+    </>
+  );
+}
+
+/** Opened by scanning the web hall's login QR with the phone (already signed in to the personal hall). */
+export function EvoucherLoginConfirmPage() {
+  const [params] = useSearchParams();
+  const ticket = params.get('ticket') ?? '';
+  const [state, setState] = useState<'scanning' | 'ready' | 'done' | 'error'>('scanning');
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    api(`/api/evoucher/login-tickets/${encodeURIComponent(ticket)}/scan`, { method: 'POST', body: {} }).then(
+      () => setState('ready'),
+      (e) => {
+        setError(errorText(e));
+        setState('error');
+      },
+    );
+  }, [ticket]);
+  const confirm = async () => {
+    try {
+      await api(`/api/evoucher/login-tickets/${encodeURIComponent(ticket)}/confirm`, { method: 'POST', body: {} });
+      setState('done');
+    } catch (e) {
+      setError(errorText(e));
+      setState('error');
+    }
+  };
+  if (state === 'scanning') return <Loading label="正在识别登录二维码…" />;
+  if (state === 'error') return <Result status="warning" title="无法登录" subTitle={error} />;
+  if (state === 'done') return <Result status="success" title="已确认登录" subTitle="请回到电脑继续办理" />;
+  return (
+    <Result
+      icon={<LaptopOutlined />}
+      title="电脑端网厅登录确认"
+      subTitle="请确认是您本人正在电脑上登录医保网厅。如非本人操作，请点击取消。"
+      extra={
+        <Space orientation="vertical" style={{ width: '100%', maxWidth: 320 }}>
+          <Button type="primary" size="large" block onClick={() => void confirm()}>
+            确认登录
+          </Button>
+          <Link to="/personal">
+            <Button size="large" block>
+              取消
+            </Button>
+          </Link>
+        </Space>
+      }
+    />
+  );
+}

@@ -1,0 +1,39 @@
+import { BarChartOutlined, KeyOutlined, QrcodeOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
+import { Route } from 'react-router';
+import type { PortalPage } from '../../portals/registry';
+import { EvoucherKeysPage, EvoucherLookupPage, EvoucherStatsPage } from './ConsolePages';
+import { EvoucherH5Page } from './H5Page';
+import {
+  EvoucherAuthorizationsPage,
+  EvoucherCodePage,
+  EvoucherHomePage,
+  EvoucherLoginConfirmPage,
+  EvoucherUsesPage,
+} from './PersonalPages';
+
+export const evoucherPersonalPages: PortalPage[] = [
+  { path: 'evoucher', element: <EvoucherHomePage />, nav: { label: '医保码', icon: <QrcodeOutlined />, bottom: true } },
+  { path: 'evoucher/code', element: <EvoucherCodePage /> },
+  { path: 'evoucher/authorizations', element: <EvoucherAuthorizationsPage /> },
+  { path: 'evoucher/uses', element: <EvoucherUsesPage /> },
+  { path: 'evoucher/login', element: <EvoucherLoginConfirmPage /> },
+];
+
+export const evoucherPersonalService = {
+  path: '/evoucher',
+  label: '医保电子凭证',
+  icon: <QrcodeOutlined />,
+  service: 'evoucher',
+};
+
+export const evoucherConsolePages: PortalPage[] = [
+  {
+    path: 'evoucher/vouchers',
+    element: <EvoucherLookupPage />,
+    nav: { label: '电子凭证查询', icon: <SafetyCertificateOutlined /> },
+  },
+  { path: 'evoucher/keys', element: <EvoucherKeysPage />, nav: { label: '凭证签名密钥', icon: <KeyOutlined /> } },
+  { path: 'evoucher/stats', element: <EvoucherStatsPage />, nav: { label: '用码统计', icon: <BarChartOutlined /> } },
+];
+
+export const evoucherPublicRoute = <Route key="evoucher-h5" path="/h5/evoucher" element={<EvoucherH5Page />} />;
