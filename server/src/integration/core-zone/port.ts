@@ -437,6 +437,7 @@ export const CORE_ERRORS = {
   CORE_NO_FEES: [409, '尚未上传费用明细'],
   CORE_NOT_PRESETTLED: [409, '未预结算，不能结算'],
   CORE_ALREADY_SETTLED: [409, '该就诊已结算'],
+  CORE_REQUEST_ID_CONFLICT: [409, '报文ID已用于其他业务'],
   CORE_SETTLEMENT_NOT_FOUND: [404, '未找到结算记录'],
   CORE_ALREADY_REVERSED: [409, '该结算已冲正'],
   CORE_INSUFFICIENT_BALANCE: [409, '个人账户余额不足'],
