@@ -1,9 +1,15 @@
 /** 统一认证中心 — channels and their signature hook, SMS codes, the OIDC provider and login pages. */
 import type { Center } from '../../platform/center.ts';
+import { enqueue } from '../../platform/jobs.ts';
 import { authRoutes } from './routes.ts';
 import { seedAuth } from './seed.ts';
 import { AuthService } from './service.ts';
 
+/** Signing keys rotate on this period (the previous key keeps verifying until retired). */
+export const KEY_ROTATION_DAYS = 30;
+const hourKey = (hoursAhead: number) => new Date(Date.now() + hoursAhead * 3600_000).toISOString().slice(0, 13);
+
+export type { AccountDirectory, AccountKind, AccountRef } from './accounts.ts';
 export {
   CHANNEL_TYPE_LABELS,
   CHANNEL_TYPES,
@@ -41,7 +47,9 @@ export const authCenter: Center = {
   name: 'auth',
   description: '统一认证中心：渠道签名、短信验证码、OIDC 认证与登录',
   init(ctx) {
-    ctx.services.auth = new AuthService(ctx);
+    const auth = new AuthService(ctx);
+    ctx.services.auth = auth;
+    ctx.sessionActive = (sid, regionCode) => auth.sessionActive(sid, regionCode);
     ctx.privacy.registerEncryptedColumn({
       table: 'auth_channel',
       column: 'app_secret_enc',
@@ -49,9 +57,46 @@ export const authCenter: Center = {
     });
     ctx.privacy.registerEncryptedColumn({ table: 'auth_sms_outbox', column: 'mobile_enc', key: ['region_code', 'id'] });
     ctx.jobs.register('auth.purge', async () => {
-      await ctx.services.auth?.purgeExpired();
+      await auth.purgeExpired();
+      await enqueue(
+        ctx.db,
+        'auth.purge',
+        {},
+        { runAt: new Date(Date.now() + 3600_000), dedupeKey: `auth.purge:${hourKey(1)}` },
+      );
+    });
+    ctx.jobs.register('auth.keys.rotate', async () => {
+      const kid = await ctx.keys.rotate();
+      ctx.log.info({ kid }, '签名密钥已轮换');
+      await enqueue(
+        ctx.db,
+        'auth.keys.rotate',
+        {},
+        {
+          runAt: new Date(Date.now() + KEY_ROTATION_DAYS * 86_400_000),
+          dedupeKey: `auth.keys.rotate:${hourKey(KEY_ROTATION_DAYS * 24)}`,
+        },
+      );
     });
   },
-  routes: authRoutes,
+  async routes(app, ctx) {
+    await authRoutes(app, ctx);
+    // Schedule the periodic jobs once (dedupe keys make this idempotent across restarts and processes).
+    await enqueue(
+      ctx.db,
+      'auth.purge',
+      {},
+      { runAt: new Date(Date.now() + 3600_000), dedupeKey: `auth.purge:${hourKey(1)}` },
+    );
+    await enqueue(
+      ctx.db,
+      'auth.keys.rotate',
+      {},
+      {
+        runAt: new Date(Date.now() + KEY_ROTATION_DAYS * 86_400_000),
+        dedupeKey: 'auth.keys.rotate:first',
+      },
+    );
+  },
   seed: seedAuth,
 };

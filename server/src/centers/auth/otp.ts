@@ -7,8 +7,25 @@ import { AppError } from '../../platform/errors.ts';
 import { isValidMobile, maskMobile } from '../../platform/privacy/index.ts';
 import { hit, type Limit } from './rate-limit.ts';
 
-export const OTP_PURPOSES = ['register', 'login', 'reset', 'change_mobile', 'step_up'] as const;
+export const OTP_PURPOSES = ['register', 'login', 'reset', 'change_mobile', 'step_up', 'deactivate'] as const;
 export type OtpPurpose = (typeof OTP_PURPOSES)[number];
+/** Other spellings callers use (the user center's hyphenated names). */
+export const OTP_PURPOSE_ALIASES: Record<string, OtpPurpose> = {
+  'reset-password': 'reset',
+  'change-mobile': 'change_mobile',
+};
+/** Purposes accepted on the wire, including aliases. */
+export const OTP_PURPOSE_INPUTS = [...OTP_PURPOSES, ...Object.keys(OTP_PURPOSE_ALIASES)] as [string, ...string[]];
+
+export function normalisePurpose(purpose: string): OtpPurpose {
+  const p = OTP_PURPOSE_ALIASES[purpose] ?? purpose;
+  if (!(OTP_PURPOSES as readonly string[]).includes(p)) {
+    throw new AppError(400, 'VALIDATION_FAILED', '请求参数校验失败', 'purpose: 用途无效', {
+      errors: [{ field: 'purpose', message: '用途无效' }],
+    });
+  }
+  return p as OtpPurpose;
+}
 
 export const OTP_TTL_SECONDS = 300;
 export const OTP_MAX_ATTEMPTS = 5;
@@ -20,6 +37,7 @@ const PURPOSE_TEXT: Record<OtpPurpose, string> = {
   reset: '重置密码',
   change_mobile: '更换手机号',
   step_up: '身份验证',
+  deactivate: '注销账号',
 };
 
 const LIMITS = {
@@ -32,7 +50,8 @@ const LIMITS = {
 export interface SendOtpInput {
   regionCode: string;
   mobile: string;
-  purpose: OtpPurpose;
+  /** One of OTP_PURPOSES (or an alias such as 'reset-password'). */
+  purpose: OtpPurpose | string;
   /** Caller IP (per-IP limit); omitted for internal sends. */
   ip?: string;
 }
@@ -47,7 +66,7 @@ export interface SendOtpResult {
 export interface VerifyOtpInput {
   regionCode: string;
   mobile: string;
-  purpose: OtpPurpose;
+  purpose: OtpPurpose | string;
   code: string;
 }
 
@@ -71,7 +90,7 @@ const tooMany = (retryAfterSeconds: number, detail: string) =>
   });
 
 export function checkMobile(mobile: string): string {
-  const m = mobile.trim();
+  const m = typeof mobile === 'string' ? mobile.trim() : '';
   if (!isValidMobile(m)) {
     throw new AppError(400, 'VALIDATION_FAILED', '请求参数校验失败', 'mobile: 手机号格式不正确', {
       errors: [{ field: 'mobile', message: '手机号格式不正确' }],
@@ -97,7 +116,8 @@ export class OtpService {
 
   async send(input: SendOtpInput): Promise<SendOtpResult> {
     const mobile = checkMobile(input.mobile);
-    const { regionCode, purpose } = input;
+    const { regionCode } = input;
+    const purpose = normalisePurpose(input.purpose);
     const bidx = this.mobileIndex(mobile);
     const db = this.ctx.db;
     if (input.ip) {
@@ -152,10 +172,12 @@ export class OtpService {
   }
 
   async verify(input: VerifyOtpInput): Promise<boolean> {
-    if (!/^\d{6}$/.test(input.code)) return false;
+    if (typeof input.code !== 'string' || !/^\d{6}$/.test(input.code)) return false;
     let mobile: string;
+    let purpose: OtpPurpose;
     try {
       mobile = checkMobile(input.mobile);
+      purpose = normalisePurpose(input.purpose);
     } catch {
       return false;
     }
@@ -163,7 +185,7 @@ export class OtpService {
     const row = await this.ctx.db.one<{ id: string; code_hash: string }>(sql`update auth_otp set attempts = attempts + 1
       where region_code = ${input.regionCode} and id = (
         select id from auth_otp where region_code = ${input.regionCode} and mobile_bidx = ${bidx}
-          and purpose = ${input.purpose} and consumed_at is null and expires_at > now()
+          and purpose = ${purpose} and consumed_at is null and expires_at > now()
         order by created_at desc limit 1)
         and attempts < ${OTP_MAX_ATTEMPTS} and consumed_at is null
       returning id, code_hash`);
@@ -177,7 +199,7 @@ export class OtpService {
         actorId: `mobile:${bidx.slice(0, 16)}`,
         action: 'auth.otp.verify',
         result: 'failure',
-        detail: { purpose: input.purpose },
+        detail: { purpose },
       });
       return false;
     }

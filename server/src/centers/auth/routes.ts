@@ -5,7 +5,9 @@ import { type Context, service } from '../../platform/context.ts';
 import type { App } from '../../platform/http.ts';
 import { CHANNEL_TYPES } from './channel/channels.ts';
 import { channelEnvelopeSchema, parseChannelData } from './channel/hook.ts';
-import { OTP_PURPOSES } from './otp.ts';
+import { mountOidc } from './oidc/interaction.ts';
+import { OTP_PURPOSE_INPUTS } from './otp.ts';
+import { selfServiceRoutes } from './self-routes.ts';
 
 const scopeList = z.array(z.string().regex(/^[\w:.-]{1,64}$/)).max(50);
 const uriList = z.array(z.url().max(500)).max(20);
@@ -30,7 +32,7 @@ const channelView = z.object({
   updatedAt: z.string(),
 });
 
-export function authRoutes(app: App, ctx: Context): void {
+export async function authRoutes(app: App, ctx: Context): Promise<void> {
   const auth = () => service(ctx, 'auth');
   const perm = (p: string) => staffPermission(() => ctx.permissions, p);
 
@@ -195,7 +197,9 @@ export function authRoutes(app: App, ctx: Context): void {
         summary: '发送短信验证码',
         body: z.strictObject({
           mobile: z.string().max(20),
-          purpose: z.enum(OTP_PURPOSES).exclude(['step_up']),
+          purpose: z
+            .enum(OTP_PURPOSE_INPUTS.filter((x) => x !== 'step_up') as [string, ...string[]])
+            .describe('register | login | reset | change_mobile | deactivate（兼容 reset-password、change-mobile）'),
         }),
       },
     },
@@ -222,4 +226,7 @@ export function authRoutes(app: App, ctx: Context): void {
     },
     async (req) => ({ sandbox: true, messages: await auth().otp.outbox(req.regionCode, req.query.limit) }),
   );
+
+  await mountOidc(app, ctx, auth());
+  selfServiceRoutes(app, ctx);
 }

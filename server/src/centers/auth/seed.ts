@@ -10,7 +10,13 @@ export const DEMO_PARTNER_SECRET = 'demo-partner-secret-change-me';
 export const PORTAL_CLIENTS = [
   { appId: 'portal-personal', name: '个人网上服务大厅', path: '/personal', methods: ['pwd', 'sms', 'passkey', 'cert'] },
   { appId: 'portal-unit', name: '单位网上服务大厅', path: '/unit', methods: ['pwd', 'sms', 'passkey', 'cert'] },
-  { appId: 'portal-console', name: '经办管理控制台', path: '/console', methods: ['pwd', 'sms', 'passkey', 'cert'] },
+  {
+    appId: 'portal-console',
+    name: '经办管理控制台',
+    path: '/console',
+    methods: ['pwd', 'passkey', 'cert'],
+    staff: true,
+  },
   {
     appId: 'portal-institution',
     name: '定点医药机构工作台',
@@ -30,7 +36,7 @@ export async function seedAuth(ctx: Context): Promise<void> {
       appId: p.appId,
       name: p.name,
       type: 'web',
-      scopes: ['openid', 'profile', 'offline_access'],
+      scopes: ['openid', 'profile', 'offline_access', ...('staff' in p && p.staff ? ['staff'] : [])],
       redirectUris: [`${ctx.publicUrl}/login/callback`],
       postLogoutRedirectUris: [`${ctx.publicUrl}${p.path}`, `${ctx.publicUrl}/`],
       loginMethods: [...p.methods],

@@ -1,6 +1,9 @@
-/** The unified authentication center's use cases (统一认证中心). No HTTP types here except the channel hook factory. */
+/** The unified authentication center's use cases (统一认证中心). */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Provider } from 'oidc-provider';
 import type { Context } from '../../platform/context.ts';
 import { type Executor, sql } from '../../platform/db/index.ts';
+import { type AccountDirectory, type AccountKind, type AccountRef, userCenterDirectory } from './accounts.ts';
 import {
   type Channel,
   ChannelRegistry,
@@ -8,22 +11,59 @@ import {
   type RegisteredChannel,
 } from './channel/channels.ts';
 import { type ChannelAuthOptions, type ChannelVerifier, createChannelVerifier } from './channel/hook.ts';
+import { type LoginEventView, LoginGuard, type SessionView } from './login.ts';
 import { type LoginMethod, LoginMethods } from './login-methods.ts';
+import { purgeExpiredPayloads } from './oidc/adapter.ts';
+import { OidcProvider } from './oidc/provider.ts';
 import { OtpService, type SendOtpInput, type SendOtpResult, type VerifyOtpInput } from './otp.ts';
+import { Passkeys } from './passkeys.ts';
 import { purgeCounters } from './rate-limit.ts';
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+class OidcFacade extends OidcProvider {
+  private readonly handlers = new WeakMap<Provider, NodeHandler>();
+
+  /** The provider's Node request handler (built once per provider instance). */
+  handler(provider: Provider): NodeHandler {
+    let h = this.handlers.get(provider);
+    if (!h) {
+      h = provider.callback();
+      this.handlers.set(provider, h);
+    }
+    return h;
+  }
+}
 
 export class AuthService {
   readonly ctx: Context;
   readonly channels: ChannelRegistry;
   readonly verifier: ChannelVerifier;
   readonly otp: OtpService;
+  readonly guard: LoginGuard;
+  readonly passkeys: Passkeys;
+  readonly oidc: OidcFacade;
   readonly loginMethods = new LoginMethods();
+  private directory?: AccountDirectory;
 
   constructor(ctx: Context) {
     this.ctx = ctx;
     this.channels = new ChannelRegistry(ctx);
     this.verifier = createChannelVerifier(ctx, this.channels);
     this.otp = new OtpService(ctx);
+    this.guard = new LoginGuard(ctx);
+    this.passkeys = new Passkeys(ctx);
+    this.oidc = new OidcFacade(ctx, this);
+  }
+
+  /** The account directory (the user center unless replaced, e.g. by a test). */
+  accounts(): AccountDirectory {
+    this.directory ??= userCenterDirectory(this.ctx);
+    return this.directory;
+  }
+
+  useAccountDirectory(directory: AccountDirectory): void {
+    this.directory = directory;
   }
 
   /** Registers a channel. Without `publicKeyHex` an SM2 key pair is generated and the private half returned once. */
@@ -54,15 +94,85 @@ export class AuthService {
     return this.otp.verify(input);
   }
 
-  /** Deletes expired nonces, codes and counters (job 'auth.purge'). */
-  async purgeExpired(): Promise<void> {
-    await this.verifier.purgeNonces();
-    await purgeCounters(this.ctx.db);
-    await this.ctx.db.q(sql`delete from auth_otp where expires_at < now() - interval '1 day'`);
-  }
-
   /** Adds a login method to the interaction pages (e.g. the e-voucher QR login). */
   registerLoginMethod(method: LoginMethod): void {
     this.loginMethods.register(method);
+  }
+
+  /** The account behind a subject (provider sessions know the id only; kind and region come from our session log). */
+  async findAccountById(sub: string): Promise<AccountRef | null> {
+    const s = await this.ctx.db.one<{
+      account_kind: AccountKind;
+      region_code: string;
+    }>(sql`select account_kind, region_code
+      from auth_session where account_id = ${sub} order by created_at desc limit 1`);
+    if (!s) return null;
+    return this.accounts().get(s.account_kind, s.region_code, sub);
+  }
+
+  /** Lifts a login lock (staff action; also used by the user center's unlock). */
+  async unlockAccount(input: {
+    regionCode: string;
+    kind: AccountKind;
+    subjectId: string;
+    actor?: string;
+  }): Promise<boolean> {
+    return this.guard.unlock(input.regionCode, input.kind, input.subjectId);
+  }
+
+  lockState(regionCode: string, kind: AccountKind, accountId: string) {
+    return this.guard.lockState(regionCode, kind, accountId);
+  }
+
+  loginHistory(regionCode: string, accountId: string, limit?: number): Promise<LoginEventView[]> {
+    return this.guard.history(regionCode, accountId, limit);
+  }
+
+  sessions(regionCode: string, accountId: string): Promise<SessionView[]> {
+    return this.guard.sessions(regionCode, accountId);
+  }
+
+  /**
+   * Remote sign-out: the session's access tokens stop working at once (ctx.sessionActive), its grants (refresh
+   * tokens) are revoked and the provider session is destroyed.
+   */
+  async revokeSession(regionCode: string, accountId: string | null, sid: string, by: string): Promise<boolean> {
+    const revoked = await this.guard.revokeSession(regionCode, accountId, sid, by);
+    if (!revoked) return false;
+    const home = this.ctx.config.DEFAULT_REGION;
+    const row = await this.ctx.db.one<{
+      id: string;
+      payload: { authorizations?: Record<string, { grantId?: string }> };
+    }>(sql`select id, payload from oidc_payload where region_code = ${home} and kind = 'Session' and uid = ${sid}`);
+    if (row) {
+      for (const auth of Object.values(row.payload.authorizations ?? {})) {
+        if (auth.grantId) {
+          await this.ctx.db.q(sql`delete from oidc_payload where region_code = ${home} and (grant_id = ${auth.grantId}
+            or (kind = 'Grant' and id = ${auth.grantId}))`);
+        }
+      }
+      await this.ctx.db.q(
+        sql`delete from oidc_payload where region_code = ${home} and kind = 'Session' and id = ${row.id}`,
+      );
+    }
+    return true;
+  }
+
+  /** For ctx.sessionActive: user sessions not revoked; channel tokens while the channel is active. */
+  async sessionActive(sid: string, regionCode: string): Promise<boolean> {
+    if (sid.startsWith('ch:')) {
+      const ch = await this.channels.find(sid.slice(3));
+      return ch?.status === 'active';
+    }
+    return this.guard.isActive(sid, regionCode);
+  }
+
+  /** Deletes expired nonces, codes, counters and provider state (job 'auth.purge'). */
+  async purgeExpired(): Promise<void> {
+    await this.verifier.purgeNonces();
+    await purgeCounters(this.ctx.db);
+    await purgeExpiredPayloads(this.ctx.db);
+    await this.ctx.db.q(sql`delete from auth_otp where expires_at < now() - interval '1 day'`);
+    await this.ctx.db.q(sql`delete from auth_webauthn_challenge where expires_at < now()`);
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * The accounts the auth center logs in, reached through the user center's service at request time
+ * (a port, so tests and other deployments can supply another directory).
+ */
+import type { Context } from '../../platform/context.ts';
+import { maskMobile, maskName } from '../../platform/privacy/index.ts';
+
+export type AccountKind = 'person' | 'staff';
+
+export interface AccountRef {
+  kind: AccountKind;
+  id: string;
+  regionCode: string;
+  status: string;
+  name: string;
+  mobile?: string;
+  username?: string;
+}
+
+export interface AccountDirectory {
+  /** Login identifier (mobile | resident ID | username; staff: username) → account, or null. */
+  findByLogin(kind: AccountKind, regionCode: string, loginId: string): Promise<AccountRef | null>;
+  findByMobile(kind: AccountKind, regionCode: string, mobile: string): Promise<AccountRef | null>;
+  get(kind: AccountKind, regionCode: string, id: string): Promise<AccountRef | null>;
+  /** Checks a password; with `null` it burns the same time and fails (no account oracle). */
+  verifyPassword(account: AccountRef | null, password: string): Promise<boolean>;
+}
+
+interface UserServiceLike {
+  findPersonByLogin(regionCode: string, loginId: string): Promise<PersonLike | undefined>;
+  findPersonByMobile(regionCode: string, mobile: string): Promise<PersonLike | undefined>;
+  findPersonById(regionCode: string, id: string): Promise<PersonLike | undefined>;
+  verifyPassword(account: { regionCode: string; id: string }, password: string): Promise<boolean>;
+  findStaffByUsername(username: string): Promise<StaffLike | undefined>;
+  getStaff(staffId: string): Promise<StaffLike>;
+  verifyStaffPassword(staffId: string, password: string): Promise<boolean>;
+}
+interface PersonLike {
+  id: string;
+  regionCode: string;
+  name: string;
+  mobile: string;
+  username?: string;
+  status: string;
+}
+interface StaffLike {
+  id: string;
+  regionCode: string;
+  username: string;
+  displayName: string;
+  status: string;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const person = (p: PersonLike | undefined): AccountRef | null =>
+  p
+    ? {
+        kind: 'person',
+        id: p.id,
+        regionCode: p.regionCode,
+        status: p.status,
+        name: p.name,
+        mobile: p.mobile,
+        username: p.username,
+      }
+    : null;
+const staff = (s: StaffLike | undefined): AccountRef | null =>
+  s
+    ? { kind: 'staff', id: s.id, regionCode: s.regionCode, status: s.status, name: s.displayName, username: s.username }
+    : null;
+
+/** The user center as the account directory. */
+export function userCenterDirectory(ctx: Context): AccountDirectory {
+  const users = () => {
+    const u = (ctx.services as Record<string, unknown>).user as UserServiceLike | undefined;
+    if (!u) throw new Error('user center is not registered');
+    return u;
+  };
+  return {
+    async findByLogin(kind, regionCode, loginId) {
+      if (kind === 'staff') return staff(await users().findStaffByUsername(loginId));
+      return person(await users().findPersonByLogin(regionCode, loginId));
+    },
+    async findByMobile(kind, regionCode, mobile) {
+      if (kind === 'staff') return null;
+      return person(await users().findPersonByMobile(regionCode, mobile));
+    },
+    async get(kind, regionCode, id) {
+      if (!UUID_RE.test(id)) return null;
+      if (kind === 'staff')
+        return staff(
+          await users()
+            .getStaff(id)
+            .catch(() => undefined),
+        );
+      return person(await users().findPersonById(regionCode, id));
+    },
+    async verifyPassword(account, password) {
+      if (account?.kind === 'staff') return users().verifyStaffPassword(account.id, password);
+      // A non-UUID id makes the user center hash against its dummy: same cost, always false.
+      return users().verifyPassword(account ?? { regionCode: '000000', id: 'no-such-account' }, password);
+    },
+  };
+}
+
+/** Claims for the ID token / userinfo (masked: the portals show them, full data stays behind the APIs). */
+export function accountClaims(a: AccountRef): Record<string, unknown> {
+  return {
+    name: a.kind === 'person' ? maskName(a.name) : a.name,
+    ...(a.username ? { preferred_username: a.username } : {}),
+    ...(a.mobile ? { phone_number: maskMobile(a.mobile) } : {}),
+    kind: a.kind,
+    region: a.regionCode,
+  };
+}

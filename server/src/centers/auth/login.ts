@@ -1,0 +1,293 @@
+/**
+ * Login protection and records: failed-login state per account (or per unknown login id, so the answers never
+ * reveal whether an account exists) with growing delays and a hard lock, per-IP limits, login history, sessions.
+ * All state is in the database, so it holds across processes.
+ */
+import { appendAudit } from '../../platform/audit.ts';
+import type { Context } from '../../platform/context.ts';
+import { type Executor, sql } from '../../platform/db/index.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { AccountKind, AccountRef } from './accounts.ts';
+import { hit, type Limit, peek } from './rate-limit.ts';
+
+/** Failures before delays start; each further failure doubles the delay (30 s, 60 s, … capped at 15 min). */
+export const SOFT_LOCK_AFTER = 5;
+/** Failures (including attempts during a delay) before the account is locked until staff unlock it. */
+export const HARD_LOCK_AFTER = 10;
+const MAX_DELAY_SECONDS = 900;
+
+export const IP_FAILURE_LIMIT: Limit = { bucket: 'login.ip.failures', windowSeconds: 600, max: 60 };
+
+export type LoginMethodCode = 'pwd' | 'sms' | 'passkey' | 'cert' | string;
+
+export const LOGIN_FAILED = () => new AppError(401, 'AUTH_LOGIN_FAILED', '账号或密码错误', '请检查后重试');
+export const loginThrottled = (retryAfterSeconds: number) =>
+  new AppError(429, 'AUTH_LOGIN_THROTTLED', '登录失败次数过多，请稍后再试', `请在 ${retryAfterSeconds} 秒后重试`, {
+    extra: { retryAfterSeconds },
+  });
+export const ACCOUNT_LOCKED = () =>
+  new AppError(
+    423,
+    'AUTH_ACCOUNT_LOCKED',
+    '账号已锁定',
+    '连续登录失败次数过多，请联系经办机构解锁或通过短信验证码重置密码',
+  );
+export const ipThrottled = (retryAfterSeconds: number) =>
+  new AppError(
+    429,
+    'AUTH_LOGIN_IP_THROTTLED',
+    '当前网络登录尝试过多，请稍后再试',
+    `请在 ${retryAfterSeconds} 秒后重试`,
+    {
+      extra: { retryAfterSeconds },
+    },
+  );
+
+export interface LoginContext {
+  regionCode: string;
+  ip: string;
+  userAgent?: string;
+  clientId?: string;
+}
+
+export interface SessionView {
+  sid: string;
+  clientId: string | null;
+  acr: string;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
+  authenticatedAt: string;
+  current?: boolean;
+}
+
+export interface LoginEventView {
+  id: string;
+  method: string;
+  result: string;
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  at: string;
+}
+
+const iso = (v: Date | string) => new Date(v).toISOString();
+
+export class LoginGuard {
+  private readonly ctx: Context;
+  private readonly activeCache = new Map<string, { at: number; active: boolean }>();
+
+  constructor(ctx: Context) {
+    this.ctx = ctx;
+  }
+
+  /** The guard key: the account if it exists, else the (blind-indexed) login id. */
+  key(kind: AccountKind, account: AccountRef | null, loginId: string): string {
+    if (account) return `acct:${kind}:${account.id}`;
+    return `login:${kind}:${this.ctx.privacy.blindIndex(loginId.trim().toLowerCase(), 'auth_login_id').slice(0, 40)}`;
+  }
+
+  /** Throws when the IP or the key is currently refused; such an attempt counts as a failure. */
+  async before(lc: LoginContext, key: string): Promise<void> {
+    const ipCount = await peek(this.ctx.db, lc.regionCode, IP_FAILURE_LIMIT, lc.ip);
+    if (ipCount >= IP_FAILURE_LIMIT.max) throw ipThrottled(IP_FAILURE_LIMIT.windowSeconds);
+    const row = await this.ctx.db.one<{ hard_locked: boolean; locked_until: string | null }>(sql`select hard_locked,
+      locked_until from auth_login_guard where region_code = ${lc.regionCode} and key = ${key}`);
+    if (!row) return;
+    if (row.hard_locked) {
+      await this.fail(lc, key);
+      throw ACCOUNT_LOCKED();
+    }
+    if (row.locked_until && new Date(row.locked_until).getTime() > Date.now()) {
+      const state = await this.fail(lc, key);
+      if (state.hardLocked) throw ACCOUNT_LOCKED();
+      throw loginThrottled(Math.ceil((new Date(row.locked_until).getTime() - Date.now()) / 1000));
+    }
+  }
+
+  /** Records a failure; returns the new state. */
+  async fail(lc: LoginContext, key: string): Promise<{ failures: number; hardLocked: boolean }> {
+    await hit(this.ctx.db, lc.regionCode, IP_FAILURE_LIMIT, lc.ip);
+    const row = await this.ctx.db.one<{
+      failures: number;
+      hard_locked: boolean;
+    }>(sql`insert into auth_login_guard(region_code, key, failures, last_failure_at)
+      values (${lc.regionCode}, ${key}, 1, now())
+      on conflict (region_code, key) do update set failures = auth_login_guard.failures + 1, last_failure_at = now()
+      returning failures, hard_locked`);
+    const failures = Number(row?.failures ?? 1);
+    if (failures >= HARD_LOCK_AFTER && !row?.hard_locked) {
+      await this.ctx.db.q(
+        sql`update auth_login_guard set hard_locked = true where region_code = ${lc.regionCode} and key = ${key}`,
+      );
+      return { failures, hardLocked: true };
+    }
+    if (failures >= SOFT_LOCK_AFTER) {
+      const delay = Math.min(MAX_DELAY_SECONDS, 30 * 2 ** (failures - SOFT_LOCK_AFTER));
+      await this.ctx.db.q(sql`update auth_login_guard set locked_until = now() + make_interval(secs => ${delay})
+        where region_code = ${lc.regionCode} and key = ${key}`);
+    }
+    return { failures, hardLocked: Boolean(row?.hard_locked) };
+  }
+
+  async succeed(regionCode: string, key: string): Promise<void> {
+    await this.ctx.db.q(sql`delete from auth_login_guard where region_code = ${regionCode} and key = ${key}`);
+  }
+
+  async unlock(regionCode: string, kind: AccountKind, accountId: string): Promise<boolean> {
+    const rows = await this.ctx.db.q(sql`delete from auth_login_guard where region_code = ${regionCode}
+      and key = ${`acct:${kind}:${accountId}`} returning key`);
+    return rows.length > 0;
+  }
+
+  async lockState(regionCode: string, kind: AccountKind, accountId: string) {
+    const row = await this.ctx.db.one<{
+      failures: number;
+      hard_locked: boolean;
+      locked_until: string | null;
+    }>(sql`select
+      failures, hard_locked, locked_until from auth_login_guard where region_code = ${regionCode}
+      and key = ${`acct:${kind}:${accountId}`}`);
+    return {
+      failures: Number(row?.failures ?? 0),
+      locked: Boolean(row?.hard_locked),
+      delayedUntil:
+        row?.locked_until && new Date(row.locked_until).getTime() > Date.now() ? iso(row.locked_until) : null,
+    };
+  }
+
+  /** Login history + the tamper-evident audit entry, in one transaction. */
+  async record(
+    lc: LoginContext,
+    e: {
+      account: AccountRef | null;
+      kind: AccountKind;
+      method: string;
+      result: 'success' | 'failure' | 'locked' | 'throttled';
+    },
+  ): Promise<void> {
+    await this.ctx.db.tx(async (tx) => {
+      await tx.q(sql`insert into auth_login_event(region_code, account_kind, account_id, method, result, client_id, ip, user_agent)
+        values (${e.account?.regionCode ?? lc.regionCode}, ${e.kind}, ${e.account?.id ?? null}, ${e.method}, ${e.result},
+          ${lc.clientId ?? null}, ${lc.ip}, ${lc.userAgent?.slice(0, 300) ?? null})`);
+      await appendAudit(tx, {
+        regionCode: e.account?.regionCode ?? lc.regionCode,
+        actorKind: e.account ? e.kind : 'anonymous',
+        actorId: e.account?.id ?? 'unknown',
+        action: 'auth.login',
+        targetType: e.kind,
+        targetId: e.account?.id,
+        ip: lc.ip,
+        userAgent: lc.userAgent?.slice(0, 300),
+        result: e.result === 'success' ? 'success' : e.result === 'failure' ? 'failure' : 'denied',
+        detail: { method: e.method, outcome: e.result, clientId: lc.clientId },
+      });
+    });
+  }
+
+  async history(regionCode: string, accountId: string, limit = 50): Promise<LoginEventView[]> {
+    const rows = await this.ctx.db.q<{
+      id: string;
+      method: string;
+      result: string;
+      client_id: string | null;
+      ip: string | null;
+      user_agent: string | null;
+      at: string;
+    }>(sql`select id, method, result, client_id, ip, user_agent, at from auth_login_event
+      where region_code = ${regionCode} and account_id = ${accountId} order by at desc limit ${limit}`);
+    return rows.map((r) => ({
+      id: r.id,
+      method: r.method,
+      result: r.result,
+      clientId: r.client_id,
+      ip: r.ip,
+      userAgent: r.user_agent,
+      at: iso(r.at),
+    }));
+  }
+
+  // ---- sessions ----
+
+  async recordSession(
+    ex: Executor,
+    s: {
+      sid: string;
+      account: { kind: AccountKind; id: string; regionCode: string };
+      clientId?: string;
+      acr: string;
+      amr: string[];
+      ip?: string;
+      userAgent?: string;
+    },
+  ): Promise<void> {
+    const amr = `{${s.amr.map((a) => `"${a}"`).join(',')}}`;
+    await ex.q(sql`insert into auth_session(region_code, sid, account_kind, account_id, client_id, acr, amr, ip, user_agent)
+      values (${s.account.regionCode}, ${s.sid}, ${s.account.kind}, ${s.account.id}, ${s.clientId ?? null}, ${s.acr},
+        ${amr}::text[], ${s.ip ?? null}, ${s.userAgent?.slice(0, 300) ?? null})
+      on conflict (region_code, sid) do update set acr = excluded.acr, amr = excluded.amr, authenticated_at = now(),
+        client_id = coalesce(auth_session.client_id, excluded.client_id)`);
+  }
+
+  async sessionBySid(sid: string) {
+    return this.ctx.db.one<{
+      region_code: string;
+      account_kind: AccountKind;
+      account_id: string;
+      acr: string;
+      amr: string[];
+      revoked_at: string | null;
+    }>(
+      sql`select region_code, account_kind, account_id, acr, amr, revoked_at from auth_session where sid = ${sid} limit 1`,
+    );
+  }
+
+  async sessions(regionCode: string, accountId: string): Promise<SessionView[]> {
+    const rows = await this.ctx.db.q<{
+      sid: string;
+      client_id: string | null;
+      acr: string;
+      amr: string[];
+      ip: string | null;
+      user_agent: string | null;
+      created_at: string;
+      authenticated_at: string;
+    }>(sql`select s.sid, s.client_id, s.acr, s.amr, s.ip, s.user_agent, s.created_at, s.authenticated_at
+      from auth_session s where s.region_code = ${regionCode} and s.account_id = ${accountId} and s.revoked_at is null
+        and exists (select 1 from oidc_payload p where p.kind = 'Session' and p.uid = s.sid
+          and (p.expires_at is null or p.expires_at > now()))
+      order by s.authenticated_at desc limit 50`);
+    return rows.map((r) => ({
+      sid: r.sid,
+      clientId: r.client_id,
+      acr: r.acr,
+      amr: r.amr,
+      ip: r.ip,
+      userAgent: r.user_agent,
+      createdAt: iso(r.created_at),
+      authenticatedAt: iso(r.authenticated_at),
+    }));
+  }
+
+  /** Marks the session revoked (its access tokens stop working at once; the provider state is removed by the caller). */
+  async revokeSession(regionCode: string, accountId: string | null, sid: string, by: string): Promise<boolean> {
+    const rows = await this.ctx.db.q(sql`update auth_session set revoked_at = now(), revoked_by = ${by}
+      where region_code = ${regionCode} and sid = ${sid} and revoked_at is null
+        and (${accountId}::text is null or account_id = ${accountId}) returning sid`);
+    this.activeCache.delete(sid);
+    return rows.length > 0;
+  }
+
+  /** For ctx.sessionActive: false only for a session we know was revoked (cached a few seconds per process). */
+  async isActive(sid: string, regionCode: string): Promise<boolean> {
+    const hitCache = this.activeCache.get(sid);
+    if (hitCache && Date.now() - hitCache.at < 3_000) return hitCache.active;
+    const row = await this.ctx.db.one<{ revoked_at: string | null }>(sql`select revoked_at from auth_session
+      where region_code = ${regionCode} and sid = ${sid}`);
+    const active = !row?.revoked_at;
+    if (this.activeCache.size > 50_000) this.activeCache.clear();
+    this.activeCache.set(sid, { at: Date.now(), active });
+    return active;
+  }
+}

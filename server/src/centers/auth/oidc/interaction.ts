@@ -1,0 +1,509 @@
+/**
+ * Mounts the OIDC provider in Fastify and serves the interaction (login / step-up) pages.
+ * The provider is a Node handler: its routes are raw (hijacked) Fastify routes whose bodies Fastify leaves unread.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Interaction } from 'oidc-provider';
+import type { Context } from '../../../platform/context.ts';
+import { AppError } from '../../../platform/errors.ts';
+import type { App } from '../../../platform/http.ts';
+import { maskMobile } from '../../../platform/privacy/index.ts';
+import type { AccountKind, AccountRef } from '../accounts.ts';
+import type { LoginContext } from '../login.ts';
+import type { AuthService } from '../service.ts';
+import { loginPage, stepUpPage } from './pages.ts';
+import type { YibaoLoginResult } from './provider.ts';
+
+const HIDDEN_AUTH = 'x-yibao-oidc-authorization';
+const CSRF_COOKIE = 'yb_csrf';
+
+const METHOD_LABELS: Record<string, string> = { pwd: '密码', sms: '短信验证码', passkey: '通行密钥' };
+const ACR_FOR: Record<string, string> = { pwd: 'pwd', sms: 'sms', passkey: 'passkey' };
+
+function cookies(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+function sameToken(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+let webauthnBundle: string | undefined;
+function webauthnScript(): string {
+  webauthnBundle ??= readFileSync(
+    new URL('../../../../../node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js', import.meta.url),
+    'utf8',
+  );
+  return webauthnBundle;
+}
+
+export async function mountOidc(app: App, ctx: Context, auth: AuthService): Promise<void> {
+  const secure = ctx.publicUrl.startsWith('https:');
+
+  // The platform's bearer-token hook would reject the provider's own (opaque) tokens at /oidc/me: hide the header
+  // from Fastify for provider paths and hand it back to the provider.
+  app.server.prependListener('request', (req: IncomingMessage) => {
+    if (req.url?.startsWith('/oidc/') && req.headers.authorization?.startsWith('Bearer ')) {
+      req.headers[HIDDEN_AUTH] = req.headers.authorization;
+      delete req.headers.authorization;
+    }
+  });
+
+  const forward = async (req: FastifyRequest, reply: FastifyReply) => {
+    const provider = await auth.oidc.provider();
+    reply.hijack();
+    const raw = req.raw;
+    const hidden = raw.headers[HIDDEN_AUTH];
+    if (typeof hidden === 'string') {
+      raw.headers.authorization = hidden;
+      delete raw.headers[HIDDEN_AUTH];
+    }
+    auth.oidc.handler(provider)(raw, reply.raw);
+  };
+
+  await app.register(async (sub) => {
+    sub.removeAllContentTypeParsers();
+    sub.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+    sub.all('/oidc/*', { schema: { hide: true } }, forward);
+    sub.all('/.well-known/openid-configuration', { schema: { hide: true } }, forward);
+  });
+
+  app.get('/oidc/assets/webauthn.js', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(webauthnScript()),
+  );
+
+  await app.register(async (sub) => {
+    sub.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 16_384 },
+      (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
+    interactionRoutes(sub as unknown as App, ctx, auth, secure);
+  });
+}
+
+interface Page {
+  interaction: Interaction;
+  client: { appId: string; name: string; regionCode: string; loginMethods: string[]; staff: boolean };
+  regionCode: string;
+  regionName: string;
+  kind: AccountKind;
+}
+
+function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: boolean): void {
+  const details = async (req: FastifyRequest, reply: FastifyReply): Promise<Page> => {
+    const provider = await auth.oidc.provider();
+    let interaction: Interaction;
+    try {
+      interaction = await provider.interactionDetails(req.raw, reply.raw);
+    } catch {
+      throw new AppError(400, 'AUTH_INTERACTION_EXPIRED', '登录页面已过期，请返回应用重新登录');
+    }
+    const uid = (req.params as { uid: string }).uid;
+    if (interaction.uid !== uid)
+      throw new AppError(400, 'AUTH_INTERACTION_EXPIRED', '登录页面已过期，请返回应用重新登录');
+    const channel = await auth.channels.find(String(interaction.params.client_id));
+    if (!channel) throw new AppError(400, 'AUTH_INTERACTION_EXPIRED', '应用已停用');
+    const asked = typeof interaction.params.region === 'string' ? interaction.params.region : '';
+    const region = /^\d{6}$/.test(asked) ? await ctx.regions.get(asked) : undefined;
+    const regionCode = region ? asked : channel.regionCode;
+    const regionName = (region ?? (await ctx.regions.get(regionCode)))?.name ?? regionCode;
+    const staff = channel.scopes.includes('staff');
+    return {
+      interaction,
+      client: {
+        appId: channel.appId,
+        name: channel.name,
+        regionCode: channel.regionCode,
+        loginMethods: channel.loginMethods,
+        staff,
+      },
+      regionCode,
+      regionName,
+      kind: staff ? 'staff' : 'person',
+    };
+  };
+
+  const csrfFor = (req: FastifyRequest, reply: FastifyReply): string => {
+    const existing = cookies(req.raw)[CSRF_COOKIE];
+    if (existing && /^[\w-]{32,64}$/.test(existing)) return existing;
+    const token = randomBytes(24).toString('base64url');
+    reply.header(
+      'set-cookie',
+      `${CSRF_COOKIE}=${token}; Path=/oidc/interaction; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`,
+    );
+    return token;
+  };
+
+  const checkCsrf = (req: FastifyRequest, given: unknown) => {
+    if (typeof given !== 'string' || !sameToken(cookies(req.raw)[CSRF_COOKIE], given)) {
+      throw new AppError(403, 'AUTH_CSRF_FAILED', '页面已失效，请刷新后重试');
+    }
+  };
+
+  const lcOf = (req: FastifyRequest, page: Page): LoginContext => ({
+    regionCode: page.regionCode,
+    ip: req.ip,
+    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+    clientId: page.client.appId,
+  });
+
+  const methodsOf = (page: Page) => {
+    const allowed = page.client.loginMethods;
+    const builtIn = ['pwd', 'sms', 'passkey']
+      .filter((m) => allowed.includes(m))
+      .filter((m) => !(page.kind === 'staff' && m === 'sms'))
+      .map((code) => ({ code, label: METHOD_LABELS[code]! }));
+    const extra = auth.loginMethods
+      .all()
+      .filter((m) => allowed.includes(m.amr))
+      .map((m) => ({ code: m.amr, label: m.label }));
+    return [...builtIn, ...extra];
+  };
+
+  const stepUpNeeded = (page: Page) =>
+    page.interaction.prompt.name === 'login' &&
+    page.interaction.prompt.reasons.includes('acr_step_up') &&
+    Boolean(page.interaction.session?.accountId);
+
+  const render = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    page: Page,
+    opts: { status?: number; error?: string; notice?: string; method?: string; loginId?: string; mobile?: string } = {},
+  ) => {
+    const csrf = csrfFor(req, reply);
+    reply
+      .status(opts.status ?? 200)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store');
+    if (stepUpNeeded(page)) {
+      const account = await currentAccount(page);
+      return reply.send(
+        stepUpPage({
+          uid: page.interaction.uid,
+          csrf,
+          clientName: page.client.name,
+          mobileMasked: account?.mobile ? maskMobile(account.mobile) : undefined,
+          hasPasskey: account ? (await auth.passkeys.count(account.regionCode, account.id)) > 0 : false,
+          error: opts.error,
+          notice: opts.notice,
+          sandboxSms: !ctx.services.message,
+        }),
+      );
+    }
+    const methods = methodsOf(page);
+    const wanted = opts.method ?? ((req.query as { m?: string }).m || methods[0]?.code || 'pwd');
+    const method = methods.some((m) => m.code === wanted) ? wanted : (methods[0]?.code ?? 'pwd');
+    const extra = auth.loginMethods.get(method);
+    return reply.send(
+      loginPage({
+        uid: page.interaction.uid,
+        csrf,
+        clientName: page.client.name,
+        regionName: page.regionName,
+        method,
+        methods,
+        staff: page.kind === 'staff',
+        error: opts.error,
+        notice: opts.notice,
+        loginId: opts.loginId,
+        mobile: opts.mobile,
+        panel: extra?.renderPanel({ uid: page.interaction.uid, csrf, regionCode: page.regionCode }),
+        sandboxSms: !ctx.services.message,
+      }),
+    );
+  };
+
+  const currentAccount = async (page: Page): Promise<AccountRef | null> => {
+    const sid = page.interaction.session?.uid;
+    const s = sid ? await auth.guard.sessionBySid(sid) : undefined;
+    if (!s) return null;
+    return auth.accounts().get(s.account_kind, s.region_code, s.account_id);
+  };
+
+  /** Finishes the interaction with a login and redirects back into the provider. */
+  const finish = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    _page: Page,
+    account: AccountRef,
+    acr: string,
+    amr: string[],
+  ): Promise<string> => {
+    const provider = await auth.oidc.provider();
+    const yibao: YibaoLoginResult = {
+      kind: account.kind,
+      accountId: account.id,
+      regionCode: account.regionCode,
+      acr,
+      amr,
+      ip: req.ip,
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 300) : undefined,
+    };
+    return provider.interactionResult(
+      req.raw,
+      reply.raw,
+      { login: { accountId: account.id, acr, amr, remember: true }, yibao },
+      { mergeWithLastSubmission: false },
+    );
+  };
+
+  /** Shared outcome handling for the form logins. */
+  const attempt = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    page: Page,
+    method: string,
+    loginId: string,
+    resolve: () => Promise<AccountRef | null>,
+    verify: (account: AccountRef | null) => Promise<boolean>,
+    formState: { loginId?: string; mobile?: string },
+  ) => {
+    const lc = lcOf(req, page);
+    const account = await resolve();
+    const key = auth.guard.key(page.kind, account, loginId);
+    try {
+      await auth.guard.before(lc, key);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      await auth.guard.record(lc, {
+        account,
+        kind: page.kind,
+        method,
+        result: err.status === 423 ? 'locked' : 'throttled',
+      });
+      return render(req, reply, page, {
+        status: err.status,
+        error: `${err.title}。${err.detail ?? ''}`,
+        method,
+        ...formState,
+      });
+    }
+    const ok = await verify(account);
+    if (!ok || !account || account.status !== 'active') {
+      const state = await auth.guard.fail(lc, key);
+      await auth.guard.record(lc, { account, kind: page.kind, method, result: 'failure' });
+      const error = state.hardLocked
+        ? '账号已锁定。连续登录失败次数过多，请联系经办机构解锁或通过短信验证码重置密码'
+        : method === 'sms'
+          ? '手机号或验证码错误'
+          : '账号或密码错误';
+      return render(req, reply, page, { status: state.hardLocked ? 423 : 401, error, method, ...formState });
+    }
+    await auth.guard.succeed(lc.regionCode, key);
+    await auth.guard.record(lc, { account, kind: page.kind, method, result: 'success' });
+    const redirectTo = await finish(req, reply, page, account, ACR_FOR[method] ?? 'pwd', [method]);
+    return reply.redirect(redirectTo, 303);
+  };
+
+  const formSchema = { hide: true } as const;
+  type Form = Record<string, string | undefined>;
+  const str = (v: unknown, max = 128) => (typeof v === 'string' ? v.slice(0, max) : '');
+
+  app.get('/oidc/interaction/:uid', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    return render(req, reply, page);
+  });
+
+  app.get('/oidc/interaction/:uid/abort', { schema: formSchema }, async (req, reply) => {
+    const provider = await auth.oidc.provider();
+    await details(req, reply);
+    const redirectTo = await provider.interactionResult(
+      req.raw,
+      reply.raw,
+      { error: 'access_denied', error_description: '用户取消了登录' },
+      { mergeWithLastSubmission: false },
+    );
+    return reply.redirect(redirectTo, 303);
+  });
+
+  app.post('/oidc/interaction/:uid/password', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    const form = (req.body ?? {}) as Form;
+    checkCsrf(req, form.csrf);
+    const loginId = str(form.loginId, 64).trim();
+    const password = str(form.password, 128);
+    if (!loginId || !password)
+      return render(req, reply, page, { status: 400, error: '请输入账号和密码', method: 'pwd', loginId });
+    if (!page.client.loginMethods.includes('pwd'))
+      return render(req, reply, page, { status: 400, error: '该应用不支持密码登录' });
+    return attempt(
+      req,
+      reply,
+      page,
+      'pwd',
+      loginId,
+      () => auth.accounts().findByLogin(page.kind, page.regionCode, loginId),
+      (account) => auth.accounts().verifyPassword(account, password),
+      { loginId },
+    );
+  });
+
+  app.post('/oidc/interaction/:uid/sms/send', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    const form = (req.body ?? {}) as Form;
+    checkCsrf(req, form.csrf);
+    const mobile = str(form.mobile, 20).trim();
+    try {
+      await auth.sendOtp({ regionCode: page.regionCode, mobile, purpose: 'login', ip: req.ip });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return render(req, reply, page, { status: err.status, error: err.detail ?? err.title, method: 'sms', mobile });
+    }
+    return render(req, reply, page, {
+      notice: '验证码已发送（如该手机号已注册），5 分钟内有效',
+      method: 'sms',
+      mobile,
+    });
+  });
+
+  app.post('/oidc/interaction/:uid/sms', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    const form = (req.body ?? {}) as Form;
+    checkCsrf(req, form.csrf);
+    const mobile = str(form.mobile, 20).trim();
+    const code = str(form.code, 12).trim();
+    if (page.kind === 'staff' || !page.client.loginMethods.includes('sms')) {
+      return render(req, reply, page, { status: 400, error: '该应用不支持短信登录' });
+    }
+    return attempt(
+      req,
+      reply,
+      page,
+      'sms',
+      mobile,
+      () => auth.accounts().findByMobile(page.kind, page.regionCode, mobile),
+      async (account) => {
+        const ok = await auth.verifyOtp({ regionCode: page.regionCode, mobile, purpose: 'login', code });
+        return ok && account !== null;
+      },
+      { mobile },
+    );
+  });
+
+  // ---- step-up (second factor for an existing session) ----
+  app.post('/oidc/interaction/:uid/stepup/sms/send', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    checkCsrf(req, ((req.body ?? {}) as Form).csrf);
+    const account = stepUpNeeded(page) ? await currentAccount(page) : null;
+    if (!account?.mobile) return render(req, reply, page, { status: 400, error: '无法发送验证码' });
+    try {
+      await auth.sendOtp({ regionCode: account.regionCode, mobile: account.mobile, purpose: 'step_up', ip: req.ip });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return render(req, reply, page, { status: err.status, error: err.detail ?? err.title });
+    }
+    return render(req, reply, page, { notice: '验证码已发送，5 分钟内有效' });
+  });
+
+  app.post('/oidc/interaction/:uid/stepup/sms', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    const form = (req.body ?? {}) as Form;
+    checkCsrf(req, form.csrf);
+    const account = stepUpNeeded(page) ? await currentAccount(page) : null;
+    if (!account?.mobile) return render(req, reply, page, { status: 400, error: '无法验证' });
+    const lc = lcOf(req, page);
+    const key = auth.guard.key(account.kind, account, '');
+    try {
+      await auth.guard.before(lc, key);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return render(req, reply, page, { status: err.status, error: err.title });
+    }
+    const ok = await auth.verifyOtp({
+      regionCode: account.regionCode,
+      mobile: account.mobile,
+      purpose: 'step_up',
+      code: str(form.code, 12).trim(),
+    });
+    if (!ok) {
+      await auth.guard.fail(lc, key);
+      await auth.guard.record(lc, { account, kind: account.kind, method: 'stepup_sms', result: 'failure' });
+      return render(req, reply, page, { status: 401, error: '验证码错误或已过期' });
+    }
+    await auth.guard.record(lc, { account, kind: account.kind, method: 'stepup_sms', result: 'success' });
+    const prev = page.interaction.session?.amr ?? [];
+    const redirectTo = await finish(req, reply, page, account, 'mfa', [...new Set([...prev, 'sms', 'mfa'])]);
+    return reply.redirect(redirectTo, 303);
+  });
+
+  // ---- passkeys (JSON from the page script) ----
+  app.post('/oidc/interaction/:uid/passkey/options', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    checkCsrf(req, ((req.body ?? {}) as Form).csrf);
+    const account = stepUpNeeded(page) ? await currentAccount(page) : null;
+    return auth.passkeys.authenticationOptions(
+      account?.regionCode ?? page.regionCode,
+      `login:${page.interaction.uid}`,
+      account?.id,
+    );
+  });
+
+  app.post('/oidc/interaction/:uid/passkey', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    const body = (req.body ?? {}) as { csrf?: string; response?: Record<string, unknown> };
+    checkCsrf(req, body.csrf);
+    const stepUp = stepUpNeeded(page) ? await currentAccount(page) : null;
+    const lc = lcOf(req, page);
+    let verified: Awaited<ReturnType<AuthService['passkeys']['authenticate']>>;
+    try {
+      verified = await auth.passkeys.authenticate(
+        stepUp?.regionCode ?? page.regionCode,
+        `login:${page.interaction.uid}`,
+        body.response ?? {},
+      );
+    } catch (err) {
+      await auth.guard.record(lc, { account: stepUp, kind: page.kind, method: 'passkey', result: 'failure' });
+      throw err;
+    }
+    const account = await auth.accounts().get(verified.kind, verified.regionCode, verified.accountId);
+    if (account?.status !== 'active' || account.kind !== page.kind) {
+      throw new AppError(400, 'AUTH_PASSKEY_FAILED', '通行密钥验证失败', '请重试或改用其他方式');
+    }
+    await auth.guard.succeed(account.regionCode, auth.guard.key(account.kind, account, ''));
+    await auth.guard.record(
+      { ...lc, regionCode: account.regionCode },
+      { account, kind: account.kind, method: 'passkey', result: 'success' },
+    );
+    const amr = stepUp ? [...new Set([...(page.interaction.session?.amr ?? []), 'hwk', 'mfa'])] : ['hwk', 'user'];
+    const redirectTo = await finish(req, reply, page, account, stepUp ? 'mfa' : 'passkey', amr);
+    return { redirectTo };
+  });
+
+  // ---- login methods contributed by other centers (e.g. the e-voucher QR login) ----
+  app.post('/oidc/interaction/:uid/method/:amr', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    const form = (req.body ?? {}) as Form;
+    checkCsrf(req, form.csrf);
+    const method = auth.loginMethods.get((req.params as { amr: string }).amr);
+    if (!method || !page.client.loginMethods.includes(method.amr)) {
+      return render(req, reply, page, { status: 400, error: '该应用不支持此登录方式' });
+    }
+    const lc = lcOf(req, page);
+    const strings = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as Record<
+      string,
+      string
+    >;
+    const res = await method.complete({ regionCode: page.regionCode, form: strings, ip: req.ip });
+    const account = res ? await auth.accounts().get(res.kind, res.regionCode, res.accountId) : null;
+    if (account?.status !== 'active' || account.kind !== page.kind) {
+      await auth.guard.record(lc, { account, kind: page.kind, method: method.amr, result: 'failure' });
+      return render(req, reply, page, { status: 401, error: '登录失败，请重试', method: method.amr });
+    }
+    await auth.guard.record(lc, { account, kind: account.kind, method: method.amr, result: 'success' });
+    const redirectTo = await finish(req, reply, page, account, method.acr, [method.amr]);
+    return reply.redirect(redirectTo, 303);
+  });
+}

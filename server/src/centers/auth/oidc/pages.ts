@@ -1,0 +1,137 @@
+/** Server-rendered interaction pages (login, step-up): plain HTML, Chinese, phone-friendly, no external assets. */
+
+export function esc(s: unknown): string {
+  return String(s ?? '').replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+const STYLE = `
+*{box-sizing:border-box}body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f0f4f9;color:#1f2329}
+main{max-width:420px;margin:0 auto;padding:24px 16px}
+header{text-align:center;margin:8px 0 20px}header h1{font-size:20px;margin:0 0 6px}header p{margin:0;color:#646a73;font-size:14px}
+.card{background:#fff;border-radius:12px;padding:20px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
+nav.tabs{display:flex;gap:4px;margin-bottom:16px;flex-wrap:wrap}nav.tabs a{flex:1;text-align:center;padding:10px 4px;border-radius:8px;
+text-decoration:none;color:#1f2329;background:#f2f3f5;font-size:15px;min-width:70px}nav.tabs a.on{background:#1677ff;color:#fff}
+label{display:block;font-size:14px;margin:12px 0 6px;color:#4e5969}
+input[type=text],input[type=password],input[type=tel]{width:100%;height:46px;border:1px solid #d0d3d6;border-radius:8px;padding:0 12px;font-size:16px}
+button{width:100%;height:46px;border:0;border-radius:8px;font-size:16px;margin-top:16px;background:#f2f3f5;color:#1f2329;cursor:pointer}
+button.primary{background:#1677ff;color:#fff}.row{display:flex;gap:8px;align-items:flex-end}.row button{width:auto;padding:0 14px;white-space:nowrap;margin-top:0}
+.error{background:#fff1f0;color:#cf1322;border-radius:8px;padding:10px 12px;font-size:14px}
+.notice{background:#e6f4ff;color:#0958d9;border-radius:8px;padding:10px 12px;font-size:14px}
+.muted{color:#86909c;font-size:13px}.sandbox{display:inline-block;background:#fffbe6;color:#d48806;border:1px solid #ffe58f;border-radius:4px;padding:0 6px;font-size:12px}
+footer{text-align:center;margin-top:16px}footer a{color:#86909c;font-size:13px}
+`;
+
+export function htmlPage(title: string, body: string, opts: { subtitle?: string; script?: string } = {}): string {
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
+<meta name="referrer" content="no-referrer"><title>${esc(title)} · 医保统一身份认证</title><style>${STYLE}</style></head>
+<body><main><header><h1>${esc(title)}</h1>${opts.subtitle ? `<p>${esc(opts.subtitle)}</p>` : ''}</header>
+<div class="card">${body}</div></main>${opts.script ?? ''}</body></html>`;
+}
+
+export interface LoginPageInput {
+  uid: string;
+  csrf: string;
+  clientName: string;
+  regionName: string;
+  method: string;
+  methods: Array<{ code: string; label: string }>;
+  staff: boolean;
+  error?: string;
+  notice?: string;
+  loginId?: string;
+  mobile?: string;
+  /** Extra panel HTML (registered login methods). */
+  panel?: string;
+  sandboxSms: boolean;
+}
+
+export function loginPage(p: LoginPageInput): string {
+  const base = `/oidc/interaction/${esc(p.uid)}`;
+  const tabs = p.methods
+    .map((m) => `<a href="${base}?m=${esc(m.code)}" class="${m.code === p.method ? 'on' : ''}">${esc(m.label)}</a>`)
+    .join('');
+  const csrf = `<input type="hidden" name="csrf" value="${esc(p.csrf)}">`;
+  let form = '';
+  if (p.method === 'pwd') {
+    form = `<form method="post" action="${base}/password" autocomplete="on">${csrf}
+      <label for="loginId">${p.staff ? '工作人员账号' : '手机号 / 身份证号 / 用户名'}</label>
+      <input type="text" id="loginId" name="loginId" value="${esc(p.loginId ?? '')}" autocomplete="username" required maxlength="64">
+      <label for="password">密码</label>
+      <input type="password" id="password" name="password" autocomplete="current-password" required maxlength="128">
+      <button class="primary" type="submit">登录</button></form>`;
+  } else if (p.method === 'sms') {
+    form = `<form method="post" action="${base}/sms" autocomplete="on">${csrf}
+      <label for="mobile">手机号</label>
+      <div class="row"><input type="tel" id="mobile" name="mobile" value="${esc(p.mobile ?? '')}" autocomplete="tel" required maxlength="11">
+      <button type="submit" formaction="${base}/sms/send" formnovalidate>获取验证码</button></div>
+      <label for="code">短信验证码 ${p.sandboxSms ? '<span class="sandbox">沙箱</span>' : ''}</label>
+      <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6">
+      <button class="primary" type="submit">登录</button></form>`;
+  } else if (p.method === 'passkey') {
+    form = `<p>使用本机的指纹、面容或设备密码登录（通行密钥）。</p>
+      <button class="primary" type="button" id="passkey" data-base="${base}" data-csrf="${esc(p.csrf)}">使用通行密钥登录</button>`;
+  } else if (p.panel) {
+    form = p.panel;
+  }
+  return htmlPage(
+    p.staff ? '工作人员登录' : '登录',
+    `${tabs.length > 0 ? `<nav class="tabs">${tabs}</nav>` : ''}
+    ${p.error ? `<p class="error" role="alert">${esc(p.error)}</p>` : ''}
+    ${p.notice ? `<p class="notice" role="status">${esc(p.notice)}</p>` : ''}
+    ${form}
+    <footer><a href="${base}/abort">取消登录，返回应用</a></footer>`,
+    {
+      subtitle: `${p.clientName} · ${p.regionName}`,
+      script: p.method === 'passkey' ? PASSKEY_LOGIN_SCRIPT : undefined,
+    },
+  );
+}
+
+export interface StepUpPageInput {
+  uid: string;
+  csrf: string;
+  clientName: string;
+  mobileMasked?: string;
+  hasPasskey: boolean;
+  error?: string;
+  notice?: string;
+  sandboxSms: boolean;
+}
+
+export function stepUpPage(p: StepUpPageInput): string {
+  const base = `/oidc/interaction/${esc(p.uid)}`;
+  const csrf = `<input type="hidden" name="csrf" value="${esc(p.csrf)}">`;
+  const sms = p.mobileMasked
+    ? `<form method="post" action="${base}/stepup/sms">${csrf}
+      <p>验证码将发送至 ${esc(p.mobileMasked)} ${p.sandboxSms ? '<span class="sandbox">沙箱</span>' : ''}</p>
+      <button type="submit" formaction="${base}/stepup/sms/send" formnovalidate>获取验证码</button>
+      <label for="code">短信验证码</label>
+      <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required>
+      <button class="primary" type="submit">验证</button></form>`
+    : '<p class="muted">该账号未绑定手机号。</p>';
+  const passkey = p.hasPasskey
+    ? `<button type="button" id="passkey" data-base="${base}" data-csrf="${esc(p.csrf)}">使用通行密钥验证</button>`
+    : '';
+  return htmlPage(
+    '需要进一步验证身份',
+    `<p>此操作需要更高等级的身份认证（第二因素）。</p>
+    ${p.error ? `<p class="error" role="alert">${esc(p.error)}</p>` : ''}
+    ${p.notice ? `<p class="notice" role="status">${esc(p.notice)}</p>` : ''}
+    ${sms}${passkey}
+    <footer><a href="${base}/abort">取消</a></footer>`,
+    { subtitle: p.clientName, script: p.hasPasskey ? PASSKEY_LOGIN_SCRIPT : undefined },
+  );
+}
+
+/** Loads @simplewebauthn/browser and runs the WebAuthn ceremony against the interaction endpoints. */
+const PASSKEY_LOGIN_SCRIPT = `<script src="/oidc/assets/webauthn.js"></script><script>
+(function(){var b=document.getElementById('passkey');if(!b)return;b.addEventListener('click',async function(){
+var base=b.dataset.base,csrf=b.dataset.csrf;b.disabled=true;try{
+var o=await fetch(base+'/passkey/options',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({csrf:csrf})});
+if(!o.ok)throw new Error('无法开始通行密钥验证');var opts=await o.json();
+var resp=await SimpleWebAuthnBrowser.startAuthentication({optionsJSON:opts});
+var r=await fetch(base+'/passkey',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({csrf:csrf,response:resp})});
+var j=await r.json();if(!r.ok)throw new Error(j.title||'通行密钥验证失败');location.href=j.redirectTo;
+}catch(e){b.disabled=false;var p=document.createElement('p');p.className='error';p.textContent=(e&&e.message)||'通行密钥验证失败';b.after(p);}});})();
+</script>`;

@@ -1,0 +1,293 @@
+/**
+ * The OIDC provider (oidc-provider v9): issuer = the platform's public URL, endpoints under /oidc, discovery at
+ * /.well-known/openid-configuration, keys = the platform's signing keys (rebuilt when they rotate), state in the
+ * database (oidc_payload), clients = registered channels.
+ */
+import { createHmac } from 'node:crypto';
+import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Context } from '../../../platform/context.ts';
+import { ACCESS_TOKEN_AUDIENCE } from '../../../platform/tokens.ts';
+import { accountClaims } from '../accounts.ts';
+import type { AuthService } from '../service.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { htmlPage } from './pages.ts';
+
+export const OIDC_PREFIX = '/oidc';
+export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'phone', 'api'];
+export const ACR_VALUES = ['pwd', 'sms', 'mfa', 'passkey', 'cert'];
+const ACR_LEVEL: Record<string, number> = { pwd: 1, sms: 1, mfa: 2, passkey: 2, cert: 2 };
+
+/** What the interaction pages put into the result beside `login`, read back when the session is saved. */
+export interface YibaoLoginResult {
+  kind: 'person' | 'staff';
+  accountId: string;
+  regionCode: string;
+  acr: string;
+  amr: string[];
+  ip: string;
+  userAgent?: string;
+}
+
+export class OidcProvider {
+  private readonly ctx: Context;
+  private readonly auth: AuthService;
+  private current?: { kids: string; provider: Provider };
+  private building?: Promise<Provider>;
+
+  constructor(ctx: Context, auth: AuthService) {
+    this.ctx = ctx;
+    this.auth = auth;
+  }
+
+  /** The provider for the current signing keys (rebuilt after ctx.keys.rotate()). */
+  async provider(): Promise<Provider> {
+    const jwks = await this.ctx.keys.privateJwks();
+    const kids = jwks.keys.map((k) => k.kid).join(',');
+    if (this.current?.kids === kids) return this.current.provider;
+    this.building ??= Promise.resolve().then(() => {
+      const provider = this.build(jwks as { keys: Record<string, unknown>[] });
+      this.current = { kids, provider };
+      this.building = undefined;
+      return provider;
+    });
+    return this.building;
+  }
+
+  private build(jwks: { keys: Record<string, unknown>[] }): Provider {
+    const { ctx, auth } = this;
+    const secure = ctx.publicUrl.startsWith('https:');
+    const cookieKey = createHmac('sha256', Buffer.from(ctx.config.BLIND_INDEX_KEY, 'hex'))
+      .update('oidc-cookie-keys')
+      .digest('base64url');
+    const Adapter = createAdapterFactory(ctx.db, ctx.config.DEFAULT_REGION, auth.channels);
+
+    const policy = interactionPolicy.base();
+    const login = policy.get('login');
+    login.checks.add(
+      new interactionPolicy.Check(
+        'acr_step_up',
+        '请求的认证等级高于当前会话',
+        'login_required',
+        (c: KoaContextWithOIDC) => {
+          const wanted = String(c.oidc.params.acr_values ?? '')
+            .split(' ')
+            .filter(Boolean);
+          if (wanted.length === 0) return false;
+          const need = Math.min(...wanted.map((a) => ACR_LEVEL[a] ?? 2));
+          return (ACR_LEVEL[c.oidc.session?.acr ?? ''] ?? 0) < need;
+        },
+      ),
+    );
+
+    const provider = new Provider(ctx.publicUrl, {
+      adapter: Adapter,
+      jwks,
+      cookies: {
+        keys: [cookieKey],
+        names: { session: 'yb_oidc_session', interaction: 'yb_oidc_interaction', resume: 'yb_oidc_resume' },
+        long: { signed: true, secure, sameSite: 'lax', httpOnly: true },
+        short: { signed: true, secure, sameSite: 'lax', httpOnly: true },
+      },
+      claims: {
+        openid: ['sub'],
+        profile: ['name', 'preferred_username', 'kind', 'region'],
+        phone: ['phone_number'],
+      },
+      scopes: OIDC_SCOPES,
+      acrValues: ACR_VALUES,
+      extraParams: ['region'],
+      conformIdTokenClaims: false,
+      clientDefaults: {
+        id_token_signed_response_alg: 'ES256',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      pkce: { required: () => true },
+      features: {
+        devInteractions: { enabled: false },
+        clientCredentials: { enabled: true },
+        // A client may introspect and revoke only its own tokens.
+        introspection: { enabled: true, allowedPolicy: ownTokensOnly },
+        revocation: { enabled: true, allowedPolicy: ownTokensOnly },
+        backchannelLogout: { enabled: true },
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: async (c: KoaContextWithOIDC, form: string) => {
+            c.type = 'html';
+            c.body = htmlPage(
+              '退出登录',
+              `${form}<p>确定要退出统一身份认证吗？</p>
+              <button class="primary" type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>退出登录</button>
+              <button type="submit" form="op.logoutForm">取消</button>`,
+            );
+          },
+          postLogoutSuccessSource: async (c: KoaContextWithOIDC) => {
+            c.type = 'html';
+            c.body = htmlPage('已退出', '<p>您已安全退出。</p><p><a href="/">返回首页</a></p>');
+          },
+        },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: async (c: KoaContextWithOIDC, _client: unknown, oneOf?: string | string[]) => {
+            if (oneOf) return oneOf;
+            return c.oidc.params?.grant_type === 'client_credentials' ? ACCESS_TOKEN_AUDIENCE : undefined;
+          },
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_c: KoaContextWithOIDC, resource: string, client: { clientId: string }) => {
+            if (resource !== ACCESS_TOKEN_AUDIENCE) throw new errors.InvalidTarget('未知的资源');
+            const ch = await auth.channels.find(client.clientId);
+            const scope = ['api', ...(ch?.scopes ?? [])].filter((s) => !OIDC_SCOPES.includes(s) || s === 'api');
+            return {
+              scope: [...new Set(scope)].join(' '),
+              audience: ACCESS_TOKEN_AUDIENCE,
+              accessTokenTTL: 900,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'ES256' } },
+            };
+          },
+        },
+      },
+      ttl: {
+        AccessToken: 900,
+        AuthorizationCode: 60,
+        ClientCredentials: 600,
+        IdToken: 900,
+        Interaction: 1800,
+        Session: 12 * 3600,
+        Grant: 30 * 86_400,
+        RefreshToken: 7 * 86_400,
+      },
+      rotateRefreshToken: true,
+      issueRefreshToken: async (_c: KoaContextWithOIDC, client: { grantTypeAllowed(g: string): boolean }) =>
+        client.grantTypeAllowed('refresh_token'),
+      // Registered channels are first-party (staff registered them): the grant is given without a consent page.
+      loadExistingGrant: async (c: KoaContextWithOIDC) => {
+        const grantId = c.oidc.result?.consent?.grantId || c.oidc.session.grantIdFor(c.oidc.client.clientId);
+        if (grantId) {
+          const existing = await c.oidc.provider.Grant.find(grantId);
+          if (existing) return existing;
+        }
+        if (!c.oidc.session.accountId) return undefined;
+        const grant = new c.oidc.provider.Grant({
+          accountId: c.oidc.session.accountId,
+          clientId: c.oidc.client.clientId,
+        });
+        grant.addOIDCScope('openid profile phone offline_access');
+        grant.addOIDCClaims(['name', 'preferred_username', 'phone_number', 'kind', 'region']);
+        grant.addResourceScope(ACCESS_TOKEN_AUDIENCE, 'api');
+        await grant.save();
+        return grant;
+      },
+      interactions: {
+        url: async (_c: KoaContextWithOIDC, interaction: { uid: string }) =>
+          `${OIDC_PREFIX}/interaction/${interaction.uid}`,
+        policy,
+      },
+      findAccount: async (c: KoaContextWithOIDC, sub: string) => {
+        // While a login resumes, the interaction result says who it is; later our session log does.
+        const y = (c.oidc?.result as { yibao?: YibaoLoginResult } | undefined)?.yibao;
+        const account =
+          y?.accountId === sub ? await auth.accounts().get(y.kind, y.regionCode, sub) : await auth.findAccountById(sub);
+        if (account?.status !== 'active') return undefined;
+        return {
+          accountId: sub,
+          claims: async () => ({ sub, ...accountClaims(account) }),
+        };
+      },
+      extraTokenClaims: async (
+        _c: KoaContextWithOIDC,
+        token: { kind: string; clientId: string; sessionUid?: string; accountId?: string },
+      ) => {
+        if (token.kind === 'ClientCredentials') {
+          const ch = await auth.channels.find(token.clientId);
+          return { kind: 'channel', region: ch?.regionCode ?? ctx.config.DEFAULT_REGION, sid: `ch:${token.clientId}` };
+        }
+        const s = token.sessionUid ? await auth.guard.sessionBySid(token.sessionUid) : undefined;
+        if (!s) return undefined;
+        return { kind: s.account_kind, region: s.region_code, acr: s.acr, amr: s.amr, sid: token.sessionUid };
+      },
+      renderError: async (c: KoaContextWithOIDC, out: Record<string, string>) => {
+        c.type = 'html';
+        c.body = htmlPage(
+          '认证出错',
+          `<p class="error">请求无法完成：${escapeHtml(errorText(out.error))}</p>
+          <p class="muted">${escapeHtml(out.error ?? '')} ${escapeHtml(out.error_description ?? '')}</p><p><a href="/">返回首页</a></p>`,
+        );
+      },
+      routes: {
+        authorization: `${OIDC_PREFIX}/auth`,
+        backchannel_authentication: `${OIDC_PREFIX}/backchannel`,
+        code_verification: `${OIDC_PREFIX}/device`,
+        device_authorization: `${OIDC_PREFIX}/device/auth`,
+        end_session: `${OIDC_PREFIX}/session/end`,
+        introspection: `${OIDC_PREFIX}/token/introspection`,
+        jwks: `${OIDC_PREFIX}/jwks`,
+        pushed_authorization_request: `${OIDC_PREFIX}/request`,
+        registration: `${OIDC_PREFIX}/reg`,
+        revocation: `${OIDC_PREFIX}/token/revocation`,
+        token: `${OIDC_PREFIX}/token`,
+        userinfo: `${OIDC_PREFIX}/me`,
+        challenge: `${OIDC_PREFIX}/challenge`,
+        credential: `${OIDC_PREFIX}/credential`,
+      },
+    });
+    provider.proxy = true;
+
+    // After a login interaction resumes, the provider session exists: record it (sid = session uid) for the
+    // session list, remote sign-out and the acr/amr/kind/region claims of its tokens.
+    provider.use(async (c: KoaContextWithOIDC, next: () => Promise<void>) => {
+      await next();
+      const endingSid =
+        c.oidc?.route === 'end_session_confirm' ? (c.oidc.entities?.Session?.uid as string | undefined) : undefined;
+      if (endingSid && c.status === 303) {
+        // RP-initiated logout: the session's access tokens stop working too.
+        const s = await auth.guard.sessionBySid(endingSid);
+        if (s) await auth.guard.revokeSession(s.region_code, s.account_id, endingSid, 'logout');
+        return;
+      }
+      if (c.oidc?.route !== 'resume') return;
+      const result = c.oidc.result as { yibao?: YibaoLoginResult } | undefined;
+      const session = c.oidc.session;
+      if (!result?.yibao || !session?.uid || session.accountId !== result.yibao.accountId) return;
+      const y = result.yibao;
+      await auth.guard.recordSession(ctx.db, {
+        sid: session.uid,
+        account: { kind: y.kind, id: y.accountId, regionCode: y.regionCode },
+        clientId: c.oidc.client?.clientId,
+        acr: y.acr,
+        amr: y.amr,
+        ip: y.ip,
+        userAgent: y.userAgent,
+      });
+    });
+    provider.on('server_error', (_c: unknown, err: Error) => ctx.log.error({ err }, 'oidc provider error'));
+    return provider;
+  }
+}
+
+async function ownTokensOnly(
+  _c: unknown,
+  client: { clientId: string },
+  token: { clientId?: string },
+): Promise<boolean> {
+  return token.clientId === client.clientId;
+}
+
+const ERROR_TEXT: Record<string, string> = {
+  invalid_request: '请求参数无效',
+  invalid_client: '应用（渠道）无效',
+  invalid_redirect_uri: '回调地址未登记',
+  access_denied: '已拒绝授权',
+  login_required: '需要登录',
+  invalid_target: '未知的资源',
+  server_error: '服务器内部错误',
+  session_not_found: '会话已失效，请重新登录',
+};
+function errorText(code: string | undefined): string {
+  return (code && ERROR_TEXT[code]) || '请求无效';
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

@@ -1,0 +1,254 @@
+/** Security pages' APIs: a person's (or staff member's) own sessions, login history and passkeys; staff tools. */
+import { z } from 'zod';
+import { appendAudit } from '../../platform/audit.ts';
+import { requirePrincipal, staffPermission } from '../../platform/auth.ts';
+import { type Context, service } from '../../platform/context.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { App } from '../../platform/http.ts';
+import type { AccountKind } from './accounts.ts';
+
+const sessionView = z.object({
+  sid: z.string(),
+  clientId: z.string().nullable(),
+  acr: z.string(),
+  amr: z.array(z.string()),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  createdAt: z.string(),
+  authenticatedAt: z.string(),
+  current: z.boolean().optional(),
+});
+
+export function selfServiceRoutes(app: App, ctx: Context): void {
+  const auth = () => service(ctx, 'auth');
+  const me = (req: Parameters<typeof requirePrincipal>[0]) => {
+    const p = requirePrincipal(req, 'person', 'staff');
+    return { kind: p.kind as AccountKind, id: p.subject, regionCode: p.regionCode, sid: p.sessionId, acr: p.acr };
+  };
+  const tags = ['auth'];
+
+  app.get(
+    '/api/auth/me/sessions',
+    { schema: { tags, summary: '我的登录会话', response: { 200: z.array(sessionView) } } },
+    async (req) => {
+      const m = me(req);
+      const list = await auth().sessions(m.regionCode, m.id);
+      return list.map((s) => ({ ...s, current: s.sid === m.sid }));
+    },
+  );
+
+  app.delete(
+    '/api/auth/me/sessions/:sid',
+    { schema: { tags, summary: '远程退出某个会话', params: z.strictObject({ sid: z.string().min(8).max(64) }) } },
+    async (req, reply) => {
+      const m = me(req);
+      const ok = await auth().revokeSession(m.regionCode, m.id, req.params.sid, `${m.kind}:${m.id}`);
+      if (!ok) throw new AppError(404, 'AUTH_SESSION_NOT_FOUND', '会话不存在或已退出');
+      await ctx.db.tx((tx) =>
+        appendAudit(tx, {
+          regionCode: m.regionCode,
+          actorKind: m.kind,
+          actorId: m.id,
+          action: 'auth.session.revoke',
+          targetType: 'session',
+          targetId: req.params.sid,
+          ip: req.ip,
+          result: 'success',
+        }),
+      );
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/auth/me/logins',
+    {
+      schema: {
+        tags,
+        summary: '我的登录记录',
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      },
+    },
+    async (req) => {
+      const m = me(req);
+      return auth().loginHistory(m.regionCode, m.id, req.query.limit);
+    },
+  );
+
+  // ---- passkeys ----
+  app.get('/api/auth/me/passkeys', { schema: { tags, summary: '我的通行密钥' } }, async (req) => {
+    const m = me(req);
+    return auth().passkeys.list(m.regionCode, m.id);
+  });
+
+  app.post('/api/auth/me/passkeys/options', { schema: { tags, summary: '开始添加通行密钥' } }, async (req) => {
+    const m = me(req);
+    const account = await auth().accounts().get(m.kind, m.regionCode, m.id);
+    if (!account) throw new AppError(404, 'AUTH_ACCOUNT_NOT_FOUND', '账号不存在');
+    return auth().passkeys.registrationOptions(account);
+  });
+
+  app.post(
+    '/api/auth/me/passkeys',
+    {
+      schema: {
+        tags,
+        summary: '完成添加通行密钥',
+        body: z.strictObject({
+          name: z.string().trim().min(1).max(40),
+          response: z.record(z.string(), z.unknown()),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const m = me(req);
+      const created = await auth().passkeys.register(m, req.body.name, req.body.response);
+      await ctx.db.tx((tx) =>
+        appendAudit(tx, {
+          regionCode: m.regionCode,
+          actorKind: m.kind,
+          actorId: m.id,
+          action: 'auth.passkey.add',
+          targetType: 'passkey',
+          targetId: created.id,
+          ip: req.ip,
+          result: 'success',
+        }),
+      );
+      return reply.status(201).send(created);
+    },
+  );
+
+  app.patch(
+    '/api/auth/me/passkeys/:id',
+    {
+      schema: {
+        tags,
+        summary: '重命名通行密钥',
+        params: z.strictObject({ id: z.string().max(512) }),
+        body: z.strictObject({ name: z.string().trim().min(1).max(40) }),
+      },
+    },
+    async (req, reply) => {
+      const m = me(req);
+      await auth().passkeys.rename(m.regionCode, m.id, req.params.id, req.body.name);
+      return reply.status(204).send();
+    },
+  );
+
+  app.delete(
+    '/api/auth/me/passkeys/:id',
+    { schema: { tags, summary: '删除通行密钥', params: z.strictObject({ id: z.string().max(512) }) } },
+    async (req, reply) => {
+      const m = me(req);
+      await auth().passkeys.remove(m.regionCode, m.id, req.params.id);
+      await ctx.db.tx((tx) =>
+        appendAudit(tx, {
+          regionCode: m.regionCode,
+          actorKind: m.kind,
+          actorId: m.id,
+          action: 'auth.passkey.remove',
+          targetType: 'passkey',
+          targetId: req.params.id,
+          ip: req.ip,
+          result: 'success',
+        }),
+      );
+      return reply.status(204).send();
+    },
+  );
+
+  // ---- staff tools ----
+  const perm = (p: string) => staffPermission(() => ctx.permissions, p);
+  const accountParams = z.strictObject({ kind: z.enum(['person', 'staff']), id: z.uuid() });
+
+  app.get(
+    '/api/auth/accounts/:kind/:id/lock',
+    { schema: { tags, summary: '账号登录锁定状态', params: accountParams }, preHandler: perm('auth:session') },
+    async (req) => auth().lockState(req.regionCode, req.params.kind, req.params.id),
+  );
+
+  app.post(
+    '/api/auth/accounts/:kind/:id/unlock',
+    { schema: { tags, summary: '解除登录锁定', params: accountParams }, preHandler: perm('auth:session') },
+    async (req) => {
+      const p = requirePrincipal(req, 'staff');
+      const unlocked = await auth().unlockAccount({
+        regionCode: req.regionCode,
+        kind: req.params.kind,
+        subjectId: req.params.id,
+        actor: p.subject,
+      });
+      await ctx.db.tx((tx) =>
+        appendAudit(tx, {
+          regionCode: req.regionCode,
+          actorKind: 'staff',
+          actorId: p.subject,
+          action: 'auth.account.unlock',
+          targetType: req.params.kind,
+          targetId: req.params.id,
+          ip: req.ip,
+          result: 'success',
+          detail: { wasLocked: unlocked },
+        }),
+      );
+      return { unlocked };
+    },
+  );
+
+  app.get(
+    '/api/auth/accounts/:kind/:id/sessions',
+    { schema: { tags, summary: '账号的登录会话', params: accountParams }, preHandler: perm('auth:session') },
+    async (req) => auth().sessions(req.regionCode, req.params.id),
+  );
+
+  app.get(
+    '/api/auth/accounts/:kind/:id/logins',
+    { schema: { tags, summary: '账号的登录记录', params: accountParams }, preHandler: perm('auth:session') },
+    async (req) => auth().loginHistory(req.regionCode, req.params.id, 100),
+  );
+
+  app.get(
+    '/api/auth/keys',
+    { schema: { tags, summary: '签名密钥（公钥）' }, preHandler: perm('auth:keys') },
+    async () =>
+      (await ctx.keys.keys()).map((k) => ({
+        kid: k.kid,
+        alg: k.publicJwk.alg,
+        createdAt: k.createdAt.toISOString(),
+        retiredAt: k.retiredAt?.toISOString() ?? null,
+        publicJwk: k.publicJwk,
+      })),
+  );
+
+  app.post(
+    '/api/auth/keys/rotate',
+    { schema: { tags, summary: '轮换签名密钥' }, preHandler: perm('auth:keys') },
+    async (req) => {
+      const p = requirePrincipal(req, 'staff');
+      const kid = await ctx.keys.rotate();
+      await ctx.db.tx((tx) =>
+        appendAudit(tx, {
+          regionCode: req.regionCode,
+          actorKind: 'staff',
+          actorId: p.subject,
+          action: 'auth.keys.rotate',
+          targetType: 'signing_key',
+          targetId: kid,
+          ip: req.ip,
+          result: 'success',
+        }),
+      );
+      return { kid };
+    },
+  );
+
+  app.get('/api/auth/login-methods', { schema: { tags, summary: '可用的登录方式' } }, async () => [
+    { amr: 'pwd', label: '密码', acr: 'pwd' },
+    { amr: 'sms', label: '短信验证码', acr: 'sms' },
+    { amr: 'passkey', label: '通行密钥', acr: 'passkey' },
+    ...auth()
+      .loginMethods.all()
+      .map((m) => ({ amr: m.amr, label: m.label, acr: m.acr })),
+  ]);
+}
