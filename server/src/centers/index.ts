@@ -3,8 +3,8 @@ import type { Center } from '../platform/center.ts';
 import { authCenter } from './auth/index.ts';
 import { ebillCenter } from './ebill/index.ts';
 import { evoucherCenter } from './evoucher/index.ts';
-import { paymentCenter } from './payment/index.ts';
 import { messageCenter } from './message/index.ts';
+import { paymentCenter } from './payment/index.ts';
 import { personalCenter } from './personal/index.ts';
 import { userCenter } from './user/index.ts';
 
@@ -15,6 +15,7 @@ export const centers: Center[] = [
   authCenter,
   messageCenter,
   evoucherCenter,
+  paymentCenter,
   ebillCenter,
   personalCenter,
 ];
