@@ -22,7 +22,7 @@ export const EBILL_PERMISSIONS = [
 export const ebillCenter: Center = {
   name: 'ebill',
   description: '电子票据中心: 医疗收费电子票据开具、冲红、查询、下载、查验、渠道接口管理与国家平台上报',
-  init(ctx) {
+  async init(ctx) {
     const service = new EbillService(ctx, new SandboxFiscalIssuer(ctx.privacy.cipher), new SandboxNationalPlatform());
     ctx.services.ebill = service;
     ctx.privacy.registerEncryptedColumn({ table: 'ebill_bill', column: 'payer_name_enc', key: ['region_code', 'id'] });
@@ -44,8 +44,9 @@ export const ebillCenter: Center = {
     ctx.events.subscribe('payment.completed', 'ebill', (job) => service.onPaymentCompleted(job));
     ctx.events.subscribe('payment.refunded', 'ebill', (job) => service.onPaymentRefunded(job));
     ctx.jobs.register(NATIONAL_QUEUE, (job) => service.reportToNational(job));
-    const user = (ctx.services as Record<string, any>).user;
-    user?.declarePermissions?.(EBILL_PERMISSIONS);
+    const user = (ctx.services as { user?: { declarePermissions?: (p: unknown, center?: string) => Promise<void> } })
+      .user;
+    await user?.declarePermissions?.(EBILL_PERMISSIONS, 'ebill');
   },
   routes: ebillRoutes,
 };

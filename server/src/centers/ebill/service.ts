@@ -832,10 +832,23 @@ export class EbillService {
   /** The bill of an order, or EBILL_ORDER_NOT_SETTLED when no settlement has been completed for it. */
   async billOfOrder(regionCode: string, orderId: string): Promise<BillView> {
     const bill = await this.byOrder(this.db, regionCode, orderId, 'blue');
-    if (!bill) {
-      throw new AppError(409, 'EBILL_ORDER_NOT_SETTLED', '该订单尚未完成结算，无法开具票据', `订单 ${orderId}`);
-    }
-    return bill;
+    if (bill) return bill;
+    // Say what the payment center knows about the order (if it is deployed): still open, or unknown.
+    const payment = (
+      this.ctx.services as { payment?: { getOrder(r: string, id: string): Promise<{ status: string }> } }
+    ).payment;
+    const status = payment
+      ? await payment.getOrder(regionCode, orderId).then(
+          (o) => o.status,
+          () => undefined,
+        )
+      : undefined;
+    throw new AppError(
+      409,
+      'EBILL_ORDER_NOT_SETTLED',
+      '该订单尚未完成结算，无法开具票据',
+      status ? `订单 ${orderId} 当前状态：${status}` : `订单 ${orderId} 无已完成的结算`,
+    );
   }
 
   // ---------------------------------------------------------------- national reporting (outbox)
