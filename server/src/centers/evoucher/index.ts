@@ -33,13 +33,13 @@ function wireCoreZone(ctx: Context, svc: EvoucherService): void {
 export const evoucherCenter: Center = {
   name: 'evoucher',
   description: '电子凭证中心: 激活（实人认证）、动态码、机构核验、渠道授权、扫码登录',
-  init(ctx) {
+  async init(ctx) {
     const svc = new EvoucherService(ctx);
     ctx.services.evoucher = svc;
     const user = (ctx.services as Record<string, unknown>).user as
-      | { declarePermissions?: (p: typeof PERMISSIONS) => unknown }
+      | { declarePermissions?: (p: typeof PERMISSIONS, center: string) => Promise<void> }
       | undefined;
-    user?.declarePermissions?.(PERMISSIONS);
+    await user?.declarePermissions?.(PERMISSIONS, 'evoucher');
     wireCoreZone(ctx, svc);
     const auth = authSlice(ctx);
     auth?.registerLoginMethod?.(qrLoginMethod(svc) satisfies LoginMethodSlot);
