@@ -139,7 +139,16 @@ forEachPlatform(
       const mail = smtp.mails.slice(before).find((m) => m.to.includes(carol.email!));
       assert.ok(mail, 'the SMTP server received the mail');
       assert.match(mail.raw, /X-Yibao-Delivery: /);
-      assert.match(Buffer.from(mail.raw).toString(), /=\?UTF-8\?|99\.50/);
+      const [head, body] = mail.raw.split('\r\n\r\n');
+      const subject = /^Subject: (.*(?:\r\n .*)*)/m.exec(head)![1];
+      const decoded = [...subject.matchAll(/=\?UTF-8\?B\?([^?]+)\?=/g)]
+        .map((m) => Buffer.from(m[1], 'base64').toString())
+        .join('');
+      assert.equal(decoded, '医疗收费电子票据 0000000042');
+      assert.match(head, /Content-Type: text\/plain; charset=utf-8/);
+      const text = Buffer.from(body.replace(/\r\n/g, ''), 'base64').toString('utf8');
+      assert.match(text, /东湖市人民医院 于 2026-01-02 09:00 为您开具了医疗收费电子票据/);
+      assert.match(text, /金额：99\.50 元/);
     });
 
     test('SMTP down: retries, then dead (visible), nothing lost: resend from the console arrives', async () => {
