@@ -1,5 +1,5 @@
 /** Chromium (Debian's, through playwright-core), phone and desktop contexts, screenshots and the axe-core check. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -44,7 +44,7 @@ export async function newContext(
     timezoneId: 'Asia/Shanghai',
     ...extra,
   });
-  context.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(30_000);
   viewportOf.set(context, viewport);
   return context;
 }
@@ -60,6 +60,7 @@ export function viewportName(page: Page): ViewportName {
 export function screenshots(journey: string): (page: Page, name: string) => Promise<string> {
   const dir = join(ARTIFACTS, journey);
   mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(dir)) if (f.endsWith('.png')) rmSync(join(dir, f)); // no stale pictures of an earlier run
   const counters = new Map<ViewportName, number>();
   return async (page, name) => {
     const vp = viewportName(page);

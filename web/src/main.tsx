@@ -18,7 +18,12 @@ import './global.css';
 
 dayjs.locale('zh-cn');
 /** Secondary text dark enough for WCAG AA contrast (antd's default #8c8c8c on white is 3.4:1). */
-const A11Y_TOKENS = { colorTextDescription: '#595959', colorTextTertiary: '#595959', colorTextPlaceholder: '#767676' };
+const A11Y_TOKENS = {
+  colorTextDescription: '#595959',
+  colorTextTertiary: '#595959',
+  colorTextPlaceholder: '#767676',
+  colorError: '#cf1322',
+};
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
 
 function Root() {
@@ -27,7 +32,14 @@ function Root() {
       {(region) => (
         <ConfigProvider
           locale={zhCN}
-          theme={{ token: { colorPrimary: region?.brandColor ?? '#1677ff', borderRadius: 8, ...A11Y_TOKENS } }}
+          theme={{
+            token: {
+              colorPrimary: region?.brandColor ?? '#1677ff',
+              borderRadius: 8,
+              colorLink: region?.brandColor ?? '#0958d9',
+              ...A11Y_TOKENS,
+            },
+          }}
         >
           <AntApp>
             <Routes>

@@ -1,4 +1,4 @@
-import { HomeOutlined } from '@ant-design/icons';
+import { HomeOutlined, IdcardOutlined, SettingOutlined, WalletOutlined } from '@ant-design/icons';
 import { ebillPersonalPages } from '../../features/ebill/pages';
 import { evoucherPersonalPages } from '../../features/evoucher/pages';
 import { messagePersonalPages } from '../../features/message/pages';
@@ -6,10 +6,16 @@ import { paymentPersonalPages } from '../../features/payment/pages';
 import { userPersonalPages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
 import { PersonalHome } from './Home';
+import { MyAccountPage } from './MyAccount';
+import { MyInsurancePage } from './MyInsurance';
+import { SettingsPage } from './Settings';
 
 /** Pages of the personal web hall; each center adds its own list here. */
 export const personalPages: PortalPage[] = [
   { path: '', element: <PersonalHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true }, public: true },
+  { path: 'insurance', element: <MyInsurancePage />, nav: { label: '我的参保', icon: <IdcardOutlined /> } },
+  { path: 'account', element: <MyAccountPage />, nav: { label: '个人账户', icon: <WalletOutlined />, bottom: true } },
+  { path: 'settings', element: <SettingsPage />, nav: { label: '设置', icon: <SettingOutlined />, bottom: true } },
   ...ebillPersonalPages,
   ...evoucherPersonalPages,
   ...messagePersonalPages,

@@ -1,0 +1,153 @@
+/**
+ * The personal hall as people use it, in both demo regions, at phone and desktop widths: home (region branding and
+ * enabled services), my insurance, my account (balance, ledger with filters), settings, and the "not insured" empty
+ * state. The person is signed in with a platform-minted token (see support/inprocess.ts); the pages read the real
+ * reference core zone through the personal center.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { service } from '../server/src/platform/context.ts';
+import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
+import { checkA11y, launchBrowser, newContext, screenshots, settled, type ViewportName } from './support/index.ts';
+import { type InProcessPlatform, signIn, startInProcessPlatform } from './support/inprocess.ts';
+
+const rid = (first17: string) => `${first17}${residentIdCheckChar(first17)}`;
+/** Demo insured persons of the reference core zone's seed (server/src/integration/core-zone/reference/demo-persons.ts). */
+const REGIONS = [
+  {
+    code: '990100',
+    brand: '东湖市医疗保障局',
+    slogan: '东湖医保 · 掌上办、一次办',
+    person: { name: '张伟', residentId: rid('99010219850312013'), mobile: '19912340001' },
+  },
+  {
+    code: '980100',
+    brand: '北原市医疗保障局',
+    slogan: '北原医保 · 就近办、马上办',
+    person: { name: '赵磊', residentId: rid('98010219760430017'), mobile: '19912340002' },
+  },
+];
+
+describe('personal hall (e2e)', () => {
+  let env: InProcessPlatform;
+  let browser: Browser;
+  const shot = screenshots('personal');
+  const accounts = new Map<string, { id: string; name: string; regionCode: string }>();
+  before(async () => {
+    [env, browser] = await Promise.all([startInProcessPlatform(), launchBrowser()]);
+    const users = service(env.platform.ctx, 'user');
+    for (const r of REGIONS) {
+      const p = await users.createPerson({ regionCode: r.code, ...r.person, password: 'Yibao@2026pass' });
+      accounts.set(r.code, { id: p.id, name: p.name, regionCode: r.code });
+    }
+    const stranger = await users.createPerson({
+      regionCode: '990100',
+      name: '钱多多',
+      residentId: rid('99010219990101123'),
+      mobile: '19912340009',
+      password: 'Yibao@2026pass',
+    });
+    accounts.set('stranger', { id: stranger.id, name: stranger.name, regionCode: '990100' });
+  });
+  after(async () => {
+    await browser?.close();
+    await env?.close();
+  });
+
+  for (const region of REGIONS) {
+    for (const viewport of ['phone', 'desktop'] as ViewportName[]) {
+      test(`${region.code} at ${viewport} width: home, my insurance, my account, settings`, async () => {
+        const context = await newContext(browser, viewport, env.url);
+        await signIn(context, env.platform, accounts.get(region.code)!);
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        try {
+          await page.goto('/personal');
+          await settled(page);
+          await page.getByText(region.slogan).waitFor();
+          await page.getByText(`您好，${region.person.name}`).waitFor();
+          await page.getByText('正常参保').first().waitFor();
+          const homeBalance = (await page.getByTestId('home-balance').textContent()) ?? '';
+          assert.match(homeBalance, /^¥[\d,]+\.\d{2}$/, 'the balance is shown in yuan');
+          await checkA11y(page, `/personal ${region.code}`);
+          await shot(page, `home-${region.code}`);
+          if (viewport === 'phone') {
+            const tabbar = page.getByRole('navigation', { name: '底部导航' });
+            assert.ok((await tabbar.getByRole('link').count()) >= 3, 'the phone has a bottom navigation');
+          } else {
+            // two columns on a PC: the summary sits beside the services, not under them
+            const services = await page.getByRole('list', { name: '服务列表' }).boundingBox();
+            const summary = await page.getByText('我的医保').boundingBox();
+            assert.ok(services && summary && summary.x > services.x + services.width / 2, 'two-column layout');
+          }
+
+          await page.getByRole('link', { name: '我的参保' }).first().click();
+          await settled(page);
+          await page.getByText('职工基本医疗保险').first().waitFor();
+          await page.getByText(region.brand).first().waitFor();
+          const masked = await page
+            .getByText(/\d{6}\*{8}[\dX]{4}/)
+            .first()
+            .textContent();
+          assert.ok(!(masked ?? '').includes(region.person.residentId), 'the resident ID is masked');
+          await checkA11y(page, `/personal/insurance ${region.code}`);
+          await shot(page, `insurance-${region.code}`);
+
+          await page.goto('/personal/account');
+          await settled(page);
+          const balance = (await page.getByTestId('account-balance').textContent()) ?? '';
+          assert.equal(balance, homeBalance, 'the account page and the home page agree');
+          const ledger = page.getByTestId('ledger');
+          await ledger.getByText('缴费划入').first().waitFor();
+          await checkA11y(page, `/personal/account ${region.code}`);
+          await shot(page, `account-${region.code}`);
+          // filter: only the opening balance
+          await page.locator('#ledger-kind').click();
+          await page.getByTitle('期初余额').click();
+          await settled(page);
+          await ledger.getByText('缴费划入').first().waitFor({ state: 'detached' });
+          assert.ok((await ledger.getByText('期初余额').count()) >= 1, 'the opening entry stays');
+          await page.keyboard.press('Escape');
+          await shot(page, `account-filtered-${region.code}`);
+
+          await page.goto('/personal/settings');
+          await settled(page);
+          await page.getByRole('button', { name: '退出登录' }).waitFor();
+          await checkA11y(page, `/personal/settings ${region.code}`);
+          await shot(page, `settings-${region.code}`);
+          assert.deepEqual(errors, []);
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  }
+
+  test('the two regions differ in branding and enabled services', async () => {
+    const colors: string[] = [];
+    for (const region of REGIONS) {
+      const res = await fetch(`${env.url}/api/regions/${region.code}/config`);
+      const config = (await res.json()) as { brandColor: string; enabledServices: string[] };
+      colors.push(config.brandColor);
+      assert.equal(config.enabledServices.includes('unit'), region.code === '990100');
+    }
+    assert.notEqual(colors[0], colors[1]);
+  });
+
+  test('a person the core zone does not know sees a plain-Chinese empty state', async () => {
+    const context = await newContext(browser, 'phone', env.url);
+    await signIn(context, env.platform, accounts.get('stranger')!);
+    const page = await context.newPage();
+    try {
+      await page.goto('/personal/insurance');
+      await settled(page);
+      await page.getByText('未查询到您的参保信息').waitFor();
+      await checkA11y(page, '/personal/insurance (not insured)');
+      await shot(page, 'not-insured');
+    } finally {
+      await context.close();
+    }
+  });
+});

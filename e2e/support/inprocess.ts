@@ -1,0 +1,48 @@
+/**
+ * The platform in this process (fresh database, demo seed, listening on a free port), for journeys that need a
+ * signed-in person before the login UI exists: `signIn(context, …)` puts an access token minted by the platform's own
+ * key store (the same format the OIDC provider issues) into the portal's session storage. Everything after the login
+ * is real: the browser talks HTTP to the real server, the real centers and the reference core zone.
+ */
+import type { BrowserContext } from 'playwright-core';
+import { createTestPlatform, type TestPlatform } from '../../server/src/testing/platform.ts';
+import { freePort } from './platform.ts';
+
+export interface InProcessPlatform {
+  platform: TestPlatform;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startInProcessPlatform(): Promise<InProcessPlatform> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const kind = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
+  const platform = await createTestPlatform(kind, {
+    seed: true,
+    env: { PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url },
+  });
+  await platform.listen();
+  return { platform, url, close: () => platform.close() };
+}
+
+/** Signs a person into the portal of this browser context (session storage, as the login callback would). */
+export async function signIn(
+  context: BrowserContext,
+  platform: TestPlatform,
+  person: { id: string; name: string; regionCode: string },
+  portal = 'personal',
+): Promise<void> {
+  const accessToken = await platform.tokenFor({ kind: 'person', subject: person.id, regionCode: person.regionCode });
+  const session = {
+    accessToken,
+    kind: 'person',
+    subject: person.id,
+    name: person.name,
+    regionCode: person.regionCode,
+    portal,
+  };
+  await context.addInitScript((s) => {
+    sessionStorage.setItem('yibao.session', s);
+  }, JSON.stringify(session));
+}
