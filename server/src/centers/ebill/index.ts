@@ -1,5 +1,7 @@
 import { SandboxNationalPlatform } from '../../integration/national/port.ts';
 import type { Center } from '../../platform/center.ts';
+import type { Context } from '../../platform/context.ts';
+import { residentIdCheckChar } from '../../platform/privacy/index.ts';
 import { SandboxFiscalIssuer } from './issuer/sandbox.ts';
 import { ebillRoutes } from './routes.ts';
 import { EbillService, NATIONAL_QUEUE } from './service.ts';
@@ -49,4 +51,64 @@ export const ebillCenter: Center = {
     await user?.declarePermissions?.(EBILL_PERMISSIONS, 'ebill');
   },
   routes: ebillRoutes,
+  seed: seedDemoBills,
 };
+
+/**
+ * Demo: two bills (one later partly refunded) for the user center's demo person 张三 in 东湖市, issued by the sandbox
+ * issuer exactly as a payment event would; skipped when the user center or the person is absent, or already done.
+ */
+async function seedDemoBills(ctx: Context): Promise<void> {
+  const users = (
+    ctx.services as { user?: { findPersonByResidentId(r: string, id: string): Promise<{ id: string } | undefined> } }
+  ).user;
+  const region = '990100';
+  const first17 = '99010119900101123';
+  const person = await users?.findPersonByResidentId(region, first17 + residentIdCheckChar(first17));
+  if (!person) return;
+  const service = ctx.services.ebill!;
+  const lines = [
+    { code: 'XJ01CRA019A001010100507', name: '阿莫西林胶囊（演示）', itemClass: 'A', quantity: 2, amount: 3_260 },
+    { code: '001102000010000', name: '门诊诊查费（演示）', itemClass: 'A', quantity: 1, amount: 1_500 },
+    { code: '250101015000000', name: '血常规（演示）', itemClass: 'B', quantity: 1, amount: 2_000 },
+    { code: 'C0202020010100504254', name: '一次性输液器（演示）', itemClass: 'C', quantity: 1, amount: 640 },
+  ];
+  const base = {
+    regionCode: region,
+    personId: person.id,
+    institutionCode: 'H99010100001',
+    institutionName: '东湖市第一人民医院（演示）',
+    settledAt: new Date().toISOString(),
+  };
+  await service.issueBlue({
+    ...base,
+    orderId: 'DEMO-EBILL-0001',
+    lines,
+    total: 7_400,
+    fundPayment: 4_200,
+    accountPayment: 1_800,
+    cashPayment: 1_400,
+  });
+  await service.issueBlue({
+    ...base,
+    orderId: 'DEMO-EBILL-0002',
+    lines: lines.slice(0, 2),
+    total: 4_760,
+    fundPayment: 2_000,
+    accountPayment: 760,
+    cashPayment: 2_000,
+  });
+  await service.issueRed({
+    ...base,
+    orderId: 'DEMO-EBILL-0002',
+    lines: lines.slice(0, 2),
+    total: 4_760,
+    fundPayment: 2_000,
+    accountPayment: 760,
+    cashPayment: 2_000,
+    refundId: 'DEMO-REFUND-0001',
+    fundRefund: 0,
+    accountRefund: 0,
+    cashRefund: 1_630,
+  });
+}

@@ -15,9 +15,10 @@ export function newCheckCode(): string {
   return s;
 }
 
-/** Bill code: 4 region digits + 2-digit year + 01 (医疗收费票据). Red bills share the series of their year. */
+/** Bill code: 4 region digits + 2-digit year (Beijing time) + 01 (医疗收费票据). Red bills share their year's series. */
 export function billCodeFor(regionCode: string, at: Date): string {
-  return `${regionCode.slice(0, 4)}${String(at.getUTCFullYear() % 100).padStart(2, '0')}01`;
+  const year = new Date(at.getTime() + 8 * 3600_000).getUTCFullYear();
+  return `${regionCode.slice(0, 4)}${String(year % 100).padStart(2, '0')}01`;
 }
 
 /** The canonical form the issuer signs: every field people rely on, as stable JSON. */
