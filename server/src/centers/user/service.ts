@@ -211,10 +211,12 @@ export class UserService implements PermissionResolver {
   private readonly privacy: Privacy;
   readonly hasher: PasswordHasher;
   private readonly permissionCache = new Map<string, { at: number; value: Set<string> }>();
-  private readonly declared = new Map<string, { name: string; center: string }>();
+  private readonly declared = new Map<string, { code: string; name: string; center: string }>();
+  private readonly log?: Context['log'];
 
-  constructor(ctx: Pick<Context, 'db' | 'privacy'>, hasher: PasswordHasher) {
+  constructor(ctx: Pick<Context, 'db' | 'privacy'> & Partial<Pick<Context, 'log'>>, hasher: PasswordHasher) {
     this.db = ctx.db;
+    this.log = ctx.log;
     this.privacy = ctx.privacy;
     this.hasher = hasher;
   }
@@ -1080,23 +1082,39 @@ export class UserService implements PermissionResolver {
   }
 
   /** Other centers add their permission strings (call in init); persisted to the catalogue. */
-  async declarePermissions(perms: PermissionDecl[], center = 'unknown'): Promise<void> {
-    for (const p of perms) {
-      if (!PERMISSION_RE.test(p.code) || p.code === '*') throw new Error(`bad permission code ${p.code}`);
-      this.declared.set(p.code, { name: p.name, center: center === 'unknown' ? p.code.split(':')[0] : center });
-    }
-    await this.db.tx(async (tx) => {
-      for (const p of perms) {
-        const d = this.declared.get(p.code)!;
-        await tx.q(sql`insert into permission_catalog (code, name, center) values (${p.code}, ${d.name}, ${d.center})
-          on conflict (code) do update set name = excluded.name, center = excluded.center, updated_at = now()
-          where permission_catalog.name <> excluded.name or permission_catalog.center <> excluded.center`);
+  /**
+   * Other centers add their permission strings (call in init). Validated synchronously (a bad code throws at once),
+   * kept in memory, and persisted to the catalogue; a failed write is logged, never an unhandled rejection.
+   */
+  declarePermissions(perms: PermissionDecl[], center?: string): Promise<void> {
+    const list = perms.map((p) => {
+      if (typeof p?.code !== 'string' || !PERMISSION_RE.test(p.code) || p.code === '*') {
+        throw new Error(`bad permission code ${String(p?.code)}`);
       }
+      const entry = { code: p.code, name: p.name, center: center ?? p.code.split(':')[0] };
+      this.declared.set(p.code, entry);
+      return entry;
     });
+    list.sort((a, b) => (a.code < b.code ? -1 : 1));
+    return this.db
+      .tx(async (tx) => {
+        for (const d of list) {
+          await tx.q(sql`insert into permission_catalog (code, name, center) values (${d.code}, ${d.name}, ${d.center})
+            on conflict (code) do update set name = excluded.name, center = excluded.center, updated_at = now()
+            where permission_catalog.name <> excluded.name or permission_catalog.center <> excluded.center`);
+        }
+      })
+      .catch((err: unknown) => this.log?.warn({ err }, '权限目录写入失败（内存中已登记）'));
   }
 
+  /** The catalogue: persisted declarations plus those declared in this process. */
   async listPermissions(): Promise<Array<PermissionDecl & { center: string }>> {
-    return this.db.q(sql`select code, name, center from permission_catalog order by center, code`);
+    const rows = await this.db.q<PermissionDecl & { center: string }>(
+      sql`select code, name, center from permission_catalog`,
+    );
+    const all = new Map(rows.map((r) => [r.code, r]));
+    for (const d of this.declared.values()) all.set(d.code, d);
+    return [...all.values()].sort((a, b) => a.center.localeCompare(b.center) || a.code.localeCompare(b.code));
   }
 
   async listRoles(): Promise<Role[]> {

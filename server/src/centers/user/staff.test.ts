@@ -2,11 +2,13 @@ process.env.USER_ARGON2_PROFILE ??= 'test';
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { getTableColumns, getTableName, type Table } from 'drizzle-orm';
 import { verifyAuditChain } from '../../platform/audit.ts';
 import { service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
 import { userCenter } from './index.ts';
+import * as schema from './schema.ts';
 import { createTestPerson } from './testing.ts';
 
 const DH = '990100';
@@ -279,12 +281,31 @@ forEachPlatform(
       assert.deepEqual(me.permissions, ['user:read']);
     });
 
+    test('schema.ts matches the migrated tables', async () => {
+      for (const table of Object.values(schema) as Table[]) {
+        const name = getTableName(table);
+        const rows = await get().ctx.db.q<{
+          column_name: string;
+        }>(sql`select column_name from information_schema.columns
+          where table_schema = 'public' and table_name = ${name}`);
+        const actual = rows.map((r) => r.column_name).sort();
+        const declared = Object.values(getTableColumns(table))
+          .map((c) => c.name)
+          .sort();
+        assert.deepEqual(declared, actual, name);
+      }
+    });
+
     test('declarePermissions adds to the catalogue', async () => {
       await users().declarePermissions([{ code: 'payment:read', name: '查看支付订单' }]);
       const perms = await users().listPermissions();
       assert.ok(perms.some((p) => p.code === 'payment:read' && p.center === 'payment'));
       assert.ok(perms.some((p) => p.code === 'user:unmask'));
-      await assert.rejects(users().declarePermissions([{ code: 'Bad Code', name: 'x' }]));
+      const stored = await get().ctx.db.one<{ name: string }>(
+        sql`select name from permission_catalog where code = 'payment:read'`,
+      );
+      assert.equal(stored?.name, '查看支付订单', 'persisted, not only in memory');
+      assert.throws(() => users().declarePermissions([{ code: 'Bad Code', name: 'x' }]), /bad permission code/);
     });
   },
   { centers: [userCenter], seed: true },
