@@ -2,7 +2,7 @@
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
 import { authSlice, type LoginMethodSlot } from './deps.ts';
-import { qrLoginMethod } from './login.ts';
+import { QR_LOGIN_AMR, qrLoginMethod } from './login.ts';
 import { evoucherRoutes } from './routes.ts';
 import { EvoucherService } from './service.ts';
 
@@ -43,6 +43,22 @@ export const evoucherCenter: Center = {
     wireCoreZone(ctx, svc);
     const auth = authSlice(ctx);
     auth?.registerLoginMethod?.(qrLoginMethod(svc) satisfies LoginMethodSlot);
+  },
+  /** Demo: offers the e-voucher QR login on the personal hall's login page (the channel's login methods). */
+  async seed(ctx) {
+    const auth = (ctx.services as Record<string, unknown>).auth as
+      | {
+          channels?: {
+            get(regionCode: string, appId: string): Promise<{ loginMethods: string[] }>;
+            update(regionCode: string, appId: string, patch: { loginMethods: string[] }): Promise<unknown>;
+          };
+        }
+      | undefined;
+    const region = ctx.config.DEFAULT_REGION;
+    const channel = await auth?.channels?.get(region, 'portal-personal').catch(() => undefined);
+    if (auth?.channels && channel && !channel.loginMethods.includes(QR_LOGIN_AMR)) {
+      await auth.channels.update(region, 'portal-personal', { loginMethods: [...channel.loginMethods, QR_LOGIN_AMR] });
+    }
   },
   routes(app, ctx) {
     const svc = ctx.services.evoucher!;
