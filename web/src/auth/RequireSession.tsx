@@ -1,8 +1,9 @@
 import { Button, Result } from 'antd';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect } from 'react';
 import { useSession } from '../lib/session';
+import { refreshDelay, refreshSession, startLogin } from './oidc';
 
-/** Shows the portal only to a signed-in person of the right kind; otherwise offers the unified login. */
+/** Shows the portal only to a signed-in account of the right kind; otherwise starts the unified login (OIDC + PKCE). */
 export function RequireSession({
   portal,
   kind,
@@ -13,15 +14,22 @@ export function RequireSession({
   children: ReactNode;
 }) {
   const session = useSession();
+
+  // Keep the access token fresh: refresh one minute before it expires (the refresh token rotates).
+  useEffect(() => {
+    if (!session?.refreshToken) return;
+    const timer = setTimeout(() => void refreshSession(), refreshDelay(session));
+    return () => clearTimeout(timer);
+  }, [session]);
+
   if (session && session.kind === kind) return <>{children}</>;
-  const back = encodeURIComponent(location.pathname + location.search);
   return (
     <Result
       status="403"
-      title="请先登录"
-      subTitle="登录后即可办理医保业务"
+      title={session ? '当前账号无权访问此门户' : '请先登录'}
+      subTitle={kind === 'staff' ? '工作人员请使用经办账号登录' : '登录后即可办理医保业务'}
       extra={
-        <Button type="primary" size="large" href={`/login?portal=${portal}&return=${back}`}>
+        <Button type="primary" size="large" onClick={() => void startLogin(portal)}>
           统一身份认证登录
         </Button>
       }

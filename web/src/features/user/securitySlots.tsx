@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { LoginHistoryPanel, PasskeysPanel, SessionsPanel } from '../auth/SecurityPanels';
 
 /**
  * SLOT for the unified authentication center: panels shown on the personal hall's 账号安全 page, below 修改密码.
@@ -7,4 +8,8 @@ import type { ReactNode } from 'react';
  *   { key: 'sessions', title: '登录设备与会话', element: <SessionsPanel /> },
  *   { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
  */
-export const securityPanels: Array<{ key: string; title: string; element: ReactNode }> = [];
+export const securityPanels: Array<{ key: string; title: string; element: ReactNode }> = [
+  { key: 'passkeys', title: '通行密钥（指纹/面容）', element: <PasskeysPanel /> },
+  { key: 'sessions', title: '登录设备与会话', element: <SessionsPanel /> },
+  { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
+];

@@ -1,6 +1,7 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
+import { authConsolePages } from '../../features/auth/pages';
 import { ebillConsolePages } from '../../features/ebill/pages';
 import { evoucherConsolePages } from '../../features/evoucher/pages';
 import { messageConsolePages } from '../../features/message/pages';
@@ -22,6 +23,7 @@ function ConsoleHome() {
 export const consolePages: PortalPage[] = [
   { path: '', element: <ConsoleHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
   ...userConsolePages,
+  ...authConsolePages,
   ...platformConsolePages,
   ...ebillConsolePages,
   ...evoucherConsolePages,

@@ -1,0 +1,291 @@
+import { startRegistration } from '@simplewebauthn/browser';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { App, Button, Grid, Input, List, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import dayjs from 'dayjs';
+import { useState } from 'react';
+import { EmptyState, ErrorState, Loading } from '../../components/States';
+import { api, errorText } from '../../lib/api';
+
+interface Passkey {
+  id: string;
+  name: string;
+  deviceType: string | null;
+  backedUp: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+interface SessionRow {
+  sid: string;
+  clientId: string | null;
+  acr: string;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
+  authenticatedAt: string;
+  current?: boolean;
+}
+
+interface LoginEvent {
+  id: string;
+  method: string;
+  result: string;
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  at: string;
+}
+
+const time = (v: string | null) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—');
+
+export const METHOD_LABEL: Record<string, string> = {
+  pwd: '密码',
+  sms: '短信验证码',
+  passkey: '通行密钥',
+  hwk: '通行密钥',
+  stepup_sms: '短信二次验证',
+  cert: '数字证书',
+  qr: '电子凭证扫码',
+};
+const RESULT_TAG: Record<string, { color: string; label: string }> = {
+  success: { color: 'green', label: '成功' },
+  failure: { color: 'red', label: '失败' },
+  locked: { color: 'volcano', label: '已锁定' },
+  throttled: { color: 'orange', label: '受限' },
+};
+const CLIENT_LABEL: Record<string, string> = {
+  'portal-personal': '个人网厅',
+  'portal-unit': '单位网厅',
+  'portal-console': '管理后台',
+  'portal-institution': '医药机构工作台',
+};
+const ACR_LABEL: Record<string, string> = {
+  pwd: '单因素',
+  sms: '单因素',
+  mfa: '双因素',
+  passkey: '通行密钥',
+  cert: '证书',
+};
+
+function device(ua: string | null): string {
+  if (!ua) return '未知设备';
+  if (/iPhone|iPad/.test(ua)) return 'iPhone / iPad';
+  if (/Android/.test(ua)) return 'Android 手机';
+  if (/Windows/.test(ua)) return 'Windows 电脑';
+  if (/Mac OS X/.test(ua)) return 'Mac 电脑';
+  if (/Linux/.test(ua)) return 'Linux 电脑';
+  return ua.slice(0, 40);
+}
+
+/** 通行密钥: add several (fingerprint / face / device PIN), rename, remove. */
+export function PasskeysPanel() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [naming, setNaming] = useState<{ id?: string; name: string } | undefined>();
+  const list = useQuery({ queryKey: ['auth', 'passkeys'], queryFn: () => api<Passkey[]>('/api/auth/me/passkeys') });
+  const refresh = () => qc.invalidateQueries({ queryKey: ['auth', 'passkeys'] });
+
+  const add = useMutation({
+    mutationFn: async (name: string) => {
+      const options = await api<Parameters<typeof startRegistration>[0]['optionsJSON']>(
+        '/api/auth/me/passkeys/options',
+        {
+          method: 'POST',
+        },
+      );
+      const response = await startRegistration({ optionsJSON: options });
+      return api<Passkey>('/api/auth/me/passkeys', { body: { name, response } });
+    },
+    onSuccess: () => {
+      message.success('通行密钥已添加，下次可直接用指纹或面容登录');
+      setNaming(undefined);
+      void refresh();
+    },
+    onError: (err) => message.error(err instanceof Error && err.name === 'NotAllowedError' ? '已取消' : errorText(err)),
+  });
+  const rename = useMutation({
+    mutationFn: (v: { id: string; name: string }) =>
+      api(`/api/auth/me/passkeys/${encodeURIComponent(v.id)}`, { method: 'PATCH', body: { name: v.name } }),
+    onSuccess: () => {
+      setNaming(undefined);
+      void refresh();
+    },
+    onError: (err) => message.error(errorText(err)),
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) => api(`/api/auth/me/passkeys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      message.success('已删除');
+      void refresh();
+    },
+    onError: (err) => message.error(errorText(err)),
+  });
+
+  if (list.isPending) return <Loading lines={2} />;
+  if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;
+  return (
+    <>
+      <Typography.Paragraph type="secondary">
+        通行密钥使用本机的指纹、面容或锁屏密码登录，无需输入密码，且不会被钓鱼网站盗用。可以为每台设备各添加一个。
+      </Typography.Paragraph>
+      {list.data.length === 0 ? (
+        <EmptyState title="尚未添加通行密钥" />
+      ) : (
+        <List
+          dataSource={list.data}
+          renderItem={(p) => (
+            <List.Item
+              actions={[
+                <Button key="rename" type="link" onClick={() => setNaming({ id: p.id, name: p.name })}>
+                  重命名
+                </Button>,
+                <Popconfirm
+                  key="del"
+                  title="删除后该设备将不能用通行密钥登录，确定？"
+                  onConfirm={() => remove.mutate(p.id)}
+                >
+                  <Button type="link" danger>
+                    删除
+                  </Button>
+                </Popconfirm>,
+              ]}
+            >
+              <List.Item.Meta
+                title={p.name}
+                description={`添加于 ${time(p.createdAt)} · 最近使用 ${time(p.lastUsedAt)}${p.backedUp ? ' · 已同步' : ''}`}
+              />
+            </List.Item>
+          )}
+        />
+      )}
+      <Button type="primary" size="large" onClick={() => setNaming({ name: '我的手机' })} loading={add.isPending}>
+        添加通行密钥
+      </Button>
+      <Modal
+        open={naming !== undefined}
+        title={naming?.id ? '重命名通行密钥' : '添加通行密钥'}
+        okText={naming?.id ? '保存' : '下一步'}
+        cancelText="取消"
+        confirmLoading={add.isPending || rename.isPending}
+        onCancel={() => setNaming(undefined)}
+        onOk={() => {
+          const name = naming?.name.trim() ?? '';
+          if (!name) return;
+          if (naming?.id) rename.mutate({ id: naming.id, name });
+          else add.mutate(name);
+        }}
+      >
+        <Input
+          size="large"
+          maxLength={40}
+          placeholder="例如：我的手机、办公电脑"
+          value={naming?.name}
+          onChange={(e) => setNaming((n) => (n ? { ...n, name: e.target.value } : n))}
+        />
+      </Modal>
+    </>
+  );
+}
+
+/** 登录设备与会话: every signed-in device, with remote sign-out. */
+export function SessionsPanel() {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const list = useQuery({ queryKey: ['auth', 'sessions'], queryFn: () => api<SessionRow[]>('/api/auth/me/sessions') });
+  const revoke = useMutation({
+    mutationFn: (sid: string) => api(`/api/auth/me/sessions/${encodeURIComponent(sid)}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      message.success('该设备已退出登录');
+      void qc.invalidateQueries({ queryKey: ['auth', 'sessions'] });
+    },
+    onError: (err) => message.error(errorText(err)),
+  });
+  if (list.isPending) return <Loading lines={2} />;
+  if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;
+  if (list.data.length === 0) return <EmptyState title="没有其他登录中的设备" />;
+  return (
+    <List
+      dataSource={list.data}
+      renderItem={(s) => (
+        <List.Item
+          actions={
+            s.current
+              ? [
+                  <Tag key="cur" color="blue">
+                    当前设备
+                  </Tag>,
+                ]
+              : [
+                  <Popconfirm key="out" title="让该设备退出登录？" onConfirm={() => revoke.mutate(s.sid)}>
+                    <Button danger>退出</Button>
+                  </Popconfirm>,
+                ]
+          }
+        >
+          <List.Item.Meta
+            title={
+              <Space wrap>
+                {device(s.userAgent)}
+                <Tag>{CLIENT_LABEL[s.clientId ?? ''] ?? s.clientId ?? '—'}</Tag>
+                <Tag color={s.acr === 'mfa' || s.acr === 'passkey' ? 'green' : undefined}>
+                  {ACR_LABEL[s.acr] ?? s.acr}
+                </Tag>
+              </Space>
+            }
+            description={`登录于 ${time(s.authenticatedAt)} · IP ${s.ip ?? '—'} · 方式 ${s.amr.map((a) => METHOD_LABEL[a] ?? a).join('、')}`}
+          />
+        </List.Item>
+      )}
+    />
+  );
+}
+
+/** 登录记录: the account's own login history (successes and failures). */
+export function LoginHistoryPanel() {
+  const screens = Grid.useBreakpoint();
+  const list = useQuery({
+    queryKey: ['auth', 'logins'],
+    queryFn: () => api<LoginEvent[]>('/api/auth/me/logins?limit=50'),
+  });
+  if (list.isPending) return <Loading lines={3} />;
+  if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;
+  if (list.data.length === 0) return <EmptyState title="暂无登录记录" />;
+  const tag = (r: string) => <Tag color={RESULT_TAG[r]?.color}>{RESULT_TAG[r]?.label ?? r}</Tag>;
+  if (!screens.md) {
+    return (
+      <List
+        dataSource={list.data}
+        renderItem={(e) => (
+          <List.Item>
+            <List.Item.Meta
+              title={
+                <Space>
+                  {tag(e.result)}
+                  {METHOD_LABEL[e.method] ?? e.method}
+                </Space>
+              }
+              description={`${time(e.at)} · ${device(e.userAgent)} · IP ${e.ip ?? '—'}`}
+            />
+          </List.Item>
+        )}
+      />
+    );
+  }
+  return (
+    <Table<LoginEvent>
+      rowKey="id"
+      size="small"
+      dataSource={list.data}
+      pagination={{ pageSize: 10 }}
+      columns={[
+        { title: '时间', dataIndex: 'at', render: time },
+        { title: '结果', dataIndex: 'result', render: tag },
+        { title: '方式', dataIndex: 'method', render: (m: string) => METHOD_LABEL[m] ?? m },
+        { title: '应用', dataIndex: 'clientId', render: (c: string | null) => CLIENT_LABEL[c ?? ''] ?? c ?? '—' },
+        { title: '设备', dataIndex: 'userAgent', render: device },
+        { title: 'IP', dataIndex: 'ip' },
+      ]}
+    />
+  );
+}
