@@ -97,18 +97,24 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     name: '医保退款到账',
     priority: 'normal',
     mandatory: false,
-    payloadSchema: paymentPayload,
+    payloadSchema: paymentPayload.extend({
+      refundKind: z.string(),
+      refundAmount: z.number().int(),
+      fundRefund: z.number().int(),
+      accountRefund: z.number().int(),
+      cashRefund: z.number().int(),
+    }),
     defaultTemplates: {
       inbox: {
         title: '医保退款通知',
-        body: '您的订单 {{orderId}} 已退款 {{total|yuan}} 元：统筹基金退回 {{fundPayment|yuan}} 元，个人账户退回 {{accountPayment|yuan}} 元，现金退回 {{cashPayment|yuan}} 元。',
+        body: '您的订单 {{orderId}} 已退款 {{refundAmount|yuan}} 元：统筹基金退回 {{fundRefund|yuan}} 元，个人账户退回 {{accountRefund|yuan}} 元，现金 {{cashRefund|yuan}} 元将原路退回。',
       },
       wechat: {
         title: '医保退款通知',
-        body: '订单号：{{orderId}}\n退款金额：{{total|yuan}}元\n现金退回：{{cashPayment|yuan}}元',
+        body: '订单号：{{orderId}}\n退款金额：{{refundAmount|yuan}}元\n现金退回：{{cashRefund|yuan}}元',
       },
       sms: {
-        body: '【医保服务】您的订单{{orderId}}已退款{{total|yuan}}元，其中现金{{cashPayment|yuan}}元将原路退回。',
+        body: '【医保服务】您的订单{{orderId}}已退款{{refundAmount|yuan}}元，其中现金{{cashRefund|yuan}}元将原路退回。',
       },
     },
     channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
@@ -120,6 +126,11 @@ export const builtinTypes: MessageTypeDeclaration[] = [
       accountPayment: 3000,
       cashPayment: 1800,
       settledAt: '2026-01-01T08:30:00.000Z',
+      refundKind: 'partial',
+      refundAmount: 2800,
+      fundRefund: 2000,
+      accountRefund: 500,
+      cashRefund: 300,
     },
   },
   {

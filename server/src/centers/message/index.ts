@@ -35,6 +35,27 @@ interface PaymentEvent {
   accountPayment: number;
   cashPayment: number;
   settledAt: string;
+  /** payment.refunded: which refund, and its legs (a whole refund may omit them). */
+  refundId?: string;
+  refundKind?: string;
+  fundRefund?: number;
+  accountRefund?: number;
+  cashRefund?: number;
+}
+
+/** The refund message's payload: the refund's legs (the order's, for a whole refund) and their sum. */
+export function refundPayload(e: PaymentEvent): Record<string, unknown> {
+  const fundRefund = e.fundRefund ?? e.fundPayment;
+  const accountRefund = e.accountRefund ?? e.accountPayment;
+  const cashRefund = e.cashRefund ?? e.cashPayment;
+  return {
+    ...e,
+    refundKind: e.refundKind ?? 'full',
+    fundRefund,
+    accountRefund,
+    cashRefund,
+    refundAmount: fundRefund + accountRefund + cashRefund,
+  };
 }
 
 export const MESSAGE_PERMISSIONS = [
@@ -61,20 +82,17 @@ export const messageCenter: Center = {
     for (const t of builtinTypes) svc.declareType(t);
     svc.registerJobs();
     ctx.services.message = svc;
-    for (const [event, type] of [
-      ['payment.completed', 'payment.completed'],
-      ['payment.refunded', 'payment.refunded'],
-    ] as const) {
+    for (const event of ['payment.completed', 'payment.refunded'] as const) {
       ctx.events.subscribe(event, 'message', async (job, db) => {
         const e = job.payload as PaymentEvent;
         if (!e.personId) return;
         await db.tx((tx) =>
           svc.send(tx, {
-            type,
+            type: event,
             regionCode: e.regionCode ?? job.region_code,
             to: { personId: e.personId },
-            payload: e as unknown as Record<string, unknown>,
-            dedupeKey: `${type}:${e.orderId}:${job.id}`,
+            payload: event === 'payment.refunded' ? refundPayload(e) : (e as unknown as Record<string, unknown>),
+            dedupeKey: `${event}:${e.orderId}:${e.refundId ?? ''}`,
             source: EventBus.queueName(event, 'message'),
           }),
         );

@@ -34,6 +34,15 @@ const payment = (orderId: string) => ({
   settledAt: '2026-01-01T08:30:00.000Z',
 });
 
+const refund = (orderId: string) => ({
+  ...payment(orderId),
+  refundKind: 'partial',
+  refundAmount: 2800,
+  fundRefund: 2000,
+  accountRefund: 500,
+  cashRefund: 300,
+});
+
 forEachPlatform(
   'message center',
   (get) => {
@@ -87,6 +96,26 @@ forEachPlatform(
       assert.equal((inbox.items[0] as { title: string }).title, '医保支付成功');
     });
 
+    test('a partial refund event tells the refunded legs, not the order total', async () => {
+      const ann = person();
+      const event = {
+        regionCode: REGION,
+        personId: ann.id,
+        ...payment('PO-R'),
+        lines: [],
+        refundId: 'RF-1',
+        refundKind: 'partial',
+        fundRefund: 1000,
+        accountRefund: 0,
+        cashRefund: 550,
+      };
+      await p.ctx.db.tx((tx) => p.ctx.events.publish(tx, 'payment.refunded', event));
+      await flush(p);
+      const inbox = await svc.inbox(REGION, ann.id, { page: 1, size: 10 });
+      const body = (inbox.items[0] as { body: string }).body;
+      assert.match(body, /已退款 15\.50 元：统筹基金退回 10\.00 元，个人账户退回 0\.00 元，现金 5\.50 元/);
+    });
+
     test('WeChat bound but failing → retries with backoff, dead, then falls back to SMS', async () => {
       const bob = person();
       await svc.bindWechat(REGION, bob.id);
@@ -96,7 +125,7 @@ forEachPlatform(
           type: 'payment.refunded',
           regionCode: REGION,
           to: { personId: bob.id },
-          payload: payment('PO-2'),
+          payload: refund('PO-2'),
         });
         await p.ctx.jobs.drain();
         let ds = await deliveries(messageId);
@@ -226,7 +255,7 @@ forEachPlatform(
       });
       assert.equal(preview.statusCode, 200);
       assert.equal(preview.json().body, '测试：订单PO202601010001共128.00元');
-      for (const body of ['v1：{{orderId}}', 'v2：订单{{orderId}}现金{{cashPayment|yuan}}元']) {
+      for (const body of ['v1：{{orderId}}', 'v2：订单{{orderId}}退现金{{cashRefund|yuan}}元']) {
         const r = await p.app.inject({
           method: 'POST',
           url: '/api/message/types/payment.refunded/templates',
@@ -247,7 +276,7 @@ forEachPlatform(
         type: 'payment.refunded',
         regionCode: REGION,
         to: { personId: erin.id },
-        payload: payment('PO-3'),
+        payload: refund('PO-3'),
       });
       await flush(p);
       const log = await svc.deliveryLog(REGION, { type: 'payment.refunded', channel: 'sms', page: 1, size: 50 });
@@ -256,7 +285,7 @@ forEachPlatform(
         templateVersion: number;
       };
       assert.equal(d.templateVersion, 2);
-      assert.equal(d.body, 'v2：订单PO-3现金18.00元');
+      assert.equal(d.body, 'v2：订单PO-3退现金3.00元');
     });
 
     test('preferences: opting out of SMS for payments is honoured; mandatory security messages ignore opt-outs', async () => {
