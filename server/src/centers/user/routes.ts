@@ -83,7 +83,14 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
   const perm = (p: string) => staffPermission(() => ctx.permissions, p);
   const bearer = [{ bearer: [] }];
   const tags = ['user'];
-  const self = authenticated('person');
+  const viewSelf = authenticated('person');
+  /** A signed-in person whose account is still active (a disabled or deactivated account changes nothing). */
+  const self = async (req: FastifyRequest) => {
+    const status = await users.personStatus(req.regionCode, personId(req));
+    if (status !== 'active') {
+      throw forbidden('USER_ACCOUNT_NOT_ACTIVE', '账号已停用或注销', '如有疑问请联系医保经办机构');
+    }
+  };
 
   // ------------------------------------------------------------ persons: self-service
 
@@ -127,7 +134,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         querystring: z.strictObject({ reveal: z.enum(['true', 'false']).optional() }),
         security: bearer,
       },
-      preHandler: self,
+      preHandler: viewSelf,
     },
     async (req) => {
       const p = await users.getPerson(req.regionCode, personId(req));

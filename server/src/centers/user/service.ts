@@ -383,6 +383,15 @@ export class UserService implements PermissionResolver {
     return row ? this.personFromRow(row) : undefined;
   }
 
+  /** The account's status without decrypting anything (guards of self-service routes). */
+  async personStatus(regionCode: string, id: string): Promise<PersonStatus | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.db.one<{ status: PersonStatus }>(
+      sql`select status from person_account where region_code = ${regionCode} and id = ${id}`,
+    );
+    return row?.status;
+  }
+
   /** Decrypted account; 404 USER_PERSON_NOT_FOUND when absent in the region. */
   async getPerson(regionCode: string, id: string, ex: Executor = this.db): Promise<PersonAccount> {
     const p = await this.findPersonById(regionCode, id, ex);

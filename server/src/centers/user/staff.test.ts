@@ -167,6 +167,14 @@ forEachPlatform(
         get().app.inject({ method: 'POST', url: `/api/user/admin/persons/${p.id}/${action}`, headers: h, payload });
       assert.equal((await post('disable', { reason: '冒用他人身份' })).json().status, 'disabled');
       assert.equal(await users().verifyLogin(DH, p.mobile, p.password), undefined);
+      const selfService = await get().app.inject({
+        method: 'POST',
+        url: '/api/user/me/password',
+        headers: await get().auth({ kind: 'person', subject: p.id, regionCode: DH }),
+        payload: { oldPassword: p.password, newPassword: 'Other@pass2024' },
+      });
+      assert.equal(selfService.statusCode, 403, 'a disabled account changes nothing with an old token');
+      assert.equal(selfService.json().code, 'USER_ACCOUNT_NOT_ACTIVE');
       assert.equal((await post('enable')).json().status, 'active');
       assert.equal((await users().verifyLogin(DH, p.mobile, p.password))?.id, p.id);
       const reset = await post('reset-password');

@@ -20,7 +20,7 @@ import {
 } from 'antd';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
-import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
 import {
   AGENT_ROLE_LABELS,
   type Agent,
@@ -139,6 +139,19 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
       setAsking(false);
     },
     onError: (err) => {
+      if (err instanceof ApiError && err.code === 'STEP_UP_REQUIRED') {
+        setAsking(false);
+        modal.confirm({
+          title: '需要二次认证',
+          content: '查看明文须使用短信验证码或通行密钥再次验证身份。验证后请重新打开本记录。',
+          okText: '去验证',
+          onOk: () => {
+            const back = encodeURIComponent(location.pathname + location.search);
+            location.assign(`/login?portal=console&acr=mfa&return=${back}`);
+          },
+        });
+        return;
+      }
       form.setFields(fieldErrors(err));
       if (!fieldErrors(err).length) message.error(errorText(err));
     },
