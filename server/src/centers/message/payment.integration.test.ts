@@ -1,0 +1,86 @@
+/**
+ * Messages behind the real payment center: an order paid at the sandbox cashier (its own process, signed
+ * notifications) publishes `payment.completed`, a refund `payment.refunded`; the person gets both, with the amounts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from '../../platform/db/index.ts';
+import { databaseKinds } from '../../platform/db/testing.ts';
+import { FakeCoreZone } from '../payment/fake-core.test-helper.ts';
+import { type Harness, serial, startHarness } from '../payment/harness.test-helper.ts';
+import { messageCenter } from './index.ts';
+import { personDirectory } from './testing.ts';
+import { fenToYuan } from './types.ts';
+
+const REGION = '990100';
+const INSTITUTION = 'H99010200001';
+const actor = { kind: 'channel' as const, id: 'test-app' };
+
+for (const kind of databaseKinds()) {
+  describe(`messages from a real payment [${kind}]`, () => {
+    let h: Harness;
+    const core = new FakeCoreZone();
+    const directory = personDirectory();
+    before(async () => {
+      h = await startHarness(kind, {
+        coreZone: () => core.asCoreZone(),
+        centersBefore: [directory.center, messageCenter],
+      });
+      await h.platform.ctx.services.message!.saveSettings(REGION, { quietStart: 0, quietEnd: 0 }, 'test');
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    test('paid → 支付成功 in the inbox and by SMS with the order’s split; refunded → 退款 message', async () => {
+      const residentId = '990102198503120011';
+      const personId = '6f1c1b1e-0000-4000-8000-00000000a001';
+      core.addPerson(REGION, residentId, 500);
+      h.persons.set(residentId, personId);
+      directory.add({ id: personId, regionCode: REGION, name: '赵六', mobile: '13912345678' });
+      const order = await h.payment.upload(
+        {
+          regionCode: REGION,
+          appId: 'test-app',
+          institutionCode: INSTITUTION,
+          institutionOrderNo: serial(),
+          credential: { type: '02', value: residentId },
+          medicalType: '11',
+          lines: [{ lineNo: '1', code: 'XA01', quantity: 2, unitPrice: 3_000 }],
+        },
+        actor,
+      );
+      await h.payment.placeOrder(order, actor);
+      await h.pay(order.id);
+      const done = await h.waitFor(order.id, (o) => o.status === 'completed');
+      const svc = h.platform.ctx.services.message!;
+      const drain = async () => {
+        for (let i = 0; i < 5; i++) await h.platform.ctx.jobs.drain();
+      };
+      await drain();
+      const inbox = await svc.inbox(REGION, personId, { page: 1, size: 10 });
+      const paid = inbox.items.find((i) => (i as { title: string }).title === '医保支付成功') as { body: string };
+      assert.ok(paid, 'the payment message reached the inbox');
+      assert.ok(paid.body.includes(order.id));
+      assert.ok(paid.body.includes(`总金额 ${fenToYuan(done.total)} 元`));
+      assert.ok(paid.body.includes(`统筹基金支付 ${fenToYuan(done.fundPayment!)} 元`));
+      assert.ok(paid.body.includes(`个人现金支付 ${fenToYuan(done.cashPayment!)} 元`));
+      const sms = await h.platform.ctx.db.q<{ content: string }>(sql`select content from message_sandbox_outbox
+        where region_code = ${REGION} and channel = 'sms' and content like ${`%${order.id}%`}`);
+      assert.equal(sms.length, 1, 'one SMS (WeChat not bound → SMS)');
+
+      const refund = await h.payment.requestRefund(
+        REGION,
+        order.id,
+        { appRefundSn: 'msg-r1', kind: 'full', reason: '全部退费' },
+        actor,
+      );
+      assert.equal(refund.status, 'succeeded');
+      await drain();
+      const after = await svc.inbox(REGION, personId, { page: 1, size: 10 });
+      const refunded = after.items.find((i) => (i as { title: string }).title === '医保退款通知') as { body: string };
+      assert.ok(refunded, 'the refund message reached the inbox');
+      assert.ok(refunded.body.includes(`已退款 ${fenToYuan(done.total)} 元`));
+    });
+  });
+}
