@@ -46,7 +46,7 @@ export const AUTH_PERMISSIONS = [
 export const authCenter: Center = {
   name: 'auth',
   description: '统一认证中心：渠道签名、短信验证码、OIDC 认证与登录',
-  init(ctx) {
+  async init(ctx) {
     const auth = new AuthService(ctx);
     ctx.services.auth = auth;
     ctx.sessionActive = (sid, regionCode) => auth.sessionActive(sid, regionCode);
@@ -56,6 +56,10 @@ export const authCenter: Center = {
       key: ['region_code', 'app_id'],
     });
     ctx.privacy.registerEncryptedColumn({ table: 'auth_sms_outbox', column: 'mobile_enc', key: ['region_code', 'id'] });
+    const user = (ctx.services as Record<string, unknown>).user as
+      | { declarePermissions?: (p: typeof AUTH_PERMISSIONS, center: string) => Promise<void> }
+      | undefined;
+    await user?.declarePermissions?.(AUTH_PERMISSIONS, 'auth');
     ctx.jobs.register('auth.purge', async () => {
       await auth.purgeExpired();
       await enqueue(

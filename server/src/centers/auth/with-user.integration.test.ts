@@ -1,0 +1,103 @@
+/** The OIDC login against the real user center: person by mobile / ID number / username, staff on the console. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { service } from '../../platform/context.ts';
+import { databaseKinds } from '../../platform/db/testing.ts';
+import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
+import { userCenter } from '../user/index.ts';
+import { createTestPerson } from '../user/testing.ts';
+import { authCenter } from './index.ts';
+import { Browser, freePort, passwordLogin } from './testing.ts';
+
+process.env.USER_ARGON2_PROFILE ??= 'test';
+const API = 'urn:yibao:api';
+
+for (const kind of databaseKinds()) {
+  describe(`auth: login through the user center [${kind}]`, () => {
+    let platform: TestPlatform;
+    let base: string;
+
+    before(async () => {
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      platform = await createTestPlatform(kind, {
+        centers: [userCenter, authCenter],
+        env: { PUBLIC_URL: base },
+        seed: true,
+      });
+      await platform.app.listen({ port, host: '127.0.0.1' });
+    });
+    after(async () => platform?.close());
+
+    async function login(clientId: string, loginId: string, password: string) {
+      const config = await oidc.discovery(new URL(base), clientId, undefined, oidc.None(), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: `${base}/login/callback`,
+        scope: 'openid profile',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: 'u',
+        resource: API,
+      });
+      const r = await passwordLogin(new Browser(), url.toString(), `${base}/login/callback`, loginId, password);
+      if (!r.callback) return { status: r.page?.status, tokens: undefined };
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(r.callback), {
+        pkceCodeVerifier: verifier,
+        expectedState: 'u',
+      });
+      return { status: 200, tokens };
+    }
+
+    it('a person logs in with mobile, resident ID or username; the token carries the account', async () => {
+      const person = await createTestPerson(platform, { username: 'wangwu01' });
+      for (const loginId of [person.mobile, person.residentId, 'wangwu01']) {
+        const { tokens } = await login('portal-personal', loginId, person.password);
+        assert.ok(tokens, loginId);
+        const at = await platform.ctx.tokens.verify(tokens.access_token);
+        assert.equal(at.sub, person.id);
+        assert.equal(at.kind, 'person');
+        assert.equal(at.region, person.regionCode);
+      }
+      assert.equal((await login('portal-personal', person.mobile, 'Wrong@pass123')).status, 401);
+    });
+
+    it('staff log in on the console client with staff accounts; persons cannot', async () => {
+      const { SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD } = platform.ctx.config;
+      const { tokens } = await login('portal-console', SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD);
+      assert.ok(tokens);
+      const at = await platform.ctx.tokens.verify(tokens.access_token);
+      assert.equal(at.kind, 'staff');
+      // The staff token works on a staff API guarded by RBAC (superadmin holds '*').
+      const res = await fetch(`${base}/api/auth/channels`, {
+        headers: { authorization: `Bearer ${tokens.access_token}`, 'x-region-code': '990100' },
+      });
+      assert.equal(res.status, 200);
+      const channels = (await res.json()) as Array<{ appId: string }>;
+      assert.ok(channels.some((c) => c.appId === 'portal-console'));
+      // A person's credentials do not open the console.
+      const person = await createTestPerson(platform);
+      assert.equal((await login('portal-console', person.mobile, person.password)).status, 401);
+      // Nor do staff credentials open the personal hall.
+      assert.equal((await login('portal-personal', SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD)).status, 401);
+    });
+
+    it('the user center unlocks through the auth center', async () => {
+      const person = await createTestPerson(platform);
+      for (let i = 0; i < 10; i++) await login('portal-personal', person.mobile, `Wrong@pass${i}`);
+      assert.equal((await login('portal-personal', person.mobile, person.password)).status, 423);
+      assert.equal(
+        await service(platform.ctx, 'auth').unlockAccount({
+          regionCode: '990100',
+          kind: 'person',
+          subjectId: person.id,
+        }),
+        true,
+      );
+      assert.equal((await login('portal-personal', person.mobile, person.password)).status, 200);
+    });
+  });
+}
