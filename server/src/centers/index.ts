@@ -3,6 +3,7 @@ import type { Center } from '../platform/center.ts';
 import { authCenter } from './auth/index.ts';
 import { ebillCenter } from './ebill/index.ts';
 import { evoucherCenter } from './evoucher/index.ts';
+import { institutionCenter } from './institution/index.ts';
 import { messageCenter } from './message/index.ts';
 import { paymentCenter } from './payment/index.ts';
 import { personalCenter } from './personal/index.ts';
@@ -18,4 +19,5 @@ export const centers: Center[] = [
   paymentCenter,
   ebillCenter,
   personalCenter,
+  institutionCenter,
 ];
