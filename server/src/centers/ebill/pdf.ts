@@ -286,7 +286,11 @@ export async function renderBillPdf(bill: BillView, qrText: string, regionName: 
   // Payee and issuer seal.
   const by = ty + 68;
   doc.fontSize(9).fillColor(ink);
-  doc.text(`收款单位（章）：${bill.payeeName}（${bill.institutionCode}）`, left, by);
+  doc.text(`收款单位（章）：${bill.payeeName}（${bill.institutionCode}）`, left, by, {
+    width: 320,
+    lineBreak: false,
+    ellipsis: true,
+  });
   doc.text('复核人：系统', left + 330, by);
   doc.text('收款人：医保移动支付', left + 430, by);
   const sx = right - 56;

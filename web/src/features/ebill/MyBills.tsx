@@ -177,7 +177,7 @@ export function MyBills() {
                 description={`${dateTime(b.issuedAt)} · ${b.billCode}-${b.billNumber}`}
               />
               <Typography.Text strong style={{ color: b.kind === 'red' ? '#b71c1c' : undefined }}>
-                ¥{yuan(b.kind === 'red' ? -b.total : b.total)}
+                {b.kind === 'red' ? '-' : ''}¥{yuan(b.total)}
               </Typography.Text>
             </List.Item>
           )}
