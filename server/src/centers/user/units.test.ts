@@ -2,6 +2,7 @@ process.env.USER_ARGON2_PROFILE ??= 'test';
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { usccCheckChar } from '../../platform/privacy/index.ts';
@@ -241,6 +242,73 @@ forEachPlatform(
         },
       });
       assert.equal(otherRegion.json().total, 0);
+    });
+
+    test('fuzz: random input to the other endpoints never causes a 500', async () => {
+      const boss = await createTestPerson(get());
+      const unit = (await registerUnit(boss.id)).json();
+      const admin = (await users().findStaffByUsername('admin'))!;
+      const person = await as(boss.id);
+      const staff = await get().auth({ kind: 'staff', subject: admin.id, regionCode: DH, acr: 'mfa' });
+      const value = fc.oneof(
+        fc.string({ maxLength: 30 }),
+        fc.integer(),
+        fc.constant(null),
+        fc.boolean(),
+        fc.constant('2999-01-01T00:00:00Z'),
+      );
+      const body = fc.oneof(
+        fc.dictionary(
+          fc.constantFrom(
+            'uscc',
+            'name',
+            'unitType',
+            'legalRepName',
+            'residentId',
+            'role',
+            'expiresAt',
+            'username',
+            'email',
+            'purpose',
+            'x',
+          ),
+          value,
+        ),
+        fc.jsonValue({ maxDepth: 2 }),
+      );
+      const targets: Array<[string, string, Record<string, string>]> = [
+        ['POST', '/api/user/units', person],
+        ['POST', `/api/user/units/${unit.id}/agents`, person],
+        ['PATCH', '/api/user/me', person],
+        ['POST', '/api/user/password-reset', {}],
+        ['POST', '/api/user/admin/units', staff],
+        ['POST', `/api/user/admin/persons/${boss.id}/unmask`, staff],
+        ['PUT', '/api/user/admin/roles/fuzzrole', staff],
+      ];
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...targets), body, async ([method, url, headers], payload) => {
+          const res = await get().app.inject({ method: method as 'POST', url, headers, payload: payload as object });
+          assert.ok(
+            res.statusCode < 500,
+            `${method} ${url} ${res.statusCode} ${res.body} for ${JSON.stringify(payload)}`,
+          );
+        }),
+        { numRuns: 150 },
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.string({ maxLength: 80 }),
+          fc.constantFrom('persons', 'units', 'agents'),
+          async (q, what) => {
+            const res = await get().app.inject({
+              url: `/api/user/admin/${what}?q=${encodeURIComponent(q)}`,
+              headers: staff,
+            });
+            assert.ok(res.statusCode < 500, `${what} ${res.statusCode} ${res.body} for ${JSON.stringify(q)}`);
+          },
+        ),
+        { numRuns: 100 },
+      );
     });
   },
   { centers: [userCenter], seed: true },
