@@ -115,9 +115,26 @@ export const messageCenter: Center = {
   },
   async seed(ctx) {
     const svc = ctx.services.message!;
-    const rows = await svc.announcements('990100');
-    if (rows.length > 0) return;
+    const users = (ctx.services as Record<string, unknown>).user as
+      | {
+          searchPersons?: (
+            r: string,
+            o: { limit?: number; offset?: number },
+          ) => Promise<{ items: Array<{ id: string }> }>;
+        }
+      | undefined;
     for (const region of ['990100', '980100']) {
+      // Persons known to the user center become reachable by broadcasts to the region.
+      for (let offset = 0; users?.searchPersons; offset += 500) {
+        const page = await users.searchPersons(region, { limit: 500, offset });
+        await svc.registerRecipients(
+          ctx.db,
+          region,
+          page.items.map((p) => p.id),
+        );
+        if (page.items.length < 500) break;
+      }
+      if ((await svc.announcements(region)).length > 0) continue;
       await svc.createAnnouncement(
         region,
         {
@@ -126,6 +143,17 @@ export const messageCenter: Center = {
           hall: 'all',
           audience: { kind: 'public' },
           toInbox: false,
+        },
+        'system',
+      );
+      await svc.createAnnouncement(
+        region,
+        {
+          title: '欢迎使用个人网厅消息中心',
+          body: '支付结算、退款、电子票据等通知将发送到“我的消息”，您可以在“通知设置”中选择接收渠道。',
+          hall: 'personal',
+          audience: { kind: 'region_persons' },
+          toInbox: true,
         },
         'system',
       );

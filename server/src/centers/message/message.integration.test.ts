@@ -679,6 +679,32 @@ forEachPlatform(
       );
     });
 
+    test("broadcast to a unit's staff reaches its current agents only", async () => {
+      const [a1, a2, gone] = [person(), person(), person()];
+      directory.addAgent(REGION, 'unit-77', a1.id);
+      directory.addAgent(REGION, 'unit-77', a2.id);
+      directory.addAgent(REGION, 'unit-77', gone.id, false);
+      const res = await p.app.inject({
+        method: 'POST',
+        url: '/api/message/broadcasts',
+        headers: admin,
+        payload: {
+          title: '单位缴费提醒',
+          body: '请于本月25日前完成缴费申报。',
+          hall: 'unit',
+          audience: { kind: 'unit_staff', unitId: 'unit-77' },
+          toInbox: true,
+        },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      await flush(p);
+      const titles = async (id: string) =>
+        (await svc.inbox(REGION, id, { page: 1, size: 20 })).items.map((i) => (i as { title: string }).title);
+      assert.ok((await titles(a1.id)).includes('单位缴费提醒'));
+      assert.ok((await titles(a2.id)).includes('单位缴费提醒'));
+      assert.ok(!(await titles(gone.id)).includes('单位缴费提醒'));
+    });
+
     test('console: types, rules validation, stats by channel, sandbox outbox, permission needed', async () => {
       const types = await p.app.inject({ url: '/api/message/types', headers: admin });
       assert.equal(types.statusCode, 200);

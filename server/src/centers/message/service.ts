@@ -1130,6 +1130,20 @@ export class MessageService {
   }
 
   async publishAnnouncement(db: Database, regionCode: string, id: string): Promise<number> {
+    // A unit's staff are its current agents, asked of the user center (outside the transaction) when it is present.
+    const pending = await db.one<{ audience: Audience }>(sql`select audience from message_announcement
+      where region_code = ${regionCode} and id = ${id} and status = 'scheduled'`);
+    let resolved: Audience | undefined;
+    const users = (this.ctx.services as Record<string, unknown>).user as
+      | { listAgents?: (r: string, unitId: string) => Promise<Array<{ personId: string; active: boolean }>> }
+      | undefined;
+    if (pending?.audience.kind === 'unit_staff' && users?.listAgents) {
+      const agents = await users.listAgents(regionCode, pending.audience.unitId).catch((err) => {
+        if (err instanceof AppError && err.status === 404) return [];
+        throw err;
+      });
+      resolved = { kind: 'list', personIds: agents.filter((a) => a.active).map((a) => a.personId) };
+    }
     return db.tx(async (tx) => {
       const a = await tx.one<{ title: string; body: string; audience: Audience; to_inbox: boolean }>(sql`update
           message_announcement set status = 'published'
@@ -1138,7 +1152,11 @@ export class MessageService {
       if (!a) return 0;
       let n = 0;
       if (a.to_inbox) {
-        n = await this.fanOut(tx, regionCode, id, a.title, a.body, a.audience);
+        const audience = a.audience.kind === 'unit_staff' && resolved ? resolved : a.audience;
+        n =
+          audience.kind === 'list' && audience.personIds.length === 0
+            ? 0
+            : await this.fanOut(tx, regionCode, id, a.title, a.body, audience);
         await tx.q(
           sql`update message_announcement set fanout_count = ${n} where region_code = ${regionCode} and id = ${id}`,
         );

@@ -61,9 +61,18 @@ export interface TestPerson {
  * Stands in for the user center in the message center's own tests (its contract: getPerson(regionCode, id) → the
  * decrypted account, 404 USER_PERSON_NOT_FOUND when absent), so these tests do not depend on another center's tables.
  */
-export function personDirectory(): { center: Center; add(p: TestPerson): TestPerson } {
+export function personDirectory(): {
+  center: Center;
+  add(p: TestPerson): TestPerson;
+  addAgent(regionCode: string, unitId: string, personId: string, active?: boolean): void;
+} {
   const people = new Map<string, TestPerson>();
+  const agents = new Map<string, Array<{ personId: string; active: boolean }>>();
   return {
+    addAgent: (regionCode, unitId, personId, active = true) => {
+      const key = `${regionCode}:${unitId}`;
+      agents.set(key, [...(agents.get(key) ?? []), { personId, active }]);
+    },
     add: (p) => {
       people.set(`${p.regionCode}:${p.id}`, p);
       return p;
@@ -77,6 +86,11 @@ export function personDirectory(): { center: Center; add(p: TestPerson): TestPer
             const p = people.get(`${regionCode}:${id}`);
             if (!p) throw new AppError(404, 'USER_PERSON_NOT_FOUND', '用户不存在');
             return { ...p, status: 'active' };
+          },
+          listAgents: async (regionCode: string, unitId: string) => {
+            const list = agents.get(`${regionCode}:${unitId}`);
+            if (!list) throw new AppError(404, 'USER_UNIT_NOT_FOUND', '单位不存在');
+            return list;
           },
         };
         ctx.permissions = {
