@@ -1030,8 +1030,15 @@ export class ReferenceCoreZone implements CoreZone {
   /** Reads everything a settlement needs (with row locks when `lock`) and runs the engine. */
   private async compute(ex: Executor, v: VisitRow, input: SettleInput, lock: boolean): Promise<Computed> {
     const regionCode = v.region_code;
-    const person = await this.personRow(ex, regionCode, v.person_no);
-    await this.activeInsurance(ex, regionCode, v.person_no, v.insurance_type);
+    // person and the visit's insurance in one round trip
+    const person = await ex.one<{ birth_date: string; status: string | null }>(sql`select p.birth_date, i.status
+      from core_person p left join core_insurance i on i.region_code = p.region_code and i.person_no = p.person_no
+        and i.insurance_type = ${v.insurance_type}
+      where p.region_code = ${regionCode} and p.person_no = ${v.person_no}`);
+    if (!person) throw coreError('CORE_PERSON_NOT_FOUND', `参保人编号 ${v.person_no}`);
+    if (person.status !== 'active') {
+      throw coreError('CORE_INSURANCE_PAUSED', `险种 ${v.insurance_type}:${person.status ?? '未参保'}`);
+    }
     const fees = await this.feeRows(ex, regionCode, v.visit_id);
     if (fees.length === 0) throw coreError('CORE_NO_FEES');
     const policy = await this.policyFor(ex, regionCode, v);
@@ -1054,13 +1061,16 @@ export class ReferenceCoreZone implements CoreZone {
     // the rule (not this code) decides whether the account may pay; the own account must exist
     const split = await (async () => {
       const group = policyGroup(policy, v, ageOn(dateText(person.birth_date), date));
-      if (lock) {
-        await ex.q(sql`insert into core_accumulator(region_code, person_no, year, insurance_type, grp)
-          values (${regionCode}, ${v.person_no}, ${year}, ${v.insurance_type}, ${group}) on conflict do nothing`);
-      }
-      const acc = await ex.one<{ deductible_paid: number; fund_paid: number }>(sql`select deductible_paid, fund_paid
-        from core_accumulator where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${year}
-        and insurance_type = ${v.insurance_type} and grp = ${group} ${lock ? sql`for update` : sql``}`);
+      // settle: create-or-lock the accumulator row in one statement (ON CONFLICT DO UPDATE locks the row)
+      const acc = lock
+        ? await ex.one<{ deductible_paid: number; fund_paid: number }>(sql`insert into core_accumulator(region_code,
+              person_no, year, insurance_type, grp)
+            values (${regionCode}, ${v.person_no}, ${year}, ${v.insurance_type}, ${group})
+            on conflict (region_code, person_no, year, insurance_type, grp) do update set grp = excluded.grp
+            returning deductible_paid, fund_paid`)
+        : await ex.one<{ deductible_paid: number; fund_paid: number }>(sql`select deductible_paid, fund_paid
+            from core_accumulator where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${year}
+            and insurance_type = ${v.insurance_type} and grp = ${group}`);
       const own = balanceOf(v.person_no);
       try {
         return settleSplit({
@@ -1096,23 +1106,22 @@ export class ReferenceCoreZone implements CoreZone {
 
   async preSettle(input: SettleInput): Promise<PreSettlement> {
     assertRegion(input.regionCode);
-    return this.db.tx(async (tx) => {
-      const v = await this.visitRow(tx, input.regionCode, input.visitId, true);
-      if (v.state === 'settled') throw coreError('CORE_ALREADY_SETTLED');
-      if (v.state !== 'open') throw coreError('CORE_VISIT_CLOSED');
-      const c = await this.compute(tx, v, input, false);
-      await tx.q(sql`update core_visit set presettled_version = fees_version
-        where region_code = ${input.regionCode} and visit_id = ${input.visitId}`);
-      return { ...toSplit(c.split, c.mutualAid), visitId: v.visit_id, lines: c.lines };
-    });
+    const v = await this.visitRow(this.db, input.regionCode, input.visitId);
+    if (v.state === 'settled') throw coreError('CORE_ALREADY_SETTLED');
+    if (v.state !== 'open') throw coreError('CORE_VISIT_CLOSED');
+    const c = await this.compute(this.db, v, input, false);
+    // optimistic: records the pre-settlement only if the fee list is still the one computed on
+    const marked = await this.db.q(sql`update core_visit set presettled_version = fees_version
+      where region_code = ${input.regionCode} and visit_id = ${input.visitId} and state = 'open'
+        and fees_version = ${v.fees_version} returning 1`);
+    if (marked.length === 0) throw coreError('CORE_VISIT_CLOSED', '预结算期间费用明细或就诊状态已变化，请重试');
+    return { ...toSplit(c.split, c.mutualAid), visitId: v.visit_id, lines: c.lines };
   }
 
   async settle(input: SettleInput & { requestId: string }): Promise<Settlement> {
     assertRegion(input.regionCode);
     const { regionCode } = input;
     if (!input.requestId) throw coreError('CORE_INVALID_INPUT', '缺少报文ID');
-    const first = await this.settlementByRequest(this.db, regionCode, input.requestId, input.visitId);
-    if (first) return first;
     try {
       return await this.db.tx(async (tx) => {
         const v = await this.visitRow(tx, regionCode, input.visitId, true);
@@ -1126,7 +1135,7 @@ export class ReferenceCoreZone implements CoreZone {
         }
         const c = await this.compute(tx, v, input, true);
         const s = toSplit(c.split, c.mutualAid);
-        const settlementId = await this.serial(tx, `S${regionCode}`, 12);
+        const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
         const payer = c.mutualAid > 0 ? (input.mutualAidPayerPersonNo ?? null) : null;
         const row = await tx.one<SettlementRow>(sql`insert into core_settlement(region_code, settlement_id, request_id,
             visit_id, person_no, institution_code, policy_version, total, fund_payment, account_payment,

@@ -1,0 +1,188 @@
+/**
+ * Core-zone benchmarks on PostgreSQL: pre-settle + settle of one visit (3 fee lines, employee with a personal account)
+ * per second, in-process and over HTTP (adapter → core-zone service on loopback, national message shape).
+ *
+ * Data: CORE_BENCH_DATABASE_URL = a database prepared with `npm run seed -- --persons 100000 --regions 990100`
+ * (77 s on the 2-core dev box, so it is not done inside the bench); without it, a fresh test database seeded with
+ * CORE_BENCH_PERSONS (default 5,000) persons — the size used is printed as a fact.
+ * Visits (registration + fee upload) are prepared in setup, untimed; the timed operation is preSettle + settle.
+ * Floor: a bare pair of transactions doing the same row writes (1 update; then 1 insert, 1 update, a 2-row insert,
+ * 2 updates) on a scratch table of the same database, at the same concurrency.
+ */
+import type { AddressInfo } from 'node:net';
+import { HttpCoreZone } from '../../../server/src/integration/core-zone/http/adapter.ts';
+import type { CoreZone, Visit } from '../../../server/src/integration/core-zone/port.ts';
+import { ReferenceCoreZone } from '../../../server/src/integration/core-zone/reference/core-zone.ts';
+import { DEMO_INSTITUTIONS } from '../../../server/src/integration/core-zone/reference/demo-persons.ts';
+import { catalogue, isSeeded, seedReference } from '../../../server/src/integration/core-zone/reference/seed.ts';
+import { createCoreZoneServer } from '../../../server/src/integration/core-zone/service/server.ts';
+import { loadConfig } from '../../../server/src/platform/config.ts';
+import { type Database, openPostgres, sql } from '../../../server/src/platform/db/index.ts';
+import { migrate } from '../../../server/src/platform/db/migrate.ts';
+import { createTestDatabase } from '../../../server/src/platform/db/testing.ts';
+import { createPrivacy } from '../../../server/src/platform/privacy/index.ts';
+import type { Benchmark } from '../types.ts';
+
+process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
+const R = '990100';
+const CONCURRENCY = 8;
+const POOL = Number(process.env.CORE_BENCH_POOL ?? 4000);
+
+interface Ctx {
+  db: Database;
+  ref: ReferenceCoreZone;
+  core: CoreZone;
+  persons: string[];
+  pool: Visit[];
+  inline: number;
+  seq: number;
+  personCount: number;
+  server?: ReturnType<typeof createCoreZoneServer>;
+}
+
+const cat = catalogue(R);
+const lines = [
+  cat.find((c) => c.itemClass === 'A' && c.priceCap === null && c.category === 'western_drug'),
+  cat.find((c) => c.itemClass === 'B' && c.priceCap === null),
+  cat.find((c) => c.itemClass === 'C'),
+].map((c, i) => ({ lineNo: String(i + 1), code: c?.code as string, quantity: 1 + i, unitPrice: 1_500 + i * 700 }));
+
+async function openDb(): Promise<Database> {
+  const url = process.env.CORE_BENCH_DATABASE_URL;
+  if (url) {
+    const db = await openPostgres(url, 16);
+    await migrate(db);
+    return db;
+  }
+  return createTestDatabase('postgres');
+}
+
+async function prepare(ctx: Ctx): Promise<Visit> {
+  const personNo = ctx.persons[ctx.seq++ % ctx.persons.length];
+  const visit = await ctx.ref.registerVisit({
+    regionCode: R,
+    requestId: `BV${process.pid}-${Date.now()}-${ctx.seq}`,
+    personNo,
+    institutionCode: DEMO_INSTITUTIONS[R].level2,
+    medicalType: '11',
+  });
+  await ctx.ref.uploadFees(R, visit.visitId, lines);
+  return visit;
+}
+
+async function setup(http: boolean): Promise<Ctx> {
+  const db = await openDb();
+  const config = loadConfig({});
+  const ref = new ReferenceCoreZone({ db, privacy: createPrivacy(config.DATA_KEYS, config.BLIND_INDEX_KEY) });
+  if (!(await isSeeded(ref, R))) {
+    await seedReference(ref, { regions: [R], persons: Number(process.env.CORE_BENCH_PERSONS ?? 5_000) });
+  }
+  const count = await db.one<{ n: string | number }>(
+    sql`select count(*) as n from core_person where region_code = ${R}`,
+  );
+  const persons = (
+    await db.q<{ person_no: string }>(sql`select i.person_no from core_insurance i join core_account a
+      on a.region_code = i.region_code and a.person_no = i.person_no
+      where i.region_code = ${R} and i.insurance_type = '310' and i.status = 'active'
+      order by md5(i.person_no) limit 3000`)
+  ).map((r) => r.person_no);
+  const ctx: Ctx = { db, ref, core: ref, persons, pool: [], inline: 0, seq: 0, personCount: Number(count?.n ?? 0) };
+  // prepare the visits (untimed), CONCURRENCY × 2 at a time
+  const batch = Array.from({ length: CONCURRENCY * 2 });
+  while (ctx.pool.length < POOL) ctx.pool.push(...(await Promise.all(batch.map(() => prepare(ctx)))));
+  if (http) {
+    const server = createCoreZoneServer(ref);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ctx.server = server;
+    ctx.core = new HttpCoreZone({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  }
+  await db.exec(`create table if not exists bench_core_floor (region_code char(6) not null, id bigint not null,
+    v bigint not null default 0, primary key (region_code, id));
+    insert into bench_core_floor(region_code, id) select '990100', g from generate_series(1, 10000) g on conflict do nothing;`);
+  return ctx;
+}
+
+async function run(ctx: Ctx): Promise<void> {
+  let visit = ctx.pool.pop();
+  if (!visit) {
+    ctx.inline++;
+    visit = await prepare(ctx);
+  }
+  await ctx.core.preSettle({ regionCode: R, visitId: visit.visitId, useAccount: true });
+  const s = await ctx.core.settle({
+    regionCode: R,
+    visitId: visit.visitId,
+    useAccount: true,
+    requestId: `BS${visit.visitId}`,
+  });
+  if (s.fundPayment + s.accountPayment + s.cashPayment !== s.total) throw new Error('split does not sum');
+}
+
+/** The same row writes as pre-settle + settle, as bare SQL, at the same concurrency. */
+async function floorRate(ctx: Ctx): Promise<number> {
+  let n = 0;
+  let i = 0;
+  const end = performance.now() + 2000;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const a = 1 + (i++ % 10_000);
+      const b = 1 + ((a * 7919) % 10_000);
+      await ctx.db.q(sql`update bench_core_floor set v = v + 1 where region_code = '990100' and id = ${a}`);
+      await ctx.db.tx(async (tx) => {
+        await tx.q(sql`select v from bench_core_floor where region_code = '990100' and id in (${a}, ${b}) for update`);
+        await tx.q(sql`insert into bench_core_floor(region_code, id) values ('990100', ${-1 - i - n * 10_000})
+          on conflict do nothing`);
+        await tx.q(sql`update bench_core_floor set v = v - 1 where region_code = '990100' and id = ${b}`);
+        await tx.q(sql`insert into bench_core_floor(region_code, id) values ('990100', ${-2_000_000_000 - i}),
+          ('990100', ${-3_000_000_000 - i}) on conflict do nothing`);
+        await tx.q(sql`update bench_core_floor set v = v + 2 where region_code = '990100' and id = ${a}`);
+        await tx.q(sql`update bench_core_floor set v = v + 3 where region_code = '990100' and id = ${b}`);
+      });
+      n++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return n / ((performance.now() - start) / 1000);
+}
+
+async function teardown(ctx: Ctx): Promise<void> {
+  await new Promise((resolve) => (ctx.server ? ctx.server.close(resolve) : resolve(undefined)));
+  await ctx.db.exec('drop table if exists bench_core_floor');
+  await ctx.db.close();
+}
+
+const facts = async (ctx: Ctx) => ({
+  insured_persons: ctx.personCount,
+  database: process.env.CORE_BENCH_DATABASE_URL ? 'CORE_BENCH_DATABASE_URL' : 'fresh test database',
+  prepared_visits: POOL,
+  visits_prepared_inline: ctx.inline,
+  concurrency: CONCURRENCY,
+});
+
+const floor = { name: 'bare SQL, same row writes', opsPerSec: floorRate };
+
+export default [
+  {
+    name: 'core zone pre-settle + settle (in-process, PostgreSQL)',
+    unit: 'ops',
+    setup: () => setup(false),
+    run: (_n: number, ctx: Ctx) => run(ctx),
+    teardown,
+    floor,
+    goalRatio: 0.5,
+    concurrency: CONCURRENCY,
+    facts,
+  },
+  {
+    name: 'core zone pre-settle + settle (HTTP adapter → service, PostgreSQL)',
+    unit: 'ops',
+    setup: () => setup(true),
+    run: (_n: number, ctx: Ctx) => run(ctx),
+    teardown,
+    floor,
+    goalRatio: 0.5,
+    concurrency: CONCURRENCY,
+    facts,
+  },
+] satisfies Benchmark<Ctx>[];
