@@ -1,13 +1,14 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
+import { institutionWorkstationPages } from '../../features/institution/pages';
 import type { PortalPage } from '../registry';
 
 function InstitutionHome() {
   return (
     <>
       <PageTitle>医药机构工作台</PageTitle>
-      <Typography.Paragraph type="secondary">请从左侧菜单选择业务。</Typography.Paragraph>
+      <Typography.Paragraph type="secondary">请从菜单选择业务；收费请进入「收费工作台」。</Typography.Paragraph>
     </>
   );
 }
@@ -15,4 +16,5 @@ function InstitutionHome() {
 /** Pages of the 医药机构工作台; each center adds its own list here. */
 export const institutionPages: PortalPage[] = [
   { path: '', element: <InstitutionHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
+  ...institutionWorkstationPages,
 ];

@@ -1,0 +1,8 @@
+import { ScanOutlined } from '@ant-design/icons';
+import type { PortalPage } from '../../portals/registry';
+import { Workstation } from './Workstation';
+
+/** The workstation's pages in the 医药机构工作台 portal. */
+export const institutionWorkstationPages: PortalPage[] = [
+  { path: 'workstation', element: <Workstation />, nav: { label: '收费工作台', icon: <ScanOutlined />, bottom: true } },
+];
