@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { base32Decode, base32Encode, issueEvoucherToken, signEnvelope } from '@yibao/sdk';
+import { base32Decode, base32Encode, createOfflineVerifier, issueEvoucherToken, signEnvelope } from '@yibao/sdk';
 import { verifyAuditChain } from '../../platform/audit.ts';
 import { service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
@@ -361,6 +361,49 @@ forEachPlatform(
           await call(hospital, 'verify', { qrCode: old.token, businessType: '01101' }),
           404,
           'EVOUCHER_VOUCHER_NOT_FOUND',
+        );
+      });
+    });
+
+    describe('offline verification and housekeeping', () => {
+      test('the sdk verifier checks signature and expiry with downloaded keys; a rotation needs a refresh', async () => {
+        const fetchViaInject = (async (url: string) => {
+          const r = await get().app.inject({ url: new URL(url).pathname + new URL(url).search });
+          return new Response(r.body, { status: r.statusCode, headers: { 'content-type': 'application/json' } });
+        }) as typeof fetch;
+        const verifier = await createOfflineVerifier({
+          keysUrl: 'http://x/api/evoucher/keys?region=990100',
+          fetch: fetchViaInject,
+        });
+        const c = await code(persons[0]);
+        const claims = verifier.verify(c.token);
+        assert.equal(claims.regionCode, R);
+        assert.throws(() => verifier.verify(c.token, Date.now() + 120_000), { code: 'EVOUCHER_TOKEN_EXPIRED' });
+        // offline cannot know about single use: the same token still passes offline after an online use
+        assert.equal((await call(hospital, 'verify', { qrCode: c.token, businessType: '03131' })).statusCode, 200);
+        assert.equal(verifier.verify(c.token).voucherCode, claims.voucherCode);
+        const svc = service(get().ctx, 'evoucher');
+        await get().ctx.db.tx((tx) => svc.keys.rotate(R, 'qr', 'SM2', 'test', tx));
+        const next = await code(persons[0]);
+        assert.throws(() => verifier.verify(next.token), { code: 'EVOUCHER_TOKEN_UNKNOWN_KEY' });
+        await verifier.refresh();
+        assert.equal(verifier.verify(next.token).keyId, next.keyId);
+      });
+
+      test('purge removes what expired a day ago and keeps the rest', async () => {
+        const svc = service(get().ctx, 'evoucher');
+        const t = await svc.createLoginTicket(R);
+        await get().ctx.db.q(
+          sql`update evoucher_login_ticket set expires_at = now() - interval '2 days' where id = ${t.ticketId}`,
+        );
+        const keep = await svc.createLoginTicket(R);
+        assert.ok((await svc.purgeExpired()) >= 1);
+        const left = await get().ctx.db.q<{ id: string }>(
+          sql`select id from evoucher_login_ticket where id in (${t.ticketId}, ${keep.ticketId})`,
+        );
+        assert.deepEqual(
+          left.map((r) => r.id),
+          [keep.ticketId],
         );
       });
     });

@@ -1,6 +1,7 @@
 /** E-voucher center (电子凭证中心): activation, dynamic QR, institution verification, channel authorisation, QR login. */
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
+import { enqueue } from '../../platform/jobs.ts';
 import { authSlice, type LoginMethodSlot } from './deps.ts';
 import { QR_LOGIN_AMR, qrLoginMethod } from './login.ts';
 import { evoucherRoutes } from './routes.ts';
@@ -30,6 +31,13 @@ function wireCoreZone(ctx: Context, svc: EvoucherService): void {
   core?.useEcTokenResolver?.(svc.resolveEcToken);
 }
 
+const PURGE_QUEUE = 'evoucher.purge';
+
+/** One purge per day (the dedupe key is the day). */
+async function schedulePurge(ctx: Context, runAt: Date): Promise<void> {
+  await enqueue(ctx.db, PURGE_QUEUE, {}, { runAt, dedupeKey: `${PURGE_QUEUE}:${runAt.toISOString().slice(0, 10)}` });
+}
+
 export const evoucherCenter: Center = {
   name: 'evoucher',
   description: '电子凭证中心: 激活（实人认证）、动态码、机构核验、渠道授权、扫码登录',
@@ -41,6 +49,11 @@ export const evoucherCenter: Center = {
       | undefined;
     await user?.declarePermissions?.(PERMISSIONS, 'evoucher');
     wireCoreZone(ctx, svc);
+    ctx.jobs.register(PURGE_QUEUE, async () => {
+      await svc.purgeExpired();
+      await schedulePurge(ctx, new Date(Date.now() + 86400_000));
+    });
+    await schedulePurge(ctx, new Date(Date.now() + 3600_000));
     const auth = authSlice(ctx);
     auth?.registerLoginMethod?.(qrLoginMethod(svc) satisfies LoginMethodSlot);
   },

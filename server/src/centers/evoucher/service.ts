@@ -741,6 +741,20 @@ export class EvoucherService {
     return rows[0]?.person_id ?? null;
   }
 
+  /** Deletes what has expired for a day: pending/failed liveness sessions, login tickets, ecTokens, codes, tokens. */
+  async purgeExpired(): Promise<number> {
+    let n = 0;
+    for (const q of [
+      sql`delete from evoucher_liveness where status <> 'consumed' and expires_at < now() - interval '1 day' returning 1`,
+      sql`delete from evoucher_login_ticket where expires_at < now() - interval '1 day' returning 1`,
+      sql`delete from evoucher_ec_token where expires_at < now() - interval '1 day' returning 1`,
+      sql`delete from evoucher_auth_code where expires_at < now() - interval '1 day' returning 1`,
+      sql`delete from evoucher_channel_token where expires_at < now() - interval '1 day' returning 1`,
+    ])
+      n += (await this.ctx.db.q(q)).length;
+    return n;
+  }
+
   // ------------------------------------------------------------------------------------------ console
 
   /** Staff look-up by resident ID or voucher id; always audited with the stated purpose; answers masked data. */
