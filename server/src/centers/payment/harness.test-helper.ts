@@ -77,7 +77,12 @@ export async function startHarness(
       for (;;) {
         const order = await payment.getOrder(orderId.slice(1, 7), orderId);
         if (pred(order)) return order;
-        if (Date.now() > until) throw new Error(`order ${orderId} stuck in ${order.status}`);
+        if (Date.now() > until) {
+          const refunds = await payment.refunds(order.regionCode, orderId);
+          throw new Error(
+            `order ${orderId} stuck in ${order.status} ${JSON.stringify(refunds.map((r) => [r.kind, r.status, r.insuranceStatus, r.cashStatus, r.lastError]))}`,
+          );
+        }
         await sleep(20);
       }
     },

@@ -397,13 +397,11 @@ for (const kind of databaseKinds()) {
                 x.status === 'insurance_settled',
               3000,
             );
-            if (refunding && o.status === 'cash_paid')
-              await h.waitFor(placed.id, (x) => x.status !== 'cash_paid', 3000).catch(() => undefined);
-            const completed = await h.payment.getOrder(REGION, placed.id);
-            if (refunding && completed.status === 'completed') {
+            if (refunding) {
+              const completed = await h.waitFor(o.id, (x) => x.status === 'completed', 5000);
               await h.payment.requestRefund(
                 REGION,
-                placed.id,
+                completed.id,
                 { appRefundSn: 'crash', kind: 'full', reason: '崩溃测试' },
                 actor,
               );

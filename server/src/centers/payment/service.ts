@@ -804,7 +804,7 @@ export class PaymentService {
     const rows = await tx.q<Record<string, unknown>>(sql`insert into payment_refund(region_code, id, order_id, kind,
         app_refund_sn, reason, requested_by, status, fund_amount, account_amount, cash_amount, insurance_status, cash_status)
       values (${order.regionCode}, ${id}, ${order.id}, ${r.kind}, ${r.appRefundSn}, ${r.reason}, ${r.requestedBy},
-        ${r.cash > 0 || r.insurance === 'pending' ? 'pending' : 'succeeded'}, ${r.fund}, ${r.account}, ${r.cash}, ${r.insurance},
+        'pending', ${r.fund}, ${r.account}, ${r.cash}, ${r.insurance},
         ${r.cash > 0 ? 'pending' : 'none'})
       on conflict (region_code, order_id, app_refund_sn) do nothing
       returning *`);
