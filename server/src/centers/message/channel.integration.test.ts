@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { before, test } from 'node:test';
 import { type ChannelError, createChannelClient } from '@yibao/sdk';
 import { service } from '../../platform/context.ts';
+import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
 import { authCenter } from '../auth/index.ts';
 import { messageCenter } from './index.ts';
@@ -77,6 +78,24 @@ forEachPlatform(
         404,
         'MESSAGE_NOT_FOUND',
       );
+    });
+
+    test("the auth center's SMS codes go through the message center (auth.otp → sandbox SMS) and verify", async () => {
+      const p = get();
+      const auth = service(p.ctx, 'auth');
+      const mobile = '13987654321';
+      const sent = await auth.sendOtp({ regionCode: REGION, mobile, purpose: 'login' });
+      assert.equal(sent.sandbox, false, "not the auth center's own fallback outbox");
+      await p.ctx.jobs.drain();
+      const rows = await p.ctx.db.q<{ content: string; address: string }>(sql`select o.content, o.address
+        from message_sandbox_outbox o join message_delivery d on d.region_code = o.region_code and d.id = o.delivery_id
+        where o.region_code = ${REGION} and d.type_code = 'auth.otp'`);
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].address, '139****4321');
+      const code = /验证码为(\d{6})/.exec(rows[0].content)?.[1];
+      assert.ok(code, rows[0].content);
+      assert.match(rows[0].content, /登录验证码/);
+      assert.equal(await auth.verifyOtp({ regionCode: REGION, mobile, purpose: 'login', code }), true);
     });
 
     test('bad input through the channel: unknown person 404, security types 403, bad data 400, missing scope 403', async () => {
