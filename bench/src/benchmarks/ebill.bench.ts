@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { sm2GenerateKeyPair, sm2PrecomputePublicKey, sm2Sign, sm2Verify } from '@yibao/sdk';
 import { ebillCenter } from '../../../server/src/centers/ebill/index.ts';
-import { renderBillPdf } from '../../../server/src/centers/ebill/pdf.ts';
+import { loadCjkFont, renderBillPdf } from '../../../server/src/centers/ebill/pdf.ts';
 import type { PaymentEvent } from '../../../server/src/centers/ebill/schema.ts';
 import type { BillView, EbillService } from '../../../server/src/centers/ebill/service.ts';
 import { createTestPlatform, type TestPlatform } from '../../../server/src/testing/platform.ts';
@@ -102,6 +102,7 @@ const benchmarks: Benchmark<Ctx>[] = [
     facts: async (ctx) => ({
       'bytes per PDF (mean)': Math.round(ctx.bytes.reduce((s, b) => s + b, 0) / Math.max(1, ctx.bytes.length)),
       'items per bill': ctx.bills[0]?.items.length ?? 0,
+      font: loadCjkFont().path.split('/').slice(-3).join('/'),
     }),
   },
   {

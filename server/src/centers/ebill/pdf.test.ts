@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { amountInWords, beijingTime, yuan } from './pdf.ts';
+import { amountInWords, beijingTime, loadCjkFont, yuan } from './pdf.ts';
 
 /** Reads 大写金额 back into fen (an independent reader, to check the writer by round trip). */
 function parseWords(words: string): number {
@@ -74,4 +74,13 @@ test('yuan formatting and Beijing time', () => {
   assert.equal(yuan(5000), '50.00');
   assert.equal(yuan(-1307), '-13.07');
   assert.equal(beijingTime('2026-01-01T16:30:00.000Z'), '2026-01-02 00:30:00');
+});
+
+test('the CJK font comes from the npm package (fresh machines need no apt) and covers bill text', () => {
+  const font = loadCjkFont();
+  if (!process.env.EBILL_FONT) assert.match(font.path, /@embedpdf\/fonts-sc\/fonts\/NotoSansHans-Regular\.otf$/);
+  const f = font.font as { hasGlyphForCodePoint(cp: number): boolean };
+  const text =
+    '医疗收费电子票据票据代码号码校验码开票日期交款人收款单位章金额合计大写小写医保统筹基金个人账户现金支付璟昇¥（）：';
+  for (const ch of text) assert.ok(f.hasGlyphForCodePoint(ch.codePointAt(0)!), `no glyph for ${ch}`);
 });

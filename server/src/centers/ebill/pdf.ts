@@ -1,12 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { AppError } from '../../platform/errors.ts';
 import type { BillView } from './service.ts';
 
-/** Where a CJK font may be: EBILL_FONT, a font vendored in server/assets/fonts, then Debian's Noto CJK. */
+/**
+ * Where a CJK font may be: EBILL_FONT, a font vendored in server/assets/fonts, the npm package @embedpdf/fonts-sc
+ * (Noto Sans Hans, OFL — so `npm start` works on a fresh machine), then Debian's Noto CJK.
+ */
 const ASSET_FONTS = new URL('../../../assets/fonts/', import.meta.url).pathname;
 const SYSTEM_FONTS: Array<{ path: string; name?: string }> = [
   { path: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', name: 'NotoSansCJKsc-Regular' },
@@ -27,6 +30,18 @@ export interface CjkFont {
 
 let cached: CjkFont | undefined;
 
+function npmCjkFont(): { path: string } | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const main = require.resolve('@embedpdf/fonts-sc');
+    const { fonts } = require('@embedpdf/fonts-sc') as { fonts: Array<{ file: string; weight: number }> };
+    const regular = fonts.find((f) => f.weight === 400) ?? fonts[0];
+    return regular ? { path: join(dirname(main), '..', 'fonts', regular.file) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Finds and loads (once) a font with CJK glyphs; PDFs embed a subset of it. */
 export function loadCjkFont(): CjkFont {
   if (cached) return cached;
@@ -40,6 +55,8 @@ export function loadCjkFont(): CjkFont {
       if (/\.(ttf|otf)$/i.test(f)) candidates.push({ path: join(ASSET_FONTS, f) });
     }
   }
+  const npmFont = npmCjkFont();
+  if (npmFont) candidates.push(npmFont);
   candidates.push(...SYSTEM_FONTS);
   for (const c of candidates) {
     if (existsSync(c.path)) {
