@@ -1,11 +1,14 @@
 /** User center (用户中心): persons, units, agents, staff accounts and per-region RBAC. */
+import type { FastifyRequest } from 'fastify';
+import { requirePrincipal } from '../../platform/auth.ts';
 import type { Center } from '../../platform/center.ts';
-import type { Context } from '../../platform/context.ts';
+import { type Context, service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
+import { forbidden } from '../../platform/errors.ts';
 import { residentIdCheckChar, usccCheckChar } from '../../platform/privacy/index.ts';
 import { argon2ParamsFor, PasswordHasher } from './password.ts';
 import { userRoutes } from './routes.ts';
-import { UserService } from './service.ts';
+import { type AgentRole, UserService } from './service.ts';
 
 export { argon2ParamsFor, checkPasswordPolicy, OWASP_ARGON2, TEST_ARGON2 } from './password.ts';
 export { OTP_PURPOSES } from './routes.ts';
@@ -23,6 +26,24 @@ export type {
   UnitType,
 } from './service.ts';
 export { AGENT_ROLES, maskPerson, maskUnit, UNIT_TYPE_LABELS, UNIT_TYPES, UserService } from './service.ts';
+
+/**
+ * For other centers' unit-hall routes: the caller must be a person acting for a unit (token claim `unit`, set by
+ * POST /api/user/me/acting-unit) with a current grant in one of `roles`. Checked against the database on every call,
+ * so a revoked or expired grant stops working at once.
+ */
+export async function requireAgent(
+  ctx: Context,
+  req: FastifyRequest,
+  roles: AgentRole[] = ['admin', 'handler'],
+): Promise<{ unitId: string; personId: string; role: AgentRole }> {
+  const p = requirePrincipal(req, 'person');
+  if (!p.unitId) throw forbidden('USER_UNIT_NOT_SELECTED', '请先选择代办单位');
+  const role = await service(ctx, 'user').agentRole(req.regionCode, p.unitId, p.subject);
+  if (!role) throw forbidden('USER_NOT_AGENT', '您不是该单位的有效经办人', '授权不存在、已过期或单位已停用');
+  if (!roles.includes(role)) throw forbidden('USER_AGENT_ROLE_FORBIDDEN', '您在该单位的角色无权办理此业务');
+  return { unitId: p.unitId, personId: p.subject, role };
+}
 
 declare module '../../platform/context.ts' {
   interface Services {

@@ -304,6 +304,49 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
     async (req) => users.unitsOf(req.regionCode, personId(req)),
   );
 
+  app.post(
+    '/api/user/me/acting-unit',
+    {
+      schema: {
+        tags,
+        summary: '切换代办单位（换发带单位声明的访问令牌；unitId 为 null 回到个人身份）',
+        body: z.strictObject({ unitId: uuid.nullable() }),
+        security: bearer,
+      },
+      preHandler: self,
+    },
+    async (req) => {
+      const p = requirePrincipal(req, 'person');
+      const unitId = req.body.unitId;
+      const role = unitId ? await users.agentRole(req.regionCode, unitId, p.subject) : undefined;
+      if (unitId && !role)
+        throw forbidden('USER_NOT_AGENT', '您不是该单位的有效经办人', '授权不存在、已过期或单位已停用');
+      const expiresIn = 900;
+      const accessToken = await ctx.tokens.issue(
+        {
+          sub: p.subject,
+          kind: 'person',
+          region: req.regionCode,
+          acr: p.acr ?? 'pwd',
+          amr: p.amr ?? ['pwd'],
+          ...(p.sessionId ? { sid: p.sessionId } : {}),
+          ...(p.scopes ? { scope: p.scopes.join(' ') } : {}),
+          ...(unitId ? { unit: unitId } : {}),
+        },
+        expiresIn,
+      );
+      await ctx.db.tx((tx) =>
+        users.audit(tx, req.regionCode, actorOf(req), {
+          action: 'user.agent.switch',
+          targetType: 'unit',
+          targetId: unitId ?? undefined,
+          detail: { role: role ?? null },
+        }),
+      );
+      return { accessToken, tokenType: 'Bearer', expiresIn, unitId, role: role ?? null };
+    },
+  );
+
   const requireUnitAdmin = async (req: FastifyRequest, unitId: string) => {
     await users.getUnit(req.regionCode, unitId);
     const role = await users.agentRole(req.regionCode, unitId, personId(req));

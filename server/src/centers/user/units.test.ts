@@ -3,14 +3,26 @@ process.env.USER_ARGON2_PROFILE ??= 'test';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import type { Center } from '../../platform/center.ts';
 import { service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { usccCheckChar } from '../../platform/privacy/index.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
-import { userCenter } from './index.ts';
+import { requireAgent, userCenter } from './index.ts';
 import { createTestPerson, randomUscc } from './testing.ts';
 
 const DH = '990100';
+
+/** A stand-in for another center's unit-hall route that uses requireAgent. */
+const probeCenter: Center = {
+  name: 'probe',
+  description: '测试: 经办人守卫',
+  routes(app, ctx) {
+    app.get('/api/probe/agent', { schema: { tags: ['probe'], summary: '经办人守卫测试' } }, async (req) =>
+      requireAgent(ctx, req, ['admin', 'handler']),
+    );
+  },
+};
 
 forEachPlatform(
   'user center: units and agents',
@@ -107,6 +119,35 @@ forEachPlatform(
       });
       assert.equal(okB.statusCode, 201);
 
+      // switching: a token for unit A (handler) passes the guard; unit B (viewer) is refused by role
+      const switchTo = async (unitId: string | null) =>
+        get().app.inject({
+          method: 'POST',
+          url: '/api/user/me/acting-unit',
+          headers: await as(helper.id),
+          payload: { unitId },
+        });
+      const probe = async (token: string) =>
+        get().app.inject({ url: '/api/probe/agent', headers: { authorization: `Bearer ${token}` } });
+      const asA = await switchTo(unitA.id);
+      assert.equal(asA.statusCode, 200, asA.body);
+      assert.equal(asA.json().role, 'handler');
+      assert.equal((await get().ctx.tokens.verify(asA.json().accessToken)).unit, unitA.id);
+      const okProbe = await probe(asA.json().accessToken);
+      assert.equal(okProbe.statusCode, 200, okProbe.body);
+      assert.deepEqual(okProbe.json(), { unitId: unitA.id, personId: helper.id, role: 'handler' });
+      const asB = await switchTo(unitB.id);
+      assert.equal((await probe(asB.json().accessToken)).json().code, 'USER_AGENT_ROLE_FORBIDDEN');
+      assert.equal((await probe((await switchTo(null)).json().accessToken)).json().code, 'USER_UNIT_NOT_SELECTED');
+      const foreign = await get().app.inject({
+        method: 'POST',
+        url: '/api/user/me/acting-unit',
+        headers: await as(boss.id),
+        payload: { unitId: unitB.id },
+      });
+      assert.equal(foreign.statusCode, 403);
+      assert.equal(foreign.json().code, 'USER_NOT_AGENT');
+
       const units = await users().unitsOf(DH, helper.id);
       assert.deepEqual(units.map((u) => `${u.unit.name}:${u.role}`).sort(), ['乙单位:viewer', '甲单位:handler']);
       assert.equal(units.find((u) => u.role === 'handler')?.expiresAt, expiresAt);
@@ -140,6 +181,11 @@ forEachPlatform(
       await get().ctx.db.q(sql`update agent set expires_at = now() - interval '1 second'
         where region_code = ${DH} and unit_id = ${unitA.id} and person_id = ${helper.id}`);
       assert.equal(await users().agentRole(DH, unitA.id, helper.id), undefined);
+      assert.equal(
+        (await probe(asA.json().accessToken)).json().code,
+        'USER_NOT_AGENT',
+        'an expired grant stops at once',
+      );
       assert.deepEqual(
         (await users().unitsOf(DH, helper.id)).map((u) => u.unit.name),
         ['乙单位'],
@@ -159,7 +205,7 @@ forEachPlatform(
         where region_code = ${DH} and target_id = ${unitB.id} order by seq`);
       assert.deepEqual(
         audit.map((a) => a.action),
-        ['user.unit.register', 'user.agent.grant', 'user.agent.revoke'],
+        ['user.unit.register', 'user.agent.grant', 'user.agent.switch', 'user.agent.revoke'],
       );
     });
 
@@ -311,5 +357,5 @@ forEachPlatform(
       );
     });
   },
-  { centers: [userCenter], seed: true },
+  { centers: [userCenter, probeCenter], seed: true },
 );

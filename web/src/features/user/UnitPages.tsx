@@ -22,6 +22,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { getSession, setSession } from '../../lib/session';
 import {
   AGENT_ROLE_LABELS,
   type Agent,
@@ -40,9 +41,26 @@ function useMyUnits() {
   return useQuery({ queryKey: ['user', 'my-units'], queryFn: () => api<Membership[]>('/api/user/me/units') });
 }
 
-/** 我的单位: the units the person acts for, their role in each, and where to go next. */
+const ACTING_KEY = 'yibao.actingUnit';
+
+/** 我的单位: the units the person acts for, their role in each, switching the unit to act for. */
 export function MyUnitsPage() {
+  const { message } = App.useApp();
   const { data, error, isLoading } = useMyUnits();
+  const [acting, setActing] = useState(() => sessionStorage.getItem(ACTING_KEY) ?? undefined);
+  const switchTo = useMutation({
+    mutationFn: (unitId: string | null) =>
+      api<{ accessToken: string; unitId: string | null }>('/api/user/me/acting-unit', { body: { unitId } }),
+    onSuccess: (r) => {
+      const session = getSession();
+      if (session) setSession({ ...session, accessToken: r.accessToken });
+      if (r.unitId) sessionStorage.setItem(ACTING_KEY, r.unitId);
+      else sessionStorage.removeItem(ACTING_KEY);
+      setActing(r.unitId ?? undefined);
+      message.success(r.unitId ? '已切换为代办该单位' : '已回到个人身份');
+    },
+    onError: (err) => message.error(errorText(err)),
+  });
   return (
     <>
       <PageTitle
@@ -62,21 +80,37 @@ export function MyUnitsPage() {
           locale={{ emptyText: '您尚未成为任何单位的经办人。可注册单位，或请单位管理员为您授权。' }}
           renderItem={(m) => (
             <List.Item
-              actions={
-                m.role === 'admin'
+              actions={[
+                acting === m.unit.id ? (
+                  <Button key="switch" size="small" onClick={() => switchTo.mutate(null)} loading={switchTo.isPending}>
+                    回到个人身份
+                  </Button>
+                ) : (
+                  <Button
+                    key="switch"
+                    size="small"
+                    type="primary"
+                    onClick={() => switchTo.mutate(m.unit.id)}
+                    loading={switchTo.isPending}
+                  >
+                    代办该单位
+                  </Button>
+                ),
+                ...(m.role === 'admin'
                   ? [
                       <Link key="agents" to={`/unit/agents?unit=${m.unit.id}`}>
                         管理经办人
                       </Link>,
                     ]
-                  : []
-              }
+                  : []),
+              ]}
             >
               <List.Item.Meta
                 title={
                   <Space wrap>
                     {m.unit.name}
                     <Tag color={m.role === 'admin' ? 'blue' : undefined}>{AGENT_ROLE_LABELS[m.role]}</Tag>
+                    {acting === m.unit.id ? <Tag color="green">当前代办</Tag> : null}
                   </Space>
                 }
                 description={
