@@ -104,6 +104,16 @@ export class OidcProvider {
         token_endpoint_auth_method: 'client_secret_basic',
       },
       pkce: { required: () => true },
+      // Browsers may call the token/userinfo endpoints cross-origin only from the client's own registered origins.
+      clientBasedCORS: (_c: KoaContextWithOIDC, origin: string, client: { redirectUris?: string[] }) =>
+        origin === new URL(ctx.publicUrl).origin ||
+        (client.redirectUris ?? []).some((u) => {
+          try {
+            return new URL(u).origin === origin;
+          } catch {
+            return false;
+          }
+        }),
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },

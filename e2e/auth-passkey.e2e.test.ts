@@ -1,0 +1,115 @@
+/**
+ * The unified login in Chromium: the personal hall sends the browser through OIDC (code + PKCE) to the login page,
+ * the person signs in with a password, adds a passkey on 账号安全 (DevTools virtual authenticator), signs out, and
+ * signs in again with the passkey only. WebAuthn needs a secure context and a domain RP ID, so the platform's public
+ * URL is http://localhost:<port> (Chromium maps localhost to 127.0.0.1).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { service } from '../server/src/platform/context.ts';
+import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
+import { createTestPlatform, type TestPlatform } from '../server/src/testing/platform.ts';
+import { freePort } from './support/platform.ts';
+
+const PASSWORD = 'Yibao@2026pass';
+
+describe('unified login with a passkey (e2e)', () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  let url: string;
+
+  before(async () => {
+    const port = await freePort();
+    url = `http://localhost:${port}`;
+    const kind = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
+    platform = await createTestPlatform(kind, {
+      seed: true,
+      env: { PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url },
+    });
+    await platform.listen();
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--host-resolver-rules=MAP localhost 127.0.0.1',
+      ],
+    });
+    const first17 = '99010219900101123';
+    await service(platform.ctx, 'user').createPerson({
+      regionCode: '990100',
+      name: '孙通行',
+      residentId: first17 + residentIdCheckChar(first17),
+      mobile: '19912345678',
+      password: PASSWORD,
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await platform?.close();
+  });
+
+  test('password login through OIDC, add a passkey, then log in with the passkey alone', async () => {
+    const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport: { width: 390, height: 844 } });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+
+    // 1. The hall asks for a login; the button starts the OIDC flow.
+    await page.goto('/personal/security');
+    await page.getByRole('button', { name: '统一身份认证登录' }).click();
+    await page.waitForURL(/\/oidc\/interaction\//);
+    await page.getByLabel('手机号 / 身份证号 / 用户名').fill('19912345678');
+    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(/\/personal\/security/);
+    await page.getByRole('button', { name: '添加通行密钥' }).waitFor();
+
+    // 2. Add a passkey, named.
+    await page.getByRole('button', { name: '添加通行密钥' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByPlaceholder('例如：我的手机、办公电脑').fill('测试手机');
+    await dialog.getByRole('button', { name: '下一步' }).click();
+    await page.getByText('测试手机').waitFor();
+    const stored = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(stored.credentials.length, 1);
+    assert.equal(stored.credentials[0]?.isResidentCredential, true);
+
+    // 3. Sign out everywhere in this browser (provider cookies and the portal session).
+    await context.clearCookies();
+    await page.evaluate(() => sessionStorage.clear());
+
+    // 4. Log in with the passkey only.
+    await page.goto('/personal/security');
+    await page.getByRole('button', { name: '统一身份认证登录' }).click();
+    await page.waitForURL(/\/oidc\/interaction\//);
+    await page.getByRole('link', { name: '通行密钥' }).click();
+    await page.getByRole('button', { name: '使用通行密钥登录' }).click();
+    await page.waitForURL(/\/personal\/security/);
+    await page.getByText('登录设备与会话').waitFor();
+    await page.getByText('通行密钥', { exact: false }).first().waitFor();
+
+    const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem('yibao.session') ?? 'null'));
+    assert.equal(session.kind, 'person');
+    const claims = await platform.ctx.tokens.verify(session.accessToken);
+    assert.equal(claims.acr, 'passkey');
+    assert.deepEqual(claims.amr, ['hwk', 'user']);
+    await context.close();
+  });
+});
