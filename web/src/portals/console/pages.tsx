@@ -2,6 +2,7 @@ import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { authConsolePages } from '../../features/auth/pages';
+import { corezoneConsolePages } from '../../features/corezone/pages';
 import { ebillConsolePages } from '../../features/ebill/pages';
 import { evoucherConsolePages } from '../../features/evoucher/pages';
 import { messageConsolePages } from '../../features/message/pages';
@@ -29,4 +30,5 @@ export const consolePages: PortalPage[] = [
   ...evoucherConsolePages,
   ...messageConsolePages,
   ...paymentConsolePages,
+  ...corezoneConsolePages,
 ];
