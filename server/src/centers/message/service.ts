@@ -705,7 +705,14 @@ export class MessageService {
     if (c.type.priority !== 'urgent' && c.rule.respectQuietHours && PUSH_CHANNELS.has(channel)) {
       notBefore = MessageService.quietUntil(this.now(), c.settings.quietStart, c.settings.quietEnd);
     }
-    const masked = channel === 'sms' ? maskMobile(address) : channel === 'email' ? maskEmail(address) : address;
+    const masked =
+      channel === 'sms'
+        ? maskMobile(address)
+        : channel === 'email'
+          ? maskEmail(address)
+          : channel === 'inbox'
+            ? `个人 ${address.slice(0, 8)}…`
+            : `openid ${address.slice(0, 10)}…`;
     const id = await this.insertDelivery(tx, c.msg, channel, chainIndex, {
       status: 'queued',
       reason: notBefore ? `免打扰时段，将于 ${notBefore.toISOString()} 后发送${note}` : note || null,
@@ -1011,7 +1018,7 @@ export class MessageService {
     return { total, items };
   }
 
-  /** Volume and failure rate per channel per day (Asia/Shanghai). */
+  /** Volume and failure rate per channel per day (Asia/Shanghai); skipped deliveries (opt-out, no address) are not sends. */
   async stats(regionCode: string, days: number) {
     const since = new Date(Date.now() - days * 86400_000).toISOString();
     const rows = await this.ctx.db.q<{ day: string; channel: Channel; total: number; failed: number; sent: number }>(
@@ -1020,6 +1027,7 @@ export class MessageService {
           count(*) filter (where status in ('failed', 'dead'))::int as failed,
           count(*) filter (where status in ('sent', 'delivered'))::int as sent
         from message_delivery where region_code = ${regionCode} and created_at >= ${since}
+          and status <> 'skipped'
         group by 1, 2 order by 1, 2`,
     );
     return rows.map((r) => ({ ...r, failureRate: r.total ? r.failed / r.total : 0 }));

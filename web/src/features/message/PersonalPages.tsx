@@ -1,4 +1,11 @@
-import { BellOutlined, CheckOutlined, DeleteOutlined, NotificationOutlined, WechatOutlined } from '@ant-design/icons';
+import {
+  BellOutlined,
+  CheckOutlined,
+  DeleteOutlined,
+  NotificationOutlined,
+  SettingOutlined,
+  WechatOutlined,
+} from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
@@ -19,6 +26,7 @@ import {
   Typography,
 } from 'antd';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
 import { type Announcement, CHANNEL_LABELS, type Channel, dateTime, type InboxPage, useUnreadCount } from './api';
@@ -110,9 +118,14 @@ export function InboxPageView() {
     <>
       <PageTitle
         extra={
-          <Button disabled={!unread} onClick={() => read.mutate(undefined)} icon={<CheckOutlined />}>
-            全部已读
-          </Button>
+          <Space>
+            <Link to="/personal/messages/settings">
+              <Button icon={<SettingOutlined />}>通知设置</Button>
+            </Link>
+            <Button disabled={!unread} onClick={() => read.mutate(undefined)} icon={<CheckOutlined />}>
+              全部已读
+            </Button>
+          </Space>
         }
       >
         我的消息 {unread ? <Badge count={unread} style={{ marginLeft: 8 }} /> : null}
