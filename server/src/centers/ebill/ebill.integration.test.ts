@@ -376,7 +376,8 @@ forEachPlatform(
         payload: body,
       });
       assert.equal(created.statusCode, 201, created.body);
-      const { appId, appSecret, privateKeyHex } = created.json();
+      const { appId, privateKeyHex } = created.json();
+      let keys: { appSecret: string; privateKeyHex: string } = created.json();
       const call = (path: string, data: unknown, nonce?: string) =>
         p.app.inject({
           method: 'POST',
@@ -385,8 +386,8 @@ forEachPlatform(
             appId,
             transType: path,
             data,
-            privateKey: privateKeyHex,
-            appSecret,
+            privateKey: keys.privateKeyHex,
+            appSecret: keys.appSecret,
             encrypt: true,
             nonce,
           }),
@@ -426,6 +427,27 @@ forEachPlatform(
       const bad = await p.app.inject({ method: 'POST', url: '/api/ebill/channel/bills/by-order', payload: forgedSig });
       assert.equal(bad.statusCode, 401);
       assert.equal(bad.json().code, 'SIGNATURE_INVALID');
+
+      // Key rotation: the old key stops working, the new one works.
+      const rotated = await p.app.inject({
+        method: 'POST',
+        url: `/api/ebill/admin/channels/${appId}/keys`,
+        headers: admin,
+      });
+      assert.equal(rotated.statusCode, 200, rotated.body);
+      assert.equal((await call('bills/by-order', { orderId: bill.orderId })).json().code, 'SIGNATURE_INVALID');
+      const fresh = signEnvelope({
+        appId,
+        transType: 'x',
+        data: { orderId: bill.orderId },
+        privateKey: rotated.json().privateKeyHex,
+        appSecret: rotated.json().appSecret,
+      });
+      assert.equal(
+        (await p.app.inject({ method: 'POST', url: '/api/ebill/channel/bills/by-order', payload: fresh })).statusCode,
+        200,
+      );
+      keys = rotated.json();
 
       const off = await p.app.inject({
         method: 'PATCH',

@@ -228,6 +228,17 @@ export function ebillRoutes(app: App, ctx: Context): void {
       ),
   );
 
+  app.post(
+    '/api/ebill/admin/channels/:appId/keys',
+    {
+      schema: { tags, summary: '重置渠道密钥 (SM2 密钥对与 appSecret，仅显示一次)', params: appIdParams },
+      preHandler: perm('ebill:manage'),
+      config: { idempotent: true },
+    },
+    async (req) =>
+      svc().rotateChannelKeys(req.regionCode, requirePrincipal(req, 'staff').subject, req.params.appId, caller(req)),
+  );
+
   app.put(
     '/api/ebill/admin/channels/:appId/apis',
     {

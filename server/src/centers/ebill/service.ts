@@ -672,6 +672,29 @@ export class EbillService {
     return this.channel(regionCode, appId);
   }
 
+  /** New SM2 key pair and app secret for a channel (the old ones stop working at once); shown once. */
+  async rotateChannelKeys(regionCode: string, staffId: string, appId: string, caller: Caller) {
+    const pair = sm2GenerateKeyPair();
+    const appSecret = randomBytes(24).toString('base64url');
+    await this.db.tx(async (tx) => {
+      const rows = await tx.q(sql`update ebill_channel set public_key = ${pair.publicKey},
+          app_secret_enc = ${this.ctx.privacy.cipher.encrypt(appSecret)}, updated_at = now()
+        where region_code = ${regionCode} and app_id = ${appId} returning app_id`);
+      if (rows.length !== 1) throw new AppError(404, 'EBILL_CHANNEL_NOT_FOUND', '接入渠道不存在');
+      await appendAudit(tx, {
+        regionCode,
+        actorKind: 'staff',
+        actorId: staffId,
+        action: 'ebill.channel.rotate-keys',
+        targetType: 'ebill_channel',
+        targetId: appId,
+        ip: caller.ip,
+        result: 'success',
+      });
+    });
+    return { appId, appSecret, privateKeyHex: pair.privateKey, publicKeyHex: pair.publicKey };
+  }
+
   async setChannelApis(
     regionCode: string,
     staffId: string,

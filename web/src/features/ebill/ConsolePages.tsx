@@ -124,6 +124,13 @@ export function EbillSearchPage() {
   );
 }
 
+interface Keys {
+  appId: string;
+  appSecret: string;
+  privateKeyHex: string;
+  publicKeyHex: string;
+}
+
 interface ChannelApiGrant {
   api: string;
   name: string;
@@ -237,22 +244,30 @@ export function EbillChannelsPage() {
       setCreating(false);
       form.resetFields();
       void qc.invalidateQueries({ queryKey: ['ebill', 'channels'] });
-      modal.success({
-        title: '渠道已登记：请立即保存以下密钥（仅显示一次）',
-        width: 640,
-        content: (
-          <Typography.Paragraph copyable={{ text: JSON.stringify(r, null, 2) }} style={{ wordBreak: 'break-all' }}>
-            appId: {r.appId}
-            <br />
-            appSecret: {r.appSecret}
-            <br />
-            SM2 私钥: {r.privateKeyHex}
-          </Typography.Paragraph>
-        ),
-      });
+      showKeys('渠道已登记：请立即保存以下密钥（仅显示一次）', r);
     },
     onError: (e) => message.error(errorText(e)),
   });
+  const rotate = useMutation({
+    mutationFn: (c: Channel) =>
+      api<Keys>(`/api/ebill/admin/channels/${c.appId}/keys`, { method: 'POST', idempotencyKey: newIdempotencyKey() }),
+    onSuccess: (r) => showKeys('密钥已重置：旧密钥立即失效，请保存新密钥（仅显示一次）', r),
+    onError: (e) => message.error(errorText(e)),
+  });
+  const showKeys = (title: string, r: Keys) =>
+    modal.success({
+      title,
+      width: 640,
+      content: (
+        <Typography.Paragraph copyable={{ text: JSON.stringify(r, null, 2) }} style={{ wordBreak: 'break-all' }}>
+          appId: {r.appId}
+          <br />
+          appSecret: {r.appSecret}
+          <br />
+          SM2 私钥: {r.privateKeyHex}
+        </Typography.Paragraph>
+      ),
+    });
   const toggle = useMutation({
     mutationFn: (c: Channel) =>
       api(`/api/ebill/admin/channels/${c.appId}`, {
@@ -317,7 +332,26 @@ export function EbillChannelsPage() {
               />
             ),
           },
-          { title: '操作', render: (_, c) => <Button onClick={() => setEditing(c)}>接口与配额</Button> },
+          {
+            title: '操作',
+            render: (_, c) => (
+              <Space wrap>
+                <Button onClick={() => setEditing(c)}>接口与配额</Button>
+                <Button
+                  danger
+                  onClick={() =>
+                    modal.confirm({
+                      title: `重置「${c.name}」的密钥？`,
+                      content: '旧的 SM2 私钥与 appSecret 将立即失效，渠道需更换为新密钥。',
+                      onOk: () => rotate.mutateAsync(c),
+                    })
+                  }
+                >
+                  重置密钥
+                </Button>
+              </Space>
+            ),
+          },
         ]}
       />
       <Modal
