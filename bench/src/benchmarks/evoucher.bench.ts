@@ -20,12 +20,17 @@ import {
   verifyEvoucherToken,
 } from '@yibao/sdk';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import QRCode from 'qrcode';
+import { buildPlatform } from '../../../server/src/app.ts';
 import { authCenter } from '../../../server/src/centers/auth/index.ts';
 import { evoucherCenter } from '../../../server/src/centers/evoucher/index.ts';
 import { fakeDependencies, makePng } from '../../../server/src/centers/evoucher/testing.ts';
+import type { Center } from '../../../server/src/platform/center.ts';
+import { loadConfig } from '../../../server/src/platform/config.ts';
 import { service } from '../../../server/src/platform/context.ts';
-import { createTestPlatform } from '../../../server/src/testing/platform.ts';
+import { openPostgres } from '../../../server/src/platform/db/index.ts';
+import { migrate } from '../../../server/src/platform/db/migrate.ts';
 import type { Benchmark } from '../types.ts';
 
 process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,7 +38,9 @@ const R = '990100';
 const PERSONS = 16;
 const TYPES = ['01101', '01301', '01302', '02121', '03131'] as const;
 /** 5 verifications per token (one per business type). */
-const POOL_TOKENS = Number(process.env.EVOUCHER_BENCH_TOKENS ?? 1600);
+const POOL_TOKENS = Number(process.env.EVOUCHER_BENCH_TOKENS ?? 2000);
+/** PostgreSQL connections of the server (16 callers, up to 3 statements per request). */
+const POOL = 16;
 
 interface Fixture {
   port: number;
@@ -49,6 +56,39 @@ interface Ctx extends Fixture {
   i: number;
 }
 
+/** A platform on a fresh PostgreSQL database with a pool sized for the load (the test helper's pool is 5). */
+async function benchPlatform(centers: Center[]) {
+  const admin = process.env.TEST_DATABASE_URL!;
+  const name = `yibao_bench_ev_${randomBytes(4).toString('hex')}`;
+  const adminQuery = async (text: string) => {
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    await c.query(text).finally(() => c.end());
+  };
+  await adminQuery(`create database ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const db = await openPostgres(url.toString(), POOL);
+  await migrate(db);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JOB_WORKERS: 'false',
+    DEMO_SEED: 'false',
+    PORT: '0',
+  });
+  const platform = await buildPlatform(config, { db, centers });
+  await platform.start({ seed: false });
+  const auth = async (p: { subject: string; regionCode: string }) => ({
+    authorization: `Bearer ${await platform.ctx.tokens.issue({ sub: p.subject, kind: 'person', region: p.regionCode, acr: 'pwd', amr: ['pwd'] })}`,
+  });
+  const close = async () => {
+    await platform.close();
+    await adminQuery(`drop database if exists ${name} with (force)`);
+  };
+  return { ...platform, auth, close };
+}
+
 /** Server mode (`node evoucher.bench.ts serve`): the platform in its own process, fixtures printed as JSON. */
 async function serve(): Promise<void> {
   const persons = Array.from({ length: PERSONS }, (_, i) => ({
@@ -59,7 +99,7 @@ async function serve(): Promise<void> {
     insurance: 'active' as const,
   }));
   const deps = fakeDependencies(persons);
-  const platform = await createTestPlatform('postgres', { centers: [authCenter, ...deps.centers, evoucherCenter] });
+  const platform = await benchPlatform([authCenter, ...deps.centers, evoucherCenter]);
   await platform.ctx.regions.updateConfig(R, { settings: { evoucher: { qrTtlSeconds: 300 } } });
   const svc = service(platform.ctx, 'evoucher');
   for (const p of persons) {
@@ -88,7 +128,7 @@ async function serve(): Promise<void> {
   const address = platform.app.server.address();
   const fixture: Fixture = {
     port: typeof address === 'object' && address ? address.port : 0,
-    headers: await Promise.all(persons.map((p) => platform.auth({ kind: 'person', subject: p.id, regionCode: R }))),
+    headers: await Promise.all(persons.map((p) => platform.auth({ subject: p.id, regionCode: R }))),
     channel,
     tokens,
   };
