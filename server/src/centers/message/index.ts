@@ -79,7 +79,8 @@ export const messageCenter: Center = {
   description: '消息中心：消息类型、模板、推送规则，站内信、公告、邮件、短信、微信模板消息的投递与记录',
   async init(ctx) {
     const svc = new MessageService(ctx, defaultProviders(ctx));
-    for (const t of builtinTypes) svc.declareType(t);
+    // 'announcement' is ours; the others belong to the auth, payment and e-bill centers, which may declare their own.
+    for (const t of builtinTypes) svc.declareType(t, { provisional: t.code !== 'announcement' });
     svc.registerJobs();
     ctx.services.message = svc;
     for (const event of ['payment.completed', 'payment.refunded'] as const) {

@@ -138,6 +138,7 @@ const sm3 = (s: string) => createHash('sm3').update(s).digest('hex');
 export class MessageService {
   private readonly ctx: Context;
   private readonly registry = new Map<string, MessageType>();
+  private readonly provisional = new Set<string>();
   readonly providers: Record<Channel, ChannelProvider>;
   /** This process's SSE hub (set when routes are built). */
   hub?: InboxHub;
@@ -152,9 +153,14 @@ export class MessageService {
   // ───────────────────────────── types ─────────────────────────────
 
   /** Declares a message type; centers call it in their init. */
-  declareType<S extends z.ZodType>(decl: MessageTypeDeclaration<S>): void {
-    if (this.registry.has(decl.code)) throw new Error(`message type ${decl.code} declared twice`);
+  declareType<S extends z.ZodType>(decl: MessageTypeDeclaration<S>, opts: { provisional?: boolean } = {}): void {
+    // The message center declares a few types of other centers provisionally (so they work before those centers
+    // exist); the owning center's own declaration replaces them. Two real declarations of one code are a bug.
+    if (this.registry.has(decl.code) && !this.provisional.has(decl.code))
+      throw new Error(`message type ${decl.code} declared twice`);
     this.registry.set(decl.code, declare(decl as MessageTypeDeclaration));
+    if (opts.provisional) this.provisional.add(decl.code);
+    else this.provisional.delete(decl.code);
   }
 
   types(): MessageType[] {

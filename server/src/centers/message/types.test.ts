@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
+import type { Context } from '../../platform/context.ts';
+import { builtinTypes } from './builtin.ts';
 import { composeMime } from './channels/email.ts';
 import { MessageService } from './service.ts';
 import { checkTemplate, declare, fenToYuan, render, templateVariables } from './types.ts';
@@ -129,5 +131,19 @@ test('composed e-mail decodes back to the same subject and text (any Unicode)', 
         );
       },
     ),
+  );
+});
+
+test("a center's own declaration replaces the message center's provisional one; a real duplicate is refused", () => {
+  const svc = new MessageService({} as Context, {} as never);
+  for (const t of builtinTypes) svc.declareType(t, { provisional: t.code !== 'announcement' });
+  const own = { ...builtinTypes.find((t) => t.code === 'ebill.issued')!, name: '电子票据（票据中心声明）' };
+  svc.declareType(own);
+  assert.equal(svc.type('ebill.issued').name, '电子票据（票据中心声明）');
+  assert.throws(() => svc.declareType(own), /declared twice/);
+  assert.throws(() => svc.declareType(builtinTypes.find((t) => t.code === 'announcement')!), /declared twice/);
+  assert.throws(
+    () => svc.type('nope.nope'),
+    (e: { code: string }) => e.code === 'MESSAGE_TYPE_UNKNOWN',
   );
 });
