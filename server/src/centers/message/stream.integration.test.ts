@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { buildPlatform, type Platform } from '../../app.ts';
 import { loadConfig } from '../../platform/config.ts';
-import { openPostgres } from '../../platform/db/index.ts';
+import { openPostgres, sql } from '../../platform/db/index.ts';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../platform/db/testing.ts';
 import { messageCenter } from './index.ts';
 import { issueTicket } from './stream.ts';
@@ -150,6 +150,36 @@ for (const kind of databaseKinds()) {
       } finally {
         stream.close();
       }
+    });
+
+    test('two processes draining the same queue deliver each message exactly once', {
+      skip: kind !== 'postgres',
+    }, async () => {
+      const svc = a.ctx.services.message!;
+      const people = Array.from({ length: 40 }, () => randomUUID());
+      for (const id of people) directory.add({ id, regionCode: REGION, name: '并发', mobile: '13900000001' });
+      await a.ctx.db.tx(async (tx) => {
+        for (const personId of people)
+          await svc.send(tx, {
+            type: 'announcement',
+            regionCode: REGION,
+            to: { personId },
+            payload: { title: '并发投递', body: personId },
+          });
+      });
+      await Promise.all([a.ctx.jobs.drain(), b.ctx.jobs.drain(), a.ctx.jobs.drain(), b.ctx.jobs.drain()]);
+      await Promise.all([a.ctx.jobs.drain(), b.ctx.jobs.drain()]);
+      const rows = await a.ctx.db.q<{ person_id: string; n: number }>(sql`select person_id, count(*)::int as n
+        from message_inbox where region_code = ${REGION} and title = '并发投递' group by person_id`);
+      assert.equal(rows.length, people.length);
+      assert.ok(
+        rows.every((r) => r.n === 1),
+        'no inbox message twice',
+      );
+      const [{ n }] = await a.ctx.db.q<{ n: number }>(sql`select count(*)::int as n from message_delivery d
+        join message m on m.region_code = d.region_code and m.id = d.message_id
+        where m.payload->>'title' = '并发投递' and d.status = 'delivered'`);
+      assert.equal(n, people.length);
     });
 
     test('a forged, foreign or expired ticket is refused with 401', async () => {
