@@ -3,6 +3,8 @@
  * (POST {baseUrl}/fsi/api/callService). Used when CORE_ZONE_URL is set. See ../service/handler.ts for the infno list.
  */
 import { randomBytes } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AppError } from '../../../platform/errors.ts';
 import { coreError } from '../errors.ts';
 import {
@@ -54,7 +56,52 @@ export interface HttpCoreZoneOptions {
   /** fixmedins_code to send when a call has no institution (queries); default: the platform's own */
   institutionCode?: string;
   timeoutMs?: number;
+  /** override the transport (tests); default: node:http(s) with a keep-alive agent (3–4× faster than fetch here) */
   fetch?: typeof fetch;
+}
+
+type Post = (url: string, body: string, timeoutMs: number) => Promise<{ status: number; text: string }>;
+
+/** POST over node:http(s) with a keep-alive connection pool. */
+function keepAlivePost(baseUrl: string): Post {
+  const https = baseUrl.startsWith('https:');
+  const agent = https
+    ? new HttpsAgent({ keepAlive: true, maxSockets: 64 })
+    : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  const request = https ? httpsRequest : httpRequest;
+  return (url, body, timeoutMs) =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          timeout: timeoutMs,
+          headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+function fetchPost(f: typeof fetch): Post {
+  return async (url, body, timeoutMs) => {
+    const res = await f(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.status, text: await res.text() };
+  };
 }
 
 /** msgid: institution code (12) + yyyyMMddHHmmss + 4-digit sequence, as nationally; random tail keeps it unique. */
@@ -68,14 +115,14 @@ export class HttpCoreZone implements CoreZone {
   private readonly url: string;
   private readonly institutionCode: string;
   private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly post: Post;
   private ecTokenResolver?: EcTokenResolver;
 
   constructor(opts: HttpCoreZoneOptions) {
     this.url = `${opts.baseUrl.replace(/\/$/, '')}/fsi/api/callService`;
     this.institutionCode = opts.institutionCode ?? 'H00000000000';
     this.timeoutMs = opts.timeoutMs ?? 15_000;
-    this.fetchFn = opts.fetch ?? fetch;
+    this.post = opts.fetch ? fetchPost(opts.fetch) : keepAlivePost(this.url);
   }
 
   useEcTokenResolver(resolver: EcTokenResolver): void {
@@ -100,20 +147,15 @@ export class HttpCoreZone implements CoreZone {
       signtype: 'SM2',
       input,
     };
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await this.fetchFn(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      res = await this.post(this.url, JSON.stringify(body), this.timeoutMs);
     } catch (err) {
       throw coreError('CORE_UNAVAILABLE', `${infno}: ${(err as Error).message}`);
     }
     let answer: any;
     try {
-      answer = await res.json();
+      answer = JSON.parse(res.text);
     } catch {
       throw coreError('CORE_UNAVAILABLE', `${infno}: HTTP ${res.status}，应答不是 JSON`);
     }
