@@ -346,6 +346,50 @@ forEachPlatform(
         assert.ok(keys.keys.some((k: { kid: string }) => Number(k.kid) === good.keyId));
       });
 
+      test('a retried verification with the same Idempotency-Key returns the first answer, not a replay refusal', async () => {
+        const c = await code(persons[1]);
+        const envelope = signEnvelope({
+          appId: hospital.appId,
+          transType: 'verify',
+          data: { qrCode: c.token, businessType: '01101' },
+          privateKey: hospital.privateKeyHex,
+          appSecret: hospital.appSecret,
+        });
+        const send = (key: string, payload: unknown) =>
+          get().app.inject({
+            method: 'POST',
+            url: '/api/evoucher/channel/verify',
+            headers: { 'idempotency-key': key },
+            payload: payload as object,
+          });
+        const first = await send('verify-retry-0001', envelope);
+        assert.equal(first.statusCode, 200, first.body);
+        const again = signEnvelope({
+          appId: hospital.appId,
+          transType: 'verify',
+          data: { qrCode: c.token, businessType: '01101' },
+          privateKey: hospital.privateKeyHex,
+          appSecret: hospital.appSecret,
+        });
+        const retried = await send('verify-retry-0001', again);
+        assert.equal(retried.statusCode, 200, retried.body);
+        assert.equal(retried.json().ecToken, first.json().ecToken);
+        refusedWithout(
+          await send(
+            'verify-retry-0002',
+            signEnvelope({
+              appId: hospital.appId,
+              transType: 'verify',
+              data: { qrCode: c.token, businessType: '01101' },
+              privateKey: hospital.privateKeyHex,
+              appSecret: hospital.appSecret,
+            }),
+          ),
+          409,
+          'EVOUCHER_TOKEN_REPLAYED',
+        );
+      });
+
       test('concurrent scans of one code for one business type: exactly one succeeds', async () => {
         const c = await code(persons[1]);
         const results = await Promise.all(
@@ -388,6 +432,10 @@ forEachPlatform(
         assert.throws(() => verifier.verify(next.token), { code: 'EVOUCHER_TOKEN_UNKNOWN_KEY' });
         await verifier.refresh();
         assert.equal(verifier.verify(next.token).keyId, next.keyId);
+        // without a region: every region's keys, with each region's code validity
+        const all = (await get().app.inject({ url: '/api/evoucher/keys' })).json();
+        assert.deepEqual([...new Set(all.keys.map((k: { region: string }) => k.region))].sort(), [R2, R]);
+        assert.equal(all.ttl[R], 60);
       });
 
       test('purge removes what expired a day ago and keeps the rest', async () => {

@@ -70,13 +70,12 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
       },
     },
     async (req, reply) => {
-      const regions = req.query.region
-        ? [(await ctx.regions.require(req.query.region, 'region')).code]
-        : (await ctx.regions.all()).filter((r) => r.demo || r.level === 2).map((r) => r.code);
+      const region = req.query.region ? (await ctx.regions.require(req.query.region, 'region')).code : undefined;
+      const keys = await svc.publicKeys(region);
       const ttl: Record<string, number> = {};
-      for (const r of regions) ttl[r] = (await svc.settings(r)).qrTtlSeconds;
+      for (const r of new Set(keys.map((k) => k.region))) ttl[r] = (await svc.settings(r)).qrTtlSeconds;
       reply.header('cache-control', 'public, max-age=300');
-      return { keys: await svc.publicKeys(regions), ttl };
+      return { keys, ttl };
     },
   );
 

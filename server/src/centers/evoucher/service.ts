@@ -389,24 +389,27 @@ export class EvoucherService {
     };
   }
 
-  /** Public keys for offline verification (JWKS-like): active and retiring QR keys of every region. */
-  async publicKeys(regionCodes: string[]) {
-    const out = [];
-    for (const region of regionCodes) {
-      for (const k of await this.keys.keys(region)) {
-        if (k.purpose !== 'qr' || k.status === 'retired') continue;
-        out.push({
-          kty: k.alg === 'SM2' ? ('SM2' as const) : ('OKP' as const),
-          crv: k.alg,
-          kid: String(k.keyId),
-          region,
-          alg: k.alg,
-          x: k.publicKey,
-          status: k.status,
-        });
-      }
-    }
-    return out;
+  /** Public keys for offline verification (JWKS-like): active and retiring QR keys of one region or of all. */
+  async publicKeys(regionCode?: string) {
+    const rows = await this.ctx.db.q<{
+      region_code: string;
+      kid: number;
+      alg: EvoucherAlg;
+      public_key: string;
+      status: string;
+    }>(
+      sql`select region_code, kid, alg, public_key, status from evoucher_key where purpose = 'qr' and status <> 'retired'
+        ${regionCode ? sql`and region_code = ${regionCode}` : sql``} order by region_code, kid`,
+    );
+    return rows.map((k) => ({
+      kty: k.alg === 'SM2' ? ('SM2' as const) : ('OKP' as const),
+      crv: k.alg,
+      kid: String(k.kid),
+      region: k.region_code,
+      alg: k.alg,
+      x: k.public_key,
+      status: k.status,
+    }));
   }
 
   /** Online verification for an institution: offline checks + region, suspension, single use; answers an ecToken. */
