@@ -35,7 +35,7 @@ const channelEnvelope = z.strictObject({
 });
 
 const idParams = z.strictObject({ id: z.string().uuid('票据编号格式错误') });
-const appIdParams = z.strictObject({ appId: z.string().regex(/^eb\d{6}[0-9a-f]{12}$/, 'appId 格式错误') });
+const appIdParams = z.strictObject({ appId: z.string().regex(/^[\w-]{4,64}$/, 'appId 格式错误') });
 const pageQuery = z.strictObject({
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),

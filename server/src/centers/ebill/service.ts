@@ -95,6 +95,8 @@ export interface VerifyAnswer {
 }
 
 export interface ChannelView {
+  /** 'ebill': registered here (own keys); 'auth': the unified authentication center's channel with scope ebill. */
+  source: 'ebill' | 'auth';
   appId: string;
   name: string;
   institutionCode: string | null;
@@ -111,6 +113,32 @@ export interface Caller {
   ip: string;
   userAgent?: string;
 }
+
+/** What the e-bill center uses of the auth center's channel registry (structural: the auth center is optional). */
+interface AuthChannels {
+  verifier: {
+    verify(
+      envelope: unknown,
+      opts?: { scope?: string },
+    ): Promise<{ channel: { appId: string; regionCode: string; institutionCode?: string }; data: unknown }>;
+  };
+  listChannels(regionCode: string): Promise<
+    Array<{
+      appId: string;
+      name: string;
+      institutionCode: string | null;
+      scopes: string[];
+      status: 'active' | 'disabled';
+      publicKeyHex: string;
+      createdAt: string;
+    }>
+  >;
+}
+
+/** Auth-center channels holding this scope may call the bill APIs (with the grants and quotas set here). */
+export const EBILL_SCOPE = 'ebill';
+/** Grants of an auth-center channel that has none set here yet. */
+const DEFAULT_DAILY_QUOTA = 10_000;
 
 const notFoundBill = () => new AppError(404, 'EBILL_NOT_FOUND', '票据不存在');
 /** One answer for unknown bill, wrong check code and wrong amount: nothing is leaked. */
@@ -702,11 +730,12 @@ export class EbillService {
     apis: Array<{ api: ChannelApi; enabled: boolean; dailyQuota: number }>,
     caller: Caller,
   ) {
+    const authChannel = (await this.authChannels(regionCode)).find((c) => c.appId === appId);
     await this.db.tx(async (tx) => {
       const row = await tx.one(
         sql`select app_id from ebill_channel where region_code = ${regionCode} and app_id = ${appId}`,
       );
-      if (!row) throw new AppError(404, 'EBILL_CHANNEL_NOT_FOUND', '接入渠道不存在');
+      if (!row && !authChannel) throw new AppError(404, 'EBILL_CHANNEL_NOT_FOUND', '接入渠道不存在');
       await tx.q(sql`delete from ebill_channel_api where region_code = ${regionCode} and app_id = ${appId}`);
       for (const a of apis) {
         await tx.q(sql`insert into ebill_channel_api(region_code, app_id, api, enabled, daily_quota)
@@ -728,10 +757,60 @@ export class EbillService {
     return this.channel(regionCode, appId);
   }
 
+  /** The auth center's channels holding the ebill scope (none when the auth center is not deployed). */
+  private async authChannels(regionCode: string) {
+    const auth = this.auth;
+    if (!auth) return [];
+    return (await auth.listChannels(regionCode)).filter((c) => c.scopes.includes(EBILL_SCOPE));
+  }
+
   async channels(regionCode: string): Promise<ChannelView[]> {
     const rows = await this.db.q<{ app_id: string }>(sql`select app_id from ebill_channel
       where region_code = ${regionCode} order by created_at, app_id`);
-    return Promise.all(rows.map((r) => this.channel(regionCode, r.app_id)));
+    const own = await Promise.all(rows.map((r) => this.channel(regionCode, r.app_id)));
+    const fromAuth = await Promise.all(
+      (await this.authChannels(regionCode)).map(async (c): Promise<ChannelView> => {
+        const grants = await this.grantsOf(regionCode, c.appId);
+        return {
+          source: 'auth',
+          appId: c.appId,
+          name: c.name,
+          institutionCode: c.institutionCode,
+          status: c.status === 'active' ? 'enabled' : 'disabled',
+          contactName: null,
+          contactMobile: null,
+          callbackUrl: null,
+          publicKey: c.publicKeyHex,
+          createdAt: c.createdAt,
+          apis:
+            grants.length > 0
+              ? grants
+              : (Object.keys(CHANNEL_APIS) as ChannelApi[]).map((api) => ({
+                  api,
+                  name: CHANNEL_APIS[api],
+                  enabled: true,
+                  dailyQuota: DEFAULT_DAILY_QUOTA,
+                  usedToday: 0,
+                })),
+        };
+      }),
+    );
+    return [...own, ...fromAuth];
+  }
+
+  private async grantsOf(regionCode: string, appId: string) {
+    const apis = await this.db.q<{ api: ChannelApi; enabled: boolean; daily_quota: number; used: number }>(sql`
+      select a.api, a.enabled, a.daily_quota, coalesce(u.calls, 0)::int as used
+      from ebill_channel_api a left join ebill_channel_usage u
+        on u.region_code = a.region_code and u.app_id = a.app_id and u.api = a.api and u.day = current_date
+      where a.region_code = ${regionCode} and a.app_id = ${appId} order by a.api`);
+    return apis.map((a) => ({
+      api: a.api,
+      name: CHANNEL_APIS[a.api] ?? a.api,
+      enabled: a.enabled,
+      dailyQuota: Number(a.daily_quota),
+      usedToday: Number(a.used),
+    }));
   }
 
   async channel(regionCode: string, appId: string): Promise<ChannelView> {
@@ -746,13 +825,13 @@ export class EbillService {
       public_key: string;
       created_at: Date | string;
     }>(sql`select * from ebill_channel where region_code = ${regionCode} and app_id = ${appId}`);
-    if (!r) throw new AppError(404, 'EBILL_CHANNEL_NOT_FOUND', '接入渠道不存在');
-    const apis = await this.db.q<{ api: ChannelApi; enabled: boolean; daily_quota: number; used: number }>(sql`
-      select a.api, a.enabled, a.daily_quota, coalesce(u.calls, 0)::int as used
-      from ebill_channel_api a left join ebill_channel_usage u
-        on u.region_code = a.region_code and u.app_id = a.app_id and u.api = a.api and u.day = current_date
-      where a.region_code = ${regionCode} and a.app_id = ${appId} order by a.api`);
+    if (!r) {
+      const fromAuth = (await this.channels(regionCode)).find((c) => c.appId === appId && c.source === 'auth');
+      if (fromAuth) return fromAuth;
+      throw new AppError(404, 'EBILL_CHANNEL_NOT_FOUND', '接入渠道不存在');
+    }
     return {
+      source: 'ebill',
       appId: r.app_id,
       name: r.name,
       institutionCode: r.institution_code,
@@ -762,13 +841,7 @@ export class EbillService {
       callbackUrl: r.callback_url,
       publicKey: r.public_key,
       createdAt: iso(r.created_at),
-      apis: apis.map((a) => ({
-        api: a.api,
-        name: CHANNEL_APIS[a.api] ?? a.api,
-        enabled: a.enabled,
-        dailyQuota: Number(a.daily_quota),
-        usedToday: Number(a.used),
-      })),
+      apis: await this.grantsOf(regionCode, appId),
     };
   }
 
@@ -777,18 +850,39 @@ export class EbillService {
     const rows = await this.db.q<{ app_id: string; name: string; day: string; calls: number; refused: number }>(sql`
       select u.app_id, c.name, to_char(u.day, 'YYYY-MM-DD') as day, sum(u.calls)::int as calls,
         sum(u.refused)::int as refused
-      from ebill_channel_usage u join ebill_channel c on c.region_code = u.region_code and c.app_id = u.app_id
+      from ebill_channel_usage u left join ebill_channel c on c.region_code = u.region_code and c.app_id = u.app_id
       where u.region_code = ${regionCode} and u.day > current_date - ${days}::int
       group by u.app_id, c.name, u.day order by u.day, u.app_id`);
-    return rows.map((r) => ({ ...r, calls: Number(r.calls), refused: Number(r.refused) }));
+    const names = new Map((await this.authChannels(regionCode)).map((c) => [c.appId, c.name]));
+    return rows.map((r) => ({
+      ...r,
+      name: r.name ?? names.get(r.app_id) ?? r.app_id,
+      calls: Number(r.calls),
+      refused: Number(r.refused),
+    }));
   }
 
   /**
    * Verifies a channel's signed envelope (SM2 over the sign string, ±5 min timestamp, nonce replay in the DB),
    * that the channel is enabled and granted `api`, and counts the call against its daily quota (atomically).
    */
+  private get auth(): AuthChannels | undefined {
+    return (this.ctx.services as { auth?: AuthChannels }).auth;
+  }
+
   async authenticateChannel(envelope: unknown, api: ChannelApi) {
     const appId = (envelope as { appId?: unknown })?.appId;
+    if (typeof appId === 'string' && !/^eb\d{6}[0-9a-f]{12}$/.test(appId) && this.auth) {
+      // A channel of the unified authentication center: it verifies signature, window, nonce and the ebill scope.
+      const { channel, data } = await this.auth.verifier.verify(envelope, { scope: EBILL_SCOPE });
+      await this.countCall(channel.regionCode, channel.appId, api, true);
+      return {
+        appId: channel.appId,
+        regionCode: channel.regionCode,
+        institutionCode: channel.institutionCode ?? null,
+        data,
+      };
+    }
     if (typeof appId !== 'string' || !/^eb\d{6}[0-9a-f]{12}$/.test(appId)) {
       throw new AppError(401, 'EBILL_CHANNEL_UNKNOWN', '接入渠道不存在或未登记');
     }
@@ -813,8 +907,17 @@ export class EbillService {
         values (${regionCode}, ${appId}, ${verified.nonce}) on conflict do nothing returning nonce`);
       if (fresh.length !== 1) throw new AppError(401, 'EBILL_CHANNEL_REPLAY', '重复的请求（nonce 已使用）');
     });
-    const grant = await this.db.one<{ enabled: boolean; daily_quota: number }>(sql`select enabled, daily_quota
-      from ebill_channel_api where region_code = ${regionCode} and app_id = ${appId} and api = ${api}`);
+    await this.countCall(regionCode, appId, api, false);
+    return { appId, regionCode, institutionCode: ch.institution_code, data: verified.data };
+  }
+
+  /** The channel must be granted `api`; the call is counted against its daily quota atomically (one statement). */
+  private async countCall(regionCode: string, appId: string, api: ChannelApi, defaults: boolean): Promise<void> {
+    const grants = await this.db.q<{ api: string; enabled: boolean; daily_quota: number }>(sql`select api, enabled,
+        daily_quota from ebill_channel_api where region_code = ${regionCode} and app_id = ${appId}`);
+    const grant =
+      grants.find((g) => g.api === api) ??
+      (defaults && grants.length === 0 ? { api, enabled: true, daily_quota: DEFAULT_DAILY_QUOTA } : undefined);
     if (!grant?.enabled) {
       throw new AppError(403, 'EBILL_API_NOT_GRANTED', '该渠道未开通此票据接口', `接口 ${api}`);
     }
@@ -834,7 +937,6 @@ export class EbillService {
         `接口 ${api} 每日配额 ${grant.daily_quota}`,
       );
     }
-    return { appId, regionCode, institutionCode: ch.institution_code, data: verified.data };
   }
 
   async billsForInstitution(

@@ -139,6 +139,7 @@ interface ChannelApiGrant {
   usedToday: number;
 }
 interface Channel {
+  source: 'ebill' | 'auth';
   appId: string;
   name: string;
   institutionCode: string | null;
@@ -295,7 +296,17 @@ export function EbillChannelsPage() {
         dataSource={data ?? []}
         scroll={{ x: 1100 }}
         columns={[
-          { title: '渠道名称', dataIndex: 'name' },
+          {
+            title: '渠道名称',
+            render: (_, c) => (
+              <Space direction="vertical" size={0}>
+                <span>{c.name}</span>
+                <Tag color={c.source === 'auth' ? 'purple' : 'default'}>
+                  {c.source === 'auth' ? '统一认证中心渠道' : '票据中心登记'}
+                </Tag>
+              </Space>
+            ),
+          },
           {
             title: 'appId',
             dataIndex: 'appId',
@@ -324,6 +335,7 @@ export function EbillChannelsPage() {
             title: '状态',
             render: (_, c) => (
               <Switch
+                disabled={c.source === 'auth'}
                 checked={c.status === 'enabled'}
                 checkedChildren="启用"
                 unCheckedChildren="停用"
@@ -339,6 +351,8 @@ export function EbillChannelsPage() {
                 <Button onClick={() => setEditing(c)}>接口与配额</Button>
                 <Button
                   danger
+                  disabled={c.source === 'auth'}
+                  title={c.source === 'auth' ? '该渠道的密钥在统一认证中心管理' : undefined}
                   onClick={() =>
                     modal.confirm({
                       title: `重置「${c.name}」的密钥？`,
