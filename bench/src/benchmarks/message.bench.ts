@@ -3,7 +3,8 @@
  * - fan-out of one announcement to 100,000 inboxes with one INSERT … SELECT (goal ≥ 10,000 messages/s);
  *   the floor is the same database's bare INSERT … SELECT of 100,000 rows into the inbox table (no audience,
  *   opt-out or de-duplication work), so the ratio shows what the center's rules cost.
- * - e-mails per second over SMTP to a local `smtp-server` through the pooled nodemailer transport
+ * - e-mails per second over SMTP to a local `smtp-server` (own process) through the pooled nodemailer transport
+ *   (MESSAGE_BENCH_SMTP_CONNECTIONS, default 8)
  *   (goal ≥ 1,000/s); the floor is the same server fed by one raw SMTP client on one connection (no pooling).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -182,7 +183,7 @@ const smtpBench: Benchmark<SmtpCtx> = {
       port,
       sent: 0,
       provider: new SmtpEmailProvider(
-        `smtp://127.0.0.1:${port}?maxConnections=4`,
+        `smtp://127.0.0.1:${port}?maxConnections=${process.env.MESSAGE_BENCH_SMTP_CONNECTIONS ?? 8}`,
         '医保服务平台 <noreply@yibao.local>',
       ),
     };
