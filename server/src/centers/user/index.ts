@@ -79,6 +79,7 @@ export const userCenter: Center = {
     await users.seedBase({
       superadminUsername: ctx.config.SUPERADMIN_USERNAME,
       superadminPassword: ctx.config.SUPERADMIN_PASSWORD,
+      homeRegion: ctx.config.DEFAULT_REGION,
     });
     await seedDemo(ctx, users);
   },

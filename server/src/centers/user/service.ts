@@ -1186,7 +1186,11 @@ export class UserService implements PermissionResolver {
   // ---------------------------------------------------------------- seed
 
   /** Roles, the permission catalogue and the super-admin (granted in every demo city); idempotent. */
-  async seedBase(opts: { superadminUsername: string; superadminPassword: string }): Promise<StaffAccount> {
+  async seedBase(opts: {
+    superadminUsername: string;
+    superadminPassword: string;
+    homeRegion?: string;
+  }): Promise<StaffAccount> {
     await this.declarePermissions(USER_PERMISSIONS, 'user');
     await this.db.tx(async (tx) => {
       for (const r of DEMO_ROLES) {
@@ -1201,7 +1205,7 @@ export class UserService implements PermissionResolver {
     let admin = await this.findStaffByUsername(opts.superadminUsername);
     if (!admin) {
       admin = await this.createStaff({
-        regionCode: regions[0]?.code ?? '990100',
+        regionCode: opts.homeRegion ?? regions[0]?.code ?? '990100',
         username: opts.superadminUsername,
         password: opts.superadminPassword,
         displayName: '超级管理员',
