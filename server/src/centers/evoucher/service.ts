@@ -441,31 +441,28 @@ export class EvoucherService {
     } catch (e) {
       fromTokenError(e);
     }
-    const voucher = await this.ctx.db.one<VoucherRow>(sql`select * from evoucher_voucher
-      where region_code = ${claims.regionCode} and code = ${claims.voucherCode}`);
-    if (!voucher) throw evoucherError(404, 'EVOUCHER_VOUCHER_NOT_FOUND', '电子凭证不存在或已重新激活');
-    if (voucher.status !== 'active') throw evoucherError(409, 'EVOUCHER_SUSPENDED', '电子凭证已挂失/暂停');
-    const status = await coreZone(this.ctx)
-      .insuranceStatus(voucher.region_code, voucher.person_no)
-      .catch((e) => {
-        throw mapCoreError(e);
-      });
-    const ecToken = `${voucher.region_code}ec${randomHex(16)}`;
+    const region = claims.regionCode;
+    const ecToken = `${region}ec${randomHex(16)}`;
     const ecExpires = new Date(now + EC_TOKEN_TTL_MS);
-    // One statement: the use (single use per nonce + business type) and its ecToken commit together or not at all.
-    const [use] = await this.ctx.db.q<{ id: string }>(sql`with u as (
-        insert into evoucher_use(region_code, voucher_id, token_nonce, business_type, institution_code, app_id,
+    // One statement, one round trip: find the voucher; if it is active, record the use (single use per nonce +
+    // business type) and its ecToken — both commit together or not at all.
+    const voucher = await this.ctx.db.one<VoucherRow & { use_id: string | null }>(sql`with v as (
+        select * from evoucher_voucher where region_code = ${region} and code = ${claims.voucherCode}),
+      u as (insert into evoucher_use(region_code, voucher_id, token_nonce, business_type, institution_code, app_id,
           operator, device, ec_token)
-        values (${voucher.region_code}, ${voucher.id}, ${claims.nonce}, ${input.businessType}, ${input.institutionCode},
-          ${input.appId}, ${input.operator ?? null}, ${input.device ?? null}, ${ecToken})
+        select ${region}, v.id, ${claims.nonce}, ${input.businessType}, ${input.institutionCode}, ${input.appId},
+          ${input.operator ?? null}, ${input.device ?? null}, ${ecToken} from v where v.status = 'active'
         on conflict do nothing returning id),
       t as (insert into evoucher_ec_token(region_code, token, voucher_id, person_no, resident_id_enc, institution_code,
           expires_at)
-        select ${voucher.region_code}, ${ecToken}, ${voucher.id}, ${voucher.person_no}, ${voucher.resident_id_enc},
-          ${input.institutionCode}, ${ecExpires.toISOString()} from u returning token)
-      select u.id from u`);
-    if (!use) throw evoucherError(409, 'EVOUCHER_TOKEN_REPLAYED', '该电子凭证码已使用，请刷新后重新出示');
-    const useId = use.id;
+        select ${region}, ${ecToken}, v.id, v.person_no, v.resident_id_enc, ${input.institutionCode},
+          ${ecExpires.toISOString()} from v join u on true returning token)
+      select v.*, (select id from u) as use_id from v`);
+    if (!voucher) throw evoucherError(404, 'EVOUCHER_VOUCHER_NOT_FOUND', '电子凭证不存在或已重新激活');
+    if (voucher.status !== 'active') throw evoucherError(409, 'EVOUCHER_SUSPENDED', '电子凭证已挂失/暂停');
+    if (!voucher.use_id) throw evoucherError(409, 'EVOUCHER_TOKEN_REPLAYED', '该电子凭证码已使用，请刷新后重新出示');
+    const useId = voucher.use_id;
+    const status = await this.insuranceOf(region, voucher.person_no);
     void actor;
     const view = this.view(voucher);
     return {
@@ -478,6 +475,26 @@ export class EvoucherService {
       ecTokenExpiresAt: ecExpires.toISOString(),
       insuOrg: voucher.region_code,
     };
+  }
+
+  private readonly insuranceCache = new Map<string, { at: number; value: InsuranceStatus }>();
+
+  /**
+   * The insurance summary shown to institutions, cached for 30 s per person: a scan answers who the person is; the
+   * core zone checks the insurance status itself again when the institution settles (1101/2207).
+   */
+  private async insuranceOf(regionCode: string, personNo: string): Promise<InsuranceStatus> {
+    const key = `${regionCode}:${personNo}`;
+    const hit = this.insuranceCache.get(key);
+    if (hit && Date.now() - hit.at < 30_000) return hit.value;
+    const value = await coreZone(this.ctx)
+      .insuranceStatus(regionCode, personNo)
+      .catch((e) => {
+        throw mapCoreError(e);
+      });
+    if (this.insuranceCache.size > 10_000) this.insuranceCache.clear();
+    this.insuranceCache.set(key, { at: Date.now(), value });
+    return value;
   }
 
   /** The core zone's resolver for 1101 with mdtrt_cert_type 01. */
