@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { appendAudit } from '../../platform/audit.ts';
 import { requirePrincipal, staffPermission } from '../../platform/auth.ts';
 import { type Context, service } from '../../platform/context.ts';
+import { sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
 import type { AccountKind } from './accounts.ts';
@@ -243,10 +244,66 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
     },
   );
 
+  // ---- trusted CAs for certificate login ----
+  app.get(
+    '/api/auth/cas',
+    { schema: { tags, summary: '证书登录信任的 CA' }, preHandler: perm('auth:keys') },
+    async (req) =>
+      ctx.db.q(sql`select id, name, crl_updated_at as "crlUpdatedAt", created_at as "createdAt" from auth_trusted_ca
+      where region_code = ${req.regionCode} order by created_at`),
+  );
+
+  app.post(
+    '/api/auth/cas',
+    {
+      schema: {
+        tags,
+        summary: '添加信任的 CA（证书登录）',
+        body: z.strictObject({ name: z.string().trim().min(2).max(60), certPem: z.string().max(20_000) }),
+      },
+      preHandler: perm('auth:keys'),
+    },
+    async (req, reply) => {
+      const p = requirePrincipal(req, 'staff');
+      const id = await auth().certs.addCa(req.regionCode, req.body.name, req.body.certPem);
+      await ctx.db.tx((tx) =>
+        appendAudit(tx, {
+          regionCode: req.regionCode,
+          actorKind: 'staff',
+          actorId: p.subject,
+          action: 'auth.ca.add',
+          targetType: 'ca',
+          targetId: id,
+          ip: req.ip,
+          result: 'success',
+        }),
+      );
+      return reply.status(201).send({ id });
+    },
+  );
+
+  app.put(
+    '/api/auth/cas/:id/crl',
+    {
+      schema: {
+        tags,
+        summary: '更新 CA 的证书吊销列表 (CRL)',
+        params: z.strictObject({ id: z.string().max(64) }),
+        body: z.strictObject({ crlPem: z.string().max(2_000_000) }),
+      },
+      preHandler: perm('auth:keys'),
+    },
+    async (req, reply) => {
+      await auth().certs.setCrl(req.regionCode, req.params.id, req.body.crlPem);
+      return reply.status(204).send();
+    },
+  );
+
   app.get('/api/auth/login-methods', { schema: { tags, summary: '可用的登录方式' } }, async () => [
     { amr: 'pwd', label: '密码', acr: 'pwd' },
     { amr: 'sms', label: '短信验证码', acr: 'sms' },
     { amr: 'passkey', label: '通行密钥', acr: 'passkey' },
+    { amr: 'cert', label: '数字证书', acr: 'cert' },
     ...auth()
       .loginMethods.all()
       .map((m) => ({ amr: m.amr, label: m.label, acr: m.acr })),

@@ -4,6 +4,7 @@ import type { Provider } from 'oidc-provider';
 import type { Context } from '../../platform/context.ts';
 import { type Executor, sql } from '../../platform/db/index.ts';
 import { type AccountDirectory, type AccountKind, type AccountRef, userCenterDirectory } from './accounts.ts';
+import { CertificateLogin } from './certs.ts';
 import {
   type Channel,
   ChannelRegistry,
@@ -42,6 +43,7 @@ export class AuthService {
   readonly otp: OtpService;
   readonly guard: LoginGuard;
   readonly passkeys: Passkeys;
+  readonly certs: CertificateLogin;
   readonly oidc: OidcFacade;
   readonly loginMethods = new LoginMethods();
   private directory?: AccountDirectory;
@@ -53,6 +55,7 @@ export class AuthService {
     this.otp = new OtpService(ctx);
     this.guard = new LoginGuard(ctx);
     this.passkeys = new Passkeys(ctx);
+    this.certs = new CertificateLogin(ctx);
     this.oidc = new OidcFacade(ctx, this);
   }
 

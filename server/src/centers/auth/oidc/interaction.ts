@@ -20,8 +20,17 @@ import type { YibaoLoginResult } from './provider.ts';
 const HIDDEN_AUTH = 'x-yibao-oidc-authorization';
 const CSRF_COOKIE = 'yb_csrf';
 
-const METHOD_LABELS: Record<string, string> = { pwd: '密码', sms: '短信验证码', passkey: '通行密钥' };
-const ACR_FOR: Record<string, string> = { pwd: 'pwd', sms: 'sms', passkey: 'passkey' };
+const METHOD_LABELS: Record<string, string> = { pwd: '密码', sms: '短信验证码', passkey: '通行密钥', cert: '数字证书' };
+const ACR_FOR: Record<string, string> = { pwd: 'pwd', sms: 'sms', passkey: 'passkey', cert: 'cert' };
+
+const CERT_REASON: Record<string, string> = {
+  malformed: '证书格式无效',
+  untrusted: '证书不是由受信任的机构签发',
+  expired: '证书不在有效期内',
+  revoked: '证书已被吊销',
+  crl_unavailable: '暂时无法核验证书吊销状态',
+  signature: '签名验证失败，请重新获取挑战值后签名',
+};
 
 function cookies(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
@@ -161,9 +170,9 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
 
   const methodsOf = (page: Page) => {
     const allowed = page.client.loginMethods;
-    const builtIn = ['pwd', 'sms', 'passkey']
+    const builtIn = ['pwd', 'sms', 'passkey', 'cert']
       .filter((m) => allowed.includes(m))
-      .filter((m) => !(page.kind === 'staff' && m === 'sms'))
+      .filter((m) => !(page.kind === 'staff' && (m === 'sms' || m === 'cert')))
       .map((code) => ({ code, label: METHOD_LABELS[code]! }));
     const extra = auth.loginMethods
       .all()
@@ -207,6 +216,8 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     const wanted = opts.method ?? ((req.query as { m?: string }).m || methods[0]?.code || 'pwd');
     const method = methods.some((m) => m.code === wanted) ? wanted : (methods[0]?.code ?? 'pwd');
     const extra = auth.loginMethods.get(method);
+    const certChallenge =
+      method === 'cert' ? await auth.certs.challenge(page.regionCode, page.interaction.uid) : undefined;
     return reply.send(
       loginPage({
         uid: page.interaction.uid,
@@ -221,6 +232,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
         loginId: opts.loginId,
         mobile: opts.mobile,
         panel: extra?.renderPanel({ uid: page.interaction.uid, csrf, regionCode: page.regionCode }),
+        certChallenge,
         sandboxSms: !ctx.services.message,
       }),
     );
@@ -480,6 +492,35 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     const amr = stepUp ? [...new Set([...(page.interaction.session?.amr ?? []), 'hwk', 'mfa'])] : ['hwk', 'user'];
     const redirectTo = await finish(req, reply, page, account, stepUp ? 'mfa' : 'passkey', amr);
     return { redirectTo };
+  });
+
+  // ---- digital certificate: chain, validity, CRL, proof of possession over the challenge ----
+  app.post('/oidc/interaction/:uid/cert', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    const form = (req.body ?? {}) as Form;
+    checkCsrf(req, form.csrf);
+    if (page.kind === 'staff' || !page.client.loginMethods.includes('cert')) {
+      return render(req, reply, page, { status: 400, error: '该应用不支持证书登录' });
+    }
+    const lc = lcOf(req, page);
+    const check = await auth.certs.verify(
+      page.regionCode,
+      page.interaction.uid,
+      str(form.certificate, 20_000),
+      str(form.signature, 2_000),
+    );
+    const account =
+      check.ok && check.residentId
+        ? await auth.accounts().findByLogin('person', page.regionCode, check.residentId)
+        : null;
+    if (!check.ok || account?.status !== 'active') {
+      await auth.guard.record(lc, { account, kind: page.kind, method: 'cert', result: 'failure' });
+      const reason = check.ok ? '证书持有人未注册或账号不可用' : CERT_REASON[check.reason];
+      return render(req, reply, page, { status: 401, error: `证书登录失败：${reason}`, method: 'cert' });
+    }
+    await auth.guard.record(lc, { account, kind: account.kind, method: 'cert', result: 'success' });
+    const redirectTo = await finish(req, reply, page, account, 'cert', ['swk', 'pop']);
+    return reply.redirect(redirectTo, 303);
   });
 
   // ---- login methods contributed by other centers (e.g. the e-voucher QR login) ----

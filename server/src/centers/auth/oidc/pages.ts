@@ -43,6 +43,8 @@ export interface LoginPageInput {
   mobile?: string;
   /** Extra panel HTML (registered login methods). */
   panel?: string;
+  /** Digital-certificate login: the one-time challenge the certificate key signs. */
+  certChallenge?: string;
   sandboxSms: boolean;
 }
 
@@ -71,6 +73,16 @@ export function loginPage(p: LoginPageInput): string {
   } else if (p.method === 'passkey') {
     form = `<p>使用本机的指纹、面容或设备密码登录（通行密钥）。</p>
       <button class="primary" type="button" id="passkey" data-base="${base}" data-csrf="${esc(p.csrf)}">使用通行密钥登录</button>`;
+  } else if (p.method === 'cert' && p.certChallenge) {
+    form = `<form method="post" action="${base}/cert">${csrf}
+      <p>请插入数字证书介质，由证书助手对下面的挑战值签名（RSA / ECDSA / SM2）。</p>
+      <label for="challenge">挑战值</label>
+      <input type="text" id="challenge" readonly value="${esc(p.certChallenge)}" data-challenge="${esc(p.certChallenge)}">
+      <label for="certificate">证书（PEM）</label>
+      <textarea id="certificate" name="certificate" rows="5" style="width:100%;font-size:12px" required></textarea>
+      <label for="signature">签名（Base64）</label>
+      <input type="text" id="signature" name="signature" required>
+      <button class="primary" type="submit">使用证书登录</button></form>`;
   } else if (p.panel) {
     form = p.panel;
   }
