@@ -324,6 +324,17 @@ forEachPlatform(
       assert.equal(forged.statusCode, 400);
       assert.equal(forged.json().code, 'EBILL_QR_INVALID');
       assert.equal((await scan('https://example.com/?qr=nonsense')).json().code, 'EBILL_QR_INVALID');
+      // After repeated forged scans the QR path asks for the captcha too, and accepts it.
+      assert.equal((await scan(tampered)).json().code, 'EBILL_QR_INVALID');
+      assert.equal((await scan(qr)).json().code, 'EBILL_CAPTCHA_REQUIRED');
+      const qrCap = await p.app.inject({ url: '/api/ebill/verify/captcha', remoteAddress: qrIp });
+      const withCaptcha = await p.app.inject({
+        method: 'POST',
+        url: '/api/ebill/verify/qr',
+        remoteAddress: qrIp,
+        payload: { qr, captchaId: qrCap.json().id, captchaAnswer: solveCaptcha(qrCap.json().svg) },
+      });
+      assert.equal(withCaptcha.json().result, 'valid', withCaptcha.body);
     });
 
     test('per-IP rate limit lives in the database', async () => {

@@ -125,7 +125,7 @@ export function ebillRoutes(app: App, ctx: Context): void {
   app.post(
     '/api/ebill/verify/qr',
     { schema: { tags, summary: '票据查验: 扫描票据二维码', body: verifyQrBody } },
-    async (req) => svc().verifyQr(req.regionCode, req.body.qr, caller(req)),
+    async (req) => svc().verifyQr(req.regionCode, req.body.qr, caller(req), req.body),
   );
 
   // ------------------------------------------------------------ channel API (signed envelopes, quotas)

@@ -544,8 +544,14 @@ export class EbillService {
   }
 
   /** Verification by the QR text (or just its `qr` parameter): the issuer's signature first, then the register. */
-  async verifyQr(regionCode: string, qr: string, caller: Caller, gate = true): Promise<VerifyAnswer> {
-    if (gate) await this.gate(regionCode, caller.ip);
+  async verifyQr(
+    regionCode: string,
+    qr: string,
+    caller: Caller,
+    captcha: { captchaId?: string; captchaAnswer?: string } = {},
+    gate = true,
+  ): Promise<VerifyAnswer> {
+    if (gate) await this.gate(regionCode, caller.ip, captcha.captchaId, captcha.captchaAnswer);
     let q = qr.trim();
     const m = /[?&]qr=([^&#]+)/.exec(q);
     if (m) q = decodeURIComponent(m[1]);

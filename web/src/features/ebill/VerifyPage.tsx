@@ -120,6 +120,40 @@ export function EbillVerifyPage() {
           description={failure.code === 'EBILL_VERIFY_NOT_FOUND' ? failure.text : undefined}
         />
       )}
+      {qr && captcha && (
+        <Card title="继续查验扫描的二维码" style={{ marginBottom: 16 }}>
+          <Form
+            layout="vertical"
+            size="large"
+            onFinish={(v: { answer: string }) =>
+              handle(() =>
+                api<Answer>('/api/ebill/verify/qr', {
+                  headers,
+                  body: { qr, captchaId: captcha.id, captchaAnswer: v.answer },
+                }),
+              )
+            }
+          >
+            <Form.Item label="验证码" required>
+              <Space.Compact style={{ width: '100%' }}>
+                <Form.Item name="answer" noStyle rules={[{ required: true, message: '请输入计算结果' }]}>
+                  <Input inputMode="numeric" maxLength={4} placeholder="计算结果" />
+                </Form.Item>
+                <img
+                  alt="算术验证码"
+                  src={`data:image/svg+xml;utf8,${encodeURIComponent(captcha.svg)}`}
+                  height={40}
+                  style={{ border: '1px solid #d9d9d9' }}
+                />
+                <Button icon={<ReloadOutlined />} onClick={() => void loadCaptcha()} aria-label="换一题" />
+              </Space.Compact>
+            </Form.Item>
+            <Button type="primary" htmlType="submit" block loading={busy}>
+              查验二维码
+            </Button>
+          </Form>
+        </Card>
+      )}
       <Card title="按票面信息查验">
         <Form form={form} layout="vertical" onFinish={submit} size="large" requiredMark={false}>
           <Form.Item
