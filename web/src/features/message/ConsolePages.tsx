@@ -21,7 +21,7 @@ import {
   Typography,
 } from 'antd';
 import type { Dayjs } from 'dayjs';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import {
@@ -191,11 +191,16 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
   });
   const current = data?.find((t) => t.channel === channel);
   const latest = current?.versions[0] ?? (current?.default ? { ...current.default, version: 0 } : undefined);
+  // The form instance outlives channel switches: load the channel's current version into it.
+  useEffect(() => {
+    form.setFieldsValue({ title: latest?.title ?? '', body: latest?.body ?? '' });
+  }, [form, latest?.title, latest?.body]);
   const doPreview = useMutation({
     mutationFn: (v: { title?: string; body: string }) =>
       api<{ title: string; body: string; length: number; limit: number }>(`/api/message/types/${type.code}/preview`, {
         method: 'POST',
-        body: { channel, ...v },
+        // an empty editor previews the channel's current template
+        body: v.body ? { channel, title: v.title || undefined, body: v.body } : { channel },
       }),
     onSuccess: setPreview,
     onError: (e) => message.error(errorText(e)),
@@ -234,7 +239,6 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
         过滤器：<Tag>|yuan</Tag>（分→元）<Tag>|time</Tag>（北京时间）<Tag>|mask</Tag>（脱敏）
       </Typography.Paragraph>
       <Form
-        key={`${channel}-${latest?.version ?? 'none'}`}
         form={form}
         layout="vertical"
         initialValues={latest ? { title: latest.title, body: latest.body } : { body: '' }}
