@@ -377,6 +377,38 @@ export class PaymentService {
     return toOrder(rows[0]);
   }
 
+  /**
+   * from → to with the order in hand (optimistic: one statement checks the version); if someone moved it meanwhile,
+   * re-read under a row lock and move only if it is still in `from`. `within` runs in the same transaction.
+   */
+  private async advance(
+    order: Order,
+    from: OrderStatus,
+    to: OrderStatus,
+    reason: string,
+    actor: string,
+    patch: Record<string, unknown> = {},
+    detail: Record<string, unknown> = {},
+    within?: (tx: Executor, moved: Order) => Promise<void>,
+  ): Promise<Order> {
+    const go = async (tx: Executor, current: Order) => {
+      const moved = await this.move(tx, current, to, reason, actor, patch, detail);
+      await within?.(tx, moved);
+      return moved;
+    };
+    if (order.status === from) {
+      try {
+        return await this.db.tx((tx) => go(tx, order));
+      } catch (err) {
+        if (!(isAppError(err) && err.code === 'PAYMENT_CONCURRENT_UPDATE')) throw err;
+      }
+    }
+    return this.db.tx(async (tx) => {
+      const current = await this.lockOrder(tx, order.regionCode, order.id);
+      return current.status === from ? go(tx, current) : current;
+    });
+  }
+
   private async touch(order: Order, patch: Record<string, number | string | null>): Promise<void> {
     const sets = Object.entries(patch).map(([c, v]) => sql`${sql.raw(c)} = ${v}`);
     await this.db.q(sql`update payment_order set ${sql.join(sets, sql`, `)}, updated_at = now()
@@ -421,19 +453,25 @@ export class PaymentService {
       .catch(() => undefined);
     const id = newId('P', input.regionCode);
     const placeholderLines = input.lines.map((l) => ({ ...l, amount: l.unitPrice * l.quantity }));
-    await this.db.tx(async (tx) => {
-      await tx.q(sql`insert into payment_order(region_code, id, pay_token, app_id, institution_code, institution_order_no,
+    const inserted = await this.db.tx(async (tx) => {
+      const rows = await tx.q<
+        Record<string, unknown>
+      >(sql`insert into payment_order(region_code, id, pay_token, app_id, institution_code, institution_order_no,
           person_no, resident_index, person_id, medical_type, lines, total, status, settle_request_id, provider)
         values (${input.regionCode}, ${id}, ${randomBytes(16).toString('hex')}, ${input.appId}, ${input.institutionCode},
           ${input.institutionOrderNo}, ${person.personNo}, ${this.ctx.privacy.blindIndex(person.residentId, 'resident_id')},
           ${personId ?? null}, ${input.medicalType}, ${JSON.stringify(placeholderLines)}::jsonb, ${total}, 'created',
           ${`${id}S`}, ${this.provider.name})
-        on conflict do nothing`);
+        on conflict do nothing returning *`);
+      if (rows.length === 0) return undefined;
       await tx.q(sql`insert into payment_order_transition(region_code, order_id, seq, from_status, to_status, reason, actor)
-        values (${input.regionCode}, ${id}, 1, null, 'created', '6201 费用明细上传', ${`${actor.kind}:${actor.id}`})
-        on conflict do nothing`);
+        values (${input.regionCode}, ${id}, 1, null, 'created', '6201 费用明细上传', ${`${actor.kind}:${actor.id}`})`);
+      return rows[0];
     });
-    const order = await this.findByInstitutionOrderNo(input.regionCode, input.appId, input.institutionOrderNo);
+    // a concurrent upload of the same serial won the insert: continue with its order
+    const order = inserted
+      ? toOrder(inserted)
+      : await this.findByInstitutionOrderNo(input.regionCode, input.appId, input.institutionOrderNo);
     this.fault('after-order-inserted', order.id);
     return this.completePreSettle(order, input.lines);
   }
@@ -482,14 +520,10 @@ export class PaymentService {
         `${pre.total} ≠ ${order.total}`,
       );
     }
-    return this.db.tx(async (tx) => {
-      const current = await this.lockOrder(tx, order.regionCode, order.id);
-      if (current.status !== 'created') return current;
-      return this.move(tx, current, 'pre_settled', '核心区预结算', 'system', splitPatch(pre, visitId!), {
-        fund: pre.fundPayment,
-        account: pre.accountPayment,
-        cash: pre.cashPayment,
-      });
+    return this.advance(order, 'created', 'pre_settled', '核心区预结算', 'system', splitPatch(pre, visitId!), {
+      fund: pre.fundPayment,
+      account: pre.accountPayment,
+      cash: pre.cashPayment,
     });
   }
 
@@ -558,19 +592,15 @@ export class PaymentService {
       throw providerError(err);
     }
     this.fault('after-prepay-created', order.id);
-    return this.db.tx(async (tx) => {
-      const current = await this.lockOrder(tx, order.regionCode, order.id);
-      if (current.status !== 'pre_settled') return current;
-      return this.move(
-        tx,
-        current,
-        'awaiting_payment',
-        '6202 支付下单',
-        `${actor.kind}:${actor.id}`,
-        { prepay_id: prepay.prepayId, cashier_url: prepay.cashierUrl, pay_expires_at: expiresAt },
-        { provider: this.provider.name, cash: current.cashPayment },
-      );
-    });
+    return this.advance(
+      order,
+      'pre_settled',
+      'awaiting_payment',
+      '6202 支付下单',
+      `${actor.kind}:${actor.id}`,
+      { prepay_id: prepay.prepayId, cashier_url: prepay.cashierUrl, pay_expires_at: expiresAt },
+      { provider: this.provider.name, cash: order.cashPayment },
+    );
   }
 
   // ---------------------------------------------------------------------------------- provider notifications
@@ -600,7 +630,7 @@ export class PaymentService {
       return effect;
     });
     this.ctx.log.info({ orderId: n.outTradeNo, event: n.eventType, effect, provider: this.provider.label }, '支付通知');
-    await this.afterProviderEvent(regionCode, n.outTradeNo).catch((err) =>
+    await this.afterProviderEvent(regionCode, n.outTradeNo, effect).catch((err) =>
       this.ctx.log.warn({ err, orderId: n.outTradeNo }, '通知后续处理失败，等待恢复任务'),
     );
     return effect;
@@ -673,9 +703,11 @@ export class PaymentService {
   }
 
   /** After a provider event committed: settle a paid order, run pending refunds. */
-  private async afterProviderEvent(regionCode: string, orderId: string): Promise<void> {
+  private async afterProviderEvent(regionCode: string, orderId: string, effect?: string): Promise<void> {
+    if (effect === 'stale' || effect === 'noted' || effect === 'failed' || effect === 'amount-mismatch') return;
     const order = await this.getOrder(regionCode, orderId);
     if (order.status === 'cash_paid') await this.settle(order);
+    if (effect === 'cash-paid') return;
     for (const r of await this.refunds(regionCode, orderId)) if (r.status === 'pending') await this.driveRefund(r);
   }
 
@@ -720,38 +752,30 @@ export class PaymentService {
         true,
       );
     }
-    const settled = await this.db.tx(async (tx) => {
-      const current = await this.lockOrder(tx, order.regionCode, order.id);
-      if (current.status !== 'cash_paid') return current;
-      return this.move(
-        tx,
-        current,
-        'insurance_settled',
-        '核心区结算成功',
-        'system',
-        {
-          settlement_id: settlement.settlementId,
-          settled_at: settlement.settledAt,
-          account_balance_after: settlement.balanceAfter,
-        },
-        { settlementId: settlement.settlementId },
-      );
-    });
+    const settled = await this.advance(
+      order,
+      'cash_paid',
+      'insurance_settled',
+      '核心区结算成功',
+      'system',
+      {
+        settlement_id: settlement.settlementId,
+        settled_at: settlement.settledAt,
+        account_balance_after: settlement.balanceAfter,
+      },
+      { settlementId: settlement.settlementId },
+    );
     this.fault('after-insurance-settled-stored', order.id);
     return this.complete(settled);
   }
 
   private async complete(order: Order): Promise<Order> {
     if (order.status !== 'insurance_settled') return order;
-    return this.db.tx(async (tx) => {
-      const current = await this.lockOrder(tx, order.regionCode, order.id);
-      if (current.status !== 'insurance_settled') return current;
-      const done = await this.move(tx, current, 'completed', '支付完成', 'system');
+    return this.advance(order, 'insurance_settled', 'completed', '支付完成', 'system', {}, {}, async (tx, done) => {
       await this.ctx.events.publish(tx, 'payment.completed', eventPayload(done), {
         regionCode: done.regionCode,
         dedupeKey: `${done.id}:completed`,
       });
-      return done;
     });
   }
 

@@ -1,0 +1,208 @@
+/**
+ * Mobile payment end to end on PostgreSQL: completed mixed payments per second. One operation = fee upload + core
+ * zone pre-settlement (6201) → place the order / prepay at the sandbox provider (6202, its own process, HTTP) → the
+ * person pays at the sandbox → the provider's signed callback reaches the platform over loopback HTTP → the core zone
+ * settles → order completed. Latency is measured until the order is completed.
+ * Floor: the core zone's bare pre-settle + settle rate (in-process reference core zone, visits prepared untimed) on
+ * the same database in the same run and at the same concurrency.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { buildPlatform, type Platform } from '../../../server/src/app.ts';
+import { authCenter } from '../../../server/src/centers/auth/index.ts';
+import { createPaymentCenter } from '../../../server/src/centers/payment/index.ts';
+import { SandboxPaymentProvider, sandboxAdmin } from '../../../server/src/centers/payment/provider/sandbox/client.ts';
+import { type SandboxProcess, spawnSandbox } from '../../../server/src/centers/payment/provider/sandbox/process.ts';
+import type { PaymentService } from '../../../server/src/centers/payment/service.ts';
+import { coreZoneModule } from '../../../server/src/integration/core-zone/index.ts';
+import type { Visit } from '../../../server/src/integration/core-zone/port.ts';
+import type { ReferenceCoreZone } from '../../../server/src/integration/core-zone/reference/core-zone.ts';
+import { DEMO_INSTITUTIONS } from '../../../server/src/integration/core-zone/reference/demo-persons.ts';
+import { catalogue, seedReference } from '../../../server/src/integration/core-zone/reference/seed.ts';
+import { loadConfig } from '../../../server/src/platform/config.ts';
+import { openPostgres, sql } from '../../../server/src/platform/db/index.ts';
+import type { Benchmark } from '../types.ts';
+
+const R = '990100';
+const CONCURRENCY = 8;
+const PERSONS = Number(process.env.PAYMENT_BENCH_PERSONS ?? 2000);
+const INSTITUTION = DEMO_INSTITUTIONS[R].level2;
+const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const cat = catalogue(R);
+const pick = (cls: 'A' | 'B' | 'C') => cat.find((c) => c.itemClass === cls && c.priceCap === null)!.code;
+/** A visit whose split has all three legs for most persons: fund, personal account, cash. */
+const LINES = [
+  { lineNo: '1', code: pick('A'), quantity: 5, unitPrice: 30_000 },
+  { lineNo: '2', code: pick('B'), quantity: 2, unitPrice: 45_000 },
+  { lineNo: '3', code: pick('C'), quantity: 1, unitPrice: 28_000 },
+];
+
+interface Ctx {
+  platform: Platform;
+  payment: PaymentService;
+  core: ReferenceCoreZone;
+  sandbox: SandboxProcess;
+  dbName: string;
+  persons: string[];
+  seq: number;
+  legs: { all3: number; total: number };
+  waiters: Map<string, () => void>;
+}
+
+async function admin(text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+async function setup(): Promise<Ctx> {
+  const dbName = `yibao_bench_pay_${randomBytes(4).toString('hex')}`;
+  await admin(`create database ${dbName}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const db = await openPostgres(url.toString(), 20);
+  const sandbox = await spawnSandbox();
+  let base = '';
+  const provider = new SandboxPaymentProvider({ baseUrl: sandbox.url, secret: sandbox.secret });
+  const center = createPaymentCenter({
+    provider,
+    notifyBaseUrl: () => base,
+    persons: () => ({ personIdFor: async () => undefined, residentIdOf: async () => '' }),
+  });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JOB_WORKERS: 'false',
+    DEMO_SEED: 'false',
+    PORT: '0',
+  });
+  const platform = await buildPlatform(config, { db, centers: [coreZoneModule, authCenter, center] });
+  await platform.start({ seed: false });
+  base = await platform.app.listen({ port: 0, host: '127.0.0.1' });
+  const core = platform.ctx.services.coreZoneReference!;
+  await seedReference(core, { regions: [R], persons: PERSONS, months: 2 });
+  // persons whose account covers part of the self-paid share, so that most orders have all three legs
+  const query = (min: number, max: number) =>
+    db.q<{ person_no: string }>(sql`select i.person_no from core_insurance i join core_account a
+      on a.region_code = i.region_code and a.person_no = i.person_no
+      where i.region_code = ${R} and i.insurance_type = '310' and i.status = 'active'
+        and a.balance between ${min} and ${max} order by md5(i.person_no)`);
+  let rows = await query(2_000, 40_000);
+  if (rows.length < 50) rows = await query(1, 1e12);
+  const persons = rows.map((r) => r.person_no);
+  // completion signal instead of polling the database: the callback handler settles through payment.settle
+  const payment = platform.ctx.services.payment!;
+  const waiters = new Map<string, () => void>();
+  const settle = payment.settle.bind(payment);
+  payment.settle = async (order) => {
+    try {
+      return await settle(order);
+    } finally {
+      waiters.get(order.id)?.();
+    }
+  };
+  return { platform, payment, core, sandbox, dbName, persons, seq: 0, legs: { all3: 0, total: 0 }, waiters };
+}
+
+async function run(ctx: Ctx): Promise<void> {
+  const i = ctx.seq++;
+  const personNo = ctx.persons[i % ctx.persons.length];
+  const actor = { kind: 'channel' as const, id: 'bench' };
+  const order = await ctx.payment.upload(
+    {
+      regionCode: R,
+      appId: 'bench',
+      institutionCode: INSTITUTION,
+      institutionOrderNo: `B${process.pid}-${i}-${Date.now()}`,
+      credential: { type: '03', value: personNo },
+      medicalType: '11',
+      lines: LINES,
+    },
+    actor,
+  );
+  const settled = new Promise<void>((resolve) => ctx.waiters.set(order.id, resolve));
+  const placed = await ctx.payment.placeOrder(order, actor);
+  if (placed.status === 'awaiting_payment') {
+    await sandboxAdmin(ctx.sandbox.url, 'POST', `/admin/orders/${placed.id}/pay`, {});
+    await Promise.race([settled, new Promise((r) => setTimeout(r, 5000))]);
+  }
+  ctx.waiters.delete(order.id);
+  let wait = 1;
+  for (;;) {
+    const o = await ctx.payment.getOrder(R, placed.id);
+    if (o.status === 'completed') {
+      ctx.legs.total++;
+      if (o.fundPayment! > 0 && o.accountPayment! > 0 && o.cashPayment! > 0) ctx.legs.all3++;
+      return;
+    }
+    if (o.status === 'failed' || o.status === 'abnormal' || o.status === 'cancelled') {
+      throw new Error(`order ${o.id} ended ${o.status}: ${o.failureCode ?? ''}`);
+    }
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 8);
+  }
+}
+
+/** The core zone alone: pre-settle + settle of prepared visits (registration and fee upload untimed). */
+async function bareSettleRate(ctx: Ctx): Promise<number> {
+  const visits: Visit[] = [];
+  const prepare = async (j: number) => {
+    const visit = await ctx.core.registerVisit({
+      regionCode: R,
+      requestId: `FV${process.pid}-${j}-${Date.now()}`,
+      personNo: ctx.persons[(ctx.seq + j) % ctx.persons.length],
+      institutionCode: INSTITUTION,
+      medicalType: '11',
+    });
+    await ctx.core.uploadFees(R, visit.visitId, LINES);
+    return visit;
+  };
+  for (let j = 0; j < 1500; j += CONCURRENCY * 2) {
+    visits.push(...(await Promise.all(Array.from({ length: CONCURRENCY * 2 }, (_, k) => prepare(j + k)))));
+  }
+  let n = 0;
+  const end = performance.now() + 2500;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const v = visits.pop();
+      if (!v) return;
+      await ctx.core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
+      await ctx.core.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: `FS${v.visitId}` });
+      n++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return n / ((performance.now() - start) / 1000);
+}
+
+async function teardown(ctx: Ctx): Promise<void> {
+  await ctx.platform.close();
+  await ctx.sandbox.stop();
+  await admin(`drop database if exists ${ctx.dbName} with (force)`);
+}
+
+export default [
+  {
+    name: 'mobile payment end to end: 6201 + pre-settle → prepay → pay → signed callback → settle (PostgreSQL, 沙箱 provider)',
+    unit: 'ops',
+    setup,
+    run: (_n: number, ctx: Ctx) => run(ctx),
+    teardown,
+    floor: { name: 'core zone bare pre-settle + settle (same DB, same concurrency)', opsPerSec: bareSettleRate },
+    goalRatio: 0.5,
+    concurrency: CONCURRENCY,
+    facts: async (ctx: Ctx) => ({
+      insured_persons_seeded: PERSONS,
+      completed_orders: ctx.legs.total,
+      orders_with_fund_account_and_cash: ctx.legs.all3,
+      concurrency: CONCURRENCY,
+      provider: 'sandbox process, loopback HTTP, HMAC-SM3 signed callbacks',
+    }),
+  },
+] satisfies Benchmark<Ctx>[];
