@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform, type TestPlatform } from '../../testing/platform.ts';
 import { SmtpEmailProvider } from './channels/email.ts';
+import type { SandboxSmsProvider } from './channels/sandbox.ts';
 import { messageCenter } from './index.ts';
 import type { MessageService } from './service.ts';
 import { flush, personDirectory, startSmtp, type TestPerson } from './testing.ts';
@@ -145,6 +146,25 @@ forEachPlatform(
       } finally {
         await svc.setChannel(REGION, 'wechat', { sandboxFail: false }, 'test');
       }
+    });
+
+    test('a gateway answer lost after acceptance: the retry does not send the SMS twice', async () => {
+      const sms = svc.providers.sms as SandboxSmsProvider;
+      sms.loseResponses = 1;
+      const { messageId } = await send({
+        type: 'auth.otp',
+        regionCode: REGION,
+        to: { mobile: '13977778888' },
+        payload: { code: '765432', purpose: 'login', minutes: 5 },
+      });
+      await flush(p);
+      const [d] = await deliveries(messageId);
+      assert.equal(d.status, 'delivered');
+      assert.equal(d.attempts, 2, 'one lost answer, one retry');
+      const rows = await p.ctx.db.q(
+        sql`select id from message_sandbox_outbox where region_code = ${REGION} and delivery_id = ${d.id}`,
+      );
+      assert.equal(rows.length, 1, 'the gateway holds one message for the delivery');
     });
 
     test('e-mail goes over SMTP to a real server and arrives', async () => {

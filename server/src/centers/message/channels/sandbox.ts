@@ -11,6 +11,8 @@ abstract class SandboxGateway implements ChannelProvider {
   abstract readonly channel: Exclude<Channel, 'inbox'>;
   readonly sandbox = true;
   abstract readonly label: string;
+  /** Fault injection for tests: the next n sends are recorded by the gateway but their answer is lost. */
+  loseResponses = 0;
   protected abstract validAddress(address: string): boolean;
   protected templateId(_msg: OutgoingMessage): string | null {
     return null;
@@ -21,11 +23,18 @@ abstract class SandboxGateway implements ChannelProvider {
     if (!this.validAddress(msg.address)) {
       throw new PermanentDeliveryError(`${this.label}: 接收地址无效`);
     }
-    const [row] = await opts.db.q<{ id: string }>(sql`insert into message_sandbox_outbox
+    // Idempotent per delivery (the gateway's OutId): a retry after a lost response gets the first answer back.
+    await opts.db.q(sql`insert into message_sandbox_outbox
         (region_code, channel, delivery_id, address, template_id, title, content)
       values (${msg.regionCode}, ${this.channel}, ${msg.deliveryId}, ${msg.addressMasked}, ${this.templateId(msg)},
         ${msg.title || null}, ${msg.body})
-      returning id`);
+      on conflict (region_code, channel, delivery_id) do nothing`);
+    const row = (await opts.db.one<{ id: string }>(sql`select id from message_sandbox_outbox
+      where region_code = ${msg.regionCode} and channel = ${this.channel} and delivery_id = ${msg.deliveryId}`))!;
+    if (this.loseResponses > 0) {
+      this.loseResponses--;
+      throw new Error(`${this.label}: 网关已受理但响应丢失（测试故障）`);
+    }
     return { providerRef: `sandbox-${row.id}`, status: 'sent' };
   }
 }
