@@ -30,7 +30,15 @@ export interface Harness {
 
 export async function startHarness(
   kind: DatabaseKind,
-  opts: { coreZone?: () => CoreZone; centersBefore?: Center[]; sandbox?: SandboxProcess; timeoutMs?: number } = {},
+  opts: {
+    coreZone?: () => CoreZone;
+    /** centers listed before the auth center (core zone, user center) */
+    centersBefore?: Center[];
+    /** resolve persons through the real user center instead of the in-test directory */
+    realPersons?: boolean;
+    sandbox?: SandboxProcess;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Harness> {
   const sandbox = opts.sandbox ?? (await spawnSandbox());
   const provider = new SandboxPaymentProvider({
@@ -51,11 +59,11 @@ export async function startHarness(
   const center = createPaymentCenter({
     provider,
     coreZone: opts.coreZone,
-    persons: () => directory,
+    persons: opts.realPersons ? undefined : () => directory,
     notifyBaseUrl: () => baseUrl,
     faults: (step, id) => faults?.(step, id),
   });
-  const platform = await createTestPlatform(kind, { centers: [authCenter, ...(opts.centersBefore ?? []), center] });
+  const platform = await createTestPlatform(kind, { centers: [...(opts.centersBefore ?? []), authCenter, center] });
   baseUrl = await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const payment = platform.ctx.services.payment!;
   const admin = <T>(method: 'GET' | 'POST', path: string, body?: unknown) =>

@@ -76,9 +76,9 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
       const core = () => opts.coreZone?.() ?? (ctx.services as { coreZone?: CoreZone }).coreZone!;
       ctx.services.payment = payment;
       ctx.services.paymentReconciler = new Reconciler(ctx, payment, core);
-      (ctx.services as { user?: { declarePermissions?: (p: unknown) => void } }).user?.declarePermissions?.(
-        PAYMENT_PERMISSIONS,
-      );
+      const user = (ctx.services as { user?: { declarePermissions?: (p: unknown, center?: string) => Promise<void> } })
+        .user;
+      await user?.declarePermissions?.(PAYMENT_PERMISSIONS, 'payment');
       ctx.log.info({ provider: p.label, sandbox: p.sandbox }, '移动支付中心：第三方支付通道');
 
       const every = opts.recoverEveryMs ?? 60_000;

@@ -14,6 +14,7 @@ import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/ref
 import { seedReference } from '../../integration/core-zone/reference/seed.ts';
 import { items } from '../../integration/core-zone/testing.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
+import { userCenter } from '../user/index.ts';
 import { type Harness, serial, startHarness } from './harness.test-helper.ts';
 import type { Order, Step } from './service.ts';
 
@@ -32,7 +33,7 @@ for (const kind of databaseKinds()) {
     const C = items(REGION, 'C')[0];
 
     before(async () => {
-      h = await startHarness(kind, { centersBefore: [coreZoneModule] });
+      h = await startHarness(kind, { centersBefore: [coreZoneModule, userCenter], realPersons: true });
       core = h.platform.ctx.services.coreZoneReference!;
       await seedReference(core, { persons: 8, regions: [REGION], months: 2 });
       const channel = await h.platform.ctx.services.auth!.registerChannel({
@@ -75,6 +76,13 @@ for (const kind of databaseKinds()) {
 
     test('the whole flow over the signed channel API: 6201 → 6202 → cashier → callback → settled; 6203 reverses every leg', async () => {
       const person = DEMO_PERSONS.zhangWei;
+      // the person has an account in the hall (user center): the order is linked to it and shown there
+      const account = await h.platform.ctx.services.user!.createPerson({
+        regionCode: REGION,
+        name: person.name,
+        residentId: person.residentId,
+        mobile: '13800138001',
+      });
       const before = await balance(person.personNo);
       const r = await client.upload6201({
         orgCodg: INSTITUTION,
@@ -102,7 +110,17 @@ for (const kind of databaseKinds()) {
       if (placed.ownPayAmt > 0) await h.pay(r.payOrdId);
       const done = await h.waitFor(r.payOrdId, (o) => o.status === 'completed');
       await assertAgree(done);
+      assert.equal(done.personId, account.id);
       assert.equal(await balance(person.personNo), before - r.psnAcctPay);
+      const hall = await h.platform.app.inject({
+        url: '/api/payment/my/orders?filter=history',
+        headers: await h.platform.auth({ kind: 'person', subject: account.id, regionCode: REGION }),
+      });
+      assert.equal(hall.statusCode, 200, hall.body);
+      assert.ok(
+        hall.json().items.some((o: { id: string }) => o.id === r.payOrdId),
+        'the hall shows the order',
+      );
       const refund = await client.refund6203({
         payOrdId: r.payOrdId,
         payToken: r.payToken,
