@@ -3,9 +3,9 @@ import { Alert, App, Button, Card, Descriptions, Form, Input, Modal, Result, Spa
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
-import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { api, errorText } from '../../lib/api';
 import { setSession } from '../../lib/session';
-import { dateTime, fieldErrors, PERSON_STATUS, type Person } from './api';
+import { dateTime, fieldErrors, idempotencyKeys, PERSON_STATUS, type Person } from './api';
 import { SmsCodeButton } from './SmsCodeButton';
 import { securityPanels } from './securitySlots';
 
@@ -33,10 +33,12 @@ export function RegisterPage() {
   const [form] = Form.useForm();
   const mobile = Form.useWatch('mobile', form) as string | undefined;
   const [done, setDone] = useState<Person>();
-  const [key] = useState(newIdempotencyKey);
+  const [keyFor] = useState(idempotencyKeys);
   const mutation = useMutation({
-    mutationFn: (v: Record<string, string>) =>
-      api<Person>('/api/user/persons', { body: { ...v, residentId: v.residentId.toUpperCase() }, idempotencyKey: key }),
+    mutationFn: ({ confirm: _confirm, ...v }: Record<string, string>) => {
+      const body = { ...v, residentId: v.residentId.toUpperCase() };
+      return api<Person>('/api/user/persons', { body, idempotencyKey: keyFor(body) });
+    },
     onSuccess: setDone,
     onError: (err) => form.setFields(fieldErrors(err)),
   });
@@ -79,10 +81,10 @@ export function RegisterPage() {
           >
             <Input maxLength={11} inputMode="numeric" autoComplete="tel" />
           </Form.Item>
-          <Form.Item label="短信验证码" required>
+          <Form.Item label="短信验证码" required htmlFor="register-sms">
             <Space.Compact style={{ width: '100%' }}>
               <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-                <Input maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
+                <Input id="register-sms" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
               </Form.Item>
               <SmsCodeButton mobile={mobile} purpose="register" size="large" />
             </Space.Compact>
@@ -173,10 +175,10 @@ export function ResetPasswordPage() {
           >
             <Input maxLength={11} inputMode="numeric" />
           </Form.Item>
-          <Form.Item label="短信验证码" required>
+          <Form.Item label="短信验证码" required htmlFor="reset-sms">
             <Space.Compact style={{ width: '100%' }}>
               <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-                <Input maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
+                <Input id="reset-sms" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
               </Form.Item>
               <SmsCodeButton mobile={mobile} purpose="reset-password" size="large" />
             </Space.Compact>
@@ -344,10 +346,11 @@ function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => vo
         <Form.Item
           label={`原手机号验证码（${me ? `${me.mobile.slice(0, 3)}****${me.mobile.slice(-4)}` : '…'}）`}
           required
+          htmlFor="old-mobile-code"
         >
           <Space.Compact style={{ width: '100%' }}>
             <Form.Item name="oldCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-              <Input maxLength={6} inputMode="numeric" />
+              <Input id="old-mobile-code" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
             </Form.Item>
             <SmsCodeButton mobile={me?.mobile} purpose="change-mobile" />
           </Space.Compact>
@@ -359,10 +362,10 @@ function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => vo
         >
           <Input maxLength={11} inputMode="numeric" />
         </Form.Item>
-        <Form.Item label="新手机号验证码" required>
+        <Form.Item label="新手机号验证码" required htmlFor="new-mobile-code">
           <Space.Compact style={{ width: '100%' }}>
             <Form.Item name="newCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-              <Input maxLength={6} inputMode="numeric" />
+              <Input id="new-mobile-code" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
             </Form.Item>
             <SmsCodeButton mobile={newMobile} purpose="change-mobile" />
           </Space.Compact>
@@ -476,10 +479,10 @@ function DeactivateModal(props: { open: boolean; person?: Person; onClose: () =>
             <Input.Password />
           </Form.Item>
         ) : null}
-        <Form.Item label="短信验证码" required>
+        <Form.Item label="短信验证码" required htmlFor="deactivate-sms">
           <Space.Compact style={{ width: '100%' }}>
             <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-              <Input maxLength={6} inputMode="numeric" />
+              <Input id="deactivate-sms" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
             </Form.Item>
             <SmsCodeButton mobile={props.person?.mobile} purpose="deactivate" />
           </Space.Compact>

@@ -29,6 +29,7 @@ import {
   type AgentRole,
   dateTime,
   fieldErrors,
+  idempotencyKeys,
   type Membership,
   UNIT_TYPE_LABELS,
   type Unit,
@@ -132,11 +133,13 @@ export function MyUnitsPage() {
 export function UnitRegisterPage() {
   const [form] = Form.useForm();
   const qc = useQueryClient();
-  const [key] = useState(newIdempotencyKey);
+  const [keyFor] = useState(idempotencyKeys);
   const [done, setDone] = useState<Unit>();
   const reg = useMutation({
-    mutationFn: (v: Record<string, string>) =>
-      api<Unit>('/api/user/units', { body: { ...v, uscc: v.uscc.toUpperCase() }, idempotencyKey: key }),
+    mutationFn: (v: Record<string, string>) => {
+      const body = { ...v, uscc: v.uscc.toUpperCase() };
+      return api<Unit>('/api/user/units', { body, idempotencyKey: keyFor(body) });
+    },
     onSuccess: (u) => {
       setDone(u);
       qc.invalidateQueries({ queryKey: ['user', 'my-units'] });

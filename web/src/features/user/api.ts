@@ -103,3 +103,20 @@ export function fieldErrors(err: unknown): Array<{ name: string; errors: string[
   if (!(err instanceof ApiError)) return [];
   return err.errors.map((e) => ({ name: e.field, errors: [e.message] }));
 }
+
+/**
+ * Idempotency keys per request body: resending the same body (a retry after a network error) reuses its key, while a
+ * corrected body gets a new one (the platform stores 4xx answers too, and a reused key with a new body is a 422).
+ */
+export function idempotencyKeys(): (body: unknown) => string {
+  const keys = new Map<string, string>();
+  return (body) => {
+    const k = JSON.stringify(body);
+    let key = keys.get(k);
+    if (!key) {
+      key = crypto.randomUUID();
+      keys.set(k, key);
+    }
+    return key;
+  };
+}
