@@ -217,6 +217,60 @@ forEachPlatform(
       assert.equal(pdf.statusCode, 200);
     });
 
+    test('concurrent, re-delivered partial refunds never reverse more than the bill (property)', async () => {
+      const p = get();
+      const service = svc(p);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ fund: fc.nat(1500), account: fc.nat(600), cash: fc.nat(500), dup: fc.boolean() }), {
+            minLength: 1,
+            maxLength: 6,
+          }),
+          async (refunds) => {
+            const ev = settlement({ personId: 'person-prop' });
+            const blue = await service.issueBlue(ev);
+            const attempts = refunds.flatMap((r, i) => {
+              const one = () =>
+                service
+                  .issueRed({
+                    ...ev,
+                    refundId: `R${i}`,
+                    fundRefund: r.fund,
+                    accountRefund: r.account,
+                    cashRefund: r.cash,
+                  })
+                  .then(
+                    (b) => b,
+                    (e) => {
+                      assert.ok(
+                        ['EBILL_REFUND_EXCEEDS', 'EBILL_ALREADY_REVERSED', 'EBILL_REFUND_EMPTY'].includes(e.code),
+                        String(e),
+                      );
+                      return undefined;
+                    },
+                  );
+              return r.dup ? [one(), one()] : [one()];
+            });
+            await Promise.all(attempts);
+            const reds = await p.ctx.db.q<{ refund_id: string; total: number; fund_payment: number }>(sql`select
+                refund_id, total, fund_payment from ebill_bill
+              where region_code = ${REGION} and order_id = ${ev.orderId} and kind = 'red'`);
+            const after = (await service.byOrder(p.ctx.db, REGION, ev.orderId, 'blue'))!;
+            const sum = reds.reduce((s, r) => s + Number(r.total), 0);
+            assert.equal(new Set(reds.map((r) => r.refund_id)).size, reds.length, 'one red bill per refund');
+            assert.equal(after.refundedTotal, sum, 'the blue bill knows exactly what was reversed');
+            assert.ok(sum <= blue.total, `reversed ${sum} > ${blue.total}`);
+            assert.equal(after.status, sum === blue.total ? 'reversed' : sum > 0 ? 'partially_reversed' : 'valid');
+            for (const r of reds) {
+              const i = Number(r.refund_id.slice(1));
+              assert.equal(Number(r.total), refunds[i].fund + refunds[i].account + refunds[i].cash);
+            }
+          },
+        ),
+        { numRuns: 12 },
+      );
+    });
+
     test('public verification: valid, no leak on wrong check code, captcha after failures; QR; forged QR', async () => {
       const p = get();
       const bill = await svc(p).issueBlue(settlement({ personId: 'person-v' }));

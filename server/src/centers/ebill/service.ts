@@ -272,7 +272,8 @@ export class EbillService {
         if (!locked || locked.status === 'reversed')
           throw new AppError(409, 'EBILL_ALREADY_REVERSED', '原票据已全额冲红');
         const refunded = Number(locked.refunded_total) + total;
-        if (total <= 0 || refunded > blue.total) {
+        if (total <= 0) throw new AppError(422, 'EBILL_REFUND_EMPTY', '冲红金额须大于零');
+        if (refunded > blue.total) {
           throw new AppError(422, 'EBILL_REFUND_EXCEEDS', '冲红金额超过原票据可冲销金额');
         }
         const full = refunded === blue.total;
