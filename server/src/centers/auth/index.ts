@@ -2,7 +2,7 @@
 import type { Center } from '../../platform/center.ts';
 import { enqueue } from '../../platform/jobs.ts';
 import { authRoutes } from './routes.ts';
-import { seedAuth } from './seed.ts';
+import { DEMO_PARTNER_APP_ID, DEMO_PARTNER_SECRET, PORTAL_CLIENTS, seedAuth } from './seed.ts';
 import { AuthService } from './service.ts';
 
 /** Signing keys rotate on this period (the previous key keeps verifying until retired). */
@@ -103,4 +103,16 @@ export const authCenter: Center = {
     );
   },
   seed: seedAuth,
+  demoAccounts: (ctx) => [
+    {
+      who: '门户 OIDC 客户端（公开客户端，PKCE）',
+      where: `${ctx.publicUrl}/.well-known/openid-configuration`,
+      login: PORTAL_CLIENTS.map((p) => p.appId).join(' / '),
+    },
+    {
+      who: '演示合作方（client credentials、SM2 渠道签名）',
+      where: `${ctx.publicUrl}/oidc/token`,
+      login: `${DEMO_PARTNER_APP_ID} / ${DEMO_PARTNER_SECRET}`,
+    },
+  ],
 };

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { service } from '../../platform/context.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
@@ -248,6 +250,71 @@ for (const kind of databaseKinds()) {
         'wrong-password-1',
       );
       assert.equal(again.page?.status, 401);
+    });
+
+    it('back-channel logout: ending the session POSTs a signed logout token to the client', async () => {
+      const received: string[] = [];
+      const rp = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          received.push(body);
+          res.writeHead(200).end();
+        });
+      });
+      await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
+      const rpPort = (rp.address() as { port: number }).port;
+      try {
+        await service(platform.ctx, 'auth').registerChannel({
+          regionCode: '990100',
+          appId: 'bcl-web',
+          name: '后台注销测试应用',
+          type: 'web',
+          scopes: ['openid'],
+          publicClient: true,
+          redirectUris: [redirectUri],
+          postLogoutRedirectUris: [`${base}/personal`],
+          backchannelLogoutUri: `http://127.0.0.1:${rpPort}/backchannel`,
+        });
+        const bcl = await oidc.discovery(new URL(base), 'bcl-web', undefined, oidc.None(), {
+          execute: [oidc.allowInsecureRequests],
+        });
+        const browser = new Browser();
+        const verifier = oidc.randomPKCECodeVerifier();
+        const url = oidc.buildAuthorizationUrl(bcl, {
+          redirect_uri: redirectUri,
+          scope: 'openid',
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          state: 'bcl',
+        });
+        const r = await passwordLogin(browser, url.toString(), redirectUri, '13900000001', password);
+        const tokens = await oidc.authorizationCodeGrant(bcl, new URL(r.callback!), {
+          pkceCodeVerifier: verifier,
+          expectedState: 'bcl',
+        });
+        const sid = tokens.claims()!.sid as string;
+        assert.ok(sid);
+        const confirm = await browser.follow(
+          oidc
+            .buildEndSessionUrl(bcl, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: `${base}/personal` })
+            .toString(),
+        );
+        const html = await confirm.res.text();
+        const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+        const action = /action="([^"]+)"/.exec(html)![1]!;
+        assert.equal((await browser.post(new URL(action, base).toString(), { xsrf, logout: 'yes' })).status, 303);
+        for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((res) => setTimeout(res, 50));
+        const logoutToken = new URLSearchParams(received[0]).get('logout_token')!;
+        const { payload } = await jwtVerify(logoutToken, createRemoteJWKSet(new URL(`${base}/oidc/jwks`)), {
+          issuer: base,
+          audience: 'bcl-web',
+        });
+        assert.equal(payload.sid, sid);
+        assert.ok((payload.events as Record<string, unknown>)['http://schemas.openid.net/event/backchannel-logout']);
+      } finally {
+        rp.close();
+      }
     });
 
     it('client credentials for a channel back-end: a channel access token; disabling the channel kills it', async () => {

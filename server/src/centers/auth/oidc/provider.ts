@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Context } from '../../../platform/context.ts';
+import { sql } from '../../../platform/db/index.ts';
 import { ACCESS_TOKEN_AUDIENCE } from '../../../platform/tokens.ts';
 import { accountClaims } from '../accounts.ts';
 import type { AuthService } from '../service.ts';
@@ -104,6 +105,16 @@ export class OidcProvider {
         token_endpoint_auth_method: 'client_secret_basic',
       },
       pkce: { required: () => true },
+      // oidc-provider refuses private/loopback addresses on outgoing calls (SSRF guard). In a bureau's intranet the
+      // back-channel logout endpoints of registered channels are private addresses; those (and only those, as staff
+      // registered them) may be reached.
+      fetch: async (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => {
+        const href = String(url);
+        const registered = await ctx.db.one(sql`select 1 from auth_channel where backchannel_logout_uri = ${href}
+          and status = 'active' limit 1`);
+        const { dispatcher: _guard, ...rest } = options;
+        return globalThis.fetch(href, registered ? rest : options);
+      },
       // Browsers may call the token/userinfo endpoints cross-origin only from the client's own registered origins.
       clientBasedCORS: (_c: KoaContextWithOIDC, origin: string, client: { redirectUris?: string[] }) =>
         origin === new URL(ctx.publicUrl).origin ||
@@ -270,6 +281,9 @@ export class OidcProvider {
         ip: y.ip,
         userAgent: y.userAgent,
       });
+    });
+    provider.on('backchannel.error', (_c: unknown, err: Error, client: { clientId: string }) => {
+      ctx.log.warn({ err, clientId: client.clientId }, '后台注销通知发送失败');
     });
     provider.on('server_error', (_c: unknown, err: Error) => ctx.log.error({ err }, 'oidc provider error'));
     return provider;
