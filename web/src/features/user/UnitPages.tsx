@@ -76,6 +76,7 @@ export function MyUnitsPage() {
       {error ? <Alert type="error" showIcon title={errorText(error)} /> : null}
       <Card>
         <List
+          itemLayout="vertical"
           loading={isLoading}
           dataSource={data ?? []}
           locale={{ emptyText: '您尚未成为任何单位的经办人。可注册单位，或请单位管理员为您授权。' }}
