@@ -90,6 +90,8 @@ forEachPlatform(
       assert.ok(fields.includes('ageBands'), JSON.stringify(errors));
       assert.ok(fields.includes('rules.0.reimbursementRatioBp'), JSON.stringify(errors));
       for (const e of errors) assert.match(e.message, /[\u4e00-\u9fa5]/, `Chinese message: ${e.message}`);
+      const ratio = errors.find((e: { field: string }) => e.field === 'rules.0.reimbursementRatioBp');
+      assert.equal(ratio.message, '不能大于 100%', 'ratios are shown in percent, not basis points');
       const rejected = await get().app.inject({
         method: 'POST',
         url: '/api/corezone/policies',

@@ -42,6 +42,19 @@ export function chineseIssue(message: string): string {
   return `取值无效（${message}）`;
 }
 
+/** Bounds of ratio fields (basis points) read as percent, of money fields (fen) as yuan. */
+function inUnits(field: string, message: string): string {
+  const bound = /(不能[大小]于) (\d+)/;
+  if (/Bp$/.test(field)) return message.replace(bound, (_m, w: string, n: string) => `${w} ${Number(n) / 100}%`);
+  if (/Fen$/.test(field)) {
+    return message.replace(bound, (_m, w: string, n: string) => {
+      const fen = Number(n);
+      return `${w} ${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')} 元`;
+    });
+  }
+  return message;
+}
+
 /** Validates a policy document; field errors in Chinese. */
 export function policyIssues(document: unknown): FieldError[] {
   try {
@@ -51,9 +64,9 @@ export function policyIssues(document: unknown): FieldError[] {
     if (err instanceof SettlementError && 'issues' in err) {
       return (err as unknown as { issues: string[] }).issues.map((i) => {
         const at = i.indexOf(': ');
-        return at < 0
-          ? { field: '(root)', message: chineseIssue(i) }
-          : { field: i.slice(0, at), message: chineseIssue(i.slice(at + 2)) };
+        if (at < 0) return { field: '(root)', message: chineseIssue(i) };
+        const field = i.slice(0, at);
+        return { field, message: inUnits(field, chineseIssue(i.slice(at + 2))) };
       });
     }
     throw err;
