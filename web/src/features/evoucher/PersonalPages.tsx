@@ -56,11 +56,28 @@ export function EvoucherHomePage() {
   if (q.isLoading) return <Loading />;
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   const v = q.data;
-  if (!v || reactivate) {
+  if (reactivate) {
     return (
       <>
         <PageTitle>医保电子凭证</PageTitle>
         <ActivatePage onDone={() => setReactivate(false)} />
+      </>
+    );
+  }
+  if (!v) {
+    return (
+      <>
+        <PageTitle>医保电子凭证</PageTitle>
+        <Result
+          icon={<QrcodeOutlined />}
+          title="您尚未激活医保电子凭证"
+          subTitle="激活后可在医院、药店出示医保码就医购药，并可授权 App 使用"
+          extra={
+            <Button type="primary" size="large" onClick={() => setReactivate(true)}>
+              立即激活
+            </Button>
+          }
+        />
       </>
     );
   }
