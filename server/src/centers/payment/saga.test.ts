@@ -28,7 +28,7 @@ for (const kind of databaseKinds()) {
     const events: Array<{ event: string; orderId: string }> = [];
 
     before(async () => {
-      h = await startHarness(kind, { coreZone: () => core.asCoreZone(), timeoutMs: 800 });
+      h = await startHarness(kind, { coreZone: () => core.asCoreZone(), timeoutMs: 1500 });
       for (const event of ['payment.completed', 'payment.refunded']) {
         h.platform.ctx.events.subscribe(event, 'test', async (job) => {
           events.push({ event, orderId: (job.payload as { orderId: string }).orderId });
@@ -261,7 +261,7 @@ for (const kind of databaseKinds()) {
     });
 
     test('the provider times out creating the prepay: 503, and a retry gets the same prepay order', async () => {
-      await h.admin('POST', '/admin/behaviour', { prepay: 'timeout', hangMs: 1500 });
+      await h.admin('POST', '/admin/behaviour', { prepay: 'timeout', hangMs: 2500 });
       const person = newPerson(300);
       const order = await upload(person.residentId);
       try {

@@ -1236,13 +1236,15 @@ export class PaymentService {
         `人工处理：退回自费部分（${reason}）`,
         `staff:${staffId}`,
       );
+      // a settled order (its refund failed) is refunded as a whole; otherwise only the cash leg goes back
+      const wasSettled = current.settledAt !== null;
       await this.insertRefund(tx, moved, {
-        kind: 'compensation',
+        kind: wasSettled ? 'full' : 'compensation',
         appRefundSn: `MANUAL-${Date.now()}`,
         reason,
         requestedBy: `staff:${staffId}`,
-        fund: 0,
-        account: 0,
+        fund: wasSettled ? current.fundPayment! - current.refundedFund : 0,
+        account: wasSettled ? current.accountPayment! - current.refundedAccount : 0,
         cash: current.cashPayment! - current.refundedCash,
         insurance: current.settlementId ? 'pending' : 'none',
       });
