@@ -27,6 +27,7 @@ declare module '../../platform/context.ts' {
 }
 
 export const LEDGER_CHECK_QUEUE = 'core.ledger-check';
+const SEED_LOCK = 7_310_100;
 const LEDGER_CHECK_EVERY_MS = 24 * 3600_000;
 
 export interface LedgerCheckReport {
@@ -102,7 +103,10 @@ export const coreZoneModule: Center = {
   async seed(ctx) {
     const core = ctx.services.coreZoneReference;
     if (!core) return;
-    if (!(await isSeeded(core))) await seedReference(core);
+    // one seeder at a time when several processes start on one PostgreSQL
+    await ctx.db.withLock(SEED_LOCK, async () => {
+      if (!(await isSeeded(core))) await seedReference(core);
+    });
     await scheduleLedgerCheck(ctx, new Date(Date.now() + 60_000));
   },
 };
