@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/index.ts';
 import type { CoreZone } from '../../integration/core-zone/port.ts';
 /** 移动支付中心 — mixed payment (fund + personal account + cash), refunds per leg, reconciliation. */
 import type { Center } from '../../platform/center.ts';
@@ -95,6 +96,63 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
       });
       await scheduleRecovery(ctx, every);
       await scheduleReconciliation(ctx);
+    },
+    /** Demo: pending bills (pre-settled through the core zone) for the demo insured persons of 东湖市. */
+    async seed(ctx: Context) {
+      const payment = ctx.services.payment;
+      const core = (ctx.services as { coreZone?: CoreZone }).coreZone;
+      if (!payment || !core) return;
+      try {
+        const codes = await core.searchCatalogue('990100', { pageSize: 30 });
+        const byClass = (c: 'A' | 'B' | 'C') => codes.items.find((i) => i.itemClass === c && i.priceCap === null)?.code;
+        const [a, b, c] = [byClass('A'), byClass('B'), byClass('C')];
+        if (!a || !b || !c) return;
+        const demo = [
+          // employee with a well-funded account: fund + account
+          {
+            no: 'DEMO-PAY-0001',
+            residentId: DEMO_PERSONS.zhangWei.residentId,
+            lines: [
+              [a, 5, 30_000],
+              [b, 1, 45_000],
+              [c, 1, 8_000],
+            ],
+          },
+          // small account: fund + account + cash (the mixed payment)
+          {
+            no: 'DEMO-PAY-0002',
+            residentId: DEMO_PERSONS.chenJing.residentId,
+            lines: [
+              [a, 4, 30_000],
+              [b, 2, 26_000],
+              [c, 1, 12_000],
+            ],
+          },
+        ] as const;
+        for (const d of demo) {
+          const person = await core.findPerson('990100', { residentId: d.residentId }).catch(() => undefined);
+          if (!person) continue;
+          await payment.upload(
+            {
+              regionCode: '990100',
+              appId: 'demo-his',
+              institutionCode: DEMO_INSTITUTIONS['990100'].level2,
+              institutionOrderNo: d.no,
+              credential: { type: '02', value: d.residentId },
+              medicalType: '11',
+              lines: d.lines.map(([code, quantity, unitPrice], i) => ({
+                lineNo: String(i + 1),
+                code,
+                quantity,
+                unitPrice,
+              })),
+            },
+            { kind: 'system', id: 'seed' },
+          );
+        }
+      } catch (err) {
+        ctx.log.warn({ err }, '移动支付中心：演示账单未生成');
+      }
     },
     routes(app, ctx) {
       paymentRoutes(
