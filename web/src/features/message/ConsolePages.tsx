@@ -38,7 +38,7 @@ import {
 import { type StatRow, VolumeChart } from './VolumeChart';
 
 const channelOptions = CHANNEL_LIST.map((c) => ({ value: c, label: CHANNEL_LABELS[c] }));
-const SandboxTag = () => <Tag color="orange">沙箱</Tag>;
+const SandboxTag = () => <Tag color="#ad4e00">沙箱</Tag>;
 
 /** 消息类型: declared types with their rule; a drawer edits the rule and the templates. */
 export function MessageTypesPage() {
@@ -78,13 +78,13 @@ export function MessageTypesPage() {
             title: '优先级',
             dataIndex: 'priority',
             render: (p: string) => (
-              <Tag color={p === 'urgent' ? 'red' : p === 'high' ? 'orange' : 'default'}>{PRIORITY_LABELS[p]}</Tag>
+              <Tag color={p === 'urgent' ? '#a8071a' : p === 'high' ? '#ad4e00' : 'default'}>{PRIORITY_LABELS[p]}</Tag>
             ),
           },
           {
             title: '强制',
             dataIndex: 'mandatory',
-            render: (m: boolean) => (m ? <Tag color="red">强制</Tag> : '可退订'),
+            render: (m: boolean) => (m ? <Tag color="#a8071a">强制</Tag> : '可退订'),
           },
           {
             title: '推送渠道',
@@ -92,14 +92,14 @@ export function MessageTypesPage() {
             render: (_: unknown, r) => (
               <Space wrap>
                 {r.rule.always.map((c) => (
-                  <Tag key={c} color="blue">
+                  <Tag key={c} color="#0958d9">
                     {CHANNEL_LABELS[c]}
                   </Tag>
                 ))}
                 {r.rule.fallback.length ? (
                   <span>{r.rule.fallback.map((c) => CHANNEL_LABELS[c]).join(' → ')}</span>
                 ) : null}
-                {!r.rule.enabled ? <Tag color="red">已停用</Tag> : null}
+                {!r.rule.enabled ? <Tag color="#a8071a">已停用</Tag> : null}
                 {r.rule.customized ? <Tag>已自定义</Tag> : null}
               </Space>
             ),
@@ -314,8 +314,8 @@ const AUDIENCE: Record<string, string> = {
 };
 const HALL: Record<string, string> = { all: '全部网厅', personal: '个人网厅', unit: '单位网厅' };
 const ANN_STATUS: Record<string, { text: string; color: string }> = {
-  scheduled: { text: '待发布', color: 'blue' },
-  published: { text: '已发布', color: 'green' },
+  scheduled: { text: '待发布', color: '#0958d9' },
+  published: { text: '已发布', color: '#237804' },
   withdrawn: { text: '已撤回', color: 'default' },
 };
 
@@ -728,7 +728,11 @@ export function ChannelsPage() {
             title: '启用',
             dataIndex: 'enabled',
             render: (v: boolean, r) => (
-              <Switch checked={v} onChange={(enabled) => patch.mutate({ channel: r.channel, enabled })} />
+              <Switch
+                checked={v}
+                aria-label={`启用${r.name}`}
+                onChange={(enabled) => patch.mutate({ channel: r.channel, enabled })}
+              />
             ),
           },
           {
@@ -737,6 +741,7 @@ export function ChannelsPage() {
             render: (v: number, r) => (
               <InputNumber
                 min={1}
+                aria-label={`${r.name}每分钟上限`}
                 defaultValue={v}
                 onBlur={(e) => {
                   const n = Number(e.target.value);
@@ -752,6 +757,7 @@ export function ChannelsPage() {
               r.sandbox ? (
                 <Switch
                   checked={v}
+                  aria-label={`${r.name}沙箱故障注入`}
                   checkedChildren="故障"
                   onChange={(sandboxFail) => patch.mutate({ channel: r.channel, sandboxFail })}
                 />
@@ -826,7 +832,7 @@ export function ChannelsPage() {
               dataIndex: 'status',
               width: 90,
               render: (s: string) => (
-                <Tag color={s === 'delivered' ? 'green' : 'blue'}>{s === 'delivered' ? '已送达' : '已受理'}</Tag>
+                <Tag color={s === 'delivered' ? '#237804' : 'blue'}>{s === 'delivered' ? '已送达' : '已受理'}</Tag>
               ),
             },
           ]}

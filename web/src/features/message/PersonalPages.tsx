@@ -313,14 +313,14 @@ export function PreferencesPageView() {
         }
       >
         {binding.data?.bound ? (
-          <Tag color="green">已绑定</Tag>
+          <Tag color="#237804">已绑定</Tag>
         ) : (
           <Button size="large" onClick={() => bind.mutate()} loading={bind.isPending}>
             绑定微信公众号
           </Button>
         )}
         {binding.data?.sandbox ? (
-          <Tag color="orange" style={{ marginLeft: 8 }}>
+          <Tag color="#ad4e00" style={{ marginLeft: 8 }}>
             沙箱
           </Tag>
         ) : null}

@@ -12,11 +12,11 @@ export const CHANNEL_LABELS: Record<Channel, string> = {
 };
 export const CHANNEL_LIST: Channel[] = ['inbox', 'wechat', 'sms', 'email'];
 export const STATUS_LABELS: Record<string, { text: string; color: string }> = {
-  queued: { text: '排队中', color: 'blue' },
-  sent: { text: '已发送', color: 'cyan' },
-  delivered: { text: '已送达', color: 'green' },
-  failed: { text: '失败', color: 'red' },
-  dead: { text: '死信', color: 'volcano' },
+  queued: { text: '排队中', color: '#0958d9' },
+  sent: { text: '已发送', color: '#006d75' },
+  delivered: { text: '已送达', color: '#237804' },
+  failed: { text: '失败', color: '#a8071a' },
+  dead: { text: '死信', color: '#ad2102' },
   skipped: { text: '已跳过', color: 'default' },
 };
 export const PRIORITY_LABELS: Record<string, string> = { urgent: '紧急', high: '高', normal: '普通', low: '低' };
