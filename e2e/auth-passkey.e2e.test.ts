@@ -110,6 +110,42 @@ describe('unified login with a passkey (e2e)', () => {
     const claims = await platform.ctx.tokens.verify(session.accessToken);
     assert.equal(claims.acr, 'passkey');
     assert.deepEqual(claims.amr, ['hwk', 'user']);
+
+    // 5. Rename, then remove the passkey.
+    await page.getByRole('button', { name: '重命名' }).click();
+    const renameDialog = page.getByRole('dialog');
+    await renameDialog.getByPlaceholder('例如：我的手机、办公电脑').fill('旧手机');
+    await renameDialog.getByRole('button', { name: /^保\s?存$/ }).click();
+    await page.getByText('旧手机').waitFor();
+    await page.getByRole('button', { name: /^删\s?除$/ }).click();
+    await page.getByRole('button', { name: /确\s?定|OK/ }).click();
+    await page.getByText('尚未添加通行密钥').waitFor();
+    await context.close();
+  });
+
+  test('staff sign in to the console and register a channel; the credentials are shown once', async () => {
+    const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    await page.goto('/console/auth/channels');
+    await page.getByRole('button', { name: '统一身份认证登录' }).click();
+    await page.waitForURL(/\/oidc\/interaction\//);
+    await page.getByText('工作人员登录').waitFor();
+    await page.getByLabel('工作人员账号').fill(platform.ctx.config.SUPERADMIN_USERNAME);
+    await page.getByLabel('密码').fill(platform.ctx.config.SUPERADMIN_PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(/\/console\/auth\/channels/);
+    await page.getByRole('button', { name: '注册渠道' }).click();
+    await page.getByLabel('渠道名称').fill('东湖市第二人民医院 HIS');
+    await page.getByRole('button', { name: /^注\s?册$/ }).click();
+    const dialog = page.getByRole('dialog', { name: '请立即保存以下凭据' });
+    await dialog.waitFor();
+    const appId = (await dialog.locator('td').first().innerText()).trim();
+    assert.match(appId, /^ch\d{6}[0-9a-f]{12}$/);
+    await dialog.getByText('SM2 私钥').waitFor();
+    await dialog.getByRole('button', { name: '我已保存' }).click();
+    const channels = await service(platform.ctx, 'auth').channels.find(appId);
+    assert.equal(channels?.name, '东湖市第二人民医院 HIS');
     await context.close();
   });
 });
