@@ -140,7 +140,7 @@ describe('unified login with a passkey (e2e)', () => {
     await page.getByRole('button', { name: /^注\s?册$/ }).click();
     const dialog = page.getByRole('dialog', { name: '请立即保存以下凭据' });
     await dialog.waitFor();
-    const appId = (await dialog.locator('td').first().innerText()).trim();
+    const appId = ((await dialog.locator('td').first().textContent()) ?? '').trim();
     assert.match(appId, /^ch\d{6}[0-9a-f]{12}$/);
     await dialog.getByText('SM2 私钥').waitFor();
     await dialog.getByRole('button', { name: '我已保存' }).click();
