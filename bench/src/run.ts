@@ -17,7 +17,13 @@ const results: Result[] = [];
 for (const file of readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .sort()) {
-  const list = ((await import(join(dir, file))).default ?? []) as Benchmark[];
+  let list: Benchmark[];
+  try {
+    list = ((await import(join(dir, file))).default ?? []) as Benchmark[];
+  } catch (err) {
+    results.push(failed(file, err));
+    continue;
+  }
   for (const b of list) {
     if (filter && !b.name.toLowerCase().includes(filter) && !file.includes(filter)) continue;
     process.stderr.write(`… ${b.name}\n`);
@@ -98,4 +104,16 @@ function printTable(rows: Result[]): void {
       : '',
   }));
   console.table(table);
+}
+
+function failed(name: string, err: unknown): Result {
+  return {
+    name,
+    ops: 0,
+    seconds: 0,
+    opsPerSec: 0,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    error: String((err as Error)?.message ?? err),
+  };
 }
