@@ -400,7 +400,8 @@ export class ReferenceCoreZone implements CoreZone {
       kind: LedgerEntryKind;
       reference: string | null;
       memo: string;
-      entries: { account: string; amount: number }[];
+      /** `kind` per entry overrides the posting's (e.g. the family-aid payer's leg) */
+      entries: { account: string; amount: number; kind?: LedgerEntryKind }[];
     },
   ): Promise<string> {
     const sum = posting.entries.reduce((s, e) => s + e.amount, 0);
@@ -408,19 +409,43 @@ export class ReferenceCoreZone implements CoreZone {
     const entries = posting.entries.filter((e) => e.amount !== 0);
     const txnId = `T${randomBytes(8).toString('hex')}`;
     if (entries.length === 0) return txnId;
-    for (const e of entries) {
-      if (!e.account.startsWith('P:')) continue;
-      const moved = await ex.one(sql`update core_account set balance = balance + ${e.amount}
-        where region_code = ${regionCode} and person_no = ${e.account.slice(2)} and balance + ${e.amount} >= 0
-        returning balance`);
-      if (!moved) throw coreError('CORE_INSUFFICIENT_BALANCE', `账户 ${e.account.slice(2)} 余额不足`);
-    }
-    const values = entries.map(
-      (e) =>
-        sql`(${regionCode}, ${txnId}, ${e.account}, ${e.amount}, ${posting.kind}, ${posting.reference}, ${posting.memo})`,
+    const values = sql.join(
+      entries.map(
+        (e) =>
+          sql`(${regionCode}::char(6), ${txnId}::text, ${e.account}::text, ${e.amount}::int8,
+            ${e.kind ?? posting.kind}::text, ${posting.reference}::text, ${posting.memo}::text)`,
+      ),
+      sql`, `,
     );
-    await ex.q(sql`insert into core_ledger_entry(region_code, txn_id, account, amount, kind, reference, memo)
-      values ${sql.join(values, sql`, `)}`);
+    const personal = entries.filter((e) => e.account.startsWith('P:'));
+    if (new Set(personal.map((e) => e.account)).size !== personal.length) {
+      throw new Error('a posting moves one personal account once');
+    }
+    if (personal.length === 0) {
+      await ex.q(sql`insert into core_ledger_entry(region_code, txn_id, account, amount, kind, reference, memo)
+        values ${values}`);
+      return txnId;
+    }
+    // one round trip: move the running balances (never below zero) and write the entries only if every move happened
+    const deltas = sql.join(
+      personal.map((e) => sql`(${e.account.slice(2)}::text, ${e.amount}::int8)`),
+      sql`, `,
+    );
+    const written = await ex.q(sql`with moved as (
+        update core_account a set balance = a.balance + d.amount
+        from (values ${deltas}) as d(person_no, amount)
+        where a.region_code = ${regionCode} and a.person_no = d.person_no and a.balance + d.amount >= 0
+        returning a.person_no)
+      insert into core_ledger_entry(region_code, txn_id, account, amount, kind, reference, memo)
+      select * from (values ${values}) as e(region_code, txn_id, account, amount, kind, reference, memo)
+      where (select count(*) from moved) = ${personal.length}
+      returning 1`);
+    if (written.length === 0) {
+      throw coreError(
+        'CORE_INSUFFICIENT_BALANCE',
+        `账户 ${personal.map((e) => e.account.slice(2)).join('、')} 余额不足`,
+      );
+    }
     return txnId;
   }
 
@@ -1151,14 +1176,12 @@ export class ReferenceCoreZone implements CoreZone {
           memo: `结算 ${v.institution_code}`,
           entries: [
             { account: personAccount(v.person_no), amount: -c.split.accountPayment },
-            ...(payer ? [{ account: personAccount(payer), amount: -c.mutualAid }] : []),
+            ...(payer
+              ? [{ account: personAccount(payer), amount: -c.mutualAid, kind: 'mutual_aid_out' as const }]
+              : []),
             { account: SYSTEM_ACCOUNTS.settlementClearing, amount: c.split.accountPayment + c.mutualAid },
           ],
         });
-        if (payer) {
-          await tx.q(sql`update core_ledger_entry set kind = 'mutual_aid_out' where region_code = ${regionCode}
-            and reference = ${settlementId} and account = ${personAccount(payer)}`);
-        }
         await this.fault('settle:after-ledger');
         await tx.q(sql`update core_accumulator set deductible_paid = ${c.split.accumulatorsAfter.deductiblePaidYtd},
             fund_paid = ${c.split.accumulatorsAfter.fundPaidYtd}
@@ -1246,16 +1269,17 @@ export class ReferenceCoreZone implements CoreZone {
         entries: [
           { account: personAccount(row.person_no), amount: split.accountPayment },
           ...(row.mutual_aid_payer
-            ? [{ account: personAccount(row.mutual_aid_payer), amount: row.mutual_aid_payment }]
+            ? [
+                {
+                  account: personAccount(row.mutual_aid_payer),
+                  amount: row.mutual_aid_payment,
+                  kind: 'mutual_aid_reversal' as const,
+                },
+              ]
             : []),
           { account: SYSTEM_ACCOUNTS.settlementClearing, amount: -(split.accountPayment + row.mutual_aid_payment) },
         ],
       });
-      if (row.mutual_aid_payer) {
-        await tx.q(sql`update core_ledger_entry set kind = 'mutual_aid_reversal' where region_code = ${regionCode}
-          and reference = ${row.settlement_id} and kind = 'settlement_reversal'
-          and account = ${personAccount(row.mutual_aid_payer)}`);
-      }
       await this.fault('reverse:after-ledger');
       await tx.q(sql`update core_accumulator set deductible_paid = ${restored.accumulators.deductiblePaidYtd},
           fund_paid = ${restored.accumulators.fundPaidYtd}

@@ -195,6 +195,39 @@ forEachDatabase('reference core zone', (getDb, kind) => {
     });
   });
 
+  test('a posting that would take an account below zero is refused whole (CORE_INSUFFICIENT_BALANCE)', async () => {
+    const db = getDb();
+    const who = DEMO_PERSONS.liNa.personNo;
+    const balance = (await core.accountBalance(R, who)).balance;
+    const entriesBefore = await db.one<{ n: number | string }>(sql`select count(*) as n from core_ledger_entry`);
+    const attempt = db.tx((tx) =>
+      core.post(tx, R, {
+        kind: 'settlement',
+        reference: 'overdraw-test',
+        memo: '',
+        entries: [
+          { account: `P:${zhang.personNo}`, amount: -1 },
+          { account: `P:${who}`, amount: -(balance + 1) },
+          { account: 'S:settlement_clearing', amount: balance + 2 },
+        ],
+      }),
+    );
+    assert.equal(await code(attempt), 'CORE_INSUFFICIENT_BALANCE');
+    assert.equal((await core.accountBalance(R, who)).balance, balance);
+    const entriesAfter = await db.one<{ n: number | string }>(sql`select count(*) as n from core_ledger_entry`);
+    assert.equal(Number(entriesAfter?.n), Number(entriesBefore?.n));
+    assert.deepEqual((await core.checkLedger(R)).mismatches, []);
+    await assert.rejects(
+      core.post(db, R, {
+        kind: 'settlement',
+        reference: null,
+        memo: '',
+        entries: [{ account: `P:${who}`, amount: 5 }],
+      }),
+      /unbalanced/,
+    );
+  });
+
   test('50 parallel settlements on one account never overdraw it', async () => {
     // a flexible employee with a small balance; employee outpatient rule lets the account pay everything
     const person = DEMO_PERSONS.chenJing.personNo;
