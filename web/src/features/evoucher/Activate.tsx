@@ -36,6 +36,13 @@ export function ActivatePage({ onDone }: { onDone?: () => void }) {
   const stream = useRef<MediaStream | null>(null);
 
   useEffect(() => () => stopStream(stream.current), []);
+  // attach the stream once the <video> is rendered
+  useEffect(() => {
+    if (camera && video.current && stream.current) {
+      video.current.srcObject = stream.current;
+      void video.current.play().catch(() => {});
+    }
+  }, [camera]);
 
   const start = async () => {
     setError(undefined);
@@ -52,12 +59,6 @@ export function ActivatePage({ onDone }: { onDone?: () => void }) {
     try {
       stream.current = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'user' }, audio: false });
       setCamera(true);
-      setTimeout(() => {
-        if (video.current && stream.current) {
-          video.current.srcObject = stream.current;
-          void video.current.play();
-        }
-      });
     } catch {
       setError('无法打开摄像头，请允许浏览器使用摄像头，或改为上传本人照片');
     }
@@ -93,10 +94,16 @@ export function ActivatePage({ onDone }: { onDone?: () => void }) {
   };
 
   const captureCamera = async () => {
-    if (!video.current) return;
-    const first = frameOf(video.current);
+    const v = video.current;
+    if (!v) return;
+    for (let i = 0; i < 30 && v.videoWidth === 0; i++) await sleep(100);
+    if (v.videoWidth === 0) {
+      setError('摄像头画面未就绪，请稍候再试，或改为上传本人照片');
+      return;
+    }
+    const first = frameOf(v);
     await sleep(900);
-    const second = frameOf(video.current);
+    const second = frameOf(v);
     stopStream(stream.current);
     setCamera(false);
     await submit('camera', [first, second]);
