@@ -1,5 +1,6 @@
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
+import { AppError } from '../../platform/errors.ts';
 import { EventBus } from '../../platform/events.ts';
 import { builtinTypes } from './builtin.ts';
 import { SmtpEmailProvider } from './channels/email.ts';
@@ -87,16 +88,21 @@ export const messageCenter: Center = {
       ctx.events.subscribe(event, 'message', async (job, db) => {
         const e = job.payload as PaymentEvent;
         if (!e.personId) return;
-        await db.tx((tx) =>
-          svc.send(tx, {
-            type: event,
-            regionCode: e.regionCode ?? job.region_code,
-            to: { personId: e.personId },
-            payload: event === 'payment.refunded' ? refundPayload(e) : (e as unknown as Record<string, unknown>),
-            dedupeKey: `${event}:${e.orderId}:${e.refundId ?? ''}`,
-            source: EventBus.queueName(event, 'message'),
-          }),
-        );
+        const input = {
+          type: event,
+          regionCode: e.regionCode ?? job.region_code!,
+          to: { personId: e.personId },
+          payload: event === 'payment.refunded' ? refundPayload(e) : (e as unknown as Record<string, unknown>),
+          dedupeKey: `${event}:${e.orderId}:${e.refundId ?? ''}`,
+          source: EventBus.queueName(event, 'message'),
+        };
+        try {
+          await db.tx((tx) => svc.send(tx, input));
+        } catch (err) {
+          // An event that does not fit the message type will not fit on a retry either: record it as failed.
+          if (!(err instanceof AppError) || err.status >= 500) throw err;
+          await svc.recordRejected(db, input, `${err.title}：${err.detail ?? err.code}`);
+        }
       });
     }
     const users = (ctx.services as Record<string, unknown>).user as

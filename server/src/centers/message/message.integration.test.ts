@@ -117,6 +117,58 @@ forEachPlatform(
       assert.match(body, /已退款 15\.50 元：统筹基金退回 10\.00 元，个人账户退回 0\.00 元，现金 5\.50 元/);
     });
 
+    test('an event that does not fit its message type is recorded as failed, not retried forever', async () => {
+      const bea = person();
+      await p.ctx.db.tx((tx) =>
+        p.ctx.events.publish(tx, 'payment.completed', {
+          regionCode: REGION,
+          personId: bea.id,
+          orderId: 'PO-BAD',
+          total: 'lots',
+        }),
+      );
+      await flush(p);
+      const [m] = await p.ctx.db.q<{
+        id: string;
+        status: string;
+        reason: string;
+      }>(sql`select id, status, reason from message
+        where region_code = ${REGION} and to_person_id = ${bea.id}`);
+      assert.equal(m.status, 'failed');
+      assert.match(m.reason, /消息数据与消息类型不符/);
+      const [d] = await deliveries(m.id);
+      assert.equal(d.status, 'failed');
+      const [job] = await p.ctx.db.q<{
+        state: string;
+      }>(sql`select state from job where queue = 'event:payment.completed:message'
+        and payload->>'orderId' = 'PO-BAD'`);
+      assert.equal(job.state, 'done');
+    });
+
+    test('a user center that keeps failing: the message ends failed and visible after the last dispatch attempt', async () => {
+      const users = (p.ctx.services as Record<string, { getPerson: unknown }>).user;
+      const real = users.getPerson;
+      users.getPerson = async () => {
+        throw new Error('用户中心不可用');
+      };
+      try {
+        const cat = person();
+        const { messageId } = await send({
+          type: 'payment.completed',
+          regionCode: REGION,
+          to: { personId: cat.id },
+          payload: payment('PO-U'),
+        });
+        await flush(p);
+        const status = await svc.messageStatus(REGION, messageId);
+        assert.equal(status.status, 'failed');
+        assert.match(status.reason!, /分发失败（已重试 5 次）：用户中心不可用/);
+        assert.equal((status.deliveries[0] as { status: string }).status, 'dead');
+      } finally {
+        users.getPerson = real;
+      }
+    });
+
     test('WeChat bound but failing → retries with backoff, dead, then falls back to SMS', async () => {
       const bob = person();
       await svc.bindWechat(REGION, bob.id);

@@ -258,6 +258,24 @@ export class MessageService {
     return { messageId: row.id, deduplicated: false };
   }
 
+  /** A message that could not be accepted (from an event): kept as a failed message with one failed delivery. */
+  async recordRejected(db: Database, input: SendInput, reason: string): Promise<string> {
+    const type = this.registry.get(input.type);
+    const to = input.to ?? {};
+    return db.tx(async (tx) => {
+      const [row] = await tx.q<MessageRow>(sql`insert into message
+          (region_code, type_code, category, priority, mandatory, to_person_id, recipient_key, payload, dedupe_key,
+           source, status, reason)
+        values (${input.regionCode}, ${input.type}, ${type?.category ?? 'service'}, ${type?.priority ?? 'normal'},
+          ${type?.mandatory ?? false}, ${to.personId ?? null}, ${to.personId ? `p:${to.personId}` : 'unknown'},
+          ${JSON.stringify(input.payload ?? {})}::jsonb, ${input.dedupeKey ?? ''}, ${input.source ?? 'service'},
+          'failed', ${reason})
+        returning *`);
+      await this.insertDelivery(tx, row, 'inbox', null, { status: 'failed', reason: `消息被拒绝：${reason}` });
+      return row.id;
+    });
+  }
+
   private recipientKey(to: Recipient): string {
     if (to.personId) return `p:${to.personId}`;
     if (to.staffId) return `s:${to.staffId}`;
@@ -606,6 +624,23 @@ export class MessageService {
       sql`select * from message where region_code = ${regionCode} and id = ${messageId}`,
     );
     if (msg?.status !== 'queued') return;
+    try {
+      await this.dispatchMessage(db, msg);
+    } catch (err) {
+      // The last attempt leaves a visible failure on the message instead of a silent dead job.
+      if (job.attempts < job.max_attempts) throw err;
+      const reason = `分发失败（已重试 ${job.attempts} 次）：${String((err as Error)?.message ?? err).slice(0, 300)}`;
+      await db.tx(async (tx) => {
+        const claimed = await tx.q(sql`update message set status = 'failed', reason = ${reason}
+          where region_code = ${regionCode} and id = ${messageId} and status = 'queued' returning id`);
+        if (claimed.length > 0) await this.insertDelivery(tx, msg, 'inbox', null, { status: 'dead', reason });
+      });
+    }
+  }
+
+  private async dispatchMessage(db: Database, msg: MessageRow): Promise<void> {
+    const regionCode = msg.region_code;
+    const messageId = msg.id;
     const type = this.type(msg.type_code);
     const rule = await this.rule(db, regionCode, msg.type_code);
     const cipher = this.ctx.privacy.cipher;
