@@ -8,7 +8,7 @@ import type { Context } from '../../platform/context.ts';
 import { type Executor, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AccountKind, AccountRef } from './accounts.ts';
-import { hit, type Limit, peek } from './rate-limit.ts';
+import { hit, type Limit } from './rate-limit.ts';
 
 /** Failures before delays start; each further failure doubles the delay (30 s, 60 s, … capped at 15 min). */
 export const SOFT_LOCK_AFTER = 5;
@@ -88,13 +88,24 @@ export class LoginGuard {
     return `login:${kind}:${this.ctx.privacy.blindIndex(loginId.trim().toLowerCase(), 'auth_login_id').slice(0, 40)}`;
   }
 
-  /** Throws when the IP or the key is currently refused; such an attempt counts as a failure. */
-  async before(lc: LoginContext, key: string): Promise<void> {
-    const ipCount = await peek(this.ctx.db, lc.regionCode, IP_FAILURE_LIMIT, lc.ip);
-    if (ipCount >= IP_FAILURE_LIMIT.max) throw ipThrottled(IP_FAILURE_LIMIT.windowSeconds);
-    const row = await this.ctx.db.one<{ hard_locked: boolean; locked_until: string | null }>(sql`select hard_locked,
-      locked_until from auth_login_guard where region_code = ${lc.regionCode} and key = ${key}`);
-    if (!row) return;
+  /**
+   * Throws when the IP or the key is currently refused; such an attempt counts as a failure.
+   * Returns whether a failure record exists (so a success only clears what is there).
+   */
+  async before(lc: LoginContext, key: string): Promise<boolean> {
+    const windowMs = IP_FAILURE_LIMIT.windowSeconds * 1000;
+    const windowStart = new Date(Math.floor(Date.now() / windowMs) * windowMs).toISOString();
+    const row = await this.ctx.db.one<{
+      ip_count: number | null;
+      hard_locked: boolean | null;
+      locked_until: string | null;
+    }>(sql`
+      select (select count from auth_rate_counter where region_code = ${lc.regionCode} and bucket = ${IP_FAILURE_LIMIT.bucket}
+                and key = ${lc.ip} and window_start = ${windowStart}) as ip_count,
+             g.hard_locked, g.locked_until
+      from (select 1) one left join auth_login_guard g on g.region_code = ${lc.regionCode} and g.key = ${key}`);
+    if (Number(row?.ip_count ?? 0) >= IP_FAILURE_LIMIT.max) throw ipThrottled(IP_FAILURE_LIMIT.windowSeconds);
+    if (row?.hard_locked === null || row?.hard_locked === undefined) return false;
     if (row.hard_locked) {
       await this.fail(lc, key);
       throw ACCOUNT_LOCKED();
@@ -104,6 +115,7 @@ export class LoginGuard {
       if (state.hardLocked) throw ACCOUNT_LOCKED();
       throw loginThrottled(Math.ceil((new Date(row.locked_until).getTime() - Date.now()) / 1000));
     }
+    return true;
   }
 
   /** Records a failure; returns the new state. */

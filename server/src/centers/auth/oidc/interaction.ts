@@ -196,7 +196,10 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     reply
       .status(opts.status ?? 200)
       .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store');
+      .header('cache-control', 'no-store')
+      .header('x-frame-options', 'DENY')
+      .header('content-security-policy', "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+      .header('referrer-policy', 'no-referrer');
     if (stepUpNeeded(page)) {
       const account = await currentAccount(page);
       return reply.send(
@@ -286,8 +289,9 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     const lc = lcOf(req, page);
     const account = await resolve();
     const key = auth.guard.key(page.kind, account, loginId);
+    let hadFailures: boolean;
     try {
-      await auth.guard.before(lc, key);
+      hadFailures = await auth.guard.before(lc, key);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       await auth.guard.record(lc, {
@@ -314,7 +318,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
           : '账号或密码错误';
       return render(req, reply, page, { status: state.hardLocked ? 423 : 401, error, method, ...formState });
     }
-    await auth.guard.succeed(lc.regionCode, key);
+    if (hadFailures) await auth.guard.succeed(lc.regionCode, key);
     await auth.guard.record(lc, { account, kind: page.kind, method, result: 'success' });
     const redirectTo = await finish(req, reply, page, account, ACR_FOR[method] ?? 'pwd', [method]);
     return reply.redirect(redirectTo, 303);
