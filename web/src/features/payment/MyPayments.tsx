@@ -18,7 +18,7 @@ import {
   Tag,
   Typography,
 } from 'antd';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
@@ -255,9 +255,6 @@ export function MyPayments() {
     queryKey: ['payment', 'my', 'list', filter],
     queryFn: () => api<{ items: PaymentOrder[] }>(`/api/payment/my/orders?filter=${filter}`),
   });
-  useEffect(() => {
-    if (selected) setFilter('history');
-  }, [selected]);
   const open = (id: string | undefined) => setParams(id ? { order: id } : {});
   return (
     <>
