@@ -1168,14 +1168,13 @@ export class PaymentService {
         await this.completePreSettle(order);
         return;
       case 'pre_settled': {
-        // a prepay may exist at the provider if a 6202 crashed after creating it
+        // waiting for the person. When the confirmation window is over, cancel: cancel() first closes a prepay a
+        // crashed 6202 may have left at the provider, and if that one was paid after all, takes the payment instead.
         const expired = Date.now() - Date.parse(order.updatedAt) > (this.opts.confirmWindowMs ?? 30 * 60_000);
-        const p = await this.provider.queryOrder(order.id);
-        if (p.status === 'SUCCESS') {
-          await this.syncWithProvider(order);
-          return;
-        }
-        if (expired) await this.cancel(order, '超时未确认，自动撤销', { kind: 'system', id: 'recovery' });
+        if (!expired) return;
+        await this.cancel(order, '超时未确认，自动撤销', { kind: 'system', id: 'recovery' }).catch((err) => {
+          if (!(isAppError(err) && err.code === 'PAYMENT_ALREADY_PAID')) throw err;
+        });
         return;
       }
       case 'awaiting_payment': {
