@@ -44,6 +44,10 @@ export const evoucherCenter: Center = {
   async init(ctx) {
     const svc = new EvoucherService(ctx);
     ctx.services.evoucher = svc;
+    if (svc.verifier.sandbox) {
+      const level = ctx.config.NODE_ENV === 'production' ? 'warn' : 'info';
+      ctx.log[level]({ sandbox: true }, '【沙箱】电子凭证实人认证使用沙箱提供方（不做真实人脸比对）');
+    }
     const user = (ctx.services as Record<string, unknown>).user as
       | { declarePermissions?: (p: typeof PERMISSIONS, center: string) => Promise<void> }
       | undefined;
