@@ -304,6 +304,19 @@ forEachPlatform(
         assert.equal(badSig.statusCode, 401);
         assert.notEqual(badSig.json().code, undefined);
         for (const s of PII) assert.ok(!badSig.body.includes(s));
+        // a terminal whose clock is 10 minutes behind signs its envelope with that time: the auth center refuses it
+        const late = signEnvelope({
+          appId: hospital.appId,
+          transType: 'verify',
+          data: { qrCode: (await code(persons[0])).token, businessType: '01101' },
+          privateKey: hospital.privateKeyHex,
+          appSecret: hospital.appSecret,
+          now: Date.now() - 600_000,
+        });
+        const skewed = await get().app.inject({ method: 'POST', url: '/api/evoucher/channel/verify', payload: late });
+        assert.equal(skewed.statusCode, 401);
+        assert.match(skewed.json().code, /TIMESTAMP/);
+        for (const s of PII) assert.ok(!skewed.body.includes(s));
         const notInstitution = await call(app, 'verify', {
           qrCode: (await code(persons[0])).token,
           businessType: '01101',
