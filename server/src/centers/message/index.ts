@@ -4,6 +4,7 @@ import { AppError } from '../../platform/errors.ts';
 import { EventBus } from '../../platform/events.ts';
 import { builtinTypes } from './builtin.ts';
 import { SmtpEmailProvider } from './channels/email.ts';
+import { SandboxGatewayServer } from './channels/gateway.ts';
 import { InboxProvider } from './channels/inbox.ts';
 import type { ChannelProvider } from './channels/port.ts';
 import { SandboxEmailProvider, SandboxSmsProvider, SandboxWechatProvider } from './channels/sandbox.ts';
@@ -65,10 +66,14 @@ export const MESSAGE_PERMISSIONS = [
 ];
 
 export function defaultProviders(ctx: Context): Record<Channel, ChannelProvider> {
+  // SMS and WeChat: the sandbox gateway (their HTTP protocols on a loopback port of this process), until real
+  // gateways are configured.
+  const gateway = new SandboxGatewayServer(ctx.db);
+  const close = () => gateway.close();
   return {
     inbox: new InboxProvider(),
-    sms: new SandboxSmsProvider(),
-    wechat: new SandboxWechatProvider(),
+    sms: Object.assign(new SandboxSmsProvider(gateway), { close }),
+    wechat: Object.assign(new SandboxWechatProvider(gateway), { close }),
     email: ctx.config.SMTP_URL
       ? new SmtpEmailProvider(ctx.config.SMTP_URL, ctx.config.MAIL_FROM)
       : new SandboxEmailProvider(),

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform, type TestPlatform } from '../../testing/platform.ts';
 import { SmtpEmailProvider } from './channels/email.ts';
-import type { SandboxSmsProvider } from './channels/sandbox.ts';
+import type { SandboxSmsProvider, SandboxWechatProvider } from './channels/sandbox.ts';
 import { messageCenter } from './index.ts';
 import type { MessageService } from './service.ts';
 import { flush, personDirectory, startSmtp, type TestPerson } from './testing.ts';
@@ -217,6 +217,76 @@ forEachPlatform(
         sql`select id from message_sandbox_outbox where region_code = ${REGION} and delivery_id = ${d.id}`,
       );
       assert.equal(rows.length, 1, 'the gateway holds one message for the delivery');
+    });
+
+    test('sandbox gateway protocols: SMS signature checked, WeChat token refreshed once, invalid openid is permanent', async () => {
+      const sms = svc.providers.sms as SandboxSmsProvider;
+      const base = await sms.gateway.url();
+      const forged = await fetch(`${base}/sms/send`, {
+        method: 'POST',
+        headers: {
+          'x-sms-key': sms.gateway.smsKey,
+          'x-sms-timestamp': String(Date.now()),
+          'x-sms-signature': '0'.repeat(64),
+        },
+        body: JSON.stringify({ PhoneNumbers: '13900000000', Content: 'x', OutId: 'x', Region: REGION }),
+      });
+      assert.equal(forged.status, 401);
+      assert.equal((await forged.json()).Code, 'SignatureDoesNotMatch');
+
+      const wechat = svc.providers.wechat as SandboxWechatProvider;
+      const dan = person();
+      await svc.bindWechat(REGION, dan.id);
+      const first = await send({
+        type: 'payment.completed',
+        regionCode: REGION,
+        to: { personId: dan.id },
+        payload: payment('PO-W1'),
+      });
+      await flush(p);
+      wechat.expireToken();
+      const second = await send({
+        type: 'payment.completed',
+        regionCode: REGION,
+        to: { personId: dan.id },
+        payload: payment('PO-W2'),
+      });
+      await flush(p);
+      for (const id of [first.messageId, second.messageId]) {
+        const w = (await deliveries(id)).find((d) => d.channel === 'wechat')!;
+        assert.equal(w.status, 'delivered', w.reason ?? '');
+        assert.equal(
+          (await deliveries(id)).some((d) => d.channel === 'sms'),
+          false,
+          'no SMS when WeChat worked',
+        );
+      }
+      const [rec] = await p.ctx.db.q<{
+        template_id: string;
+        title: string;
+        address: string;
+      }>(sql`select o.template_id, o.title,
+        o.address from message_sandbox_outbox o join message_delivery d on d.region_code = o.region_code and d.id = o.delivery_id
+        where d.message_id = ${second.messageId} and o.channel = 'wechat'`);
+      assert.equal(rec.template_id, 'TPL-PAYMENT-COMPLETED');
+      assert.equal(rec.title, '医保支付成功通知');
+      assert.match(rec.address, /^openid /);
+
+      const eve = person();
+      await svc.bindWechat(REGION, eve.id, 'bad openid!');
+      const third = await send({
+        type: 'payment.completed',
+        regionCode: REGION,
+        to: { personId: eve.id },
+        payload: payment('PO-W3'),
+      });
+      await flush(p);
+      const ds = await deliveries(third.messageId);
+      const w = ds.find((d) => d.channel === 'wechat')!;
+      assert.equal(w.status, 'failed');
+      assert.equal(w.attempts, 1, 'an invalid openid is not retried');
+      assert.match(w.reason!, /40003 invalid openid/);
+      assert.equal(ds.find((d) => d.channel === 'sms')!.status, 'delivered', 'falls back to SMS');
     });
 
     test('e-mail goes over SMTP to a real server and arrives', async () => {
