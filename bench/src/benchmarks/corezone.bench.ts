@@ -6,20 +6,22 @@
  * (77 s on the 2-core dev box, so it is not done inside the bench); without it, a fresh test database seeded with
  * CORE_BENCH_PERSONS (default 5,000) persons — the size used is printed as a fact.
  * Visits (registration + fee upload) are prepared in setup, untimed; the timed operation is preSettle + settle.
+ * Over HTTP the service runs as its own process (`service/main.ts`, as deployed) on the same database.
  * Floor: a bare pair of transactions doing the same row writes (1 update; then 1 insert, 1 update, a 2-row insert,
  * 2 updates) on a scratch table of the same database, at the same concurrency.
  */
-import type { AddressInfo } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
 import { HttpCoreZone } from '../../../server/src/integration/core-zone/http/adapter.ts';
 import type { CoreZone, Visit } from '../../../server/src/integration/core-zone/port.ts';
 import { ReferenceCoreZone } from '../../../server/src/integration/core-zone/reference/core-zone.ts';
 import { DEMO_INSTITUTIONS } from '../../../server/src/integration/core-zone/reference/demo-persons.ts';
 import { catalogue, isSeeded, seedReference } from '../../../server/src/integration/core-zone/reference/seed.ts';
-import { createCoreZoneServer } from '../../../server/src/integration/core-zone/service/server.ts';
 import { loadConfig } from '../../../server/src/platform/config.ts';
 import { type Database, openPostgres, sql } from '../../../server/src/platform/db/index.ts';
 import { migrate } from '../../../server/src/platform/db/migrate.ts';
-import { createTestDatabase } from '../../../server/src/platform/db/testing.ts';
 import { createPrivacy } from '../../../server/src/platform/privacy/index.ts';
 import type { Benchmark } from '../types.ts';
 
@@ -37,7 +39,8 @@ interface Ctx {
   inline: number;
   seq: number;
   personCount: number;
-  server?: ReturnType<typeof createCoreZoneServer>;
+  service?: ChildProcess;
+  dropDatabase?: () => Promise<void>;
 }
 
 const cat = catalogue(R);
@@ -47,14 +50,66 @@ const lines = [
   cat.find((c) => c.itemClass === 'C'),
 ].map((c, i) => ({ lineNo: String(i + 1), code: c?.code as string, quantity: 1 + i, unitPrice: 1_500 + i * 700 }));
 
-async function openDb(): Promise<Database> {
-  const url = process.env.CORE_BENCH_DATABASE_URL;
-  if (url) {
-    const db = await openPostgres(url, 16);
-    await migrate(db);
-    return db;
+async function admin(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
   }
-  return createTestDatabase('postgres');
+}
+
+/** CORE_BENCH_DATABASE_URL as is, else a fresh database on the TEST_DATABASE_URL server (dropped afterwards). */
+async function openDb(): Promise<{ db: Database; url: string; drop?: () => Promise<void> }> {
+  const given = process.env.CORE_BENCH_DATABASE_URL;
+  if (given) {
+    const db = await openPostgres(given, 16);
+    await migrate(db);
+    return { db, url: given };
+  }
+  const adminUrl = process.env.TEST_DATABASE_URL as string;
+  const name = `yibao_czb_${randomBytes(5).toString('hex')}`;
+  await admin(adminUrl, `create database ${name}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const db = await openPostgres(u.toString(), 16);
+  await migrate(db);
+  return { db, url: u.toString(), drop: () => admin(adminUrl, `drop database if exists ${name} with (force)`) };
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** `npm run core-zone` as its own process (as deployed), on the same database. */
+async function startService(url: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const port = await freePort();
+  const main = new URL('../../../server/src/integration/core-zone/service/main.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, [main], {
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      CORE_ZONE_PORT: String(port),
+      HOST: '127.0.0.1',
+      DEMO_SEED: 'false',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${baseUrl}/healthz`)).ok) return { child, baseUrl };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('core-zone service did not start');
 }
 
 async function prepare(ctx: Ctx): Promise<Visit> {
@@ -71,7 +126,7 @@ async function prepare(ctx: Ctx): Promise<Visit> {
 }
 
 async function setup(http: boolean): Promise<Ctx> {
-  const db = await openDb();
+  const { db, url, drop } = await openDb();
   const config = loadConfig({});
   const ref = new ReferenceCoreZone({ db, privacy: createPrivacy(config.DATA_KEYS, config.BLIND_INDEX_KEY) });
   if (!(await isSeeded(ref, R))) {
@@ -86,15 +141,24 @@ async function setup(http: boolean): Promise<Ctx> {
       where i.region_code = ${R} and i.insurance_type = '310' and i.status = 'active'
       order by md5(i.person_no) limit 3000`)
   ).map((r) => r.person_no);
-  const ctx: Ctx = { db, ref, core: ref, persons, pool: [], inline: 0, seq: 0, personCount: Number(count?.n ?? 0) };
+  const ctx: Ctx = {
+    db,
+    ref,
+    core: ref,
+    persons,
+    pool: [],
+    inline: 0,
+    seq: 0,
+    personCount: Number(count?.n ?? 0),
+    dropDatabase: drop,
+  };
   // prepare the visits (untimed), CONCURRENCY × 2 at a time
   const batch = Array.from({ length: CONCURRENCY * 2 });
   while (ctx.pool.length < POOL) ctx.pool.push(...(await Promise.all(batch.map(() => prepare(ctx)))));
   if (http) {
-    const server = createCoreZoneServer(ref);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    ctx.server = server;
-    ctx.core = new HttpCoreZone({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const { child, baseUrl } = await startService(url);
+    ctx.service = child;
+    ctx.core = new HttpCoreZone({ baseUrl });
   }
   await db.exec(`create table if not exists bench_core_floor (region_code char(6) not null, id bigint not null,
     v bigint not null default 0, primary key (region_code, id));
@@ -147,14 +211,20 @@ async function floorRate(ctx: Ctx): Promise<number> {
 }
 
 async function teardown(ctx: Ctx): Promise<void> {
-  await new Promise((resolve) => (ctx.server ? ctx.server.close(resolve) : resolve(undefined)));
+  if (ctx.service) {
+    const exited = new Promise((resolve) => ctx.service?.once('exit', resolve));
+    ctx.service.kill('SIGTERM');
+    await exited;
+  }
   await ctx.db.exec('drop table if exists bench_core_floor');
   await ctx.db.close();
+  await ctx.dropDatabase?.();
 }
 
 const facts = async (ctx: Ctx) => ({
   insured_persons: ctx.personCount,
   database: process.env.CORE_BENCH_DATABASE_URL ? 'CORE_BENCH_DATABASE_URL' : 'fresh test database',
+  service: ctx.service ? 'separate process (npm run core-zone)' : 'in-process',
   prepared_visits: POOL,
   visits_prepared_inline: ctx.inline,
   concurrency: CONCURRENCY,
