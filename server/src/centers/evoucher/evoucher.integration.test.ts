@@ -342,17 +342,21 @@ forEachPlatform(
           headers: await person(persons[0]),
         });
         assert.equal(noCode.json().code, 'EVOUCHER_SUSPENDED');
-        assert.equal(
-          (
-            await get().app.inject({
-              method: 'POST',
-              url: '/api/evoucher/me/resume',
-              headers: await person(persons[0]),
-              payload: {},
-            })
-          ).json().status,
-          'active',
+        const resume = async (acr: string) =>
+          get().app.inject({
+            method: 'POST',
+            url: '/api/evoucher/me/resume',
+            headers: await get().auth({ kind: 'person', subject: persons[0].id, regionCode: R, acr }),
+            payload: {},
+          });
+        // a one-factor session (perhaps on the lost phone) cannot resume
+        assert.equal((await resume('pwd')).json().code, 'STEP_UP_REQUIRED');
+        refusedWithout(
+          await call(hospital, 'verify', { qrCode: fresh.token, businessType: '01101' }),
+          409,
+          'EVOUCHER_SUSPENDED',
         );
+        assert.equal((await resume('mfa')).json().status, 'active');
         assert.equal((await call(hospital, 'verify', { qrCode: fresh.token, businessType: '01101' })).statusCode, 200);
         // offline checks are also exercised by the public key set
         const keys = (await get().app.inject({ url: '/api/evoucher/keys?region=990100' })).json();

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authenticated, requirePrincipal, staffPermission } from '../../platform/auth.ts';
+import { authenticated, requireAcr, requirePrincipal, staffPermission } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
@@ -143,8 +143,20 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
         req.body.reason ?? '本人挂失',
       ),
   );
-  app.post('/api/evoucher/me/resume', { ...person, schema: { tags, summary: '恢复电子凭证' } }, async (req) =>
-    svc.setStatus(req.regionCode, { personId: requirePrincipal(req).subject }, 'active', actorOf(req), '本人恢复'),
+  app.post(
+    '/api/evoucher/me/resume',
+    { ...person, schema: { tags, summary: '恢复电子凭证（需二次验证；或通过实人认证重新激活）' } },
+    async (req) => {
+      // Whoever holds a lost phone's session must not undo the owner's suspension with it.
+      requireAcr(req, 'mfa');
+      return svc.setStatus(
+        req.regionCode,
+        { personId: requirePrincipal(req).subject },
+        'active',
+        actorOf(req),
+        '本人恢复',
+      );
+    },
   );
   app.post(
     '/api/evoucher/me/codes',

@@ -51,7 +51,18 @@ export function EvoucherHomePage() {
       qc.setQueryData(['evoucher', 'me'], v);
       message.success(v.status === 'suspended' ? '已挂失，电子凭证暂停使用' : '已恢复使用');
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: (e) => {
+      if (e instanceof ApiError && e.code === 'STEP_UP_REQUIRED') {
+        modal.confirm({
+          title: '恢复前需要再次验证身份',
+          content:
+            '为防止丢失的手机被他人使用，恢复电子凭证需通过实人认证（将在本设备重新激活，旧设备上的码随之失效）。',
+          okText: '实人认证并恢复',
+          cancelText: '取消',
+          onOk: () => setReactivate(true),
+        });
+      } else message.error(errorText(e));
+    },
   });
   if (q.isLoading) return <Loading />;
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
