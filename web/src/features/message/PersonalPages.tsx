@@ -84,6 +84,21 @@ export function HallAnnouncements({ hall = 'personal' }: { hall?: 'personal' | '
   );
 }
 
+/** 通知公告 of the region (public: no sign-in needed). */
+export function NoticesPage() {
+  const { data, isLoading } = useQuery({
+    queryKey: ['message', 'announcements', 'personal'],
+    queryFn: () => api<Announcement[]>('/api/message/announcements?hall=personal'),
+    staleTime: 60_000,
+  });
+  return (
+    <>
+      <PageTitle>通知公告</PageTitle>
+      {isLoading || (data && data.length > 0) ? <HallAnnouncements /> : <Empty description="暂无公告" />}
+    </>
+  );
+}
+
 /** 我的消息: the in-site inbox with live unread count, read and delete. */
 export function InboxPageView() {
   const { message } = App.useApp();

@@ -8,7 +8,7 @@ import {
 } from '@ant-design/icons';
 import type { PortalPage } from '../../portals/registry';
 import { BroadcastsPage, ChannelsPage, DeliveriesPage, MessageTypesPage } from './ConsolePages';
-import { InboxNavIcon, InboxPageView, PreferencesPageView } from './PersonalPages';
+import { InboxNavIcon, InboxPageView, NoticesPage, PreferencesPageView } from './PersonalPages';
 
 export { HallAnnouncements, InboxNavIcon } from './PersonalPages';
 
@@ -18,6 +18,12 @@ export const messagePersonalPages: PortalPage[] = [
     path: 'messages/settings',
     element: <PreferencesPageView />,
     nav: { label: '通知设置', icon: <SettingOutlined /> },
+  },
+  {
+    path: 'notices',
+    element: <NoticesPage />,
+    nav: { label: '通知公告', icon: <NotificationOutlined /> },
+    public: true,
   },
 ];
 
