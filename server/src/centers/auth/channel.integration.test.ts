@@ -232,6 +232,67 @@ forEachPlatform(
       assert.ok(sm2Verify(signString, Buffer.from(derHex, 'hex'), keys.publicKey));
     });
 
+    it('console API: staff register (idempotent), edit, disable and reset secrets; every change is audited', async () => {
+      const { app, ctx } = get();
+      const staff = await get().auth({
+        kind: 'staff',
+        subject: '00000000-0000-4000-8000-0000000000aa',
+        regionCode: '990100',
+      });
+      const denied = await app.inject({ method: 'GET', url: '/api/auth/channels', headers: staff });
+      assert.equal(denied.statusCode, 403); // no RBAC grant yet
+      ctx.permissions = { permissionsOf: async () => new Set(['auth:channel']) };
+      const body = { name: '北湖药房 POS', type: 'institution', scopes: ['payment'], institutionCode: 'P99010000007' };
+      const headers = { ...staff, 'idempotency-key': 'reg-channel-0001' };
+      const first = await app.inject({ method: 'POST', url: '/api/auth/channels', headers, payload: body });
+      assert.equal(first.statusCode, 201, first.body);
+      const again = await app.inject({ method: 'POST', url: '/api/auth/channels', headers, payload: body });
+      assert.equal(again.json().appId, first.json().appId, 'a retried registration does not create a second channel');
+      const created = first.json() as { appId: string; appSecret: string; privateKeyHex: string };
+      assert.match(created.privateKeyHex, /^[0-9a-f]{64}$/);
+
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/api/auth/channels',
+        headers: staff,
+        payload: { ...body, type: 'bank', extra: 1 },
+      });
+      assert.equal(bad.statusCode, 400);
+      const badKey = await app.inject({
+        method: 'POST',
+        url: '/api/auth/channels',
+        headers: staff,
+        payload: { ...body, publicKeyHex: `04${'ab'.repeat(64)}` },
+      });
+      assert.equal(badKey.statusCode, 400);
+      assert.equal(badKey.json().code, 'AUTH_CHANNEL_KEY_INVALID');
+
+      const patched = await app.inject({
+        method: 'PATCH',
+        url: `/api/auth/channels/${created.appId}`,
+        headers: staff,
+        payload: { scopes: ['payment', 'ebill'], status: 'disabled' },
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.deepEqual(patched.json().scopes, ['payment', 'ebill']);
+      assert.equal(patched.json().status, 'disabled');
+      const reset = await app.inject({
+        method: 'POST',
+        url: `/api/auth/channels/${created.appId}/secret`,
+        headers: staff,
+      });
+      assert.notEqual(reset.json().appSecret, created.appSecret);
+      const list = await app.inject({ method: 'GET', url: '/api/auth/channels', headers: staff });
+      assert.ok((list.json() as Array<{ appId: string }>).some((c) => c.appId === created.appId));
+      const audited = await ctx.db.q<{ action: string }>(
+        sql`select action from audit_event where target_id = ${created.appId} order by seq`,
+      );
+      assert.deepEqual(
+        audited.map((a) => a.action),
+        ['auth.channel.register', 'auth.channel.update', 'auth.channel.secret_reset'],
+      );
+    });
+
     it('the built-in ping route works for any active channel and nonces expire', async () => {
       const res = await client().call<{ appId: string; echo: string }>('auth/channel/ping', 'ping', { echo: '你好' });
       assert.equal(res.appId, reg.appId);

@@ -141,7 +141,9 @@ export class ChannelRegistry {
   }
 
   async register(input: RegisterChannelInput, ex: Executor = this.ctx.db): Promise<RegisteredChannel> {
-    await this.ctx.regions.require(input.regionCode, 'regionCode');
+    // Through the caller's executor: inside a transaction PGlite has only that one connection.
+    const region = await ex.one(sql`select code from region where code = ${input.regionCode}`);
+    if (!region) throw badRequest('AUTH_CHANNEL_REGION_UNKNOWN', '统筹区不存在', input.regionCode);
     let privateKeyHex = '';
     let publicKeyHex: string;
     if (input.publicKeyHex) {
@@ -198,8 +200,8 @@ export class ChannelRegistry {
     return rows.map(toChannel);
   }
 
-  async get(regionCode: string, appId: string): Promise<Channel> {
-    const row = await this.ctx.db.one<ChannelRow>(
+  async get(regionCode: string, appId: string, ex: Executor = this.ctx.db): Promise<Channel> {
+    const row = await ex.one<ChannelRow>(
       sql`select * from auth_channel where region_code = ${regionCode} and app_id = ${appId}`,
     );
     if (!row) throw notFound('AUTH_CHANNEL_NOT_FOUND', '渠道不存在', appId);
@@ -220,7 +222,7 @@ export class ChannelRegistry {
     },
     ex: Executor = this.ctx.db,
   ): Promise<Channel> {
-    const current = await this.get(regionCode, appId);
+    const current = await this.get(regionCode, appId, ex);
     const key = patch.publicKeyHex ? normalisePublicKey(patch.publicKeyHex) : current.publicKeyHex;
     await ex.q(sql`update auth_channel set
         name = ${patch.name ?? current.name},
@@ -233,12 +235,12 @@ export class ChannelRegistry {
         updated_at = now()
       where region_code = ${regionCode} and app_id = ${appId}`);
     this.cache.delete(appId);
-    return this.get(regionCode, appId);
+    return this.get(regionCode, appId, ex);
   }
 
   /** Issues a new app secret (shown once). */
   async resetSecret(regionCode: string, appId: string, ex: Executor = this.ctx.db): Promise<string> {
-    await this.get(regionCode, appId);
+    await this.get(regionCode, appId, ex);
     const appSecret = randomBytes(24).toString('base64url');
     const enc = this.ctx.privacy.cipher.encrypt(appSecret);
     await ex.q(sql`update auth_channel set app_secret_enc = ${enc}, updated_at = now()
