@@ -228,14 +228,16 @@ forEachDatabase('reference core zone', (getDb, kind) => {
     );
   });
 
-  test('50 parallel settlements on one account never overdraw it', async () => {
+  test('parallel settlements on one account never overdraw it (50 at once on PostgreSQL)', async () => {
     // a flexible employee with a small balance; employee outpatient rule lets the account pay everything
     const person = DEMO_PERSONS.chenJing.personNo;
     const startBalance = (await core.accountBalance(R, person)).balance;
     const visits = [];
-    // 50 visits whose self parts together exceed the balance several times over
+    // visits whose self parts together exceed the balance several times over; PGlite has one connection and
+    // serialises them anyway, so the real race (50 at once) runs on PostgreSQL and PGlite checks the arithmetic with 20
+    const count = kind === 'postgres' ? 50 : 20;
     const price = Math.ceil(startBalance / 5);
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < count; i++) {
       const v = await openVisit(core, {
         personNo: person,
         lines: [{ code: A[2].code, quantity: 1, unitPrice: price }],
