@@ -72,7 +72,11 @@ async function setup(): Promise<Ctx> {
   const center = createPaymentCenter({
     provider,
     notifyBaseUrl: () => base,
-    persons: () => ({ personIdFor: async () => undefined, residentIdOf: async () => '' }),
+    // every payer has a hall account (they pay in the app)
+    persons: () => ({
+      personIdFor: async (_r, residentId) => `bench-${residentId.slice(-6)}`,
+      residentIdOf: async () => '',
+    }),
   });
   const config = loadConfig({
     NODE_ENV: 'test',

@@ -139,6 +139,18 @@ for (const kind of databaseKinds()) {
       await assertAgree(done);
     });
 
+    test('a person who opens a hall account after the upload is linked at completion (events reach them)', async () => {
+      const residentId = `99010219850312${String(++residentSeq).padStart(4, '0')}`;
+      core.addPerson(REGION, residentId, 0);
+      const order = await upload(residentId);
+      assert.equal(order.personId, null);
+      h.persons.set(residentId, 'late-registrant');
+      await h.payment.placeOrder(order, actor);
+      await h.pay(order.id);
+      const done = await h.waitFor(order.id, (o) => o.status === 'completed');
+      assert.equal(done.personId, 'late-registrant');
+    });
+
     test('duplicated and out-of-order notifications: paid once, settled once, stale notices ignored', async () => {
       await h.admin('POST', '/admin/behaviour', { duplicates: 3, outOfOrder: true });
       try {

@@ -771,12 +771,24 @@ export class PaymentService {
 
   private async complete(order: Order): Promise<Order> {
     if (order.status !== 'insurance_settled') return order;
-    return this.advance(order, 'insurance_settled', 'completed', '支付完成', 'system', {}, {}, async (tx, done) => {
+    // the person may have opened a hall account since the upload: link it, so the events reach them
+    const personId = order.personId ?? (await this.lookUpPersonId(order));
+    const patch = personId && !order.personId ? { person_id: personId } : {};
+    return this.advance(order, 'insurance_settled', 'completed', '支付完成', 'system', patch, {}, async (tx, done) => {
       await this.ctx.events.publish(tx, 'payment.completed', eventPayload(done), {
         regionCode: done.regionCode,
         dedupeKey: `${done.id}:completed`,
       });
     });
+  }
+
+  private async lookUpPersonId(order: Order): Promise<string | undefined> {
+    try {
+      const person = await this.core.findPerson(order.regionCode, { personNo: order.personNo });
+      return await this.persons().personIdFor(order.regionCode, person.residentId);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The saga's compensation: the cash leg is refunded; the order ends failed. */
