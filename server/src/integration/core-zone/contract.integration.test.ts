@@ -463,6 +463,21 @@ function contract(name: string, getCore: () => CoreZone, tag: string) {
         'CORE_STAFF_NOT_FOUND',
       );
       assert.equal(await code(core.getUnit(R, 'U000')), 'CORE_UNIT_NOT_FOUND');
+      assert.equal(
+        await code(
+          core.addStaff({
+            regionCode: R,
+            unitNo: unit.unitNo,
+            requestId: uid(),
+            name: '日期错',
+            residentId: newResidentId(++idCounter),
+            base: 1,
+            startDate: '2026-02-30',
+          }),
+        ),
+        'CORE_INVALID_INPUT',
+      );
+      assert.equal(await code(core.accountLedger(R, li.personNo, { from: 'yesterday' })), 'CORE_INVALID_INPUT');
     });
 
     test('policies: list, validation errors with fields, new version', async () => {

@@ -113,6 +113,14 @@ function assertFenInput(value: unknown, what: string): number {
   return value;
 }
 
+function assertDate(value: unknown, what: string): string {
+  const ok = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
+  if (!ok || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+    throw coreError('CORE_INVALID_INPUT', `${what} 应为 YYYY-MM-DD 格式的日期，收到 ${String(value)}`);
+  }
+  return value as string;
+}
+
 function assertRegion(regionCode: string): void {
   if (typeof regionCode !== 'string' || !/^\d{6}$/.test(regionCode)) {
     throw coreError('CORE_INVALID_INPUT', `统筹区编码应为 6 位数字：${String(regionCode)}`);
@@ -320,6 +328,8 @@ export class ReferenceCoreZone implements CoreZone {
     await this.personRow(this.db, regionCode, personNo);
     const { page, pageSize, offset } = pageArgs(query);
     const account = personAccount(personNo);
+    if (query.from !== undefined) assertDate(query.from, 'from');
+    if (query.to !== undefined) assertDate(query.to, 'to');
     const filters = [sql`true`];
     if (query.kind) filters.push(sql`kind = ${query.kind}`);
     if (query.from) filters.push(sql`at >= ${query.from}::date`);
@@ -554,6 +564,7 @@ export class ReferenceCoreZone implements CoreZone {
     const residentId = String(input.residentId ?? '').toUpperCase();
     if (!isValidResidentId(residentId)) throw coreError('CORE_INVALID_RESIDENT_ID');
     if (input.base !== undefined) assertFenInput(input.base, 'base');
+    if (input.startDate !== undefined) assertDate(input.startDate, 'startDate');
     const existing = await this.db.one<{ enrolment_no: string }>(sql`select enrolment_no from core_enrolment
       where region_code = ${regionCode} and request_id = ${input.requestId}`);
     if (existing) return this.enrolmentByNo(this.db, regionCode, existing.enrolment_no);
@@ -721,6 +732,7 @@ export class ReferenceCoreZone implements CoreZone {
     assertRegion(input.regionCode);
     const { regionCode, unitNo } = input;
     assertFenInput(input.base, 'base');
+    assertDate(input.startDate, 'startDate');
     const residentId = String(input.residentId ?? '').toUpperCase();
     if (!isValidResidentId(residentId)) throw coreError('CORE_INVALID_RESIDENT_ID');
     await this.unitRow(this.db, regionCode, unitNo);
@@ -751,6 +763,7 @@ export class ReferenceCoreZone implements CoreZone {
 
   async removeStaff(input: StaffRemoveInput): Promise<UnitStaff> {
     assertRegion(input.regionCode);
+    assertDate(input.endDate, 'endDate');
     const updated = await this.db.q(sql`update core_insurance set status = 'terminated', pause_date = ${input.endDate}
       where region_code = ${input.regionCode} and person_no = ${input.personNo} and insurance_type = '310'
         and unit_no = ${input.unitNo} and status = 'active' returning 1`);
