@@ -26,6 +26,12 @@ declare module '../../platform/context.ts' {
   }
 }
 
+export const COREZONE_PERMISSIONS = [
+  { code: 'corezone:policy.read', name: '查看待遇政策与台账核对' },
+  { code: 'corezone:policy.write', name: '新建待遇政策版本' },
+  { code: 'corezone:person.read', name: '查询参保人（脱敏）' },
+];
+
 export const LEDGER_CHECK_QUEUE = 'core.ledger-check';
 const SEED_LOCK = 7_310_100;
 const LEDGER_CHECK_EVERY_MS = 24 * 3600_000;
@@ -97,7 +103,11 @@ export const coreZoneModule: Center = {
     });
     ctx.log.info('核心区：进程内示范核心区（沙箱）');
   },
-  routes(app, ctx) {
+  async routes(app, ctx) {
+    // declared here, not in init: this module comes before the user center in the list
+    const user = (ctx.services as { user?: { declarePermissions?: (p: unknown, center?: string) => Promise<void> } })
+      .user;
+    await user?.declarePermissions?.(COREZONE_PERMISSIONS, 'corezone');
     coreZoneRoutes(app, ctx);
   },
   async seed(ctx) {

@@ -15,7 +15,7 @@ import { seededReference } from './testing.ts';
 
 const R = '990100';
 const zhang = DEMO_PERSONS.zhangWei;
-const PERMS = new Set(['corezone:policy:read', 'corezone:policy:write', 'corezone:person:read']);
+const PERMS = new Set(['corezone:policy.read', 'corezone:policy.write', 'corezone:person.read']);
 
 forEachPlatform(
   'core-zone module',

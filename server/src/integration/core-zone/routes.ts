@@ -91,7 +91,7 @@ export function coreZoneRoutes(app: App, ctx: Context): void {
     '/api/corezone/policies',
     {
       schema: { tags: ['corezone'], summary: '本统筹区待遇政策版本列表', security: [{ bearer: [] }] },
-      preHandler: perm('corezone:policy:read'),
+      preHandler: perm('corezone:policy.read'),
     },
     async (req) => ({ kind: core().kind, items: await core().listPolicies(req.regionCode) }),
   );
@@ -105,7 +105,7 @@ export function coreZoneRoutes(app: App, ctx: Context): void {
         body: z.strictObject({ policy: z.unknown() }),
         security: [{ bearer: [] }],
       },
-      preHandler: perm('corezone:policy:read'),
+      preHandler: perm('corezone:policy.read'),
     },
     async (req) => {
       const errors = policyIssues(req.body.policy);
@@ -122,7 +122,7 @@ export function coreZoneRoutes(app: App, ctx: Context): void {
         body: z.strictObject({ policy: z.unknown() }),
         security: [{ bearer: [] }],
       },
-      preHandler: perm('corezone:policy:write'),
+      preHandler: perm('corezone:policy.write'),
       config: { idempotent: true },
     },
     async (req, reply) => {
@@ -144,7 +144,7 @@ export function coreZoneRoutes(app: App, ctx: Context): void {
         querystring: personQuery,
         security: [{ bearer: [] }],
       },
-      preHandler: perm('corezone:person:read'),
+      preHandler: perm('corezone:person.read'),
     },
     async (req) => {
       const q = req.query;
@@ -170,7 +170,7 @@ export function coreZoneRoutes(app: App, ctx: Context): void {
     '/api/corezone/ledger-check',
     {
       schema: { tags: ['corezone'], summary: '个人账户台账核对（立即执行）', security: [{ bearer: [] }] },
-      preHandler: perm('corezone:policy:read'),
+      preHandler: perm('corezone:policy.read'),
     },
     async () => {
       const ref = ctx.services.coreZoneReference;
