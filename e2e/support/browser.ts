@@ -12,7 +12,8 @@ export const VIEWPORTS: Record<ViewportName, Parameters<Browser['newContext']>[0
   desktop: { viewport: { width: 1366, height: 900 } },
 };
 
-export async function launchBrowser(): Promise<Browser> {
+/** `fakeMedia`: Chromium's synthetic camera (a moving test pattern) stands in for a real one, permission granted. */
+export async function launchBrowser(opts: { fakeMedia?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -24,6 +25,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(opts.fakeMedia ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] : []),
     ],
   });
 }
@@ -79,10 +81,10 @@ export interface A11yViolation {
   nodes: string[];
 }
 
-/** Runs axe-core on the page; throws when a serious or critical violation is found (listing them). */
-export async function checkA11y(page: Page, label = page.url()): Promise<A11yViolation[]> {
+/** The serious and critical axe-core violations on the page (does not throw). */
+export async function findA11yViolations(page: Page): Promise<A11yViolation[]> {
   const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations
+  return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({
       id: v.id,
@@ -90,12 +92,18 @@ export async function checkA11y(page: Page, label = page.url()): Promise<A11yVio
       help: v.help,
       nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} — ${n.failureSummary ?? ''}`.slice(0, 300)),
     }));
-  if (bad.length > 0) {
-    const text = bad.map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.join('\n    ')}`).join('\n');
-    throw new Error(
-      `axe-core: ${bad.length} serious/critical violation(s) on ${label} (${viewportName(page)}):\n${text}`,
-    );
-  }
+}
+
+/** Human-readable list of violations. */
+export function a11yReport(bad: A11yViolation[], label: string, viewport: string): string {
+  const text = bad.map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.join('\n    ')}`).join('\n');
+  return `axe-core: ${bad.length} serious/critical violation(s) on ${label} (${viewport}):\n${text}`;
+}
+
+/** Runs axe-core on the page; throws when a serious or critical violation is found (listing them). */
+export async function checkA11y(page: Page, label = page.url()): Promise<A11yViolation[]> {
+  const bad = await findA11yViolations(page);
+  if (bad.length > 0) throw new Error(a11yReport(bad, label, viewportName(page)));
   return bad;
 }
 

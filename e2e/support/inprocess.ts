@@ -4,9 +4,12 @@
  * key store (the same format the OIDC provider issues) into the portal's session storage. Everything after the login
  * is real: the browser talks HTTP to the real server, the real centers and the reference core zone.
  */
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { createTestPlatform, type TestPlatform } from '../../server/src/testing/platform.ts';
-import { freePort } from './platform.ts';
+import { freePort, ROOT } from './platform.ts';
 
 export interface InProcessPlatform {
   platform: TestPlatform;
@@ -14,13 +17,21 @@ export interface InProcessPlatform {
   close(): Promise<void>;
 }
 
-export async function startInProcessPlatform(): Promise<InProcessPlatform> {
+/** `jobs`: run the job workers (events, messages, bills, payment callbacks) as a deployed server does. */
+export async function startInProcessPlatform(opts: { jobs?: boolean } = {}): Promise<InProcessPlatform> {
+  if (!existsSync(join(ROOT, 'web', 'dist', 'index.html')))
+    throw new Error('web/dist is missing: run `npm run build -w web` first (scripts/test.ts does it before e2e)');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const kind = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
   const platform = await createTestPlatform(kind, {
     seed: true,
-    env: { PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url },
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: url,
+      ...(opts.jobs ? { JOB_WORKERS: 'true', JOB_POLL_MS: '50' } : {}),
+    },
   });
   await platform.listen();
   return { platform, url, close: () => platform.close() };
@@ -32,11 +43,12 @@ export async function signIn(
   platform: TestPlatform,
   person: { id: string; name: string; regionCode: string },
   portal = 'personal',
+  kind: 'person' | 'staff' = 'person',
 ): Promise<void> {
-  const accessToken = await platform.tokenFor({ kind: 'person', subject: person.id, regionCode: person.regionCode });
+  const accessToken = await platform.tokenFor({ kind, subject: person.id, regionCode: person.regionCode });
   const session = {
     accessToken,
-    kind: 'person',
+    kind,
     subject: person.id,
     name: person.name,
     regionCode: person.regionCode,

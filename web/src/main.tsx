@@ -21,8 +21,10 @@ dayjs.locale('zh-cn');
 const A11Y_TOKENS = {
   colorTextDescription: '#595959',
   colorTextTertiary: '#595959',
-  colorTextPlaceholder: '#767676',
+  colorTextPlaceholder: '#6b6b6b',
   colorError: '#cf1322',
+  /** links inside text are underlined, not told apart by colour alone */
+  linkDecoration: 'underline',
 };
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
 

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext } from 'react';
-import { api } from './api';
+import { api, setRegionHeader } from './api';
 import { useSession } from './session';
 
 export interface RegionConfig {
@@ -23,6 +23,12 @@ export function useRegionCode(): string {
 
 export function RegionProvider({ children }: { children: (config: RegionConfig | undefined) => ReactNode }) {
   const code = useRegionCode();
+  // A region chosen by link (?region=) sticks for this browser (login, registration), and anonymous calls
+  // (registration, SMS codes) are made in that region; a signed-in person's own region always wins on the server.
+  const fromUrl = new URLSearchParams(location.search).get('region');
+  if (fromUrl && /^\d{6}$/.test(fromUrl) && localStorage.getItem('yibao.region') !== fromUrl)
+    localStorage.setItem('yibao.region', fromUrl);
+  setRegionHeader(code);
   const { data } = useQuery({
     queryKey: ['region-config', code],
     queryFn: () => api<RegionConfig>(`/api/regions/${code}/config`),

@@ -1,0 +1,467 @@
+/**
+ * The journey, in Chromium, for both demo regions: a new individual who exists in the core zone registers (SMS code
+ * from the sandbox gateway) → logs in (OIDC + PKCE, password) → activates the e-voucher (sandbox real-person check,
+ * Chromium's synthetic camera) → shows the code → the institution workstation reads it and uploads fees (signed
+ * channel calls through the relay) → the person confirms and pays (sandbox cashier) → the order completes → the bill
+ * appears and its PDF downloads → the inbox shows the payment message → the institution refunds → the account balance
+ * is restored. Every step is screenshotted at phone and desktop widths and checked with axe-core.
+ *
+ * Each step is a subtest; once one fails the rest are reported as skipped (with the failing step named), so the
+ * run shows exactly how far the journey gets.
+ *
+ * Staff sign-in: the workstation's staff member gets a platform-minted token (support/inprocess.ts) — the auth
+ * center's `portal-institution` client is not a staff client yet, so its login page signs in persons.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, type TestContext, test } from 'node:test';
+import type { BrowserContext, Page, Response } from 'playwright-core';
+import type { CoreZone } from '../server/src/integration/core-zone/port.ts';
+import { seedPerson } from '../server/src/integration/core-zone/reference/seed.ts';
+import { sql } from '../server/src/platform/db/index.ts';
+import {
+  a11yReport,
+  findA11yViolations,
+  launchBrowser,
+  newContext,
+  screenshots,
+  settled,
+  viewportName,
+} from './support/index.ts';
+import { type InProcessPlatform, signIn, startInProcessPlatform } from './support/inprocess.ts';
+
+const REGIONS = [
+  { code: '990100', brand: '东湖市医疗保障局', slogan: '东湖医保 · 掌上办、一次办' },
+  { code: '980100', brand: '北原市医疗保障局', slogan: '北原医保 · 就近办、马上办' },
+];
+const PASSWORD = 'Journey#2026ok';
+const fenOf = (text: string) => {
+  const m = /(-?)¥?([\d,]+)\.(\d{2})/.exec(text);
+  assert.ok(m, `a money amount in "${text}"`);
+  return (m[1] ? -1 : 1) * (Number(m[2].replaceAll(',', '')) * 100 + Number(m[3]));
+};
+
+type Step = (name: string, fn: () => Promise<void>) => Promise<void>;
+function stepper(t: TestContext, onFail: (name: string) => Promise<void>): Step {
+  let failed: string | undefined;
+  return async (name, fn) => {
+    if (failed) {
+      await t.test(name, { skip: `前一步「${failed}」未通过` }, () => {});
+      return;
+    }
+    await t.test(name, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        failed = name;
+        await onFail(name).catch(() => undefined);
+        throw err;
+      }
+    });
+  };
+}
+
+describe('journey (e2e)', () => {
+  let env: InProcessPlatform;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  const splits = new Map<string, { total: number; fund: number; account: number; cash: number }>();
+
+  before(async () => {
+    [env, browser] = await Promise.all([startInProcessPlatform({ jobs: true }), launchBrowser({ fakeMedia: true })]);
+  });
+  after(async () => {
+    await browser?.close();
+    await env?.close();
+  });
+
+  /** A generated insured employee of the core-zone seed with an account balance and no hall account yet. */
+  async function newcomer(regionCode: string) {
+    const core = env.platform.ctx.services.coreZone as CoreZone;
+    for (let i = 30; i < 400; i++) {
+      const p = seedPerson(regionCode, i, 1);
+      if (p.personType !== 'employee' || p.status !== 'active' || !p.openingBalance || p.openingBalance < 50_000)
+        continue;
+      const known = await core.findPerson(regionCode, { residentId: p.residentId }).catch(() => undefined);
+      if (!known || known.name !== p.name) continue;
+      const users = env.platform.ctx.services.user as unknown as {
+        findPersonByResidentId(r: string, id: string): Promise<unknown>;
+      };
+      if (await users.findPersonByResidentId(regionCode, p.residentId).catch(() => undefined)) continue;
+      return {
+        name: p.name,
+        residentId: p.residentId,
+        mobile: `199${regionCode.slice(0, 2)}${String(i).padStart(6, '0')}`,
+      };
+    }
+    throw new Error(`no unregistered insured employee found in ${regionCode}`);
+  }
+
+  /** The SMS the sandbox gateway accepted for this region after `since` (the person reading their phone). */
+  async function smsCode(regionCode: string, since: Date): Promise<string> {
+    for (let i = 0; i < 100; i++) {
+      const [row] = await env.platform.ctx.db.q<{ content: string }>(sql`select content from message_sandbox_outbox
+        where region_code = ${regionCode} and channel = 'sms' and created_at >= ${since.toISOString()}
+        order by created_at desc limit 1`);
+      const code = row && /验证码为\s*(\d{6})/.exec(row.content)?.[1];
+      if (code) return code;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no SMS code reached the sandbox gateway');
+  }
+
+  for (const region of REGIONS) {
+    test(`journey in ${region.code} (${region.brand})`, async (t) => {
+      const shot = screenshots(`journey-${region.code}`);
+      const step = stepper(t, async () => {
+        for (const page of [P, W].filter((x): x is Page => !!x)) await shot(page, 'FAILED');
+      });
+      const contexts: BrowserContext[] = [];
+      const open = async (viewport: 'phone' | 'desktop') => {
+        const c = await newContext(browser, viewport, env.url);
+        contexts.push(c);
+        return c;
+      };
+      const pc = await open('phone');
+      const P = await pc.newPage();
+      const pdc = await open('desktop');
+      let PD: Page | undefined;
+      const wc = await open('desktop');
+      const wpc = await open('phone');
+      let W: Page | undefined;
+      let WP: Page | undefined;
+      const errors: string[] = [];
+      P.on('pageerror', (e) => errors.push(`person: ${e.message}`));
+
+      /** axe-core violations by page: pages of this issue must be clean; others' are reported (see the end). */
+      const a11y: Array<{ path: string; report: string }> = [];
+      const checkA11y = async (page: Page, name: string) => {
+        const path = new URL(page.url()).pathname;
+        const bad = await findA11yViolations(page);
+        if (bad.length > 0) a11y.push({ path, report: a11yReport(bad, `${name} ${path}`, viewportName(page)) });
+      };
+      /** Screenshot + axe of the page, and of the same address at the other width. */
+      const both = async (name: string, page: Page, mirror: Page | undefined) => {
+        await settled(page);
+        await checkA11y(page, name);
+        await shot(page, name);
+        if (mirror) {
+          const target = new URL(page.url()).pathname + new URL(page.url()).search;
+          await mirror.goto(target);
+          await settled(mirror);
+          if (!(await mirror.locator('html[lang]').count())) {
+            await mirror.waitForTimeout(1000);
+            await mirror.goto(target);
+            await settled(mirror);
+          }
+          await checkA11y(mirror, name);
+          await shot(mirror, name);
+        }
+      };
+
+      const person = await newcomer(region.code);
+      /** Steps that only got through by a documented detour (another center's page not ready). */
+      const issues: string[] = [];
+      let balanceBefore = 0;
+      let orderId = '';
+      let code = '';
+      try {
+        await step('home: the region’s branding and services', async () => {
+          await P.goto(`/personal?region=${region.code}`);
+          await P.getByText(region.slogan).waitFor();
+          await P.getByText(region.brand).first().waitFor();
+          const pdTmp = await pdc.newPage();
+          await pdTmp.goto(`/personal?region=${region.code}`);
+          await pdTmp.getByText(region.slogan).waitFor();
+          await both('home', P, undefined);
+          await shot(pdTmp, 'home');
+          await pdTmp.close();
+        });
+
+        await step('register a new individual who exists in the core zone', async () => {
+          await P.goto('/personal/register');
+          await P.getByLabel('真实姓名').fill(person.name);
+          await P.getByLabel('居民身份证号码').fill(person.residentId);
+          await P.getByLabel('手机号码').fill(person.mobile);
+          const since = new Date(Date.now() - 1000);
+          await P.getByRole('button', { name: '获取验证码' }).click();
+          const sms = await smsCode(region.code, since);
+          await P.locator('input[autocomplete="one-time-code"]').fill(sms);
+          await P.getByLabel('登录密码').fill(PASSWORD);
+          await P.getByLabel('确认密码').fill(PASSWORD);
+          await both('register-form', P, undefined);
+          await P.getByRole('button', { name: /^注\s*册$/ }).click();
+          const ok = await P.getByText('注册成功')
+            .waitFor({ timeout: 10_000 })
+            .then(() => true)
+            .catch(() => false);
+          if (!ok) {
+            // The registration page did not get through: note what it said, then register through the same API
+            // with a fresh SMS code so the rest of the journey can run.
+            const said = (await P.locator('.ant-form-item-explain-error, .ant-alert').allTextContents()).join('；');
+            await shot(P, 'register-refused');
+            issues.push(
+              `个人注册页面未能完成注册（页面提示：${said || '无'}）；旅程改用同一接口 POST /api/user/persons 注册`,
+            );
+            const res = await P.request.post(`${env.url}/api/user/persons`, {
+              headers: { 'x-region-code': region.code },
+              data: { ...person, smsCode: sms, password: PASSWORD },
+            });
+            assert.equal(res.status(), 200, await res.text());
+            return;
+          }
+          await both('registered', P, undefined);
+        });
+
+        await step('log in (unified authentication, password)', async () => {
+          await P.goto('/login?portal=personal&return=%2Fpersonal');
+          await P.locator('#loginId').waitFor();
+          await P.getByText(region.brand.replace('医疗保障局', ''))
+            .first()
+            .waitFor({ timeout: 5000 })
+            .catch(() => {});
+          await P.locator('#loginId').fill(person.mobile);
+          await P.locator('#password').fill(PASSWORD);
+          await shot(P, 'login');
+          await P.getByRole('button', { name: '登录', exact: true }).first().click();
+          await P.waitForURL(/\/personal/, { waitUntil: 'commit' });
+          await P.getByText(`您好，${person.name[0]}`).waitFor();
+          const session = await P.evaluate(() => sessionStorage.getItem('yibao.session'));
+          assert.ok(session, 'the portal holds a session');
+          assert.equal(JSON.parse(session).regionCode, region.code, 'signed in in the chosen region');
+          await pdc.addInitScript((s) => sessionStorage.setItem('yibao.session', s), session);
+          PD = await pdc.newPage();
+          await both('home-signed-in', P, PD);
+        });
+
+        await step('my insurance and my account', async () => {
+          await P.goto('/personal/insurance');
+          await P.getByText('职工基本医疗保险').first().waitFor();
+          await both('insurance', P, PD);
+          await P.goto('/personal/account');
+          const text = (await P.getByTestId('account-balance').textContent()) ?? '';
+          balanceBefore = fenOf(text);
+          assert.ok(balanceBefore > 0, 'an employee with a personal account balance');
+          await both('account-before', P, PD);
+        });
+
+        await step('activate the e-voucher (sandbox real-person check)', async () => {
+          await P.goto('/personal/evoucher');
+          await settled(P);
+          await shot(P, 'evoucher');
+          const begin = P.getByRole('button', { name: '开始实人认证' });
+          if (!(await begin.isVisible())) await P.getByRole('button', { name: /激活/ }).first().click();
+          await begin.click();
+          await P.getByRole('button', { name: '打开摄像头' }).click();
+          await P.waitForFunction(() => {
+            const v = document.querySelector('video');
+            return !!v && v.readyState >= 2 && v.videoWidth > 0;
+          });
+          await shot(P, 'evoucher-camera');
+          await P.getByRole('button', { name: /采集/ }).click();
+          await P.getByText(/激活成功|已激活/)
+            .first()
+            .waitFor({ timeout: 30_000 });
+          await both('evoucher-activated', P, PD);
+        });
+
+        await step('show the code', async () => {
+          const codes = P.waitForResponse(
+            (r: Response) => r.url().endsWith('/api/evoucher/me/codes') && r.request().method() === 'POST',
+          );
+          await P.goto('/personal/evoucher/code');
+          const res = await codes;
+          assert.equal(res.status(), 200);
+          code = ((await res.json()) as { token: string }).token;
+          await P.getByLabel('医保电子凭证动态码').waitFor();
+          assert.ok(code.length > 16, 'the QR carries the signed code');
+          await both('evoucher-code', P, undefined);
+        });
+
+        await step('the institution workstation scans it and uploads fees', async () => {
+          const [staff] = await env.platform.ctx.db.q<{ staff_id: string }>(
+            sql`select staff_id from institution_staff where region_code = ${region.code}`,
+          );
+          const who = { id: staff.staff_id, name: '收费员', regionCode: region.code };
+          await signIn(wc, env.platform, who, 'institution', 'staff');
+          await signIn(wpc, env.platform, who, 'institution', 'staff');
+          W = await wc.newPage();
+          WP = await wpc.newPage();
+          W.on('pageerror', (e) => errors.push(`workstation: ${e.message}`));
+          await W.goto('/institution/workstation');
+          await W.getByText('① 识别参保人').waitFor();
+          await both('workstation', W, WP);
+          // the scanner gun types the QR content into the code field
+          await W.getByLabel(/医保电子凭证码/).fill(code);
+          await W.getByRole('button', { name: /核\s*验/ }).click();
+          await W.getByLabel('参保人信息').getByText(`${person.name[0]}*`).waitFor();
+          await shot(W, 'workstation-verified');
+          for (const idx of [0, 1]) {
+            await W.locator('#catalogue-item').click();
+            const option = W.locator('.ant-select-dropdown:visible .ant-select-item-option').nth(idx);
+            await option.waitFor();
+            await option.click();
+            if (!(await W.locator('#fee-price').inputValue())) await W.locator('#fee-price').fill('25.00');
+            // enough to pass the deductible (起付线), so the regions' policies show in the split
+            const [yuanPart, centPart = ''] = (await W.locator('#fee-price').inputValue()).split('.');
+            const unit = Number(yuanPart) * 100 + Number(centPart.padEnd(2, '0').slice(0, 2));
+            await W.locator('#fee-qty').fill(String(Math.min(999, Math.ceil(150_000 / unit))));
+            await W.getByRole('button', { name: /添\s*加/ }).click();
+          }
+          const total = fenOf((await W.getByTestId('fee-total').textContent()) ?? '');
+          assert.ok(total > 0);
+          await shot(W, 'workstation-fees');
+          const created = W.waitForResponse(
+            (r) => r.url().endsWith('/api/institution/orders') && r.request().method() === 'POST',
+          );
+          await W.getByRole('button', { name: '上传费用' }).click();
+          const res = await created;
+          assert.equal(res.status(), 200, await res.text());
+          orderId = ((await res.json()) as { payOrdId: string }).payOrdId;
+          await W.getByTestId('order-status').waitFor();
+          await both('workstation-uploaded', W, undefined);
+        });
+
+        await step('the person confirms and pays (sandbox cashier)', async () => {
+          await P.goto(`/personal/payments?order=${orderId}`);
+          const pay = P.getByRole('button', { name: /确认并支付|确认结算/ });
+          await pay.waitFor();
+          const dialog = P.getByRole('dialog');
+          const drawer = (await dialog.count()) > 0 ? dialog.first() : P.locator('body');
+          const splitText = (await drawer.textContent()) ?? '';
+          await both('payment-confirm', P, PD);
+          assert.match(splitText, /统筹|基金/);
+          await pay.click();
+          // sandbox cashier (the provider's own page) when there is cash to pay; otherwise settled at once
+          await P.waitForURL(/\/cashier\/|\/personal\/payments/, { waitUntil: 'commit' });
+          if (/\/cashier\//.test(P.url())) {
+            await P.getByText(/沙箱/).first().waitFor();
+            await shot(P, 'cashier');
+            await P.getByRole('button', { name: /确认支付/ }).click();
+            await P.waitForURL(/\/personal\/payments/, { waitUntil: 'commit' });
+          }
+        });
+
+        await step('the order completes', async () => {
+          await P.getByText('支付完成').first().waitFor({ timeout: 30_000 });
+          await both('payment-completed', P, PD);
+          const order = (await (
+            await P.request.get(`${env.url}/api/payment/my/orders/${orderId}`, {
+              headers: {
+                authorization: `Bearer ${JSON.parse((await P.evaluate(() => sessionStorage.getItem('yibao.session')))!).accessToken}`,
+              },
+            })
+          ).json()) as {
+            total: number;
+            fundPayment: number;
+            accountPayment: number;
+            cashPayment: number;
+            status: string;
+          };
+          assert.equal(order.status, 'completed');
+          assert.equal(order.fundPayment + order.accountPayment + order.cashPayment, order.total);
+          splits.set(region.code, {
+            total: order.total,
+            fund: order.fundPayment,
+            account: order.accountPayment,
+            cash: order.cashPayment,
+          });
+          await W!.getByTestId('order-status').getByText('已完成').waitFor({ timeout: 30_000 });
+          await both('workstation-completed', W!, undefined);
+        });
+
+        await step('the bill appears and its PDF downloads', async () => {
+          await P.goto('/personal/ebills');
+          await P.getByText(/票据/).first().waitFor();
+          const bill = P.getByText('查看').first();
+          for (let i = 0; i < 20 && (await bill.count()) === 0; i++) {
+            await P.waitForTimeout(500);
+            await P.reload();
+            await settled(P);
+          }
+          await both('ebills', P, PD);
+          await P.getByText('查看').first().click();
+          const drawer = P.getByRole('dialog');
+          await drawer.getByText('票据号码').waitFor();
+          const text = (await drawer.textContent()) ?? '';
+          assert.match(text, /校验码/);
+          await shot(P, 'ebill-detail');
+          const download = P.waitForEvent('download');
+          await drawer.getByRole('button', { name: /下载 PDF/ }).click();
+          const file = await (await download).path();
+          const { readFileSync } = await import('node:fs');
+          const pdf = readFileSync(file);
+          assert.equal(pdf.subarray(0, 5).toString(), '%PDF-', 'a PDF');
+          assert.ok(pdf.length > 2_000, 'a PDF with content');
+          issues.push(
+            '票据查验：公开查验页使用算术图形验证码（SVG），旅程不破解验证码，只校验 PDF 下载；查验本身由 ebill 中心的集成测试覆盖',
+          );
+        });
+
+        await step('the inbox shows the payment message', async () => {
+          await P.goto('/personal/messages');
+          await P.getByText(/支付/).first().waitFor({ timeout: 30_000 });
+          await both('inbox', P, PD);
+        });
+
+        await step('the institution refunds', async () => {
+          await W!.getByRole('button', { name: '全额退款' }).click();
+          await W!.getByTestId('order-status').getByText('已退款').waitFor({ timeout: 30_000 });
+          await both('workstation-refunded', W!, undefined);
+        });
+
+        await step('the account balance is restored', async () => {
+          await P.goto('/personal/account');
+          await P.getByTestId('account-balance').waitFor();
+          let now = 0;
+          for (let i = 0; i < 40; i++) {
+            now = fenOf((await P.getByTestId('account-balance').textContent()) ?? '');
+            if (now === balanceBefore) break;
+            await P.waitForTimeout(250);
+            await P.reload();
+            await P.getByTestId('account-balance').waitFor();
+          }
+          assert.equal(now, balanceBefore, 'the refund restored the balance');
+          await both('account-after', P, PD);
+          assert.deepEqual(errors, [], 'no uncaught errors in the pages');
+        });
+      } finally {
+        for (const c of contexts) await c.close();
+      }
+      const mine = /^\/(personal(\/(insurance|account|settings))?|institution(\/workstation)?)\/?$/;
+      const own = a11y.filter((v) => mine.test(v.path));
+      const others = a11y.filter((v) => !mine.test(v.path));
+      await t.test('accessibility: the hall and workstation pages (axe-core, serious/critical)', () => {
+        assert.deepEqual(
+          own.map((v) => v.report),
+          [],
+        );
+      });
+      await t.test(
+        'every step through the web pages (no detours)',
+        issues.length > 0 ? { todo: issues.join(' | ') } : {},
+        () => {
+          assert.deepEqual(issues, []);
+        },
+      );
+      await t.test(
+        'accessibility: pages of the other centers on the journey',
+        others.length > 0
+          ? { todo: `${others.length} page(s) with violations (owners: the centers of those pages)` }
+          : {},
+        () => {
+          assert.deepEqual(
+            others.map((v) => v.report),
+            [],
+          );
+        },
+      );
+    });
+  }
+
+  test('the two regions apply different policy to the same kind of visit', () => {
+    const a = splits.get('990100');
+    const b = splits.get('980100');
+    if (!a || !b) return assert.fail('both journeys must reach payment to compare splits');
+    const share = (s: { fund: number; total: number }) => s.fund / s.total;
+    assert.notEqual(share(a), share(b), `fund share 990100 ${share(a)} vs 980100 ${share(b)}`);
+  });
+});
