@@ -5,6 +5,9 @@ import type { ChannelRegistry, ChannelWithSecret } from '../channel/channels.ts'
 
 export const API_AUDIENCE = 'urn:yibao:api';
 
+/** Models whose upserts may commit asynchronously (see upsert). */
+const ASYNC_COMMIT_KINDS = new Set(['Interaction']);
+
 /** Client metadata for oidc-provider, built from a registered channel. */
 export function clientMetadata(ch: ChannelWithSecret): AdapterPayload {
   const grants = ch.grantTypes;
@@ -33,11 +36,21 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const expires = expiresIn ? new Date(Date.now() + expiresIn * 1000).toISOString() : null;
-      await db.q(sql`insert into oidc_payload(region_code, kind, id, payload, grant_id, user_code, uid, expires_at)
+      const query = sql`insert into oidc_payload(region_code, kind, id, payload, grant_id, user_code, uid, expires_at)
         values (${regionCode}, ${this.kind}, ${id}, ${JSON.stringify(payload)}::jsonb, ${payload.grantId ?? null},
           ${payload.userCode ?? null}, ${payload.uid ?? null}, ${expires})
         on conflict (region_code, kind, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
-          user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at`);
+          user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at`;
+      if (!ASYNC_COMMIT_KINDS.has(this.kind)) {
+        await db.q(query);
+        return;
+      }
+      // Pure page-flow state: a crash may lose the last few ms of it (the person simply logs in again), so it
+      // skips waiting for the WAL flush. Tokens, codes, grants and every deletion stay synchronous.
+      await db.tx(async (tx) => {
+        await tx.q(sql`set local synchronous_commit = off`);
+        await tx.q(query);
+      });
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
