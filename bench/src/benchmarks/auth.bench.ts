@@ -26,7 +26,7 @@ import type { Benchmark } from '../types.ts';
 process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 const PASSWORD = 'Bench@pass2024';
 const PERSONS = 8;
-const ENVELOPES = 12_000;
+const ENVELOPES = 20_000;
 
 interface Ctx {
   platform: TestPlatform;
@@ -38,7 +38,7 @@ interface Ctx {
   i: number;
 }
 
-async function setup(opts: { persons?: boolean; envelopes?: boolean } = {}): Promise<Ctx> {
+async function setup(opts: { persons?: boolean; envelopes?: boolean; count?: number } = {}): Promise<Ctx> {
   if (process.env.USER_ARGON2_PROFILE === 'test') throw new Error('the auth bench needs the OWASP hashing profile');
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -64,7 +64,7 @@ async function setup(opts: { persons?: boolean; envelopes?: boolean } = {}): Pro
   });
   const envelopes: unknown[] = [];
   if (opts.envelopes) {
-    for (let i = 0; i < ENVELOPES; i++) {
+    for (let i = 0; i < (opts.count ?? ENVELOPES); i++) {
       envelopes.push(
         signEnvelope({
           appId: reg.appId,
@@ -228,11 +228,12 @@ export default [
   {
     name: 'auth: 渠道签名钩子的验签部分 (信封检查 + SM3withSM2, 缓存窗口表)',
     unit: 'ops',
-    setup: () => setup({ envelopes: true }),
+    setup: () => setup({ envelopes: true, count: 2_000 }),
     teardown,
     run: async (n, ctx) => {
       for (let k = 0; k < n; k++) {
-        verifyEnvelopeDetailed(nextEnvelope(ctx), {
+        // No nonce check here, so the pre-signed envelopes can be reused in turn.
+        verifyEnvelopeDetailed(ctx.envelopes[ctx.i++ % ctx.envelopes.length], {
           publicKey: ctx.channel.publicKeyHex,
           appSecret: ctx.channel.appSecret,
           now: Date.now(),
