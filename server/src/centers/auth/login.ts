@@ -74,6 +74,33 @@ export interface LoginEventView {
 
 const iso = (v: Date | string) => new Date(v).toISOString();
 
+/** A short, human name for a browser's user agent ("Android 手机 · Chrome"). */
+export function deviceName(ua: string): string {
+  const os = /iPhone|iPad/.test(ua)
+    ? 'iPhone/iPad'
+    : /Android/.test(ua)
+      ? 'Android 手机'
+      : /Windows/.test(ua)
+        ? 'Windows 电脑'
+        : /Mac OS X/.test(ua)
+          ? 'Mac 电脑'
+          : /Linux/.test(ua)
+            ? 'Linux 电脑'
+            : '未知设备';
+  const browser = /MicroMessenger/.test(ua)
+    ? '微信'
+    : /Edg\//.test(ua)
+      ? 'Edge'
+      : /Chrome\//.test(ua)
+        ? 'Chrome'
+        : /Firefox\//.test(ua)
+          ? 'Firefox'
+          : /Safari\//.test(ua)
+            ? 'Safari'
+            : ua.slice(0, 20);
+  return `${os} · ${browser}`;
+}
+
 export class LoginGuard {
   private readonly ctx: Context;
   private readonly activeCache = new Map<string, { at: number; active: boolean }>();
@@ -180,6 +207,7 @@ export class LoginGuard {
     },
   ): Promise<void> {
     await this.ctx.db.tx(async (tx) => {
+      if (e.result === 'success' && e.account) await this.alertNewDevice(tx, lc, e.account);
       await tx.q(sql`insert into auth_login_event(region_code, account_kind, account_id, method, result, client_id, ip, user_agent)
         values (${e.account?.regionCode ?? lc.regionCode}, ${e.kind}, ${e.account?.id ?? null}, ${e.method}, ${e.result},
           ${lc.clientId ?? null}, ${lc.ip}, ${lc.userAgent?.slice(0, 300) ?? null})`);
@@ -195,6 +223,29 @@ export class LoginGuard {
         result: e.result === 'success' ? 'success' : e.result === 'failure' ? 'failure' : 'denied',
         detail: { method: e.method, outcome: e.result, clientId: lc.clientId },
       });
+    });
+  }
+
+  /**
+   * 新设备登录提醒: a successful login from a device (user agent) this account never logged in from — and not its
+   * first login ever — is announced through the message center (inbox, then WeChat/SMS), in the login's transaction.
+   */
+  private async alertNewDevice(tx: Executor, lc: LoginContext, account: AccountRef): Promise<void> {
+    const message = (this.ctx.services as Record<string, unknown>).message as
+      | { send(tx: Executor, m: Record<string, unknown>): Promise<unknown> }
+      | undefined;
+    if (!message || !lc.userAgent) return;
+    const seen = await tx.one<{ any_before: boolean; same_device: boolean }>(sql`select
+        exists(select 1 from auth_login_event where region_code = ${account.regionCode} and account_id = ${account.id}
+          and result = 'success') as any_before,
+        exists(select 1 from auth_login_event where region_code = ${account.regionCode} and account_id = ${account.id}
+          and result = 'success' and user_agent = ${lc.userAgent.slice(0, 300)}) as same_device`);
+    if (!seen?.any_before || seen.same_device) return;
+    await message.send(tx, {
+      type: 'auth.new_device_login',
+      regionCode: account.regionCode,
+      to: account.kind === 'staff' ? { staffId: account.id } : { personId: account.id },
+      payload: { device: deviceName(lc.userAgent), ip: lc.ip, at: new Date().toISOString() },
     });
   }
 

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { service } from '../../platform/context.ts';
+import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
 import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
+import { messageCenter } from '../message/index.ts';
 import { userCenter } from '../user/index.ts';
 import { createTestPerson } from '../user/testing.ts';
 import { authCenter } from './index.ts';
@@ -98,6 +100,60 @@ for (const kind of databaseKinds()) {
         true,
       );
       assert.equal((await login('portal-personal', person.mobile, person.password)).status, 200);
+    });
+  });
+}
+
+for (const kind of databaseKinds()) {
+  describe(`auth: new-device login alert through the message center [${kind}]`, () => {
+    let platform: TestPlatform;
+    let base: string;
+
+    before(async () => {
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      platform = await createTestPlatform(kind, {
+        centers: [userCenter, authCenter, messageCenter],
+        env: { PUBLIC_URL: base },
+        seed: true,
+      });
+      await platform.app.listen({ port, host: '127.0.0.1' });
+    });
+    after(async () => platform?.close());
+
+    async function loginWith(userAgent: string, loginId: string, password: string) {
+      const config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: `${base}/login/callback`,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+        state: 'n',
+      });
+      const browser = new Browser();
+      browser.userAgent = userAgent;
+      const r = await passwordLogin(browser, url.toString(), `${base}/login/callback`, loginId, password);
+      assert.ok(r.callback, r.html ?? 'no callback');
+    }
+
+    it('the first login and logins from a known device are quiet; a new device is announced in the inbox', async () => {
+      const person = await createTestPerson(platform);
+      const phone = 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130.0 Mobile Safari/537.36';
+      const laptop = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36';
+      const alerts = async () =>
+        platform.ctx.db.q<{ body: string }>(sql`select body from message_inbox where region_code = ${person.regionCode}
+          and person_id = ${person.id} and type_code = 'auth.new_device_login'`);
+      await loginWith(phone, person.mobile, person.password);
+      await loginWith(phone, person.mobile, person.password);
+      await platform.ctx.jobs.drain();
+      assert.equal((await alerts()).length, 0);
+      await loginWith(laptop, person.mobile, person.password);
+      await platform.ctx.jobs.drain();
+      const got = await alerts();
+      assert.equal(got.length, 1);
+      assert.match(got[0]!.body, /Windows 电脑 · Chrome/);
     });
   });
 }
