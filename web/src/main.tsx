@@ -15,6 +15,7 @@ import { personalPages } from './portals/personal/pages';
 import { unitPages } from './portals/unit/pages';
 import { publicRoutes } from './public/routes';
 import './global.css';
+import './components/a11y.css';
 
 dayjs.locale('zh-cn');
 /** Secondary text dark enough for WCAG AA contrast (antd's default #8c8c8c on white is 3.4:1). */
@@ -23,6 +24,8 @@ const A11Y_TOKENS = {
   colorTextTertiary: '#595959',
   colorTextPlaceholder: '#6b6b6b',
   colorError: '#cf1322',
+  colorSuccess: '#237804',
+  colorInfo: '#0958d9',
   /** links inside text are underlined, not told apart by colour alone */
   linkDecoration: 'underline',
 };
