@@ -32,7 +32,8 @@ interface Holder {
   kind: 'rsa' | 'ec' | 'sm2';
 }
 
-function makeCa(name: string): void {
+function makeCa(name: string, sm2 = false): void {
+  if (sm2) sm2Cas.add(name);
   mkdirSync(join(dir, name, 'newcerts'), { recursive: true });
   writeFileSync(join(dir, name, 'index.txt'), '');
   writeFileSync(join(dir, name, 'serial'), '1000\n');
@@ -44,7 +45,8 @@ function makeCa(name: string): void {
       'policy = policy_any\ndefault_crl_days = 7\nunique_subject = no\ncopy_extensions = none\n' +
       '[ policy_any ]\ncommonName = supplied\nserialNumber = optional\n',
   );
-  ossl('ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', `${name}/ca.key`);
+  if (sm2) ossl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', `${name}/ca.key`);
+  else ossl('ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', `${name}/ca.key`);
   ossl(
     'req',
     '-x509',
@@ -61,8 +63,13 @@ function makeCa(name: string): void {
     'keyUsage=critical,keyCertSign,cRLSign',
     '-out',
     `${name}/ca.pem`,
+    ...SM2_SIGN(sm2),
   );
 }
+
+/** openssl options for signing with an SM2 key (SM3, default user id). */
+const SM2_SIGN = (sm2: boolean) => (sm2 ? ['-sm3', '-sigopt', 'distid:1234567812345678'] : []);
+const sm2Cas = new Set<string>();
 
 function issue(
   ca: string,
@@ -106,6 +113,7 @@ function issue(
     dates[1]!,
     '-notext',
     ...(kind === 'sm2' ? ['-vfyopt', 'distid:1234567812345678'] : []),
+    ...(sm2Cas.has(ca) ? ['-md', 'sm3', '-sigopt', 'distid:1234567812345678'] : []),
   );
   return { cert: file(`${id}.pem`), key: file(`${id}.key`), kind };
 }
@@ -125,7 +133,12 @@ for (const kind of databaseKinds()) {
     let base: string;
     let config: oidc.Configuration;
     const directory = new MemoryDirectory();
-    const ids = { rsa: rid('11010519800101001'), ec: rid('11010519800101002'), sm2: rid('11010519800101003') };
+    const ids = {
+      rsa: rid('11010519800101001'),
+      ec: rid('11010519800101002'),
+      sm2: rid('11010519800101003'),
+      gm: rid('11010519800101004'),
+    };
     const holders: Record<string, Holder> = {};
 
     before(async () => {
@@ -150,6 +163,25 @@ for (const kind of databaseKinds()) {
         '-out',
         'good/crl.pem',
       );
+      // A national-crypto CA: SM2 key, certificates and CRL signed SM3withSM2.
+      makeCa('gm', true);
+      holders.gm = issue('gm', 'gm', 'sm2', ids.gm);
+      ossl(
+        'ca',
+        '-config',
+        'gm/ca.cnf',
+        '-cert',
+        'gm/ca.pem',
+        '-keyfile',
+        'gm/ca.key',
+        '-gencrl',
+        '-out',
+        'gm/crl.pem',
+        '-md',
+        'sm3',
+        '-sigopt',
+        'distid:1234567812345678',
+      );
 
       const port = await freePort();
       base = `http://127.0.0.1:${port}`;
@@ -168,6 +200,8 @@ for (const kind of databaseKinds()) {
       }
       const caId = await auth.certs.addCa('990100', '测试 CA', file('good/ca.pem'));
       await auth.certs.setCrl('990100', caId, file('good/crl.pem'));
+      const gmId = await auth.certs.addCa('990100', '国密测试 CA', file('gm/ca.pem'));
+      await auth.certs.setCrl('990100', gmId, file('gm/crl.pem'));
       config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
         execute: [oidc.allowInsecureRequests],
       });
@@ -205,6 +239,11 @@ for (const kind of databaseKinds()) {
         assert.equal(r.status, 303, r.error);
       });
     }
+
+    it('an SM2 certificate issued by an SM2 CA (SM3withSM2 certificate and CRL) logs its holder in', async () => {
+      const r = await certLogin(holders.gm!);
+      assert.equal(r.status, 303, r.error);
+    });
 
     it('expired, revoked, foreign-CA and wrong-signature attempts are refused with the reason', async () => {
       assert.match((await certLogin(holders.expired!)).error, /有效期/);
