@@ -5,8 +5,12 @@ import type { ChannelRegistry, ChannelWithSecret } from '../channel/channels.ts'
 
 export const API_AUDIENCE = 'urn:yibao:api';
 
-/** Models whose upserts may commit asynchronously (see upsert). */
-const ASYNC_COMMIT_KINDS = new Set(['Interaction']);
+/**
+ * Models whose upserts may commit asynchronously (see upsert): the login page flow and the browser session. A crash
+ * can lose the last few milliseconds of them — the person logs in again. Codes, tokens, grants (and every deletion
+ * except of a finished interaction) are written synchronously.
+ */
+const ASYNC_COMMIT_KINDS = new Set(['Interaction', 'Session']);
 
 /** Client metadata for oidc-provider, built from a registered channel. */
 export function clientMetadata(ch: ChannelWithSecret): AdapterPayload {
@@ -87,9 +91,15 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
     }
 
     async destroy(id: string): Promise<void> {
-      await db.q(
-        sql`delete from oidc_payload where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}`,
-      );
+      const query = sql`delete from oidc_payload where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}`;
+      if (this.kind !== 'Interaction') {
+        await db.q(query);
+        return;
+      }
+      await db.tx(async (tx) => {
+        await tx.q(sql`set local synchronous_commit = off`);
+        await tx.q(query);
+      });
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
