@@ -73,15 +73,17 @@ describe('journey (e2e)', () => {
     await env?.close();
   });
 
-  /** A generated insured employee of the core-zone seed with an account balance and no hall account yet. */
+  /** A generated insured employee of the core-zone seed with a modest account balance and no hall account yet. */
   async function newcomer(regionCode: string) {
     const core = env.platform.ctx.services.coreZone as CoreZone;
     for (let i = 30; i < 400; i++) {
       const p = seedPerson(regionCode, i, 1);
-      if (p.personType !== 'employee' || p.status !== 'active' || !p.openingBalance || p.openingBalance < 50_000)
-        continue;
+      if (p.personType !== 'employee' || p.status !== 'active' || !p.openingBalance) continue;
       const known = await core.findPerson(regionCode, { residentId: p.residentId }).catch(() => undefined);
       if (!known || known.name !== p.name) continue;
+      // a modest balance, so the account pays part and the rest goes through the (sandbox) cashier
+      const { balance } = await core.accountBalance(regionCode, known.personNo);
+      if (balance < 50_000 || balance > 600_000) continue;
       const users = env.platform.ctx.services.user as unknown as {
         findPersonByResidentId(r: string, id: string): Promise<unknown>;
       };
@@ -300,10 +302,11 @@ describe('journey (e2e)', () => {
             await option.waitFor();
             await option.click();
             if (!(await W.locator('#fee-price').inputValue())) await W.locator('#fee-price').fill('25.00');
-            // enough to pass the deductible (起付线), so the regions' policies show in the split
+            // past the deductible (起付线) and the fund's ceiling (封顶线): the regions' policies show in the split and
+            // the person's account cannot pay all the rest, so the cash part goes through the cashier
             const [yuanPart, centPart = ''] = (await W.locator('#fee-price').inputValue()).split('.');
             const unit = Number(yuanPart) * 100 + Number(centPart.padEnd(2, '0').slice(0, 2));
-            await W.locator('#fee-qty').fill(String(Math.min(999, Math.ceil(150_000 / unit))));
+            await W.locator('#fee-qty').fill(String(Math.min(999, Math.ceil(750_000 / unit))));
             await W.getByRole('button', { name: /添\s*加/ }).click();
           }
           const total = fenOf((await W.getByTestId('fee-total').textContent()) ?? '');
@@ -330,14 +333,15 @@ describe('journey (e2e)', () => {
           await both('payment-confirm', P, PD);
           assert.match(splitText, /统筹|基金/);
           await pay.click();
-          // sandbox cashier (the provider's own page) when there is cash to pay; otherwise settled at once
-          await P.waitForURL(/\/cashier\/|\/personal\/payments/, { waitUntil: 'commit' });
-          if (/\/cashier\//.test(P.url())) {
-            await P.getByText(/沙箱/).first().waitFor();
-            await shot(P, 'cashier');
-            await P.getByRole('button', { name: /确认支付/ }).click();
-            await P.waitForURL(/\/personal\/payments/, { waitUntil: 'commit' });
-          }
+          // the cash part: the sandbox provider's own cashier page, then back to the hall
+          await P.waitForURL(/\/cashier\//, { waitUntil: 'domcontentloaded' });
+          await P.getByText(/沙箱/).first().waitFor();
+          await shot(P, 'cashier');
+          await P.getByRole('button', { name: /确认支付/ }).click();
+          await P.getByText('支付成功').waitFor();
+          await shot(P, 'cashier-paid');
+          await P.getByRole('link', { name: '返回医保平台' }).click();
+          await P.waitForURL(/\/personal\/payments/, { waitUntil: 'domcontentloaded' });
         });
 
         await step('the order completes', async () => {
@@ -457,10 +461,12 @@ describe('journey (e2e)', () => {
     });
   }
 
-  test('the two regions apply different policy to the same kind of visit', () => {
+  test('the two regions apply different policy to the same kind of visit', (t) => {
     const a = splits.get('990100');
     const b = splits.get('980100');
     if (!a || !b) return assert.fail('both journeys must reach payment to compare splits');
+    for (const [code, x] of splits)
+      t.diagnostic(`${code}: total ${x.total} = fund ${x.fund} + account ${x.account} + cash ${x.cash} (fen)`);
     const share = (s: { fund: number; total: number }) => s.fund / s.total;
     assert.notEqual(share(a), share(b), `fund share 990100 ${share(a)} vs 980100 ${share(b)}`);
   });

@@ -57,17 +57,20 @@ export function viewportName(page: Page): ViewportName {
 
 /**
  * Screenshots for one journey: `shot(page, name)` writes e2e/artifacts/<journey>/<nn-name>-<viewport>.png, where nn
- * counts the steps per viewport (so the phone and desktop pictures of one step share a number).
+ * numbers the steps in order (the phone and desktop pictures of one step share its number).
  */
 export function screenshots(journey: string): (page: Page, name: string) => Promise<string> {
   const dir = join(ARTIFACTS, journey);
   mkdirSync(dir, { recursive: true });
   for (const f of readdirSync(dir)) if (f.endsWith('.png')) rmSync(join(dir, f)); // no stale pictures of an earlier run
-  const counters = new Map<ViewportName, number>();
+  const numbers = new Map<string, number>();
   return async (page, name) => {
     const vp = viewportName(page);
-    const n = (counters.get(vp) ?? 0) + 1;
-    counters.set(vp, n);
+    let n = numbers.get(name);
+    if (n === undefined) {
+      n = numbers.size + 1;
+      numbers.set(name, n);
+    }
     const file = join(dir, `${String(n).padStart(2, '0')}-${name}-${vp}.png`);
     await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
     return file;
@@ -114,5 +117,11 @@ export async function settled(page: Page): Promise<void> {
     .locator('.ant-spin-spinning, [aria-busy="true"]')
     .first()
     .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
+  // no fade-in half way (axe would measure a toast's colour mid-animation)
+  await page
+    .waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), undefined, {
+      timeout: 3_000,
+    })
     .catch(() => undefined);
 }

@@ -1,6 +1,6 @@
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Col, Descriptions, Input, InputNumber, Row, Select, Space, Table } from 'antd';
+import { Alert, Button, Card, Col, Descriptions, Input, InputNumber, Row, Select, Space, Table } from 'antd';
 import { useMemo, useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading, StatusBadge, yuan } from '../../components/States';
@@ -138,7 +138,6 @@ function Fees({
   disabled: boolean;
   onUploaded: (id: string) => void;
 }) {
-  const { message } = App.useApp();
   const [q, setQ] = useState('');
   const [lines, setLines] = useState<Line[]>([]);
   const [picked, setPicked] = useState<string>();
@@ -162,7 +161,6 @@ function Fees({
         },
       }),
     onSuccess: (o) => {
-      message.success('费用已上传，请参保人在手机上确认支付');
       setLines([]);
       onUploaded(o.payOrdId);
     },
@@ -312,7 +310,6 @@ const tone = (s: string) =>
 
 function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
   const qc = useQueryClient();
-  const { message } = App.useApp();
   const order = useQuery({
     queryKey: ['institution', 'order', id],
     queryFn: () => api<ChannelOrder>(`/api/institution/orders/${id}`),
@@ -325,10 +322,7 @@ function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
         body: { reason: '患者申请退费' },
         idempotencyKey: newIdempotencyKey(),
       }),
-    onSuccess: () => {
-      message.success('已提交退款');
-      void qc.invalidateQueries({ queryKey: ['institution', 'order', id] });
-    },
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['institution', 'order', id] }),
   });
   const cancel = useMutation({
     mutationFn: () => api(`/api/institution/orders/${id}/cancel`, { body: { reason: '机构撤销' } }),
