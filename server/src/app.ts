@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyRequest } from 'fastify';
 import pino from 'pino';
 import { centers as allCenters } from './centers/index.ts';
-import { denyAllPermissions, type Principal } from './platform/auth.ts';
+import { denyAllPermissions, ownsAuthentication, type Principal } from './platform/auth.ts';
 import type { Center } from './platform/center.ts';
 import { type Config, publicUrl } from './platform/config.ts';
 import type { Context } from './platform/context.ts';
@@ -113,10 +113,14 @@ export async function buildPlatform(
   };
 }
 
-/** Bearer token → principal; then the request's region (principal's, or X-Region-Code for staff and the public). */
+/**
+ * Bearer token → principal; then the request's region (principal's, or X-Region-Code for staff and the public).
+ * Routes that authenticate their callers themselves (the OIDC provider under /oidc/, routes declaring
+ * `config.ownAuthentication`) keep their Authorization header to themselves and get the default region.
+ */
 function authenticate(req: FastifyRequest, ctx: Context): Promise<void> | undefined {
   const header = req.headers.authorization;
-  if (!header && req.headers['x-region-code'] === undefined) {
+  if ((!header && req.headers['x-region-code'] === undefined) || (header && ownsAuthentication(req))) {
     req.regionCode = ctx.config.DEFAULT_REGION; // the anonymous fast path: no promise, no lookup
     return undefined;
   }

@@ -20,11 +20,28 @@ export interface Principal {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route authenticates its callers itself (e.g. the OIDC provider's own opaque tokens at /oidc/me): the
+     * platform does not read its Authorization header as a platform access token.
+     */
+    ownAuthentication?: boolean;
+  }
   interface FastifyRequest {
     principal?: Principal;
     /** The request's region: from the principal, or (staff, public pages) the X-Region-Code header. */
     regionCode: string;
   }
+}
+
+/** Path prefixes whose routes authenticate their callers themselves (the OIDC provider). */
+export const OWN_AUTHENTICATION_PREFIXES = ['/oidc/'];
+
+/** True when the platform's bearer-token authentication must leave this request alone (see ownAuthentication). */
+export function ownsAuthentication(req: FastifyRequest): boolean {
+  if (req.routeOptions?.config?.ownAuthentication) return true;
+  const url = req.url;
+  return OWN_AUTHENTICATION_PREFIXES.some((p) => url.startsWith(p));
 }
 
 /** Resolves staff permissions in a region; the user center provides the real one (RBAC). */

@@ -17,7 +17,6 @@ import type { AuthService } from '../service.ts';
 import { loginPage, stepUpPage } from './pages.ts';
 import type { YibaoLoginResult } from './provider.ts';
 
-const HIDDEN_AUTH = 'x-yibao-oidc-authorization';
 const CSRF_COOKIE = 'yb_csrf';
 
 const METHOD_LABELS: Record<string, string> = { pwd: '密码', sms: '短信验证码', passkey: '通行密钥', cert: '数字证书' };
@@ -58,32 +57,20 @@ function webauthnScript(): string {
 export async function mountOidc(app: App, ctx: Context, auth: AuthService): Promise<void> {
   const secure = ctx.publicUrl.startsWith('https:');
 
-  // The platform's bearer-token hook would reject the provider's own (opaque) tokens at /oidc/me: hide the header
-  // from Fastify for provider paths and hand it back to the provider.
-  app.server.prependListener('request', (req: IncomingMessage) => {
-    if (req.url?.startsWith('/oidc/') && req.headers.authorization?.startsWith('Bearer ')) {
-      req.headers[HIDDEN_AUTH] = req.headers.authorization;
-      delete req.headers.authorization;
-    }
-  });
-
+  // The provider authenticates its own callers (opaque tokens at /oidc/me, client secrets at /oidc/token): its routes
+  // declare so, and the platform leaves their Authorization header alone (platform/auth.ts ownsAuthentication).
   const forward = async (req: FastifyRequest, reply: FastifyReply) => {
     const provider = await auth.oidc.provider();
     reply.hijack();
-    const raw = req.raw;
-    const hidden = raw.headers[HIDDEN_AUTH];
-    if (typeof hidden === 'string') {
-      raw.headers.authorization = hidden;
-      delete raw.headers[HIDDEN_AUTH];
-    }
-    auth.oidc.handler(provider)(raw, reply.raw);
+    auth.oidc.handler(provider)(req.raw, reply.raw);
   };
 
   await app.register(async (sub) => {
     sub.removeAllContentTypeParsers();
     sub.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
-    sub.all('/oidc/*', { schema: { hide: true } }, forward);
-    sub.all('/.well-known/openid-configuration', { schema: { hide: true } }, forward);
+    const own = { schema: { hide: true }, config: { ownAuthentication: true } };
+    sub.all('/oidc/*', own, forward);
+    sub.all('/.well-known/openid-configuration', own, forward);
   });
 
   app.get('/oidc/assets/webauthn.js', { schema: { hide: true } }, async (_req, reply) =>
