@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ChannelError } from '../../../../sdk/src/channel-client.ts';
-import { createPaymentClient, type PaymentClient } from '../../../../sdk/src/payment/index.ts';
+import { type ChannelError, createPaymentClient, type PaymentClient } from '@yibao/sdk';
 import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
 import { FakeCoreZone } from './fake-core.test-helper.ts';

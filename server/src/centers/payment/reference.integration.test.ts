@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createPaymentClient, type PaymentClient } from '../../../../sdk/src/payment/index.ts';
+import { createPaymentClient, type PaymentClient } from '@yibao/sdk';
 import { coreZoneModule } from '../../integration/core-zone/index.ts';
 import type { CoreZone } from '../../integration/core-zone/port.ts';
 import type { ReferenceCoreZone } from '../../integration/core-zone/reference/core-zone.ts';
