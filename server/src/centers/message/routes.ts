@@ -142,7 +142,14 @@ export async function messageRoutes(app: App, ctx: Context, hub: InboxHub): Prom
         querystring: z.strictObject({ hall: z.enum(['personal', 'unit']).default('personal') }),
       },
     },
-    async (req) => messages().liveAnnouncements(req.regionCode, req.query.hall),
+    async (req) =>
+      messages().liveAnnouncements(
+        req.regionCode,
+        req.query.hall,
+        req.principal?.kind === 'person'
+          ? { personId: req.principal.subject, unitId: req.principal.unitId }
+          : undefined,
+      ),
   );
 
   // ───────── console ─────────

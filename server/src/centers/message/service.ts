@@ -1263,14 +1263,45 @@ export class MessageService {
       from message_announcement where region_code = ${regionCode} order by publish_at desc limit 200`);
   }
 
-  /** Announcements shown in a hall now (public ones and those for the region's insured persons). */
-  async liveAnnouncements(regionCode: string, hall: 'personal' | 'unit') {
+  /**
+   * Announcements shown in a hall now: public ones and those for the region's insured persons; in the unit hall also
+   * those addressed to the unit the viewer acts for (only while the viewer is one of its current agents).
+   */
+  async liveAnnouncements(
+    regionCode: string,
+    hall: 'personal' | 'unit',
+    viewer?: { personId: string; unitId?: string },
+  ) {
+    const unitId =
+      hall === 'unit' && viewer?.unitId && (await this.isAgent(regionCode, viewer.unitId, viewer.personId))
+        ? viewer.unitId
+        : undefined;
+    const forUnit = unitId ? sql` or (audience->>'kind' = 'unit_staff' and audience->>'unitId' = ${unitId})` : sql``;
     return this.ctx.db.q(sql`select id, title, body, publish_at as "publishAt", expires_at as "expiresAt"
       from message_announcement
       where region_code = ${regionCode} and status in ('scheduled', 'published') and publish_at <= now()
         and (expires_at is null or expires_at > now()) and hall in ('all', ${hall})
-        and audience->>'kind' in ('public', 'region_persons')
+        and (audience->>'kind' in ('public', 'region_persons')${forUnit})
       order by publish_at desc limit 20`);
+  }
+
+  /** Whether a person is a current agent of a unit (asked of the user center; false without one). */
+  private async isAgent(regionCode: string, unitId: string, personId: string): Promise<boolean> {
+    const users = (this.ctx.services as Record<string, unknown>).user as
+      | {
+          agentRole?: (r: string, unitId: string, personId: string) => Promise<string | undefined>;
+          listAgents?: (r: string, unitId: string) => Promise<Array<{ personId: string; active: boolean }>>;
+        }
+      | undefined;
+    try {
+      if (users?.agentRole) return (await users.agentRole(regionCode, unitId, personId)) !== undefined;
+      if (users?.listAgents)
+        return (await users.listAgents(regionCode, unitId)).some((a) => a.active && a.personId === personId);
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) return false;
+      throw err;
+    }
+    return false;
   }
 }
 

@@ -213,10 +213,16 @@ export class UserService implements PermissionResolver {
   private readonly permissionCache = new Map<string, { at: number; value: Set<string> }>();
   private readonly declared = new Map<string, { code: string; name: string; center: string }>();
   private readonly log?: Context['log'];
+  /** Other centers' services (looked up at call time; absent when the user center runs alone). */
+  private readonly services?: Context['services'];
 
-  constructor(ctx: Pick<Context, 'db' | 'privacy'> & Partial<Pick<Context, 'log'>>, hasher: PasswordHasher) {
+  constructor(
+    ctx: Pick<Context, 'db' | 'privacy'> & Partial<Pick<Context, 'log' | 'services'>>,
+    hasher: PasswordHasher,
+  ) {
     this.db = ctx.db;
     this.log = ctx.log;
+    this.services = ctx.services;
     this.privacy = ctx.privacy;
     this.hasher = hasher;
   }
@@ -313,6 +319,9 @@ export class UserService implements PermissionResolver {
             ${passwordHash}, ${passwordHash ? new Date().toISOString() : null})
           returning *`);
         const person = this.personFromRow(row);
+        // Broadcasts to the region's persons reach whoever registers later too (message center's recipient
+        // directory, in this transaction: the account and its reachability commit together).
+        await this.services?.message?.registerRecipients(tx, input.regionCode, [row.id]);
         await this.audit(
           tx,
           input.regionCode,
