@@ -41,13 +41,21 @@ export function InboxNavIcon() {
   );
 }
 
-/** 公告 of the hall (current region), for any page of a hall. */
-export function HallAnnouncements({ hall = 'personal' }: { hall?: 'personal' | 'unit' }) {
-  const { data } = useQuery({
-    queryKey: ['message', 'announcements', hall],
+/** The unit the signed-in person acts for in the unit hall (set by the user center's unit switch). */
+const actingUnit = () => (typeof sessionStorage === 'undefined' ? null : sessionStorage.getItem('yibao.actingUnit'));
+
+/** The hall's live announcements; in the unit hall also those addressed to the unit the person acts for. */
+function useHallAnnouncements(hall: 'personal' | 'unit') {
+  return useQuery({
+    queryKey: ['message', 'announcements', hall, hall === 'unit' ? actingUnit() : null],
     queryFn: () => api<Announcement[]>(`/api/message/announcements?hall=${hall}`),
     staleTime: 60_000,
   });
+}
+
+/** 公告 of the hall (current region), for any page of a hall. */
+export function HallAnnouncements({ hall = 'personal' }: { hall?: 'personal' | 'unit' }) {
+  const { data } = useHallAnnouncements(hall);
   if (!data || data.length === 0) return null;
   return (
     <Card
@@ -84,17 +92,13 @@ export function HallAnnouncements({ hall = 'personal' }: { hall?: 'personal' | '
   );
 }
 
-/** 通知公告 of the region (public: no sign-in needed). */
-export function NoticesPage() {
-  const { data, isLoading } = useQuery({
-    queryKey: ['message', 'announcements', 'personal'],
-    queryFn: () => api<Announcement[]>('/api/message/announcements?hall=personal'),
-    staleTime: 60_000,
-  });
+/** 通知公告 of the region (personal hall: public, no sign-in needed; unit hall: with the acting unit's own). */
+export function NoticesPage({ hall = 'personal' }: { hall?: 'personal' | 'unit' }) {
+  const { data, isLoading } = useHallAnnouncements(hall);
   return (
     <>
-      <PageTitle>通知公告</PageTitle>
-      {isLoading || (data && data.length > 0) ? <HallAnnouncements /> : <Empty description="暂无公告" />}
+      <PageTitle>{hall === 'unit' ? '单位通知公告' : '通知公告'}</PageTitle>
+      {isLoading || (data && data.length > 0) ? <HallAnnouncements hall={hall} /> : <Empty description="暂无公告" />}
     </>
   );
 }

@@ -27,6 +27,15 @@ export const messagePersonalPages: PortalPage[] = [
   },
 ];
 
+/** The 单位网厅's 通知公告 (announcements for units, and for the unit the person acts for). */
+export const messageUnitPages: PortalPage[] = [
+  {
+    path: 'notices',
+    element: <NoticesPage hall="unit" />,
+    nav: { label: '通知公告', icon: <NotificationOutlined /> },
+  },
+];
+
 export const messagePersonalService = {
   path: '/messages',
   label: '我的消息',

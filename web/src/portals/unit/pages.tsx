@@ -1,6 +1,7 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { Typography } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
+import { HallAnnouncements, messageUnitPages } from '../../features/message/pages';
 import { userUnitPages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
 
@@ -9,6 +10,7 @@ function UnitHome() {
     <>
       <PageTitle>单位网厅</PageTitle>
       <Typography.Paragraph type="secondary">请从左侧菜单选择业务。</Typography.Paragraph>
+      <HallAnnouncements hall="unit" />
     </>
   );
 }
@@ -17,4 +19,5 @@ function UnitHome() {
 export const unitPages: PortalPage[] = [
   { path: '', element: <UnitHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
   ...userUnitPages,
+  ...messageUnitPages,
 ];
