@@ -1,3 +1,5 @@
+import { refreshSession, startLogin } from '../auth/oidc';
+import { sendWithRefresh } from '../auth/tokenRefresh';
 import { getSession } from './session';
 
 export interface FieldError {
@@ -35,22 +37,37 @@ export interface RequestOptions {
   idempotencyKey?: string;
 }
 
-/** JSON request to the middle office with the portal's session token. */
+/** The portal whose login a lost session goes back to (the session's own, else the first path segment). */
+function portalOfPage(): string {
+  return getSession()?.portal ?? location.pathname.split('/')[1] ?? 'personal';
+}
+
+/**
+ * JSON request to the middle office with the portal's session token. An expired access token is refreshed once
+ * (rotating refresh token) and the request sent again; when the refresh fails the person goes to the login page.
+ */
 export async function api<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-  const session = getSession();
-  if (session?.accessToken) headers.authorization = `Bearer ${session.accessToken}`;
   if (regionOverride) headers['x-region-code'] = regionOverride;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+  const portal = portalOfPage();
   let res: Response;
   try {
-    res = await fetch(path, {
-      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      credentials: 'same-origin',
-    });
+    res = await sendWithRefresh(
+      (token) =>
+        fetch(path, {
+          method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+          headers: token ? { ...headers, authorization: `Bearer ${token}` } : headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          credentials: 'same-origin',
+        }),
+      {
+        token: () => getSession()?.accessToken,
+        refresh: refreshSession,
+        login: () => startLogin(portal, location.pathname + location.search),
+      },
+    );
   } catch {
     throw new ApiError(0, { code: 'NETWORK_ERROR', title: '网络连接失败，请检查网络后重试' });
   }
