@@ -71,6 +71,91 @@ describe('portals (e2e)', () => {
     });
   }
 
+  test('real login: an expired access token is refreshed once; logout ends the SSO session too', async () => {
+    // the user center's demo person (see its README): mobile 13800000001, password Demo@2024pw
+    const context = await newContext(browser, 'desktop', platform.url);
+    const page = await context.newPage();
+    const session = async () =>
+      JSON.parse((await page.evaluate(() => sessionStorage.getItem('yibao.session'))) ?? 'null') as {
+        accessToken: string;
+        refreshToken?: string;
+      } | null;
+    try {
+      await page.goto('/login?portal=personal&return=%2Fpersonal%2Finsurance');
+      await page.locator('#loginId').fill('13800000001');
+      await page.locator('#password').fill('Demo@2024pw');
+      await page.getByRole('button', { name: '登录', exact: true }).first().click();
+      await page.waitForURL(/\/personal\/insurance/);
+      const first = await session();
+      assert.ok(first?.refreshToken, 'the portal holds a refresh token (offline_access)');
+
+      // the access token stops being accepted: the page refreshes once (rotation) and the call succeeds
+      await page.evaluate(() => {
+        const s = JSON.parse(sessionStorage.getItem('yibao.session')!);
+        sessionStorage.setItem('yibao.session', JSON.stringify({ ...s, accessToken: `${s.accessToken}x` }));
+      });
+      const refreshed = page.waitForRequest(
+        (r) => r.url().endsWith('/oidc/token') && (r.postData() ?? '').includes('grant_type=refresh_token'),
+      );
+      const insurance = page.waitForResponse((r) => r.url().endsWith('/api/personal/insurance') && r.status() === 200);
+      await page.reload();
+      await refreshed;
+      await insurance;
+      const second = await session();
+      assert.ok(second && second.accessToken !== `${first.accessToken}x`, 'a fresh access token');
+      assert.notEqual(second.refreshToken, first.refreshToken, 'the refresh token rotated');
+      await shot(page, 'refreshed');
+
+      // 退出 in the portal header: RP-initiated logout at the authentication center, back to the portal signed out
+      await page.getByRole('button', { name: /^退\s*出$/ }).click();
+      await page.getByText('确定要退出统一身份认证吗？').waitFor();
+      await page.getByRole('button', { name: '退出登录' }).click();
+      await page.waitForURL((u) => u.pathname === '/personal');
+      assert.equal(await session(), null, 'no session left in the portal');
+      // signing in again asks for credentials: the SSO session is over
+      await page.goto('/personal/insurance');
+      await page.getByRole('button', { name: '统一身份认证登录' }).click();
+      await page.locator('#loginId').waitFor();
+      assert.match(new URL(page.url()).pathname, /^\/oidc\/interaction\//);
+      // the refresh token of the ended session no longer works either
+      const res = await fetch(`${platform.url}/oidc/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: second.refreshToken!,
+          client_id: 'portal-personal',
+        }),
+      });
+      assert.equal(res.status, 400, 'refresh after logout is refused');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a session whose refresh is refused goes to the login page', async () => {
+    const context = await newContext(browser, 'desktop', platform.url);
+    await context.addInitScript(() => {
+      const session = {
+        accessToken: 'expired.access.token',
+        refreshToken: 'no-such-refresh-token',
+        kind: 'person',
+        subject: '00000000-0000-4000-8000-000000000000',
+        regionCode: '990100',
+        portal: 'personal',
+      };
+      if (!sessionStorage.getItem('yibao.session')) sessionStorage.setItem('yibao.session', JSON.stringify(session));
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto('/personal/insurance');
+      await page.locator('#loginId').waitFor();
+      assert.match(new URL(page.url()).pathname, /^\/oidc\/interaction\//);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a region chosen by ?region= shows that region’s branding', async () => {
     const context = await newContext(browser, 'desktop', platform.url);
     const page = await context.newPage();

@@ -1,8 +1,9 @@
 import { Button } from 'antd';
 import { Route, Routes } from 'react-router';
+import { logout } from '../auth/oidc';
 import { RequireSession } from '../auth/RequireSession';
 import { PortalShell } from '../components/PortalShell';
-import { setSession, useSession } from '../lib/session';
+import { useSession } from '../lib/session';
 import type { PortalPage } from './registry';
 
 /** One portal: its shell, its pages, and sign-in for the pages that need it. */
@@ -10,8 +11,10 @@ export function Portal(props: { name: string; title: string; kind: 'person' | 's
   const session = useSession();
   const base = `/${props.name}`;
   const items = props.pages.filter((p) => p.nav).map((p) => ({ path: p.path ? `/${p.path}` : '', ...p.nav! }));
+  // Signing out ends the single sign-on session at the authentication center too (RP-initiated logout), so the next
+  // visit asks for credentials again instead of silently signing back in.
   const extra = session ? (
-    <Button size="small" ghost onClick={() => setSession(undefined)}>
+    <Button size="small" ghost onClick={() => logout(props.name)}>
       退出
     </Button>
   ) : null;
