@@ -1,20 +1,21 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import {
+  cancel6401,
+  orderToNational,
+  place6202,
+  query6301,
+  queryToNational,
+  refund6203,
+  refundToNational,
+  upload6201,
+  uploadToNational,
+} from '../../integration/national/payment-channel.ts';
 import { authenticated, staffPermission } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
 import { channelEnvelopeSchema, parseChannelData } from '../auth/index.ts';
-import {
-  cancel6401,
-  orderOut,
-  place6202,
-  query6301,
-  refund6203,
-  refundOut,
-  upload6201,
-  upload6201Out,
-} from './channel.ts';
 import type { Reconciler } from './reconciliation.ts';
 import type { Order, PaymentService, Refund } from './service.ts';
 import { ORDER_STATUSES, STATUS_LABELS } from './state-machine.ts';
@@ -81,10 +82,10 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     return auth.channelAuth({ scope: 'payment' });
   };
   const guard = channelGuard();
-  const channelOrder = async (req: FastifyRequest, ref: { payOrdId: string; payToken?: string }) => {
-    const order = await svc().getOrder(req.regionCode, ref.payOrdId);
+  const channelOrder = async (req: FastifyRequest, ref: { orderId: string; payToken?: string }) => {
+    const order = await svc().getOrder(req.regionCode, ref.orderId);
     if (order.appId !== req.channel?.appId || (ref.payToken !== undefined && ref.payToken !== order.payToken)) {
-      throw new AppError(404, 'PAYMENT_ORDER_NOT_FOUND', '未找到支付订单', `订单号 ${ref.payOrdId}`);
+      throw new AppError(404, 'PAYMENT_ORDER_NOT_FOUND', '未找到支付订单', `订单号 ${ref.orderId}`);
     }
     return order;
   };
@@ -98,10 +99,13 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
       security: [{ channelSignature: [] }],
     },
   });
+  // The national message shapes and their translation live in integration/national/payment-channel.ts: from here on
+  // everything has the glossary's names.
+  const label = (o: Order) => STATUS_LABELS[o.status];
 
   app.post('/api/payment/channel/6201', channelRoute('6201', '上传费用明细并预结算', true), async (req) => {
-    const data = parseChannelData(upload6201, req.body);
-    if (req.channel?.institutionCode && req.channel.institutionCode !== data.orgCodg) {
+    const upload = parseChannelData(upload6201, req.body);
+    if (req.channel?.institutionCode && req.channel.institutionCode !== upload.institutionCode) {
       throw new AppError(
         403,
         'PAYMENT_INSTITUTION_MISMATCH',
@@ -110,65 +114,41 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
       );
     }
     const order = await svc().upload(
-      {
-        regionCode: req.regionCode,
-        appId: req.channel!.appId,
-        institutionCode: data.orgCodg,
-        institutionOrderNo: data.orgBizSer,
-        credential: { type: data.mdtrtCertType, value: data.mdtrtCertNo },
-        medicalType: data.medType,
-        lines: data.feedetail.map((l) => ({
-          lineNo: l.feedetlSn,
-          code: l.medListCodg,
-          quantity: l.cnt,
-          unitPrice: l.pric,
-        })),
-      },
+      { ...upload, regionCode: req.regionCode, appId: req.channel!.appId },
       actorOf(req),
     );
-    return upload6201Out(order);
+    return uploadToNational(order, label(order));
   });
 
   app.post('/api/payment/channel/6202', channelRoute('6202', '支付下单', true), async (req) => {
-    const data = parseChannelData(place6202, req.body);
-    const order = await channelOrder(req, data);
-    return orderOut(await svc().placeOrder(order, actorOf(req)));
+    const order = await channelOrder(req, parseChannelData(place6202, req.body));
+    const placed = await svc().placeOrder(order, actorOf(req));
+    return orderToNational(placed, label(placed));
   });
 
   app.post('/api/payment/channel/6203', channelRoute('6203', '退款', true), async (req) => {
-    const data = parseChannelData(refund6203, req.body);
-    const order = await channelOrder(req, data);
-    if (data.refdType === 'CASH' && data.cashRefdAmt === undefined) {
-      throw new AppError(400, 'VALIDATION_FAILED', '请求参数校验失败', 'CASH 退款需填写 cashRefdAmt', {
-        errors: [{ field: 'data.cashRefdAmt', message: '仅退自费时必填' }],
-      });
-    }
+    const request = parseChannelData(refund6203, req.body);
+    const order = await channelOrder(req, request);
     const refund = await svc().requestRefund(
       req.regionCode,
       order.id,
-      {
-        appRefundSn: data.appRefdSn,
-        kind: data.refdType === 'ALL' ? 'full' : 'partial',
-        cashAmount: data.cashRefdAmt,
-        reason: data.expContent,
-      },
+      { appRefundSn: request.appRefundSn, kind: request.kind, cashAmount: request.cashAmount, reason: request.reason },
       actorOf(req),
       { ip: req.ip, userAgent: req.headers['user-agent'] },
     );
-    return refundOut(refund);
+    return refundToNational(refund);
   });
 
   app.post('/api/payment/channel/6301', channelRoute('6301', '查询结算结果', false), async (req) => {
-    const data = parseChannelData(query6301, req.body);
-    const order = await channelOrder(req, data);
-    const refunds = await svc().refunds(order.regionCode, order.id);
-    return { ...orderOut(order), refdList: refunds.map(refundOut) };
+    const order = await channelOrder(req, parseChannelData(query6301, req.body));
+    return queryToNational(order, label(order), await svc().refunds(order.regionCode, order.id));
   });
 
   app.post('/api/payment/channel/6401', channelRoute('6401', '撤销费用上传', true), async (req) => {
-    const data = parseChannelData(cancel6401, req.body);
-    const order = await channelOrder(req, data);
-    return orderOut(await svc().cancel(order, data.expContent ?? '机构撤销费用上传 (6401)', actorOf(req)));
+    const request = parseChannelData(cancel6401, req.body);
+    const order = await channelOrder(req, request);
+    const cancelled = await svc().cancel(order, request.reason ?? '机构撤销费用上传 (6401)', actorOf(req));
+    return orderToNational(cancelled, label(cancelled));
   });
 
   // --------------------------------------------------------------------------------- provider notifications

@@ -417,7 +417,7 @@ export class PaymentService {
 
   // ---------------------------------------------------------------------------------------- 6201 upload
 
-  /** 6201: fee details of a visit → an order (payOrdId + payToken), pre-settled through the core zone. */
+  /** 6201: fee details of a visit → an order (its id + pay token), pre-settled through the core zone. */
   async upload(input: UploadInput, actor: Actor): Promise<Order> {
     const total = input.lines.reduce((s, l) => s + l.unitPrice * l.quantity, 0);
     if (!Number.isSafeInteger(total) || total <= 0) {
