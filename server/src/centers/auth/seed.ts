@@ -18,10 +18,13 @@ export const PORTAL_CLIENTS = [
     staff: true,
   },
   {
+    // the workstation's operators are staff accounts of the user center (bound to an institution by the
+    // institution center), so its login page signs staff in
     appId: 'portal-institution',
     name: '定点医药机构工作台',
     path: '/institution',
-    methods: ['pwd', 'sms', 'passkey', 'cert'],
+    methods: ['pwd', 'passkey'],
+    staff: true,
   },
 ] as const;
 
@@ -29,14 +32,26 @@ export async function seedAuth(ctx: Context): Promise<void> {
   const auth = service(ctx, 'auth');
   const regionCode = ctx.config.DEFAULT_REGION;
   for (const p of PORTAL_CLIENTS) {
-    const exists = await ctx.db.one(sql`select 1 from auth_channel where app_id = ${p.appId}`);
-    if (exists) continue;
+    const staff = 'staff' in p && p.staff;
+    const exists = await ctx.db.one<{ region_code: string; scopes: string[] }>(
+      sql`select region_code, scopes from auth_channel where app_id = ${p.appId}`,
+    );
+    if (exists) {
+      // a database seeded before the client became a staff client: make it one (its login page signs staff in)
+      if (staff && !exists.scopes.includes('staff')) {
+        await auth.channels.update(exists.region_code, p.appId, {
+          scopes: [...exists.scopes, 'staff'],
+          loginMethods: [...p.methods],
+        });
+      }
+      continue;
+    }
     await auth.registerChannel({
       regionCode,
       appId: p.appId,
       name: p.name,
       type: 'web',
-      scopes: ['openid', 'profile', 'offline_access', ...('staff' in p && p.staff ? ['staff'] : [])],
+      scopes: ['openid', 'profile', 'offline_access', ...(staff ? ['staff'] : [])],
       redirectUris: [`${ctx.publicUrl}/login/callback`],
       postLogoutRedirectUris: [`${ctx.publicUrl}${p.path}`, `${ctx.publicUrl}/`],
       loginMethods: [...p.methods],

@@ -87,6 +87,32 @@ for (const kind of databaseKinds()) {
       assert.equal((await login('portal-personal', SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD)).status, 401);
     });
 
+    it('the institution workstation client signs staff in (not persons), also in a database seeded before', async () => {
+      const users = service(platform.ctx, 'user');
+      const password = 'Counter@2026ok';
+      const staff = await users.createStaff({
+        regionCode: '980100',
+        username: 'hiscounter01',
+        password,
+        displayName: '收费员',
+      });
+      // a database seeded when portal-institution still was a person client is made a staff client by the seed
+      const auth = service(platform.ctx, 'auth');
+      await auth.channels.update('990100', 'portal-institution', {
+        scopes: ['openid', 'profile', 'offline_access'],
+        loginMethods: ['pwd', 'sms', 'passkey', 'cert'],
+      });
+      await platform.centers.find((c) => c.name === 'auth')!.seed!(platform.ctx);
+      const { tokens } = await login('portal-institution', 'hiscounter01', password);
+      assert.ok(tokens, 'staff credentials open the workstation');
+      const at = await platform.ctx.tokens.verify(tokens.access_token);
+      assert.equal(at.kind, 'staff');
+      assert.equal(at.sub, staff.id);
+      assert.equal(at.region, '980100');
+      const person = await createTestPerson(platform);
+      assert.equal((await login('portal-institution', person.mobile, person.password)).status, 401);
+    });
+
     it('the user center unlocks through the auth center', async () => {
       const person = await createTestPerson(platform);
       for (let i = 0; i < 10; i++) await login('portal-personal', person.mobile, `Wrong@pass${i}`);
