@@ -10,15 +10,20 @@ function start(databaseUrl: string): Promise<{ child: ChildProcess; url: string 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SERVER], {
       env: { ...process.env, DATABASE_URL: databaseUrl, DEMO_SEED: 'false' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    let err = '';
+    child.stderr!.on('data', (d) => {
+      err += d;
+      process.stderr.write(d);
+    });
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /PORT (\d+)/.exec(out);
       if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
     });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${err.slice(-2000)}`)));
   });
 }
 
@@ -51,10 +56,15 @@ describe('two server processes on one PostgreSQL', { skip: !process.env.TEST_DAT
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
+      // A job is marked done just after its work commits: wait for both, then check nothing ran twice.
       let rows: { job_key: string; runs: number }[] = [];
-      for (let i = 0; i < 100; i++) {
+      let pending = -1;
+      for (let i = 0; i < 200; i++) {
         rows = (await client.query('select job_key, count(*)::int as runs from probe_run group by job_key')).rows;
-        if (rows.length === keys.length) break;
+        pending = (
+          await client.query(`select count(*)::int as n from job where queue = 'probe.work' and state <> 'done'`)
+        ).rows[0].n;
+        if (rows.length === keys.length && pending === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.equal(rows.length, keys.length);
@@ -62,10 +72,7 @@ describe('two server processes on one PostgreSQL', { skip: !process.env.TEST_DAT
         rows.every((r) => r.runs === 1),
         'a job ran twice',
       );
-      const pending = await client.query(
-        `select count(*)::int as n from job where queue = 'probe.work' and state <> 'done'`,
-      );
-      assert.equal(pending.rows[0].n, 0);
+      assert.equal(pending, 0);
     } finally {
       await client.end();
     }

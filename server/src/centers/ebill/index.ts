@@ -1,8 +1,9 @@
+import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/index.ts';
 import { SandboxNationalPlatform } from '../../integration/national/port.ts';
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
-import { residentIdCheckChar } from '../../platform/privacy/index.ts';
 import { SandboxFiscalIssuer } from './issuer/sandbox.ts';
+import { CALLBACK_QUEUE } from './callbacks.ts';
 import { ebillRoutes } from './routes.ts';
 import { EbillService, NATIONAL_QUEUE } from './service.ts';
 
@@ -46,6 +47,7 @@ export const ebillCenter: Center = {
     ctx.events.subscribe('payment.completed', 'ebill', (job) => service.onPaymentCompleted(job));
     ctx.events.subscribe('payment.refunded', 'ebill', (job) => service.onPaymentRefunded(job));
     ctx.jobs.register(NATIONAL_QUEUE, (job) => service.reportToNational(job));
+    ctx.jobs.register(CALLBACK_QUEUE, (job) => service.callbacks.deliver(job));
     const user = (ctx.services as { user?: { declarePermissions?: (p: unknown, center?: string) => Promise<void> } })
       .user;
     await user?.declarePermissions?.(EBILL_PERMISSIONS, 'ebill');
@@ -55,7 +57,7 @@ export const ebillCenter: Center = {
 };
 
 /**
- * Demo: two bills (one later partly refunded) for the user center's demo person 张三 in 东湖市, issued by the sandbox
+ * Demo: two bills (one later partly refunded) for the user center's demo person 张伟 (the core zone's DEMO_PERSONS.zhangWei) in 东湖市, issued by the sandbox
  * issuer exactly as a payment event would; skipped when the user center or the person is absent, or already done.
  */
 async function seedDemoBills(ctx: Context): Promise<void> {
@@ -63,8 +65,7 @@ async function seedDemoBills(ctx: Context): Promise<void> {
     ctx.services as { user?: { findPersonByResidentId(r: string, id: string): Promise<{ id: string } | undefined> } }
   ).user;
   const region = '990100';
-  const first17 = '99010119900101123';
-  const person = await users?.findPersonByResidentId(region, first17 + residentIdCheckChar(first17));
+  const person = await users?.findPersonByResidentId(region, DEMO_PERSONS.zhangWei.residentId);
   if (!person) return;
   const service = ctx.services.ebill!;
   const lines = [
@@ -76,7 +77,7 @@ async function seedDemoBills(ctx: Context): Promise<void> {
   const base = {
     regionCode: region,
     personId: person.id,
-    institutionCode: 'H99010100001',
+    institutionCode: DEMO_INSTITUTIONS['990100'].level3,
     institutionName: '东湖市第一人民医院（演示）',
     settledAt: new Date().toISOString(),
   };

@@ -1,11 +1,12 @@
 /** User center (用户中心): persons, units, agents, staff accounts and per-region RBAC. */
 import type { FastifyRequest } from 'fastify';
+import { DEMO_PERSONS } from '../../integration/core-zone/index.ts';
 import { requirePrincipal } from '../../platform/auth.ts';
 import type { Center } from '../../platform/center.ts';
 import { type Context, service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { forbidden } from '../../platform/errors.ts';
-import { residentIdCheckChar, usccCheckChar } from '../../platform/privacy/index.ts';
+import { usccCheckChar } from '../../platform/privacy/index.ts';
 import { argon2ParamsFor, PasswordHasher } from './password.ts';
 import { userRoutes } from './routes.ts';
 import { type AgentRole, UserService } from './service.ts';
@@ -85,18 +86,21 @@ export const userCenter: Center = {
   },
 };
 
-/** Demo persons, a unit and a clerk in 东湖市 (990100); skipped when already present. Passwords are in the README. */
+/**
+ * Hall accounts for two of the core zone's demo persons, a unit and a clerk in 东湖市 (990100), so a demo login can
+ * activate its e-voucher and pay; skipped when already present. Passwords are in the README.
+ */
 async function seedDemo(ctx: Context, users: UserService): Promise<void> {
   const region = '990100';
   if (!(await ctx.db.one(sql`select 1 from region where code = ${region}`))) return;
   const seedActor = { kind: 'system' as const, id: 'seed' };
   const demo = [
-    { name: '张三', first17: '99010119900101123', mobile: '13800000001', username: 'zhangsan' },
-    { name: '李四', first17: '99010119850505234', mobile: '13800000002', username: 'lisi' },
+    { ...DEMO_PERSONS.zhangWei, mobile: '13800000001', username: 'zhangwei' },
+    { ...DEMO_PERSONS.liNa, mobile: '13800000002', username: 'lina' },
   ];
   const people = [];
   for (const d of demo) {
-    const residentId = d.first17 + residentIdCheckChar(d.first17);
+    const residentId = d.residentId;
     const found = await users.findPersonByResidentId(region, residentId);
     people.push(
       found ??
