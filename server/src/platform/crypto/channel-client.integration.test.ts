@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ChannelError, createChannelClient } from '@yibao/sdk';
 import { AppError } from '../errors.ts';
-import { verifyEnvelopeDetailed } from './envelope.ts';
-import { sm2GenerateKeyPair } from './sm2.ts';
+import { sm2GenerateKeyPair, verifyEnvelopeDetailed } from './index.ts';
 
 const channel = sm2GenerateKeyPair();
 const appSecret = 'channel-secret';

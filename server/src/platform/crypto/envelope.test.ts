@@ -11,12 +11,13 @@ import {
   EnvelopeError,
   type EnvelopeErrorCode,
   signEnvelope,
+  sm2GenerateKeyPair,
+  sm2Sign,
+  sm3,
+  sm4Encrypt,
   verifyEnvelope,
   verifyEnvelopeDetailed,
-} from './envelope.ts';
-import { sm2GenerateKeyPair, sm2Sign } from './sm2.ts';
-import { sm3 } from './sm3.ts';
-import { sm4Encrypt } from './sm4.ts';
+} from './index.ts';
 
 const key = sm2GenerateKeyPair();
 const other = sm2GenerateKeyPair();

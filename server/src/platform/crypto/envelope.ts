@@ -11,22 +11,8 @@ import {
   verifyEnvelopeDetailed as sdkVerifyEnvelopeDetailed,
   type VerifiedEnvelope,
   type VerifyEnvelopeOptions,
-} from '@yibao/sdk';
+} from '@yibao/sdk/crypto';
 import { AppError } from '../errors.ts';
-
-export {
-  buildSignString,
-  type ChannelEnvelope,
-  canonicalJson,
-  deriveEnvelopeKey,
-  ENVELOPE_VERSION,
-  EnvelopeError,
-  type EnvelopeErrorCode,
-  type SignEnvelopeInput,
-  signEnvelope,
-  type VerifiedEnvelope,
-  type VerifyEnvelopeOptions,
-} from '@yibao/sdk';
 
 function toAppError(error: unknown): unknown {
   if (!(error instanceof EnvelopeError)) return error;

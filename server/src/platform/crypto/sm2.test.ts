@@ -11,7 +11,7 @@ import {
   sm2SignatureFromDer,
   sm2SignatureToDer,
   sm2Verify,
-} from './sm2.ts';
+} from './index.ts';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { sm3 as theirSm3 } from 'sm-crypto-v2';
-import { hmacSm3, sm3, sm3Hex } from './sm3.ts';
+import { hmacSm3, sm3, sm3Hex } from './index.ts';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 

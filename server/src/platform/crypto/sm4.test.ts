@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { sm4 as theirSm4 } from 'sm-crypto-v2';
-import { sm4Decrypt, sm4Encrypt } from './sm4.ts';
+import { sm4Decrypt, sm4Encrypt } from './index.ts';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const VECTOR_KEY = '0123456789abcdeffedcba9876543210';

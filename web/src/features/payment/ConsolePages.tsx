@@ -19,11 +19,8 @@ import {
   Typography,
 } from 'antd';
 import dayjs from 'dayjs';
-import { BarChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
-import { useEffect, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
+import { chartFrame, EChart } from '../../components/EChart';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import {
@@ -37,8 +34,6 @@ import {
   STATUS_TEXT,
   yuan,
 } from './format';
-
-echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
 interface AdminOrder extends PaymentOrder {
   personNo: string;
@@ -381,14 +376,11 @@ const KIND_TEXT: Record<string, string> = {
 
 /** Platform cash vs the provider's statement, platform insurance vs the core zone: bars to compare. */
 function TotalsChart({ totals }: { totals: Totals }) {
-  const el = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!el.current) return;
-    const chart = echarts.init(el.current);
+  const option = useMemo(() => {
     const toYuan = (fen: number) => fen / 100; // display only
-    chart.setOption({
+    return {
+      ...chartFrame(),
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => `¥${v.toFixed(2)}` },
-      legend: { bottom: 0 },
       grid: { left: 64, right: 16, top: 24, bottom: 48 },
       xAxis: { type: 'category', data: ['自费收款', '自费退款', '医保（统筹+个账）'] },
       yAxis: { type: 'value', name: '元' },
@@ -404,15 +396,9 @@ function TotalsChart({ totals }: { totals: Totals }) {
           data: [toYuan(totals.providerPaid), toYuan(totals.providerRefunded), toYuan(totals.coreSettled)],
         },
       ],
-    });
-    const onResize = () => chart.resize();
-    window.addEventListener('resize', onResize);
-    return () => {
-      window.removeEventListener('resize', onResize);
-      chart.dispose();
     };
   }, [totals]);
-  return <div ref={el} style={{ width: '100%', height: 280 }} role="img" aria-label="对账金额对比图" />;
+  return <EChart option={option} height={280} label="对账金额对比图" />;
 }
 
 /** 管理后台 · 支付对账: the day's totals and mismatches, with a staff resolution per item. */
