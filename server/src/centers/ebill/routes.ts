@@ -239,6 +239,37 @@ export function ebillRoutes(app: App, ctx: Context): void {
       svc().rotateChannelKeys(req.regionCode, requirePrincipal(req, 'staff').subject, req.params.appId, caller(req)),
   );
 
+  app.get(
+    '/api/ebill/admin/channels/:appId/callbacks',
+    {
+      schema: { tags, summary: '渠道回调通知记录（开具、冲红通知的投递状态）', params: appIdParams },
+      preHandler: perm('ebill:read'),
+    },
+    async (req) => svc().callbacks.list(req.regionCode, req.params.appId),
+  );
+
+  app.post(
+    '/api/ebill/admin/channels/:appId/callbacks/:id/retry',
+    {
+      schema: {
+        tags,
+        summary: '重发失败的回调通知',
+        params: z.strictObject({ appId: appIdParams.shape.appId, id: z.uuid('通知编号格式错误') }),
+      },
+      preHandler: perm('ebill:manage'),
+    },
+    async (req) => {
+      await svc().callbacks.retry(
+        req.regionCode,
+        req.params.appId,
+        req.params.id,
+        requirePrincipal(req, 'staff').subject,
+        req.ip,
+      );
+      return { status: 'pending' };
+    },
+  );
+
   app.put(
     '/api/ebill/admin/channels/:appId/apis',
     {

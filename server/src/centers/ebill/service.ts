@@ -7,6 +7,7 @@ import { type Database, type Executor, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { enqueue, type JobRow } from '../../platform/jobs.ts';
 import { maskMobile, maskName } from '../../platform/privacy/index.ts';
+import { ChannelCallbacks } from './callbacks.ts';
 import type { BillItem, FiscalIssuer } from './issuer/port.ts';
 import {
   CHANNEL_APIS,
@@ -152,11 +153,14 @@ export class EbillService {
   readonly ctx: Context;
   readonly issuer: FiscalIssuer;
   readonly national: NationalPlatform;
+  /** Signed notifications to the institution's channels when its bills are issued or reversed. */
+  readonly callbacks: ChannelCallbacks;
 
   constructor(ctx: Context, issuer: FiscalIssuer, national: NationalPlatform) {
     this.ctx = ctx;
     this.issuer = issuer;
     this.national = national;
+    this.callbacks = new ChannelCallbacks(ctx);
   }
 
   private get db(): Database {
@@ -210,6 +214,7 @@ export class EbillService {
         // Outbox first: the counter lock below is held until commit, so as little as possible happens after it.
         const id = randomUUID();
         await this.queueNationalReport(tx, ev.regionCode, id);
+        await this.callbacks.queue(tx, ev.regionCode, id, 'bill.issued', ev.institutionCode);
         const issued = await this.issuer.issue(tx, {
           regionCode: ev.regionCode,
           kind: 'blue',
@@ -291,6 +296,7 @@ export class EbillService {
               ];
         const id = randomUUID();
         await this.queueNationalReport(tx, ev.regionCode, id);
+        await this.callbacks.queue(tx, ev.regionCode, id, 'bill.reversed', blue.institutionCode);
         const issued = await this.issuer.issue(tx, {
           regionCode: ev.regionCode,
           kind: 'red',
