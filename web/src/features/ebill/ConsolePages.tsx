@@ -221,12 +221,106 @@ function ApisEditor({ channel, onClose }: { channel: Channel; onClose: () => voi
   );
 }
 
+interface CallbackDelivery {
+  id: string;
+  billCode: string | null;
+  billNumber: string | null;
+  event: 'bill.issued' | 'bill.reversed';
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+  deliveredAt: string | null;
+}
+
+const CALLBACK_STATUS: Record<string, { text: string; color: string }> = {
+  pending: { text: '投递中（将重试）', color: 'gold' },
+  delivered: { text: '已送达', color: 'green' },
+  failed: { text: '投递失败', color: 'red' },
+};
+const CALLBACK_EVENT: Record<string, string> = { 'bill.issued': '票据开具', 'bill.reversed': '票据冲红' };
+
+/** 回调记录: the channel's signed notifications (issue / reversal), their attempts and status; failed ones can be resent. */
+function CallbacksModal({ channel, onClose }: { channel: Channel; onClose: () => void }) {
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const key = ['ebill', 'callbacks', channel.appId];
+  const { data, error, isLoading } = useQuery({
+    queryKey: key,
+    queryFn: () =>
+      api<{ counts: Record<string, number>; items: CallbackDelivery[] }>(
+        `/api/ebill/admin/channels/${channel.appId}/callbacks`,
+      ),
+    refetchInterval: 10_000,
+  });
+  const retry = useMutation({
+    mutationFn: (d: CallbackDelivery) =>
+      api(`/api/ebill/admin/channels/${channel.appId}/callbacks/${d.id}/retry`, { method: 'POST' }),
+    onSuccess: () => {
+      message.success('已重新发送');
+      void qc.invalidateQueries({ queryKey: key });
+    },
+    onError: (e) => message.error(errorText(e)),
+  });
+  return (
+    <Modal open title={`回调通知记录 · ${channel.name}`} onCancel={onClose} footer={null} width={960}>
+      <Typography.Paragraph type="secondary">
+        回调地址：{channel.callbackUrl ?? '未设置（不发送通知）'}。通知以 HMAC-SM3（渠道
+        appSecret）签名，失败自动重试（指数退避）。
+      </Typography.Paragraph>
+      {error && <Alert type="error" message={errorText(error)} style={{ marginBottom: 12 }} />}
+      <Space wrap style={{ marginBottom: 12 }}>
+        {Object.entries(CALLBACK_STATUS).map(([k, v]) => (
+          <Tag key={k} color={v.color}>
+            {v.text} {data?.counts[k] ?? 0}
+          </Tag>
+        ))}
+      </Space>
+      <Table
+        rowKey="id"
+        size="small"
+        loading={isLoading}
+        dataSource={data?.items ?? []}
+        scroll={{ x: 860 }}
+        pagination={{ pageSize: 10 }}
+        columns={[
+          { title: '事件', dataIndex: 'event', render: (e: string) => CALLBACK_EVENT[e] ?? e },
+          { title: '票据', render: (_, d) => (d.billCode ? `${d.billCode}-${d.billNumber}` : '—') },
+          {
+            title: '状态',
+            dataIndex: 'status',
+            render: (s: string) => <Tag color={CALLBACK_STATUS[s]?.color}>{CALLBACK_STATUS[s]?.text ?? s}</Tag>,
+          },
+          { title: '尝试次数', dataIndex: 'attempts' },
+          { title: '最近响应', dataIndex: 'lastStatusCode', render: (v: number | null) => v ?? '—' },
+          { title: '最近错误', dataIndex: 'lastError', ellipsis: true, render: (v: string | null) => v ?? '—' },
+          { title: '产生时间', dataIndex: 'createdAt', render: dateTime },
+          { title: '送达时间', dataIndex: 'deliveredAt', render: (v: string | null) => (v ? dateTime(v) : '—') },
+          {
+            title: '操作',
+            render: (_, d) =>
+              d.status === 'failed' ? (
+                <Button size="small" loading={retry.isPending} onClick={() => retry.mutate(d)}>
+                  重发
+                </Button>
+              ) : null,
+          },
+        ]}
+      />
+    </Modal>
+  );
+}
+
 /** 接入渠道管理 + API 管理: register channels (keys shown once), enable/disable, contacts, callbacks, grants/quotas. */
 export function EbillChannelsPage() {
   const { message, modal } = App.useApp();
   const qc = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Channel>();
+  const [callbacksOf, setCallbacksOf] = useState<Channel>();
   const [form] = Form.useForm();
   const { data, error, isLoading } = useQuery({
     queryKey: ['ebill', 'channels'],
@@ -349,6 +443,7 @@ export function EbillChannelsPage() {
             render: (_, c) => (
               <Space wrap>
                 <Button onClick={() => setEditing(c)}>接口与配额</Button>
+                {c.source === 'ebill' && <Button onClick={() => setCallbacksOf(c)}>回调记录</Button>}
                 <Button
                   danger
                   disabled={c.source === 'auth'}
@@ -398,6 +493,7 @@ export function EbillChannelsPage() {
         </Form>
       </Modal>
       {editing && <ApisEditor channel={editing} onClose={() => setEditing(undefined)} />}
+      {callbacksOf && <CallbacksModal channel={callbacksOf} onClose={() => setCallbacksOf(undefined)} />}
     </>
   );
 }
