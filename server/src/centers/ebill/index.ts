@@ -2,8 +2,8 @@ import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/ind
 import { SandboxNationalPlatform } from '../../integration/national/port.ts';
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
-import { SandboxFiscalIssuer } from './issuer/sandbox.ts';
 import { CALLBACK_QUEUE } from './callbacks.ts';
+import { SandboxFiscalIssuer } from './issuer/sandbox.ts';
 import { ebillRoutes } from './routes.ts';
 import { EbillService, NATIONAL_QUEUE } from './service.ts';
 
