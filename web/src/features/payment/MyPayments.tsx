@@ -19,7 +19,7 @@ import {
   Typography,
 } from 'antd';
 import { useMemo, useState } from 'react';
-import { useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import {
@@ -33,6 +33,13 @@ import {
   STATUS_TEXT,
   yuan,
 } from './format';
+import styles from './MyPayments.module.css';
+
+/** Leg colours dark enough for AA contrast on white (antd's green-6 / blue-6 are 3.5:1 / 4.1:1). */
+const FUND_COLOR = '#237804';
+const ACCOUNT_COLOR = '#0958d9';
+const CASH_COLOR = '#cf1322';
+const REFUNDED_COLOR = '#ad4e00';
 
 const OPEN = ['pre_settled', 'awaiting_payment', 'cash_paid', 'insurance_settled', 'refunding'];
 
@@ -42,14 +49,14 @@ function SplitSummary({ order }: { order: PaymentOrder }) {
     <Card size="small" styles={{ body: { padding: 12 } }}>
       <Space wrap size="large" style={{ width: '100%', justifyContent: 'space-between' }}>
         <Statistic title="费用总额" value={yuan(order.total)} prefix="¥" />
-        <Statistic title="医保统筹支付" value={yuan(order.fundPayment)} prefix="¥" valueStyle={{ color: '#389e0d' }} />
+        <Statistic title="医保统筹支付" value={yuan(order.fundPayment)} prefix="¥" valueStyle={{ color: FUND_COLOR }} />
         <Statistic
           title="个人账户支付"
           value={yuan(order.accountPayment)}
           prefix="¥"
-          valueStyle={{ color: '#1677ff' }}
+          valueStyle={{ color: ACCOUNT_COLOR }}
         />
-        <Statistic title="您需支付" value={yuan(order.cashPayment)} prefix="¥" valueStyle={{ color: '#cf1322' }} />
+        <Statistic title="您需支付" value={yuan(order.cashPayment)} prefix="¥" valueStyle={{ color: CASH_COLOR }} />
       </Space>
       {order.accountBalanceAfter !== null && (
         <Typography.Text type="secondary">支付后个人账户余额：¥{yuan(order.accountBalanceAfter)}</Typography.Text>
@@ -188,60 +195,64 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
       placement={screens.md ? 'right' : 'bottom'}
       height="92%"
     >
-      {isLoading && <Spin />}
-      {error && <Alert type="error" message={errorText(error)} />}
-      {order && (
-        <Space direction="vertical" style={{ width: '100%' }} size="middle">
-          <Space wrap>
-            <Tag color={STATUS_COLORS[order.status]}>{STATUS_TEXT[order.status] ?? order.statusLabel}</Tag>
-            <Typography.Text type="secondary">
-              {MEDICAL_TYPES[order.medicalType] ?? order.medicalType} · {order.institutionCode} ·{' '}
-              {dateTime(order.createdAt)}
-            </Typography.Text>
-          </Space>
-          {order.failureReason && <Alert type="warning" showIcon message={order.failureReason} />}
-          <SplitSummary order={order} />
-          {order.status === 'pre_settled' && (
-            <Card size="small">
-              <Space style={{ width: '100%', justifyContent: 'space-between' }}>
-                <span>使用个人账户支付</span>
-                <Switch
-                  checked={order.useAccount}
-                  loading={account.isPending}
-                  onChange={(v) => account.mutate(v)}
-                  aria-label="使用个人账户支付"
-                />
-              </Space>
-              <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }}>
-                关闭后个人账户不支付，将按重新预结算的金额由您自付。
-              </Typography.Paragraph>
-            </Card>
-          )}
-          <Lines order={order} />
-          <Refunds order={order} />
-          {(order.status === 'pre_settled' || order.status === 'awaiting_payment') && (
-            <Space direction="vertical" style={{ width: '100%' }}>
-              {order.providerLabel?.includes('沙箱') && (
-                <Alert type="info" showIcon message="当前为沙箱支付通道，不产生真实扣款" />
-              )}
-              <Button type="primary" size="large" block loading={pay.isPending} onClick={() => pay.mutate()}>
-                {order.cashPayment ? `确认并支付 ¥${yuan(order.cashPayment)}` : '确认结算（无需自付）'}
-              </Button>
+      {/* the drawer body scrolls on a phone: keyboard users reach it through this focusable region */}
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable (WCAG 2.1.1) */}
+      <section tabIndex={0} aria-label="订单详情" className={styles.detail}>
+        {isLoading && <Spin />}
+        {error && <Alert type="error" message={errorText(error)} />}
+        {order && (
+          <Space direction="vertical" style={{ width: '100%' }} size="middle">
+            <Space wrap>
+              <Tag color={STATUS_COLORS[order.status]}>{STATUS_TEXT[order.status] ?? order.statusLabel}</Tag>
+              <Typography.Text type="secondary">
+                {MEDICAL_TYPES[order.medicalType] ?? order.medicalType} · {order.institutionCode} ·{' '}
+                {dateTime(order.createdAt)}
+              </Typography.Text>
             </Space>
-          )}
-          {(order.status === 'cash_paid' || order.status === 'insurance_settled') && (
-            <Alert type="info" showIcon message="自费部分已支付，医保结算处理中…" />
-          )}
-          {order.status === 'completed' && (
-            <Alert type="success" showIcon message={`支付完成 ${dateTime(order.settledAt)}`} />
-          )}
-          <Descriptions size="small" column={1} bordered>
-            <Descriptions.Item label="订单号">{order.id}</Descriptions.Item>
-            <Descriptions.Item label="机构流水号">{order.institutionOrderNo}</Descriptions.Item>
-            {order.settlementId && <Descriptions.Item label="医保结算号">{order.settlementId}</Descriptions.Item>}
-          </Descriptions>
-        </Space>
-      )}
+            {order.failureReason && <Alert type="warning" showIcon message={order.failureReason} />}
+            <SplitSummary order={order} />
+            {order.status === 'pre_settled' && (
+              <Card size="small">
+                <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+                  <span>使用个人账户支付</span>
+                  <Switch
+                    checked={order.useAccount}
+                    loading={account.isPending}
+                    onChange={(v) => account.mutate(v)}
+                    aria-label="使用个人账户支付"
+                  />
+                </Space>
+                <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }}>
+                  关闭后个人账户不支付，将按重新预结算的金额由您自付。
+                </Typography.Paragraph>
+              </Card>
+            )}
+            <Lines order={order} />
+            <Refunds order={order} />
+            {(order.status === 'pre_settled' || order.status === 'awaiting_payment') && (
+              <Space direction="vertical" style={{ width: '100%' }}>
+                {order.providerLabel?.includes('沙箱') && (
+                  <Alert type="info" showIcon message="当前为沙箱支付通道，不产生真实扣款" />
+                )}
+                <Button type="primary" size="large" block loading={pay.isPending} onClick={() => pay.mutate()}>
+                  {order.cashPayment ? `确认并支付 ¥${yuan(order.cashPayment)}` : '确认结算（无需自付）'}
+                </Button>
+              </Space>
+            )}
+            {(order.status === 'cash_paid' || order.status === 'insurance_settled') && (
+              <Alert type="info" showIcon message="自费部分已支付，医保结算处理中…" />
+            )}
+            {order.status === 'completed' && (
+              <Alert type="success" showIcon message={`支付完成 ${dateTime(order.settledAt)}`} />
+            )}
+            <Descriptions size="small" column={1} bordered>
+              <Descriptions.Item label="订单号">{order.id}</Descriptions.Item>
+              <Descriptions.Item label="机构流水号">{order.institutionOrderNo}</Descriptions.Item>
+              {order.settlementId && <Descriptions.Item label="医保结算号">{order.settlementId}</Descriptions.Item>}
+            </Descriptions>
+          </Space>
+        )}
+      </section>
     </Drawer>
   );
 }
@@ -275,36 +286,33 @@ export function MyPayments() {
         loading={isLoading}
         dataSource={data?.items ?? []}
         locale={{ emptyText: <Empty description={filter === 'pending' ? '暂无待支付账单' : '暂无支付记录'} /> }}
+        split={false}
         renderItem={(o) => (
-          <Card
-            hoverable
-            size="small"
-            style={{ marginBottom: 12 }}
-            onClick={() => open(o.id)}
-            role="button"
-            aria-label={`查看订单 ${o.id}`}
-          >
-            <Space direction="vertical" size={4} style={{ width: '100%' }}>
-              <Space style={{ width: '100%', justifyContent: 'space-between' }}>
-                <Typography.Text strong>
-                  {MEDICAL_TYPES[o.medicalType] ?? '医疗费用'} · {o.institutionCode}
-                </Typography.Text>
-                <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
+          <List.Item className={styles.orderItem}>
+            <Card hoverable size="small" className={styles.orderCard}>
+              <Space direction="vertical" size={4} style={{ width: '100%' }}>
+                <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+                  {/* the whole card is the link's target area (stretched link), so a tap anywhere opens it */}
+                  <Link to={{ search: `?order=${encodeURIComponent(o.id)}` }} className={styles.orderLink}>
+                    {MEDICAL_TYPES[o.medicalType] ?? '医疗费用'} · {o.institutionCode}
+                  </Link>
+                  <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
+                </Space>
+                <Typography.Text type="secondary">{dateTime(o.createdAt)}</Typography.Text>
+                <Space wrap size="middle">
+                  <span>总额 ¥{yuan(o.total)}</span>
+                  <span style={{ color: FUND_COLOR }}>统筹 ¥{yuan(o.fundPayment)}</span>
+                  <span style={{ color: ACCOUNT_COLOR }}>个账 ¥{yuan(o.accountPayment)}</span>
+                  <span style={{ color: CASH_COLOR }}>自付 ¥{yuan(o.cashPayment)}</span>
+                </Space>
+                {o.refundedFund + o.refundedAccount + o.refundedCash > 0 && (
+                  <Typography.Text style={{ color: REFUNDED_COLOR }}>
+                    已退：统筹 ¥{yuan(o.refundedFund)} · 个账 ¥{yuan(o.refundedAccount)} · 自费 ¥{yuan(o.refundedCash)}
+                  </Typography.Text>
+                )}
               </Space>
-              <Typography.Text type="secondary">{dateTime(o.createdAt)}</Typography.Text>
-              <Space wrap size="middle">
-                <span>总额 ¥{yuan(o.total)}</span>
-                <span style={{ color: '#389e0d' }}>统筹 ¥{yuan(o.fundPayment)}</span>
-                <span style={{ color: '#1677ff' }}>个账 ¥{yuan(o.accountPayment)}</span>
-                <span style={{ color: '#cf1322' }}>自付 ¥{yuan(o.cashPayment)}</span>
-              </Space>
-              {o.refundedFund + o.refundedAccount + o.refundedCash > 0 && (
-                <Typography.Text type="warning">
-                  已退：统筹 ¥{yuan(o.refundedFund)} · 个账 ¥{yuan(o.refundedAccount)} · 自费 ¥{yuan(o.refundedCash)}
-                </Typography.Text>
-              )}
-            </Space>
-          </Card>
+            </Card>
+          </List.Item>
         )}
       />
       {selected && <OrderDetail id={selected} onClose={() => open(undefined)} />}
