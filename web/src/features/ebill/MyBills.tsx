@@ -1,4 +1,4 @@
-import { DownloadOutlined, FileTextOutlined } from '@ant-design/icons';
+import { DownloadOutlined, FileTextOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import {
   Alert,
@@ -38,6 +38,18 @@ async function downloadPdf(bill: Bill): Promise<void> {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The public verification page for the bill's QR (same origin, whatever public URL the QR text names). */
+function verifyHref(qr: string): string {
+  try {
+    const u = new URL(qr, location.origin);
+    const q = u.searchParams.get('qr');
+    if (q) return `/public/ebill/verify?qr=${encodeURIComponent(q)}`;
+  } catch {
+    // not a URL: the payload itself
+  }
+  return `/public/ebill/verify?qr=${encodeURIComponent(qr)}`;
 }
 
 function BillDetail({ id, onClose }: { id: string; onClose: () => void }) {
@@ -92,23 +104,50 @@ function BillDetail({ id, onClose }: { id: string; onClose: () => void }) {
               <Descriptions.Item label="已冲红金额">{yuan(bill.refundedTotal)}</Descriptions.Item>
             )}
           </Descriptions>
-          <Table
-            size="small"
-            rowKey={(r) => `${r.code}-${r.name}-${r.amount}`}
-            pagination={false}
-            dataSource={bill.items}
-            scroll={{ x: 480 }}
-            columns={[
-              { title: '项目名称', dataIndex: 'name' },
-              { title: '类别', dataIndex: 'itemClass', render: (c: string) => CLASS_NAMES[c] ?? c, width: 60 },
-              { title: '数量', dataIndex: 'quantity', width: 60, align: 'right' },
-              { title: '金额（元）', dataIndex: 'amount', render: (a: number) => yuan(a), width: 100, align: 'right' },
-            ]}
-          />
+          {screens.md ? (
+            <Table
+              size="small"
+              rowKey={(r) => `${r.code}-${r.name}-${r.amount}`}
+              pagination={false}
+              dataSource={bill.items}
+              columns={[
+                { title: '项目名称', dataIndex: 'name' },
+                { title: '类别', dataIndex: 'itemClass', render: (c: string) => CLASS_NAMES[c] ?? c, width: 60 },
+                { title: '数量', dataIndex: 'quantity', width: 60, align: 'right' },
+                {
+                  title: '金额（元）',
+                  dataIndex: 'amount',
+                  render: (a: number) => yuan(a),
+                  width: 100,
+                  align: 'right',
+                },
+              ]}
+            />
+          ) : (
+            // a phone: one line per item (a table this wide would scroll sideways)
+            <List
+              size="small"
+              header={<Typography.Text strong>收费项目</Typography.Text>}
+              dataSource={bill.items}
+              renderItem={(r) => (
+                <List.Item extra={<span>¥{yuan(r.amount)}</span>}>
+                  <List.Item.Meta
+                    title={r.name}
+                    description={`${CLASS_NAMES[r.itemClass] ?? r.itemClass} · 数量 ${r.quantity}`}
+                  />
+                </List.Item>
+              )}
+            />
+          )}
           <Space align="center" wrap>
             {qr && <img src={qr} alt="票据查验二维码" width={120} height={120} />}
             <Typography.Text type="secondary">扫描二维码可查验本票据真伪</Typography.Text>
           </Space>
+          {bill.qr && (
+            <Button size="large" block icon={<SafetyCertificateOutlined />} href={verifyHref(bill.qr)}>
+              在线查验
+            </Button>
+          )}
           <Button
             type="primary"
             size="large"
