@@ -3,7 +3,7 @@
 import type { Center } from '../../platform/center.ts';
 import { service } from '../../platform/context.ts';
 import { INSTITUTION_PERMISSIONS, institutionRoutes } from './routes.ts';
-import { seedInstitution } from './seed.ts';
+import { DEMO_WORKSTATION_PASSWORD, demoWorkstationUsername, seedInstitution } from './seed.ts';
 import type { Fetch } from './service.ts';
 import { InstitutionService } from './service.ts';
 
@@ -72,4 +72,11 @@ export const institutionCenter: Center = {
     institutionRoutes(app, ctx, () => svc);
   },
   seed: seedInstitution,
+  demoAccounts: (ctx) => [
+    {
+      who: '医药机构工作台（东湖市第一人民医院 / 北原市）',
+      where: `${ctx.publicUrl}/institution`,
+      login: `${demoWorkstationUsername('990100')} / ${demoWorkstationUsername('980100')}，密码 ${DEMO_WORKSTATION_PASSWORD}`,
+    },
+  ],
 };

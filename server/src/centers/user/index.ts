@@ -84,7 +84,23 @@ export const userCenter: Center = {
     });
     await seedDemo(ctx, users);
   },
+  demoAccounts: (ctx) => [
+    {
+      who: '超级管理员（全部演示统筹区）',
+      where: `${ctx.publicUrl}/console`,
+      login: `${ctx.config.SUPERADMIN_USERNAME} / ${ctx.config.NODE_ENV === 'production' ? '（SUPERADMIN_PASSWORD）' : ctx.config.SUPERADMIN_PASSWORD}`,
+    },
+    { who: '东湖市经办员', where: `${ctx.publicUrl}/console`, login: `clerk01 / ${DEMO_CLERK_PASSWORD}` },
+    {
+      who: '参保人 张伟（单位管理员）/ 李娜（单位经办人）',
+      where: `${ctx.publicUrl}/personal  ${ctx.publicUrl}/unit`,
+      login: `zhangwei / lina，密码 ${DEMO_PERSON_PASSWORD}`,
+    },
+  ],
 };
+
+const DEMO_PERSON_PASSWORD = 'Demo@2024pw';
+const DEMO_CLERK_PASSWORD = 'Clerk@2024pw';
 
 /**
  * Hall accounts for two of the core zone's demo persons, a unit and a clerk in 东湖市 (990100), so a demo login can
@@ -111,7 +127,7 @@ async function seedDemo(ctx: Context, users: UserService): Promise<void> {
             residentId,
             mobile: d.mobile,
             username: d.username,
-            password: 'Demo@2024pw',
+            password: DEMO_PERSON_PASSWORD,
           },
           seedActor,
         )),
@@ -138,7 +154,7 @@ async function seedDemo(ctx: Context, users: UserService): Promise<void> {
       {
         regionCode: region,
         username: 'clerk01',
-        password: 'Clerk@2024pw',
+        password: DEMO_CLERK_PASSWORD,
         displayName: '东湖经办员',
         roles: ['clerk'],
       },
