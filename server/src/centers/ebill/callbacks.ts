@@ -9,10 +9,10 @@
  * checks it with `verifyCallbackSignature` (and a ±5 min window), and answers 2xx once it has the notification;
  * anything else is retried. `x-ebill-delivery-id` stays the same across retries (receivers de-duplicate on it).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
-import { hmacSm3 } from '../../platform/crypto/index.ts';
+import { signedHttpHeaders, verifySignedHttp } from '../../platform/crypto/index.ts';
 import { type Executor, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { enqueue, type JobRow } from '../../platform/jobs.ts';
@@ -46,39 +46,15 @@ export interface CallbackDelivery {
   deliveredAt: string | null;
 }
 
-export function callbackSignatureBase(timestamp: string, nonce: string, method: string, path: string, body: string) {
-  return `${timestamp}\n${nonce}\n${method.toUpperCase()} ${path}\n${body}`;
-}
-
-export function signCallback(appSecret: string, base: string): string {
-  return Buffer.from(hmacSm3(appSecret, base)).toString('hex');
-}
-
-/** For receivers (and tests): checks the signature and a ±5 min timestamp window. */
-export function verifyCallbackSignature(
+/** For receivers (and tests): checks the `x-ebill-` signature and a ±5 min timestamp window. */
+export const verifyCallbackSignature = (
   appSecret: string,
   headers: Record<string, string | string[] | undefined>,
   method: string,
   path: string,
   body: string,
   now = Date.now(),
-): boolean {
-  const h = (name: string) => {
-    const v = headers[name];
-    return Array.isArray(v) ? v[0] : v;
-  };
-  const timestamp = h('x-ebill-timestamp');
-  const nonce = h('x-ebill-nonce');
-  const signature = h('x-ebill-signature');
-  if (!timestamp || !nonce || !signature || !/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature))
-    return false;
-  if (Math.abs(now - Number(timestamp)) > 300_000) return false;
-  const expected = Buffer.from(
-    signCallback(appSecret, callbackSignatureBase(timestamp, nonce, method, path, body)),
-    'hex',
-  );
-  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
-}
+) => verifySignedHttp('x-ebill', appSecret, headers, method, path, body, now);
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
@@ -165,11 +141,12 @@ export class ChannelCallbacks {
     const url = d.callback_url;
     const body = JSON.stringify(await this.notification(regionCode, d.id, d.app_id, d.bill_id, d.event));
     const target = new URL(url);
-    const timestamp = String(Date.now());
-    const nonce = randomBytes(12).toString('hex');
-    const signature = signCallback(
+    const signed = signedHttpHeaders(
+      'x-ebill',
       this.ctx.privacy.cipher.decrypt(d.app_secret_enc),
-      callbackSignatureBase(timestamp, nonce, 'POST', target.pathname + target.search, body),
+      'POST',
+      target.pathname + target.search,
+      body,
     );
     let statusCode: number | null = null;
     let error: string | null = null;
@@ -183,9 +160,7 @@ export class ChannelCallbacks {
           'x-ebill-app-id': d.app_id,
           'x-ebill-delivery-id': d.id,
           'x-ebill-event': d.event,
-          'x-ebill-timestamp': timestamp,
-          'x-ebill-nonce': nonce,
-          'x-ebill-signature': signature,
+          ...signed,
         },
         body,
       });

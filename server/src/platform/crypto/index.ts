@@ -2,3 +2,4 @@
 export * from '@yibao/sdk/crypto';
 // On the server, envelope verification failures are AppErrors (problem+json); these shadow the SDK's.
 export { verifyEnvelope, verifyEnvelopeDetailed } from './envelope.ts';
+export { signedHttpHeaders, verifySignedHttp } from './signed-http.ts';

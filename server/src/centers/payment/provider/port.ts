@@ -9,7 +9,7 @@
  *    deduplicates on them, which makes every mutating call idempotent;
  *  - notifications carry a per-order sequence number so a stale one can be recognised when delivered out of order.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { signedHttpHeaders, verifySignedHttp } from '../../../platform/crypto/index.ts';
 
 export type ProviderOrderStatus = 'NOTPAY' | 'USERPAYING' | 'SUCCESS' | 'CLOSED' | 'PAYERROR' | 'NOTFOUND';
 
@@ -107,47 +107,18 @@ export class ProviderSignatureError extends Error {
   override readonly name = 'ProviderSignatureError';
 }
 
-export function signatureBase(timestamp: string, nonce: string, method: string, path: string, body: string): string {
-  return `${timestamp}\n${nonce}\n${method.toUpperCase()} ${path}\n${body}`;
-}
+/** Provider calls and notifications are signed HTTP with the `x-pay-` headers (platform/crypto/signed-http.ts). */
+export const signedHeaders = (secret: string, method: string, path: string, body: string) =>
+  signedHttpHeaders('x-pay', secret, method, path, body);
 
-export function sign(secret: string, base: string): string {
-  return createHmac('sm3', secret).update(base).digest('hex');
-}
-
-export function signedHeaders(secret: string, method: string, path: string, body: string): Record<string, string> {
-  const timestamp = String(Date.now());
-  const nonce = randomBytes(12).toString('hex');
-  return {
-    'x-pay-timestamp': timestamp,
-    'x-pay-nonce': nonce,
-    'x-pay-signature': sign(secret, signatureBase(timestamp, nonce, method, path, body)),
-  };
-}
-
-const header = (h: Record<string, string | string[] | undefined>, name: string) => {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-};
-
-/** Checks signature and a ±5 min timestamp window. */
-export function verifySigned(
+export const verifySigned = (
   secret: string,
   headers: Record<string, string | string[] | undefined>,
   method: string,
   path: string,
   body: string,
   now = Date.now(),
-): boolean {
-  const timestamp = header(headers, 'x-pay-timestamp');
-  const nonce = header(headers, 'x-pay-nonce');
-  const signature = header(headers, 'x-pay-signature');
-  if (!timestamp || !nonce || !signature || !/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature))
-    return false;
-  if (Math.abs(now - Number(timestamp)) > 300_000) return false;
-  const expected = Buffer.from(sign(secret, signatureBase(timestamp, nonce, method, path, body)), 'hex');
-  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
-}
+) => verifySignedHttp('x-pay', secret, headers, method, path, body, now);
 
 /** Business date (yyyy-mm-dd) in China time (UTC+8) of an instant. */
 export function businessDate(at: Date | string | number): string {
