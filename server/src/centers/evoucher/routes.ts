@@ -4,6 +4,7 @@ import { authenticated, requireAcr, requirePrincipal, staffPermission } from '..
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
+import { rateLimit } from '../../platform/rate-limit.ts';
 import { channelEnvelopeSchema, parseChannelData } from '../auth/index.ts';
 import { authSlice } from './deps.ts';
 import {
@@ -15,6 +16,10 @@ import {
   evidenceSchema,
 } from './schema.ts';
 import type { Actor, EvoucherService } from './service.ts';
+
+/** Per client address (an office behind one NAT shares it), and per ticket for the browser's polling. */
+const LOGIN_TICKETS_PER_MINUTE = 60;
+const LOGIN_POLLS_PER_MINUTE = 120;
 
 const tags = ['evoucher'];
 const uuid = z.uuid();
@@ -209,15 +214,23 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
     },
   );
 
-  // ---------------------------------------------------------------- QR login
+  // ---------------------------------------------------------------- QR login (anonymous: limited per client address)
   app.post(
     '/api/evoucher/login-tickets',
-    { schema: { tags, summary: '创建扫码登录二维码（网厅登录页）' } },
+    {
+      preHandler: rateLimit(ctx.db, { bucket: 'evoucher.login-ticket', limit: LOGIN_TICKETS_PER_MINUTE }),
+      schema: { tags, summary: '创建扫码登录二维码（网厅登录页，每个地址每分钟限量）' },
+    },
     async (req) => svc.createLoginTicket(req.regionCode),
   );
   app.get(
     '/api/evoucher/login-tickets/:id/status',
     {
+      preHandler: rateLimit(ctx.db, {
+        bucket: 'evoucher.login-ticket.poll',
+        limit: LOGIN_POLLS_PER_MINUTE,
+        key: (req) => (req.params as { id: string }).id,
+      }),
       schema: {
         tags,
         summary: '查询扫码登录状态（浏览器轮询）',

@@ -1,0 +1,104 @@
+/**
+ * A sweep over every route of the assembled platform (all centers): who may call it, and that an empty or foreign
+ * request never gets a 500. A new route is guarded unless it is added to PUBLIC here, on purpose.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { forEachPlatform } from './testing/platform.ts';
+
+/** Routes anyone may read or call without a token (public pages, probes, keys for offline checks, callbacks). */
+const PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'GET /api/regions',
+  'GET /api/regions/{code}',
+  'GET /api/regions/{code}/config', // branding and enabled services for the public pages
+  'GET /api/evoucher/keys',
+  'GET /api/evoucher/business-types',
+  'GET /api/evoucher/scopes',
+  'GET /api/ebill/verify/captcha',
+  'GET /api/message/announcements',
+  'GET /api/auth/login-methods',
+  'POST /api/evoucher/login-tickets', // the login page's QR (rate-limited per address)
+]);
+
+/** Routes any signed-in staff member may read about themselves, whatever their permissions. */
+const STAFF_SELF = new Set([
+  'GET /api/auth/me',
+  'GET /api/auth/me/sessions',
+  'GET /api/auth/me/logins',
+  'GET /api/auth/me/passkeys',
+]);
+
+interface Route {
+  method: string;
+  path: string;
+}
+
+const fill = (path: string) =>
+  path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    name === 'code' || name === 'regionCode' ? '990100' : /id$/i.test(name) ? randomUUID() : 'x1',
+  );
+
+forEachPlatform('every route', (get) => {
+  const routes = async (): Promise<Route[]> => {
+    const doc = (await get().app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, object> };
+    return Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => ({ method: m.toUpperCase(), path })),
+    );
+  };
+  const call = (r: Route, headers: Record<string, string> = {}) =>
+    get().app.inject({
+      method: r.method as 'GET',
+      url: fill(r.path),
+      headers: { 'x-region-code': '990100', ...headers },
+      ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} }),
+    });
+
+  test('the sweep sees every center', async () => {
+    const prefixes = new Set((await routes()).map((r) => r.path.split('/')[2]));
+    for (const c of ['user', 'auth', 'evoucher', 'payment', 'message', 'ebill', 'corezone', 'personal', 'institution'])
+      assert.ok(prefixes.has(c), c);
+  });
+
+  test('without a token: 4xx problem+json for every route but the public ones, never 5xx', async () => {
+    const open: string[] = [];
+    const failed: string[] = [];
+    for (const r of await routes()) {
+      const key = `${r.method} ${r.path}`;
+      const res = await call(r);
+      if (res.statusCode >= 500) failed.push(`${key} → ${res.statusCode}`);
+      else if (res.statusCode < 400 && !PUBLIC.has(key)) open.push(`${key} → ${res.statusCode}`);
+      else if (res.statusCode >= 400) assert.match(String(res.headers['content-type']), /problem\+json/, key);
+    }
+    assert.deepEqual(failed, [], 'server errors');
+    assert.deepEqual(open, [], 'answered without a token');
+  });
+
+  test('staff without permissions read nothing but public routes and their own account', async () => {
+    const headers = await get().auth({ kind: 'staff', subject: randomUUID(), regionCode: '990100' });
+    const open: string[] = [];
+    for (const r of (await routes()).filter((r) => r.method === 'GET')) {
+      const key = `${r.method} ${r.path}`;
+      const res = await call(r, headers);
+      assert.ok(res.statusCode < 500, `${key} → ${res.statusCode}`);
+      if (res.statusCode < 400 && !PUBLIC.has(key) && !STAFF_SELF.has(key)) open.push(`${key} → ${res.statusCode}`);
+    }
+    assert.deepEqual(open, []);
+  });
+
+  test('a person gets nothing from the console routes, and never a 5xx with an empty body', async () => {
+    const headers = await get().auth({ kind: 'person', subject: randomUUID(), regionCode: '990100' });
+    const failed: string[] = [];
+    const open: string[] = [];
+    for (const r of await routes()) {
+      const key = `${r.method} ${r.path}`;
+      const res = await call(r, headers);
+      if (res.statusCode >= 500) failed.push(`${key} → ${res.statusCode}`);
+      if (/\/admin\/|\/api\/platform\//.test(r.path) && res.statusCode < 400) open.push(`${key} → ${res.statusCode}`);
+    }
+    assert.deepEqual(failed, []);
+    assert.deepEqual(open, []);
+  });
+});
