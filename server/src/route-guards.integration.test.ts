@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { forEachPlatform } from './testing/platform.ts';
 
 /** Routes anyone may read or call without a token (public pages, probes, keys for offline checks, callbacks). */
@@ -100,5 +101,37 @@ forEachPlatform('every route', (get) => {
     }
     assert.deepEqual(failed, []);
     assert.deepEqual(open, []);
+  });
+
+  test('random JSON bodies and queries to every route never get a 5xx (fast-check)', async (t) => {
+    const all = await routes();
+    const person = await get().auth({ kind: 'person', subject: randomUUID(), regionCode: '990100' });
+    const staff = await get().auth({ kind: 'staff', subject: randomUUID(), regionCode: '990100' });
+    const failed: string[] = [];
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...all),
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 40 }), { maxKeys: 3 }),
+        fc.constantFrom<Record<string, string>>({}, person, staff),
+        async (r, body, query, headers) => {
+          const res = await get().app.inject({
+            method: r.method as 'POST',
+            url: fill(r.path),
+            query,
+            headers: { 'x-region-code': '990100', 'content-type': 'application/json', ...headers },
+            ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: JSON.stringify(body) }),
+          });
+          if (res.statusCode >= 500) failed.push(`${r.method} ${r.path} ${JSON.stringify(body)} → ${res.statusCode}`);
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          return res.statusCode < 500;
+        },
+      ),
+      { numRuns: 600 },
+    );
+    assert.deepEqual(failed, []);
+    t.diagnostic(`statuses: ${JSON.stringify([...statuses].sort((a, b) => a[0] - b[0]))}`);
+    assert.ok((statuses.get(415) ?? 0) < 60, `bodies reached the routes: ${JSON.stringify([...statuses])}`);
   });
 });
