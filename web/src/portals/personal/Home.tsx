@@ -41,14 +41,19 @@ export function PersonalHome() {
           ) : (
             <Card>
               <Typography.Paragraph>登录后可查看参保状态、个人账户余额、电子凭证与缴费记录。</Typography.Paragraph>
-              <Button
-                type="primary"
-                size="large"
-                block
-                href={`/login?portal=personal&return=${encodeURIComponent('/personal')}`}
-              >
-                登录 / 注册
-              </Button>
+              <div className={styles.accountActions}>
+                <Button
+                  type="primary"
+                  size="large"
+                  block
+                  href={`/login?portal=personal&return=${encodeURIComponent('/personal')}`}
+                >
+                  登录
+                </Button>
+                <Button size="large" block href="/personal/register">
+                  注册账号
+                </Button>
+              </div>
             </Card>
           )}
         </Col>

@@ -1,4 +1,4 @@
-import { HomeOutlined, IdcardOutlined, SettingOutlined, WalletOutlined } from '@ant-design/icons';
+import { HomeOutlined, IdcardOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { ebillPersonalPages } from '../../features/ebill/pages';
 import { evoucherPersonalPages } from '../../features/evoucher/pages';
 import { messagePersonalPages } from '../../features/message/pages';
@@ -15,7 +15,12 @@ export const personalPages: PortalPage[] = [
   { path: '', element: <PersonalHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true }, public: true },
   { path: 'insurance', element: <MyInsurancePage />, nav: { label: '我的参保', icon: <IdcardOutlined /> } },
   { path: 'account', element: <MyAccountPage />, nav: { label: '个人账户', icon: <WalletOutlined />, bottom: true } },
-  { path: 'settings', element: <SettingsPage />, nav: { label: '设置', icon: <SettingOutlined />, bottom: true } },
+  {
+    path: 'settings',
+    element: <SettingsPage />,
+    nav: { label: '我的', icon: <UserOutlined />, bottom: true },
+    public: true, // signed out, it offers login and registration
+  },
   ...ebillPersonalPages,
   ...evoucherPersonalPages,
   ...messagePersonalPages,
