@@ -1,12 +1,13 @@
 /**
  * The personal hall as people use it, in both demo regions, at phone and desktop widths: home (region branding and
- * enabled services), my insurance, my account (balance, ledger with filters), settings, and the "not insured" empty
- * state. The person is signed in with a platform-minted token (see support/inprocess.ts); the pages read the real
- * reference core zone through the personal center.
+ * enabled services), my insurance, my account (balance, ledger with filters), 我的 (settings; on a phone the way to
+ * profile and security, and signed out to login and registration, by tapping), and the "not insured" empty state.
+ * The person is signed in with a platform-minted token (see support/inprocess.ts); the pages read the real reference
+ * core zone through the personal center.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
 import { checkA11y, launchBrowser, newContext, screenshots, settled, type ViewportName } from './support/index.ts';
@@ -29,6 +30,13 @@ const REGIONS = [
   },
 ];
 
+/** Big enough to tap: at least 44 × 44 CSS pixels (WCAG 2.5.5, Apple/Android guidance). */
+async function assertTouchTarget(target: Locator, name: string) {
+  const box = await target.boundingBox();
+  assert.ok(box, `${name} is visible`);
+  assert.ok(box.height >= 44 && box.width >= 44, `${name} is a large touch target (${box.width}×${box.height})`);
+}
+
 describe('personal hall (e2e)', () => {
   let env: InProcessPlatform;
   let browser: Browser;
@@ -38,7 +46,10 @@ describe('personal hall (e2e)', () => {
     [env, browser] = await Promise.all([startInProcessPlatform(), launchBrowser()]);
     const users = service(env.platform.ctx, 'user');
     for (const r of REGIONS) {
-      const p = await users.createPerson({ regionCode: r.code, ...r.person, password: 'Yibao@2026pass' });
+      // the demo seed may already hold a hall account for this demo person (张伟 in 990100)
+      const p =
+        (await users.findPersonByResidentId(r.code, r.person.residentId)) ??
+        (await users.createPerson({ regionCode: r.code, ...r.person, password: 'Yibao@2026pass' }));
       accounts.set(r.code, { id: p.id, name: p.name, regionCode: r.code });
     }
     const stranger = await users.createPerson({
@@ -117,6 +128,26 @@ describe('personal hall (e2e)', () => {
           await page.getByRole('button', { name: '退出登录' }).waitFor();
           await checkA11y(page, `/personal/settings ${region.code}`);
           await shot(page, `settings-${region.code}`);
+
+          if (viewport === 'phone') {
+            // on a phone, profile and security are reached by tapping: 我的 (bottom tab) → a large row
+            for (const [label, path, title] of [
+              ['个人资料', '/personal/profile', '个人资料'],
+              ['账号安全', '/personal/security', '账号安全'],
+            ] as const) {
+              await page.goto('/personal');
+              await settled(page);
+              await page.getByRole('navigation', { name: '底部导航' }).getByRole('link', { name: '我的' }).tap();
+              await page.waitForURL(/\/personal\/settings$/);
+              const row = page.getByRole('navigation', { name: '账号' }).getByRole('link', { name: label });
+              await assertTouchTarget(row, label);
+              await row.tap();
+              await page.waitForURL((u) => u.pathname === path);
+              await page.getByRole('heading', { name: title }).waitFor();
+            }
+            await settled(page);
+            await checkA11y(page, `/personal/security ${region.code}`);
+          }
           assert.deepEqual(errors, []);
         } finally {
           await context.close();
@@ -124,6 +155,41 @@ describe('personal hall (e2e)', () => {
       });
     }
   }
+
+  test('signed out on a phone: registration is reached by tapping (home, and the 我的 tab)', async () => {
+    const context = await newContext(browser, 'phone', env.url);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto('/personal');
+      await settled(page);
+      const fromHome = page.getByRole('link', { name: '注册账号' });
+      await assertTouchTarget(fromHome, '首页 注册账号');
+      await fromHome.tap();
+      await page.waitForURL((u) => u.pathname === '/personal/register');
+      await page.getByRole('heading', { name: '个人注册' }).waitFor();
+
+      await page.goto('/personal');
+      await settled(page);
+      await page.getByRole('navigation', { name: '底部导航' }).getByRole('link', { name: '我的' }).tap();
+      await page.waitForURL(/\/personal\/settings$/);
+      await settled(page);
+      const login = page.getByRole('link', { name: /登\s*录/ });
+      await assertTouchTarget(login, '我的 登录');
+      assert.match((await login.getAttribute('href')) ?? '', /^\/login\?portal=personal/);
+      await checkA11y(page, '/personal/settings (signed out)');
+      await shot(page, 'settings-signed-out');
+      const register = page.getByRole('main').getByRole('link', { name: '注册账号' });
+      await assertTouchTarget(register, '我的 注册账号');
+      await register.tap();
+      await page.waitForURL((u) => u.pathname === '/personal/register');
+      await page.getByLabel('真实姓名').waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
 
   test('the two regions differ in branding and enabled services', async () => {
     const colors: string[] = [];
