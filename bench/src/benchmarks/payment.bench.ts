@@ -31,11 +31,17 @@ const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1
 
 const cat = catalogue(R);
 const pick = (cls: 'A' | 'B' | 'C') => cat.find((c) => c.itemClass === cls && c.priceCap === null)!.code;
-/** A visit whose split has all three legs for most persons: fund, personal account, cash. */
+/**
+ * A visit whose split has all three legs: fund, personal account, cash. In 东湖 an employee's account may pay the
+ * whole self-paid share, so the class-C (fully self-paid) line is larger than the persons' balances (selected below):
+ * the account is spent and the rest is paid in cash through the provider. (With a small C line the accounts of the
+ * seeded employees, ¥1,000–5,500, covered everything and most orders never reached the provider.)
+ */
+const C_AMOUNT = 600_000;
 const LINES = [
   { lineNo: '1', code: pick('A'), quantity: 5, unitPrice: 30_000 },
   { lineNo: '2', code: pick('B'), quantity: 2, unitPrice: 45_000 },
-  { lineNo: '3', code: pick('C'), quantity: 1, unitPrice: 28_000 },
+  { lineNo: '3', code: pick('C'), quantity: 2, unitPrice: C_AMOUNT / 2 },
 ];
 
 interface Ctx {
@@ -90,13 +96,13 @@ async function setup(): Promise<Ctx> {
   base = await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const core = platform.ctx.services.coreZoneReference!;
   await seedReference(core, { regions: [R], persons: PERSONS, months: 2 });
-  // persons whose account covers part of the self-paid share, so that most orders have all three legs
+  // persons whose account covers part of the self-paid share (at least the C line is left for cash)
   const query = (min: number, max: number) =>
     db.q<{ person_no: string }>(sql`select i.person_no from core_insurance i join core_account a
       on a.region_code = i.region_code and a.person_no = i.person_no
       where i.region_code = ${R} and i.insurance_type = '310' and i.status = 'active'
         and a.balance between ${min} and ${max} order by md5(i.person_no)`);
-  let rows = await query(2_000, 40_000);
+  let rows = await query(2_000, C_AMOUNT - 1);
   if (rows.length < 50) rows = await query(1, 1e12);
   const persons = rows.map((r) => r.person_no);
   // completion signal instead of polling the database: the callback handler settles through payment.settle
