@@ -279,8 +279,9 @@ export async function renderBillPdf(bill: BillView, qrText: string, regionName: 
   const ty = Math.max(y, tableBottom);
   doc.rect(left, ty, right - left, 20).stroke();
   doc.fillColor(ink).fontSize(9);
-  doc.text(`金额合计（大写）：${amountInWords(bill.total)}`, left + 6, ty + 6);
-  doc.text(`（小写）¥${yuan(bill.kind === 'red' ? -bill.total : bill.total)}`, right - 200, ty + 6, {
+  const signedTotal = bill.kind === 'red' ? -bill.total : bill.total;
+  doc.text(`金额合计（大写）：${amountInWords(signedTotal)}`, left + 6, ty + 6);
+  doc.text(`（小写）¥${yuan(signedTotal)}`, right - 200, ty + 6, {
     width: 194,
     align: 'right',
   });
