@@ -2,10 +2,9 @@
  * SM2 benchmarks. Shape: `{ name, unit, run(n), floor?, goalRatio? }` for the shared bench harness.
  * The floor is OpenSSL's native SM2 verify rate (`openssl speed -seconds 1 sm2`), NaN if unavailable.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { sm2GenerateKeyPair, sm2PrecomputePublicKey, sm2Sign, sm2Verify } from '@yibao/sdk';
 import { sm2 as smCrypto } from 'sm-crypto-v2';
+import { opensslSm2VerifyRate } from '../floors.ts';
 
 const MESSAGES = 64;
 const key = sm2GenerateKeyPair();
@@ -13,26 +12,7 @@ const messages = Array.from({ length: MESSAGES }, (_, i) => `appId=wx01&data={"i
 const signatures = messages.map((message) => sm2Sign(message, key.privateKey));
 const signaturesHex = signatures.map((signature) => Buffer.from(signature).toString('hex'));
 
-/** Parses the `verify/s` column of the SM2 row of `openssl speed sm2` output; NaN when absent. */
-export function parseOpensslVerifyRate(output: string): number {
-  const lines = output.split('\n');
-  const header = lines.findIndex((line) => /sign\/s\s+verify\/s/.test(line));
-  if (header < 0) return Number.NaN;
-  const row = lines.slice(header + 1).find((line) => /SM2/i.test(line));
-  const numbers = row?.trim().split(/\s+/).map(Number).filter(Number.isFinite) ?? [];
-  return numbers.length >= 2 ? (numbers.at(-1) as number) : Number.NaN;
-}
-
-async function opensslVerifyRate(): Promise<number> {
-  try {
-    const { stdout } = await promisify(execFile)('openssl', ['speed', '-seconds', '1', 'sm2'], { timeout: 60_000 });
-    return parseOpensslVerifyRate(stdout);
-  } catch {
-    return Number.NaN;
-  }
-}
-
-const opensslFloor = { name: 'openssl speed sm2 (native)', opsPerSec: opensslVerifyRate };
+const opensslFloor = { name: 'openssl speed sm2 (native)', opsPerSec: opensslSm2VerifyRate };
 
 function check(ok: boolean): void {
   if (!ok) throw new Error('SM2 verification failed during the benchmark');
