@@ -19,7 +19,10 @@ export interface InProcessPlatform {
 
 /** `jobs`: run the job workers (events, messages, bills, payment callbacks) as a deployed server does. */
 export async function startInProcessPlatform(opts: { jobs?: boolean } = {}): Promise<InProcessPlatform> {
-  if (!existsSync(join(ROOT, 'web', 'dist', 'index.html')))
+  // WEB_DIST: a private build (`vite build --outDir …`), so a rebuild of web/dist by someone else mid-run cannot
+  // pull the page's assets away
+  const dist = process.env.WEB_DIST;
+  if (!existsSync(join(dist ?? join(ROOT, 'web', 'dist'), 'index.html')))
     throw new Error('web/dist is missing: run `npm run build -w web` first (scripts/test.ts does it before e2e)');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -31,6 +34,7 @@ export async function startInProcessPlatform(opts: { jobs?: boolean } = {}): Pro
       HOST: '127.0.0.1',
       PUBLIC_URL: url,
       ...(opts.jobs ? { JOB_WORKERS: 'true', JOB_POLL_MS: '50' } : {}),
+      ...(dist ? { WEB_DIST: dist } : {}),
     },
   });
   await platform.listen();
