@@ -7,8 +7,8 @@
  * CORE_BENCH_PERSONS (default 5,000) persons — the size used is printed as a fact.
  * Visits (registration + fee upload) are prepared in setup, untimed; the timed operation is preSettle + settle.
  * Over HTTP the service runs as its own process (`service/main.ts`, as deployed) on the same database.
- * Floor: a bare pair of transactions doing the same row writes (1 update; then 1 insert, 1 update, a 2-row insert,
- * 2 updates) on a scratch table of the same database, at the same concurrency.
+ * Floor: the same 8 row writes as bare SQL (1 update; then a transaction locking 2 rows: 1 upsert, 1 insert, 1 update,
+ * a 2-row insert, 2 updates) on a scratch table of the same database, at the same concurrency (see floorRate).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -160,7 +160,7 @@ async function setup(http: boolean): Promise<Ctx> {
     ctx.service = child;
     ctx.core = new HttpCoreZone({ baseUrl });
   }
-  await db.exec(`create table if not exists bench_core_floor (region_code char(6) not null, id bigint not null,
+  await db.exec(`drop table if exists bench_core_floor; create table bench_core_floor (region_code char(6) not null, id bigint not null,
     v bigint not null default 0, primary key (region_code, id));
     insert into bench_core_floor(region_code, id) select '990100', g from generate_series(1, 10000) g on conflict do nothing;`);
   return ctx;
@@ -182,25 +182,35 @@ async function run(ctx: Ctx): Promise<void> {
   if (s.fundPayment + s.accountPayment + s.cashPayment !== s.total) throw new Error('split does not sum');
 }
 
-/** The same row writes as pre-settle + settle, as bare SQL, at the same concurrency. */
+/**
+ * The same row writes as pre-settle + settle, as bare SQL, at the same concurrency. A settle writes 8 rows: pre-settle
+ * marks the visit (1 update, autocommit); then one transaction locks the visit and the account, creates-or-locks the
+ * accumulator row (an upsert that updates the existing row), inserts the settlement, moves the balance (1 update) and
+ * inserts the two ledger entries, then updates the accumulator and the visit. Keys of the inserted rows come from a
+ * per-iteration counter, so no insert is a no-op and no two workers wait on one another's uncommitted key.
+ */
 async function floorRate(ctx: Ctx): Promise<number> {
   let n = 0;
-  let i = 0;
+  let seq = 0;
   const end = performance.now() + 2000;
   const worker = async () => {
     while (performance.now() < end) {
-      const a = 1 + (i++ % 10_000);
-      const b = 1 + ((a * 7919) % 10_000);
-      await ctx.db.q(sql`update bench_core_floor set v = v + 1 where region_code = '990100' and id = ${a}`);
+      const k = ++seq;
+      // three different rows, as in a settle: the visit, the account, the accumulator
+      const [visit, account, acc] = [1, 3_334, 6_667].map((base, j) => base + ((k * [1, 7_919, 104_729][j]) % 3_333));
+      const row = (id: number) => sql`region_code = '990100' and id = ${id}`;
+      await ctx.db.q(sql`update bench_core_floor set v = v + 1 where ${row(visit)}`);
       await ctx.db.tx(async (tx) => {
-        await tx.q(sql`select v from bench_core_floor where region_code = '990100' and id in (${a}, ${b}) for update`);
-        await tx.q(sql`insert into bench_core_floor(region_code, id) values ('990100', ${-1 - i - n * 10_000})
-          on conflict do nothing`);
-        await tx.q(sql`update bench_core_floor set v = v - 1 where region_code = '990100' and id = ${b}`);
-        await tx.q(sql`insert into bench_core_floor(region_code, id) values ('990100', ${-2_000_000_000 - i}),
-          ('990100', ${-3_000_000_000 - i}) on conflict do nothing`);
-        await tx.q(sql`update bench_core_floor set v = v + 2 where region_code = '990100' and id = ${a}`);
-        await tx.q(sql`update bench_core_floor set v = v + 3 where region_code = '990100' and id = ${b}`);
+        await tx.q(sql`select v from bench_core_floor where region_code = '990100' and id in (${visit}, ${account})
+          order by id for update`);
+        await tx.q(sql`insert into bench_core_floor(region_code, id) values ('990100', ${acc})
+          on conflict (region_code, id) do update set v = bench_core_floor.v returning v`);
+        await tx.q(sql`insert into bench_core_floor(region_code, id) values ('990100', ${-k})`);
+        await tx.q(sql`update bench_core_floor set v = v - 1 where ${row(account)}`);
+        await tx.q(sql`insert into bench_core_floor(region_code, id) values ('990100', ${-1_000_000_000 - k}),
+          ('990100', ${-2_000_000_000 - k})`);
+        await tx.q(sql`update bench_core_floor set v = v + 2 where ${row(acc)}`);
+        await tx.q(sql`update bench_core_floor set v = v + 3 where ${row(visit)}`);
       });
       n++;
     }
