@@ -11,12 +11,13 @@
  * Each step is a subtest; once one fails the rest are reported as skipped (with the failing step named), so the
  * run shows exactly how far the journey gets.
  *
- * Staff sign-in: the workstation's staff member gets a platform-minted token (support/inprocess.ts) — the auth
- * center's `portal-institution` client is not a staff client yet, so its login page signs in persons.
+ * Staff sign-in: the workstation's operator (the institution center's demo staff account of the region) logs in at
+ * the unified authentication like everyone else (`portal-institution` is a staff client).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import type { BrowserContext, Page, Response } from 'playwright-core';
+import { DEMO_WORKSTATION_PASSWORD, demoWorkstationUsername } from '../server/src/centers/institution/index.ts';
 import type { CoreZone } from '../server/src/integration/core-zone/port.ts';
 import { seedPerson } from '../server/src/integration/core-zone/reference/seed.ts';
 import { sql } from '../server/src/platform/db/index.ts';
@@ -29,7 +30,7 @@ import {
   settled,
   viewportName,
 } from './support/index.ts';
-import { type InProcessPlatform, signIn, startInProcessPlatform } from './support/inprocess.ts';
+import { type InProcessPlatform, startInProcessPlatform } from './support/inprocess.ts';
 
 const REGIONS = [
   { code: '990100', brand: '东湖市医疗保障局', slogan: '东湖医保 · 掌上办、一次办' },
@@ -281,17 +282,21 @@ describe('journey (e2e)', () => {
         });
 
         await step('the institution workstation scans it and uploads fees', async () => {
-          const [staff] = await env.platform.ctx.db.q<{ staff_id: string }>(
-            sql`select staff_id from institution_staff where region_code = ${region.code}`,
-          );
-          const who = { id: staff.staff_id, name: '收费员', regionCode: region.code };
-          await signIn(wc, env.platform, who, 'institution', 'staff');
-          await signIn(wpc, env.platform, who, 'institution', 'staff');
+          // the operator signs in at the unified authentication (the staff login page of portal-institution)
           W = await wc.newPage();
-          WP = await wpc.newPage();
           W.on('pageerror', (e) => errors.push(`workstation: ${e.message}`));
-          await W.goto('/institution/workstation');
+          await W.goto('/login?portal=institution&return=%2Finstitution%2Fworkstation');
+          await W.locator('#loginId').fill(demoWorkstationUsername(region.code));
+          await W.locator('#password').fill(DEMO_WORKSTATION_PASSWORD);
+          await W.getByRole('button', { name: '登录', exact: true }).first().click();
+          await W.waitForURL(/\/institution\/workstation/, { waitUntil: 'commit' });
           await W.getByText('① 识别参保人').waitFor();
+          const staffSession = await W.evaluate(() => sessionStorage.getItem('yibao.session'));
+          assert.ok(staffSession, 'the workstation holds a session');
+          assert.equal(JSON.parse(staffSession).kind, 'staff', 'signed in as staff');
+          assert.equal(JSON.parse(staffSession).regionCode, region.code, 'in the institution’s region');
+          await wpc.addInitScript((s) => sessionStorage.setItem('yibao.session', s), staffSession);
+          WP = await wpc.newPage();
           await both('workstation', W, WP);
           // the scanner gun types the QR content into the code field
           await W.getByLabel(/医保电子凭证码/).fill(code);
