@@ -194,6 +194,8 @@ export function regionOfId(id: string): string | undefined {
 }
 
 const isAppError = (err: unknown): err is AppError => err instanceof AppError;
+/** thrown inside the notification transaction to roll it back when the notification was already stored */
+const DUPLICATE_NOTIFICATION = new Error('duplicate provider notification');
 /** A definite answer from the core zone (4xx); anything else (5xx, network) leaves the outcome unknown. */
 const isDefinite = (err: unknown) => isAppError(err) && err.status < 500;
 
@@ -363,17 +365,25 @@ export class PaymentService {
         ? sql`${sql.raw(column)} = ${JSON.stringify(v)}::jsonb`
         : sql`${sql.raw(column)} = ${v}`;
     });
-    const rows = await tx.q<Record<string, unknown>>(sql`update payment_order set status = ${to}, version = version + 1,
-        updated_at = now() ${sets.length ? sql`, ${sql.join(sets, sql`, `)}` : sql``}
-      where region_code = ${order.regionCode} and id = ${order.id} and version = ${order.version}
-      returning *`);
+    // one statement (atomic on its own): the versioned update and, only if it matched, the stored transition. The
+    // version check makes the transition's seq safe: every move bumps the version, so a concurrent one finds no row.
+    const rows = await tx.q<Record<string, unknown>>(sql`with moved as (
+        update payment_order set status = ${to}, version = version + 1,
+          updated_at = now() ${sets.length ? sql`, ${sql.join(sets, sql`, `)}` : sql``}
+        where region_code = ${order.regionCode} and id = ${order.id} and version = ${order.version}
+        returning *
+      ), noted as (
+        insert into payment_order_transition(region_code, order_id, seq, from_status, to_status, reason, actor, detail)
+        select region_code, id,
+          (select coalesce(max(seq), 0) + 1 from payment_order_transition
+            where region_code = ${order.regionCode} and order_id = ${order.id}),
+          ${order.status}, ${to}, ${reason}, ${actor}, ${JSON.stringify(detail)}::jsonb
+        from moved
+      )
+      select * from moved`);
     if (rows.length === 0) {
       throw new AppError(409, 'PAYMENT_CONCURRENT_UPDATE', '订单正被其他操作处理，请稍后重试', `订单号 ${order.id}`);
     }
-    await tx.q(sql`insert into payment_order_transition(region_code, order_id, seq, from_status, to_status, reason, actor, detail)
-      values (${order.regionCode}, ${order.id},
-        (select coalesce(max(seq), 0) + 1 from payment_order_transition where region_code = ${order.regionCode} and order_id = ${order.id}),
-        ${order.status}, ${to}, ${reason}, ${actor}, ${JSON.stringify(detail)}::jsonb)`);
     return toOrder(rows[0]);
   }
 
@@ -398,7 +408,8 @@ export class PaymentService {
     };
     if (order.status === from) {
       try {
-        return await this.db.tx((tx) => go(tx, order));
+        // a lone move is one statement: no transaction round trips
+        return await (within ? this.db.tx((tx) => go(tx, order)) : go(this.db, order));
       } catch (err) {
         if (!(isAppError(err) && err.code === 'PAYMENT_CONCURRENT_UPDATE')) throw err;
       }
@@ -453,21 +464,20 @@ export class PaymentService {
       .catch(() => undefined);
     const id = newId('P', input.regionCode);
     const placeholderLines = input.lines.map((l) => ({ ...l, amount: l.unitPrice * l.quantity }));
-    const inserted = await this.db.tx(async (tx) => {
-      const rows = await tx.q<
-        Record<string, unknown>
-      >(sql`insert into payment_order(region_code, id, pay_token, app_id, institution_code, institution_order_no,
+    // the order and its first transition in one (atomic) statement
+    const [inserted] = await this.db.q<Record<string, unknown>>(sql`with created as (
+        insert into payment_order(region_code, id, pay_token, app_id, institution_code, institution_order_no,
           person_no, resident_index, person_id, medical_type, lines, total, status, settle_request_id, provider)
         values (${input.regionCode}, ${id}, ${randomBytes(16).toString('hex')}, ${input.appId}, ${input.institutionCode},
           ${input.institutionOrderNo}, ${person.personNo}, ${this.ctx.privacy.blindIndex(person.residentId, 'resident_id')},
           ${personId ?? null}, ${input.medicalType}, ${JSON.stringify(placeholderLines)}::jsonb, ${total}, 'created',
           ${`${id}S`}, ${this.provider.name})
-        on conflict do nothing returning *`);
-      if (rows.length === 0) return undefined;
-      await tx.q(sql`insert into payment_order_transition(region_code, order_id, seq, from_status, to_status, reason, actor)
-        values (${input.regionCode}, ${id}, 1, null, 'created', '6201 费用明细上传', ${`${actor.kind}:${actor.id}`})`);
-      return rows[0];
-    });
+        on conflict do nothing returning *
+      ), noted as (
+        insert into payment_order_transition(region_code, order_id, seq, from_status, to_status, reason, actor)
+        select region_code, id, 1, null, 'created', '6201 费用明细上传', ${`${actor.kind}:${actor.id}`} from created
+      )
+      select * from created`);
     // a concurrent upload of the same serial won the insert: continue with its order
     const order = inserted
       ? toOrder(inserted)
@@ -569,13 +579,16 @@ export class PaymentService {
       return order;
     if (order.status !== 'pre_settled') assertTransition(order.status, 'awaiting_payment');
     if (order.cashPayment === 0) {
-      const paid = await this.db.tx(async (tx) => {
-        const current = await this.lockOrder(tx, order.regionCode, order.id);
-        if (current.status !== 'pre_settled') return current;
-        return this.move(tx, current, 'cash_paid', '无自费部分，直接结算', `${actor.kind}:${actor.id}`, {
+      const paid = await this.advance(
+        order,
+        'pre_settled',
+        'cash_paid',
+        '无自费部分，直接结算',
+        `${actor.kind}:${actor.id}`,
+        {
           cash_paid_at: new Date(),
-        });
-      });
+        },
+      );
       return paid.status === 'cash_paid' ? this.settle(paid) : paid;
     }
     const expiresAt = new Date(Date.now() + (this.opts.payWindowMs ?? 15 * 60_000));
@@ -617,20 +630,28 @@ export class PaymentService {
     }
     const regionCode = regionOfId(n.outTradeNo);
     if (!regionCode) throw new AppError(404, 'PAYMENT_ORDER_NOT_FOUND', '未找到支付订单', n.outTradeNo);
-    const effect = await this.db.tx(async (tx) => {
-      const inserted =
-        await tx.q(sql`insert into payment_provider_notification(region_code, id, order_id, event_type, seq, payload, effect)
-        values (${regionCode}, ${n.id}, ${n.outTradeNo}, ${n.eventType}, ${n.seq}, ${JSON.stringify(n)}::jsonb, 'pending')
-        on conflict do nothing returning id`);
-      if (inserted.length === 0) return 'duplicate';
-      const order = await this.lockOrder(tx, regionCode, n.outTradeNo);
-      const effect = await this.applyProviderState(tx, order, n, 'provider-notify');
-      await tx.q(sql`update payment_provider_notification set effect = ${effect}
-        where region_code = ${regionCode} and id = ${n.id}`);
-      return effect;
-    });
+    // The order's row lock serialises the notifications of one order; the notification is stored with its effect at
+    // the end, and if the same notification was stored meanwhile (a duplicate delivery), its unique key refuses the
+    // insert and the transaction is rolled back: a duplicate changes nothing.
+    let after: Order | undefined;
+    const effect = await this.db
+      .tx(async (tx) => {
+        const order = await this.lockOrder(tx, regionCode, n.outTradeNo);
+        const applied = await this.applyProviderState(tx, order, n, 'provider-notify');
+        const inserted =
+          await tx.q(sql`insert into payment_provider_notification(region_code, id, order_id, event_type, seq, payload, effect)
+          values (${regionCode}, ${n.id}, ${n.outTradeNo}, ${n.eventType}, ${n.seq}, ${JSON.stringify(n)}::jsonb, ${applied.effect})
+          on conflict do nothing returning id`);
+        if (inserted.length === 0) throw DUPLICATE_NOTIFICATION;
+        after = applied.order;
+        return applied.effect;
+      })
+      .catch((err) => {
+        if (err === DUPLICATE_NOTIFICATION) return 'duplicate';
+        throw err;
+      });
     this.ctx.log.info({ orderId: n.outTradeNo, event: n.eventType, effect, provider: this.provider.label }, '支付通知');
-    await this.afterProviderEvent(regionCode, n.outTradeNo, effect).catch((err) =>
+    await this.afterProviderEvent(regionCode, n.outTradeNo, effect, after).catch((err) =>
       this.ctx.log.warn({ err, orderId: n.outTradeNo }, '通知后续处理失败，等待恢复任务'),
     );
     return effect;
@@ -642,41 +663,41 @@ export class PaymentService {
     order: Order,
     n: Pick<ProviderNotification, 'eventType' | 'seq' | 'amount' | 'transactionId' | 'outRefundNo'>,
     actor: string,
-  ): Promise<string> {
-    if (n.eventType === 'REFUND.SUCCESS') return 'refund-noted';
-    if (n.seq < order.providerSeq) return 'stale';
+  ): Promise<{ effect: string; order?: Order }> {
+    if (n.eventType === 'REFUND.SUCCESS') return { effect: 'refund-noted' };
+    if (n.seq < order.providerSeq) return { effect: 'stale' };
     const seq = Math.max(n.seq, order.providerSeq);
     if (n.eventType === 'TRANSACTION.USERPAYING') {
       await this.touchTx(tx, order, { provider_seq: seq });
-      return 'noted';
+      return { effect: 'noted' };
     }
     if (n.eventType === 'TRANSACTION.FAIL') {
-      if (order.status !== 'awaiting_payment') return 'ignored';
+      if (order.status !== 'awaiting_payment') return { effect: 'ignored' };
       await this.move(tx, order, 'failed', '第三方支付失败', actor, {
         provider_seq: seq,
         failure_code: 'PAYMENT_CASH_FAILED',
         failure_reason: '第三方支付失败',
       });
-      return 'failed';
+      return { effect: 'failed' };
     }
     // TRANSACTION.SUCCESS
     if (order.status === 'awaiting_payment' || order.status === 'pre_settled' || order.status === 'abnormal') {
       if (n.amount !== order.cashPayment) {
-        if (order.status === 'abnormal') return 'ignored';
+        if (order.status === 'abnormal') return { effect: 'ignored' };
         await this.move(tx, order, 'abnormal', '第三方支付金额与应付不符', actor, {
           provider_seq: seq,
           provider_txn_id: n.transactionId ?? null,
           failure_code: 'PAYMENT_AMOUNT_MISMATCH',
           failure_reason: `支付 ${n.amount} 分，应付 ${order.cashPayment} 分`,
         });
-        return 'amount-mismatch';
+        return { effect: 'amount-mismatch' };
       }
-      await this.move(tx, order, 'cash_paid', '第三方支付成功', actor, {
+      const paid = await this.move(tx, order, 'cash_paid', '第三方支付成功', actor, {
         provider_seq: seq,
         provider_txn_id: n.transactionId ?? null,
         cash_paid_at: new Date(),
       });
-      return 'cash-paid';
+      return { effect: 'cash-paid', order: paid };
     }
     if (order.status === 'cancelled' || order.status === 'failed') {
       // paid after we gave up on the order (pays late): give the money back
@@ -691,9 +712,9 @@ export class PaymentService {
         insurance: 'none',
       });
       await this.touchTx(tx, order, { provider_seq: seq, provider_txn_id: n.transactionId ?? null });
-      return 'late-refund';
+      return { effect: 'late-refund' };
     }
-    return 'duplicate-state';
+    return { effect: 'duplicate-state' };
   }
 
   private async touchTx(tx: Executor, order: Order, patch: Record<string, number | string | null>): Promise<void> {
@@ -702,10 +723,10 @@ export class PaymentService {
       where region_code = ${order.regionCode} and id = ${order.id}`);
   }
 
-  /** After a provider event committed: settle a paid order, run pending refunds. */
-  private async afterProviderEvent(regionCode: string, orderId: string, effect?: string): Promise<void> {
+  /** After a provider event committed: settle a paid order, run pending refunds. `paid`: the order as committed. */
+  private async afterProviderEvent(regionCode: string, orderId: string, effect?: string, paid?: Order): Promise<void> {
     if (effect === 'stale' || effect === 'noted' || effect === 'failed' || effect === 'amount-mismatch') return;
-    const order = await this.getOrder(regionCode, orderId);
+    const order = effect === 'cash-paid' && paid ? paid : await this.getOrder(regionCode, orderId);
     if (order.status === 'cash_paid') await this.settle(order);
     if (effect === 'cash-paid') return;
     for (const r of await this.refunds(regionCode, orderId)) if (r.status === 'pending') await this.driveRefund(r);
