@@ -15,6 +15,8 @@ export interface AccountRef {
   name: string;
   mobile?: string;
   username?: string;
+  /** The password was set by someone else (e.g. a staff account created in the console): change it at login. */
+  mustChangePassword?: boolean;
 }
 
 export interface AccountDirectory {
@@ -24,6 +26,11 @@ export interface AccountDirectory {
   get(kind: AccountKind, regionCode: string, id: string): Promise<AccountRef | null>;
   /** Checks a password; with `null` it burns the same time and fails (no account oracle). */
   verifyPassword(account: AccountRef | null, password: string): Promise<boolean>;
+  /**
+   * Replaces a temporary password (clears `mustChangePassword`); throws an AppError when the new one breaks the
+   * password policy. Audited by the directory.
+   */
+  changePassword?(account: AccountRef, newPassword: string, meta: { ip?: string; userAgent?: string }): Promise<void>;
 }
 
 interface UserServiceLike {
@@ -34,6 +41,11 @@ interface UserServiceLike {
   findStaffByUsername(username: string): Promise<StaffLike | undefined>;
   getStaff(staffId: string): Promise<StaffLike>;
   verifyStaffPassword(staffId: string, password: string): Promise<boolean>;
+  changeStaffPassword(
+    staffId: string,
+    newPassword: string,
+    actor: { ip?: string; userAgent?: string },
+  ): Promise<unknown>;
 }
 interface PersonLike {
   id: string;
@@ -49,6 +61,7 @@ interface StaffLike {
   username: string;
   displayName: string;
   status: string;
+  mustChangePassword?: boolean;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,7 +80,15 @@ const person = (p: PersonLike | undefined): AccountRef | null =>
     : null;
 const staff = (s: StaffLike | undefined): AccountRef | null =>
   s
-    ? { kind: 'staff', id: s.id, regionCode: s.regionCode, status: s.status, name: s.displayName, username: s.username }
+    ? {
+        kind: 'staff',
+        id: s.id,
+        regionCode: s.regionCode,
+        status: s.status,
+        name: s.displayName,
+        username: s.username,
+        ...(s.mustChangePassword ? { mustChangePassword: true } : {}),
+      }
     : null;
 
 /** The user center as the account directory. */
@@ -100,6 +121,10 @@ export function userCenterDirectory(ctx: Context): AccountDirectory {
       if (account?.kind === 'staff') return users().verifyStaffPassword(account.id, password);
       // A non-UUID id makes the user center hash against its dummy: same cost, always false.
       return users().verifyPassword(account ?? { regionCode: '000000', id: 'no-such-account' }, password);
+    },
+    async changePassword(account, newPassword, meta) {
+      if (account.kind !== 'staff') throw new Error('only staff accounts carry temporary passwords');
+      await users().changeStaffPassword(account.id, newPassword, meta);
     },
   };
 }

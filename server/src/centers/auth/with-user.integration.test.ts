@@ -10,7 +10,7 @@ import { messageCenter } from '../message/index.ts';
 import { userCenter } from '../user/index.ts';
 import { createTestPerson } from '../user/testing.ts';
 import { authCenter } from './index.ts';
-import { Browser, freePort, passwordLogin } from './testing.ts';
+import { Browser, formValue, freePort, passwordLogin } from './testing.ts';
 
 process.env.USER_ARGON2_PROFILE ??= 'test';
 const API = 'urn:yibao:api';
@@ -111,6 +111,96 @@ for (const kind of databaseKinds()) {
       assert.equal(at.region, '980100');
       const person = await createTestPerson(platform);
       assert.equal((await login('portal-institution', person.mobile, person.password)).status, 401);
+    });
+
+    it('a staff account with a temporary password must choose a new one (policy, audited) before the login completes', async () => {
+      const users = service(platform.ctx, 'user');
+      const admin = (await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME))!;
+      const headers = {
+        ...(await platform.auth({ kind: 'staff', subject: admin.id, regionCode: '990100' })),
+        'x-region-code': '990100',
+      };
+      const temporary = 'Initial@2026pw';
+      const created = await fetch(`${base}/api/user/admin/staff`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'tempclerk01', displayName: '临时经办', password: temporary, roles: [] }),
+      });
+      assert.equal(created.status, 201, await created.clone().text());
+      const staff = (await created.json()) as { id: string; mustChangePassword: boolean };
+      assert.equal(staff.mustChangePassword, true, 'created in the console: must change at the next login');
+
+      // the password form leads to the change-password page, not to the application
+      const browser = new Browser();
+      const config = await oidc.discovery(new URL(base), 'portal-console', undefined, oidc.None(), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const verifier = oidc.randomPKCECodeVerifier();
+      const authUrl = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: `${base}/login/callback`,
+        scope: 'openid profile',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: 't',
+        resource: API,
+      });
+      const start = await browser.follow(authUrl.toString());
+      const pageUrl = start.url.split('?')[0]!;
+      const csrf = formValue(await start.res.text(), 'csrf');
+      const asked = await browser.post(`${pageUrl}/password`, { csrf, loginId: 'tempclerk01', password: temporary });
+      assert.equal(asked.status, 200);
+      const html = await asked.text();
+      assert.match(html, /请修改密码/);
+      const ticket = formValue(html, 'ticket');
+      const change = (newPassword: string, confirmPassword = newPassword, t = ticket) =>
+        browser.post(`${pageUrl}/password/change`, { csrf, ticket: t, newPassword, confirmPassword });
+
+      // the policy applies; the temporary password cannot be kept; both entries must agree; the ticket is signed
+      const weak = await change('alllowercase');
+      assert.equal(weak.status, 400);
+      assert.match(await weak.text(), /密码强度不足/);
+      assert.equal((await change(temporary)).status, 400);
+      assert.equal((await change('Chosen#2026pw', 'Chosen#2026pX')).status, 400);
+      const forged = await change('Chosen#2026pw', 'Chosen#2026pw', `${ticket.split('.')[0]}.AAAA`);
+      assert.equal(forged.status, 400);
+      assert.match(await forged.text(), /页面已失效/);
+      assert.equal((await users.getStaff(staff.id)).mustChangePassword, true, 'nothing changed so far');
+
+      const done = await change('Chosen#2026pw');
+      assert.equal(done.status, 303);
+      const back = await browser.follow(new URL(done.headers.get('location')!, base).toString(), (u) =>
+        u.startsWith(`${base}/login/callback`),
+      );
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(back.url), {
+        pkceCodeVerifier: verifier,
+        expectedState: 't',
+      });
+      const at = await platform.ctx.tokens.verify(tokens.access_token);
+      assert.equal(at.sub, staff.id);
+      assert.equal(at.kind, 'staff');
+      assert.equal((await users.getStaff(staff.id)).mustChangePassword, false);
+      const audit = await platform.ctx.db.q<{ actor_id: string; detail: { forced?: boolean } }>(
+        sql`select actor_id, detail from audit_event where action = 'user.staff.password_change' and target_id = ${staff.id}`,
+      );
+      assert.equal(audit.length, 1, 'the change is audited once');
+      assert.equal(audit[0]!.actor_id, staff.id);
+      assert.equal(audit[0]!.detail.forced, true);
+
+      // from now on: the chosen password logs straight in, the temporary one no longer works
+      assert.ok((await login('portal-console', 'tempclerk01', 'Chosen#2026pw')).tokens);
+      assert.equal((await login('portal-console', 'tempclerk01', temporary)).status, 401);
+
+      // a reset in the console hands out a new temporary password, and the next login asks again
+      const reset = await fetch(`${base}/api/user/admin/staff/${staff.id}/reset-password`, {
+        method: 'POST',
+        headers,
+      });
+      assert.equal(reset.status, 200);
+      const { temporaryPassword } = (await reset.json()) as { temporaryPassword: string };
+      assert.equal((await users.getStaff(staff.id)).mustChangePassword, true);
+      const again = await login('portal-console', 'tempclerk01', temporaryPassword);
+      assert.equal(again.status, 200);
+      assert.equal(again.tokens, undefined, 'no tokens before the password is changed');
     });
 
     it('the user center unlocks through the auth center', async () => {

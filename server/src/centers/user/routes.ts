@@ -672,8 +672,31 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
       schema: { tags, summary: '新建工作人员（角色授予本统筹区）', body: staffBody, security: bearer },
       preHandler: admin,
     },
+    // the initial password is chosen by the administrator: the account must choose its own at the first login
     async (req, reply) =>
-      reply.status(201).send(await users.createStaff({ ...req.body, regionCode: req.regionCode }, actorOf(req))),
+      reply
+        .status(201)
+        .send(
+          await users.createStaff({ ...req.body, regionCode: req.regionCode, mustChangePassword: true }, actorOf(req)),
+        ),
+  );
+
+  app.post(
+    '/api/user/admin/staff/:id/reset-password',
+    {
+      schema: {
+        tags,
+        summary: '重置工作人员密码（生成临时密码，仅显示一次；下次登录须修改；留痕审计）',
+        params: z.strictObject({ id: uuid }),
+        security: bearer,
+      },
+      preHandler: admin,
+    },
+    async (req) => {
+      const temp = temporaryPassword();
+      await users.updateStaff(req.params.id, { password: temp }, req.regionCode, actorOf(req));
+      return { temporaryPassword: temp };
+    },
   );
 
   app.patch(

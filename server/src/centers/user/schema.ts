@@ -71,6 +71,8 @@ export const staffAccount = pgTable(
     displayName: text('display_name').notNull(),
     passwordHash: text('password_hash').notNull(),
     status: text('status', { enum: ['active', 'disabled'] }).notNull(),
+    /** Set by the console (created / reset with a password chosen by someone else); cleared by the login page. */
+    mustChangePassword: boolean('must_change_password').notNull().default(false),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },

@@ -88,6 +88,8 @@ export interface StaffAccount {
   username: string;
   displayName: string;
   status: 'active' | 'disabled';
+  /** The password was set by someone else (console): the next login asks for a new one. */
+  mustChangePassword: boolean;
   createdAt: string;
 }
 
@@ -175,6 +177,7 @@ interface StaffRow {
   display_name: string;
   password_hash: string;
   status: 'active' | 'disabled';
+  must_change_password?: boolean;
   created_at: Date | string;
 }
 
@@ -922,12 +925,24 @@ export class UserService implements PermissionResolver {
       username: r.username,
       displayName: r.display_name,
       status: r.status,
+      mustChangePassword: r.must_change_password === true,
       createdAt: iso(r.created_at)!,
     };
   }
 
+  /**
+   * Creates a staff account. `mustChangePassword`: the password was chosen by someone else (the console), so the
+   * account must choose its own at the next login.
+   */
   async createStaff(
-    input: { regionCode: string; username: string; password: string; displayName: string; roles?: string[] },
+    input: {
+      regionCode: string;
+      username: string;
+      password: string;
+      displayName: string;
+      roles?: string[];
+      mustChangePassword?: boolean;
+    },
     actor: Actor = SYSTEM,
   ): Promise<StaffAccount> {
     if (!USERNAME_RE.test(input.username)) {
@@ -945,14 +960,20 @@ export class UserService implements PermissionResolver {
         throw fieldError(409, 'USER_STAFF_USERNAME_TAKEN', '用户名已被使用', 'username', '该工作人员用户名已存在');
       }
       const [row] =
-        await tx.q<StaffRow>(sql`insert into staff_account (region_code, username, display_name, password_hash)
-        values (${input.regionCode}, ${input.username}, ${displayName}, ${h}) returning *`);
+        await tx.q<StaffRow>(sql`insert into staff_account (region_code, username, display_name, password_hash,
+          must_change_password)
+        values (${input.regionCode}, ${input.username}, ${displayName}, ${h}, ${input.mustChangePassword === true})
+        returning *`);
       for (const role of input.roles ?? []) await this.insertGrant(tx, row.id, input.regionCode, role, actor);
       await this.audit(tx, input.regionCode, actor, {
         action: 'user.staff.create',
         targetType: 'staff',
         targetId: row.id,
-        detail: { username: input.username, roles: input.roles ?? [] },
+        detail: {
+          username: input.username,
+          roles: input.roles ?? [],
+          mustChangePassword: input.mustChangePassword === true,
+        },
       });
       return this.staffFromRow(row);
     });
@@ -1024,7 +1045,8 @@ export class UserService implements PermissionResolver {
       const sets = [sql`updated_at = now()`];
       if (patch.displayName !== undefined) sets.push(sql`display_name = ${patch.displayName.trim()}`);
       if (patch.status !== undefined) sets.push(sql`status = ${patch.status}`);
-      if (h) sets.push(sql`password_hash = ${h}`);
+      // a password set by someone else is temporary: the account chooses its own at the next login
+      if (h) sets.push(sql`password_hash = ${h}`, sql`must_change_password = true`);
       const [row] = await tx.q<StaffRow>(
         sql`update staff_account set ${sql.join(sets, sql`, `)} where id = ${staffId} returning *`,
       );
@@ -1032,12 +1054,51 @@ export class UserService implements PermissionResolver {
         action: 'user.staff.update',
         targetType: 'staff',
         targetId: staffId,
-        detail: { fields: Object.keys(patch) },
+        detail: { fields: Object.keys(patch), ...(h ? { mustChangePassword: true } : {}) },
       });
       return this.staffFromRow(row);
     });
     this.permissionCache.clear();
     return staff;
+  }
+
+  /**
+   * The staff member replaces a temporary password (the login page asks when `mustChangePassword`): the policy
+   * applies, the new one must differ from the temporary one, and the flag clears. Audited as the staff member.
+   */
+  async changeStaffPassword(
+    staffId: string,
+    newPassword: string,
+    actor: Pick<Actor, 'ip' | 'userAgent'> = {},
+  ): Promise<StaffAccount> {
+    checkPasswordPolicy(newPassword);
+    const row = isUuid(staffId)
+      ? await this.db.one<StaffRow>(sql`select * from staff_account where id = ${staffId}`)
+      : undefined;
+    if (!row) throw notFound('USER_STAFF_NOT_FOUND', '工作人员不存在');
+    if (await this.hasher.verify(row.password_hash, newPassword)) {
+      const message = '新密码不能与临时密码相同';
+      throw new AppError(400, 'USER_PASSWORD_UNCHANGED', '新密码不能与原密码相同', message, {
+        errors: [{ field: 'password', message }],
+      });
+    }
+    const h = await this.hasher.hash(newPassword);
+    return this.db.tx(async (tx) => {
+      const [updated] = await tx.q<StaffRow>(sql`update staff_account set password_hash = ${h},
+        must_change_password = false, updated_at = now() where id = ${staffId} returning *`);
+      await this.audit(
+        tx,
+        row.region_code,
+        { kind: 'staff', id: staffId, ...actor },
+        {
+          action: 'user.staff.password_change',
+          targetType: 'staff',
+          targetId: staffId,
+          detail: { forced: row.must_change_password === true },
+        },
+      );
+      return this.staffFromRow(updated);
+    });
   }
 
   private async insertGrant(tx: Executor, staffId: string, regionCode: string, roleCode: string, actor: Actor) {

@@ -441,7 +441,7 @@ export function StaffPage() {
 }
 
 function StaffTab() {
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const qc = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [form] = Form.useForm();
@@ -480,6 +480,25 @@ function StaffTab() {
     mutationFn: (v: { id: string; status: string }) =>
       api(`/api/user/admin/staff/${v.id}`, { method: 'PATCH', body: { status: v.status } }),
     onSuccess: refresh,
+    onError,
+  });
+  const resetPassword = useMutation({
+    mutationFn: (id: string) =>
+      api<{ temporaryPassword: string }>(`/api/user/admin/staff/${id}/reset-password`, { body: {} }),
+    onSuccess: (r) => {
+      refresh();
+      modal.info({
+        title: '临时密码（仅显示一次）',
+        content: (
+          <>
+            <Typography.Paragraph copyable strong style={{ fontSize: 18 }}>
+              {r.temporaryPassword}
+            </Typography.Paragraph>
+            <Typography.Paragraph type="secondary">该工作人员下次登录时须设置新密码。</Typography.Paragraph>
+          </>
+        ),
+      });
+    },
     onError,
   });
   return (
@@ -533,6 +552,20 @@ function StaffTab() {
               />
             ),
           },
+          {
+            title: '密码',
+            render: (_, s) => (
+              <Space wrap>
+                {s.mustChangePassword ? <Tag color="orange">待首次改密</Tag> : null}
+                <Popconfirm
+                  title="重置后将生成临时密码，下次登录须修改，确认？"
+                  onConfirm={() => resetPassword.mutate(s.id)}
+                >
+                  <Button size="small">重置密码</Button>
+                </Popconfirm>
+              </Space>
+            ),
+          },
         ]}
       />
       <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}>
@@ -556,7 +589,7 @@ function StaffTab() {
           <Form.Item
             name="password"
             label="初始密码"
-            extra="至少 8 位，含三类字符"
+            extra="至少 8 位，含三类字符；首次登录时须修改"
             rules={[{ required: true, min: 8, message: '至少 8 位' }]}
           >
             <Input.Password autoComplete="new-password" />

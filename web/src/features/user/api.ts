@@ -49,6 +49,8 @@ export interface Staff {
   username: string;
   displayName: string;
   status: 'active' | 'disabled';
+  /** The password was set in the console: the next login asks for a new one. */
+  mustChangePassword?: boolean;
   createdAt: string;
   grants: Array<{ regionCode: string; roleCode: string }>;
 }

@@ -2,7 +2,7 @@
  * Mounts the OIDC provider in Fastify and serves the interaction (login / step-up) pages.
  * The provider is a Node handler: its routes are raw (hijacked) Fastify routes whose bodies Fastify leaves unread.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,10 +14,12 @@ import { maskMobile } from '../../../platform/privacy/index.ts';
 import type { AccountKind, AccountRef } from '../accounts.ts';
 import type { LoginContext } from '../login.ts';
 import type { AuthService } from '../service.ts';
-import { loginPage, stepUpPage } from './pages.ts';
+import { loginPage, passwordChangePage, stepUpPage } from './pages.ts';
 import type { YibaoLoginResult } from './provider.ts';
 
 const CSRF_COOKIE = 'yb_csrf';
+/** How long the change-password form of a login with a temporary password stays valid. */
+const PASSWORD_CHANGE_SECONDS = 600;
 
 const METHOD_LABELS: Record<string, string> = { pwd: '密码', sms: '短信验证码', passkey: '通行密钥', cert: '数字证书' };
 const ACR_FOR: Record<string, string> = { pwd: 'pwd', sms: 'sms', passkey: 'passkey', cert: 'cert' };
@@ -89,6 +91,44 @@ export async function mountOidc(app: App, ctx: Context, auth: AuthService): Prom
   });
 }
 
+/**
+ * Proof, carried by the change-password form, that this interaction checked the account's temporary password: an
+ * HMAC over interaction uid, account and expiry (no server state, so any process of the platform accepts it).
+ */
+interface PasswordChangeTicket {
+  uid: string;
+  kind: AccountKind;
+  id: string;
+  regionCode: string;
+  exp: number;
+}
+
+function ticketSigner(ctx: Context) {
+  const key = createHmac('sha256', Buffer.from(ctx.config.BLIND_INDEX_KEY, 'hex'))
+    .update('oidc-password-change-ticket')
+    .digest();
+  const mac = (body: string) => createHmac('sha256', key).update(body).digest('base64url');
+  return {
+    sign(t: Omit<PasswordChangeTicket, 'exp'>): string {
+      const body = Buffer.from(
+        JSON.stringify({ ...t, exp: Math.floor(Date.now() / 1000) + PASSWORD_CHANGE_SECONDS }),
+      ).toString('base64url');
+      return `${body}.${mac(body)}`;
+    },
+    verify(ticket: unknown, uid: string): PasswordChangeTicket | undefined {
+      if (typeof ticket !== 'string') return undefined;
+      const [body, given] = ticket.split('.');
+      if (!body || !given || !sameToken(mac(body), given)) return undefined;
+      try {
+        const t = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as PasswordChangeTicket;
+        return t.uid === uid && t.exp > Date.now() / 1000 ? t : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
 interface Page {
   interaction: Interaction;
   client: { appId: string; name: string; regionCode: string; loginMethods: string[]; staff: boolean };
@@ -98,6 +138,7 @@ interface Page {
 }
 
 function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: boolean): void {
+  const tickets = ticketSigner(ctx);
   const details = async (req: FastifyRequest, reply: FastifyReply): Promise<Page> => {
     const provider = await auth.oidc.provider();
     let interaction: Interaction;
@@ -306,10 +347,45 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       return render(req, reply, page, { status: state.hardLocked ? 423 : 401, error, method, ...formState });
     }
     if (hadFailures) await auth.guard.succeed(lc.regionCode, key);
+    if (method === 'pwd' && account.mustChangePassword) {
+      // A temporary password (set in the console): the login completes only once the account has chosen its own.
+      const ticket = tickets.sign({
+        uid: page.interaction.uid,
+        kind: account.kind,
+        id: account.id,
+        regionCode: account.regionCode,
+      });
+      return renderPasswordChange(req, reply, page, ticket);
+    }
     await auth.guard.record(lc, { account, kind: page.kind, method, result: 'success' });
     const redirectTo = await finish(req, reply, page, account, ACR_FOR[method] ?? 'pwd', [method]);
     return reply.redirect(redirectTo, 303);
   };
+
+  const renderPasswordChange = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    page: Page,
+    ticket: string,
+    opts: { status?: number; error?: string } = {},
+  ) =>
+    reply
+      .status(opts.status ?? 200)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('x-frame-options', 'DENY')
+      .header('content-security-policy', "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+      .header('referrer-policy', 'no-referrer')
+      .send(
+        passwordChangePage({
+          uid: page.interaction.uid,
+          csrf: csrfFor(req, reply),
+          ticket,
+          clientName: page.client.name,
+          regionName: page.regionName,
+          error: opts.error,
+        }),
+      );
 
   const formSchema = { hide: true } as const;
   type Form = Record<string, string | undefined>;
@@ -352,6 +428,34 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       (account) => auth.accounts().verifyPassword(account, password),
       { loginId },
     );
+  });
+
+  // ---- a temporary password is replaced before the login completes ----
+  app.post('/oidc/interaction/:uid/password/change', { schema: formSchema }, async (req, reply) => {
+    const page = await details(req, reply);
+    const form = (req.body ?? {}) as Form;
+    checkCsrf(req, form.csrf);
+    const ticket = tickets.verify(form.ticket, page.interaction.uid);
+    const directory = auth.accounts();
+    const account = ticket ? await directory.get(ticket.kind, ticket.regionCode, ticket.id) : null;
+    if (!ticket || account?.status !== 'active' || !account.mustChangePassword || !directory.changePassword) {
+      return render(req, reply, page, { status: 400, error: '修改密码的页面已失效，请重新登录', method: 'pwd' });
+    }
+    const newPassword = str(form.newPassword, 129);
+    if (newPassword !== str(form.confirmPassword, 129)) {
+      return renderPasswordChange(req, reply, page, form.ticket!, { status: 400, error: '两次输入的新密码不一致' });
+    }
+    const lc = lcOf(req, page);
+    try {
+      await directory.changePassword(account, newPassword, { ip: lc.ip, userAgent: lc.userAgent?.slice(0, 300) });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const error = err.detail && err.detail !== err.title ? `${err.title}：${err.detail}` : err.title;
+      return renderPasswordChange(req, reply, page, form.ticket!, { status: err.status, error });
+    }
+    await auth.guard.record(lc, { account, kind: account.kind, method: 'pwd', result: 'success' });
+    const redirectTo = await finish(req, reply, page, account, 'pwd', ['pwd']);
+    return reply.redirect(redirectTo, 303);
   });
 
   app.post('/oidc/interaction/:uid/sms/send', { schema: formSchema }, async (req, reply) => {

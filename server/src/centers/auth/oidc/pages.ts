@@ -100,6 +100,37 @@ export function loginPage(p: LoginPageInput): string {
   );
 }
 
+export interface PasswordChangePageInput {
+  uid: string;
+  csrf: string;
+  /** Signed proof that this interaction already checked the temporary password. */
+  ticket: string;
+  clientName: string;
+  regionName: string;
+  error?: string;
+}
+
+/** After a login with a temporary password: the account chooses its own before the login completes. */
+export function passwordChangePage(p: PasswordChangePageInput): string {
+  const base = `/oidc/interaction/${esc(p.uid)}`;
+  return htmlPage(
+    '请修改密码',
+    `<p class="notice" role="status">您正在使用管理员设置的临时密码，请设置新密码后继续登录。</p>
+    ${p.error ? `<p class="error" role="alert">${esc(p.error)}</p>` : ''}
+    <form method="post" action="${base}/password/change">
+      <input type="hidden" name="csrf" value="${esc(p.csrf)}">
+      <input type="hidden" name="ticket" value="${esc(p.ticket)}">
+      <label for="newPassword">新密码</label>
+      <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" required minlength="8" maxlength="128">
+      <label for="confirmPassword">确认新密码</label>
+      <input type="password" id="confirmPassword" name="confirmPassword" autocomplete="new-password" required minlength="8" maxlength="128">
+      <p class="muted">至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类，且不能与临时密码相同。</p>
+      <button class="primary" type="submit">修改密码并登录</button></form>
+    <footer><a href="${base}/abort">取消登录，返回应用</a></footer>`,
+    { subtitle: `${p.clientName} · ${p.regionName}` },
+  );
+}
+
 export interface StepUpPageInput {
   uid: string;
   csrf: string;
