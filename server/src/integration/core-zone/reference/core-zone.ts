@@ -1065,36 +1065,62 @@ export class ReferenceCoreZone implements CoreZone {
     }
   }
 
-  /** Reads everything a settlement needs (with row locks when `lock`) and runs the engine. */
+  /**
+   * Reads everything a settlement needs (with row locks when `lock`) and runs the engine. One round trip reads the
+   * person, the visit's insurance, the fee lines, the mutual-aid authorisation and the account(s) — locked in
+   * person-number order when `lock` (no deadlocks between a payer and a beneficiary settling at once); settle calls it
+   * after locking the visit, so fees cannot change underneath, and a locked account row is the latest committed one.
+   */
   private async compute(ex: Executor, v: VisitRow, input: SettleInput, lock: boolean): Promise<Computed> {
     const regionCode = v.region_code;
-    // person and the visit's insurance in one round trip
-    const person = await ex.one<{ birth_date: string; status: string | null }>(sql`select p.birth_date, i.status
-      from core_person p left join core_insurance i on i.region_code = p.region_code and i.person_no = p.person_no
-        and i.insurance_type = ${v.insurance_type}
-      where p.region_code = ${regionCode} and p.person_no = ${v.person_no}`);
-    if (!person) throw coreError('CORE_PERSON_NOT_FOUND', `参保人编号 ${v.person_no}`);
-    if (person.status !== 'active') {
-      throw coreError('CORE_INSURANCE_PAUSED', `险种 ${v.insurance_type}:${person.status ?? '未参保'}`);
-    }
-    const fees = await this.feeRows(ex, regionCode, v.visit_id);
-    if (fees.length === 0) throw coreError('CORE_NO_FEES');
-    const policy = await this.policyFor(ex, regionCode, v);
     const date = localDate(new Date(iso(v.begin_at)));
     const year = Number(date.slice(0, 4));
     const payer = input.mutualAidPayerPersonNo;
-    if (payer !== undefined) {
-      const ok = await ex.one(sql`select 1 from core_mutual_aid where region_code = ${regionCode}
-        and payer_person_no = ${payer} and beneficiary_person_no = ${v.person_no} and revoked_at is null`);
-      if (!ok) throw coreError('CORE_MUTUAL_AID_NOT_AUTHORISED', `${payer} 未授权 ${v.person_no}`);
-    }
-    // lock the accounts in person-number order (no deadlocks between a payer and a beneficiary settling at once)
     const owners = [...new Set([v.person_no, ...(payer ? [payer] : [])])].sort();
-    const accounts = await ex.q<{ person_no: string; balance: number }>(sql`select person_no, balance from core_account
-      where region_code = ${regionCode} and person_no in (${sql.join(
-        owners.map((o) => sql`${o}`),
-        sql`, `,
-      )}) order by person_no ${lock ? sql`for update` : sql``}`);
+    const facts = await ex.one<{
+      birth_date: string;
+      status: string | null;
+      fees: FeeRow[];
+      accounts: { person_no: string; balance: number }[];
+      aid_ok: boolean;
+      accumulators: { grp: string; deductible_paid: number; fund_paid: number }[] | null;
+    }>(sql`select p.birth_date, i.status,
+        (select coalesce(json_agg(f order by f.line_no), '[]'::json) from (select line_no, code, name, item_class,
+            quantity, unit_price, self_pay_ratio_bp, price_cap from core_fee_line
+          where region_code = ${regionCode} and visit_id = ${v.visit_id}) f) as fees,
+        (select coalesce(json_agg(a order by a.person_no), '[]'::json) from (select person_no, balance
+          from core_account where region_code = ${regionCode} and person_no in (${sql.join(
+            owners.map((o) => sql`${o}`),
+            sql`, `,
+          )}) order by person_no ${lock ? sql`for update` : sql``}) a) as accounts,
+        ${
+          payer === undefined
+            ? sql`true`
+            : sql`exists (select 1 from core_mutual_aid where region_code = ${regionCode}
+          and payer_person_no = ${payer} and beneficiary_person_no = ${v.person_no} and revoked_at is null)`
+        } as aid_ok,
+        ${
+          lock
+            ? sql`null::json`
+            : sql`(select coalesce(json_agg(c), '[]'::json) from (select grp, deductible_paid, fund_paid
+          from core_accumulator where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${year}
+            and insurance_type = ${v.insurance_type}) c)`
+        } as accumulators
+      from core_person p left join core_insurance i on i.region_code = p.region_code and i.person_no = p.person_no
+        and i.insurance_type = ${v.insurance_type}
+      where p.region_code = ${regionCode} and p.person_no = ${v.person_no}`);
+    if (!facts) throw coreError('CORE_PERSON_NOT_FOUND', `参保人编号 ${v.person_no}`);
+    const person = facts;
+    if (person.status !== 'active') {
+      throw coreError('CORE_INSURANCE_PAUSED', `险种 ${v.insurance_type}:${person.status ?? '未参保'}`);
+    }
+    const fees = facts.fees;
+    if (fees.length === 0) throw coreError('CORE_NO_FEES');
+    const policy = await this.policyFor(ex, regionCode, v);
+    if (payer !== undefined && !facts.aid_ok) {
+      throw coreError('CORE_MUTUAL_AID_NOT_AUTHORISED', `${payer} 未授权 ${v.person_no}`);
+    }
+    const accounts = facts.accounts;
     const balanceOf = (p: string) => accounts.find((a) => a.person_no === p)?.balance;
     // the rule (not this code) decides whether the account may pay; the own account must exist
     const split = await (async () => {
@@ -1106,9 +1132,7 @@ export class ReferenceCoreZone implements CoreZone {
             values (${regionCode}, ${v.person_no}, ${year}, ${v.insurance_type}, ${group})
             on conflict (region_code, person_no, year, insurance_type, grp) do update set grp = excluded.grp
             returning deductible_paid, fund_paid`)
-        : await ex.one<{ deductible_paid: number; fund_paid: number }>(sql`select deductible_paid, fund_paid
-            from core_accumulator where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${year}
-            and insurance_type = ${v.insurance_type} and grp = ${group}`);
+        : facts.accumulators?.find((a) => a.grp === group);
       const own = balanceOf(v.person_no);
       try {
         return settleSplit({
@@ -1163,15 +1187,27 @@ export class ReferenceCoreZone implements CoreZone {
     try {
       return await this.db.tx(async (tx) => {
         const v = await this.visitRow(tx, regionCode, input.visitId, true);
-        // a concurrent retry may have committed while we waited for the visit lock
-        const again = await this.settlementByRequest(tx, regionCode, input.requestId, input.visitId);
-        if (again) return again;
-        if (v.state === 'settled') throw coreError('CORE_ALREADY_SETTLED');
-        if (v.state !== 'open') throw coreError('CORE_VISIT_CLOSED');
-        if (v.presettled_version === null || v.presettled_version !== v.fees_version) {
+        // The msgid is checked before anything else can fail. A settlement of this visit exists only if the visit is
+        // 'settled' (both are written in one transaction), so an open, pre-settled visit skips the look-up: a msgid
+        // used for another visit then fails the insert (unique request_id) and the catch below answers CONFLICT.
+        const settleable =
+          v.state === 'open' && v.presettled_version !== null && v.presettled_version === v.fees_version;
+        if (!settleable) {
+          // a concurrent retry may have committed while we waited for the visit lock
+          const again = await this.settlementByRequest(tx, regionCode, input.requestId, input.visitId);
+          if (again) return again;
+          if (v.state === 'settled') throw coreError('CORE_ALREADY_SETTLED');
+          if (v.state !== 'open') throw coreError('CORE_VISIT_CLOSED');
           throw coreError('CORE_NOT_PRESETTLED', '请先预结算（费用明细变更后需重新预结算）');
         }
-        const c = await this.compute(tx, v, input, true);
+        let c: Computed;
+        try {
+          c = await this.compute(tx, v, input, true);
+        } catch (err) {
+          // a refusal (no statement failed): a msgid used for another visit is still CORE_REQUEST_ID_CONFLICT first
+          if (err instanceof AppError) await this.settlementByRequest(tx, regionCode, input.requestId, input.visitId);
+          throw err;
+        }
         const s = toSplit(c.split, c.mutualAid);
         const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
         const payer = c.mutualAid > 0 ? (input.mutualAidPayerPersonNo ?? null) : null;
@@ -1196,13 +1232,14 @@ export class ReferenceCoreZone implements CoreZone {
           ],
         });
         await this.fault('settle:after-ledger');
-        await tx.q(sql`update core_accumulator set deductible_paid = ${c.split.accumulatorsAfter.deductiblePaidYtd},
-            fund_paid = ${c.split.accumulatorsAfter.fundPaidYtd}
-          where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${c.year}
-            and insurance_type = ${v.insurance_type} and grp = ${c.split.accumulatorGroup}`);
+        // the accumulators and the visit state in one statement
+        await tx.q(sql`with acc as (update core_accumulator
+            set deductible_paid = ${c.split.accumulatorsAfter.deductiblePaidYtd},
+              fund_paid = ${c.split.accumulatorsAfter.fundPaidYtd}
+            where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${c.year}
+              and insurance_type = ${v.insurance_type} and grp = ${c.split.accumulatorGroup})
+          update core_visit set state = 'settled' where region_code = ${regionCode} and visit_id = ${v.visit_id}`);
         await this.fault('settle:after-accumulators');
-        await tx.q(sql`update core_visit set state = 'settled' where region_code = ${regionCode}
-          and visit_id = ${v.visit_id}`);
         return toSettlement(row as SettlementRow);
       });
     } catch (err) {
