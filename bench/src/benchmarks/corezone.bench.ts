@@ -189,9 +189,10 @@ async function run(ctx: Ctx): Promise<void> {
  * inserts the two ledger entries, then updates the accumulator and the visit. Keys of the inserted rows come from a
  * per-iteration counter, so no insert is a no-op and no two workers wait on one another's uncommitted key.
  */
+let seq = 0; // keys stay new across repeated floor measurements on one scratch table
+
 async function floorRate(ctx: Ctx): Promise<number> {
   let n = 0;
-  let seq = 0;
   const end = performance.now() + 2000;
   const worker = async () => {
     while (performance.now() < end) {

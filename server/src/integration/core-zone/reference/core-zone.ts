@@ -191,6 +191,17 @@ type FeeRow = {
   price_cap: number | null;
 };
 
+/** A visit with what its settlement needs (see `facts`). */
+type Facts = VisitRow & {
+  person_found: boolean;
+  birth_date: string;
+  status: string | null;
+  fees: FeeRow[];
+  accounts: { person_no: string; balance: number }[];
+  aid_ok: boolean;
+  accumulators: { year: number; grp: string; deductible_paid: number; fund_paid: number }[] | null;
+};
+
 /** A computed settlement before it is written. */
 interface Computed {
   split: SettlementSplit;
@@ -1066,50 +1077,50 @@ export class ReferenceCoreZone implements CoreZone {
   }
 
   /**
-   * Reads everything a settlement needs (with row locks when `lock`) and runs the engine. One round trip reads the
-   * person, the visit's insurance, the fee lines, the mutual-aid authorisation and the account(s) — locked in
-   * person-number order when `lock` (no deadlocks between a payer and a beneficiary settling at once); settle calls it
-   * after locking the visit, so fees cannot change underneath, and a locked account row is the latest committed one.
+   * Everything a settlement needs, in one round trip: the visit, the person, the visit's insurance, the fee lines, the
+   * mutual-aid authorisation, the account(s) — locked in person-number order when `lock` (no deadlocks between a payer
+   * and a beneficiary settling at once) — and, for a pre-settlement, the visit year's accumulator rows (settle
+   * creates-or-locks its row instead). Settle runs it after locking the visit, so the fee lines cannot change
+   * underneath, and a locked account row is the latest committed one.
    */
-  private async compute(ex: Executor, v: VisitRow, input: SettleInput, lock: boolean): Promise<Computed> {
-    const regionCode = v.region_code;
-    const date = localDate(new Date(iso(v.begin_at)));
-    const year = Number(date.slice(0, 4));
-    const payer = input.mutualAidPayerPersonNo;
-    const owners = [...new Set([v.person_no, ...(payer ? [payer] : [])])].sort();
-    const facts = await ex.one<{
-      birth_date: string;
-      status: string | null;
-      fees: FeeRow[];
-      accounts: { person_no: string; balance: number }[];
-      aid_ok: boolean;
-      accumulators: { grp: string; deductible_paid: number; fund_paid: number }[] | null;
-    }>(sql`select p.birth_date, i.status,
+  private facts(ex: Executor, regionCode: string, visitId: string, payer: string | undefined, lock: boolean) {
+    // the local (UTC+8) year of the visit, as localDate() computes it
+    const year = sql`extract(year from (v.begin_at at time zone 'UTC') + interval '8 hours')::int`;
+    return ex.one<Facts>(sql`select v.*, p.person_no is not null as person_found, p.birth_date, i.status,
         (select coalesce(json_agg(f order by f.line_no), '[]'::json) from (select line_no, code, name, item_class,
             quantity, unit_price, self_pay_ratio_bp, price_cap from core_fee_line
-          where region_code = ${regionCode} and visit_id = ${v.visit_id}) f) as fees,
+          where region_code = v.region_code and visit_id = v.visit_id) f) as fees,
         (select coalesce(json_agg(a order by a.person_no), '[]'::json) from (select person_no, balance
-          from core_account where region_code = ${regionCode} and person_no in (${sql.join(
-            owners.map((o) => sql`${o}`),
-            sql`, `,
-          )}) order by person_no ${lock ? sql`for update` : sql``}) a) as accounts,
+          from core_account where region_code = v.region_code
+            and person_no in (v.person_no${payer ? sql`, ${payer}` : sql``})
+          order by person_no ${lock ? sql`for update` : sql``}) a) as accounts,
         ${
           payer === undefined
             ? sql`true`
-            : sql`exists (select 1 from core_mutual_aid where region_code = ${regionCode}
-          and payer_person_no = ${payer} and beneficiary_person_no = ${v.person_no} and revoked_at is null)`
+            : sql`exists (select 1 from core_mutual_aid where region_code = v.region_code
+          and payer_person_no = ${payer} and beneficiary_person_no = v.person_no and revoked_at is null)`
         } as aid_ok,
         ${
           lock
             ? sql`null::json`
-            : sql`(select coalesce(json_agg(c), '[]'::json) from (select grp, deductible_paid, fund_paid
-          from core_accumulator where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${year}
-            and insurance_type = ${v.insurance_type}) c)`
+            : sql`(select coalesce(json_agg(c), '[]'::json) from (select year, grp, deductible_paid, fund_paid
+          from core_accumulator where region_code = v.region_code and person_no = v.person_no and year = ${year}
+            and insurance_type = v.insurance_type) c)`
         } as accumulators
-      from core_person p left join core_insurance i on i.region_code = p.region_code and i.person_no = p.person_no
-        and i.insurance_type = ${v.insurance_type}
-      where p.region_code = ${regionCode} and p.person_no = ${v.person_no}`);
-    if (!facts) throw coreError('CORE_PERSON_NOT_FOUND', `参保人编号 ${v.person_no}`);
+      from core_visit v
+        left join core_person p on p.region_code = v.region_code and p.person_no = v.person_no
+        left join core_insurance i on i.region_code = v.region_code and i.person_no = v.person_no
+          and i.insurance_type = v.insurance_type
+      where v.region_code = ${regionCode} and v.visit_id = ${String(visitId)}`);
+  }
+
+  /** Runs the engine on what `facts` read (under the locks when `lock`). */
+  private async compute(ex: Executor, v: VisitRow, facts: Facts, input: SettleInput, lock: boolean): Promise<Computed> {
+    const regionCode = v.region_code;
+    const date = localDate(new Date(iso(v.begin_at)));
+    const year = Number(date.slice(0, 4));
+    const payer = input.mutualAidPayerPersonNo;
+    if (!facts.person_found) throw coreError('CORE_PERSON_NOT_FOUND', `参保人编号 ${v.person_no}`);
     const person = facts;
     if (person.status !== 'active') {
       throw coreError('CORE_INSURANCE_PAUSED', `险种 ${v.insurance_type}:${person.status ?? '未参保'}`);
@@ -1132,7 +1143,7 @@ export class ReferenceCoreZone implements CoreZone {
             values (${regionCode}, ${v.person_no}, ${year}, ${v.insurance_type}, ${group})
             on conflict (region_code, person_no, year, insurance_type, grp) do update set grp = excluded.grp
             returning deductible_paid, fund_paid`)
-        : facts.accumulators?.find((a) => a.grp === group);
+        : facts.accumulators?.find((a) => a.grp === group && a.year === year);
       const own = balanceOf(v.person_no);
       try {
         return settleSplit({
@@ -1168,10 +1179,12 @@ export class ReferenceCoreZone implements CoreZone {
 
   async preSettle(input: SettleInput): Promise<PreSettlement> {
     assertRegion(input.regionCode);
-    const v = await this.visitRow(this.db, input.regionCode, input.visitId);
+    // one snapshot: the visit and everything the engine needs
+    const v = await this.facts(this.db, input.regionCode, input.visitId, input.mutualAidPayerPersonNo, false);
+    if (!v) throw coreError('CORE_VISIT_NOT_FOUND', `就诊ID ${input.visitId}`);
     if (v.state === 'settled') throw coreError('CORE_ALREADY_SETTLED');
     if (v.state !== 'open') throw coreError('CORE_VISIT_CLOSED');
-    const c = await this.compute(this.db, v, input, false);
+    const c = await this.compute(this.db, v, v, input, false);
     // optimistic: records the pre-settlement only if the fee list is still the one computed on
     const marked = await this.db.q(sql`update core_visit set presettled_version = fees_version
       where region_code = ${input.regionCode} and visit_id = ${input.visitId} and state = 'open'
@@ -1202,7 +1215,9 @@ export class ReferenceCoreZone implements CoreZone {
         }
         let c: Computed;
         try {
-          c = await this.compute(tx, v, input, true);
+          const facts = await this.facts(tx, regionCode, v.visit_id, input.mutualAidPayerPersonNo, true);
+          if (!facts) throw coreError('CORE_VISIT_NOT_FOUND', `就诊ID ${input.visitId}`);
+          c = await this.compute(tx, v, facts, input, true);
         } catch (err) {
           // a refusal (no statement failed): a msgid used for another visit is still CORE_REQUEST_ID_CONFLICT first
           if (err instanceof AppError) await this.settlementByRequest(tx, regionCode, input.requestId, input.visitId);
@@ -1211,14 +1226,6 @@ export class ReferenceCoreZone implements CoreZone {
         const s = toSplit(c.split, c.mutualAid);
         const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
         const payer = c.mutualAid > 0 ? (input.mutualAidPayerPersonNo ?? null) : null;
-        const row = await tx.one<SettlementRow>(sql`insert into core_settlement(region_code, settlement_id, request_id,
-            visit_id, person_no, institution_code, policy_version, total, fund_payment, account_payment,
-            mutual_aid_payment, cash_payment, mutual_aid_payer, accumulator_year, split, state)
-          values (${regionCode}, ${settlementId}, ${input.requestId}, ${v.visit_id}, ${v.person_no},
-            ${v.institution_code}, ${c.split.policyVersion}, ${s.total}, ${s.fundPayment}, ${s.accountPayment},
-            ${s.mutualAidPayment}, ${s.cashPayment}, ${payer}, ${c.year}, ${JSON.stringify(c.split)}::jsonb, 'settled')
-          returning *`);
-        await this.fault('settle:after-settlement-row');
         await this.post(tx, regionCode, {
           kind: 'settlement',
           reference: settlementId,
@@ -1232,13 +1239,23 @@ export class ReferenceCoreZone implements CoreZone {
           ],
         });
         await this.fault('settle:after-ledger');
-        // the accumulators and the visit state in one statement
-        await tx.q(sql`with acc as (update core_accumulator
+        // the settlement row, the accumulators and the visit state in one statement (so the two fault points after it
+        // are one point: a crash there, as after the ledger, leaves nothing)
+        const row = await tx.one<SettlementRow>(sql`with acc as (update core_accumulator
             set deductible_paid = ${c.split.accumulatorsAfter.deductiblePaidYtd},
               fund_paid = ${c.split.accumulatorsAfter.fundPaidYtd}
             where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${c.year}
-              and insurance_type = ${v.insurance_type} and grp = ${c.split.accumulatorGroup})
-          update core_visit set state = 'settled' where region_code = ${regionCode} and visit_id = ${v.visit_id}`);
+              and insurance_type = ${v.insurance_type} and grp = ${c.split.accumulatorGroup}),
+          visit as (update core_visit set state = 'settled'
+            where region_code = ${regionCode} and visit_id = ${v.visit_id})
+          insert into core_settlement(region_code, settlement_id, request_id,
+            visit_id, person_no, institution_code, policy_version, total, fund_payment, account_payment,
+            mutual_aid_payment, cash_payment, mutual_aid_payer, accumulator_year, split, state)
+          values (${regionCode}, ${settlementId}, ${input.requestId}, ${v.visit_id}, ${v.person_no},
+            ${v.institution_code}, ${c.split.policyVersion}, ${s.total}, ${s.fundPayment}, ${s.accountPayment},
+            ${s.mutualAidPayment}, ${s.cashPayment}, ${payer}, ${c.year}, ${JSON.stringify(c.split)}::jsonb, 'settled')
+          returning *`);
+        await this.fault('settle:after-settlement-row');
         await this.fault('settle:after-accumulators');
         return toSettlement(row as SettlementRow);
       });
