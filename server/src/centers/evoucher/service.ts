@@ -464,12 +464,12 @@ export class EvoucherService {
     const useId = voucher.use_id;
     const status = await this.insuranceOf(region, voucher.person_no);
     void actor;
-    const view = this.view(voucher);
+    const shown = this.maskedIdentity(voucher);
     return {
       useId,
       businessType: input.businessType,
       businessTypeName: BUSINESS_TYPES[input.businessType],
-      person: { name: view.name, residentId: view.residentId, idType: '01' },
+      person: { name: shown.name, residentId: shown.residentId, idType: '01' },
       insurance: summarise(status),
       ecToken,
       ecTokenExpiresAt: ecExpires.toISOString(),
@@ -478,6 +478,23 @@ export class EvoucherService {
   }
 
   private readonly insuranceCache = new Map<string, { at: number; value: InsuranceStatus }>();
+  private readonly maskedCache = new Map<string, { name: string; residentId: string }>();
+
+  /**
+   * The masked name and resident ID an institution is shown, remembered per ciphertext pair (a re-activation stores
+   * new ciphertexts, so it never serves a stale identity): a verification need not decrypt both columns each time.
+   * Only masked values are kept in memory.
+   */
+  private maskedIdentity(row: VoucherRow): { name: string; residentId: string } {
+    const key = `${row.name_enc}|${row.resident_id_enc}`;
+    const hit = this.maskedCache.get(key);
+    if (hit) return hit;
+    const { name, residentId } = this.view(row);
+    const value = { name, residentId };
+    if (this.maskedCache.size >= 10_000) this.maskedCache.clear();
+    this.maskedCache.set(key, value);
+    return value;
+  }
 
   /**
    * The insurance summary shown to institutions, cached for 30 s per person: a scan answers who the person is; the
