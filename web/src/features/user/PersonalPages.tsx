@@ -6,7 +6,7 @@ import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
 import { setSession } from '../../lib/session';
 import { dateTime, fieldErrors, idempotencyKeys, PERSON_STATUS, type Person } from './api';
-import { SmsCodeButton } from './SmsCodeButton';
+import { FormError, SmsCodeField } from './fields';
 import { securityPanels } from './securitySlots';
 
 const MOBILE_RULE = { pattern: /^1[3-9]\d{9}$/, message: '请输入 11 位手机号码' };
@@ -60,9 +60,7 @@ export function RegisterPage() {
     <>
       <PageTitle>个人注册</PageTitle>
       <Card style={{ maxWidth: 560 }}>
-        {mutation.error && !fieldErrors(mutation.error).length ? (
-          <Alert type="error" showIcon title={errorText(mutation.error)} style={{ marginBottom: 16 }} />
-        ) : null}
+        <FormError error={mutation.error} />
         <Form form={form} layout="vertical" size="large" onFinish={(v) => mutation.mutate(v)} requiredMark={false}>
           <Form.Item name="name" label="真实姓名" rules={[{ required: true, message: '请输入姓名' }]}>
             <Input autoComplete="name" maxLength={30} />
@@ -81,14 +79,7 @@ export function RegisterPage() {
           >
             <Input maxLength={11} inputMode="numeric" autoComplete="tel" />
           </Form.Item>
-          <Form.Item label="短信验证码" required htmlFor="register-sms">
-            <Space.Compact style={{ width: '100%' }}>
-              <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-                <Input id="register-sms" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
-              </Form.Item>
-              <SmsCodeButton mobile={mobile} purpose="register" size="large" />
-            </Space.Compact>
-          </Form.Item>
+          <SmsCodeField id="register-sms" mobile={mobile} purpose="register" size="large" />
           <Form.Item
             name="password"
             label="登录密码"
@@ -164,9 +155,7 @@ export function ResetPasswordPage() {
     <>
       <PageTitle>找回密码</PageTitle>
       <Card style={{ maxWidth: 560 }}>
-        {mutation.error && !fieldErrors(mutation.error).length ? (
-          <Alert type="error" showIcon title={errorText(mutation.error)} style={{ marginBottom: 16 }} />
-        ) : null}
+        <FormError error={mutation.error} />
         <Form form={form} layout="vertical" size="large" onFinish={(v) => mutation.mutate(v)} requiredMark={false}>
           <Form.Item
             name="mobile"
@@ -175,14 +164,7 @@ export function ResetPasswordPage() {
           >
             <Input maxLength={11} inputMode="numeric" />
           </Form.Item>
-          <Form.Item label="短信验证码" required htmlFor="reset-sms">
-            <Space.Compact style={{ width: '100%' }}>
-              <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-                <Input id="reset-sms" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
-              </Form.Item>
-              <SmsCodeButton mobile={mobile} purpose="reset-password" size="large" />
-            </Space.Compact>
-          </Form.Item>
+          <SmsCodeField id="reset-sms" mobile={mobile} purpose="reset-password" size="large" />
           <Form.Item
             name="residentId"
             label="身份证号码"
@@ -343,18 +325,13 @@ function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => vo
     >
       <Typography.Paragraph type="secondary">需要原手机号和新手机号分别收到的短信验证码。</Typography.Paragraph>
       <Form form={form} layout="vertical" onFinish={(v) => change.mutate(v)}>
-        <Form.Item
+        <SmsCodeField
+          id="old-mobile-code"
           label={`原手机号验证码（${me ? `${me.mobile.slice(0, 3)}****${me.mobile.slice(-4)}` : '…'}）`}
-          required
-          htmlFor="old-mobile-code"
-        >
-          <Space.Compact style={{ width: '100%' }}>
-            <Form.Item name="oldCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-              <Input id="old-mobile-code" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
-            </Form.Item>
-            <SmsCodeButton mobile={me?.mobile} purpose="change-mobile" />
-          </Space.Compact>
-        </Form.Item>
+          name="oldCode"
+          mobile={me?.mobile}
+          purpose="change-mobile"
+        />
         <Form.Item
           name="newMobile"
           label="新手机号"
@@ -362,14 +339,13 @@ function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => vo
         >
           <Input maxLength={11} inputMode="numeric" />
         </Form.Item>
-        <Form.Item label="新手机号验证码" required htmlFor="new-mobile-code">
-          <Space.Compact style={{ width: '100%' }}>
-            <Form.Item name="newCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-              <Input id="new-mobile-code" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
-            </Form.Item>
-            <SmsCodeButton mobile={newMobile} purpose="change-mobile" />
-          </Space.Compact>
-        </Form.Item>
+        <SmsCodeField
+          id="new-mobile-code"
+          label="新手机号验证码"
+          name="newCode"
+          mobile={newMobile}
+          purpose="change-mobile"
+        />
       </Form>
     </Modal>
   );
@@ -396,9 +372,7 @@ export function SecurityPage() {
       <PageTitle>账号安全</PageTitle>
       <Space orientation="vertical" size={16} style={{ width: '100%' }}>
         <Card title="修改密码">
-          {change.error && !fieldErrors(change.error).length ? (
-            <Alert type="error" showIcon title={errorText(change.error)} style={{ marginBottom: 16 }} />
-          ) : null}
+          <FormError error={change.error} />
           <Form form={form} layout="vertical" size="large" onFinish={(v) => change.mutate(v)} style={{ maxWidth: 480 }}>
             {me?.passwordSet !== false ? (
               <Form.Item name="oldPassword" label="原密码" rules={[{ required: true, message: '请输入原密码' }]}>
@@ -470,23 +444,14 @@ function DeactivateModal(props: { open: boolean; person?: Person; onClose: () =>
       confirmLoading={run.isPending}
       destroyOnHidden
     >
-      {run.error && !fieldErrors(run.error).length ? (
-        <Alert type="error" showIcon title={errorText(run.error)} />
-      ) : null}
+      <FormError error={run.error} />
       <Form form={form} layout="vertical" onFinish={(v) => run.mutate(v)}>
         {props.person?.passwordSet !== false ? (
           <Form.Item name="password" label="登录密码" rules={[{ required: true, message: '请输入密码' }]}>
             <Input.Password />
           </Form.Item>
         ) : null}
-        <Form.Item label="短信验证码" required htmlFor="deactivate-sms">
-          <Space.Compact style={{ width: '100%' }}>
-            <Form.Item name="smsCode" noStyle rules={[{ required: true, message: '请输入验证码' }]}>
-              <Input id="deactivate-sms" maxLength={6} inputMode="numeric" autoComplete="one-time-code" />
-            </Form.Item>
-            <SmsCodeButton mobile={props.person?.mobile} purpose="deactivate" />
-          </Space.Compact>
-        </Form.Item>
+        <SmsCodeField id="deactivate-sms" mobile={props.person?.mobile} purpose="deactivate" />
       </Form>
     </Modal>
   );

@@ -34,6 +34,7 @@ import {
   UNIT_TYPE_LABELS,
   type Unit,
 } from './api';
+import { FormError } from './fields';
 
 const unitTypeOptions = Object.entries(UNIT_TYPE_LABELS).map(([value, label]) => ({ value, label }));
 const roleOptions = Object.entries(AGENT_ROLE_LABELS).map(([value, label]) => ({ value, label }));
@@ -167,9 +168,7 @@ export function UnitRegisterPage() {
     <>
       <PageTitle>单位注册</PageTitle>
       <Card style={{ maxWidth: 600 }}>
-        {reg.error && !fieldErrors(reg.error).length ? (
-          <Alert type="error" showIcon title={errorText(reg.error)} style={{ marginBottom: 16 }} />
-        ) : null}
+        <FormError error={reg.error} />
         <Form form={form} layout="vertical" size="large" onFinish={(v) => reg.mutate(v)} requiredMark={false}>
           <Form.Item
             name="uscc"
