@@ -13,6 +13,7 @@ import {
   signedHeaders,
   verifySigned,
 } from '../port.ts';
+import { type HttpAnswer, sendHttp } from './http.ts';
 
 export interface SandboxClientOptions {
   baseUrl: string;
@@ -39,21 +40,21 @@ export class SandboxPaymentProvider implements PaymentProvider {
 
   private async call<T>(method: 'GET' | 'POST', path: string, input?: unknown): Promise<T> {
     const body = input === undefined ? '' : JSON.stringify(input);
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(`${this.opts.baseUrl}${path}`, {
+      res = await sendHttp(`${this.opts.baseUrl}${path}`, {
         method,
         headers: {
           ...(body ? { 'content-type': 'application/json' } : {}),
           ...signedHeaders(this.opts.secret, method, path, body),
         },
-        body: body || undefined,
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
+        body,
+        timeoutMs: this.opts.timeoutMs ?? 5000,
       });
     } catch (err) {
       throw new ProviderUnavailableError(`沙箱支付无应答: ${method} ${path}: ${(err as Error).message}`);
     }
-    const text = await res.text();
+    const text = res.text;
     const data = text ? JSON.parse(text) : {};
     if (res.status >= 500) throw new ProviderUnavailableError(`沙箱支付 ${res.status}: ${data.message ?? ''}`);
     if (!res.ok) throw new ProviderRejectedError(String(data.code ?? `HTTP_${res.status}`), String(data.message ?? ''));
@@ -101,11 +102,10 @@ export async function sandboxAdmin<T = unknown>(
   path: string,
   body?: unknown,
 ): Promise<T> {
-  const res = await fetch(`${baseUrl}${path}`, {
+  const res = await sendHttp(`${baseUrl}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
+  return (res.text ? JSON.parse(res.text) : undefined) as T;
 }

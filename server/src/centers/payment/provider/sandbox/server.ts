@@ -18,6 +18,7 @@ import {
   signedHeaders,
   verifySigned,
 } from '../port.ts';
+import { sendHttp } from './http.ts';
 
 export interface Behaviour {
   /** prepay / refund / query / close answers: ok, a definite failure, a 503, or a hang (the effect still applies). */
@@ -114,14 +115,13 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
     const path = new URL(order.notifyUrl).pathname;
     let ok = false;
     try {
-      const res = await fetch(order.notifyUrl, {
+      const res = await sendHttp(order.notifyUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...signedHeaders(opts.secret, 'POST', path, body) },
         body,
-        signal: AbortSignal.timeout(5000),
+        timeoutMs: 5000,
       });
       ok = res.ok;
-      await res.arrayBuffer().catch(() => undefined);
     } catch {
       ok = false;
     }
