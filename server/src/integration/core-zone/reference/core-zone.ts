@@ -199,7 +199,7 @@ type Facts = VisitRow & {
   fees: FeeRow[];
   accounts: { person_no: string; balance: number }[];
   aid_ok: boolean;
-  accumulators: { year: number; grp: string; deductible_paid: number; fund_paid: number }[] | null;
+  accumulators: { year: number; grp: string; deductible_paid: number; fund_paid: number }[];
 };
 
 /** A computed settlement before it is written. */
@@ -1079,9 +1079,9 @@ export class ReferenceCoreZone implements CoreZone {
   /**
    * Everything a settlement needs, in one round trip: the visit, the person, the visit's insurance, the fee lines, the
    * mutual-aid authorisation, the account(s) — locked in person-number order when `lock` (no deadlocks between a payer
-   * and a beneficiary settling at once) — and, for a pre-settlement, the visit year's accumulator rows (settle
-   * creates-or-locks its row instead). Settle runs it after locking the visit, so the fee lines cannot change
-   * underneath, and a locked account row is the latest committed one.
+   * and a beneficiary settling at once) — and then the visit year's accumulator rows of the person (locked too). Settle
+   * runs it after locking the visit, so the fee lines cannot change underneath, and a locked row is the latest
+   * committed one.
    */
   private facts(ex: Executor, regionCode: string, visitId: string, payer: string | undefined, lock: boolean) {
     // the local (UTC+8) year of the visit, as localDate() computes it
@@ -1100,13 +1100,9 @@ export class ReferenceCoreZone implements CoreZone {
             : sql`exists (select 1 from core_mutual_aid where region_code = v.region_code
           and payer_person_no = ${payer} and beneficiary_person_no = v.person_no and revoked_at is null)`
         } as aid_ok,
-        ${
-          lock
-            ? sql`null::json`
-            : sql`(select coalesce(json_agg(c), '[]'::json) from (select year, grp, deductible_paid, fund_paid
+        (select coalesce(json_agg(c), '[]'::json) from (select year, grp, deductible_paid, fund_paid
           from core_accumulator where region_code = v.region_code and person_no = v.person_no and year = ${year}
-            and insurance_type = v.insurance_type) c)`
-        } as accumulators
+            and insurance_type = v.insurance_type order by grp ${lock ? sql`for update` : sql``}) c) as accumulators
       from core_visit v
         left join core_person p on p.region_code = v.region_code and p.person_no = v.person_no
         left join core_insurance i on i.region_code = v.region_code and i.person_no = v.person_no
@@ -1136,14 +1132,17 @@ export class ReferenceCoreZone implements CoreZone {
     // the rule (not this code) decides whether the account may pay; the own account must exist
     const split = await (async () => {
       const group = policyGroup(policy, v, ageOn(dateText(person.birth_date), date));
-      // settle: create-or-lock the accumulator row in one statement (ON CONFLICT DO UPDATE locks the row)
-      const acc = lock
-        ? await ex.one<{ deductible_paid: number; fund_paid: number }>(sql`insert into core_accumulator(region_code,
+      // settle: `facts` locked the year's accumulator rows; the first settlement of the year in this group creates
+      // its row, or locks the one a concurrent first settlement just created (ON CONFLICT DO UPDATE locks the row)
+      const existing = facts.accumulators.find((a) => a.grp === group && a.year === year);
+      const acc =
+        lock && !existing
+          ? await ex.one<{ deductible_paid: number; fund_paid: number }>(sql`insert into core_accumulator(region_code,
               person_no, year, insurance_type, grp)
             values (${regionCode}, ${v.person_no}, ${year}, ${v.insurance_type}, ${group})
             on conflict (region_code, person_no, year, insurance_type, grp) do update set grp = excluded.grp
             returning deductible_paid, fund_paid`)
-        : facts.accumulators?.find((a) => a.grp === group && a.year === year);
+          : existing;
       const own = balanceOf(v.person_no);
       try {
         return settleSplit({
