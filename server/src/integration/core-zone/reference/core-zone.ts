@@ -930,26 +930,6 @@ export class ReferenceCoreZone implements CoreZone {
     return row;
   }
 
-  private async activeInsurance(
-    ex: Executor,
-    regionCode: string,
-    personNo: string,
-    insuranceType?: InsuranceType,
-  ): Promise<InsuranceType> {
-    const rows = await ex.q<{ insurance_type: InsuranceType; status: string }>(sql`select insurance_type, status
-      from core_insurance where region_code = ${regionCode} and person_no = ${personNo} order by insurance_type`);
-    const candidates = insuranceType ? rows.filter((r) => r.insurance_type === insuranceType) : rows;
-    const active = candidates.find((r) => r.status === 'active');
-    if (active) return active.insurance_type;
-    if (candidates.length > 0) {
-      throw coreError(
-        'CORE_INSURANCE_PAUSED',
-        `险种 ${candidates.map((c) => `${c.insurance_type}:${c.status}`).join(', ')}`,
-      );
-    }
-    throw coreError('CORE_INSURANCE_PAUSED', insuranceType ? `未参加险种 ${insuranceType}` : '无参保险种');
-  }
-
   async registerVisit(input: VisitInput): Promise<Visit> {
     assertRegion(input.regionCode);
     const { regionCode } = input;
@@ -957,26 +937,43 @@ export class ReferenceCoreZone implements CoreZone {
     if (!['11', '14', '21', '41'].includes(input.medicalType)) {
       throw coreError('CORE_INVALID_INPUT', `不支持的医疗类别 ${String(input.medicalType)}`);
     }
-    const existing = await this.db.one<VisitRow>(sql`select * from core_visit where region_code = ${regionCode}
-      and request_id = ${input.requestId}`);
-    if (existing) return this.toVisit(existing);
-    await this.personRow(this.db, regionCode, input.personNo);
-    const insuranceType = await this.activeInsurance(this.db, regionCode, input.personNo, input.insuranceType);
-    const institution = await this.getInstitution(regionCode, input.institutionCode);
+    // one round trip: a visit of this request id, the person, the person's insurances and the institution
+    const found = await this.db.one<{
+      existing: boolean;
+      person: boolean;
+      insurances: Array<{ insurance_type: InsuranceType; status: string }> | null;
+      institution: { code: string; region_code: string; kind: InstitutionKind; name: string; level: number } | null;
+    }>(sql`select
+        exists(select 1 from core_visit where region_code = ${regionCode} and request_id = ${input.requestId}) as existing,
+        exists(select 1 from core_person where region_code = ${regionCode} and person_no = ${input.personNo}) as person,
+        (select json_agg(json_build_object('insurance_type', insurance_type, 'status', status) order by insurance_type)
+          from core_insurance where region_code = ${regionCode} and person_no = ${input.personNo}) as insurances,
+        (select row_to_json(i) from core_institution i
+          where i.region_code = ${regionCode} and i.code = ${input.institutionCode}) as institution`);
+    if (found?.existing) {
+      const existing = await this.db.one<VisitRow>(sql`select * from core_visit where region_code = ${regionCode}
+        and request_id = ${input.requestId}`);
+      if (existing) return this.toVisit(existing);
+    }
+    if (!found?.person) {
+      throw coreError('CORE_PERSON_NOT_FOUND', `参保人编号 ${input.personNo} 在统筹区 ${regionCode} 不存在`);
+    }
+    const insuranceType = pickActiveInsurance(found.insurances ?? [], input.insuranceType);
+    if (!found.institution) throw coreError('CORE_INSTITUTION_NOT_FOUND', `机构编码 ${input.institutionCode}`);
+    const institution = toInstitution(found.institution);
     if ((institution.kind === 'pharmacy') !== (input.medicalType === '41')) {
       throw coreError('CORE_INVALID_INPUT', '药店只能办理购药（41），医院不能办理购药');
     }
     const beginAt = input.beginAt ? new Date(input.beginAt) : this.now();
     if (Number.isNaN(beginAt.getTime())) throw coreError('CORE_INVALID_INPUT', `就诊时间无效 ${input.beginAt}`);
-    const row = await this.db.tx(async (tx) => {
-      const visitId = await this.serial(tx, `V${regionCode}`, 12);
-      return tx.one<VisitRow>(sql`insert into core_visit(region_code, visit_id, request_id, person_no,
+    // the visit id from the serial and the insert in one statement (as serial(): prefix + at least 12 digits)
+    const row = await this.db.one<VisitRow>(sql`insert into core_visit(region_code, visit_id, request_id, person_no,
           institution_code, institution_level, insurance_type, medical_type, begin_at, diagnosis_code, state)
-        values (${regionCode}, ${visitId}, ${input.requestId}, ${input.personNo}, ${institution.code},
-          ${institution.level}, ${insuranceType}, ${input.medicalType}, ${beginAt.toISOString()},
-          ${input.diagnosisCode ?? null}, 'open')
+        select ${regionCode}, ${`V${regionCode}`} || lpad(n, greatest(length(n), 12), '0'), ${input.requestId},
+          ${input.personNo}, ${institution.code}, ${institution.level}, ${insuranceType}, ${input.medicalType},
+          ${beginAt.toISOString()}, ${input.diagnosisCode ?? null}, 'open'
+        from (select nextval('core_serial')::int8::text as n) serial
         on conflict (region_code, request_id) do nothing returning *`);
-    });
     if (!row) return this.registerVisit(input); // a concurrent retry won
     return this.toVisit(row);
   }
@@ -1043,12 +1040,18 @@ export class ReferenceCoreZone implements CoreZone {
         return sql`(${regionCode}, ${visitId}, ${l.lineNo}, ${c.code}, ${c.name}, ${c.itemClass}, ${l.quantity},
           ${l.unitPrice}, ${c.selfPayRatioBp}, ${c.priceCap})`;
       });
-      await tx.q(sql`insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
-        unit_price, self_pay_ratio_bp, price_cap) values ${sql.join(values, sql`, `)}`);
-      await tx.q(sql`update core_visit set fees_version = fees_version + 1, presettled_version = null
-        where region_code = ${regionCode} and visit_id = ${visitId}`);
+      // the new lines (as stored) and the bumped fee version in one statement
+      const stored = await tx.q<FeeRow>(sql`with added as (
+          insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
+            unit_price, self_pay_ratio_bp, price_cap) values ${sql.join(values, sql`, `)}
+          returning line_no, code, name, item_class, quantity, unit_price, self_pay_ratio_bp, price_cap
+        ), bumped as (
+          update core_visit set fees_version = fees_version + 1, presettled_version = null
+          where region_code = ${regionCode} and visit_id = ${visitId}
+        )
+        select * from added order by line_no`);
       const policy = await this.policyFor(tx, regionCode, v);
-      return (await this.feeRows(tx, regionCode, visitId)).map((f) => lineResult(f, policy.bClassSelfPayRatioBp));
+      return stored.map((f) => lineResult(f, policy.bClassSelfPayRatioBp));
     });
   }
 
@@ -1061,11 +1064,6 @@ export class ReferenceCoreZone implements CoreZone {
       await tx.q(sql`update core_visit set fees_version = fees_version + 1, presettled_version = null
         where region_code = ${regionCode} and visit_id = ${visitId}`);
     });
-  }
-
-  private feeRows(ex: Executor, regionCode: string, visitId: string): Promise<FeeRow[]> {
-    return ex.q<FeeRow>(sql`select line_no, code, name, item_class, quantity, unit_price, self_pay_ratio_bp, price_cap
-      from core_fee_line where region_code = ${regionCode} and visit_id = ${visitId} order by line_no`);
   }
 
   private async policyFor(ex: Executor, regionCode: string, v: VisitRow): Promise<Policy> {
@@ -1403,6 +1401,23 @@ function toCatalogueItem(r: CatalogueRow): CatalogueItem {
     selfPayRatioBp: r.self_pay_ratio_bp,
     priceCap: r.price_cap,
   };
+}
+
+/** The visit's insurance: the requested (or first) active one; paused or missing ones are refused. */
+function pickActiveInsurance(
+  rows: Array<{ insurance_type: InsuranceType; status: string }>,
+  insuranceType?: InsuranceType,
+): InsuranceType {
+  const candidates = insuranceType ? rows.filter((r) => r.insurance_type === insuranceType) : rows;
+  const active = candidates.find((r) => r.status === 'active');
+  if (active) return active.insurance_type;
+  if (candidates.length > 0) {
+    throw coreError(
+      'CORE_INSURANCE_PAUSED',
+      `险种 ${candidates.map((c) => `${c.insurance_type}:${c.status}`).join(', ')}`,
+    );
+  }
+  throw coreError('CORE_INSURANCE_PAUSED', insuranceType ? `未参加险种 ${insuranceType}` : '无参保险种');
 }
 
 function toInstitution(r: { code: string; region_code: string; kind: InstitutionKind; name: string; level: number }) {
