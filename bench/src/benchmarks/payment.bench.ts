@@ -7,6 +7,7 @@
  * the same database in the same run and at the same concurrency.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { buildPlatform, type Platform } from '../../../server/src/app.ts';
 import { authCenter } from '../../../server/src/centers/auth/index.ts';
@@ -54,6 +55,38 @@ interface Ctx {
   seq: number;
   legs: { all3: number; total: number };
   waiters: Map<string, () => void>;
+  /** CPU (ms) when the first timed operation started, and per operation of each side (see cpuNow) */
+  cpuStart?: number;
+  cpu: { e2eMsPerOp?: number; floorMsPerOp?: number };
+}
+
+/** utime + stime (ms) of a process from /proc (Linux; 100 ticks/s); 0 elsewhere. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU used so far by everything an order costs, load-independent unlike a rate on a shared machine: this process
+ * (platform + core zone + load generator), the bench database's PostgreSQL backends (local server) and the sandbox.
+ */
+async function cpuNow(ctx: Ctx): Promise<number> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  const pids = await c
+    .query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [ctx.dbName])
+    .finally(() => c.end());
+  const own = process.cpuUsage();
+  return (
+    (own.user + own.system) / 1000 +
+    processCpuMs(ctx.sandbox.child.pid) +
+    pids.rows.reduce((sum, r) => sum + processCpuMs(r.pid), 0)
+  );
 }
 
 async function admin(text: string): Promise<void> {
@@ -116,10 +149,14 @@ async function setup(): Promise<Ctx> {
       waiters.get(order.id)?.();
     }
   };
-  return { platform, payment, core, sandbox, dbName, persons, seq: 0, legs: { all3: 0, total: 0 }, waiters };
+  return { platform, payment, core, sandbox, dbName, persons, seq: 0, legs: { all3: 0, total: 0 }, waiters, cpu: {} };
 }
 
 async function run(ctx: Ctx): Promise<void> {
+  if (ctx.cpuStart === undefined) {
+    ctx.cpuStart = Number.NaN;
+    ctx.cpuStart = await cpuNow(ctx);
+  }
   const i = ctx.seq++;
   const personNo = ctx.persons[i % ctx.persons.length];
   const actor = { kind: 'channel' as const, id: 'bench' };
@@ -160,6 +197,7 @@ async function run(ctx: Ctx): Promise<void> {
 
 /** The core zone alone: pre-settle + settle of prepared visits (registration and fee upload untimed). */
 async function bareSettleRate(ctx: Ctx): Promise<number> {
+  ctx.cpu.e2eMsPerOp = ((await cpuNow(ctx)) - ctx.cpuStart!) / ctx.legs.total;
   const visits: Visit[] = [];
   const prepare = async (j: number) => {
     const visit = await ctx.core.registerVisit({
@@ -186,9 +224,12 @@ async function bareSettleRate(ctx: Ctx): Promise<number> {
       n++;
     }
   };
+  const cpu0 = await cpuNow(ctx);
   const start = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return n / ((performance.now() - start) / 1000);
+  const rate = n / ((performance.now() - start) / 1000);
+  ctx.cpu.floorMsPerOp = ((await cpuNow(ctx)) - cpu0) / n;
+  return rate;
 }
 
 async function teardown(ctx: Ctx): Promise<void> {
@@ -213,6 +254,10 @@ export default [
       orders_with_fund_account_and_cash: ctx.legs.all3,
       concurrency: CONCURRENCY,
       provider: 'sandbox process, loopback HTTP, HMAC-SM3 signed callbacks',
+      // CPU per operation (process + its PostgreSQL backends + sandbox), counted from the first (warm-up) order
+      e2eCpuMsPerOp: Number((ctx.cpu.e2eMsPerOp ?? Number.NaN).toFixed(2)),
+      floorCpuMsPerOp: Number((ctx.cpu.floorMsPerOp ?? Number.NaN).toFixed(2)),
+      cpuRatio: Number(((ctx.cpu.floorMsPerOp ?? Number.NaN) / (ctx.cpu.e2eMsPerOp ?? Number.NaN)).toFixed(2)),
     }),
   },
 ] satisfies Benchmark<Ctx>[];
