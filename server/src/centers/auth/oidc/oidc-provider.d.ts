@@ -19,6 +19,18 @@ declare module 'oidc-provider' {
     revokeByGrantId(grantId: string): Promise<void>;
   }
 
+  /** A signing key whose private half stays outside the provider (features.externalSigningSupport). */
+  export class ExternalSigningKey {
+    get kid(): string | undefined;
+    set kid(value: string | undefined);
+    get alg(): string | undefined;
+    set alg(value: string | undefined);
+    /** The public key (the provider publishes it at the JWKS endpoint). */
+    keyObject(): import('node:crypto').KeyObject;
+    /** The JWS signature over the signing input (for ES256: r ‖ s, 64 bytes). */
+    sign(data: Buffer): Promise<Buffer>;
+  }
+
   export interface KoaContextWithOIDC {
     oidc: any;
     req: IncomingMessage;

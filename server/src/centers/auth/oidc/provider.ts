@@ -3,14 +3,14 @@
  * /.well-known/openid-configuration, keys = the platform's signing keys (rebuilt when they rotate), state in the
  * database (oidc_payload), clients = registered channels.
  */
-import { createHmac } from 'node:crypto';
-import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { createHmac, createPrivateKey, createPublicKey, type KeyObject, sign as signWithKey } from 'node:crypto';
+import Provider, { ExternalSigningKey, errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Context } from '../../../platform/context.ts';
 import { sql } from '../../../platform/db/index.ts';
 import { ACCESS_TOKEN_AUDIENCE } from '../../../platform/tokens.ts';
 import { accountClaims } from '../accounts.ts';
 import type { AuthService } from '../service.ts';
-import { createAdapterFactory } from './adapter.ts';
+import { createAdapterFactory, type DurableScope, durableScope, flushDurable } from './adapter.ts';
 import { htmlPage } from './pages.ts';
 
 export const OIDC_PREFIX = '/oidc';
@@ -27,6 +27,33 @@ export interface YibaoLoginResult {
   amr: string[];
   ip: string;
   userAgent?: string;
+}
+
+/**
+ * A platform signing key (ES256) for the provider, signing with node:crypto on a KeyObject imported once: the
+ * provider would otherwise sign every token through jose and WebCrypto from the JWK (an asynchronous crypto job
+ * per signature).
+ */
+export class PlatformSigningKey extends ExternalSigningKey {
+  readonly #private: KeyObject;
+  readonly #public: KeyObject;
+
+  constructor(jwk: Record<string, unknown>) {
+    super();
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') throw new Error('platform signing keys are ES256 (EC P-256)');
+    this.#private = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    this.#public = createPublicKey(this.#private);
+    this.kid = String(jwk.kid);
+    this.alg = 'ES256';
+  }
+
+  override keyObject(): KeyObject {
+    return this.#public;
+  }
+
+  override async sign(data: Buffer): Promise<Buffer> {
+    return signWithKey('sha256', data, { key: this.#private, dsaEncoding: 'ieee-p1363' });
+  }
 }
 
 export class OidcProvider {
@@ -82,7 +109,7 @@ export class OidcProvider {
 
     const provider = new Provider(ctx.publicUrl, {
       adapter: Adapter,
-      jwks,
+      jwks: { keys: jwks.keys.map((k) => new PlatformSigningKey(k)) },
       cookies: {
         keys: [cookieKey],
         names: { session: 'yb_oidc_session', interaction: 'yb_oidc_interaction', resume: 'yb_oidc_resume' },
@@ -127,6 +154,7 @@ export class OidcProvider {
         }),
       features: {
         devInteractions: { enabled: false },
+        externalSigningSupport: { enabled: true, ack: 'experimental-01' },
         clientCredentials: { enabled: true },
         // A client may introspect and revoke only its own tokens.
         introspection: { enabled: true, allowedPolicy: ownTokensOnly },
@@ -257,8 +285,18 @@ export class OidcProvider {
 
     // After a login interaction resumes, the provider session exists: record it (sid = session uid) for the
     // session list, remote sign-out and the acr/amr/kind/region claims of its tokens.
+    // Every provider request runs in a durable scope: its codes, tokens and grants are flushed to disk once, before
+    // it answers (adapter.ts DurableScope).
     provider.use(async (c: KoaContextWithOIDC, next: () => Promise<void>) => {
-      await next();
+      const scope: DurableScope = { pending: false };
+      try {
+        await durableScope.run(scope, next);
+        await afterRequest(c, scope);
+      } finally {
+        await flushDurable(ctx.db, scope);
+      }
+    });
+    const afterRequest = async (c: KoaContextWithOIDC, scope: DurableScope) => {
       const endingSid =
         c.oidc?.route === 'end_session_confirm' ? (c.oidc.entities?.Session?.uid as string | undefined) : undefined;
       if (endingSid && c.status === 303) {
@@ -281,7 +319,9 @@ export class OidcProvider {
         ip: y.ip,
         userAgent: y.userAgent,
       });
-    });
+      // that commit waited for the disk flush, which covered the grant and code written before it
+      scope.pending = false;
+    };
     provider.on('backchannel.error', (_c: unknown, err: Error, client: { clientId: string }) => {
       ctx.log.warn({ err, clientId: client.clientId }, '后台注销通知发送失败');
     });
