@@ -97,11 +97,19 @@ export interface AccessClaims {
   [claim: string]: unknown;
 }
 
+type VerifiedClaims = AccessClaims & { jti?: string; exp?: number };
+
+/** A retired signing key stops working for tokens already seen within this time. */
+const VERIFIED_CACHE_MS = 60_000;
+const VERIFIED_CACHE_SIZE = 20_000;
+
 /** Issues and verifies the platform's JWT access tokens (the same format the OIDC provider issues for the API). */
 export class AccessTokens {
   private readonly keyStore: KeyStore;
   private readonly issuer: string;
   private readonly importCache = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  /** Tokens already verified (a caller sends the same one with every request), kept until exp, at most a minute. */
+  private readonly verified = new Map<string, { claims: VerifiedClaims; until: number }>();
 
   constructor(keyStore: KeyStore, issuer: string) {
     this.keyStore = keyStore;
@@ -122,7 +130,18 @@ export class AccessTokens {
       .sign(await this.importKey(key.privateJwk));
   }
 
-  async verify(token: string): Promise<AccessClaims & { jti?: string; exp?: number }> {
+  async verify(token: string): Promise<VerifiedClaims> {
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now) return hit.claims;
+    const claims = await this.verifySignature(token);
+    if (hit) this.verified.delete(token);
+    else if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { claims, until: Math.min((claims.exp ?? 0) * 1000, now + VERIFIED_CACHE_MS) });
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<VerifiedClaims> {
     const { payload } = await jwtVerify(
       token,
       async (header) => {
@@ -132,7 +151,7 @@ export class AccessTokens {
       },
       { issuer: this.issuer, audience: ACCESS_TOKEN_AUDIENCE, algorithms: [ALG] },
     );
-    return payload as AccessClaims & { jti?: string; exp?: number };
+    return payload as VerifiedClaims;
   }
 
   private importKey(jwk: JWK): Promise<CryptoKey | Uint8Array> {
