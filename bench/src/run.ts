@@ -56,14 +56,19 @@ async function runOne(b: Benchmark): Promise<Result> {
   let ctx: unknown;
   try {
     ctx = await b.setup?.();
+    // The floor is measured before and after the benchmark and averaged, so that load changing during the run
+    // moves both sides of the ratio alike; both readings are kept.
+    const before = b.floor ? await b.floor.opsPerSec(ctx) : undefined;
     const m = await measure(b, ctx, seconds);
-    const floor = b.floor ? await b.floor.opsPerSec(ctx) : undefined;
+    const after = b.floor ? await b.floor.opsPerSec(ctx) : undefined;
+    const floor = before !== undefined && after !== undefined ? (before + after) / 2 : undefined;
     const ratio = floor && Number.isFinite(floor) ? m.opsPerSec / floor : undefined;
     return {
       name: b.name,
       ...m,
       floorName: b.floor?.name,
       floorOpsPerSec: floor,
+      floorReadings: before !== undefined && after !== undefined ? [before, after] : undefined,
       ratio,
       goalRatio: b.goalRatio,
       met: b.goalRatio !== undefined && ratio !== undefined ? ratio >= b.goalRatio : undefined,
@@ -94,7 +99,9 @@ function printTable(rows: Result[]): void {
     'ops/s': r.error ? `ERROR: ${r.error.slice(0, 60)}` : fmt(r.opsPerSec),
     'p50 ms': fmt(r.p50Ms, 2),
     'p99 ms': fmt(r.p99Ms, 2),
-    floor: r.floorName ? `${r.floorName}: ${fmt(r.floorOpsPerSec)}/s` : '—',
+    floor: r.floorName
+      ? `${r.floorName}: ${fmt(r.floorOpsPerSec)}/s${r.floorReadings ? ` (${r.floorReadings.map((f) => fmt(f)).join(' → ')})` : ''}`
+      : '—',
     ratio: fmt(r.ratio, 2),
     goal: r.goalRatio === undefined ? '—' : `≥ ${r.goalRatio}${r.met === undefined ? '' : r.met ? ' ✓' : ' ✗'}`,
     facts: r.facts

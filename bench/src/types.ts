@@ -25,6 +25,8 @@ export interface Result {
   p99Ms: number;
   floorName?: string;
   floorOpsPerSec?: number;
+  /** The floor before and after the benchmark (floorOpsPerSec is their mean). */
+  floorReadings?: number[];
   ratio?: number;
   goalRatio?: number;
   met?: boolean;
