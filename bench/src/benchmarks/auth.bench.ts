@@ -3,7 +3,8 @@
  * (user center + auth center, OWASP Argon2id):
  * - password login end to end: GET /oidc/auth → login page → POST password form → resume → code → POST /oidc/token,
  *   against raw Argon2id verify/s with the same parameters (the floor; goal 0.8);
- * - client-credentials grants/s at /oidc/token (JWT access tokens signed with the platform key);
+ * - client-credentials grants/s at /oidc/token (JWT access tokens signed with the platform key), beside the bare
+ *   HTTP round trip of the same server and client (GET /healthz, 16 concurrent) as its bound;
  * - SM2 verify/s inside the channel-signature hook (shape, channel key cache, SM3withSM2, nonce row in the DB), and
  *   the hook's verification without the DB write, against `openssl speed sm2` (goal 0.5 × native).
  */
@@ -20,6 +21,7 @@ import { OWASP_ARGON2 } from '../../../server/src/centers/user/password.ts';
 import { createTestPerson } from '../../../server/src/centers/user/testing.ts';
 import { service } from '../../../server/src/platform/context.ts';
 import { verifyEnvelopeDetailed } from '../../../server/src/platform/crypto/index.ts';
+import { sql } from '../../../server/src/platform/db/index.ts';
 import { createTestPlatform, type TestPlatform } from '../../../server/src/testing/platform.ts';
 import type { Benchmark } from '../types.ts';
 
@@ -165,6 +167,23 @@ async function opensslVerifyRate(): Promise<number> {
   }
 }
 
+/** The bound of any endpoint here: a bare route of the same server through the same client, 16 at a time. */
+async function healthzRate(ctx: Ctx): Promise<number> {
+  const start = performance.now();
+  const until = start + 2000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (performance.now() < until) {
+        const res = await fetch(`${ctx.base}/healthz`);
+        await res.json();
+        n++;
+      }
+    }),
+  );
+  return n / ((performance.now() - start) / 1000);
+}
+
 const basic = `Basic ${Buffer.from(`${encodeURIComponent(DEMO_PARTNER_APP_ID)}:${encodeURIComponent(DEMO_PARTNER_SECRET)}`).toString('base64')}`;
 
 const nextEnvelope = (ctx: Ctx) => {
@@ -211,6 +230,14 @@ export default [
         const body = (await res.json()) as { access_token?: string };
         if (!body.access_token) throw new Error(`token endpoint answered ${res.status}`);
       }
+    },
+    floor: { name: 'GET /healthz round trip (same client, 16 concurrent)', opsPerSec: healthzRate },
+    // JWT access tokens of client credentials are not stored by the provider (revocation goes by channel: sid ch:…)
+    facts: async (ctx) => {
+      const [row] = await ctx.platform.ctx.db.q<{ n: number }>(
+        sql`select count(*)::int as n from oidc_payload where kind = 'ClientCredentials'`,
+      );
+      return { storedTokens: row?.n ?? 0 };
     },
   },
   {
