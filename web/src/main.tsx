@@ -16,6 +16,7 @@ import { unitPages } from './portals/unit/pages';
 import { publicRoutes } from './public/routes';
 import './global.css';
 import './components/a11y.css';
+import { keepScrollRegionsFocusable } from './components/scrollRegions';
 
 dayjs.locale('zh-cn');
 /** Secondary text dark enough for WCAG AA contrast (antd's default #8c8c8c on white is 3.4:1). */
@@ -71,6 +72,7 @@ function Root() {
   );
 }
 
+keepScrollRegionsFocusable();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>

@@ -1,9 +1,11 @@
-import { ApiOutlined, KeyOutlined, MessageOutlined } from '@ant-design/icons';
+import { ApiOutlined, KeyOutlined, MessageOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
 import type { PortalPage } from '../../portals/registry';
+import { TrustedCasPage } from './CaPage';
 import { ChannelsPage, SigningKeysPage, SmsOutboxPage } from './ConsolePages';
 
 export const authConsolePages: PortalPage[] = [
   { path: 'auth/channels', element: <ChannelsPage />, nav: { label: '渠道管理', icon: <ApiOutlined /> } },
   { path: 'auth/sms-outbox', element: <SmsOutboxPage />, nav: { label: '沙箱短信', icon: <MessageOutlined /> } },
   { path: 'auth/keys', element: <SigningKeysPage />, nav: { label: '签名密钥', icon: <KeyOutlined /> } },
+  { path: 'auth/cas', element: <TrustedCasPage />, nav: { label: '数字证书 CA', icon: <SafetyCertificateOutlined /> } },
 ];

@@ -371,6 +371,7 @@ function PolicyView({ version }: { version: PolicyVersion }) {
         title={`待遇规则（${rules.length} 条）`}
         extra={
           <Select
+            aria-label="规则筛选"
             value={filter}
             onChange={setFilter}
             style={{ width: 150 }}

@@ -76,6 +76,7 @@ export function EbillSearchPage() {
           </Form.Item>
           <Form.Item name="kind">
             <Select
+              aria-label="票据类型"
               allowClear
               placeholder="票据类型"
               style={{ width: 120 }}
@@ -512,6 +513,7 @@ export function EbillUsagePage() {
       <PageTitle
         extra={
           <Select
+            aria-label="统计天数"
             value={days}
             onChange={setDays}
             options={[7, 14, 30, 90].map((d) => ({ value: d, label: `近 ${d} 天` }))}

@@ -300,6 +300,7 @@ export function EvoucherStatsPage() {
       <PageTitle
         extra={
           <Select
+            aria-label="统计天数"
             value={days}
             onChange={setDays}
             options={[7, 30, 90].map((d) => ({ value: d, label: `近 ${d} 天` }))}

@@ -301,6 +301,7 @@ export function PaymentOrdersPage() {
           style={{ width: 280 }}
         />
         <Select
+          aria-label="订单状态"
           allowClear
           placeholder="状态"
           style={{ width: 160 }}

@@ -214,6 +214,7 @@ export function SecurityOpsPage() {
               title: '轮换进度',
               render: (_: unknown, r) => (
                 <Progress
+                  aria-label={`${r.table}.${r.column} 轮换进度`}
                   percent={r.total === 0 ? 100 : Math.floor(((r.total - r.underOldKeys) * 100) / r.total)}
                   size="small"
                 />

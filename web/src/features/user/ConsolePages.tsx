@@ -76,6 +76,7 @@ export function PersonsPage() {
         }}
         extra={
           <Select
+            aria-label="账号状态"
             allowClear
             placeholder="账号状态"
             style={{ width: 130 }}
@@ -533,6 +534,7 @@ function StaffTab() {
                   </Tag>
                 ))}
                 <Select
+                  aria-label="授予本区角色"
                   size="small"
                   placeholder="授予本区角色"
                   style={{ width: 140 }}
@@ -547,6 +549,7 @@ function StaffTab() {
             title: '启用',
             render: (_, s) => (
               <Switch
+                aria-label={`启用 ${s.username}`}
                 checked={s.status === 'active'}
                 onChange={(on) => setStatus.mutate({ id: s.id, status: on ? 'active' : 'disabled' })}
               />

@@ -246,6 +246,7 @@ export function UnitAgentsPage() {
       <Space wrap style={{ marginBottom: 16 }}>
         <span>单位：</span>
         <Select
+          aria-label="单位"
           style={{ minWidth: 260 }}
           value={unitId}
           onChange={setPicked}
