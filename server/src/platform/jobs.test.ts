@@ -31,7 +31,7 @@ forEachDatabase('durable jobs', (getDb) => {
     });
     await db.tx(async (tx) => {
       await enqueue(tx, 't.ok', { n: 1 });
-      await enqueue(tx, 't.fail', { n: 2 }, { maxAttempts: 2 });
+      await enqueue(tx, 't.fail', { n: 2 }, { maxAttempts: 2, regionCode: '990100' });
     });
     await runner.drain();
     assert.deepEqual(seen, [{ n: 1 }]);
@@ -49,8 +49,9 @@ forEachDatabase('durable jobs', (getDb) => {
     assert.equal(dead.state, 'dead');
     assert.match(dead.last_error, /provider down/);
     assert.equal(runner.failures.get('t.fail'), 2);
-    assert.equal(await retryDeadJob(db, dead.id), true);
-    assert.equal(await retryDeadJob(db, dead.id), false);
+    assert.equal(await retryDeadJob(db, dead.id, '980100'), false, "another region's job");
+    assert.equal(await retryDeadJob(db, dead.id, '990100'), true);
+    assert.equal(await retryDeadJob(db, dead.id, '990100'), false);
   });
 
   test('a job whose worker died is claimed again after its lock expires', async () => {

@@ -177,8 +177,9 @@ export class JobRunner {
 }
 
 /** Puts a dead job back in the queue (staff action). */
-export async function retryDeadJob(ex: Executor, id: number): Promise<boolean> {
+/** Requeues a dead job of `regionCode` (or a platform-wide one). */
+export async function retryDeadJob(ex: Executor, id: number, regionCode: string): Promise<boolean> {
   const rows = await ex.q(sql`update job set state = 'queued', attempts = 0, run_at = now(), last_error = null
-    where id = ${id} and state = 'dead' returning id`);
+    where id = ${id} and state = 'dead' and (region_code = ${regionCode} or region_code is null) returning id`);
   return rows.length === 1;
 }

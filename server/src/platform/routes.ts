@@ -84,10 +84,12 @@ export function platformRoutes(app: App, ctx: Context): void {
       schema: { tags: ['platform'], summary: '任务队列概况与死信任务', security: [{ bearer: [] }] },
       preHandler: perm('ops:read'),
     },
-    async () => ({
+    async (req) => ({
       stats: await ctx.jobs.stats(),
+      // the region acted in, and platform-wide jobs (no region)
       dead: await ctx.db.q(sql`select id, queue, region_code, attempts, last_error, finished_at from job
-        where state = 'dead' order by finished_at desc limit 100`),
+        where state = 'dead' and (region_code = ${req.regionCode} or region_code is null)
+        order by finished_at desc limit 100`),
     }),
   );
 
@@ -103,7 +105,7 @@ export function platformRoutes(app: App, ctx: Context): void {
       preHandler: perm('ops:manage'),
     },
     async (req) => {
-      if (!(await retryDeadJob(ctx.db, req.params.id)))
+      if (!(await retryDeadJob(ctx.db, req.params.id, req.regionCode)))
         throw new AppError(404, 'JOB_NOT_DEAD', '任务不存在或不在死信状态');
       return { retried: true };
     },

@@ -10,6 +10,21 @@ export interface NavItem {
   icon: ReactNode;
   /** Shown in the phone's bottom bar (at most five). */
   bottom?: boolean;
+  /** Heading the item is listed under in the side menu (e.g. the center), in first-seen order. */
+  group?: string;
+}
+
+type MenuEntry = { key: string; icon: ReactNode; label: string };
+
+/** Side-menu entries: ungrouped items first, then one titled group per `group`. */
+function menuItems(items: NavItem[], base: string) {
+  const entry = (i: NavItem): MenuEntry => ({ key: `${base}${i.path}`, icon: i.icon, label: i.label });
+  const groups = new Map<string, MenuEntry[]>();
+  for (const i of items.filter((i) => i.group)) groups.set(i.group!, [...(groups.get(i.group!) ?? []), entry(i)]);
+  return [
+    ...items.filter((i) => !i.group).map(entry),
+    ...[...groups].map(([label, children]) => ({ type: 'group' as const, key: `group:${label}`, label, children })),
+  ];
 }
 
 /** Responsive portal frame: side menu on a PC, top bar and bottom navigation on a phone. */
@@ -75,7 +90,7 @@ export function PortalShell({
           <Menu
             mode="inline"
             selectedKeys={selected ? [selected] : []}
-            items={items.map((i) => ({ key: `${base}${i.path}`, icon: i.icon, label: i.label }))}
+            items={menuItems(items, base)}
             onClick={(e) => navigate(e.key)}
           />
         </Layout.Sider>
