@@ -2,9 +2,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, App, Button, Card, Descriptions, Form, Input, Modal, Result, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { Link } from 'react-router';
+import { logout } from '../../auth/oidc';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
-import { setSession } from '../../lib/session';
 import { dateTime, fieldErrors, idempotencyKeys, PERSON_STATUS, type Person } from './api';
 import { FormError, SmsCodeField } from './fields';
 import { securityPanels } from './securitySlots';
@@ -412,10 +412,8 @@ export function SecurityPage() {
         onDone={() =>
           modal.success({
             title: '账号已注销',
-            onOk: () => {
-              setSession(undefined);
-              location.assign('/personal');
-            },
+            // the account is gone: end the single sign-on session as well
+            onOk: () => logout('personal'),
           })
         }
       />

@@ -1,9 +1,10 @@
 import { LoginOutlined, RightOutlined, SafetyOutlined, UserAddOutlined, UserOutlined } from '@ant-design/icons';
 import { Button, Card, Descriptions, Typography } from 'antd';
 import { Link } from 'react-router';
+import { logout } from '../../auth/oidc';
 import { PageTitle } from '../../components/PortalShell';
 import { type RegionConfig, useRegion } from '../../lib/region';
-import { setSession, useSession } from '../../lib/session';
+import { useSession } from '../../lib/session';
 import styles from './personal.module.css';
 
 const LOGIN_HREF = `/login?portal=personal&return=${encodeURIComponent('/personal/settings')}`;
@@ -67,16 +68,7 @@ export function SettingsPage() {
           <Descriptions.Item label="服务热线">{hotline}</Descriptions.Item>
           <Descriptions.Item label="语言">简体中文</Descriptions.Item>
         </Descriptions>
-        <Button
-          danger
-          size="large"
-          block
-          style={{ marginTop: 16 }}
-          onClick={() => {
-            setSession(undefined);
-            location.assign('/personal');
-          }}
-        >
+        <Button danger size="large" block style={{ marginTop: 16 }} onClick={() => logout('personal')}>
           退出登录
         </Button>
       </Card>
