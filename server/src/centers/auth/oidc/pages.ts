@@ -18,6 +18,7 @@ button.primary{background:#1677ff;color:#fff}.row{display:flex;gap:8px;align-ite
 .error{background:#fff1f0;color:#cf1322;border-radius:8px;padding:10px 12px;font-size:14px}
 .notice{background:#e6f4ff;color:#0958d9;border-radius:8px;padding:10px 12px;font-size:14px}
 .muted{color:#86909c;font-size:13px}.sandbox{display:inline-block;background:#fffbe6;color:#d48806;border:1px solid #ffe58f;border-radius:4px;padding:0 6px;font-size:12px}
+.links{text-align:center;margin:16px 0 0;font-size:14px}.links a{color:#0958d9;padding:12px 4px;display:inline-block}
 footer{text-align:center;margin-top:16px}footer a{color:#86909c;font-size:13px}
 `;
 
@@ -92,6 +93,7 @@ export function loginPage(p: LoginPageInput): string {
     ${p.error ? `<p class="error" role="alert">${esc(p.error)}</p>` : ''}
     ${p.notice ? `<p class="notice" role="status">${esc(p.notice)}</p>` : ''}
     ${form}
+    ${p.staff ? '' : '<p class="links"><a href="/personal/register">没有账号？注册</a> · <a href="/personal/password-reset">忘记密码</a></p>'}
     <footer><a href="${base}/abort">取消登录，返回应用</a></footer>`,
     {
       subtitle: `${p.clientName} · ${p.regionName}`,
@@ -126,6 +128,7 @@ export function passwordChangePage(p: PasswordChangePageInput): string {
       <input type="password" id="confirmPassword" name="confirmPassword" autocomplete="new-password" required minlength="8" maxlength="128">
       <p class="muted">至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类，且不能与临时密码相同。</p>
       <button class="primary" type="submit">修改密码并登录</button></form>
+    ${p.staff ? '' : '<p class="links"><a href="/personal/register">没有账号？注册</a> · <a href="/personal/password-reset">忘记密码</a></p>'}
     <footer><a href="${base}/abort">取消登录，返回应用</a></footer>`,
     { subtitle: `${p.clientName} · ${p.regionName}` },
   );
