@@ -176,7 +176,6 @@ export class JobRunner {
   }
 }
 
-/** Puts a dead job back in the queue (staff action). */
 /** Requeues a dead job of `regionCode` (or a platform-wide one). */
 export async function retryDeadJob(ex: Executor, id: number, regionCode: string): Promise<boolean> {
   const rows = await ex.q(sql`update job set state = 'queued', attempts = 0, run_at = now(), last_error = null

@@ -1,6 +1,4 @@
 import { HomeOutlined } from '@ant-design/icons';
-import { Typography } from 'antd';
-import { PageTitle } from '../../components/PortalShell';
 import { authConsolePages } from '../../features/auth/pages';
 import { corezoneConsolePages } from '../../features/corezone/pages';
 import { ebillConsolePages } from '../../features/ebill/pages';
@@ -10,15 +8,7 @@ import { paymentConsolePages } from '../../features/payment/pages';
 import { platformConsolePages } from '../../features/platform/pages';
 import { userConsolePages } from '../../features/user/pages';
 import type { PortalPage } from '../registry';
-
-function ConsoleHome() {
-  return (
-    <>
-      <PageTitle>管理后台</PageTitle>
-      <Typography.Paragraph type="secondary">请从左侧菜单选择业务。</Typography.Paragraph>
-    </>
-  );
-}
+import { ConsoleDashboard } from './Dashboard';
 
 /** A center's pages, listed under its name in the side menu. */
 const under = (group: string, pages: PortalPage[]): PortalPage[] =>
@@ -26,7 +16,7 @@ const under = (group: string, pages: PortalPage[]): PortalPage[] =>
 
 /** Pages of the 管理后台; each center adds its own list here. */
 export const consolePages: PortalPage[] = [
-  { path: '', element: <ConsoleHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
+  { path: '', element: <ConsoleDashboard />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
   ...under('用户中心', userConsolePages),
   ...under('统一认证', authConsolePages),
   ...under('电子凭证', evoucherConsolePages),

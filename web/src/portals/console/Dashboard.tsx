@@ -1,0 +1,141 @@
+import { useQuery } from '@tanstack/react-query';
+import { Card, Col, Row, Statistic, Typography } from 'antd';
+import type { ReactNode } from 'react';
+import { Link } from 'react-router';
+import { PageTitle } from '../../components/PortalShell';
+import { ApiError, api, errorText } from '../../lib/api';
+
+interface JobStat {
+  queue: string;
+  state: string;
+  count: number;
+}
+interface MessageStat {
+  channel: string;
+  total: number;
+  failed: number;
+}
+interface ReconRun {
+  date: string;
+  mismatchCount: number;
+  open: number;
+}
+
+const ALERT = '#a8071a';
+
+/** One watch card: its figures, or why they cannot be shown (no permission, error), and where to act. */
+function Watch<T>(props: {
+  title: string;
+  to: string;
+  query: { data?: T; error: unknown; isPending: boolean };
+  children: (d: T) => ReactNode;
+}) {
+  const { data, error, isPending } = props.query;
+  return (
+    <Card title={props.title} extra={<Link to={props.to}>查看</Link>} loading={isPending}>
+      {error ? (
+        <Typography.Text type="secondary">
+          {error instanceof ApiError && error.status === 403 ? '无权限查看' : errorText(error)}
+        </Typography.Text>
+      ) : data !== undefined ? (
+        props.children(data)
+      ) : null}
+    </Card>
+  );
+}
+
+/** 管理后台首页: what an operator on duty checks first — stuck jobs, failing channels, unreconciled payments. */
+export function ConsoleDashboard() {
+  const retry = { retry: false, refetchInterval: 30_000 } as const;
+  const jobs = useQuery({
+    queryKey: ['dashboard', 'jobs'],
+    queryFn: () => api<{ stats: JobStat[] }>('/api/platform/jobs'),
+    ...retry,
+  });
+  const messages = useQuery({
+    queryKey: ['dashboard', 'messages'],
+    queryFn: () => api<MessageStat[]>('/api/message/stats?days=1'),
+    ...retry,
+  });
+  const recon = useQuery({
+    queryKey: ['dashboard', 'reconciliation'],
+    queryFn: () => api<{ runs: ReconRun[] }>('/api/payment/admin/reconciliation'),
+    ...retry,
+  });
+  const count = (stats: JobStat[], state: string) =>
+    stats.filter((s) => s.state === state).reduce((n, s) => n + s.count, 0);
+  return (
+    <>
+      <PageTitle>值班概览</PageTitle>
+      <Row gutter={[16, 16]}>
+        <Col xs={24} lg={8}>
+          <Watch title="任务队列" to="/console/jobs" query={jobs}>
+            {(d) => (
+              <Row gutter={8}>
+                <Col span={8}>
+                  <Statistic title="排队" value={count(d.stats, 'queued')} />
+                </Col>
+                <Col span={8}>
+                  <Statistic title="执行中" value={count(d.stats, 'running')} />
+                </Col>
+                <Col span={8}>
+                  <Statistic
+                    title="死信"
+                    value={count(d.stats, 'dead')}
+                    styles={{ content: count(d.stats, 'dead') > 0 ? { color: ALERT } : undefined }}
+                  />
+                </Col>
+              </Row>
+            )}
+          </Watch>
+        </Col>
+        <Col xs={24} lg={8}>
+          <Watch title="今日消息发送" to="/console/message/deliveries" query={messages}>
+            {(rows) => {
+              const total = rows.reduce((n, r) => n + r.total, 0);
+              const failed = rows.reduce((n, r) => n + r.failed, 0);
+              return (
+                <Row gutter={8}>
+                  <Col span={12}>
+                    <Statistic title="发送" value={total} />
+                  </Col>
+                  <Col span={12}>
+                    <Statistic
+                      title="失败"
+                      value={failed}
+                      suffix={total > 0 ? `(${((failed * 100) / total).toFixed(1)}%)` : undefined}
+                      styles={{ content: failed > 0 ? { color: ALERT } : undefined }}
+                    />
+                  </Col>
+                </Row>
+              );
+            }}
+          </Watch>
+        </Col>
+        <Col xs={24} lg={8}>
+          <Watch title="支付对账" to="/console/payment/reconciliation" query={recon}>
+            {(d) => {
+              const last = d.runs[0];
+              if (!last)
+                return <Typography.Text type="secondary">尚未对账（每日 02:00 自动对账前一日）</Typography.Text>;
+              return (
+                <Row gutter={8}>
+                  <Col span={12}>
+                    <Statistic title="最近对账日" value={last.date} />
+                  </Col>
+                  <Col span={12}>
+                    <Statistic
+                      title="待处理差异"
+                      value={last.open}
+                      styles={{ content: last.open > 0 ? { color: ALERT } : undefined }}
+                    />
+                  </Col>
+                </Row>
+              );
+            }}
+          </Watch>
+        </Col>
+      </Row>
+    </>
+  );
+}
