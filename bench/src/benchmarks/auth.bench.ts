@@ -8,21 +8,18 @@
  * - SM2 verify/s inside the channel-signature hook (shape, channel key cache, SM3withSM2, nonce row in the DB), and
  *   the hook's verification without the DB write, against `openssl speed sm2` (goal 0.5 × native).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { hash, verify } from '@node-rs/argon2';
 import { signEnvelope } from '@yibao/sdk';
 import { authCenter } from '../../../server/src/centers/auth/index.ts';
 import { DEMO_PARTNER_APP_ID, DEMO_PARTNER_SECRET } from '../../../server/src/centers/auth/seed.ts';
 import type { AuthService } from '../../../server/src/centers/auth/service.ts';
 import { Browser, formValue, freePort } from '../../../server/src/centers/auth/testing.ts';
 import { userCenter } from '../../../server/src/centers/user/index.ts';
-import { OWASP_ARGON2 } from '../../../server/src/centers/user/password.ts';
 import { createTestPerson } from '../../../server/src/centers/user/testing.ts';
 import { service } from '../../../server/src/platform/context.ts';
 import { verifyEnvelopeDetailed } from '../../../server/src/platform/crypto/index.ts';
 import { sql } from '../../../server/src/platform/db/index.ts';
 import { createTestPlatform, type TestPlatform } from '../../../server/src/testing/platform.ts';
+import { opensslSm2VerifyRate, rawArgon2Rate } from '../floors.ts';
 import type { Benchmark } from '../types.ts';
 
 process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -137,36 +134,6 @@ async function passwordLogin(ctx: Ctx, loginId: string): Promise<void> {
   if (!res.ok || !tokens.access_token) throw new Error(`token endpoint answered ${res.status}`);
 }
 
-async function rawArgon2Rate(): Promise<number> {
-  const h = await hash(PASSWORD, { algorithm: 2, ...OWASP_ARGON2 });
-  const until = performance.now() + 2000;
-  const start = performance.now();
-  let n = 0;
-  while (performance.now() < until) {
-    if (!(await verify(h, PASSWORD))) throw new Error('argon2 verify failed');
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
-
-export function parseOpensslVerifyRate(output: string): number {
-  const lines = output.split('\n');
-  const header = lines.findIndex((line) => /sign\/s\s+verify\/s/.test(line));
-  if (header < 0) return Number.NaN;
-  const row = lines.slice(header + 1).find((line) => /SM2/i.test(line));
-  const numbers = row?.trim().split(/\s+/).map(Number).filter(Number.isFinite) ?? [];
-  return numbers.length >= 2 ? (numbers.at(-1) as number) : Number.NaN;
-}
-
-async function opensslVerifyRate(): Promise<number> {
-  try {
-    const { stdout } = await promisify(execFile)('openssl', ['speed', '-seconds', '1', 'sm2'], { timeout: 60_000 });
-    return parseOpensslVerifyRate(stdout);
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** The bound of any endpoint here: a bare route of the same server through the same client, 16 at a time. */
 async function healthzRate(ctx: Ctx): Promise<number> {
   const start = performance.now();
@@ -200,7 +167,7 @@ export default [
     run: async (n, ctx) => {
       for (let k = 0; k < n; k++) await passwordLogin(ctx, ctx.logins[ctx.i++ % ctx.logins.length]!);
     },
-    floor: { name: 'raw Argon2id verify (m=19456,t=2,p=1)', opsPerSec: rawArgon2Rate },
+    floor: { name: 'raw Argon2id verify (m=19456,t=2,p=1)', opsPerSec: () => rawArgon2Rate(PASSWORD) },
     goalRatio: 0.8,
   },
   {
@@ -212,7 +179,7 @@ export default [
     run: async (n, ctx) => {
       for (let k = 0; k < n; k++) await passwordLogin(ctx, ctx.logins[ctx.i++ % ctx.logins.length]!);
     },
-    floor: { name: 'raw Argon2id verify (m=19456,t=2,p=1)', opsPerSec: rawArgon2Rate },
+    floor: { name: 'raw Argon2id verify (m=19456,t=2,p=1)', opsPerSec: () => rawArgon2Rate(PASSWORD) },
   },
   {
     name: 'auth: client credentials 令牌签发 (/oidc/token, JWT ES256)',
@@ -249,7 +216,7 @@ export default [
     run: async (n, ctx) => {
       for (let k = 0; k < n; k++) await ctx.auth.verifier.verify(nextEnvelope(ctx), { scope: 'payment' });
     },
-    floor: { name: 'openssl speed sm2 (native verify)', opsPerSec: opensslVerifyRate },
+    floor: { name: 'openssl speed sm2 (native verify)', opsPerSec: opensslSm2VerifyRate },
     goalRatio: 0.5,
   },
   {
@@ -268,7 +235,7 @@ export default [
         });
       }
     },
-    floor: { name: 'openssl speed sm2 (native verify)', opsPerSec: opensslVerifyRate },
+    floor: { name: 'openssl speed sm2 (native verify)', opsPerSec: opensslSm2VerifyRate },
     goalRatio: 0.5,
   },
 ] satisfies Benchmark<Ctx>[];

@@ -128,7 +128,6 @@ export function passwordChangePage(p: PasswordChangePageInput): string {
       <input type="password" id="confirmPassword" name="confirmPassword" autocomplete="new-password" required minlength="8" maxlength="128">
       <p class="muted">至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类，且不能与临时密码相同。</p>
       <button class="primary" type="submit">修改密码并登录</button></form>
-    ${p.staff ? '' : '<p class="links"><a href="/personal/register">没有账号？注册</a> · <a href="/personal/password-reset">忘记密码</a></p>'}
     <footer><a href="${base}/abort">取消登录，返回应用</a></footer>`,
     { subtitle: `${p.clientName} · ${p.regionName}` },
   );
