@@ -46,6 +46,12 @@ interface UserServiceLike {
     newPassword: string,
     actor: { ip?: string; userAgent?: string },
   ): Promise<unknown>;
+  changeTemporaryPassword(
+    regionCode: string,
+    personId: string,
+    newPassword: string,
+    actor: { ip?: string; userAgent?: string },
+  ): Promise<unknown>;
 }
 interface PersonLike {
   id: string;
@@ -54,6 +60,7 @@ interface PersonLike {
   mobile: string;
   username?: string;
   status: string;
+  mustChangePassword?: boolean;
 }
 interface StaffLike {
   id: string;
@@ -76,6 +83,7 @@ const person = (p: PersonLike | undefined): AccountRef | null =>
         name: p.name,
         mobile: p.mobile,
         username: p.username,
+        ...(p.mustChangePassword ? { mustChangePassword: true } : {}),
       }
     : null;
 const staff = (s: StaffLike | undefined): AccountRef | null =>
@@ -123,8 +131,8 @@ export function userCenterDirectory(ctx: Context): AccountDirectory {
       return users().verifyPassword(account ?? { regionCode: '000000', id: 'no-such-account' }, password);
     },
     async changePassword(account, newPassword, meta) {
-      if (account.kind !== 'staff') throw new Error('only staff accounts carry temporary passwords');
-      await users().changeStaffPassword(account.id, newPassword, meta);
+      if (account.kind === 'staff') await users().changeStaffPassword(account.id, newPassword, meta);
+      else await users().changeTemporaryPassword(account.regionCode, account.id, newPassword, meta);
     },
   };
 }

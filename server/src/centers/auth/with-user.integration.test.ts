@@ -203,6 +203,68 @@ for (const kind of databaseKinds()) {
       assert.equal(again.tokens, undefined, 'no tokens before the password is changed');
     });
 
+    it('a person whose password a clerk reset chooses a new one at the next login', async () => {
+      const users = service(platform.ctx, 'user');
+      const admin = (await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME))!;
+      const person = await createTestPerson(platform);
+      const reset = await fetch(`${base}/api/user/admin/persons/${person.id}/reset-password`, {
+        method: 'POST',
+        headers: {
+          ...(await platform.auth({ kind: 'staff', subject: admin.id, regionCode: '990100' })),
+          'x-region-code': '990100',
+        },
+      });
+      assert.equal(reset.status, 200);
+      const { temporaryPassword } = (await reset.json()) as { temporaryPassword: string };
+      assert.equal((await users.getPerson('990100', person.id)).mustChangePassword, true);
+
+      const config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const verifier = oidc.randomPKCECodeVerifier();
+      const authUrl = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: `${base}/login/callback`,
+        scope: 'openid profile',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: 'p',
+        resource: API,
+      });
+      const browser = new Browser();
+      const asked = await passwordLogin(
+        browser,
+        authUrl.toString(),
+        `${base}/login/callback`,
+        person.mobile,
+        temporaryPassword,
+      );
+      assert.equal(asked.callback, undefined, 'no way into the hall with the temporary password');
+      assert.match(asked.html ?? '', /请修改密码/);
+      const action = `${new URL(asked.page!.url).pathname}/change`;
+      const change = (newPassword: string) =>
+        browser.post(new URL(action, base).toString(), {
+          csrf: formValue(asked.html!, 'csrf'),
+          ticket: formValue(asked.html!, 'ticket'),
+          newPassword,
+          confirmPassword: newPassword,
+        });
+      assert.equal((await change(temporaryPassword)).status, 400, 'the temporary password cannot be kept');
+      assert.equal((await change(`${person.residentId}Aa!`)).status, 400, 'the policy applies (no ID number)');
+      const done = await change('Mine#2026choice');
+      assert.equal(done.status, 303);
+      const back = await browser.follow(new URL(done.headers.get('location')!, base).toString(), (u) =>
+        u.startsWith(`${base}/login/callback`),
+      );
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(back.url), {
+        pkceCodeVerifier: verifier,
+        expectedState: 'p',
+      });
+      assert.equal((await platform.ctx.tokens.verify(tokens.access_token)).sub, person.id);
+      assert.equal((await users.getPerson('990100', person.id)).mustChangePassword, undefined);
+      assert.ok((await login('portal-personal', person.mobile, 'Mine#2026choice')).tokens);
+      assert.equal((await login('portal-personal', person.mobile, temporaryPassword)).status, 401);
+    });
+
     it('the user center unlocks through the auth center', async () => {
       const person = await createTestPerson(platform);
       for (let i = 0; i < 10; i++) await login('portal-personal', person.mobile, `Wrong@pass${i}`);

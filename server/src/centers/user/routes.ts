@@ -530,7 +530,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
     },
     async (req) => {
       const temp = temporaryPassword();
-      await users.resetPassword(req.regionCode, req.params.id, temp, actorOf(req));
+      await users.resetPassword(req.regionCode, req.params.id, temp, actorOf(req), { temporary: true });
       return { temporaryPassword: temp };
     },
   );

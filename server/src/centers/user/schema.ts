@@ -21,6 +21,7 @@ export const personAccount = pgTable(
     username: text('username'),
     emailEnc: text('email_enc'),
     passwordHash: text('password_hash'),
+    mustChangePassword: boolean('must_change_password').notNull().default(false),
     status: text('status', { enum: ['active', 'disabled', 'deactivated'] }).notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),

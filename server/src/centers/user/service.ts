@@ -49,6 +49,8 @@ export interface PersonAccount {
   email?: string;
   status: PersonStatus;
   passwordSet: boolean;
+  /** The password was set by a clerk: the login asks for a new one first. */
+  mustChangePassword?: boolean;
   createdAt: string;
 }
 
@@ -154,6 +156,7 @@ interface PersonRow {
   username: string | null;
   email_enc: string | null;
   password_hash: string | null;
+  must_change_password?: boolean;
   status: PersonStatus;
   created_at: Date | string;
 }
@@ -244,6 +247,7 @@ export class UserService implements PermissionResolver {
       ...(r.email_enc ? { email: d(r.email_enc) } : {}),
       status: r.status,
       passwordSet: r.password_hash != null,
+      ...(r.must_change_password ? { mustChangePassword: true } : {}),
       createdAt: iso(r.created_at)!,
     };
   }
@@ -472,19 +476,56 @@ export class UserService implements PermissionResolver {
     await this.setPassword(person, newPassword, actor, 'user.person.password_change');
   }
 
-  /** Sets a new password without the old one (SMS reset, or staff reset); audited. */
-  async resetPassword(regionCode: string, personId: string, newPassword: string, actor: Actor) {
+  /**
+   * Sets a new password without the old one (SMS reset, or staff reset); audited. `temporary`: a clerk chose it, so
+   * the person must replace it at the next login.
+   */
+  async resetPassword(
+    regionCode: string,
+    personId: string,
+    newPassword: string,
+    actor: Actor,
+    opts: { temporary?: boolean } = {},
+  ) {
     const person = await this.getPerson(regionCode, personId);
-    await this.setPassword(person, newPassword, actor, 'user.person.password_reset');
+    await this.setPassword(person, newPassword, actor, 'user.person.password_reset', opts.temporary === true);
   }
 
-  private async setPassword(person: PersonAccount, password: string, actor: Actor, action: string) {
+  /** The person replaces a temporary password at login (the login page asks): policy applies, it must differ. */
+  async changeTemporaryPassword(
+    regionCode: string,
+    personId: string,
+    newPassword: string,
+    actor: Pick<Actor, 'ip' | 'userAgent'> = {},
+  ) {
+    const person = await this.getPerson(regionCode, personId);
+    if (await this.verifyPassword(person, newPassword)) {
+      const message = '新密码不能与临时密码相同';
+      throw new AppError(400, 'USER_PASSWORD_UNCHANGED', '新密码不能与原密码相同', message, {
+        errors: [{ field: 'password', message }],
+      });
+    }
+    await this.setPassword(
+      person,
+      newPassword,
+      { kind: 'person', id: personId, ...actor },
+      'user.person.password_change',
+    );
+  }
+
+  private async setPassword(person: PersonAccount, password: string, actor: Actor, action: string, temporary = false) {
     checkPasswordPolicy(password, person);
     const h = await this.hasher.hash(password);
     await this.db.tx(async (tx) => {
-      await tx.q(sql`update person_account set password_hash = ${h}, password_changed_at = now(), updated_at = now()
+      await tx.q(sql`update person_account set password_hash = ${h}, password_changed_at = now(),
+        must_change_password = ${temporary}, updated_at = now()
         where region_code = ${person.regionCode} and id = ${person.id}`);
-      await this.audit(tx, person.regionCode, actor, { action, targetType: 'person', targetId: person.id });
+      await this.audit(tx, person.regionCode, actor, {
+        action,
+        targetType: 'person',
+        targetId: person.id,
+        ...(temporary ? { detail: { temporary: true } } : {}),
+      });
     });
   }
 

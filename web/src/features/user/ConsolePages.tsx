@@ -166,9 +166,12 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
         modal.info({
           title: '临时密码（仅显示一次）',
           content: (
-            <Typography.Paragraph copyable strong style={{ fontSize: 18 }}>
-              {r.temporaryPassword}
-            </Typography.Paragraph>
+            <>
+              <Typography.Paragraph copyable strong style={{ fontSize: 18 }}>
+                {r.temporaryPassword}
+              </Typography.Paragraph>
+              <Typography.Paragraph type="secondary">参保人下次登录时须设置新密码。</Typography.Paragraph>
+            </>
           ),
         });
       } else message.success('操作成功');
