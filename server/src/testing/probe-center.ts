@@ -8,12 +8,17 @@ import { enqueue } from '../platform/jobs.ts';
  * A center that exists only in tests: an idempotent counter route and a job queue that records which process ran
  * each job, so tests can prove "exactly once" across processes.
  */
+const PROBE_DDL_LOCK = 7_310_099;
+
 export const probeCenter: Center = {
   name: 'probe',
   description: '测试探针',
   async init(ctx) {
-    await ctx.db.exec(`create table if not exists probe_counter (region_code char(6) primary key, n int not null);
-      create table if not exists probe_run (region_code char(6), job_key text, pid int, primary key (region_code, job_key, pid))`);
+    // two processes start at once: CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin in PostgreSQL
+    await ctx.db.withLock(PROBE_DDL_LOCK, () =>
+      ctx.db.exec(`create table if not exists probe_counter (region_code char(6) primary key, n int not null);
+        create table if not exists probe_run (region_code char(6), job_key text, pid int, primary key (region_code, job_key, pid))`),
+    );
     ctx.jobs.register('probe.work', async (job, db) => {
       await db.q(
         sql`insert into probe_run(region_code, job_key, pid) values ('990100', ${job.payload.key}, ${process.pid})`,
