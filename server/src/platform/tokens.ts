@@ -14,10 +14,13 @@ export interface SigningKey {
 
 const ALG = 'ES256';
 export const ACCESS_TOKEN_AUDIENCE = 'urn:yibao:api';
+const KEY_BOOTSTRAP_LOCK = 7_310_002;
 
 /** ES256 signing keys kept in the database (private half encrypted), shared by every process and by the OIDC provider. */
 export class KeyStore {
   private cache?: { at: number; keys: SigningKey[] };
+  private pending?: Promise<SigningKey[]>;
+  private lastReload = 0;
   private readonly db: Database;
   private readonly cipher: FieldCipher;
 
@@ -26,12 +29,34 @@ export class KeyStore {
     this.cipher = cipher;
   }
 
-  async keys(): Promise<SigningKey[]> {
-    if (this.cache && Date.now() - this.cache.at < 10_000) return this.cache.keys;
+  /** The keys, newest first, cached for 10 s; concurrent callers share one load, and the first key is made once. */
+  async keys(opts: { fresh?: boolean } = {}): Promise<SigningKey[]> {
+    if (!opts.fresh && this.cache && Date.now() - this.cache.at < 10_000) return this.cache.keys;
+    this.pending ??= this.refresh().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  /**
+   * The key with this id, reloading once (at most every second) when it is not cached: another process may have
+   * rotated since this one filled its cache.
+   */
+  async find(kid: string): Promise<SigningKey | undefined> {
+    const cached = (await this.keys()).find((k) => k.kid === kid);
+    if (cached || Date.now() - this.lastReload < 1000) return cached;
+    this.lastReload = Date.now();
+    return (await this.keys({ fresh: true })).find((k) => k.kid === kid);
+  }
+
+  private async refresh(): Promise<SigningKey[]> {
     let rows = await this.load();
     if (rows.length === 0) {
-      await this.rotate();
-      rows = await this.load();
+      // first use: every process (and every concurrent caller) must end up with the same single key
+      rows = await this.db.withLock(KEY_BOOTSTRAP_LOCK, async () => {
+        if ((await this.load()).length === 0) await this.insertNewKey();
+        return this.load();
+      });
     }
     this.cache = { at: Date.now(), keys: rows };
     return rows;
@@ -60,6 +85,12 @@ export class KeyStore {
   }
 
   async rotate(): Promise<string> {
+    const kid = await this.insertNewKey();
+    this.cache = undefined;
+    return kid;
+  }
+
+  private async insertNewKey(): Promise<string> {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
     const kid = `k${Date.now().toString(36)}${randomUUID().slice(0, 4)}`;
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
@@ -67,7 +98,6 @@ export class KeyStore {
     const enc = this.cipher.encrypt(JSON.stringify(privateJwk), `signing_key:${kid}`);
     await this.db.q(sql`insert into signing_key(kid, alg, public_jwk, private_jwk_enc)
       values (${kid}, ${ALG}, ${JSON.stringify(publicJwk)}::jsonb, ${enc})`);
-    this.cache = undefined;
     return kid;
   }
 
@@ -145,8 +175,8 @@ export class AccessTokens {
     const { payload } = await jwtVerify(
       token,
       async (header) => {
-        const key = (await this.keyStore.keys()).find((k) => k.kid === header.kid && !k.retiredAt);
-        if (!key) throw new Error('unknown key id');
+        const key = header.kid ? await this.keyStore.find(header.kid) : undefined;
+        if (!key || key.retiredAt) throw new Error('unknown key id');
         return this.importKey(key.publicJwk);
       },
       { issuer: this.issuer, audience: ACCESS_TOKEN_AUDIENCE, algorithms: [ALG] },

@@ -64,6 +64,7 @@ export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<
     parsers: { [INT8]: asNumber, [DATE]: asIs, [NUMERIC]: asIs },
   });
   const orm = drizzlePglite(client) as unknown as Orm;
+  const locks = new Map<number, Promise<unknown>>();
   return {
     kind: 'pglite',
     ...executor(orm),
@@ -73,10 +74,22 @@ export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<
       const unsubscribe = await client.listen(channel, cb);
       return async () => unsubscribe();
     },
-    withLock: (_id, fn) => fn(), // one process owns a PGlite data directory
+    withLock: (id, fn) => inProcessLock(locks, id, fn), // one process owns a PGlite data directory
     snapshot: () => client.dumpDataDir('none'),
     close: () => client.close(),
   };
+}
+
+/** The advisory lock's meaning within one process: callers of the same id run one after another. */
+function inProcessLock<T>(heldLocks: Map<number, Promise<unknown>>, id: number, fn: () => Promise<T>): Promise<T> {
+  const previous = heldLocks.get(id) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const tail = run.catch(() => {});
+  heldLocks.set(id, tail);
+  void tail.then(() => {
+    if (heldLocks.get(id) === tail) heldLocks.delete(id);
+  });
+  return run;
 }
 
 export async function openPostgres(url: string, max = 10): Promise<Database> {
