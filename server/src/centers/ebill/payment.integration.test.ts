@@ -21,6 +21,7 @@ for (const kind of databaseKinds()) {
     const core = new FakeCoreZone();
     before(async () => {
       h = await startHarness(kind, { coreZone: () => core.asCoreZone(), centersBefore: [ebillCenter] });
+      h.platform.ctx.services.coreZone = core.asCoreZone(); // as the core-zone module registers it
     });
     after(async () => {
       await h?.close();
@@ -60,6 +61,7 @@ for (const kind of databaseKinds()) {
       assert.equal(bill.accountPayment, done.accountPayment);
       assert.equal(bill.cashPayment, done.cashPayment);
       assert.equal(bill.personId, 'person-pay-1');
+      assert.equal(bill.payeeName, core.institutionName, 'the payee as the core zone registers it');
       assert.deepEqual(
         bill.items.map((i) => [i.code, i.amount]),
         done.lines.map((l) => [l.code, l.amount]),

@@ -199,12 +199,24 @@ export class EbillService {
     return '参保人';
   }
 
+  /** The payee as printed: the event's name, else the core zone's registry, else the code. */
+  private async payeeName(ev: PaymentEvent): Promise<string> {
+    if (ev.institutionName) return ev.institutionName;
+    try {
+      const found = await this.ctx.services.coreZone?.getInstitution(ev.regionCode, ev.institutionCode);
+      if (found?.name) return found.name;
+    } catch (err) {
+      this.ctx.log.warn({ err, institution: ev.institutionCode }, 'ebill: institution look-up failed');
+    }
+    return `定点医药机构 ${ev.institutionCode}`;
+  }
+
   /** Issues the blue bill of a completed settlement; repeated events return the existing bill. */
   async issueBlue(ev: PaymentEvent): Promise<BillView> {
     const existing = await this.byOrder(this.db, ev.regionCode, ev.orderId, 'blue');
     if (existing) return existing;
     const payerName = await this.payerName(ev.regionCode, ev.personId);
-    const payeeName = ev.institutionName ?? `定点医药机构 ${ev.institutionCode}`;
+    const payeeName = await this.payeeName(ev);
     const items: BillItem[] = ev.lines.map((l) => ({ ...l }));
     try {
       return await this.db.tx(async (tx) => {

@@ -240,6 +240,12 @@ export class FakeCoreZone {
     return r;
   }
 
+  readonly institutionName = '测试市第二人民医院';
+
+  async getInstitution(regionCode: string, code: string) {
+    return { code, regionCode, kind: 'hospital' as const, name: this.institutionName, level: 2 as const };
+  }
+
   asCoreZone(): CoreZone {
     return this as unknown as CoreZone;
   }

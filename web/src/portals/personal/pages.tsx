@@ -15,15 +15,16 @@ export const personalPages: PortalPage[] = [
   { path: '', element: <PersonalHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true }, public: true },
   { path: 'insurance', element: <MyInsurancePage />, nav: { label: '我的参保', icon: <IdcardOutlined /> } },
   { path: 'account', element: <MyAccountPage />, nav: { label: '个人账户', icon: <WalletOutlined />, bottom: true } },
+  ...ebillPersonalPages,
+  ...evoucherPersonalPages,
+  ...messagePersonalPages,
+  ...paymentPersonalPages,
+  ...userPersonalPages,
+  // last, as phone apps put 我的 at the right end of the bottom bar
   {
     path: 'settings',
     element: <SettingsPage />,
     nav: { label: '我的', icon: <UserOutlined />, bottom: true },
     public: true, // signed out, it offers login and registration
   },
-  ...ebillPersonalPages,
-  ...evoucherPersonalPages,
-  ...messagePersonalPages,
-  ...paymentPersonalPages,
-  ...userPersonalPages,
 ];
