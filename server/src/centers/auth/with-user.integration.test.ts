@@ -32,7 +32,8 @@ for (const kind of databaseKinds()) {
     });
     after(async () => platform?.close());
 
-    async function login(clientId: string, loginId: string, password: string) {
+    /** A relying party's authorization request (code + PKCE) for this client. */
+    async function authorize(clientId: string, state: string) {
       const config = await oidc.discovery(new URL(base), clientId, undefined, oidc.None(), {
         execute: [oidc.allowInsecureRequests],
       });
@@ -42,9 +43,14 @@ for (const kind of databaseKinds()) {
         scope: 'openid profile',
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
-        state: 'u',
+        state,
         resource: API,
       });
+      return { config, verifier, url };
+    }
+
+    async function login(clientId: string, loginId: string, password: string) {
+      const { config, verifier, url } = await authorize(clientId, 'u');
       const r = await passwordLogin(new Browser(), url.toString(), `${base}/login/callback`, loginId, password);
       if (!r.callback) return { status: r.page?.status, tokens: undefined };
       const tokens = await oidc.authorizationCodeGrant(config, new URL(r.callback), {
@@ -132,18 +138,7 @@ for (const kind of databaseKinds()) {
 
       // the password form leads to the change-password page, not to the application
       const browser = new Browser();
-      const config = await oidc.discovery(new URL(base), 'portal-console', undefined, oidc.None(), {
-        execute: [oidc.allowInsecureRequests],
-      });
-      const verifier = oidc.randomPKCECodeVerifier();
-      const authUrl = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: `${base}/login/callback`,
-        scope: 'openid profile',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state: 't',
-        resource: API,
-      });
+      const { config, verifier, url: authUrl } = await authorize('portal-console', 't');
       const start = await browser.follow(authUrl.toString());
       const pageUrl = start.url.split('?')[0]!;
       const csrf = formValue(await start.res.text(), 'csrf');
@@ -218,18 +213,7 @@ for (const kind of databaseKinds()) {
       const { temporaryPassword } = (await reset.json()) as { temporaryPassword: string };
       assert.equal((await users.getPerson('990100', person.id)).mustChangePassword, true);
 
-      const config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
-        execute: [oidc.allowInsecureRequests],
-      });
-      const verifier = oidc.randomPKCECodeVerifier();
-      const authUrl = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: `${base}/login/callback`,
-        scope: 'openid profile',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state: 'p',
-        resource: API,
-      });
+      const { config, verifier, url: authUrl } = await authorize('portal-personal', 'p');
       const browser = new Browser();
       const asked = await passwordLogin(
         browser,

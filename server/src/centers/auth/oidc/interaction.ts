@@ -221,13 +221,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     opts: { status?: number; error?: string; notice?: string; method?: string; loginId?: string; mobile?: string } = {},
   ) => {
     const csrf = csrfFor(req, reply);
-    reply
-      .status(opts.status ?? 200)
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-frame-options', 'DENY')
-      .header('content-security-policy', "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-      .header('referrer-policy', 'no-referrer');
+    interactionPage(reply, opts.status);
     if (stepUpNeeded(page)) {
       const account = await currentAccount(page);
       return reply.send(
@@ -368,23 +362,16 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     ticket: string,
     opts: { status?: number; error?: string } = {},
   ) =>
-    reply
-      .status(opts.status ?? 200)
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-frame-options', 'DENY')
-      .header('content-security-policy', "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-      .header('referrer-policy', 'no-referrer')
-      .send(
-        passwordChangePage({
-          uid: page.interaction.uid,
-          csrf: csrfFor(req, reply),
-          ticket,
-          clientName: page.client.name,
-          regionName: page.regionName,
-          error: opts.error,
-        }),
-      );
+    interactionPage(reply, opts.status).send(
+      passwordChangePage({
+        uid: page.interaction.uid,
+        csrf: csrfFor(req, reply),
+        ticket,
+        clientName: page.client.name,
+        regionName: page.regionName,
+        error: opts.error,
+      }),
+    );
 
   const formSchema = { hide: true } as const;
   type Form = Record<string, string | undefined>;
@@ -641,4 +628,15 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     const redirectTo = await finish(req, reply, page, account, method.acr, [method.amr]);
     return reply.redirect(redirectTo, 303);
   });
+}
+
+/** An interaction page: never cached, never framed, forms post only here. */
+function interactionPage(reply: FastifyReply, status = 200): FastifyReply {
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header('content-security-policy', "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    .header('referrer-policy', 'no-referrer');
 }
