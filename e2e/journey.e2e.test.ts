@@ -33,8 +33,8 @@ import {
 import { type InProcessPlatform, startInProcessPlatform } from './support/inprocess.ts';
 
 const REGIONS = [
-  { code: '990100', brand: '东湖市医疗保障局', slogan: '东湖医保 · 掌上办、一次办' },
-  { code: '980100', brand: '北原市医疗保障局', slogan: '北原医保 · 就近办、马上办' },
+  { code: '990100', brand: '东湖市医疗保障局', slogan: '东湖医保 · 掌上办、一次办', city: '示范省·东湖市' },
+  { code: '980100', brand: '北原市医疗保障局', slogan: '北原医保 · 就近办、马上办', city: '样例省·北原市' },
 ];
 const PASSWORD = 'Journey#2026ok';
 const fenOf = (text: string) => {
@@ -302,6 +302,7 @@ describe('journey (e2e)', () => {
           await W.getByLabel(/医保电子凭证码/).fill(code);
           await W.getByRole('button', { name: /核\s*验/ }).click();
           await W.getByLabel('参保人信息').getByText(`${person.name[0]}*`).waitFor();
+          await W.getByLabel('参保人信息').getByText(region.city).waitFor(); // the insured region by name, not code
           await shot(W, 'workstation-verified');
           for (const idx of [0, 1]) {
             await W.locator('#catalogue-item').click();

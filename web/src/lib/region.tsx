@@ -40,3 +40,13 @@ export function RegionProvider({ children }: { children: (config: RegionConfig |
 export const useRegion = () => useContext(RegionContext);
 export const serviceEnabled = (config: RegionConfig | undefined, service: string) =>
   !config || config.enabledServices.length === 0 || config.enabledServices.includes(service);
+
+/** A region's name for display (“示范省·东湖市”), the code itself until the list has loaded or when unknown. */
+export function useRegionName(code: string | undefined): string {
+  const { data } = useQuery({
+    queryKey: ['regions'],
+    queryFn: () => api<Array<{ code: string; name: string }>>('/api/regions'),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  return data?.find((r) => r.code === code)?.name ?? code ?? '—';
+}

@@ -5,6 +5,7 @@ import { useMemo, useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading, StatusBadge, yuan } from '../../components/States';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useRegionName } from '../../lib/region';
 import {
   type CatalogueItem,
   type ChannelOrder,
@@ -76,6 +77,7 @@ function Identify({
   onPerson: (p: (VerifiedPerson & { credential: { type: '01' | '02'; value: string } }) | null) => void;
 }) {
   const [code, setCode] = useState('');
+  const insuranceRegion = useRegionName(person?.insuranceRegion);
   const verify = useMutation({
     mutationFn: (qrCode: string) =>
       api<VerifiedPerson>('/api/institution/verify', { body: { qrCode: qrCode.trim(), businessType: '01301' } }),
@@ -121,7 +123,7 @@ function Identify({
         <Descriptions style={{ marginTop: 16 }} column={1} size="small" bordered aria-label="参保人信息">
           <Descriptions.Item label="姓名">{person.name}</Descriptions.Item>
           <Descriptions.Item label="身份证号">{person.residentIdMasked}</Descriptions.Item>
-          <Descriptions.Item label="参保地">{person.insuranceRegion}</Descriptions.Item>
+          <Descriptions.Item label="参保地">{insuranceRegion}</Descriptions.Item>
           <Descriptions.Item label="用码业务">{person.businessTypeName}</Descriptions.Item>
         </Descriptions>
       ) : null}
