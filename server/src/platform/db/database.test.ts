@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openPglite, sql } from './index.ts';
+import { openPglite, prepared, sql } from './index.ts';
 import { migrate, pendingMigrations } from './migrate.ts';
 import { forEachDatabase } from './testing.ts';
 
@@ -79,6 +79,38 @@ forEachDatabase('schema rules', (getDb) => {
     for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await stop();
     assert.deepEqual(got, ['hello']);
+  });
+
+  test('a prepared query answers as the plain one, in and out of transactions, with the same types', async () => {
+    const db = getDb();
+    const query = (n: number) =>
+      sql`select ${n}::int8 as big, ${`v${n}`}::text as t, now() as at, current_date as d, 1.5::numeric as x`;
+    const shape = (r: Record<string, unknown> | undefined) =>
+      Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, typeof v]));
+    const plain = await db.one(query(1));
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) {
+      const row = await db.one(prepared(query(n)));
+      assert.equal(String(row?.big), String(n));
+      assert.equal(row?.t, `v${n}`);
+      assert.deepEqual(shape(row), shape(plain));
+    }
+    // another text on the same connections is another statement; inside a transaction too
+    await db.tx(async (tx) => {
+      const [a] = await tx.q<{ s: string }>(prepared(sql`select ${'a'}::text || 'x' as s`));
+      const [b] = await tx.q<{ s: string }>(prepared(sql`select ${'a'}::text || 'y' as s`));
+      assert.deepEqual([a.s, b.s], ['ax', 'ay']);
+      if (db.kind === 'postgres') {
+        // on PostgreSQL they are named statements of this connection
+        const named = await tx.q<{ name: string }>(sql`select name from pg_prepared_statements
+          where statement like ${"select $1::text || 'x' as s"}`);
+        assert.equal(named.length, 1);
+        assert.match(named[0].name, /^y_/);
+      }
+    });
+    await assert.rejects(
+      db.q(prepared(sql`select 1/${0}::int as boom`)),
+      (err: { code?: string }) => err.code === '22012',
+    );
   });
 
   test('pg_trgm is available for fuzzy search', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -46,8 +47,44 @@ function unwrap(err: unknown): never {
   throw cause && typeof cause === 'object' && 'code' in cause ? cause : err;
 }
 
+const preparedQueries = new WeakSet<SQL>();
+
+/**
+ * Marks a query to run as a named prepared statement on PostgreSQL: each connection parses it once and, after a few
+ * runs, reuses a generic plan, so a hot query stops paying for parsing and planning on every call. The name comes from
+ * the statement text, so any query may be marked (different texts get different statements); values stay parameters.
+ * Mark only queries that run often with few distinct texts: each connection keeps every one it has seen. PGlite runs
+ * it as an ordinary query. Returns the query itself: `tx.q(prepared(sql`...`))`.
+ */
+export function prepared(query: SQL): SQL {
+  preparedQueries.add(query);
+  return query;
+}
+
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    if (statementNames.size >= 2_000) statementNames.clear();
+    name = `y_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+type Session = {
+  prepareQuery(q: unknown, f: unknown, name: string, arrayMode: boolean): { execute(): Promise<unknown> };
+};
+
 function executor(orm: Orm): Executor {
-  const q = async <T>(query: SQL) => ((await orm.execute(query).catch(unwrap)) as unknown as { rows: T[] }).rows;
+  // a named statement: what orm.execute does, with the statement's name (drizzle passes it to node-postgres)
+  const internals = orm as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string } }; session: Session };
+  const run = (query: SQL) => {
+    if (!preparedQueries.has(query)) return orm.execute(query);
+    const built = internals.dialect.sqlToQuery(query);
+    return internals.session.prepareQuery(built, undefined, statementName(built.sql), false).execute();
+  };
+  const q = async <T>(query: SQL) => ((await run(query).catch(unwrap)) as unknown as { rows: T[] }).rows;
   return { orm, q, one: async <T>(query: SQL) => (await q<T>(query))[0] };
 }
 

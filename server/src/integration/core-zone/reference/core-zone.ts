@@ -5,8 +5,8 @@
  * crash between writes leaves nothing half-done.
  */
 import { randomBytes } from 'node:crypto';
-import type { Database, Executor } from '../../../platform/db/index.ts';
-import { sql } from '../../../platform/db/index.ts';
+import type { Database, Executor, SQL } from '../../../platform/db/index.ts';
+import { prepared, sql } from '../../../platform/db/index.ts';
 import { AppError } from '../../../platform/errors.ts';
 import type { Privacy } from '../../../platform/privacy/index.ts';
 import { isValidResidentId, isValidUscc, residentIdFacts } from '../../../platform/privacy/index.ts';
@@ -200,6 +200,8 @@ type Facts = VisitRow & {
   accounts: { person_no: string; balance: number }[];
   aid_ok: boolean;
   accumulators: { year: number; grp: string; deductible_paid: number; fund_paid: number }[];
+  /** locked reads only: the visit's fees_version in the statement's snapshot */
+  seen_fees_version?: number;
 };
 
 /** A computed settlement before it is written. */
@@ -414,60 +416,26 @@ export class ReferenceCoreZone implements CoreZone {
    * Posts one balanced double-entry transaction. Personal accounts move their running balance in the same statement
    * (never below zero: CORE_INSUFFICIENT_BALANCE); system accounts have no balance row.
    */
-  async post(
-    ex: Executor,
-    regionCode: string,
-    posting: {
-      kind: LedgerEntryKind;
-      reference: string | null;
-      memo: string;
-      /** `kind` per entry overrides the posting's (e.g. the family-aid payer's leg) */
-      entries: { account: string; amount: number; kind?: LedgerEntryKind }[];
-    },
-  ): Promise<string> {
-    const sum = posting.entries.reduce((s, e) => s + e.amount, 0);
-    if (sum !== 0) throw new Error(`unbalanced ledger posting (${sum})`);
-    const entries = posting.entries.filter((e) => e.amount !== 0);
-    const txnId = `T${randomBytes(8).toString('hex')}`;
-    if (entries.length === 0) return txnId;
-    const values = sql.join(
-      entries.map(
-        (e) =>
-          sql`(${regionCode}::char(6), ${txnId}::text, ${e.account}::text, ${e.amount}::int8,
-            ${e.kind ?? posting.kind}::text, ${posting.reference}::text, ${posting.memo}::text)`,
-      ),
-      sql`, `,
-    );
-    const personal = entries.filter((e) => e.account.startsWith('P:'));
-    if (new Set(personal.map((e) => e.account)).size !== personal.length) {
-      throw new Error('a posting moves one personal account once');
-    }
-    if (personal.length === 0) {
-      await ex.q(sql`insert into core_ledger_entry(region_code, txn_id, account, amount, kind, reference, memo)
-        values ${values}`);
-      return txnId;
+  async post(ex: Executor, regionCode: string, posting: Posting): Promise<string> {
+    const p = postingParts(regionCode, posting);
+    if (!p.values) return p.txnId;
+    if (!p.moved) {
+      await ex.q(
+        prepared(sql`insert into core_ledger_entry(region_code, txn_id, account, amount, kind, reference, memo)
+        values ${p.values}`),
+      );
+      return p.txnId;
     }
     // one round trip: move the running balances (never below zero) and write the entries only if every move happened
-    const deltas = sql.join(
-      personal.map((e) => sql`(${e.account.slice(2)}::text, ${e.amount}::int8)`),
-      sql`, `,
-    );
-    const written = await ex.q(sql`with moved as (
-        update core_account a set balance = a.balance + d.amount
-        from (values ${deltas}) as d(person_no, amount)
-        where a.region_code = ${regionCode} and a.person_no = d.person_no and a.balance + d.amount >= 0
-        returning a.person_no)
+    const written = await ex.q(
+      prepared(sql`with moved as (${p.moved})
       insert into core_ledger_entry(region_code, txn_id, account, amount, kind, reference, memo)
-      select * from (values ${values}) as e(region_code, txn_id, account, amount, kind, reference, memo)
-      where (select count(*) from moved) = ${personal.length}
-      returning 1`);
-    if (written.length === 0) {
-      throw coreError(
-        'CORE_INSUFFICIENT_BALANCE',
-        `账户 ${personal.map((e) => e.account.slice(2)).join('、')} 余额不足`,
-      );
-    }
-    return txnId;
+      select * from (values ${p.values}) as e(region_code, txn_id, account, amount, kind, reference, memo)
+      where (select count(*) from moved) = ${p.personal.length}
+      returning 1`),
+    );
+    if (written.length === 0) throw insufficientBalance(p.personal);
+    return p.txnId;
   }
 
   /** Ledger check: accounts whose running balance differs from the sum of their entries, and unbalanced postings. */
@@ -924,8 +892,10 @@ export class ReferenceCoreZone implements CoreZone {
   }
 
   private async visitRow(ex: Executor, regionCode: string, visitId: string, lock = false): Promise<VisitRow> {
-    const row = await ex.one<VisitRow>(sql`select * from core_visit where region_code = ${regionCode}
-      and visit_id = ${String(visitId)} ${lock ? sql`for update` : sql``}`);
+    const row = await ex.one<VisitRow>(
+      prepared(sql`select * from core_visit where region_code = ${regionCode}
+      and visit_id = ${String(visitId)} ${lock ? sql`for update` : sql``}`),
+    );
     if (!row) throw coreError('CORE_VISIT_NOT_FOUND', `就诊ID ${visitId}`);
     return row;
   }
@@ -1077,14 +1047,28 @@ export class ReferenceCoreZone implements CoreZone {
   /**
    * Everything a settlement needs, in one round trip: the visit, the person, the visit's insurance, the fee lines, the
    * mutual-aid authorisation, the account(s) — locked in person-number order when `lock` (no deadlocks between a payer
-   * and a beneficiary settling at once) — and then the visit year's accumulator rows of the person (locked too). Settle
-   * runs it after locking the visit, so the fee lines cannot change underneath, and a locked row is the latest
-   * committed one.
+   * and a beneficiary settling at once) — and then the visit year's accumulator rows of the person (locked too).
+   * With `lock` it locks the visit first (the same order as before: visit, accounts, accumulators); a locked row is the
+   * latest committed one. The fee lines are not locked: they change only with the visit's fees_version, under the visit
+   * lock, so they are the locked visit's lines unless the statement's snapshot saw another fees_version
+   * (`seen_fees_version`, i.e. fees were changed while this waited for the lock) — then the caller reads again, now
+   * under the lock.
    */
   private facts(ex: Executor, regionCode: string, visitId: string, payer: string | undefined, lock: boolean) {
     // the local (UTC+8) year of the visit, as localDate() computes it
     const year = sql`extract(year from (v.begin_at at time zone 'UTC') + interval '8 hours')::int`;
-    return ex.one<Facts>(sql`select v.*, p.person_no is not null as person_found, p.birth_date, i.status,
+    return ex.one<Facts>(
+      prepared(sql`${
+        lock
+          ? sql`with v as (select * from core_visit where region_code = ${regionCode}
+          and visit_id = ${String(visitId)} for update)`
+          : sql``
+      } select v.*, p.person_no is not null as person_found, p.birth_date, i.status,${
+        lock
+          ? sql` (select x.fees_version from core_visit x where x.region_code = v.region_code
+          and x.visit_id = v.visit_id) as seen_fees_version,`
+          : sql``
+      }
         (select coalesce(json_agg(f order by f.line_no), '[]'::json) from (select line_no, code, name, item_class,
             quantity, unit_price, self_pay_ratio_bp, price_cap from core_fee_line
           where region_code = v.region_code and visit_id = v.visit_id) f) as fees,
@@ -1101,11 +1085,12 @@ export class ReferenceCoreZone implements CoreZone {
         (select coalesce(json_agg(c), '[]'::json) from (select year, grp, deductible_paid, fund_paid
           from core_accumulator where region_code = v.region_code and person_no = v.person_no and year = ${year}
             and insurance_type = v.insurance_type order by grp ${lock ? sql`for update` : sql``}) c) as accumulators
-      from core_visit v
+      from ${lock ? sql`v` : sql`core_visit v`}
         left join core_person p on p.region_code = v.region_code and p.person_no = v.person_no
         left join core_insurance i on i.region_code = v.region_code and i.person_no = v.person_no
           and i.insurance_type = v.insurance_type
-      where v.region_code = ${regionCode} and v.visit_id = ${String(visitId)}`);
+      ${lock ? sql`` : sql`where v.region_code = ${regionCode} and v.visit_id = ${String(visitId)}`}`),
+    );
   }
 
   /** Runs the engine on what `facts` read (under the locks when `lock`). */
@@ -1183,9 +1168,11 @@ export class ReferenceCoreZone implements CoreZone {
     if (v.state !== 'open') throw coreError('CORE_VISIT_CLOSED');
     const c = await this.compute(this.db, v, v, input, false);
     // optimistic: records the pre-settlement only if the fee list is still the one computed on
-    const marked = await this.db.q(sql`update core_visit set presettled_version = fees_version
+    const marked = await this.db.q(
+      prepared(sql`update core_visit set presettled_version = fees_version
       where region_code = ${input.regionCode} and visit_id = ${input.visitId} and state = 'open'
-        and fees_version = ${v.fees_version} returning 1`);
+        and fees_version = ${v.fees_version} returning 1`),
+    );
     if (marked.length === 0) throw coreError('CORE_VISIT_CLOSED', '预结算期间费用明细或就诊状态已变化，请重试');
     return { ...toSplit(c.split, c.mutualAid), visitId: v.visit_id, lines: c.lines };
   }
@@ -1196,7 +1183,10 @@ export class ReferenceCoreZone implements CoreZone {
     if (!input.requestId) throw coreError('CORE_INVALID_INPUT', '缺少报文ID');
     try {
       return await this.db.tx(async (tx) => {
-        const v = await this.visitRow(tx, regionCode, input.visitId, true);
+        // the visit locked, and under its lock the accounts and accumulators, with all the engine needs: one round trip
+        let facts = await this.facts(tx, regionCode, input.visitId, input.mutualAidPayerPersonNo, true);
+        if (!facts) throw coreError('CORE_VISIT_NOT_FOUND', `就诊ID ${input.visitId}`);
+        const v: VisitRow = facts;
         // The msgid is checked before anything else can fail. A settlement of this visit exists only if the visit is
         // 'settled' (both are written in one transaction), so an open, pre-settled visit skips the look-up: a msgid
         // used for another visit then fails the insert (unique request_id) and the catch below answers CONFLICT.
@@ -1211,9 +1201,12 @@ export class ReferenceCoreZone implements CoreZone {
           throw coreError('CORE_NOT_PRESETTLED', '请先预结算（费用明细变更后需重新预结算）');
         }
         let c: Computed;
-        try {
-          const facts = await this.facts(tx, regionCode, v.visit_id, input.mutualAidPayerPersonNo, true);
+        if (facts.seen_fees_version !== facts.fees_version) {
+          // the fee lines changed while we waited for the visit lock: read them (and the rest) again, under the lock
+          facts = await this.facts(tx, regionCode, v.visit_id, input.mutualAidPayerPersonNo, true);
           if (!facts) throw coreError('CORE_VISIT_NOT_FOUND', `就诊ID ${input.visitId}`);
+        }
+        try {
           c = await this.compute(tx, v, facts, input, true);
         } catch (err) {
           // a refusal (no statement failed): a msgid used for another visit is still CORE_REQUEST_ID_CONFLICT first
@@ -1223,7 +1216,7 @@ export class ReferenceCoreZone implements CoreZone {
         const s = toSplit(c.split, c.mutualAid);
         const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
         const payer = c.mutualAid > 0 ? (input.mutualAidPayerPersonNo ?? null) : null;
-        await this.post(tx, regionCode, {
+        const p = postingParts(regionCode, {
           kind: 'settlement',
           reference: settlementId,
           memo: `结算 ${v.institution_code}`,
@@ -1235,23 +1228,38 @@ export class ReferenceCoreZone implements CoreZone {
             { account: SYSTEM_ACCOUNTS.settlementClearing, amount: c.split.accountPayment + c.mutualAid },
           ],
         });
-        await this.fault('settle:after-ledger');
-        // the settlement row, the accumulators and the visit state in one statement (so the two fault points after it
-        // are one point: a crash there, as after the ledger, leaves nothing)
-        const row = await tx.one<SettlementRow>(sql`with acc as (update core_accumulator
+        // ONE statement writes the settlement: the account moves (never below zero), the ledger entries, the
+        // accumulators, the visit state and the settlement row — all of it only if every account move happened. (The
+        // three fault points after it are one point: a crash there leaves nothing, as the transaction rolls back.)
+        const ok = p.moved ? sql`(select count(*) = ${p.personal.length} from moved)` : sql`true`;
+        const row = await tx.one<SettlementRow>(
+          prepared(sql`with ${p.moved ? sql`moved as (${p.moved}),` : sql``}
+          ${
+            p.values
+              ? sql`ledger as (insert into core_ledger_entry(region_code, txn_id, account, amount, kind, reference, memo)
+            select * from (values ${p.values}) as e(region_code, txn_id, account, amount, kind, reference, memo)
+            where ${ok}),`
+              : sql``
+          }
+          acc as (update core_accumulator
             set deductible_paid = ${c.split.accumulatorsAfter.deductiblePaidYtd},
               fund_paid = ${c.split.accumulatorsAfter.fundPaidYtd}
             where region_code = ${regionCode} and person_no = ${v.person_no} and year = ${c.year}
-              and insurance_type = ${v.insurance_type} and grp = ${c.split.accumulatorGroup}),
+              and insurance_type = ${v.insurance_type} and grp = ${c.split.accumulatorGroup} and ${ok}),
           visit as (update core_visit set state = 'settled'
-            where region_code = ${regionCode} and visit_id = ${v.visit_id})
+            where region_code = ${regionCode} and visit_id = ${v.visit_id} and ${ok})
           insert into core_settlement(region_code, settlement_id, request_id,
             visit_id, person_no, institution_code, policy_version, total, fund_payment, account_payment,
             mutual_aid_payment, cash_payment, mutual_aid_payer, accumulator_year, split, state)
-          values (${regionCode}, ${settlementId}, ${input.requestId}, ${v.visit_id}, ${v.person_no},
-            ${v.institution_code}, ${c.split.policyVersion}, ${s.total}, ${s.fundPayment}, ${s.accountPayment},
-            ${s.mutualAidPayment}, ${s.cashPayment}, ${payer}, ${c.year}, ${JSON.stringify(c.split)}::jsonb, 'settled')
-          returning *`);
+          select ${regionCode}::char(6), ${settlementId}::text, ${input.requestId}::text, ${v.visit_id}::text,
+            ${v.person_no}::text, ${v.institution_code}::text, ${c.split.policyVersion}::text, ${s.total}::int8,
+            ${s.fundPayment}::int8, ${s.accountPayment}::int8, ${s.mutualAidPayment}::int8, ${s.cashPayment}::int8,
+            ${payer}::text, ${c.year}::int, ${JSON.stringify(c.split)}::jsonb, 'settled'
+          where ${ok}
+          returning *`),
+        );
+        if (!row) throw insufficientBalance(p.personal);
+        await this.fault('settle:after-ledger');
         await this.fault('settle:after-settlement-row');
         await this.fault('settle:after-accumulators');
         return toSettlement(row as SettlementRow);
@@ -1272,8 +1280,9 @@ export class ReferenceCoreZone implements CoreZone {
     requestId: string,
     visitId: string,
   ): Promise<Settlement | undefined> {
-    const row = await ex.one<SettlementRow>(sql`select * from core_settlement where region_code = ${regionCode}
-      and request_id = ${requestId}`);
+    const row = await ex.one<SettlementRow>(
+      prepared(sql`select * from core_settlement where region_code = ${regionCode} and request_id = ${requestId}`),
+    );
     if (!row) return undefined;
     if (row.visit_id !== visitId) throw coreError('CORE_REQUEST_ID_CONFLICT', `报文ID ${requestId} 已用于其他就诊`);
     return toSettlement(row);
@@ -1572,6 +1581,56 @@ function numericRows(db: Database): Database {
     ...numericExecutor(db),
     tx: (fn) => db.tx((t) => fn(numericExecutor(t))),
   };
+}
+
+type Posting = {
+  kind: LedgerEntryKind;
+  reference: string | null;
+  memo: string;
+  /** `kind` per entry overrides the posting's (e.g. the family-aid payer's leg) */
+  entries: { account: string; amount: number; kind?: LedgerEntryKind }[];
+};
+
+/**
+ * A ledger posting as SQL parts: `values` = the entry rows (null when every amount is zero), `moved` = an UPDATE of the
+ * personal accounts' running balances that RETURNING the accounts it moved (null when no personal account moves; a
+ * move that would go below zero does not happen, so fewer rows come back than `personal`).
+ */
+function postingParts(
+  regionCode: string,
+  posting: Posting,
+): { txnId: string; values: SQL | null; moved: SQL | null; personal: string[] } {
+  const sum = posting.entries.reduce((s, e) => s + e.amount, 0);
+  if (sum !== 0) throw new Error(`unbalanced ledger posting (${sum})`);
+  const entries = posting.entries.filter((e) => e.amount !== 0);
+  const txnId = `T${randomBytes(8).toString('hex')}`;
+  if (entries.length === 0) return { txnId, values: null, moved: null, personal: [] };
+  const values = sql.join(
+    entries.map(
+      (e) =>
+        sql`(${regionCode}::char(6), ${txnId}::text, ${e.account}::text, ${e.amount}::int8,
+          ${e.kind ?? posting.kind}::text, ${posting.reference}::text, ${posting.memo}::text)`,
+    ),
+    sql`, `,
+  );
+  const personal = entries.filter((e) => e.account.startsWith('P:'));
+  if (new Set(personal.map((e) => e.account)).size !== personal.length) {
+    throw new Error('a posting moves one personal account once');
+  }
+  if (personal.length === 0) return { txnId, values, moved: null, personal: [] };
+  const deltas = sql.join(
+    personal.map((e) => sql`(${e.account.slice(2)}::text, ${e.amount}::int8)`),
+    sql`, `,
+  );
+  const moved = sql`update core_account a set balance = a.balance + d.amount
+    from (values ${deltas}) as d(person_no, amount)
+    where a.region_code = ${regionCode} and a.person_no = d.person_no and a.balance + d.amount >= 0
+    returning a.person_no`;
+  return { txnId, values, moved, personal: personal.map((e) => e.account.slice(2)) };
+}
+
+function insufficientBalance(personNos: string[]): AppError {
+  return coreError('CORE_INSUFFICIENT_BALANCE', `账户 ${personNos.join('、')} 余额不足`);
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -267,6 +267,44 @@ forEachDatabase('reference core zone', (getDb, kind) => {
     }
   });
 
+  test('a settlement that waited for the visit lock settles the fee lines as they are when it gets the lock', {
+    skip: kind !== 'postgres' && 'needs two connections',
+  }, async () => {
+    // settle reads the fee lines in the statement that locks the visit; here the fees change (and are pre-settled
+    // again) while that statement waits, so what its snapshot saw is stale and must not be settled
+    const db = getDb();
+    const v = await openVisit(core, {
+      personNo: zhang.personNo,
+      lines: [{ code: A[0].code, quantity: 1, unitPrice: 1_000 }],
+    });
+    await core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
+    let settling: Promise<unknown> | undefined;
+    await db.tx(async (tx) => {
+      await tx.q(sql`select 1 from core_visit where region_code = ${R} and visit_id = ${v.visitId} for update`);
+      settling = core.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
+      settling.catch(() => {});
+      // wait until the settle's statement is blocked on our lock (its snapshot is taken)
+      for (let i = 0; i < 200; i++) {
+        await tx.q(sql`select pg_stat_clear_snapshot()`); // activity is otherwise read once per transaction
+        const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
+          and datname = current_database() and query like ${'%core_visit%for update%'}`);
+        if (waiting.length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // as uploadFees + preSettle do: new lines, the fee version bumped, pre-settled on the new version
+      await tx.q(sql`delete from core_fee_line where region_code = ${R} and visit_id = ${v.visitId}`);
+      await tx.q(sql`insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
+          unit_price, self_pay_ratio_bp, price_cap)
+        values (${R}, ${v.visitId}, '0001', ${C[0].code}, ${C[0].name}, 'C', 1, 7000, null, null)`);
+      await tx.q(sql`update core_visit set fees_version = fees_version + 1, presettled_version = fees_version + 1
+        where region_code = ${R} and visit_id = ${v.visitId}`);
+    });
+    const s = (await settling) as Awaited<ReturnType<typeof core.settle>>;
+    assert.equal(s.total, 7_000, 'the lines committed before the lock was granted');
+    assert.equal(s.fundPayment, 0, 'class C is paid by the person');
+    assert.equal(s.fundPayment + s.accountPayment + s.cashPayment, s.total);
+  });
+
   test('retry with the same msgid returns the first result, even when raced', async () => {
     const v = await openVisit(core, {
       personNo: zhang.personNo,
