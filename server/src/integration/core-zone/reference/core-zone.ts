@@ -202,6 +202,8 @@ type Facts = VisitRow & {
   accumulators: { year: number; grp: string; deductible_paid: number; fund_paid: number }[];
   /** locked reads only: the visit's fees_version in the statement's snapshot */
   seen_fees_version?: number;
+  /** pre-settle reads only: the read recorded the pre-settlement on its fee version */
+  marked?: boolean;
 };
 
 /** A computed settlement before it is written. */
@@ -1054,20 +1056,31 @@ export class ReferenceCoreZone implements CoreZone {
    * (`seen_fees_version`, i.e. fees were changed while this waited for the lock) — then the caller reads again, now
    * under the lock.
    */
-  private facts(ex: Executor, regionCode: string, visitId: string, payer: string | undefined, lock: boolean) {
+  private facts(
+    ex: Executor,
+    regionCode: string,
+    visitId: string,
+    payer: string | undefined,
+    mode: 'lock' | 'presettle',
+  ) {
+    const lock = mode === 'lock';
+    // pre-settle: the same statement records the pre-settlement on the fee version this snapshot reads — only if that is
+    // still the latest (the scalar subquery reads the snapshot; the UPDATE's condition is checked on the latest row,
+    // after waiting for a lock if need be) and the visit is open. The caller undoes it if the engine refuses.
+    const key = (t: string) =>
+      sql`${sql.raw(t)}.region_code = ${regionCode} and ${sql.raw(t)}.visit_id = ${String(visitId)}`;
+    const mark = sql`mark as (update core_visit m set presettled_version = fees_version where ${key('m')}
+      and state = 'open' and fees_version = (select s.fees_version from core_visit s where ${key('s')}) returning 1)`;
     // the local (UTC+8) year of the visit, as localDate() computes it
     const year = sql`extract(year from (v.begin_at at time zone 'UTC') + interval '8 hours')::int`;
     return ex.one<Facts>(
       prepared(sql`${
-        lock
-          ? sql`with v as (select * from core_visit where region_code = ${regionCode}
-          and visit_id = ${String(visitId)} for update)`
-          : sql``
+        lock ? sql`with v as (select * from core_visit c where ${key('c')} for update)` : sql`with ${mark}`
       } select v.*, p.person_no is not null as person_found, p.birth_date, i.status,${
         lock
           ? sql` (select x.fees_version from core_visit x where x.region_code = v.region_code
           and x.visit_id = v.visit_id) as seen_fees_version,`
-          : sql``
+          : sql` exists (select 1 from mark) as marked,`
       }
         (select coalesce(json_agg(f order by f.line_no), '[]'::json) from (select line_no, code, name, item_class,
             quantity, unit_price, self_pay_ratio_bp, price_cap from core_fee_line
@@ -1089,7 +1102,7 @@ export class ReferenceCoreZone implements CoreZone {
         left join core_person p on p.region_code = v.region_code and p.person_no = v.person_no
         left join core_insurance i on i.region_code = v.region_code and i.person_no = v.person_no
           and i.insurance_type = v.insurance_type
-      ${lock ? sql`` : sql`where v.region_code = ${regionCode} and v.visit_id = ${String(visitId)}`}`),
+      ${lock ? sql`` : sql`where ${key('v')}`}`),
     );
   }
 
@@ -1161,19 +1174,25 @@ export class ReferenceCoreZone implements CoreZone {
 
   async preSettle(input: SettleInput): Promise<PreSettlement> {
     assertRegion(input.regionCode);
-    // one snapshot: the visit and everything the engine needs
-    const v = await this.facts(this.db, input.regionCode, input.visitId, input.mutualAidPayerPersonNo, false);
+    // one statement: the visit and everything the engine needs (one snapshot), and the pre-settlement recorded on the
+    // fee version of that snapshot if it is still the latest
+    const v = await this.facts(this.db, input.regionCode, input.visitId, input.mutualAidPayerPersonNo, 'presettle');
     if (!v) throw coreError('CORE_VISIT_NOT_FOUND', `就诊ID ${input.visitId}`);
     if (v.state === 'settled') throw coreError('CORE_ALREADY_SETTLED');
     if (v.state !== 'open') throw coreError('CORE_VISIT_CLOSED');
-    const c = await this.compute(this.db, v, v, input, false);
-    // optimistic: records the pre-settlement only if the fee list is still the one computed on
-    const marked = await this.db.q(
-      prepared(sql`update core_visit set presettled_version = fees_version
-      where region_code = ${input.regionCode} and visit_id = ${input.visitId} and state = 'open'
-        and fees_version = ${v.fees_version} returning 1`),
-    );
-    if (marked.length === 0) throw coreError('CORE_VISIT_CLOSED', '预结算期间费用明细或就诊状态已变化，请重试');
+    let c: Computed;
+    try {
+      c = await this.compute(this.db, v, v, input, false);
+    } catch (err) {
+      // the engine refused: no pre-settlement of this fee version after all (the mark is put back as it was)
+      if (v.marked) {
+        await this.db.q(sql`update core_visit set presettled_version = ${v.presettled_version}
+          where region_code = ${input.regionCode} and visit_id = ${input.visitId}
+            and fees_version = ${v.fees_version} and presettled_version = fees_version`);
+      }
+      throw err;
+    }
+    if (!v.marked) throw coreError('CORE_VISIT_CLOSED', '预结算期间费用明细或就诊状态已变化，请重试');
     return { ...toSplit(c.split, c.mutualAid), visitId: v.visit_id, lines: c.lines };
   }
 
@@ -1184,7 +1203,7 @@ export class ReferenceCoreZone implements CoreZone {
     try {
       return await this.db.tx(async (tx) => {
         // the visit locked, and under its lock the accounts and accumulators, with all the engine needs: one round trip
-        let facts = await this.facts(tx, regionCode, input.visitId, input.mutualAidPayerPersonNo, true);
+        let facts = await this.facts(tx, regionCode, input.visitId, input.mutualAidPayerPersonNo, 'lock');
         if (!facts) throw coreError('CORE_VISIT_NOT_FOUND', `就诊ID ${input.visitId}`);
         const v: VisitRow = facts;
         // The msgid is checked before anything else can fail. A settlement of this visit exists only if the visit is
@@ -1203,7 +1222,7 @@ export class ReferenceCoreZone implements CoreZone {
         let c: Computed;
         if (facts.seen_fees_version !== facts.fees_version) {
           // the fee lines changed while we waited for the visit lock: read them (and the rest) again, under the lock
-          facts = await this.facts(tx, regionCode, v.visit_id, input.mutualAidPayerPersonNo, true);
+          facts = await this.facts(tx, regionCode, v.visit_id, input.mutualAidPayerPersonNo, 'lock');
           if (!facts) throw coreError('CORE_VISIT_NOT_FOUND', `就诊ID ${input.visitId}`);
         }
         try {

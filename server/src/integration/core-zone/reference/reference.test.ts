@@ -305,6 +305,68 @@ forEachDatabase('reference core zone', (getDb, kind) => {
     assert.equal(s.fundPayment + s.accountPayment + s.cashPayment, s.total);
   });
 
+  test('a pre-settlement that waited while the fees changed records nothing', {
+    skip: kind !== 'postgres' && 'needs two connections',
+  }, async () => {
+    // pre-settle reads and records in one statement; the fees change (uploadFees: new version, not pre-settled) while
+    // its record waits for the visit lock, so its snapshot's fees are stale: it must neither answer them nor record the
+    // new version as pre-settled
+    const db = getDb();
+    const v = await openVisit(core, {
+      personNo: zhang.personNo,
+      lines: [{ code: A[0].code, quantity: 1, unitPrice: 1_000 }],
+    });
+    let presettling: Promise<unknown> | undefined;
+    await db.tx(async (tx) => {
+      await tx.q(sql`select 1 from core_visit where region_code = ${R} and visit_id = ${v.visitId} for update`);
+      presettling = core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
+      presettling.catch(() => {});
+      for (let i = 0; i < 200; i++) {
+        await tx.q(sql`select pg_stat_clear_snapshot()`);
+        const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
+          and datname = current_database() and query like ${'%update core_visit m set presettled_version%'}`);
+        if (waiting.length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await tx.q(sql`delete from core_fee_line where region_code = ${R} and visit_id = ${v.visitId}`);
+      await tx.q(sql`insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
+          unit_price, self_pay_ratio_bp, price_cap)
+        values (${R}, ${v.visitId}, '0001', ${C[0].code}, ${C[0].name}, 'C', 1, 7000, null, null)`);
+      await tx.q(sql`update core_visit set fees_version = fees_version + 1, presettled_version = null
+        where region_code = ${R} and visit_id = ${v.visitId}`);
+    });
+    assert.equal(await code(presettling as Promise<unknown>), 'CORE_VISIT_CLOSED');
+    const settle = () => core.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
+    assert.equal(await code(settle()), 'CORE_NOT_PRESETTLED');
+    const pre = await core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
+    assert.equal(pre.total, 7_000);
+    assert.equal((await settle()).total, 7_000);
+  });
+
+  test('a refused pre-settlement leaves the visit not pre-settled', async () => {
+    // the engine refuses after the pre-settlement was recorded in the same statement: the record is put back
+    const v = await openVisit(core, {
+      personNo: zhang.personNo,
+      lines: [{ code: A[1].code, quantity: 1, unitPrice: 2_000 }],
+    });
+    const pre = (payer?: string) =>
+      core.preSettle({
+        regionCode: R,
+        visitId: v.visitId,
+        useAccount: true,
+        ...(payer ? { mutualAidPayerPersonNo: payer } : {}),
+      });
+    const settle = () => core.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
+    const stranger = DEMO_PERSONS.chenJing.personNo; // has not authorised zhang
+    assert.equal(await code(pre(stranger)), 'CORE_MUTUAL_AID_NOT_AUTHORISED');
+    assert.equal(await code(settle()), 'CORE_NOT_PRESETTLED');
+    // a refusal after a good pre-settlement of the same fees leaves that one standing
+    await pre();
+    assert.equal(await code(pre(stranger)), 'CORE_MUTUAL_AID_NOT_AUTHORISED');
+    const s = await settle();
+    assert.equal(s.fundPayment + s.accountPayment + s.cashPayment, s.total);
+  });
+
   test('retry with the same msgid returns the first result, even when raced', async () => {
     const v = await openVisit(core, {
       personNo: zhang.personNo,
