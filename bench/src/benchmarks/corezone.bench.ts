@@ -9,6 +9,10 @@
  * Over HTTP the service runs as its own process (`service/main.ts`, as deployed) on the same database.
  * Floor: the same 7 row writes as bare SQL (1 update; then a transaction locking 3 rows: 1 insert, 1 update, a 2-row
  * insert, 2 updates) on a scratch table of the same database, at the same concurrency (see floorRate).
+ * Fairness, as measured: the floor matches the row writes but not their weight — its scratch table has only a primary
+ * key, while the real rows go to tables with 1–3 indexes (the two ledger entries and the settlement row 3 each: 9 index
+ * entries against the floor's 3) and the settlement row carries the engine's split as jsonb. The floor takes 9 round
+ * trips, the operation 5 (pre-settle 1; settle BEGIN, one locking read, one write, COMMIT). Kept as the issue defines it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -62,22 +62,33 @@ export interface HttpCoreZoneOptions {
 
 type Post = (url: string, body: string, timeoutMs: number) => Promise<{ status: number; text: string }>;
 
-/** POST over node:http(s) with a keep-alive connection pool. */
-function keepAlivePost(baseUrl: string): Post {
-  const https = baseUrl.startsWith('https:');
+/** POST over node:http(s) with a keep-alive connection pool (always to `serviceUrl`: its parts are parsed once). */
+function keepAlivePost(serviceUrl: string): Post {
+  const https = serviceUrl.startsWith('https:');
   const agent = https
     ? new HttpsAgent({ keepAlive: true, maxSockets: 64 })
     : new HttpAgent({ keepAlive: true, maxSockets: 64 });
   const request = https ? httpsRequest : httpRequest;
-  return (url, body, timeoutMs) =>
+  const u = new URL(serviceUrl);
+  const target = {
+    protocol: u.protocol,
+    hostname: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: u.port,
+    path: `${u.pathname}${u.search}`,
+    ...(u.username || u.password
+      ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` }
+      : {}),
+  };
+  return (_url, text, timeoutMs) =>
     new Promise((resolve, reject) => {
+      const body = Buffer.from(text, 'utf8');
       const req = request(
-        url,
         {
+          ...target,
           method: 'POST',
           agent,
           timeout: timeoutMs,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) },
+          headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -107,7 +118,8 @@ function fetchPost(f: typeof fetch): Post {
 /** msgid: institution code (12) + yyyyMMddHHmmss + 4-digit sequence, as nationally; random tail keeps it unique. */
 export function newMsgid(institutionCode: string): string {
   const t = new Date(Date.now() + 8 * 3600_000).toISOString().replace(/\D/g, '').slice(0, 14);
-  return `${institutionCode.padEnd(12, '0').slice(0, 12)}${t}${randomBytes(3).readUIntBE(0, 3).toString().padStart(8, '0').slice(-4)}${randomBytes(4).toString('hex')}`;
+  const r = randomBytes(7); // one call: 3 bytes for the 4-digit sequence, 4 for the random tail
+  return `${institutionCode.padEnd(12, '0').slice(0, 12)}${t}${r.readUIntBE(0, 3).toString().padStart(8, '0').slice(-4)}${r.toString('hex', 3)}`;
 }
 
 export class HttpCoreZone implements CoreZone {

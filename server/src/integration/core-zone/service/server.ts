@@ -11,12 +11,9 @@ export function createCoreZoneServer(
 ): Server {
   return createServer((req, res) => {
     const send = (status: number, body: unknown) => {
-      const text = JSON.stringify(body);
-      res.writeHead(status, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-      });
-      res.end(text);
+      const bytes = Buffer.from(JSON.stringify(body), 'utf8'); // encoded once (not measured, then encoded again)
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+      res.end(bytes);
     };
     if (req.method === 'GET' && req.url === '/healthz') return send(200, { status: 'ok', kind: 'reference' });
     if (req.method !== 'POST' || req.url?.split('?')[0] !== '/fsi/api/callService') {
