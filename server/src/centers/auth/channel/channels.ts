@@ -130,7 +130,12 @@ export function normalisePublicKey(hex: string): string {
   return key;
 }
 
-const CACHE_MS = 5_000;
+/**
+ * How long a channel look-up is reused: a channel disabled, re-keyed or given a new secret by another process is
+ * refused here (signature hook, client credentials, channel tokens) at most this long after the change; a change made
+ * through this process's registry applies at once.
+ */
+export const CHANNEL_CACHE_MS = 5_000;
 
 export class ChannelRegistry {
   private readonly ctx: Context;
@@ -178,7 +183,7 @@ export class ChannelRegistry {
   /** Looks a channel up by appId (any region), cached for a few seconds; null when unknown. */
   async find(appId: string): Promise<ChannelWithSecret | null> {
     const hit = this.cache.get(appId);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.channel;
+    if (hit && Date.now() - hit.at < CHANNEL_CACHE_MS) return hit.channel;
     const row = await this.ctx.db.one<ChannelRow>(sql`select * from auth_channel where app_id = ${appId} limit 1`);
     let channel: ChannelWithSecret | null = null;
     if (row) {

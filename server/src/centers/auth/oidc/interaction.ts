@@ -14,6 +14,7 @@ import { maskMobile } from '../../../platform/privacy/index.ts';
 import type { AccountKind, AccountRef } from '../accounts.ts';
 import type { LoginContext } from '../login.ts';
 import type { AuthService } from '../service.ts';
+import { FAST_GRANT_MAX_BODY, fastGrantCandidate } from './client-credentials.ts';
 import { loginPage, passwordChangePage, stepUpPage } from './pages.ts';
 import type { YibaoLoginResult } from './provider.ts';
 
@@ -63,6 +64,16 @@ export async function mountOidc(app: App, ctx: Context, auth: AuthService): Prom
   // declare so, and the platform leaves their Authorization header alone (platform/auth.ts ownsAuthentication).
   const forward = async (req: FastifyRequest, reply: FastifyReply) => {
     const provider = await auth.oidc.provider();
+    if (fastGrantCandidate(req.method, req.url, req.headers)) {
+      // A channel back-end's client-credentials grant: answered here when it is the plain case, else the provider
+      // gets the request with the body already read (it takes a consumed body from req.body).
+      const body = await readSmallBody(req.raw, FAST_GRANT_MAX_BODY);
+      const grant = await auth.oidc.clientCredentials(provider, req.headers.authorization!, body);
+      if (grant) {
+        return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(grant.body);
+      }
+      (req.raw as IncomingMessage & { body?: string }).body = body;
+    }
     reply.hijack();
     auth.oidc.handler(provider)(req.raw, reply.raw);
   };
@@ -89,6 +100,18 @@ export async function mountOidc(app: App, ctx: Context, auth: AuthService): Prom
     );
     interactionRoutes(sub as unknown as App, ctx, auth, secure);
   });
+}
+
+/** A request body of at most `limit` bytes (its content-length was checked), as UTF-8 text. */
+async function readSmallBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new AppError(413, 'AUTH_BODY_TOO_LARGE', '请求体过大');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /**
