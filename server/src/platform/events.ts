@@ -24,6 +24,11 @@ export class EventBus {
     this.jobs.register(EventBus.queueName(event, subscriber), handler);
   }
 
+  /** Whether publishing `event` stores anything (a publisher may then skip a transaction it needs only for it). */
+  hasSubscribers(event: string): boolean {
+    return (this.subscribers.get(event)?.length ?? 0) > 0;
+  }
+
   /** `dedupeKey` makes a re-published event (retries, recovery) reach each subscriber once. */
   async publish(ex: Executor, event: string, payload: unknown, opts: EnqueueOptions = {}): Promise<void> {
     for (const subscriber of this.subscribers.get(event) ?? []) {

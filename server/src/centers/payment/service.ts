@@ -18,7 +18,7 @@ import type {
 } from '../../integration/core-zone/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Database, type Executor, sql } from '../../platform/db/index.ts';
+import { type Database, type Executor, type SQL, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import {
   type PaymentProvider,
@@ -348,7 +348,7 @@ export class PaymentService {
   // ----------------------------------------------------------------------------------------- state changes
 
   /** The only way an order changes state: checks the transition, bumps the version, stores the transition. */
-  private async move(
+  private move(
     tx: Executor,
     order: Order,
     to: OrderStatus,
@@ -357,7 +357,35 @@ export class PaymentService {
     patch: Record<string, unknown> = {},
     detail: Record<string, unknown> = {},
   ): Promise<Order> {
-    assertTransition(order.status, to);
+    return this.moveThrough(tx, order, [{ to, reason, detail }], actor, patch);
+  }
+
+  /**
+   * One or more moves in a row (each checked and stored as its own transition) as ONE statement, atomic on its own:
+   * the versioned update and, only if it matched, the transition rows — and, for a provider notification, the stored
+   * notification, with the update guarded by the notification not being stored yet (a duplicate moves nothing). The
+   * version check makes the transitions' seq safe: every move bumps the version, so a concurrent one finds no row.
+   * Without a version (`guard` instead), the order must still be in `order.status`: safe as well for a status no move
+   * leaves for itself (every other move out of it changes the status, so a concurrent one finds no row).
+   */
+  private async moveThrough(
+    ex: Executor,
+    order: Pick<Order, 'regionCode' | 'id' | 'status'> & { version?: number },
+    steps: MoveStep[],
+    actor: string,
+    patch: Record<string, unknown> = {},
+    notification?: StoredNotification,
+    guard?: SQL,
+  ): Promise<Order> {
+    if (order.version === undefined && steps.some((s) => s.to === order.status))
+      throw new Error('a move to the same status needs the version');
+    let to = order.status;
+    const transitions = steps.map((s, i) => {
+      assertTransition(to, s.to);
+      const row = sql`(${sql.raw(String(i + 1))}, ${to}, ${s.to}, ${s.reason}, ${JSON.stringify(s.detail ?? {})}::jsonb)`;
+      to = s.to;
+      return row;
+    });
     const sets = Object.entries(patch).map(([column, value]) => {
       if (!/^[a-z_]+$/.test(column)) throw new Error(`bad column ${column}`);
       const v = value instanceof Date ? value.toISOString() : value;
@@ -365,21 +393,22 @@ export class PaymentService {
         ? sql`${sql.raw(column)} = ${JSON.stringify(v)}::jsonb`
         : sql`${sql.raw(column)} = ${v}`;
     });
-    // one statement (atomic on its own): the versioned update and, only if it matched, the stored transition. The
-    // version check makes the transition's seq safe: every move bumps the version, so a concurrent one finds no row.
-    const rows = await tx.q<Record<string, unknown>>(sql`with moved as (
+    const r = order.regionCode;
+    const rows = await ex.q<Record<string, unknown>>(sql`with moved as (
         update payment_order set status = ${to}, version = version + 1,
           updated_at = now() ${sets.length ? sql`, ${sql.join(sets, sql`, `)}` : sql``}
-        where region_code = ${order.regionCode} and id = ${order.id} and version = ${order.version}
+        where region_code = ${r} and id = ${order.id}
+          and ${order.version === undefined ? sql`status = ${order.status}` : sql`version = ${order.version}`}
+          ${notification ? notStored(r, notification.notification.id) : sql``} ${guard ?? sql``}
         returning *
       ), noted as (
         insert into payment_order_transition(region_code, order_id, seq, from_status, to_status, reason, actor, detail)
-        select region_code, id,
-          (select coalesce(max(seq), 0) + 1 from payment_order_transition
-            where region_code = ${order.regionCode} and order_id = ${order.id}),
-          ${order.status}, ${to}, ${reason}, ${actor}, ${JSON.stringify(detail)}::jsonb
-        from moved
-      )
+        select m.region_code, m.id, last.seq + t.n, t.from_status, t.to_status, t.reason, ${actor}, t.detail
+        from moved m
+          cross join (select coalesce(max(seq), 0) as seq from payment_order_transition
+            where region_code = ${r} and order_id = ${order.id}) last
+          cross join (values ${sql.join(transitions, sql`, `)}) as t(n, from_status, to_status, reason, detail)
+      )${notification ? sql`, stored as (${storeNotification(notification, sql`moved`)})` : sql``}
       select * from moved`);
     if (rows.length === 0) {
       throw new AppError(409, 'PAYMENT_CONCURRENT_UPDATE', '订单正被其他操作处理，请稍后重试', `订单号 ${order.id}`);
@@ -391,7 +420,7 @@ export class PaymentService {
    * from → to with the order in hand (optimistic: one statement checks the version); if someone moved it meanwhile,
    * re-read under a row lock and move only if it is still in `from`. `within` runs in the same transaction.
    */
-  private async advance(
+  private advance(
     order: Order,
     from: OrderStatus,
     to: OrderStatus,
@@ -401,8 +430,20 @@ export class PaymentService {
     detail: Record<string, unknown> = {},
     within?: (tx: Executor, moved: Order) => Promise<void>,
   ): Promise<Order> {
+    return this.advanceThrough(order, from, [{ to, reason, detail }], actor, patch, within);
+  }
+
+  /** `advance` through several moves at once (one statement, each move stored as its own transition). */
+  private async advanceThrough(
+    order: Order,
+    from: OrderStatus,
+    steps: MoveStep[],
+    actor: string,
+    patch: Record<string, unknown> = {},
+    within?: (tx: Executor, moved: Order) => Promise<void>,
+  ): Promise<Order> {
     const go = async (tx: Executor, current: Order) => {
-      const moved = await this.move(tx, current, to, reason, actor, patch, detail);
+      const moved = await this.moveThrough(tx, current, steps, actor, patch);
       await within?.(tx, moved);
       return moved;
     };
@@ -630,31 +671,83 @@ export class PaymentService {
     }
     const regionCode = regionOfId(n.outTradeNo);
     if (!regionCode) throw new AppError(404, 'PAYMENT_ORDER_NOT_FOUND', '未找到支付订单', n.outTradeNo);
-    // The order's row lock serialises the notifications of one order; the notification is stored with its effect at
-    // the end, and if the same notification was stored meanwhile (a duplicate delivery), its unique key refuses the
-    // insert and the transaction is rolled back: a duplicate changes nothing.
-    let after: Order | undefined;
-    const effect = await this.db
-      .tx(async (tx) => {
-        const order = await this.lockOrder(tx, regionCode, n.outTradeNo);
-        const applied = await this.applyProviderState(tx, order, n, 'provider-notify');
-        const inserted =
-          await tx.q(sql`insert into payment_provider_notification(region_code, id, order_id, event_type, seq, payload, effect)
-          values (${regionCode}, ${n.id}, ${n.outTradeNo}, ${n.eventType}, ${n.seq}, ${JSON.stringify(n)}::jsonb, ${applied.effect})
-          on conflict do nothing returning id`);
-        if (inserted.length === 0) throw DUPLICATE_NOTIFICATION;
-        after = applied.order;
-        return applied.effect;
-      })
-      .catch((err) => {
-        if (err === DUPLICATE_NOTIFICATION) return 'duplicate';
-        throw err;
-      });
+    // The common cases (the payment succeeded; the person is paying) first, optimistically: one statement applies the
+    // effect if the order is as expected and the notification is not stored yet, and stores the notification with
+    // it. Anything else — a concurrent change, a duplicate, a stale or unusual notice — goes the
+    // locked way: the order's row lock serialises the notifications of one order; the notification is stored with its
+    // effect at the end, and if the same notification was stored meanwhile (a duplicate delivery), its unique key
+    // refuses the insert and the transaction is rolled back: a duplicate changes nothing.
+    const fast = await this.applyNotificationOptimistically(regionCode, n);
+    let after = fast?.order;
+    const effect =
+      fast?.effect ??
+      (await this.db
+        .tx(async (tx) => {
+          const order = await this.lockOrder(tx, regionCode, n.outTradeNo);
+          const applied = await this.applyProviderState(tx, order, n, 'provider-notify');
+          const inserted =
+            await tx.q(sql`insert into payment_provider_notification(region_code, id, order_id, event_type, seq, payload, effect)
+            values (${regionCode}, ${n.id}, ${n.outTradeNo}, ${n.eventType}, ${n.seq}, ${JSON.stringify(n)}::jsonb, ${applied.effect})
+            on conflict do nothing returning id`);
+          if (inserted.length === 0) throw DUPLICATE_NOTIFICATION;
+          after = applied.order;
+          return applied.effect;
+        })
+        .catch((err) => {
+          if (err === DUPLICATE_NOTIFICATION) return 'duplicate';
+          throw err;
+        }));
     this.ctx.log.info({ orderId: n.outTradeNo, event: n.eventType, effect, provider: this.provider.label }, '支付通知');
     await this.afterProviderEvent(regionCode, n.outTradeNo, effect, after).catch((err) =>
       this.ctx.log.warn({ err, orderId: n.outTradeNo }, '通知后续处理失败，等待恢复任务'),
     );
     return effect;
+  }
+
+  /**
+   * The optimistic way of `applyProviderState` for a SUCCESS that pays an order awaiting payment (one statement,
+   * guarded by the status, the amount due, the provider's sequence and the notification not being stored) and for a
+   * USERPAYING notice (the order read without a lock, then one statement guarded by its version and the notification
+   * not being stored). Undefined when the case is another or a guard did not hold (nothing changed then; the caller
+   * takes the locked way, which decides every case).
+   */
+  private async applyNotificationOptimistically(
+    regionCode: string,
+    n: ProviderNotification,
+  ): Promise<{ effect: string; order?: Order } | undefined> {
+    if (n.eventType === 'TRANSACTION.SUCCESS') {
+      // the usual case without reading the order first: awaiting payment, the amount due, no later notice applied
+      try {
+        const paid = await this.moveThrough(
+          this.db,
+          { regionCode, id: n.outTradeNo, status: 'awaiting_payment' },
+          [{ to: 'cash_paid', reason: '第三方支付成功' }],
+          'provider-notify',
+          { provider_seq: n.seq, provider_txn_id: n.transactionId ?? null, cash_paid_at: new Date() },
+          { notification: n, effect: 'cash-paid' },
+          sql`and cash_payment = ${n.amount} and provider_seq <= ${n.seq}`,
+        );
+        return { effect: 'cash-paid', order: paid };
+      } catch (err) {
+        if (isAppError(err) && err.code === 'PAYMENT_CONCURRENT_UPDATE') return undefined;
+        throw err;
+      }
+    }
+    if (n.eventType !== 'TRANSACTION.USERPAYING') return undefined;
+    // a second try when the first lost a race (the progress notice and the final one of an order arrive together)
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const order = await this.getOrder(regionCode, n.outTradeNo);
+      if (n.seq < order.providerSeq) return undefined;
+      const rows = await this.db.q(sql`with touched as (
+          update payment_order set provider_seq = ${n.seq}, version = version + 1, updated_at = now()
+          where region_code = ${regionCode} and id = ${order.id} and version = ${order.version}
+            ${notStored(regionCode, n.id)}
+          returning region_code, id
+        ), stored as (${storeNotification({ notification: n, effect: 'noted' }, sql`touched`)})
+        select 1 from touched`);
+      if (rows.length) return { effect: 'noted' };
+    }
+    return undefined;
   }
 
   /** Applies what the provider says about the cash leg (from a notification or a query) inside the caller's tx. */
@@ -773,34 +866,57 @@ export class PaymentService {
         true,
       );
     }
-    const settled = await this.advance(
+    // cash_paid → insurance_settled → completed in one statement (both transitions stored), with the event in its
+    // transaction: no state between the core zone's settlement and the completion is left for recovery to finish.
+    const personId = order.personId ?? (await this.lookUpPersonId(order));
+    const done = await this.advanceThrough(
       order,
       'cash_paid',
-      'insurance_settled',
-      '核心区结算成功',
+      [
+        { to: 'insurance_settled', reason: '核心区结算成功', detail: { settlementId: settlement.settlementId } },
+        { to: 'completed', reason: '支付完成' },
+      ],
       'system',
       {
         settlement_id: settlement.settlementId,
         settled_at: settlement.settledAt,
         account_balance_after: settlement.balanceAfter,
+        ...(personId && !order.personId ? { person_id: personId } : {}),
       },
-      { settlementId: settlement.settlementId },
+      this.publishCompleted(),
     );
     this.fault('after-insurance-settled-stored', order.id);
-    return this.complete(settled);
+    // someone else moved it meanwhile (e.g. only to insurance_settled): finish from where it is
+    return this.complete(done);
   }
 
+  /** The insurance leg was settled and stored, the order not completed yet (a crash in between): complete it. */
   private async complete(order: Order): Promise<Order> {
     if (order.status !== 'insurance_settled') return order;
     // the person may have opened a hall account since the upload: link it, so the events reach them
     const personId = order.personId ?? (await this.lookUpPersonId(order));
     const patch = personId && !order.personId ? { person_id: personId } : {};
-    return this.advance(order, 'insurance_settled', 'completed', '支付完成', 'system', patch, {}, async (tx, done) => {
+    return this.advance(
+      order,
+      'insurance_settled',
+      'completed',
+      '支付完成',
+      'system',
+      patch,
+      {},
+      this.publishCompleted(),
+    );
+  }
+
+  /** `payment.completed` in the completing transaction; none (and no transaction) when no center subscribes. */
+  private publishCompleted(): ((tx: Executor, done: Order) => Promise<void>) | undefined {
+    if (!this.ctx.events.hasSubscribers('payment.completed')) return undefined;
+    return async (tx, done) => {
       await this.ctx.events.publish(tx, 'payment.completed', eventPayload(done), {
         regionCode: done.regionCode,
         dedupeKey: `${done.id}:completed`,
       });
-    });
+    };
   }
 
   private async lookUpPersonId(order: Order): Promise<string | undefined> {
@@ -1298,6 +1414,29 @@ function ignoreClosedVisit(err: unknown): void {
   )
     return;
   throw err;
+}
+
+interface MoveStep {
+  to: OrderStatus;
+  reason: string;
+  detail?: Record<string, unknown>;
+}
+
+/** A provider notification to store together with its effect. */
+interface StoredNotification {
+  notification: ProviderNotification;
+  effect: string;
+}
+
+const notStored = (regionCode: string, id: string) =>
+  sql`and not exists (select 1 from payment_provider_notification where region_code = ${regionCode} and id = ${id})`;
+
+/** The insert of a notification with its effect, one row per row of `from` (the order the effect was applied to). */
+function storeNotification(s: StoredNotification, from: SQL) {
+  const n = s.notification;
+  return sql`insert into payment_provider_notification(region_code, id, order_id, event_type, seq, payload, effect)
+    select region_code, ${n.id}, id, ${n.eventType}, ${n.seq}, ${JSON.stringify(n)}::jsonb, ${s.effect} from ${from}
+    on conflict do nothing`;
 }
 
 function providerError(err: unknown): Error {

@@ -29,7 +29,12 @@ export interface Behaviour {
   payment: 'success' | 'fail';
   /** extra copies of each notification */
   duplicates: number;
-  /** deliver the USERPAYING notice after SUCCESS (stale, lower seq) */
+  /**
+   * also notify the USERPAYING progress notice before the final one. Off by default: like WeChat Pay, a payment is
+   * notified once it is final (SUCCESS / FAIL); the state in between is seen by querying.
+   */
+  progressNotices: boolean;
+  /** deliver the USERPAYING notice after SUCCESS (stale, lower seq); implies the notice is sent */
   outOfOrder: boolean;
   /** delay before the first delivery */
   notifyDelayMs: number;
@@ -45,11 +50,20 @@ const DEFAULT_BEHAVIOUR: Behaviour = {
   query: 'ok',
   payment: 'success',
   duplicates: 0,
+  progressNotices: false,
   outOfOrder: false,
   notifyDelayMs: 0,
   dropNotifications: false,
   hangMs: 3000,
 };
+
+interface Delivery {
+  id: string;
+  eventType: string;
+  outTradeNo: string;
+  attempts: number;
+  ok: boolean;
+}
 
 interface SandboxOrder {
   outTradeNo: string;
@@ -94,7 +108,7 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
   const orders = new Map<string, SandboxOrder>();
   const byPrepay = new Map<string, string>();
   const refunds = new Map<string, SandboxRefund>();
-  const delivered: Array<{ id: string; eventType: string; outTradeNo: string; attempts: number; ok: boolean }> = [];
+  const delivered: Delivery[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR };
   let counter = 0;
@@ -110,7 +124,7 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
   };
   const sleep = (ms: number) => new Promise<void>((r) => later(ms, r));
 
-  async function deliver(order: SandboxOrder, n: ProviderNotification, attempt = 1): Promise<void> {
+  async function deliver(order: SandboxOrder, n: ProviderNotification, attempt = 1, record?: Delivery): Promise<void> {
     const body = JSON.stringify(n);
     const path = new URL(order.notifyUrl).pathname;
     let ok = false;
@@ -125,12 +139,16 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
     } catch {
       ok = false;
     }
-    const record = delivered.find((d) => d.id === n.id && d.attempts === attempt - 1 && !d.ok);
+    // one record per delivered copy, updated by its retries
     if (record) {
       record.attempts = attempt;
       record.ok = ok;
-    } else delivered.push({ id: n.id, eventType: n.eventType, outTradeNo: n.outTradeNo, attempts: attempt, ok });
-    if (!ok && attempt < 8) later(Math.min(2000, 25 * 2 ** attempt), () => void deliver(order, n, attempt + 1));
+    } else {
+      record = { id: n.id, eventType: n.eventType, outTradeNo: n.outTradeNo, attempts: attempt, ok };
+      delivered.push(record);
+    }
+    const copy = record;
+    if (!ok && attempt < 8) later(Math.min(2000, 25 * 2 ** attempt), () => void deliver(order, n, attempt + 1, copy));
   }
 
   function notify(order: SandboxOrder, notes: ProviderNotification[]): void {
@@ -138,7 +156,9 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
       log(`通知已丢弃 (按设置) ${order.outTradeNo}`);
       return;
     }
-    const sequence = behaviour.outOfOrder ? [...notes].reverse() : notes;
+    const progress = behaviour.progressNotices || behaviour.outOfOrder;
+    const sent = progress ? notes : notes.filter((n) => n.eventType !== 'TRANSACTION.USERPAYING');
+    const sequence = behaviour.outOfOrder ? [...sent].reverse() : sent;
     let delay = behaviour.notifyDelayMs;
     for (const n of sequence) {
       for (let copy = 0; copy <= behaviour.duplicates; copy++) {
