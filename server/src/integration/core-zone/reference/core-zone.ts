@@ -69,6 +69,12 @@ export interface ReferenceOptions {
   db: Database;
   privacy: Pick<Privacy, 'cipher' | 'blindIndex'>;
   faults?: FaultHook;
+  /**
+   * Settle first without a transaction (default true): read, compute, then one statement that writes only if the visit,
+   * the accounts and the accumulator row are still as read (it locks them to check) — else the locking transaction.
+   * Tests of crashes between writes turn it off: that statement has no point between its writes.
+   */
+  optimisticSettle?: boolean;
   /** clock, for tests */
   now?: () => Date;
 }
@@ -227,6 +233,7 @@ export class ReferenceCoreZone implements CoreZone {
   private readonly db: Database;
   private readonly privacy: ReferenceOptions['privacy'];
   private readonly faults?: FaultHook;
+  private readonly optimisticSettle: boolean;
   private readonly now: () => Date;
   private ecTokenResolver?: EcTokenResolver;
   private readonly policyCache = new Map<string, { at: number; policies: Policy[] }>();
@@ -235,6 +242,7 @@ export class ReferenceCoreZone implements CoreZone {
     this.db = numericRows(opts.db);
     this.privacy = opts.privacy;
     this.faults = opts.faults;
+    this.optimisticSettle = opts.optimisticSettle ?? true;
     this.now = opts.now ?? (() => new Date());
   }
 
@@ -1061,7 +1069,7 @@ export class ReferenceCoreZone implements CoreZone {
     regionCode: string,
     visitId: string,
     payer: string | undefined,
-    mode: 'lock' | 'presettle',
+    mode: 'lock' | 'presettle' | 'read',
   ) {
     const lock = mode === 'lock';
     // pre-settle: the same statement records the pre-settlement on the fee version this snapshot reads — only if that is
@@ -1075,12 +1083,18 @@ export class ReferenceCoreZone implements CoreZone {
     const year = sql`extract(year from (v.begin_at at time zone 'UTC') + interval '8 hours')::int`;
     return ex.one<Facts>(
       prepared(sql`${
-        lock ? sql`with v as (select * from core_visit c where ${key('c')} for update)` : sql`with ${mark}`
+        lock
+          ? sql`with v as (select * from core_visit c where ${key('c')} for update)`
+          : mode === 'presettle'
+            ? sql`with ${mark}`
+            : sql``
       } select v.*, p.person_no is not null as person_found, p.birth_date, i.status,${
         lock
           ? sql` (select x.fees_version from core_visit x where x.region_code = v.region_code
           and x.visit_id = v.visit_id) as seen_fees_version,`
-          : sql` exists (select 1 from mark) as marked,`
+          : mode === 'presettle'
+            ? sql` exists (select 1 from mark) as marked,`
+            : sql``
       }
         (select coalesce(json_agg(f order by f.line_no), '[]'::json) from (select line_no, code, name, item_class,
             quantity, unit_price, self_pay_ratio_bp, price_cap from core_fee_line
@@ -1200,6 +1214,10 @@ export class ReferenceCoreZone implements CoreZone {
     assertRegion(input.regionCode);
     const { regionCode } = input;
     if (!input.requestId) throw coreError('CORE_INVALID_INPUT', '缺少报文ID');
+    if (this.optimisticSettle) {
+      const done = await this.settleUnlocked(input);
+      if (done) return done;
+    }
     try {
       return await this.db.tx(async (tx) => {
         // the visit locked, and under its lock the accounts and accumulators, with all the engine needs: one round trip
@@ -1291,6 +1309,100 @@ export class ReferenceCoreZone implements CoreZone {
       }
       throw err;
     }
+  }
+
+  /**
+   * The common case in 2 round trips and no transaction: read (one snapshot, no locks), run the engine, then ONE
+   * statement that locks the visit, the account(s) and the accumulator row — in the locking path's order — and checks
+   * they are still exactly as read (visit open and pre-settled on the same fee version, so the same fee lines; the same
+   * balances; the same accumulator values); only then it writes what the locking path writes. The engine's result
+   * depends on nothing else that the locking path locks, so it is the result the locking path would compute. Anything
+   * else — not settleable as read, a refusal, no accumulator row yet, a check that fails because something changed, a
+   * duplicate msgid, a balance below zero (the CHECK on core_account aborts the whole statement) or a deadlock — answers
+   * undefined, and the caller takes the locking transaction, which decides.
+   */
+  private async settleUnlocked(input: SettleInput & { requestId: string }): Promise<Settlement | undefined> {
+    const { regionCode } = input;
+    const f = await this.facts(this.db, regionCode, input.visitId, input.mutualAidPayerPersonNo, 'read');
+    if (!f) return undefined;
+    if (f.state !== 'open' || f.presettled_version === null || f.presettled_version !== f.fees_version)
+      return undefined;
+    let c: Computed;
+    try {
+      c = await this.compute(this.db, f, f, input, false);
+    } catch (err) {
+      if (err instanceof AppError) return undefined;
+      throw err;
+    }
+    const seenAcc = f.accumulators.find((a) => a.grp === c.split.accumulatorGroup && a.year === c.year);
+    if (!seenAcc) return undefined; // the year's first settlement in this group creates the row: the locking path
+    const s = toSplit(c.split, c.mutualAid);
+    const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
+    const payer = c.mutualAid > 0 ? (input.mutualAidPayerPersonNo ?? null) : null;
+    const p = postingParts(regionCode, {
+      kind: 'settlement',
+      reference: settlementId,
+      memo: `结算 ${f.institution_code}`,
+      entries: [
+        { account: personAccount(f.person_no), amount: -c.split.accountPayment },
+        ...(payer ? [{ account: personAccount(payer), amount: -c.mutualAid, kind: 'mutual_aid_out' as const }] : []),
+        { account: SYSTEM_ACCOUNTS.settlementClearing, amount: c.split.accountPayment + c.mutualAid },
+      ],
+    });
+    const accKey = sql`region_code = ${regionCode} and person_no = ${f.person_no} and year = ${c.year}
+      and insurance_type = ${f.insurance_type} and grp = ${c.split.accumulatorGroup}`;
+    const visitKey = sql`region_code = ${regionCode} and visit_id = ${f.visit_id}`;
+    const accounts = f.accounts.map((a) => sql`(${a.person_no}::text, ${a.balance}::int8)`);
+    let row: SettlementRow | undefined;
+    try {
+      row = await this.db.one<SettlementRow>(
+        prepared(sql`with vis as (select 1 from core_visit where ${visitKey} and state = 'open'
+            and fees_version = ${f.fees_version} and presettled_version = ${f.fees_version} for update),
+          ${
+            accounts.length > 0
+              ? sql`acct as (select 1 from core_account where region_code = ${regionCode}
+            and (person_no, balance) in (values ${sql.join(accounts, sql`, `)}) order by person_no for update),`
+              : sql``
+          }
+          accu as (select 1 from core_accumulator where ${accKey}
+            and deductible_paid = ${seenAcc.deductible_paid} and fund_paid = ${seenAcc.fund_paid} for update),
+          ok as (select (select count(*) from vis) = 1
+            and ${accounts.length > 0 ? sql`(select count(*) from acct) = ${accounts.length}` : sql`true`}
+            and (select count(*) from accu) = 1 as ok),
+          ${
+            p.moved
+              ? sql`moved as (update core_account a set balance = a.balance + d.amount
+            from (values ${p.deltas}) as d(person_no, amount)
+            where a.region_code = ${regionCode} and a.person_no = d.person_no and (select ok from ok)),`
+              : sql``
+          }
+          ${
+            p.values
+              ? sql`ledger as (insert into core_ledger_entry(region_code, txn_id, account, amount, kind, reference, memo)
+            select * from (values ${p.values}) as e(region_code, txn_id, account, amount, kind, reference, memo)
+            where (select ok from ok)),`
+              : sql``
+          }
+          acc as (update core_accumulator set deductible_paid = ${c.split.accumulatorsAfter.deductiblePaidYtd},
+              fund_paid = ${c.split.accumulatorsAfter.fundPaidYtd}
+            where ${accKey} and (select ok from ok)),
+          visit as (update core_visit set state = 'settled' where ${visitKey} and (select ok from ok))
+          insert into core_settlement(region_code, settlement_id, request_id,
+            visit_id, person_no, institution_code, policy_version, total, fund_payment, account_payment,
+            mutual_aid_payment, cash_payment, mutual_aid_payer, accumulator_year, split, state)
+          select ${regionCode}::char(6), ${settlementId}::text, ${input.requestId}::text, ${f.visit_id}::text,
+            ${f.person_no}::text, ${f.institution_code}::text, ${c.split.policyVersion}::text, ${s.total}::int8,
+            ${s.fundPayment}::int8, ${s.accountPayment}::int8, ${s.mutualAidPayment}::int8, ${s.cashPayment}::int8,
+            ${payer}::text, ${c.year}::int, ${JSON.stringify(c.split)}::jsonb, 'settled'
+          where (select ok from ok)
+          returning *`),
+      );
+    } catch (err) {
+      // unique request_id (another visit's msgid), balance below zero, deadlock: the locking path decides
+      if (['23505', '23514', '40P01'].includes((err as { code?: string })?.code ?? '')) return undefined;
+      throw err;
+    }
+    return row ? toSettlement(row) : undefined;
   }
 
   private async settlementByRequest(
@@ -1618,12 +1730,12 @@ type Posting = {
 function postingParts(
   regionCode: string,
   posting: Posting,
-): { txnId: string; values: SQL | null; moved: SQL | null; personal: string[] } {
+): { txnId: string; values: SQL | null; moved: SQL | null; deltas: SQL | null; personal: string[] } {
   const sum = posting.entries.reduce((s, e) => s + e.amount, 0);
   if (sum !== 0) throw new Error(`unbalanced ledger posting (${sum})`);
   const entries = posting.entries.filter((e) => e.amount !== 0);
   const txnId = `T${randomBytes(8).toString('hex')}`;
-  if (entries.length === 0) return { txnId, values: null, moved: null, personal: [] };
+  if (entries.length === 0) return { txnId, values: null, moved: null, deltas: null, personal: [] };
   const values = sql.join(
     entries.map(
       (e) =>
@@ -1636,7 +1748,7 @@ function postingParts(
   if (new Set(personal.map((e) => e.account)).size !== personal.length) {
     throw new Error('a posting moves one personal account once');
   }
-  if (personal.length === 0) return { txnId, values, moved: null, personal: [] };
+  if (personal.length === 0) return { txnId, values, moved: null, deltas: null, personal: [] };
   const deltas = sql.join(
     personal.map((e) => sql`(${e.account.slice(2)}::text, ${e.amount}::int8)`),
     sql`, `,
@@ -1645,7 +1757,7 @@ function postingParts(
     from (values ${deltas}) as d(person_no, amount)
     where a.region_code = ${regionCode} and a.person_no = d.person_no and a.balance + d.amount >= 0
     returning a.person_no`;
-  return { txnId, values, moved, personal: personal.map((e) => e.account.slice(2)) };
+  return { txnId, values, moved, deltas, personal: personal.map((e) => e.account.slice(2)) };
 }
 
 function insufficientBalance(personNos: string[]): AppError {

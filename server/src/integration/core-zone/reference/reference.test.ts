@@ -62,15 +62,27 @@ test('seed data: national code formats, check-digit valid IDs, ~200 catalogue it
 
 forEachDatabase('reference core zone', (getDb, kind) => {
   let core: ReferenceCoreZone;
+  /** the same data, settling only in the locking transaction (whose writes have points between them to crash at) */
+  let locking: ReferenceCoreZone;
   let failAt: string | undefined;
   before(async () => {
-    core = await seededReference(getDb(), {
-      persons: 60,
+    core = await seededReference(getDb(), { persons: 60 });
+    locking = new ReferenceCoreZone({
+      db: getDb(),
+      privacy: TEST_PRIVACY,
+      optimisticSettle: false,
       faults: (point) => {
         if (point === failAt) throw new Error(`injected fault at ${point}`);
       },
     });
   });
+
+  /** A small visit settled from the account (creates the person's accumulator row of the year). */
+  const settleOne = async (personNo: string, price: number) => {
+    const v = await openVisit(core, { personNo, lines: [{ code: A[0].code, quantity: 1, unitPrice: price }] });
+    await core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
+    return core.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
+  };
 
   test('seeded region: persons of both types, units with valid USCC, ledger balanced', async () => {
     const db = getDb();
@@ -153,22 +165,25 @@ forEachDatabase('reference core zone', (getDb, kind) => {
     for (const point of ['settle:after-settlement-row', 'settle:after-ledger', 'settle:after-accumulators']) {
       failAt = point;
       await assert.rejects(
-        core.settle({ regionCode: R, visitId: visit.visitId, useAccount: true, requestId }),
+        locking.settle({ regionCode: R, visitId: visit.visitId, useAccount: true, requestId }),
         /injected/,
       );
       failAt = undefined;
       assert.deepEqual(await snapshot(), start, `nothing of the settlement survives a crash at ${point}`);
     }
-    const s = await core.settle({ regionCode: R, visitId: visit.visitId, useAccount: true, requestId });
+    const s = await locking.settle({ regionCode: R, visitId: visit.visitId, useAccount: true, requestId });
     assert.equal(s.total, 4_321);
     const settled = await snapshot();
     for (const point of ['reverse:after-settlement-row', 'reverse:after-ledger']) {
       failAt = point;
-      await assert.rejects(core.reverse({ regionCode: R, settlementId: s.settlementId, requestId: uid() }), /injected/);
+      await assert.rejects(
+        locking.reverse({ regionCode: R, settlementId: s.settlementId, requestId: uid() }),
+        /injected/,
+      );
       failAt = undefined;
       assert.deepEqual(await snapshot(), settled, `nothing of the reversal survives a crash at ${point}`);
     }
-    await core.reverse({ regionCode: R, settlementId: s.settlementId, requestId: uid() });
+    await locking.reverse({ regionCode: R, settlementId: s.settlementId, requestId: uid() });
     const end = await snapshot();
     assert.equal(end.balance, start.balance);
     assert.deepEqual(end.acc, start.acc);
@@ -231,6 +246,8 @@ forEachDatabase('reference core zone', (getDb, kind) => {
   test('parallel settlements on one account never overdraw it (50 at once on PostgreSQL)', async () => {
     // a flexible employee with a small balance; employee outpatient rule lets the account pay everything
     const person = DEMO_PERSONS.chenJing.personNo;
+    // one settlement first, so the year's accumulator row exists and the racing ones can take the optimistic path
+    await settleOne(person, 100);
     const startBalance = (await core.accountBalance(R, person)).balance;
     const visits = [];
     // visits whose self parts together exceed the balance several times over; PGlite has one connection and
@@ -267,43 +284,106 @@ forEachDatabase('reference core zone', (getDb, kind) => {
     }
   });
 
-  test('a settlement that waited for the visit lock settles the fee lines as they are when it gets the lock', {
-    skip: kind !== 'postgres' && 'needs two connections',
-  }, async () => {
-    // settle reads the fee lines in the statement that locks the visit; here the fees change (and are pre-settled
-    // again) while that statement waits, so what its snapshot saw is stale and must not be settled
-    const db = getDb();
-    const v = await openVisit(core, {
-      personNo: zhang.personNo,
-      lines: [{ code: A[0].code, quantity: 1, unitPrice: 1_000 }],
-    });
-    await core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
-    let settling: Promise<unknown> | undefined;
-    await db.tx(async (tx) => {
-      await tx.q(sql`select 1 from core_visit where region_code = ${R} and visit_id = ${v.visitId} for update`);
-      settling = core.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
-      settling.catch(() => {});
-      // wait until the settle's statement is blocked on our lock (its snapshot is taken)
-      for (let i = 0; i < 200; i++) {
-        await tx.q(sql`select pg_stat_clear_snapshot()`); // activity is otherwise read once per transaction
-        const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
+  for (const path of ['optimistic', 'locking'] as const)
+    test(`a settlement that waited for the visit lock settles the fee lines as they are when it gets the lock (${path})`, {
+      skip: kind !== 'postgres' && 'needs two connections',
+    }, async () => {
+      const settler = path === 'optimistic' ? core : locking;
+      await settleOne(zhang.personNo, 100); // the year's accumulator row exists: the optimistic path is taken
+      // the locking path reads the fee lines in the statement that locks the visit, the optimistic one before its write
+      // locks it; here the fees change (and are pre-settled again) while that statement waits, so what its snapshot saw
+      // is stale and must not be settled
+      const db = getDb();
+      const v = await openVisit(core, {
+        personNo: zhang.personNo,
+        lines: [{ code: A[0].code, quantity: 1, unitPrice: 1_000 }],
+      });
+      await core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
+      let settling: Promise<unknown> | undefined;
+      await db.tx(async (tx) => {
+        await tx.q(sql`select 1 from core_visit where region_code = ${R} and visit_id = ${v.visitId} for update`);
+        settling = settler.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
+        settling.catch(() => {});
+        // wait until the settle's statement is blocked on our lock (its snapshot is taken)
+        for (let i = 0; i < 200; i++) {
+          await tx.q(sql`select pg_stat_clear_snapshot()`); // activity is otherwise read once per transaction
+          const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
           and datname = current_database() and query like ${'%core_visit%for update%'}`);
-        if (waiting.length > 0) break;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      // as uploadFees + preSettle do: new lines, the fee version bumped, pre-settled on the new version
-      await tx.q(sql`delete from core_fee_line where region_code = ${R} and visit_id = ${v.visitId}`);
-      await tx.q(sql`insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
+          if (waiting.length > 0) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        // as uploadFees + preSettle do: new lines, the fee version bumped, pre-settled on the new version
+        await tx.q(sql`delete from core_fee_line where region_code = ${R} and visit_id = ${v.visitId}`);
+        await tx.q(sql`insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
           unit_price, self_pay_ratio_bp, price_cap)
         values (${R}, ${v.visitId}, '0001', ${C[0].code}, ${C[0].name}, 'C', 1, 7000, null, null)`);
-      await tx.q(sql`update core_visit set fees_version = fees_version + 1, presettled_version = fees_version + 1
+        await tx.q(sql`update core_visit set fees_version = fees_version + 1, presettled_version = fees_version + 1
         where region_code = ${R} and visit_id = ${v.visitId}`);
+      });
+      const s = (await settling) as Awaited<ReturnType<typeof core.settle>>;
+      assert.equal(s.total, 7_000, 'the lines committed before the lock was granted');
+      assert.equal(s.fundPayment, 0, 'class C is paid by the person');
+      assert.equal(s.fundPayment + s.accountPayment + s.cashPayment, s.total);
     });
-    const s = (await settling) as Awaited<ReturnType<typeof core.settle>>;
-    assert.equal(s.total, 7_000, 'the lines committed before the lock was granted');
-    assert.equal(s.fundPayment, 0, 'class C is paid by the person');
-    assert.equal(s.fundPayment + s.accountPayment + s.cashPayment, s.total);
-  });
+
+  for (const path of ['optimistic', 'locking'] as const)
+    for (const changed of ['balance', 'accumulators'] as const)
+      test(`a settlement settles on the ${changed === 'balance' ? 'balance as it is' : 'accumulators as they are'} when it gets the locks (${path})`, {
+        skip: kind !== 'postgres' && 'needs two connections',
+      }, async () => {
+        // the account and the accumulator row change while the settle waits for the account lock: the optimistic path's
+        // read is then stale (its write must notice and leave it to the locking path), the locking path's read is not
+        const settler = path === 'optimistic' ? core : locking;
+        const db = getDb();
+        const year = (await settleOne(zhang.personNo, 100)).settledAt.slice(0, 4);
+        const v = await openVisit(core, {
+          personNo: zhang.personNo,
+          lines: [{ code: A[0].code, quantity: 2, unitPrice: 900 }],
+        });
+        await core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
+        const accBefore = await core.accumulators(R, zhang.personNo, Number(year));
+        let settling: Promise<unknown> | undefined;
+        await db.tx(async (tx) => {
+          await tx.q(
+            sql`select 1 from core_account where region_code = ${R} and person_no = ${zhang.personNo} for update`,
+          );
+          settling = settler.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
+          settling.catch(() => {});
+          for (let i = 0; i < 200; i++) {
+            await tx.q(sql`select pg_stat_clear_snapshot()`);
+            const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
+            and datname = current_database() and query like ${'%core_account%for update%'}`);
+            if (waiting.length > 0) break;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          if (changed === 'balance')
+            await core.post(tx, R, {
+              kind: 'settlement',
+              reference: null,
+              memo: 'test: a concurrent payment',
+              entries: [
+                { account: `P:${zhang.personNo}`, amount: -100 },
+                { account: 'S:settlement_clearing', amount: 100 },
+              ],
+            });
+          if (changed === 'accumulators')
+            await tx.q(sql`update core_accumulator set fund_paid = fund_paid + 1000
+          where region_code = ${R} and person_no = ${zhang.personNo} and year = ${Number(year)}`);
+        });
+        const s = (await settling) as Awaited<ReturnType<typeof core.settle>>;
+        assert.equal(s.fundPayment + s.accountPayment + s.cashPayment, s.total);
+        assert.equal(s.balanceAfter, (await core.accountBalance(R, zhang.personNo)).balance, 'the balance it moved');
+        const accAfter = await core.accumulators(R, zhang.personNo, Number(year));
+        const group = accAfter.find((a) => a.group === s.accumulatorGroup);
+        const groupBefore = accBefore.find((a) => a.group === s.accumulatorGroup);
+        const added = changed === 'accumulators' ? 1000 : 0;
+        assert.equal(
+          group?.fundPaid,
+          (groupBefore?.fundPaid ?? 0) + added + s.fundPayment,
+          'the accumulators it moved',
+        );
+        assert.deepEqual((await core.checkLedger(R)).mismatches, []);
+      });
 
   test('a pre-settlement that waited while the fees changed records nothing', {
     skip: kind !== 'postgres' && 'needs two connections',
