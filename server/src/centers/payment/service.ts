@@ -18,7 +18,7 @@ import type {
 } from '../../integration/core-zone/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Database, type Executor, type SQL, sql } from '../../platform/db/index.ts';
+import { type Database, type Executor, prepared, type SQL, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import {
   type PaymentProvider,
@@ -232,7 +232,7 @@ export class PaymentService {
 
   async getOrder(regionCode: string, id: string, ex: Executor = this.db): Promise<Order> {
     const row = await ex.one<Record<string, unknown>>(
-      sql`select * from payment_order where region_code = ${regionCode} and id = ${id}`,
+      prepared(sql`select * from payment_order where region_code = ${regionCode} and id = ${id}`),
     );
     if (!row) throw new AppError(404, 'PAYMENT_ORDER_NOT_FOUND', '未找到支付订单', `订单号 ${id}`);
     return toOrder(row);
@@ -394,7 +394,9 @@ export class PaymentService {
         : sql`${sql.raw(column)} = ${v}`;
     });
     const r = order.regionCode;
-    const rows = await ex.q<Record<string, unknown>>(sql`with moved as (
+    // prepared: one text per call site (its columns and number of moves), the values are parameters
+    const rows = await ex.q<Record<string, unknown>>(
+      prepared(sql`with moved as (
         update payment_order set status = ${to}, version = version + 1,
           updated_at = now() ${sets.length ? sql`, ${sql.join(sets, sql`, `)}` : sql``}
         where region_code = ${r} and id = ${order.id}
@@ -409,7 +411,8 @@ export class PaymentService {
             where region_code = ${r} and order_id = ${order.id}) last
           cross join (values ${sql.join(transitions, sql`, `)}) as t(n, from_status, to_status, reason, detail)
       )${notification ? sql`, stored as (${storeNotification(notification, sql`moved`)})` : sql``}
-      select * from moved`);
+      select * from moved`),
+    );
     if (rows.length === 0) {
       throw new AppError(409, 'PAYMENT_CONCURRENT_UPDATE', '订单正被其他操作处理，请稍后重试', `订单号 ${order.id}`);
     }
@@ -475,8 +478,10 @@ export class PaymentService {
     if (!Number.isSafeInteger(total) || total <= 0) {
       throw new AppError(422, 'PAYMENT_INVALID_AMOUNT', '费用金额无效', '费用合计须为正整数（分）');
     }
-    const existing = await this.db.one<Record<string, unknown>>(sql`select * from payment_order
-      where region_code = ${input.regionCode} and app_id = ${input.appId} and institution_order_no = ${input.institutionOrderNo}`);
+    const existing = await this.db.one<Record<string, unknown>>(
+      prepared(sql`select * from payment_order
+      where region_code = ${input.regionCode} and app_id = ${input.appId} and institution_order_no = ${input.institutionOrderNo}`),
+    );
     if (existing) {
       const order = toOrder(existing);
       const same =
@@ -506,7 +511,8 @@ export class PaymentService {
     const id = newId('P', input.regionCode);
     const placeholderLines = input.lines.map((l) => ({ ...l, amount: l.unitPrice * l.quantity }));
     // the order and its first transition in one (atomic) statement
-    const [inserted] = await this.db.q<Record<string, unknown>>(sql`with created as (
+    const [inserted] = await this.db.q<Record<string, unknown>>(
+      prepared(sql`with created as (
         insert into payment_order(region_code, id, pay_token, app_id, institution_code, institution_order_no,
           person_no, resident_index, person_id, medical_type, lines, total, status, settle_request_id, provider)
         values (${input.regionCode}, ${id}, ${randomBytes(16).toString('hex')}, ${input.appId}, ${input.institutionCode},
@@ -518,7 +524,8 @@ export class PaymentService {
         insert into payment_order_transition(region_code, order_id, seq, from_status, to_status, reason, actor)
         select region_code, id, 1, null, 'created', '6201 费用明细上传', ${`${actor.kind}:${actor.id}`} from created
       )
-      select * from created`);
+      select * from created`),
+    );
     // a concurrent upload of the same serial won the insert: continue with its order
     const order = inserted
       ? toOrder(inserted)
