@@ -16,11 +16,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { signEnvelope } from '@yibao/sdk';
+import pg from 'pg';
 import { authCenter } from '../../../server/src/centers/auth/index.ts';
 import type { AuthService } from '../../../server/src/centers/auth/service.ts';
 import { Browser, formValue, freePort } from '../../../server/src/centers/auth/testing.ts';
 import { userCenter } from '../../../server/src/centers/user/index.ts';
+import { OWASP_ARGON2 } from '../../../server/src/centers/user/password.ts';
 import { createTestPerson } from '../../../server/src/centers/user/testing.ts';
 import { service } from '../../../server/src/platform/context.ts';
 import { verifyEnvelopeDetailed } from '../../../server/src/platform/crypto/index.ts';
@@ -102,8 +105,16 @@ async function verifierFor(base: string): Promise<{ verifier: string; challenge:
   return { verifier, challenge: Buffer.from(digest).toString('base64url') };
 }
 
-/** One full browser login: authorization request → form → code → tokens. */
-async function passwordLogin(ctx: Ctx, loginId: string): Promise<void> {
+/** The five HTTP requests of one password login, in order (the bench's per-step facts). */
+const LOGIN_STEPS = ['auth', 'page', 'form', 'resume', 'token'] as const;
+type LoginStep = (typeof LOGIN_STEPS)[number];
+type StepTimes = Record<LoginStep, number>;
+
+/**
+ * One full browser login: GET /oidc/auth → GET the login page → POST the password form → GET the resume URL (→ code)
+ * → POST /oidc/token. Returns each request's wall-clock ms.
+ */
+async function passwordLogin(ctx: Ctx, loginId: string): Promise<StepTimes> {
   const browser = new Browser();
   const redirectUri = `${ctx.base}/login/callback`;
   const pkce = await verifierFor(ctx.base);
@@ -117,28 +128,130 @@ async function passwordLogin(ctx: Ctx, loginId: string): Promise<void> {
     code_challenge: pkce.challenge,
     code_challenge_method: 'S256',
   });
-  const page = await browser.follow(`${ctx.base}/oidc/auth?${q}`);
-  const csrf = formValue(await page.res.text(), 'csrf');
-  const posted = await browser.post(`${page.url.split('?')[0]}/password`, { csrf, loginId, password: PASSWORD });
-  if (posted.status !== 303) throw new Error(`login form answered ${posted.status}`);
-  const done = await browser.follow(new URL(posted.headers.get('location')!, ctx.base).toString(), (u) =>
-    u.startsWith(redirectUri),
-  );
-  const code = new URL(done.url).searchParams.get('code');
-  if (!code) throw new Error('no authorization code');
-  const res = await fetch(`${ctx.base}/oidc/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: redirectUri,
-      client_id: 'portal-personal',
-      code_verifier: pkce.verifier,
-    }),
+  const times = {} as StepTimes;
+  const timed = async <T>(step: LoginStep, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await fn();
+    times[step] = performance.now() - t0;
+    return out;
+  };
+  const authorized = await timed('auth', () => browser.get(`${ctx.base}/oidc/auth?${q}`));
+  const pageUrl = new URL(authorized.headers.get('location') ?? '', ctx.base).toString();
+  if (authorized.status !== 303 && authorized.status !== 302)
+    throw new Error(`/oidc/auth answered ${authorized.status}`);
+  const page = await timed('page', async () => {
+    const res = await browser.get(pageUrl);
+    return { res, html: await res.text() };
   });
-  const tokens = (await res.json()) as { access_token?: string };
-  if (!res.ok || !tokens.access_token) throw new Error(`token endpoint answered ${res.status}`);
+  const csrf = formValue(page.html, 'csrf');
+  const posted = await timed('form', () =>
+    browser.post(`${pageUrl.split('?')[0]}/password`, { csrf, loginId, password: PASSWORD }),
+  );
+  if (posted.status !== 303) throw new Error(`login form answered ${posted.status}`);
+  const resumed = await timed('resume', () =>
+    browser.get(new URL(posted.headers.get('location')!, ctx.base).toString()),
+  );
+  const callback = new URL(resumed.headers.get('location') ?? '', ctx.base);
+  const code = callback.toString().startsWith(redirectUri) ? callback.searchParams.get('code') : null;
+  if (!code) throw new Error(`no authorization code (resume answered ${resumed.status})`);
+  await timed('token', async () => {
+    const res = await fetch(`${ctx.base}/oidc/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        client_id: 'portal-personal',
+        code_verifier: pkce.verifier,
+      }),
+    });
+    const tokens = (await res.json()) as { access_token?: string };
+    if (!res.ok || !tokens.access_token) throw new Error(`token endpoint answered ${res.status}`);
+  });
+  return times;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : Number.NaN;
+};
+
+/**
+ * Facts of the sequential password login, measured after the timed run in the same process: each request's median
+ * wall-clock ms, the median Argon2id verify (same parameters, as the floor) and its share of a login, and the SQL
+ * statements each request sends to PostgreSQL (every query the node-postgres clients of this process send, BEGIN and
+ * COMMIT included). What the share says: a login is five sequential HTTP requests, only the form's contains the
+ * Argon2id verify, so ratio ≤ Argon2 ms / (Argon2 ms + everything else) — the other four requests and the form's own
+ * work (look-ups, lockout state, audit + history + interaction in one transaction) are the rest.
+ */
+async function passwordLoginFacts(ctx: Ctx): Promise<Record<string, string | number>> {
+  const LOGINS = 30;
+  const statements: Record<LoginStep, number> = { auth: 0, page: 0, form: 0, resume: 0, token: 0 };
+  let current: LoginStep | undefined;
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    if (current) statements[current]++;
+    return original.apply(this, args);
+  };
+  const steps: Record<LoginStep, number[]> = { auth: [], page: [], form: [], resume: [], token: [] };
+  const totals: number[] = [];
+  try {
+    for (let k = 0; k < LOGINS; k++) {
+      const loginId = ctx.logins[ctx.i++ % ctx.logins.length]!;
+      // the step being counted is the one whose request is in flight (sequential: exactly one)
+      const t0 = performance.now();
+      const times = await passwordLoginCounted(ctx, loginId, (s) => {
+        current = s;
+      });
+      totals.push(performance.now() - t0);
+      for (const s of LOGIN_STEPS) steps[s].push(times[s]);
+    }
+  } finally {
+    proto.query = original;
+    current = undefined;
+  }
+  const argon2 = await argon2VerifyMs();
+  const login = median(totals);
+  const fmt = (n: number) => n.toFixed(1);
+  const sql = LOGIN_STEPS.map((s) => Math.round((10 * statements[s]) / LOGINS) / 10);
+  return {
+    'login ms (median, sequential)': fmt(login),
+    'steps ms auth/page/form/resume/token': LOGIN_STEPS.map((s) => fmt(median(steps[s]))).join('/'),
+    'Argon2id verify ms': fmt(argon2),
+    'Argon2 share of a login': (argon2 / login).toFixed(2),
+    'outside Argon2 ms': fmt(login - argon2),
+    'SQL statements per login (auth+page+form+resume+token)': `${(sql.reduce((a, b) => a + b, 0)).toFixed(1)} (${sql.join('+')})`,
+  };
+}
+
+/** passwordLogin, telling `on` which step is in flight (so its SQL statements can be counted). */
+async function passwordLoginCounted(ctx: Ctx, loginId: string, on: (s: LoginStep | undefined) => void) {
+  const realFetch = globalThis.fetch;
+  let n = 0;
+  globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
+    on(LOGIN_STEPS[n++]);
+    return realFetch(...args);
+  }) as typeof fetch;
+  try {
+    return await passwordLogin(ctx, loginId);
+  } finally {
+    globalThis.fetch = realFetch;
+    on(undefined);
+  }
+}
+
+/** Median ms of one raw Argon2id verify with the floor's parameters (the floor's own primitive, measured now). */
+async function argon2VerifyMs(): Promise<number> {
+  const h = await argon2Hash(PASSWORD, { algorithm: 2, ...OWASP_ARGON2 });
+  const ms: number[] = [];
+  for (let k = 0; k < 40; k++) {
+    const t0 = performance.now();
+    if (!(await argon2Verify(h, PASSWORD))) throw new Error('argon2 verify failed');
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
 }
 
 const nextEnvelope = (ctx: Ctx) => {
@@ -379,6 +492,7 @@ export default [
     },
     floor: { name: 'raw Argon2id verify (m=19456,t=2,p=1)', opsPerSec: () => rawArgon2Rate(PASSWORD) },
     goalRatio: 0.8,
+    facts: passwordLoginFacts,
   },
   {
     name: 'auth: 密码登录全流程 (4 个并发浏览器)',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Database, type Executor, sql } from './db/index.ts';
+import { type Database, type Executor, prepared, type SQL, sql } from './db/index.ts';
 
 export interface AuditEntry {
   regionCode: string;
@@ -70,13 +70,24 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** Appends to the region's chain; pass the caller's transaction so the audit entry commits with the action. */
-export async function appendAudit(ex: Executor, entry: AuditEntry): Promise<void> {
-  await ex.q(sql`insert into audit_head(region_code, seq, hash) values (${entry.regionCode}, 0, ${GENESIS_HASH})
-    on conflict (region_code) do nothing`);
-  const [head] = await ex.q<{ seq: number; hash: string }>(
-    sql`select seq, hash from audit_head where region_code = ${entry.regionCode} for update`,
-  );
+/**
+ * Appends to the region's chain; pass the caller's transaction so the audit entry commits with the action.
+ * Two round trips: the region's head is locked and read (created on first use), then the entry and the new head are
+ * written in one statement — together with `alongside`, data-modifying statements of the caller that belong to the
+ * same action (e.g. a login's history row), so they cost no round trip of their own.
+ */
+export async function appendAudit(ex: Executor, entry: AuditEntry, opts: { alongside?: SQL[] } = {}): Promise<void> {
+  const lockHead = () =>
+    ex.one<{ seq: number; hash: string }>(
+      prepared(sql`select seq, hash from audit_head where region_code = ${entry.regionCode} for update`),
+    );
+  let head = await lockHead();
+  if (!head) {
+    await ex.q(sql`insert into audit_head(region_code, seq, hash) values (${entry.regionCode}, 0, ${GENESIS_HASH})
+      on conflict (region_code) do nothing`);
+    head = await lockHead();
+    if (!head) throw new Error(`audit head of region ${entry.regionCode} missing`);
+  }
   const at = new Date(Math.floor(Date.now()));
   const row = {
     region_code: entry.regionCode,
@@ -95,12 +106,15 @@ export async function appendAudit(ex: Executor, entry: AuditEntry): Promise<void
     detail: entry.detail ?? {},
   };
   const hash = auditHash(head.hash, row);
-  await ex.q(sql`insert into audit_event(region_code, seq, at, actor_kind, actor_id, actor_role, action, target_type,
-      target_id, purpose, ip, user_agent, result, detail, prev_hash, hash)
-    values (${row.region_code}, ${row.seq}, ${at.toISOString()}, ${row.actor_kind}, ${row.actor_id}, ${row.actor_role},
-      ${row.action}, ${row.target_type}, ${row.target_id}, ${row.purpose}, ${row.ip}, ${row.user_agent}, ${row.result},
-      ${JSON.stringify(row.detail)}::jsonb, ${head.hash}, ${hash})`);
-  await ex.q(sql`update audit_head set seq = ${row.seq}, hash = ${hash} where region_code = ${entry.regionCode}`);
+  const alongside = (opts.alongside ?? []).map((statement, i) => sql`, ${sql.raw(`alongside${i}`)} as (${statement})`);
+  await ex.q(
+    prepared(sql`with appended as (insert into audit_event(region_code, seq, at, actor_kind, actor_id, actor_role,
+        action, target_type, target_id, purpose, ip, user_agent, result, detail, prev_hash, hash)
+      values (${row.region_code}, ${row.seq}, ${at.toISOString()}, ${row.actor_kind}, ${row.actor_id},
+        ${row.actor_role}, ${row.action}, ${row.target_type}, ${row.target_id}, ${row.purpose}, ${row.ip},
+        ${row.user_agent}, ${row.result}, ${JSON.stringify(row.detail)}::jsonb, ${head.hash}, ${hash}))${sql.join(alongside, sql``)}
+    update audit_head set seq = ${row.seq}, hash = ${hash} where region_code = ${entry.regionCode}`),
+  );
 }
 
 /** Standalone append in its own transaction. */

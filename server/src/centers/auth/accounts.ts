@@ -38,6 +38,15 @@ interface UserServiceLike {
   findPersonByMobile(regionCode: string, mobile: string): Promise<PersonLike | undefined>;
   findPersonById(regionCode: string, id: string): Promise<PersonLike | undefined>;
   verifyPassword(account: { regionCode: string; id: string }, password: string): Promise<boolean>;
+  findPersonForLogin?(
+    regionCode: string,
+    loginId: string,
+  ): Promise<{ person: PersonLike; passwordHash: string | null } | undefined>;
+  verifyPasswordHash?(
+    account: { regionCode: string; id: string },
+    storedHash: string | null,
+    password: string,
+  ): Promise<boolean>;
   findStaffByUsername(username: string): Promise<StaffLike | undefined>;
   getStaff(staffId: string): Promise<StaffLike>;
   verifyStaffPassword(staffId: string, password: string): Promise<boolean>;
@@ -106,10 +115,18 @@ export function userCenterDirectory(ctx: Context): AccountDirectory {
     if (!u) throw new Error('user center is not registered');
     return u;
   };
+  // The password hash read with the account by a login look-up, for the check that follows in the same request
+  // (saves reading the row again). Keyed by the AccountRef object that look-up returned, which lives for that request.
+  const loginHashes = new WeakMap<AccountRef, string | null>();
   return {
     async findByLogin(kind, regionCode, loginId) {
       if (kind === 'staff') return staff(await users().findStaffByUsername(loginId));
-      return person(await users().findPersonByLogin(regionCode, loginId));
+      const u = users();
+      if (!u.findPersonForLogin || !u.verifyPasswordHash) return person(await u.findPersonByLogin(regionCode, loginId));
+      const found = await u.findPersonForLogin(regionCode, loginId);
+      const account = person(found?.person);
+      if (account) loginHashes.set(account, found!.passwordHash);
+      return account;
     },
     async findByMobile(kind, regionCode, mobile) {
       if (kind === 'staff') return null;
@@ -127,8 +144,12 @@ export function userCenterDirectory(ctx: Context): AccountDirectory {
     },
     async verifyPassword(account, password) {
       if (account?.kind === 'staff') return users().verifyStaffPassword(account.id, password);
+      const u = users();
+      if (account && loginHashes.has(account) && u.verifyPasswordHash) {
+        return u.verifyPasswordHash(account, loginHashes.get(account) ?? null, password);
+      }
       // A non-UUID id makes the user center hash against its dummy: same cost, always false.
-      return users().verifyPassword(account ?? { regionCode: '000000', id: 'no-such-account' }, password);
+      return u.verifyPassword(account ?? { regionCode: '000000', id: 'no-such-account' }, password);
     },
     async changePassword(account, newPassword, meta) {
       if (account.kind === 'staff') await users().changeStaffPassword(account.id, newPassword, meta);

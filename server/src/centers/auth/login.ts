@@ -5,7 +5,7 @@
  */
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Executor, sql } from '../../platform/db/index.ts';
+import { type Executor, prepared, type SQL, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AccountKind, AccountRef } from './accounts.ts';
 import { hit, type Limit } from './rate-limit.ts';
@@ -60,6 +60,16 @@ export interface SessionView {
   createdAt: string;
   authenticatedAt: string;
   current?: boolean;
+}
+
+export interface SessionRecord {
+  sid: string;
+  account: { kind: AccountKind; id: string; regionCode: string };
+  clientId?: string;
+  acr: string;
+  amr: string[];
+  ip?: string;
+  userAgent?: string;
 }
 
 export interface LoginEventView {
@@ -126,11 +136,13 @@ export class LoginGuard {
       ip_count: number | null;
       hard_locked: boolean | null;
       locked_until: string | null;
-    }>(sql`
+    }>(
+      prepared(sql`
       select (select count from auth_rate_counter where region_code = ${lc.regionCode} and bucket = ${IP_FAILURE_LIMIT.bucket}
                 and key = ${lc.ip} and window_start = ${windowStart}) as ip_count,
              g.hard_locked, g.locked_until
-      from (select 1) one left join auth_login_guard g on g.region_code = ${lc.regionCode} and g.key = ${key}`);
+      from (select 1) one left join auth_login_guard g on g.region_code = ${lc.regionCode} and g.key = ${key}`),
+    );
     if (Number(row?.ip_count ?? 0) >= IP_FAILURE_LIMIT.max) throw ipThrottled(IP_FAILURE_LIMIT.windowSeconds);
     if (row?.hard_locked === null || row?.hard_locked === undefined) return false;
     if (row.hard_locked) {
@@ -196,7 +208,11 @@ export class LoginGuard {
     };
   }
 
-  /** Login history + the tamper-evident audit entry, in one transaction. */
+  /**
+   * Login history + the tamper-evident audit entry, in one transaction (the history row is written in the audit's
+   * statement). `alongside`: further statements of the same login that must commit with its audit entry (e.g. the
+   * interaction's result, which is what lets the login go on).
+   */
   async record(
     lc: LoginContext,
     e: {
@@ -205,24 +221,30 @@ export class LoginGuard {
       method: string;
       result: 'success' | 'failure' | 'locked' | 'throttled';
     },
+    alongside: SQL[] = [],
   ): Promise<void> {
+    const history = sql`insert into auth_login_event(region_code, account_kind, account_id, method, result,
+        client_id, ip, user_agent)
+      values (${e.account?.regionCode ?? lc.regionCode}, ${e.kind}, ${e.account?.id ?? null}, ${e.method}, ${e.result},
+        ${lc.clientId ?? null}, ${lc.ip}, ${lc.userAgent?.slice(0, 300) ?? null})`;
     await this.ctx.db.tx(async (tx) => {
       if (e.result === 'success' && e.account) await this.alertNewDevice(tx, lc, e.account);
-      await tx.q(sql`insert into auth_login_event(region_code, account_kind, account_id, method, result, client_id, ip, user_agent)
-        values (${e.account?.regionCode ?? lc.regionCode}, ${e.kind}, ${e.account?.id ?? null}, ${e.method}, ${e.result},
-          ${lc.clientId ?? null}, ${lc.ip}, ${lc.userAgent?.slice(0, 300) ?? null})`);
-      await appendAudit(tx, {
-        regionCode: e.account?.regionCode ?? lc.regionCode,
-        actorKind: e.account ? e.kind : 'anonymous',
-        actorId: e.account?.id ?? 'unknown',
-        action: 'auth.login',
-        targetType: e.kind,
-        targetId: e.account?.id,
-        ip: lc.ip,
-        userAgent: lc.userAgent?.slice(0, 300),
-        result: e.result === 'success' ? 'success' : e.result === 'failure' ? 'failure' : 'denied',
-        detail: { method: e.method, outcome: e.result, clientId: lc.clientId },
-      });
+      await appendAudit(
+        tx,
+        {
+          regionCode: e.account?.regionCode ?? lc.regionCode,
+          actorKind: e.account ? e.kind : 'anonymous',
+          actorId: e.account?.id ?? 'unknown',
+          action: 'auth.login',
+          targetType: e.kind,
+          targetId: e.account?.id,
+          ip: lc.ip,
+          userAgent: lc.userAgent?.slice(0, 300),
+          result: e.result === 'success' ? 'success' : e.result === 'failure' ? 'failure' : 'denied',
+          detail: { method: e.method, outcome: e.result, clientId: lc.clientId },
+        },
+        { alongside: [history, ...alongside] },
+      );
     });
   }
 
@@ -273,24 +295,18 @@ export class LoginGuard {
 
   // ---- sessions ----
 
-  async recordSession(
-    ex: Executor,
-    s: {
-      sid: string;
-      account: { kind: AccountKind; id: string; regionCode: string };
-      clientId?: string;
-      acr: string;
-      amr: string[];
-      ip?: string;
-      userAgent?: string;
-    },
-  ): Promise<void> {
+  async recordSession(ex: Executor, s: SessionRecord): Promise<void> {
+    await ex.q(this.sessionRecordSql(s));
+  }
+
+  /** The session log row of a login as one data-modifying statement (the provider writes it with its own rows). */
+  sessionRecordSql(s: SessionRecord): SQL {
     const amr = `{${s.amr.map((a) => `"${a}"`).join(',')}}`;
-    await ex.q(sql`insert into auth_session(region_code, sid, account_kind, account_id, client_id, acr, amr, ip, user_agent)
+    return sql`insert into auth_session(region_code, sid, account_kind, account_id, client_id, acr, amr, ip, user_agent)
       values (${s.account.regionCode}, ${s.sid}, ${s.account.kind}, ${s.account.id}, ${s.clientId ?? null}, ${s.acr},
         ${amr}::text[], ${s.ip ?? null}, ${s.userAgent?.slice(0, 300) ?? null})
       on conflict (region_code, sid) do update set acr = excluded.acr, amr = excluded.amr, authenticated_at = now(),
-        client_id = coalesce(auth_session.client_id, excluded.client_id)`);
+        client_id = coalesce(auth_session.client_id, excluded.client_id)`;
   }
 
   async sessionBySid(sid: string) {
@@ -302,7 +318,9 @@ export class LoginGuard {
       amr: string[];
       revoked_at: string | null;
     }>(
-      sql`select region_code, account_kind, account_id, acr, amr, revoked_at from auth_session where sid = ${sid} limit 1`,
+      prepared(
+        sql`select region_code, account_kind, account_id, acr, amr, revoked_at from auth_session where sid = ${sid} limit 1`,
+      ),
     );
   }
 

@@ -2,7 +2,7 @@
 import { type AuditEntry, appendAudit } from '../../platform/audit.ts';
 import type { PermissionResolver } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Database, type Executor, sql } from '../../platform/db/index.ts';
+import { type Database, type Executor, prepared, sql } from '../../platform/db/index.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import {
   isValidMobile,
@@ -394,7 +394,7 @@ export class UserService implements PermissionResolver {
   async findPersonById(regionCode: string, id: string, ex: Executor = this.db): Promise<PersonAccount | undefined> {
     if (!isUuid(id)) return undefined;
     const row = await ex.one<PersonRow>(
-      sql`select * from person_account where region_code = ${regionCode} and id = ${id}`,
+      prepared(sql`select * from person_account where region_code = ${regionCode} and id = ${id}`),
     );
     return row ? this.personFromRow(row) : undefined;
   }
@@ -430,13 +430,34 @@ export class UserService implements PermissionResolver {
 
   /** Login identifier → live account: an 18-char ID number, an 11-digit mobile, else a username. */
   async findPersonByLogin(regionCode: string, loginId: string): Promise<PersonAccount | undefined> {
+    return (await this.findPersonForLogin(regionCode, loginId))?.person;
+  }
+
+  /**
+   * The login look-up: the live account (as findPersonByLogin) and its stored password hash from the same read, so the
+   * password check that follows (`verifyPasswordHash`) needs no second read of the row.
+   */
+  async findPersonForLogin(
+    regionCode: string,
+    loginId: string,
+  ): Promise<{ person: PersonAccount; passwordHash: string | null } | undefined> {
     const id = loginId.trim();
-    if (RESIDENT_ID_RE.test(id)) return this.findPersonByResidentId(regionCode, id);
-    if (MOBILE_RE.test(id)) return this.findPersonByMobile(regionCode, id);
-    if (!USERNAME_RE.test(id)) return undefined;
-    const row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}
-      and lower(username) = lower(${id}) and status <> 'deactivated'`);
-    return row ? this.personFromRow(row) : undefined;
+    let row: PersonRow | undefined;
+    if (RESIDENT_ID_RE.test(id)) {
+      row = await this.db.one<PersonRow>(
+        prepared(sql`select * from person_account where region_code = ${regionCode}
+        and resident_id_bidx = ${this.bidx(id.toUpperCase(), 'resident_id')} and status <> 'deactivated'`),
+      );
+    } else if (MOBILE_RE.test(id)) {
+      row = await this.db.one<PersonRow>(
+        prepared(sql`select * from person_account where region_code = ${regionCode}
+        and mobile_bidx = ${this.bidx(id, 'mobile')} and status <> 'deactivated'`),
+      );
+    } else if (USERNAME_RE.test(id)) {
+      row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}
+        and lower(username) = lower(${id}) and status <> 'deactivated'`);
+    }
+    return row ? { person: this.personFromRow(row), passwordHash: row.password_hash ?? null } : undefined;
   }
 
   /**
@@ -448,11 +469,23 @@ export class UserService implements PermissionResolver {
       ? await this.db.one<{ password_hash: string | null }>(sql`select password_hash from person_account
           where region_code = ${account.regionCode} and id = ${account.id}`)
       : undefined;
-    const ok = await this.hasher.verify(row?.password_hash, password);
-    if (ok && row?.password_hash && this.hasher.needsRehash(row.password_hash)) {
+    return this.verifyPasswordHash(account, row?.password_hash, password);
+  }
+
+  /**
+   * verifyPassword against the hash a look-up just read (findPersonForLogin); a missing hash burns the same time and
+   * fails. Upgrades a weaker hash on success (only if it is still the stored one).
+   */
+  async verifyPasswordHash(
+    account: { regionCode: string; id: string },
+    storedHash: string | null | undefined,
+    password: string,
+  ): Promise<boolean> {
+    const ok = await this.hasher.verify(storedHash, password);
+    if (ok && storedHash && this.hasher.needsRehash(storedHash)) {
       const next = await this.hasher.hash(password);
       await this.db.q(sql`update person_account set password_hash = ${next}
-        where region_code = ${account.regionCode} and id = ${account.id} and password_hash = ${row.password_hash}`);
+        where region_code = ${account.regionCode} and id = ${account.id} and password_hash = ${storedHash}`);
     }
     return ok;
   }

@@ -1,13 +1,21 @@
 /**
  * The provider adapter's commit modes: page-flow state never waits for the disk, durable models wait — or, inside a
- * provider request (durable scope), defer the wait to one flush at its end. Whatever the mode, the rows are written.
+ * provider request (durable scope), the request's writes are held and go out in one statement at its end (its reads
+ * see them meanwhile). Whatever the mode, the rows are written.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from '../../../platform/db/index.ts';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../../platform/db/testing.ts';
 import type { ChannelRegistry } from '../channel/channels.ts';
-import { createAdapterFactory, type DurableScope, durableScope, flushDurable } from './adapter.ts';
+import {
+  createAdapterFactory,
+  type DurableScope,
+  durableScope,
+  flushDurable,
+  heldWrites,
+  requestMemo,
+} from './adapter.ts';
 
 const noChannels = { find: async () => null } as unknown as ChannelRegistry;
 
@@ -42,6 +50,89 @@ for (const kind of databaseKinds()) {
       assert.equal(scope.pending, true);
       await flushDurable(t, scope);
       assert.equal(await tokens.find('rt-1'), undefined, 'revoked');
+    });
+
+    it('inside a provider request writes are held (read-your-writes) and go out together in one statement', async () => {
+      const Adapter = createAdapterFactory(t, '990100', noChannels);
+      const codes = new Adapter('AuthorizationCode');
+      const sessions = new Adapter('Session');
+      const interactions = new Adapter('Interaction');
+      const stored = async (kind: string, id: string) =>
+        (
+          await t.q<{
+            payload: { v?: number };
+            consumed: boolean;
+          }>(sql`select payload, consumed_at is not null as consumed
+            from oidc_payload where kind = ${kind} and id = ${id}`)
+        )[0];
+      await interactions.upsert('i-2', { uid: 'u-2' }, 60); // outside a request: written at once
+      await codes.upsert('c-old', { grantId: 'g-3', v: 0 }, 60);
+      const scope: DurableScope = { pending: false };
+      await durableScope.run(scope, async () => {
+        await codes.upsert('c-1', { grantId: 'g-3', v: 1 }, 60);
+        await codes.upsert('c-1', { grantId: 'g-3', v: 2 }, 60);
+        await codes.consume('c-1');
+        await codes.consume('c-old');
+        await sessions.upsert('s-1', { uid: 'su-1' }, 60);
+        await interactions.destroy('i-2');
+        assert.equal((await codes.find('c-1'))?.v, 2, 'the request reads its own last write');
+        assert.ok((await codes.find('c-1'))?.consumed, 'and its consumption');
+        assert.ok((await codes.find('c-old'))?.consumed, 'a held consumption of a stored row shows');
+        assert.equal(await interactions.find('i-2'), undefined, 'a held deletion shows');
+        assert.equal(await stored('AuthorizationCode', 'c-1'), undefined, 'nothing written before the end');
+        assert.equal((await stored('Interaction', 'i-2'))?.payload.uid, 'u-2');
+      });
+      assert.equal(scope.pending, true, 'a durable write is held');
+      await flushDurable(t, scope);
+      assert.equal(scope.pending, false);
+      assert.deepEqual(await stored('AuthorizationCode', 'c-1'), { payload: { grantId: 'g-3', v: 2 }, consumed: true });
+      assert.equal((await stored('AuthorizationCode', 'c-old'))?.consumed, true);
+      assert.equal((await stored('Session', 's-1'))?.payload.uid, 'su-1');
+      assert.equal(await stored('Interaction', 'i-2'), undefined);
+
+      // destroyed, then written again in one request: a fresh row, not consumed
+      await durableScope.run(scope, async () => {
+        await codes.destroy('c-1');
+        assert.equal(await codes.find('c-1'), undefined);
+        await codes.upsert('c-1', { grantId: 'g-3', v: 3 }, 60);
+      });
+      await flushDurable(t, scope);
+      assert.deepEqual(await stored('AuthorizationCode', 'c-1'), {
+        payload: { grantId: 'g-3', v: 3 },
+        consumed: false,
+      });
+
+      // a look-up by something else than the id writes what is held first; so does a revocation by grant
+      await durableScope.run(scope, async () => {
+        await sessions.upsert('s-2', { uid: 'su-2' }, 60);
+        assert.equal((await sessions.findByUid('su-2'))?.uid, 'su-2');
+        await codes.upsert('c-2', { grantId: 'g-3' }, 60);
+        await codes.revokeByGrantId('g-3');
+        assert.equal(await codes.find('c-2'), undefined);
+      });
+      await flushDurable(t, scope);
+      assert.equal(await stored('AuthorizationCode', 'c-1'), undefined, 'revoked with its grant');
+      assert.equal(await stored('AuthorizationCode', 'c-2'), undefined, 'revoked with its grant');
+    });
+
+    it('heldWrites hands a write to the caller instead of writing it; requestMemo loads once per request', async () => {
+      const Adapter = createAdapterFactory(t, '990100', noChannels);
+      const interactions = new Adapter('Interaction');
+      const statements = await heldWrites(() => interactions.upsert('i-3', { uid: 'u-3' }, 60));
+      assert.equal(statements.length, 1);
+      assert.equal(await interactions.find('i-3'), undefined, 'not written by the adapter');
+      await t.tx(async (tx) => {
+        for (const s of statements) await tx.q(sql`with w as (${s}) select 1`);
+      });
+      assert.equal((await interactions.find('i-3'))?.uid, 'u-3');
+
+      let loads = 0;
+      const load = async () => ++loads;
+      await durableScope.run({ pending: false }, async () => {
+        assert.equal(await requestMemo('k', load), 1);
+        assert.equal(await requestMemo('k', load), 1);
+      });
+      assert.equal(await requestMemo('k', load), 2, 'outside a request: every time');
     });
 
     it('outside a provider request durable writes commit synchronously (no scope to mark)', async () => {

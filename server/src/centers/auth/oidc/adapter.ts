@@ -1,7 +1,7 @@
 /** oidc-provider adapter over the platform database (table oidc_payload); clients come from the channel registry. */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { type Database, sql } from '../../../platform/db/index.ts';
+import { type Database, prepared, type SQL, sql } from '../../../platform/db/index.ts';
 import type { ChannelRegistry, ChannelWithSecret } from '../channel/channels.ts';
 
 export const API_AUDIENCE = 'urn:yibao:api';
@@ -14,26 +14,118 @@ export const API_AUDIENCE = 'urn:yibao:api';
 const ASYNC_COMMIT_KINDS = new Set(['Interaction', 'Session']);
 
 /**
- * One provider request. Its durable writes (codes, tokens, grants, consumption, revocation) commit without waiting
- * for the WAL flush and mark the scope; before the provider answers, `flushDurable` waits once for the WAL to reach
- * disk — which covers every commit before it. So a request that writes a grant, a code and a refresh token pays one
- * disk flush instead of three, and nothing it wrote is answered before it is durable.
+ * One provider request. Its writes are held back (write-behind) and go to the database together in ONE statement
+ * before the provider answers (`flushDurable`, called by the provider's outermost middleware — also when the request
+ * failed): the provider writes one model after another (interaction, grant, code, session; a consumed code and a new
+ * refresh token), each of which used to be a round trip of its own. Reads in the request see its held writes
+ * (read-your-writes by kind and id); the rare operations that select by something else first write what is held.
+ * Durable models (codes, tokens, grants, consumption, revocation) make that statement commit synchronously — it is on
+ * disk before the answer — and so does a durable write that had to go out early (flagged `pending`); a request with
+ * page-flow state only (Interaction, Session) does not wait for the disk.
  */
 export interface DurableScope {
-  /** A durable write committed asynchronously and not yet flushed. */
+  /** A durable write is held or was committed asynchronously, and is not yet on disk. */
   pending: boolean;
+  /** Held writes by `${kind} ${id}` (the last operation on a row wins, so no row is written twice). */
+  writes?: Map<string, HeldWrite>;
+  /** Further data-modifying statements for the same final statement (e.g. the session log row of a login). */
+  also?: SQL[];
+  /** Look-ups several hooks of the request make (see requestMemo). */
+  memo?: Map<string, Promise<unknown>>;
 }
 export const durableScope = new AsyncLocalStorage<DurableScope>();
 
+type HeldWrite =
+  | {
+      op: 'upsert';
+      kind: string;
+      id: string;
+      payload: AdapterPayload;
+      expires: string | null;
+      /** consumed in the same request */
+      consume: boolean;
+      /** destroyed earlier in the same request: the row starts anew (not consumed) */
+      fresh: boolean;
+    }
+  | { op: 'destroy'; kind: string; id: string }
+  | { op: 'consume'; kind: string; id: string };
+
+const writeKey = (kind: string, id: string) => `${kind} ${id}`;
+
+/** One held write as a data-modifying statement for a WITH clause. */
+function heldWriteSql(regionCode: string, w: HeldWrite): SQL {
+  if (w.op === 'destroy') {
+    return sql`delete from oidc_payload where region_code = ${regionCode} and kind = ${w.kind} and id = ${w.id}`;
+  }
+  if (w.op === 'consume') {
+    return sql`update oidc_payload set consumed_at = now()
+      where region_code = ${regionCode} and kind = ${w.kind} and id = ${w.id}`;
+  }
+  const p = w.payload;
+  const consumed = w.consume ? sql`, consumed_at = now()` : w.fresh ? sql`, consumed_at = null` : sql``;
+  return sql`insert into oidc_payload(region_code, kind, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
+    values (${regionCode}, ${w.kind}, ${w.id}, ${JSON.stringify(p)}::jsonb, ${p.grantId ?? null}, ${p.userCode ?? null},
+      ${p.uid ?? null}, ${w.expires}::timestamptz, ${w.consume ? sql`now()` : sql`null`})
+    on conflict (region_code, kind, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
+      user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at${consumed}`;
+}
+
 /**
- * Waits until every commit so far is on disk, if this request deferred a durable write. A transactional logical
- * message gives the flushing commit a WAL record of its own (a commit without one does not wait for the flush).
+ * Writes what the request holds, in one statement (synchronous commit when a durable write is among them or still
+ * pending — which also puts every earlier asynchronous commit on disk); with nothing held but a pending durable write,
+ * waits for the WAL flush (a transactional logical message gives the flushing commit a WAL record of its own).
  */
 export async function flushDurable(db: Database, scope: DurableScope | undefined): Promise<void> {
-  if (!scope?.pending) return;
+  if (!scope) return;
+  const writes = scope.writes ? [...scope.writes.values()] : [];
+  const also = scope.also ?? [];
+  scope.writes?.clear();
+  scope.also = undefined;
+  const durable = scope.pending;
   scope.pending = false;
-  await db.q(sql`select pg_logical_emit_message(true, 'yibao.oidc.flush', '')`);
+  if (writes.length === 0 && also.length === 0) {
+    if (durable) await db.q(sql`select pg_logical_emit_message(true, 'yibao.oidc.flush', '')`);
+    return;
+  }
+  const ctes = [...writes.map((w) => heldWriteSql(heldRegion.get(w) ?? '', w)), ...also].map(
+    (statement, i) => sql`${sql.raw(`w${i}`)} as (${statement})`,
+  );
+  const tail = durable ? sql`select 1 as done` : sql`select set_config('synchronous_commit', 'off', true) as done`;
+  await db.q(prepared(sql`with ${sql.join(ctes, sql`, `)} ${tail}`));
 }
+
+/**
+ * A look-up made once per provider request (several of the provider's hooks ask for the same row — e.g. the session
+ * log row of the token's session for its account and for its claims); outside a request, made every time.
+ */
+export function requestMemo<T>(key: string, load: () => Promise<T>): Promise<T> {
+  const scope = durableScope.getStore();
+  if (!scope) return load();
+  scope.memo ??= new Map();
+  let hit = scope.memo.get(key) as Promise<T> | undefined;
+  if (!hit) {
+    hit = load();
+    scope.memo.set(key, hit);
+    hit.catch(() => scope.memo?.delete(key));
+  }
+  return hit;
+}
+
+/**
+ * Runs `fn` (provider calls outside a provider request, e.g. saving an interaction's result) holding its adapter writes,
+ * and returns them as data-modifying statements for the caller to run in its own transaction or statement — so they
+ * commit together with, say, the login's audit entry. fn must only write through the adapter (no reads of what it
+ * wrote outside read-your-writes by id).
+ */
+export async function heldWrites(fn: () => Promise<unknown>): Promise<SQL[]> {
+  const scope: DurableScope = { pending: false };
+  await durableScope.run(scope, fn);
+  if (scope.also?.length) throw new Error('heldWrites: unexpected further statements');
+  return [...(scope.writes?.values() ?? [])].map((w) => heldWriteSql(heldRegion.get(w) ?? '', w));
+}
+
+/** The region of each held write (adapters of several regions may share a request). */
+const heldRegion = new WeakMap<HeldWrite, string>();
 
 /**
  * Runs one statement with synchronous_commit = off for its own (implicit) transaction, in one round trip: the
@@ -79,8 +171,47 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
       return true;
     }
 
+    /** Inside a provider request: holds the write for the request's final statement (see DurableScope). */
+    private hold(write: HeldWrite): boolean {
+      const scope = durableScope.getStore();
+      if (!scope) return false;
+      scope.writes ??= new Map();
+      const writes = scope.writes;
+      const key = writeKey(write.kind, write.id);
+      const prior = writes.get(key);
+      let next = write;
+      if (write.op === 'consume' && prior?.op === 'upsert') next = { ...prior, consume: true };
+      else if (write.op === 'consume' && prior?.op === 'destroy')
+        next = prior; // consuming a deleted row: no-op
+      else if (write.op === 'upsert' && prior?.op === 'consume') next = { ...write, consume: true };
+      else if (write.op === 'upsert' && prior?.op === 'upsert')
+        next = { ...write, consume: prior.consume, fresh: prior.fresh };
+      else if (write.op === 'upsert' && prior?.op === 'destroy') next = { ...write, fresh: true };
+      writes.delete(key); // re-inserted last: held writes keep the order of their last operation
+      writes.set(key, next);
+      heldRegion.set(next, regionCode);
+      // the same durability classes as the immediate writes below
+      const durable =
+        write.op === 'consume' ||
+        (write.op === 'destroy' ? this.kind !== 'Interaction' : !ASYNC_COMMIT_KINDS.has(this.kind));
+      if (durable) scope.pending = true;
+      return true;
+    }
+
+    /** The held write of this row in the current request, if any. */
+    private held(id: string): HeldWrite | undefined {
+      return durableScope.getStore()?.writes?.get(writeKey(this.kind, id));
+    }
+
+    /** Writes what the request holds before an operation that selects rows by something other than kind and id. */
+    private async writeHeld(): Promise<void> {
+      const scope = durableScope.getStore();
+      if (scope?.writes?.size || scope?.also?.length) await flushDurable(db, scope);
+    }
+
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const expires = expiresIn ? new Date(Date.now() + expiresIn * 1000).toISOString() : null;
+      if (this.hold({ op: 'upsert', kind: this.kind, id, payload, expires, consume: false, fresh: false })) return;
       const noWait = this.noWait(!ASYNC_COMMIT_KINDS.has(this.kind));
       await db.q(sql`insert into oidc_payload(region_code, kind, id, payload, grant_id, user_code, uid, expires_at)
         select ${regionCode}, ${this.kind}, ${id}, ${JSON.stringify(payload)}::jsonb, ${payload.grantId ?? null},
@@ -95,16 +226,27 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
         const ch = await channels.find(id);
         return ch && ch.status === 'active' ? clientMetadata(ch) : undefined;
       }
-      const row = await db.one<{ payload: AdapterPayload; consumed_at: string | null }>(sql`select payload, consumed_at
-        from oidc_payload where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}
-          and (expires_at is null or expires_at > now())`);
+      const held = this.held(id);
+      if (held?.op === 'destroy') return undefined;
+      if (held?.op === 'upsert') {
+        // what the row will hold (the provider never reads a row it wrote with an expiry already past)
+        return held.consume ? { ...held.payload, consumed: Math.floor(Date.now() / 1000) } : held.payload;
+      }
+      const row = await db.one<{ payload: AdapterPayload; consumed_at: string | null }>(
+        prepared(sql`select payload,
+          consumed_at from oidc_payload where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}
+          and (expires_at is null or expires_at > now())`),
+      );
       if (!row) return undefined;
+      if (held?.op === 'consume' && !row.consumed_at)
+        return { ...row.payload, consumed: Math.floor(Date.now() / 1000) };
       return row.consumed_at
         ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) }
         : row.payload;
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      await this.writeHeld();
       const row = await db.one<{ payload: AdapterPayload }>(sql`select payload from oidc_payload
         where region_code = ${regionCode} and kind = ${this.kind} and user_code = ${userCode}
           and (expires_at is null or expires_at > now())`);
@@ -112,25 +254,31 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      const row = await db.one<{ payload: AdapterPayload; consumed_at: string | null }>(sql`select payload, consumed_at
-        from oidc_payload where region_code = ${regionCode} and kind = ${this.kind} and uid = ${uid}
-          and (expires_at is null or expires_at > now())`);
+      await this.writeHeld();
+      const row = await db.one<{ payload: AdapterPayload; consumed_at: string | null }>(
+        prepared(sql`select payload,
+          consumed_at from oidc_payload where region_code = ${regionCode} and kind = ${this.kind} and uid = ${uid}
+          and (expires_at is null or expires_at > now())`),
+      );
       return row?.payload;
     }
 
     async consume(id: string): Promise<void> {
+      if (this.hold({ op: 'consume', kind: this.kind, id })) return;
       const from = this.noWait(true) ? sql`from ${NO_WAIT}` : sql``;
       await db.q(sql`update oidc_payload set consumed_at = now() ${from}
         where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}`);
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.hold({ op: 'destroy', kind: this.kind, id })) return;
       const using = this.noWait(this.kind !== 'Interaction') ? sql`using ${NO_WAIT}` : sql``;
       await db.q(sql`delete from oidc_payload ${using}
         where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}`);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      await this.writeHeld();
       const using = this.noWait(true) ? sql`using ${NO_WAIT}` : sql``;
       await db.q(sql`delete from oidc_payload ${using} where region_code = ${regionCode} and grant_id = ${grantId}`);
     }

@@ -14,6 +14,7 @@ import { maskMobile } from '../../../platform/privacy/index.ts';
 import type { AccountKind, AccountRef } from '../accounts.ts';
 import type { LoginContext } from '../login.ts';
 import type { AuthService } from '../service.ts';
+import { heldWrites } from './adapter.ts';
 import { FAST_GRANT_MAX_BODY, fastGrantCandidate } from './client-credentials.ts';
 import { loginPage, passwordChangePage, stepUpPage } from './pages.ts';
 import type { YibaoLoginResult } from './provider.ts';
@@ -293,14 +294,17 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     return auth.accounts().get(s.account_kind, s.region_code, s.account_id);
   };
 
-  /** Finishes the interaction with a login and redirects back into the provider. */
+  /**
+   * Finishes the interaction with a login: the login's audit entry and history row, and the interaction's result (what
+   * lets the provider go on with the login), commit in one transaction. Returns where to redirect.
+   */
   const finish = async (
     req: FastifyRequest,
-    _reply: FastifyReply,
     page: Page,
     account: AccountRef,
     acr: string,
     amr: string[],
+    audit: { lc: LoginContext; method: string },
   ): Promise<string> => {
     const yibao: YibaoLoginResult = {
       kind: account.kind,
@@ -312,10 +316,11 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 300) : undefined,
     };
     // What provider.interactionResult(…, {mergeWithLastSubmission: false}) does, on the interaction this request
-    // already loaded (saves a look-up of it per login).
+    // already loaded (saves a look-up of it per login) — its write held and committed with the audit entry.
     const { interaction } = page;
     interaction.result = { login: { accountId: account.id, acr, amr, remember: true }, yibao };
-    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+    const save = await heldWrites(() => interaction.save(interaction.exp - Math.floor(Date.now() / 1000)));
+    await auth.guard.record(audit.lc, { account, kind: account.kind, method: audit.method, result: 'success' }, save);
     return interaction.returnTo;
   };
 
@@ -373,8 +378,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       });
       return renderPasswordChange(req, reply, page, ticket);
     }
-    await auth.guard.record(lc, { account, kind: page.kind, method, result: 'success' });
-    const redirectTo = await finish(req, reply, page, account, ACR_FOR[method] ?? 'pwd', [method]);
+    const redirectTo = await finish(req, page, account, ACR_FOR[method] ?? 'pwd', [method], { lc, method });
     return reply.redirect(redirectTo, 303);
   };
 
@@ -462,8 +466,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       const error = err.detail && err.detail !== err.title ? `${err.title}：${err.detail}` : err.title;
       return renderPasswordChange(req, reply, page, form.ticket!, { status: err.status, error });
     }
-    await auth.guard.record(lc, { account, kind: account.kind, method: 'pwd', result: 'success' });
-    const redirectTo = await finish(req, reply, page, account, 'pwd', ['pwd']);
+    const redirectTo = await finish(req, page, account, 'pwd', ['pwd'], { lc, method: 'pwd' });
     return reply.redirect(redirectTo, 303);
   });
 
@@ -549,9 +552,11 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       await auth.guard.record(lc, { account, kind: account.kind, method: 'stepup_sms', result: 'failure' });
       return render(req, reply, page, { status: 401, error: '验证码错误或已过期' });
     }
-    await auth.guard.record(lc, { account, kind: account.kind, method: 'stepup_sms', result: 'success' });
     const prev = page.interaction.session?.amr ?? [];
-    const redirectTo = await finish(req, reply, page, account, 'mfa', [...new Set([...prev, 'sms', 'mfa'])]);
+    const redirectTo = await finish(req, page, account, 'mfa', [...new Set([...prev, 'sms', 'mfa'])], {
+      lc,
+      method: 'stepup_sms',
+    });
     return reply.redirect(redirectTo, 303);
   });
 
@@ -589,12 +594,11 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       throw new AppError(400, 'AUTH_PASSKEY_FAILED', '通行密钥验证失败', '请重试或改用其他方式');
     }
     await auth.guard.succeed(account.regionCode, auth.guard.key(account.kind, account, ''));
-    await auth.guard.record(
-      { ...lc, regionCode: account.regionCode },
-      { account, kind: account.kind, method: 'passkey', result: 'success' },
-    );
     const amr = stepUp ? [...new Set([...(page.interaction.session?.amr ?? []), 'hwk', 'mfa'])] : ['hwk', 'user'];
-    const redirectTo = await finish(req, reply, page, account, stepUp ? 'mfa' : 'passkey', amr);
+    const redirectTo = await finish(req, page, account, stepUp ? 'mfa' : 'passkey', amr, {
+      lc: { ...lc, regionCode: account.regionCode },
+      method: 'passkey',
+    });
     return { redirectTo };
   });
 
@@ -622,8 +626,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       const reason = check.ok ? '证书持有人未注册或账号不可用' : CERT_REASON[check.reason];
       return render(req, reply, page, { status: 401, error: `证书登录失败：${reason}`, method: 'cert' });
     }
-    await auth.guard.record(lc, { account, kind: account.kind, method: 'cert', result: 'success' });
-    const redirectTo = await finish(req, reply, page, account, 'cert', ['swk', 'pop']);
+    const redirectTo = await finish(req, page, account, 'cert', ['swk', 'pop'], { lc, method: 'cert' });
     return reply.redirect(redirectTo, 303);
   });
 
@@ -647,8 +650,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
       await auth.guard.record(lc, { account, kind: page.kind, method: method.amr, result: 'failure' });
       return render(req, reply, page, { status: 401, error: '登录失败，请重试', method: method.amr });
     }
-    await auth.guard.record(lc, { account, kind: account.kind, method: method.amr, result: 'success' });
-    const redirectTo = await finish(req, reply, page, account, method.acr, [method.amr]);
+    const redirectTo = await finish(req, page, account, method.acr, [method.amr], { lc, method: method.amr });
     return reply.redirect(redirectTo, 303);
   });
 }

@@ -19,7 +19,7 @@ import { ACCESS_TOKEN_AUDIENCE, type SigningKey } from '../../../platform/tokens
 import { accountClaims } from '../accounts.ts';
 import type { ChannelWithSecret } from '../channel/channels.ts';
 import type { AuthService } from '../service.ts';
-import { createAdapterFactory, type DurableScope, durableScope, flushDurable } from './adapter.ts';
+import { createAdapterFactory, type DurableScope, durableScope, flushDurable, requestMemo } from './adapter.ts';
 import {
   CLIENT_CREDENTIALS_TTL,
   type FastGrant,
@@ -178,6 +178,7 @@ export class OidcProvider {
       .update('oidc-cookie-keys')
       .digest('base64url');
     const Adapter = createAdapterFactory(ctx.db, ctx.config.DEFAULT_REGION, auth.channels);
+    const sessionRow = (sid: string) => requestMemo(`auth_session ${sid}`, () => auth.guard.sessionBySid(sid));
 
     const policy = interactionPolicy.base();
     const login = policy.get('login');
@@ -315,11 +316,17 @@ export class OidcProvider {
           `${OIDC_PREFIX}/interaction/${interaction.uid}`,
         policy,
       },
-      findAccount: async (c: KoaContextWithOIDC, sub: string) => {
-        // While a login resumes, the interaction result says who it is; later our session log does.
+      findAccount: async (c: KoaContextWithOIDC, sub: string, token?: { sessionUid?: string }) => {
+        // While a login resumes, the interaction result says who it is; later our session log does — the row of the
+        // token's own session when there is one (read once per request: its claims need it too), else the latest.
         const y = (c.oidc?.result as { yibao?: YibaoLoginResult } | undefined)?.yibao;
+        const s = y?.accountId !== sub && token?.sessionUid ? await sessionRow(token.sessionUid) : undefined;
         const account =
-          y?.accountId === sub ? await auth.accounts().get(y.kind, y.regionCode, sub) : await auth.findAccountById(sub);
+          y?.accountId === sub
+            ? await auth.accounts().get(y.kind, y.regionCode, sub)
+            : s?.account_id === sub
+              ? await auth.accounts().get(s.account_kind, s.region_code, sub)
+              : await auth.findAccountById(sub);
         if (account?.status !== 'active') return undefined;
         return {
           accountId: sub,
@@ -331,7 +338,7 @@ export class OidcProvider {
         token: { kind: string; clientId: string; sessionUid?: string; accountId?: string },
       ) => {
         if (token.kind === 'ClientCredentials') return channelTokenClaims(auth, ctx, token.clientId);
-        const s = token.sessionUid ? await auth.guard.sessionBySid(token.sessionUid) : undefined;
+        const s = token.sessionUid ? await sessionRow(token.sessionUid) : undefined;
         if (!s) return undefined;
         return { kind: s.account_kind, region: s.region_code, acr: s.acr, amr: s.amr, sid: token.sessionUid };
       },
@@ -390,17 +397,20 @@ export class OidcProvider {
       const session = c.oidc.session;
       if (!result?.yibao || !session?.uid || session.accountId !== result.yibao.accountId) return;
       const y = result.yibao;
-      await auth.guard.recordSession(ctx.db, {
-        sid: session.uid,
-        account: { kind: y.kind, id: y.accountId, regionCode: y.regionCode },
-        clientId: c.oidc.client?.clientId,
-        acr: y.acr,
-        amr: y.amr,
-        ip: y.ip,
-        userAgent: y.userAgent,
-      });
-      // that commit waited for the disk flush, which covered the grant and code written before it
-      scope.pending = false;
+      // written with the request's held rows (grant, code, session), in the same statement, durably
+      scope.also ??= [];
+      scope.also.push(
+        auth.guard.sessionRecordSql({
+          sid: session.uid,
+          account: { kind: y.kind, id: y.accountId, regionCode: y.regionCode },
+          clientId: c.oidc.client?.clientId,
+          acr: y.acr,
+          amr: y.amr,
+          ip: y.ip,
+          userAgent: y.userAgent,
+        }),
+      );
+      scope.pending = true;
     };
     provider.on('backchannel.error', (_c: unknown, err: Error, client: { clientId: string }) => {
       ctx.log.warn({ err, clientId: client.clientId }, '后台注销通知发送失败');
