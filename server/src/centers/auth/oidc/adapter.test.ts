@@ -60,7 +60,7 @@ for (const kind of databaseKinds()) {
       const stored = async (kind: string, id: string) =>
         (
           await t.q<{
-            payload: { v?: number };
+            payload: { v?: number; uid?: string };
             consumed: boolean;
           }>(sql`select payload, consumed_at is not null as consumed
             from oidc_payload where kind = ${kind} and id = ${id}`)
@@ -113,6 +113,30 @@ for (const kind of databaseKinds()) {
       await flushDurable(t, scope);
       assert.equal(await stored('AuthorizationCode', 'c-1'), undefined, 'revoked with its grant');
       assert.equal(await stored('AuthorizationCode', 'c-2'), undefined, 'revoked with its grant');
+    });
+
+    it('a code look-up in a request reads its grant and session along; a write of the request wins', async () => {
+      const Adapter = createAdapterFactory(t, '990100', noChannels);
+      const codes = new Adapter('AuthorizationCode');
+      const grants = new Adapter('Grant');
+      const sessions = new Adapter('Session');
+      await grants.upsert('g-5', { accountId: 'a-5', v: 1 }, 60);
+      await sessions.upsert('s-5', { uid: 'su-5', v: 1 }, 60);
+      await codes.upsert('c-5', { grantId: 'g-5', sessionUid: 'su-5' }, 60);
+      const scope: DurableScope = { pending: false };
+      await durableScope.run(scope, async () => {
+        assert.equal((await codes.find('c-5'))?.grantId, 'g-5');
+        assert.ok(scope.prefetched?.size, 'grant and session read along');
+        await t.q(sql`delete from oidc_payload where kind in ('Grant', 'Session') and id in ('g-5', 's-5')`);
+        assert.equal((await grants.find('g-5'))?.v, 1, 'as read with the code');
+        assert.equal((await sessions.findByUid('su-5'))?.v, 1);
+        await grants.upsert('g-5', { accountId: 'a-5', v: 2 }, 60);
+        assert.equal((await grants.find('g-5'))?.v, 2, "the request's own write");
+        assert.equal(await sessions.findByUid('su-5'), undefined, 'after a write: read again');
+      });
+      await flushDurable(t, scope);
+      assert.equal(await codes.find('c-5').then((c) => c?.grantId), 'g-5');
+      assert.equal(await codes.find('missing'), undefined);
     });
 
     it('heldWrites hands a write to the caller instead of writing it; requestMemo loads once per request', async () => {

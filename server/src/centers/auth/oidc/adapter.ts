@@ -32,8 +32,19 @@ export interface DurableScope {
   also?: SQL[];
   /** Look-ups several hooks of the request make (see requestMemo). */
   memo?: Map<string, Promise<unknown>>;
+  /**
+   * Rows read together with a code or refresh token (its grant, its session), by `${kind} ${id}` or
+   * `Session uid ${uid}`: the provider asks for each of them next. Dropped whenever the request writes.
+   */
+  prefetched?: Map<string, AdapterPayload | undefined>;
 }
 export const durableScope = new AsyncLocalStorage<DurableScope>();
+
+/** The requestMemo key of a session's log row (auth_session, as LoginGuard.sessionBySid reads it). */
+export const sessionLogMemoKey = (sid: string) => `auth_session ${sid}`;
+
+/** Models whose look-up in a provider request also reads the grant, session and session log row they point to. */
+const SOURCE_KINDS = new Set(['AuthorizationCode', 'RefreshToken']);
 
 type HeldWrite =
   | {
@@ -83,6 +94,7 @@ export async function flushDurable(db: Database, scope: DurableScope | undefined
   scope.also = undefined;
   const durable = scope.pending;
   scope.pending = false;
+  scope.prefetched = undefined;
   if (writes.length === 0 && also.length === 0) {
     if (durable) await db.q(sql`select pg_logical_emit_message(true, 'yibao.oidc.flush', '')`);
     return;
@@ -187,6 +199,7 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
       else if (write.op === 'upsert' && prior?.op === 'upsert')
         next = { ...write, consume: prior.consume, fresh: prior.fresh };
       else if (write.op === 'upsert' && prior?.op === 'destroy') next = { ...write, fresh: true };
+      scope.prefetched = undefined; // the request writes: what it read ahead may be out of date
       writes.delete(key); // re-inserted last: held writes keep the order of their last operation
       writes.set(key, next);
       heldRegion.set(next, regionCode);
@@ -232,17 +245,66 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
         // what the row will hold (the provider never reads a row it wrote with an expiry already past)
         return held.consume ? { ...held.payload, consumed: Math.floor(Date.now() / 1000) } : held.payload;
       }
-      const row = await db.one<{ payload: AdapterPayload; consumed_at: string | null }>(
-        prepared(sql`select payload,
-          consumed_at from oidc_payload where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}
-          and (expires_at is null or expires_at > now())`),
-      );
+      const scope = durableScope.getStore();
+      const prefetchKey = writeKey(this.kind, id);
+      if (scope?.prefetched?.has(prefetchKey)) return scope.prefetched.get(prefetchKey);
+      const row =
+        scope && SOURCE_KINDS.has(this.kind)
+          ? await this.findSource(scope, id)
+          : await db.one<{ payload: AdapterPayload; consumed_at: string | null }>(
+              prepared(sql`select payload, consumed_at from oidc_payload
+                where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}
+                  and (expires_at is null or expires_at > now())`),
+            );
       if (!row) return undefined;
       if (held?.op === 'consume' && !row.consumed_at)
         return { ...row.payload, consumed: Math.floor(Date.now() / 1000) };
       return row.consumed_at
         ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) }
         : row.payload;
+    }
+
+    /**
+     * A code or refresh token together with what the provider looks up right after it (the grant, the session it is
+     * bound to, and our log row of that session), in one round trip; those are kept for this request (see
+     * DurableScope.prefetched) — rows it has not written, read a moment before the provider asks for them.
+     */
+    private async findSource(scope: DurableScope, id: string) {
+      const row = await db.one<{
+        payload: AdapterPayload;
+        consumed_at: string | null;
+        grant_payload: AdapterPayload | null;
+        session_payload: AdapterPayload | null;
+        session_log: Record<string, unknown> | null;
+      }>(
+        prepared(sql`select t.payload, t.consumed_at, g.payload as grant_payload, s.payload as session_payload,
+            (select to_jsonb(a) from (select region_code, account_kind, account_id, acr, amr, revoked_at
+              from auth_session where sid = t.payload->>'sessionUid' limit 1) a) as session_log
+          from oidc_payload t
+          left join oidc_payload g on g.region_code = t.region_code and g.kind = 'Grant' and g.id = t.grant_id
+            and (g.expires_at is null or g.expires_at > now())
+          left join oidc_payload s on s.region_code = t.region_code and s.kind = 'Session'
+            and s.uid = t.payload->>'sessionUid' and (s.expires_at is null or s.expires_at > now())
+          where t.region_code = ${regionCode} and t.kind = ${this.kind} and t.id = ${id}
+            and (t.expires_at is null or t.expires_at > now())`),
+      );
+      if (!row) return undefined;
+      const grantId = row.payload.grantId;
+      const sessionUid = row.payload.sessionUid;
+      // only when nothing is held: what the request wrote must win (held() is asked first anyway)
+      if (!scope.writes?.size) {
+        scope.prefetched ??= new Map();
+        if (typeof grantId === 'string')
+          scope.prefetched.set(writeKey('Grant', grantId), row.grant_payload ?? undefined);
+        if (typeof sessionUid === 'string') {
+          scope.prefetched.set(`Session uid ${sessionUid}`, row.session_payload ?? undefined);
+          scope.memo ??= new Map();
+          if (!scope.memo.has(sessionLogMemoKey(sessionUid))) {
+            scope.memo.set(sessionLogMemoKey(sessionUid), Promise.resolve(row.session_log ?? undefined));
+          }
+        }
+      }
+      return row;
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -255,6 +317,8 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       await this.writeHeld();
+      const prefetched = durableScope.getStore()?.prefetched;
+      if (this.kind === 'Session' && prefetched?.has(`Session uid ${uid}`)) return prefetched.get(`Session uid ${uid}`);
       const row = await db.one<{ payload: AdapterPayload; consumed_at: string | null }>(
         prepared(sql`select payload,
           consumed_at from oidc_payload where region_code = ${regionCode} and kind = ${this.kind} and uid = ${uid}
@@ -279,6 +343,8 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
 
     async revokeByGrantId(grantId: string): Promise<void> {
       await this.writeHeld();
+      const scope = durableScope.getStore();
+      if (scope) scope.prefetched = undefined;
       const using = this.noWait(true) ? sql`using ${NO_WAIT}` : sql``;
       await db.q(sql`delete from oidc_payload ${using} where region_code = ${regionCode} and grant_id = ${grantId}`);
     }

@@ -19,7 +19,14 @@ import { ACCESS_TOKEN_AUDIENCE, type SigningKey } from '../../../platform/tokens
 import { accountClaims } from '../accounts.ts';
 import type { ChannelWithSecret } from '../channel/channels.ts';
 import type { AuthService } from '../service.ts';
-import { createAdapterFactory, type DurableScope, durableScope, flushDurable, requestMemo } from './adapter.ts';
+import {
+  createAdapterFactory,
+  type DurableScope,
+  durableScope,
+  flushDurable,
+  requestMemo,
+  sessionLogMemoKey,
+} from './adapter.ts';
 import {
   CLIENT_CREDENTIALS_TTL,
   type FastGrant,
@@ -178,7 +185,7 @@ export class OidcProvider {
       .update('oidc-cookie-keys')
       .digest('base64url');
     const Adapter = createAdapterFactory(ctx.db, ctx.config.DEFAULT_REGION, auth.channels);
-    const sessionRow = (sid: string) => requestMemo(`auth_session ${sid}`, () => auth.guard.sessionBySid(sid));
+    const sessionRow = (sid: string) => requestMemo(sessionLogMemoKey(sid), () => auth.guard.sessionBySid(sid));
 
     const policy = interactionPolicy.base();
     const login = policy.get('login');
