@@ -11,7 +11,7 @@ import { databaseKinds } from '../../platform/db/testing.ts';
 import type { AppError } from '../../platform/errors.ts';
 import { FakeCoreZone } from './fake-core.test-helper.ts';
 import { type Harness, serial, startHarness } from './harness.test-helper.ts';
-import type { ProviderOrder } from './provider/port.ts';
+import { type ProviderNotification, type ProviderOrder, signedHeaders } from './provider/port.ts';
 import type { Order, Step } from './service.ts';
 
 const REGION = '990100';
@@ -203,6 +203,107 @@ for (const kind of databaseKinds()) {
       });
       assert.equal(res.status, 401);
       assert.equal((await res.json()).code, 'PAYMENT_NOTIFY_SIGNATURE_INVALID');
+    });
+
+    /** a notification signed with the merchant's secret, as the provider sends it */
+    const deliver = async (n: ProviderNotification) => {
+      const path = '/api/payment/notify/sandbox';
+      const body = JSON.stringify(n);
+      const res = await fetch(`${h.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signedHeaders(h.sandbox.secret, 'POST', path, body) },
+        body,
+      });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { effect: string }).effect;
+    };
+    const stored = (orderId: string) =>
+      h.platform.ctx.db.q<{ id: string; effect: string }>(
+        sql`select id, effect from payment_provider_notification where order_id = ${orderId} order by received_at`,
+      );
+
+    test('progress notices on: USERPAYING noted, then SUCCESS pays; each stored once with its effect', async () => {
+      await h.admin('POST', '/admin/behaviour', { progressNotices: true });
+      try {
+        const person = newPerson(1_000);
+        const order = await h.payment.placeOrder(await upload(person.residentId), actor);
+        await h.pay(order.id);
+        const done = await h.waitFor(order.id, (o) => o.status === 'completed');
+        const notes = await stored(order.id);
+        assert.deepEqual(notes.map((n) => n.effect).sort(), ['cash-paid', 'noted']);
+        assert.equal(done.providerSeq, 2);
+        await assertAgree(done);
+      } finally {
+        await reset();
+      }
+    });
+
+    test('the same SUCCESS delivered many times at once: paid once, settled once, the copies change nothing', async () => {
+      await h.admin('POST', '/admin/behaviour', { dropNotifications: true });
+      try {
+        const person = newPerson(1_000);
+        const order = await h.payment.placeOrder(await upload(person.residentId), actor);
+        await h.pay(order.id);
+        const p = await providerOrder(order.id);
+        const n: ProviderNotification = {
+          id: `SBN-race-${order.id}`,
+          eventType: 'TRANSACTION.SUCCESS',
+          outTradeNo: order.id,
+          seq: p.seq,
+          amount: p.amount,
+          transactionId: p.transactionId,
+          at: new Date().toISOString(),
+        };
+        const effects = await Promise.all(Array.from({ length: 6 }, () => deliver(n)));
+        assert.equal(effects.filter((e) => e === 'cash-paid').length, 1, effects.join());
+        assert.ok(
+          effects.every((e) => e === 'cash-paid' || e === 'duplicate'),
+          effects.join(),
+        );
+        const done = await h.waitFor(order.id, (o) => o.status === 'completed');
+        assert.deepEqual(
+          (await stored(order.id)).map((x) => x.effect),
+          ['cash-paid'],
+        );
+        const steps = (await h.payment.transitions(REGION, order.id)).map((t) => t.toStatus);
+        assert.deepEqual(steps, [
+          'created',
+          'pre_settled',
+          'awaiting_payment',
+          'cash_paid',
+          'insurance_settled',
+          'completed',
+        ]);
+        assert.equal([...core.settlements.values()].filter((s) => s.visitId === done.visitId).length, 1);
+        await assertAgree(done);
+      } finally {
+        await reset();
+      }
+    });
+
+    test('a SUCCESS for another amount than due: abnormal, nothing settled', async () => {
+      await h.admin('POST', '/admin/behaviour', { dropNotifications: true });
+      try {
+        const person = newPerson(1_000);
+        const order = await h.payment.placeOrder(await upload(person.residentId), actor);
+        const effect = await deliver({
+          id: `SBN-amount-${order.id}`,
+          eventType: 'TRANSACTION.SUCCESS',
+          outTradeNo: order.id,
+          seq: 2,
+          amount: order.cashPayment! + 1,
+          transactionId: 'SBT-amount',
+          at: new Date().toISOString(),
+        });
+        assert.equal(effect, 'amount-mismatch');
+        const o = await h.payment.getOrder(REGION, order.id);
+        assert.equal(o.status, 'abnormal');
+        assert.equal(o.failureCode, 'PAYMENT_AMOUNT_MISMATCH');
+        assert.equal(o.settlementId, null);
+        assert.equal(core.balances.get(person.personNo), 1_000);
+      } finally {
+        await reset();
+      }
     });
 
     test('saga: the core zone refuses after the cash was paid → the cash leg is refunded (冲正), order failed', async () => {
