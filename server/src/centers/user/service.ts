@@ -2,7 +2,7 @@
 import { type AuditEntry, appendAudit } from '../../platform/audit.ts';
 import type { PermissionResolver } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Database, type Executor, prepared, sql } from '../../platform/db/index.ts';
+import { type Database, type Executor, sql } from '../../platform/db/index.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import {
   isValidMobile,
@@ -394,7 +394,7 @@ export class UserService implements PermissionResolver {
   async findPersonById(regionCode: string, id: string, ex: Executor = this.db): Promise<PersonAccount | undefined> {
     if (!isUuid(id)) return undefined;
     const row = await ex.one<PersonRow>(
-      prepared(sql`select * from person_account where region_code = ${regionCode} and id = ${id}`),
+      sql`select * from person_account where region_code = ${regionCode} and id = ${id}`,
     );
     return row ? this.personFromRow(row) : undefined;
   }
@@ -444,15 +444,11 @@ export class UserService implements PermissionResolver {
     const id = loginId.trim();
     let row: PersonRow | undefined;
     if (RESIDENT_ID_RE.test(id)) {
-      row = await this.db.one<PersonRow>(
-        prepared(sql`select * from person_account where region_code = ${regionCode}
-        and resident_id_bidx = ${this.bidx(id.toUpperCase(), 'resident_id')} and status <> 'deactivated'`),
-      );
+      row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}
+        and resident_id_bidx = ${this.bidx(id.toUpperCase(), 'resident_id')} and status <> 'deactivated'`);
     } else if (MOBILE_RE.test(id)) {
-      row = await this.db.one<PersonRow>(
-        prepared(sql`select * from person_account where region_code = ${regionCode}
-        and mobile_bidx = ${this.bidx(id, 'mobile')} and status <> 'deactivated'`),
-      );
+      row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}
+        and mobile_bidx = ${this.bidx(id, 'mobile')} and status <> 'deactivated'`);
     } else if (USERNAME_RE.test(id)) {
       row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}
         and lower(username) = lower(${id}) and status <> 'deactivated'`);
