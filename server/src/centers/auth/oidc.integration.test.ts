@@ -135,6 +135,45 @@ for (const kind of databaseKinds()) {
       await assert.rejects(oidc.refreshTokenGrant(config, fresh.refresh_token!));
     });
 
+    it('single use under concurrency: a code or refresh token sent several times at once yields tokens once', async () => {
+      const tokenRequest = (form: Record<string, string>) =>
+        fetch(`${base}/oidc/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ client_id: 'portal-personal', ...form }),
+        });
+      const codeForm = async () => {
+        const verifier = oidc.randomPKCECodeVerifier();
+        const url = oidc.buildAuthorizationUrl(config, {
+          redirect_uri: redirectUri,
+          scope: 'openid offline_access',
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          state: 's',
+        });
+        const r = await passwordLogin(new Browser(), url.toString(), redirectUri, '13900000001', password);
+        const code = new URL(r.callback!).searchParams.get('code')!;
+        return { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier };
+      };
+      const onlyOne = async (answers: Response[], what: string) => {
+        const ok = answers.filter((a) => a.status === 200);
+        assert.equal(ok.length, 1, `${what} answered ${answers.map((a) => a.status)}`);
+        for (const a of answers.filter((x) => x.status !== 200)) {
+          assert.equal(a.status, 400);
+          assert.equal(((await a.json()) as { error: string }).error, 'invalid_grant');
+        }
+        return (await ok[0]!.json()) as { refresh_token: string };
+      };
+      for (let round = 0; round < 3; round++) {
+        const form = await codeForm();
+        await onlyOne(await Promise.all([tokenRequest(form), tokenRequest(form), tokenRequest(form)]), 'one code');
+        // (the replays revoke the grant, RFC 6749 §4.1.2) — a fresh code for the refresh-token race
+        const { refresh_token } = await onlyOne([await tokenRequest(await codeForm())], 'a fresh code');
+        const refresh = { grant_type: 'refresh_token', refresh_token };
+        await onlyOne(await Promise.all([tokenRequest(refresh), tokenRequest(refresh)]), 'one refresh token');
+      }
+    });
+
     it('remote sign-out: the session list shows it, and after revoking, its access token and refresh token stop working', async () => {
       const phone = new Browser();
       phone.userAgent = 'Phone/1.0';

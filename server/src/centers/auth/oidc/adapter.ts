@@ -69,8 +69,9 @@ function heldWriteSql(regionCode: string, w: HeldWrite): SQL {
     return sql`delete from oidc_payload where region_code = ${regionCode} and kind = ${w.kind} and id = ${w.id}`;
   }
   if (w.op === 'consume') {
+    // single use: a row a concurrent request consumed first is not counted (see the guard in flushDurable)
     return sql`update oidc_payload set consumed_at = now()
-      where region_code = ${regionCode} and kind = ${w.kind} and id = ${w.id}`;
+      where region_code = ${regionCode} and kind = ${w.kind} and id = ${w.id} and consumed_at is null returning 1`;
   }
   const p = w.payload;
   const consumed = w.consume ? sql`, consumed_at = now()` : w.fresh ? sql`, consumed_at = null` : sql``;
@@ -102,8 +103,43 @@ export async function flushDurable(db: Database, scope: DurableScope | undefined
   const ctes = [...writes.map((w) => heldWriteSql(heldRegion.get(w) ?? '', w)), ...also].map(
     (statement, i) => sql`${sql.raw(`w${i}`)} as (${statement})`,
   );
-  const tail = durable ? sql`select 1 as done` : sql`select set_config('synchronous_commit', 'off', true) as done`;
-  await db.q(prepared(sql`with ${sql.join(ctes, sql`, `)} ${tail}`));
+  const consumed = writes.flatMap((w, i) =>
+    w.op === 'consume' ? [sql`(select count(*) from ${sql.raw(`w${i}`)})`] : [],
+  );
+  // a code or refresh token consumed concurrently fails the whole statement: nothing issued for it is written
+  const guard = consumed.length
+    ? sql`, oidc_assert_single_use(${sql.join(consumed, sql` + `)}, ${consumed.length}) as single_use`
+    : sql``;
+  const tail = durable
+    ? sql`select 1 as done${guard}`
+    : sql`select set_config('synchronous_commit', 'off', true) as done${guard}`;
+  try {
+    await db.q(prepared(sql`with ${sql.join(ctes, sql`, `)} ${tail}`));
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'YB001') throw err;
+    throw new AlreadyConsumed(
+      writes.flatMap((w) =>
+        w.op === 'consume' ? [{ regionCode: heldRegion.get(w) ?? '', kind: w.kind, id: w.id }] : [],
+      ),
+    );
+  }
+}
+
+/** A provider request lost the race for a single-use row (code, refresh token) to a concurrent request. */
+export class AlreadyConsumed extends Error {
+  readonly rows: Array<{ regionCode: string; kind: string; id: string }>;
+  constructor(rows: Array<{ regionCode: string; kind: string; id: string }>) {
+    super('oidc payload already consumed');
+    this.rows = rows;
+  }
+}
+
+/** Revokes what was issued under the grants of the given rows (a replayed code or refresh token, RFC 6749 §4.1.2). */
+export async function revokeGrantsOf(db: Database, rows: AlreadyConsumed['rows']): Promise<void> {
+  for (const r of rows) {
+    await db.q(sql`delete from oidc_payload where region_code = ${r.regionCode} and grant_id = (select grant_id
+      from oidc_payload where region_code = ${r.regionCode} and kind = ${r.kind} and id = ${r.id})`);
+  }
 }
 
 /**
@@ -331,7 +367,7 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
       if (this.hold({ op: 'consume', kind: this.kind, id })) return;
       const from = this.noWait(true) ? sql`from ${NO_WAIT}` : sql``;
       await db.q(sql`update oidc_payload set consumed_at = now() ${from}
-        where region_code = ${regionCode} and kind = ${this.kind} and id = ${id}`);
+        where region_code = ${regionCode} and kind = ${this.kind} and id = ${id} and consumed_at is null`);
     }
 
     async destroy(id: string): Promise<void> {

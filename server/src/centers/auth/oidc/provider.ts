@@ -20,11 +20,13 @@ import { accountClaims } from '../accounts.ts';
 import type { ChannelWithSecret } from '../channel/channels.ts';
 import type { AuthService } from '../service.ts';
 import {
+  AlreadyConsumed,
   createAdapterFactory,
   type DurableScope,
   durableScope,
   flushDurable,
   requestMemo,
+  revokeGrantsOf,
   sessionLogMemoKey,
 } from './adapter.ts';
 import {
@@ -387,7 +389,14 @@ export class OidcProvider {
         await durableScope.run(scope, next);
         await afterRequest(c, scope);
       } finally {
-        await flushDurable(ctx.db, scope);
+        await flushDurable(ctx.db, scope).catch(async (err) => {
+          if (!(err instanceof AlreadyConsumed)) throw err;
+          // the same code or refresh token redeemed concurrently: this request issues nothing, the grant is revoked
+          await revokeGrantsOf(ctx.db, err.rows);
+          c.status = 400;
+          c.set('cache-control', 'no-store');
+          c.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+        });
       }
     });
     const afterRequest = async (c: KoaContextWithOIDC, scope: DurableScope) => {
