@@ -12,8 +12,9 @@
  * Fairness, as measured: the floor matches the row writes but not their weight — its scratch table has only a primary
  * key, while the real rows go to tables with 1–3 indexes (the two ledger entries and the settlement row 3 each: 9 index
  * entries against the floor's 3) and the settlement row carries the engine's split as jsonb. The floor takes 9 round
- * trips, the operation 3 in the common case (pre-settle 1; settle: a read, then one statement that locks, checks and
- * writes — else the 4-round-trip locking transaction). Kept as the issue defines it.
+ * trips, the operation 2 in the common case (pre-settle 1: read + record; settle 1: the recorded pre-settlement applied
+ * by one statement that locks, checks nothing it was computed from changed, and writes — else a read plus that
+ * statement, else the 4-round-trip locking transaction). Kept as the issue defines it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

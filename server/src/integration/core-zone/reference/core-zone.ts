@@ -1,8 +1,9 @@
 /**
  * The reference core zone (核心区示范实现): a real, database-backed implementation of the CoreZone port over its own
- * core_* tables. Settlement runs the pure engine (./settlement) inside ONE transaction that locks the visit, the
- * personal account(s) and the accumulator row, so concurrent settlements on one account never overdraw it and a
- * crash between writes leaves nothing half-done.
+ * core_* tables. Settlement runs the pure engine (./settlement) and writes in ONE statement (or, when anything changed
+ * under it, ONE transaction) that locks the visit, the personal account(s) and the accumulator row, so concurrent
+ * settlements on one account never overdraw it and a crash between writes leaves nothing half-done. Settle reuses the
+ * pre-settlement this process computed when nothing it was computed from changed (see settleFromPreSettlement).
  */
 import { randomBytes } from 'node:crypto';
 import type { Database, Executor, SQL } from '../../../platform/db/index.ts';
@@ -221,6 +222,23 @@ interface Computed {
   year: number;
 }
 
+/**
+ * A pre-settlement as this process computed it: the inputs, everything it was computed from (`facts`: the visit and its
+ * fee version, the balance(s), the accumulator rows, the insurance status and mutual-aid authorisation, as one snapshot)
+ * and the engine's result (which names the policy version). Settle reuses it when the inputs are the same, the policy in
+ * force is still that version, and one guarded statement finds the rows still as they were (see settleFromPreSettlement).
+ */
+interface PreSettled {
+  at: number;
+  useAccount: boolean;
+  payer: string | undefined;
+  facts: Facts;
+  computed: Computed;
+}
+/** Pre-settlements kept for settle: the newest ones, for a while (only a hint: the guarded write decides). */
+const PRESETTLED_MAX = 10_000;
+const PRESETTLED_TTL_MS = 15 * 60_000;
+
 export const personAccount = (personNo: string) => `P:${personNo}`;
 export const SYSTEM_ACCOUNTS = {
   opening: 'S:opening',
@@ -237,6 +255,12 @@ export class ReferenceCoreZone implements CoreZone {
   private readonly now: () => Date;
   private ecTokenResolver?: EcTokenResolver;
   private readonly policyCache = new Map<string, { at: number; policies: Policy[] }>();
+  private readonly presettled = new Map<string, PreSettled>();
+  /**
+   * How settlements were written, for tests and the bench: `presettled` = the recorded pre-settlement applied in ONE
+   * statement; `read` = read, engine, one guarded statement; `locking` = the locking transaction (attempts).
+   */
+  readonly settlePaths = { presettled: 0, read: 0, locking: 0 };
 
   constructor(opts: ReferenceOptions) {
     this.db = numericRows(opts.db);
@@ -1188,6 +1212,8 @@ export class ReferenceCoreZone implements CoreZone {
 
   async preSettle(input: SettleInput): Promise<PreSettlement> {
     assertRegion(input.regionCode);
+    const key = presettledKey(input.regionCode, input.visitId);
+    this.presettled.delete(key);
     // one statement: the visit and everything the engine needs (one snapshot), and the pre-settlement recorded on the
     // fee version of that snapshot if it is still the latest
     const v = await this.facts(this.db, input.regionCode, input.visitId, input.mutualAidPayerPersonNo, 'presettle');
@@ -1207,6 +1233,20 @@ export class ReferenceCoreZone implements CoreZone {
       throw err;
     }
     if (!v.marked) throw coreError('CORE_VISIT_CLOSED', '预结算期间费用明细或就诊状态已变化，请重试');
+    // kept for settle (without the fee lines: the fee version stands for them)
+    if (this.optimisticSettle) {
+      if (this.presettled.size >= PRESETTLED_MAX) {
+        const oldest = this.presettled.keys().next();
+        if (!oldest.done) this.presettled.delete(oldest.value);
+      }
+      this.presettled.set(key, {
+        at: Date.now(),
+        useAccount: input.useAccount === true,
+        payer: input.mutualAidPayerPersonNo,
+        facts: { ...v, fees: [] },
+        computed: { ...c, lines: [] },
+      });
+    }
     return { ...toSplit(c.split, c.mutualAid), visitId: v.visit_id, lines: c.lines };
   }
 
@@ -1215,9 +1255,10 @@ export class ReferenceCoreZone implements CoreZone {
     const { regionCode } = input;
     if (!input.requestId) throw coreError('CORE_INVALID_INPUT', '缺少报文ID');
     if (this.optimisticSettle) {
-      const done = await this.settleUnlocked(input);
+      const done = (await this.settleFromPreSettlement(input)) ?? (await this.settleUnlocked(input));
       if (done) return done;
     }
+    this.settlePaths.locking++;
     try {
       return await this.db.tx(async (tx) => {
         // the visit locked, and under its lock the accounts and accumulators, with all the engine needs: one round trip
@@ -1312,14 +1353,40 @@ export class ReferenceCoreZone implements CoreZone {
   }
 
   /**
-   * The common case in 2 round trips and no transaction: read (one snapshot, no locks), run the engine, then ONE
-   * statement that locks the visit, the account(s) and the accumulator row — in the locking path's order — and checks
-   * they are still exactly as read (visit open and pre-settled on the same fee version, so the same fee lines; the same
-   * balances; the same accumulator values); only then it writes what the locking path writes. The engine's result
-   * depends on nothing else that the locking path locks, so it is the result the locking path would compute. Anything
-   * else — not settleable as read, a refusal, no accumulator row yet, a check that fails because something changed, a
-   * duplicate msgid, a balance below zero (the CHECK on core_account aborts the whole statement) or a deadlock — answers
-   * undefined, and the caller takes the locking transaction, which decides.
+   * The common case in ONE round trip: the pre-settlement this process recorded for the visit (`PreSettled`) is applied
+   * as it is, without reading or running the engine again — when settle's inputs (useAccount, family-aid payer) are the
+   * pre-settlement's and the policy in force on the visit date is still the version it used (versions never change),
+   * the guarded statement of `writeChecked` finds the rows it was computed from still as they were (visit open and
+   * pre-settled on that fee version, i.e. the same fee lines; the same balance(s), no account opened since; the same
+   * accumulator values; the insurance still active; the mutual-aid authorisation still in place). The engine is a pure
+   * function of exactly these, so its result is the one a fresh computation would give. Anything else answers undefined
+   * (and the recorded pre-settlement is dropped): the caller reads afresh.
+   */
+  private async settleFromPreSettlement(input: SettleInput & { requestId: string }): Promise<Settlement | undefined> {
+    const key = presettledKey(input.regionCode, input.visitId);
+    const p = this.presettled.get(key);
+    if (!p) return undefined;
+    this.presettled.delete(key); // used once: a retry or a second settle reads afresh
+    if (Date.now() - p.at > PRESETTLED_TTL_MS) return undefined;
+    if (p.useAccount !== (input.useAccount === true) || p.payer !== input.mutualAidPayerPersonNo) return undefined;
+    let policy: Policy;
+    try {
+      policy = await this.policyFor(this.db, input.regionCode, p.facts);
+    } catch (err) {
+      if (err instanceof AppError) return undefined;
+      throw err;
+    }
+    if (policy.version !== p.computed.split.policyVersion) return undefined;
+    const done = await this.writeChecked(input, p.facts, p.computed);
+    if (done) this.settlePaths.presettled++;
+    return done;
+  }
+
+  /**
+   * The common case without a usable recorded pre-settlement, in 2 round trips and no transaction: read (one snapshot,
+   * no locks), run the engine, then the guarded statement of `writeChecked`. Anything else — not settleable as read, a
+   * refusal, or whatever `writeChecked` leaves to the locking path — answers undefined, and the caller takes the
+   * locking transaction, which decides.
    */
   private async settleUnlocked(input: SettleInput & { requestId: string }): Promise<Settlement | undefined> {
     const { regionCode } = input;
@@ -1334,11 +1401,34 @@ export class ReferenceCoreZone implements CoreZone {
       if (err instanceof AppError) return undefined;
       throw err;
     }
+    const done = await this.writeChecked(input, f, c);
+    if (done) this.settlePaths.read++;
+    return done;
+  }
+
+  /**
+   * ONE statement that locks the visit, the account(s) and the accumulator row — in the locking path's order — and
+   * checks they are still exactly as in `f` (what `c` was computed from): visit open and pre-settled on the same fee
+   * version (so the same fee lines); the same balances, and no account of the person (or payer) that `f` did not have;
+   * the same accumulator values; the visit's insurance still active; the family-aid authorisation still in place. Only
+   * then it writes what the locking path writes. The engine's result depends on nothing else that can change (the
+   * policy is the caller's check), so it is the result the locking path would compute. No accumulator row yet (the
+   * year's first settlement in the group creates it), a failed check, a duplicate msgid, a balance below zero (the
+   * CHECK on core_account aborts the whole statement) or a deadlock answer undefined: nothing was written.
+   */
+  private async writeChecked(
+    input: SettleInput & { requestId: string },
+    f: Facts,
+    c: Computed,
+  ): Promise<Settlement | undefined> {
+    const { regionCode } = input;
+    if (f.state !== 'open') return undefined;
     const seenAcc = f.accumulators.find((a) => a.grp === c.split.accumulatorGroup && a.year === c.year);
     if (!seenAcc) return undefined; // the year's first settlement in this group creates the row: the locking path
     const s = toSplit(c.split, c.mutualAid);
     const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
-    const payer = c.mutualAid > 0 ? (input.mutualAidPayerPersonNo ?? null) : null;
+    const aidPayer = input.mutualAidPayerPersonNo;
+    const payer = c.mutualAid > 0 ? (aidPayer ?? null) : null;
     const p = postingParts(regionCode, {
       kind: 'settlement',
       reference: settlementId,
@@ -1353,6 +1443,10 @@ export class ReferenceCoreZone implements CoreZone {
       and insurance_type = ${f.insurance_type} and grp = ${c.split.accumulatorGroup}`;
     const visitKey = sql`region_code = ${regionCode} and visit_id = ${f.visit_id}`;
     const accounts = f.accounts.map((a) => sql`(${a.person_no}::text, ${a.balance}::int8)`);
+    // persons whose account the read did not find: still none (an account opened since would change the result)
+    const missing = [f.person_no, ...(aidPayer === undefined ? [] : [aidPayer])].filter(
+      (who) => !f.accounts.some((a) => a.person_no === who),
+    );
     let row: SettlementRow | undefined;
     try {
       row = await this.db.one<SettlementRow>(
@@ -1368,7 +1462,24 @@ export class ReferenceCoreZone implements CoreZone {
             and deductible_paid = ${seenAcc.deductible_paid} and fund_paid = ${seenAcc.fund_paid} for update),
           ok as (select (select count(*) from vis) = 1
             and ${accounts.length > 0 ? sql`(select count(*) from acct) = ${accounts.length}` : sql`true`}
-            and (select count(*) from accu) = 1 as ok),
+            and (select count(*) from accu) = 1
+            and exists (select 1 from core_insurance where region_code = ${regionCode} and person_no = ${f.person_no}
+              and insurance_type = ${f.insurance_type} and status = 'active')
+            ${
+              aidPayer === undefined
+                ? sql``
+                : sql`and exists (select 1 from core_mutual_aid where region_code = ${regionCode}
+              and payer_person_no = ${aidPayer} and beneficiary_person_no = ${f.person_no} and revoked_at is null)`
+            }
+            ${
+              missing.length > 0
+                ? sql`and not exists (select 1 from core_account where region_code = ${regionCode}
+              and person_no in (${sql.join(
+                missing.map((m) => sql`${m}`),
+                sql`, `,
+              )}))`
+                : sql``
+            } as ok),
           ${
             p.moved
               ? sql`moved as (update core_account a set balance = a.balance + d.amount
@@ -1758,6 +1869,10 @@ function postingParts(
     where a.region_code = ${regionCode} and a.person_no = d.person_no and a.balance + d.amount >= 0
     returning a.person_no`;
   return { txnId, values, moved, deltas, personal: personal.map((e) => e.account.slice(2)) };
+}
+
+function presettledKey(regionCode: string, visitId: string): string {
+  return `${regionCode}:${String(visitId)}`;
 }
 
 function insufficientBalance(personNos: string[]): AppError {

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import fc from 'fast-check';
-import { sql } from '../../../platform/db/index.ts';
+import { type Database, type Executor, sql } from '../../../platform/db/index.ts';
 import { forEachDatabase } from '../../../platform/db/testing.ts';
 import { isValidResidentId, isValidUscc } from '../../../platform/privacy/index.ts';
-import type { MedicalType } from '../port.ts';
+import type { MedicalType, SettleInput, Split } from '../port.ts';
 import { items, openVisit, seededReference, TEST_PRIVACY, uid } from '../testing.ts';
 import { ReferenceCoreZone } from './core-zone.ts';
 import { DEMO_INSTITUTIONS, DEMO_PERSONS } from './demo-persons.ts';
@@ -27,6 +27,49 @@ async function code(p: Promise<unknown>): Promise<string> {
     return (err as { code?: string }).code ?? String(err);
   }
   return 'NO_ERROR';
+}
+
+/** The split fields of a pre-settlement or settlement (what the engine computed). */
+const SPLIT_KEYS = [
+  'total',
+  'fullySelfPaid',
+  'overPriceCap',
+  'preSelfPay',
+  'inScope',
+  'deductibleApplied',
+  'fundPayment',
+  'accountPayment',
+  'mutualAidPayment',
+  'cashPayment',
+  'balanceAfter',
+  'policyVersion',
+  'insuranceType',
+  'medicalType',
+  'accumulatorGroup',
+] as const;
+const splitOf = (x: Split) => Object.fromEntries(SPLIT_KEYS.map((k) => [k, x[k]]));
+
+/** The database, counting the statements (and transactions) it is asked to run. */
+function counting(db: Database): { db: Database; statements: () => number } {
+  let n = 0;
+  return {
+    db: {
+      ...db,
+      q: <T>(query: Parameters<Database['q']>[0]) => {
+        n++;
+        return db.q<T>(query);
+      },
+      one: <T>(query: Parameters<Database['one']>[0]) => {
+        n++;
+        return db.one<T>(query);
+      },
+      tx: <T>(fn: (tx: Executor) => Promise<T>) => {
+        n++;
+        return db.tx(fn);
+      },
+    },
+    statements: () => n,
+  };
 }
 
 test('seed data: national code formats, check-digit valid IDs, ~200 catalogue items, deterministic', () => {
@@ -571,4 +614,309 @@ forEachDatabase('reference core zone', (getDb, kind) => {
     const n = await getDb().one<{ n: number }>(sql`select count(*)::int8 as n from core_institution`);
     assert.equal(Number(n?.n), 10);
   });
+
+  // --------------------------------------------------------------- settle applies the recorded pre-settlement
+
+  /** Settles a small visit of `personNo` (creates the year's accumulator row of the group), in `regionCode`. */
+  const firstSettlement = async (regionCode: string, personNo: string) => {
+    const a = items(regionCode, 'A', 'western_drug').filter((i) => i.priceCap === null);
+    const v = await openVisit(core, {
+      regionCode,
+      personNo,
+      lines: [{ code: a[0].code, quantity: 1, unitPrice: 100 }],
+    });
+    await core.preSettle({ regionCode, visitId: v.visitId, useAccount: true });
+    return core.settle({ regionCode, visitId: v.visitId, useAccount: true, requestId: uid() });
+  };
+  /** Seeded employees with an account, not demo persons, each used by one test below (index). */
+  const employees = async () =>
+    (
+      await getDb().q<{ person_no: string }>(sql`select i.person_no from core_insurance i
+        join core_account a on a.region_code = i.region_code and a.person_no = i.person_no
+        where i.region_code = ${R} and i.insurance_type = '310' and i.status = 'active'
+          and i.person_no not like '%90000000000%' order by i.person_no desc limit 12`)
+    ).map((r) => r.person_no);
+
+  test('settle after a pre-settlement applies it in ONE statement: the split it answered, nothing read again', async () => {
+    const counted = counting(getDb());
+    const fast = new ReferenceCoreZone({ db: counted.db, privacy: TEST_PRIVACY });
+    const wang = DEMO_PERSONS.wangFang.personNo; // no account of her own: the family-aid payer's is used
+    for (const [personNo, payer] of [
+      [zhang.personNo, undefined],
+      [wang, zhang.personNo],
+    ] as const) {
+      await firstSettlement(R, personNo);
+      const v = await openVisit(fast, {
+        personNo,
+        lines: [
+          { code: A[0].code, quantity: 2, unitPrice: 3_000 },
+          { code: B[0].code, quantity: 1, unitPrice: 10_000 },
+          { code: C[0].code, quantity: 1, unitPrice: 5_000 },
+        ],
+      });
+      const input: SettleInput = {
+        regionCode: R,
+        visitId: v.visitId,
+        useAccount: true,
+        ...(payer ? { mutualAidPayerPersonNo: payer } : {}),
+      };
+      const year = new Date(v.beginAt).getFullYear();
+      const payerNo = payer ?? personNo;
+      const balanceBefore = (await fast.accountBalance(R, payerNo)).balance;
+      const pre = await fast.preSettle(input);
+      const accBefore = (await fast.accumulators(R, personNo, year)).find((a) => a.group === pre.accumulatorGroup);
+      const n = counted.statements();
+      const paths = { ...fast.settlePaths };
+      const requestId = uid();
+      const s = await fast.settle({ ...input, requestId });
+      assert.equal(counted.statements() - n, 1, 'one statement');
+      assert.deepEqual(fast.settlePaths, { ...paths, presettled: paths.presettled + 1 }, 'the recorded one applied');
+      assert.deepEqual(splitOf(s), splitOf(pre));
+      if (payer) assert.ok(s.mutualAidPayment > 0, 'the payer paid');
+      assert.equal(s.fundPayment + s.accountPayment + s.cashPayment, s.total);
+      assert.equal((await fast.accountBalance(R, payerNo)).balance, balanceBefore - s.accountPayment);
+      const accAfter = (await fast.accumulators(R, personNo, year)).find((a) => a.group === s.accumulatorGroup);
+      assert.equal(accAfter?.deductiblePaid, (accBefore?.deductiblePaid ?? 0) + s.deductibleApplied);
+      assert.equal(accAfter?.fundPaid, (accBefore?.fundPaid ?? 0) + s.fundPayment);
+      const row = await getDb().one<{ policy_version: string }>(
+        sql`select policy_version from core_settlement where settlement_id = ${s.settlementId}`,
+      );
+      assert.equal(row?.policy_version, pre.policyVersion);
+      // the same msgid again: the same answer (read, as the recorded pre-settlement is used once)
+      assert.deepEqual(await fast.settle({ ...input, requestId }), s);
+      assert.equal(fast.settlePaths.presettled, paths.presettled + 1);
+      assert.equal(await code(fast.settle({ ...input, requestId: uid() })), 'CORE_ALREADY_SETTLED');
+      // and reversal restores exactly
+      await fast.reverse({ regionCode: R, settlementId: s.settlementId, requestId: uid() });
+      assert.equal((await fast.accountBalance(R, payerNo)).balance, balanceBefore);
+      assert.deepEqual(
+        (await fast.accumulators(R, personNo, year)).find((a) => a.group === s.accumulatorGroup),
+        accBefore,
+      );
+    }
+    assert.deepEqual((await core.checkLedger(R)).mismatches, []);
+  });
+
+  /**
+   * Each way the recorded pre-settlement must NOT be applied: something it was computed from changed between pre-settle
+   * and settle (or settle asks for something else). The settlement is then what a fresh computation gives (another
+   * core instance's pre-settlement of the same input, just before) and differs from the recorded one.
+   */
+  type Scenario = {
+    name: string;
+    regionCode?: string;
+    /** the person and (optionally) the family-aid payer */
+    who: () => Promise<{ personNo: string; payer?: string }>;
+    lines?: (regionCode: string) => { code: string; quantity: number; unitPrice: number }[];
+    pre?: Partial<SettleInput>;
+    settle?: Partial<SettleInput>;
+    change: (ctx: { fast: ReferenceCoreZone; visitId: string; personNo: string; payer?: string }) => Promise<void>;
+    /** a refusal both ways (then `restore`) */
+    refusal?: string;
+    restore?: (ctx: { personNo: string; payer?: string }) => Promise<void>;
+  };
+  /** Another settlement of `personNo`, settled and checked to have changed only what it should. */
+  const otherSettlement = async (
+    personNo: string,
+    line: { code: string; quantity: number; unitPrice: number },
+    useAccount: boolean,
+    expect: { balance: boolean; accumulators: boolean },
+  ) => {
+    const year = new Date().getFullYear();
+    const snap = async () => ({
+      balance: (await core.accountBalance(R, personNo)).balance,
+      acc: await core.accumulators(R, personNo, year),
+    });
+    const before = await snap();
+    const v = await openVisit(core, { personNo, lines: [line] });
+    await core.preSettle({ regionCode: R, visitId: v.visitId, useAccount });
+    await core.settle({ regionCode: R, visitId: v.visitId, useAccount, requestId: uid() });
+    const after = await snap();
+    assert.equal(after.balance !== before.balance, expect.balance, 'balance changed as meant');
+    assert.equal(
+      JSON.stringify(after.acc) !== JSON.stringify(before.acc),
+      expect.accumulators,
+      'accumulators as meant',
+    );
+  };
+  const scenarios: Scenario[] = [
+    {
+      name: 'the balance changed (another settlement of the person, class C from the account)',
+      who: async () => ({ personNo: (await employees())[0] }),
+      change: ({ personNo }) =>
+        otherSettlement(personNo, { code: C[1].code, quantity: 1, unitPrice: 2_000 }, true, {
+          balance: true,
+          accumulators: false,
+        }),
+    },
+    (() => {
+      // a resident without an account of her own, whose authorised payer cannot pay all of the cash part
+      let price = 0;
+      return {
+        name: "the family-aid payer's balance changed (the payer's own settlement)",
+        who: async () => {
+          const payer = (await employees())[5];
+          const row = await getDb().one<{ person_no: string }>(sql`select i.person_no from core_insurance i
+            where i.region_code = ${R} and i.insurance_type = '390' and i.status = 'active'
+              and not exists (select 1 from core_account a where a.region_code = i.region_code
+                and a.person_no = i.person_no)
+              and i.person_no not like '%90000000000%' order by i.person_no limit 1 offset 1`);
+          const personNo = row?.person_no as string;
+          await core.authoriseMutualAid(R, payer, personNo);
+          await firstSettlement(R, payer); // the payer's accumulator row exists: its settlement below moves no row
+          price = (await core.accountBalance(R, payer)).balance * 2;
+          return { personNo, payer };
+        },
+        lines: () => [{ code: A[4].code, quantity: 1, unitPrice: price }],
+        change: ({ payer }) =>
+          otherSettlement(payer as string, { code: C[1].code, quantity: 1, unitPrice: 1_500 }, true, {
+            balance: true,
+            accumulators: false,
+          }),
+      } satisfies Scenario;
+    })(),
+    {
+      name: 'the accumulators changed (another settlement of the person, paid in cash)',
+      who: async () => ({ personNo: (await employees())[1] }),
+      change: ({ personNo }) =>
+        otherSettlement(personNo, { code: A[1].code, quantity: 1, unitPrice: 150_000 }, false, {
+          balance: false,
+          accumulators: true,
+        }),
+    },
+    {
+      name: 'the fee lines changed (and were pre-settled again by another process)',
+      who: async () => ({ personNo: (await employees())[2] }),
+      change: async ({ fast, visitId }) => {
+        await fast.uploadFees(R, visitId, [{ lineNo: '0001', code: C[0].code, quantity: 1, unitPrice: 7_000 }]);
+        const elsewhere = new ReferenceCoreZone({ db: getDb(), privacy: TEST_PRIVACY });
+        await elsewhere.preSettle({ regionCode: R, visitId, useAccount: true });
+      },
+    },
+    {
+      name: 'settle does not use the account (useAccount differs)',
+      who: async () => ({ personNo: (await employees())[3] }),
+      settle: { useAccount: false },
+      change: async () => {},
+    },
+    {
+      name: 'settle names no family-aid payer (the payer differs)',
+      who: async () => ({ personNo: DEMO_PERSONS.wangFang.personNo, payer: zhang.personNo }),
+      lines: () => [{ code: A[4].code, quantity: 1, unitPrice: 10_000 }],
+      settle: { mutualAidPayerPersonNo: undefined },
+      change: async () => {},
+    },
+    {
+      name: 'an account was opened for the person since',
+      who: async () => {
+        const row = await getDb().one<{ person_no: string }>(sql`select i.person_no from core_insurance i
+          where i.region_code = ${R} and i.insurance_type = '390' and i.status = 'active'
+            and not exists (select 1 from core_account a where a.region_code = i.region_code
+              and a.person_no = i.person_no)
+            and i.person_no not like '%90000000000%' order by i.person_no limit 1`);
+        return { personNo: row?.person_no as string };
+      },
+      change: async ({ personNo }) => {
+        await getDb().q(sql`insert into core_account(region_code, person_no, balance) values (${R}, ${personNo}, 0)`);
+        await core.post(getDb(), R, {
+          kind: 'opening',
+          reference: null,
+          memo: 'test: an account opened since',
+          entries: [
+            { account: `P:${personNo}`, amount: 5_000 },
+            { account: 'S:opening', amount: -5_000 },
+          ],
+        });
+      },
+    },
+    {
+      name: 'the insurance was paused',
+      who: async () => ({ personNo: (await employees())[4] }),
+      change: async ({ personNo }) => {
+        await getDb().q(sql`update core_insurance set status = 'paused' where region_code = ${R}
+          and person_no = ${personNo} and insurance_type = '310'`);
+      },
+      refusal: 'CORE_INSURANCE_PAUSED',
+      restore: async ({ personNo }) => {
+        await getDb().q(sql`update core_insurance set status = 'active' where region_code = ${R}
+          and person_no = ${personNo} and insurance_type = '310'`);
+      },
+    },
+    {
+      name: 'the family-aid authorisation was revoked',
+      who: async () => ({ personNo: DEMO_PERSONS.wangFang.personNo, payer: zhang.personNo }),
+      lines: () => [{ code: A[4].code, quantity: 1, unitPrice: 10_000 }],
+      change: ({ personNo, payer }) => core.revokeMutualAid(R, payer as string, personNo),
+      refusal: 'CORE_MUTUAL_AID_NOT_AUTHORISED',
+      restore: ({ personNo, payer }) => core.authoriseMutualAid(R, payer as string, personNo),
+    },
+    {
+      // last: the new version stays in force in 980100 for the rest of this database's tests
+      name: 'another policy version came into force for the visit date',
+      regionCode: '980100',
+      who: async () => ({ personNo: DEMO_PERSONS.zhaoLei.personNo }),
+      lines: (regionCode) => [
+        {
+          code: items(regionCode, 'B').filter((i) => i.selfPayRatioBp === null)[0].code,
+          quantity: 1,
+          unitPrice: 20_000,
+        },
+      ],
+      change: async ({ fast, visitId }) => {
+        const regionCode = '980100';
+        const [current] = await fast.listPolicies(regionCode);
+        const visit = await getDb().one<{ d: string }>(sql`select to_char(begin_at at time zone 'Asia/Shanghai',
+          'YYYY-MM-DD') as d from core_visit where region_code = ${regionCode} and visit_id = ${visitId}`);
+        const doc = current.policy as { version: string; effectiveFrom: string; bClassSelfPayRatioBp: number };
+        await fast.createPolicy(regionCode, {
+          ...doc,
+          version: `T${uid().slice(-8)}`,
+          effectiveFrom: visit?.d,
+          bClassSelfPayRatioBp: doc.bClassSelfPayRatioBp + 1_000,
+        });
+      },
+    },
+  ];
+  for (const sc of scenarios)
+    test(`settle does not apply the recorded pre-settlement when ${sc.name}: a fresh computation`, async () => {
+      const regionCode = sc.regionCode ?? R;
+      const fast = new ReferenceCoreZone({ db: getDb(), privacy: TEST_PRIVACY });
+      const { personNo, payer } = await sc.who();
+      assert.ok(personNo, 'a person for the scenario');
+      await firstSettlement(regionCode, personNo); // the accumulator row exists: only the change stands in the way
+      const v = await openVisit(fast, {
+        regionCode,
+        personNo,
+        lines: sc.lines?.(regionCode) ?? [{ code: A[0].code, quantity: 1, unitPrice: 3_000 }],
+      });
+      const base: SettleInput = {
+        regionCode,
+        visitId: v.visitId,
+        useAccount: true,
+        ...(payer ? { mutualAidPayerPersonNo: payer } : {}),
+      };
+      const pre = await fast.preSettle({ ...base, ...sc.pre });
+      await sc.change({ fast, visitId: v.visitId, personNo, payer });
+      const input = { ...base, ...sc.settle };
+      if (input.mutualAidPayerPersonNo === undefined) delete input.mutualAidPayerPersonNo;
+      const paths = { ...fast.settlePaths };
+      const fresh = new ReferenceCoreZone({ db: getDb(), privacy: TEST_PRIVACY });
+      if (sc.refusal) {
+        assert.equal(await code(fresh.preSettle(input)), sc.refusal, 'a fresh computation refuses');
+        assert.equal(await code(fast.settle({ ...input, requestId: uid() })), sc.refusal);
+        assert.equal(fast.settlePaths.presettled, paths.presettled, 'not applied');
+        await sc.restore?.({ personNo, payer });
+        return;
+      }
+      const expected = await fresh.preSettle(input);
+      const s = await fast.settle({ ...input, requestId: uid() });
+      assert.equal(fast.settlePaths.presettled, paths.presettled, 'not applied');
+      assert.deepEqual(splitOf(s), splitOf(expected), 'the fresh computation');
+      assert.notDeepEqual(splitOf(s), splitOf(pre), 'the change mattered');
+      assert.equal(s.fundPayment + s.accountPayment + s.cashPayment, s.total);
+      const debited = input.mutualAidPayerPersonNo && s.mutualAidPayment > 0 ? input.mutualAidPayerPersonNo : personNo;
+      const bal = await fast.accountBalance(regionCode, debited);
+      if (bal.hasAccount && s.accountPayment > 0 && debited === personNo) assert.equal(s.balanceAfter, bal.balance);
+      assert.deepEqual((await core.checkLedger(regionCode)).mismatches, []);
+    });
 });
