@@ -5,7 +5,7 @@
  * settlements on one account never overdraw it and a crash between writes leaves nothing half-done. Settle reuses the
  * pre-settlement this process computed when nothing it was computed from changed (see settleFromPreSettlement).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Database, Executor, SQL } from '../../../platform/db/index.ts';
 import { prepared, sql } from '../../../platform/db/index.ts';
 import { AppError } from '../../../platform/errors.ts';
@@ -81,6 +81,18 @@ export interface ReferenceOptions {
 }
 
 const MAX_PAGE_SIZE = 100;
+
+/** `bytes` random bytes as hex, from a pool filled by the CSPRNG (one native call per 4 KiB, not one per id). */
+const randomPool = Buffer.alloc(4096);
+let randomAt = randomPool.length;
+function randomHex(bytes: number): string {
+  if (randomAt + bytes > randomPool.length) {
+    randomFillSync(randomPool);
+    randomAt = 0;
+  }
+  randomAt += bytes;
+  return randomPool.toString('hex', randomAt - bytes, randomAt);
+}
 const CN_OFFSET_MS = 8 * 3600_000;
 
 /** The local (UTC+8) calendar date of an instant. */
@@ -1292,7 +1304,7 @@ export class ReferenceCoreZone implements CoreZone {
           throw err;
         }
         const s = toSplit(c.split, c.mutualAid);
-        const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
+        const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomHex(4).toUpperCase()}`;
         const payer = c.mutualAid > 0 ? (input.mutualAidPayerPersonNo ?? null) : null;
         const p = postingParts(regionCode, {
           kind: 'settlement',
@@ -1426,7 +1438,7 @@ export class ReferenceCoreZone implements CoreZone {
     const seenAcc = f.accumulators.find((a) => a.grp === c.split.accumulatorGroup && a.year === c.year);
     if (!seenAcc) return undefined; // the year's first settlement in this group creates the row: the locking path
     const s = toSplit(c.split, c.mutualAid);
-    const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomBytes(4).toString('hex').toUpperCase()}`;
+    const settlementId = `S${regionCode}${Date.now().toString(36).toUpperCase()}${randomHex(4).toUpperCase()}`;
     const aidPayer = input.mutualAidPayerPersonNo;
     const payer = c.mutualAid > 0 ? (aidPayer ?? null) : null;
     const p = postingParts(regionCode, {
@@ -1845,7 +1857,7 @@ function postingParts(
   const sum = posting.entries.reduce((s, e) => s + e.amount, 0);
   if (sum !== 0) throw new Error(`unbalanced ledger posting (${sum})`);
   const entries = posting.entries.filter((e) => e.amount !== 0);
-  const txnId = `T${randomBytes(8).toString('hex')}`;
+  const txnId = `T${randomHex(8)}`;
   if (entries.length === 0) return { txnId, values: null, moved: null, deltas: null, personal: [] };
   const values = sql.join(
     entries.map(
