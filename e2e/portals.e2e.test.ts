@@ -86,6 +86,7 @@ describe('portals (e2e)', () => {
       await page.locator('#password').fill('Demo@2024pw');
       await page.getByRole('button', { name: '登录', exact: true }).first().click();
       await page.waitForURL(/\/personal\/insurance/);
+      await page.waitForLoadState('networkidle'); // the first page's own calls are done before its token is spoiled
       const first = await session();
       assert.ok(first?.refreshToken, 'the portal holds a refresh token (offline_access)');
 
@@ -97,7 +98,12 @@ describe('portals (e2e)', () => {
       const refreshed = page.waitForRequest(
         (r) => r.url().endsWith('/oidc/token') && (r.postData() ?? '').includes('grant_type=refresh_token'),
       );
-      const insurance = page.waitForResponse((r) => r.url().endsWith('/api/personal/insurance') && r.status() === 200);
+      const insurance = page.waitForResponse(
+        (r) =>
+          r.url().endsWith('/api/personal/insurance') &&
+          r.status() === 200 &&
+          r.request().headers().authorization !== `Bearer ${first?.accessToken}x`,
+      );
       await page.reload();
       await refreshed;
       await insurance;
