@@ -5,7 +5,9 @@
  * Data: CORE_BENCH_DATABASE_URL = a database prepared with `npm run seed -- --persons 100000 --regions 990100`
  * (77 s on the 2-core dev box, so it is not done inside the bench); without it, a fresh test database seeded with
  * CORE_BENCH_PERSONS (default 5,000) persons — the size used is printed as a fact.
- * Visits (registration + fee upload) are prepared in setup, untimed; the timed operation is preSettle + settle.
+ * Visits (registration + fee upload) are prepared in setup, untimed (CORE_BENCH_POOL, by default enough for the warm-up
+ * and BENCH_SECONDS at ~1,500 ops/s; `visits_prepared_inline` counts the ones timed anyway); the timed operation is
+ * preSettle + settle.
  * Over HTTP the service runs as its own process (`service/main.ts`, as deployed) on the same database.
  * Floor: the same 7 row writes as bare SQL (1 update; then a transaction locking 3 rows: 1 insert, 1 update, a 2-row
  * insert, 2 updates) on a scratch table of the same database, at the same concurrency (see floorRate).
@@ -34,7 +36,8 @@ import type { Benchmark } from '../types.ts';
 process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 const R = '990100';
 const CONCURRENCY = 8;
-const POOL = Number(process.env.CORE_BENCH_POOL ?? 4000);
+// enough prepared visits for the warm-up and BENCH_SECONDS at ~1,500 ops/s: a visit prepared inline is timed
+const POOL = Number(process.env.CORE_BENCH_POOL ?? 1_500 * (Number(process.env.BENCH_SECONDS ?? 3) + 2));
 
 interface Ctx {
   db: Database;
