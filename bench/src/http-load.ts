@@ -53,3 +53,29 @@ export async function stop(t: Target | undefined): Promise<void> {
   t.agent.destroy();
   t.child.kill();
 }
+
+/** One keep-alive request to 127.0.0.1; resolves with the body of a 200 answer, rejects with the status otherwise. */
+export function httpText(
+  agent: Agent,
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string | number>; body?: string } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent, headers: opts.headers },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          text += d;
+        });
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode} ${text.slice(0, 200)}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}

@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { signEnvelope } from '@yibao/sdk';
 import pg from 'pg';
@@ -30,6 +30,7 @@ import { verifyEnvelopeDetailed } from '../../../server/src/platform/crypto/inde
 import { sql } from '../../../server/src/platform/db/index.ts';
 import { createTestPlatform, type TestPlatform } from '../../../server/src/testing/platform.ts';
 import { opensslSm2VerifyRate, rawArgon2Rate } from '../floors.ts';
+import { httpText } from '../http-load.ts';
 import type { Benchmark } from '../types.ts';
 
 process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -365,30 +366,12 @@ async function stopClientCredentialsServer(ctx: CcCtx): Promise<void> {
 }
 
 /** One keep-alive request; resolves with the body of a 200 answer. */
-function call(
+const call = (
   ctx: CcCtx,
   port: number,
   path: string,
   opts: { method?: string; headers?: Record<string, string | number>; body?: string } = {},
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: ctx.agent, headers: opts.headers },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => {
-          text += d;
-        });
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode} ${text.slice(0, 200)}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
+) => httpText(ctx.agent, port, path, opts);
 
 const grant = (ctx: CcCtx) =>
   call(ctx, ctx.port, '/oidc/token', {

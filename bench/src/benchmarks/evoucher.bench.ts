@@ -14,7 +14,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import {
   type EvoucherAlg,
   type EvoucherSigningKey,
@@ -36,6 +36,7 @@ import { loadConfig } from '../../../server/src/platform/config.ts';
 import { service } from '../../../server/src/platform/context.ts';
 import { openPostgres } from '../../../server/src/platform/db/index.ts';
 import { migrate } from '../../../server/src/platform/db/migrate.ts';
+import { httpText } from '../http-load.ts';
 import type { Benchmark } from '../types.ts';
 
 process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -202,29 +203,10 @@ async function stopServer(ctx: Ctx): Promise<void> {
 
 function post(ctx: Ctx, path: string, body: unknown, headers: Record<string, string> = {}): Promise<string> {
   const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: ctx.port,
-        path,
-        method: 'POST',
-        agent: ctx.agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => {
-          text += d;
-        });
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode} ${text}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
+  return httpText(ctx.agent, ctx.port, path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
+    body: payload,
   });
 }
 

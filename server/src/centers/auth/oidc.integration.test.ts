@@ -42,7 +42,8 @@ for (const kind of databaseKinds()) {
     });
     after(async () => platform?.close());
 
-    async function login(browser: Browser, params: Record<string, string> = {}, loginId = '13900000001') {
+    /** An authorization request with PKCE (S256) for portal-personal. */
+    async function authorizationRequest(params: Record<string, string> = {}) {
       const verifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
       const url = oidc.buildAuthorizationUrl(config, {
@@ -53,7 +54,12 @@ for (const kind of databaseKinds()) {
         state,
         ...params,
       });
-      const r = await passwordLogin(browser, url.toString(), redirectUri, loginId, password);
+      return { url: url.toString(), verifier, state };
+    }
+
+    async function login(browser: Browser, params: Record<string, string> = {}, loginId = '13900000001') {
+      const { url, verifier, state } = await authorizationRequest(params);
+      const r = await passwordLogin(browser, url, redirectUri, loginId, password);
       assert.ok(r.callback, r.html ?? 'no callback');
       return oidc.authorizationCodeGrant(config, new URL(r.callback!), {
         pkceCodeVerifier: verifier,
@@ -143,15 +149,8 @@ for (const kind of databaseKinds()) {
           body: new URLSearchParams({ client_id: 'portal-personal', ...form }),
         });
       const codeForm = async () => {
-        const verifier = oidc.randomPKCECodeVerifier();
-        const url = oidc.buildAuthorizationUrl(config, {
-          redirect_uri: redirectUri,
-          scope: 'openid offline_access',
-          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-          code_challenge_method: 'S256',
-          state: 's',
-        });
-        const r = await passwordLogin(new Browser(), url.toString(), redirectUri, '13900000001', password);
+        const { url, verifier } = await authorizationRequest();
+        const r = await passwordLogin(new Browser(), url, redirectUri, '13900000001', password);
         const code = new URL(r.callback!).searchParams.get('code')!;
         return { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier };
       };

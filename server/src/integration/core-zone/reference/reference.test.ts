@@ -20,6 +20,28 @@ const A = items(R, 'A', 'western_drug').filter((i) => i.priceCap === null);
 const B = items(R, 'B').filter((i) => i.priceCap === null);
 const C = items(R, 'C');
 
+/** Waits (up to 2 s) until another session's statement matching `query` waits for a lock that `tx` holds. */
+async function untilBlocked(tx: Executor, query: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await tx.q(sql`select pg_stat_clear_snapshot()`); // activity is otherwise read once per transaction
+    const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
+      and datname = current_database() and query like ${query}`);
+    if (waiting.length > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** As uploadFees (+ preSettle when `presettled`) do: one new class-C line, the fee version bumped. */
+async function replaceFeesWithOneClassCLine(tx: Executor, visitId: string, presettled: boolean): Promise<void> {
+  await tx.q(sql`delete from core_fee_line where region_code = ${R} and visit_id = ${visitId}`);
+  await tx.q(sql`insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
+      unit_price, self_pay_ratio_bp, price_cap)
+    values (${R}, ${visitId}, '0001', ${C[0].code}, ${C[0].name}, 'C', 1, 7000, null, null)`);
+  await tx.q(sql`update core_visit set fees_version = fees_version + 1,
+      presettled_version = ${presettled ? sql`fees_version + 1` : sql`null`}
+    where region_code = ${R} and visit_id = ${visitId}`);
+}
+
 async function code(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -348,20 +370,9 @@ forEachDatabase('reference core zone', (getDb, kind) => {
         settling = settler.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
         settling.catch(() => {});
         // wait until the settle's statement is blocked on our lock (its snapshot is taken)
-        for (let i = 0; i < 200; i++) {
-          await tx.q(sql`select pg_stat_clear_snapshot()`); // activity is otherwise read once per transaction
-          const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
-          and datname = current_database() and query like ${'%core_visit%for update%'}`);
-          if (waiting.length > 0) break;
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await untilBlocked(tx, '%core_visit%for update%');
         // as uploadFees + preSettle do: new lines, the fee version bumped, pre-settled on the new version
-        await tx.q(sql`delete from core_fee_line where region_code = ${R} and visit_id = ${v.visitId}`);
-        await tx.q(sql`insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
-          unit_price, self_pay_ratio_bp, price_cap)
-        values (${R}, ${v.visitId}, '0001', ${C[0].code}, ${C[0].name}, 'C', 1, 7000, null, null)`);
-        await tx.q(sql`update core_visit set fees_version = fees_version + 1, presettled_version = fees_version + 1
-        where region_code = ${R} and visit_id = ${v.visitId}`);
+        await replaceFeesWithOneClassCLine(tx, v.visitId, true);
       });
       const s = (await settling) as Awaited<ReturnType<typeof core.settle>>;
       assert.equal(s.total, 7_000, 'the lines committed before the lock was granted');
@@ -392,13 +403,7 @@ forEachDatabase('reference core zone', (getDb, kind) => {
           );
           settling = settler.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
           settling.catch(() => {});
-          for (let i = 0; i < 200; i++) {
-            await tx.q(sql`select pg_stat_clear_snapshot()`);
-            const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
-            and datname = current_database() and query like ${'%core_account%for update%'}`);
-            if (waiting.length > 0) break;
-            await new Promise((r) => setTimeout(r, 10));
-          }
+          await untilBlocked(tx, '%core_account%for update%');
           if (changed === 'balance')
             await core.post(tx, R, {
               kind: 'settlement',
@@ -444,19 +449,8 @@ forEachDatabase('reference core zone', (getDb, kind) => {
       await tx.q(sql`select 1 from core_visit where region_code = ${R} and visit_id = ${v.visitId} for update`);
       presettling = core.preSettle({ regionCode: R, visitId: v.visitId, useAccount: true });
       presettling.catch(() => {});
-      for (let i = 0; i < 200; i++) {
-        await tx.q(sql`select pg_stat_clear_snapshot()`);
-        const waiting = await tx.q(sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'
-          and datname = current_database() and query like ${'%update core_visit m set presettled_version%'}`);
-        if (waiting.length > 0) break;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      await tx.q(sql`delete from core_fee_line where region_code = ${R} and visit_id = ${v.visitId}`);
-      await tx.q(sql`insert into core_fee_line(region_code, visit_id, line_no, code, name, item_class, quantity,
-          unit_price, self_pay_ratio_bp, price_cap)
-        values (${R}, ${v.visitId}, '0001', ${C[0].code}, ${C[0].name}, 'C', 1, 7000, null, null)`);
-      await tx.q(sql`update core_visit set fees_version = fees_version + 1, presettled_version = null
-        where region_code = ${R} and visit_id = ${v.visitId}`);
+      await untilBlocked(tx, '%update core_visit m set presettled_version%');
+      await replaceFeesWithOneClassCLine(tx, v.visitId, false);
     });
     assert.equal(await code(presettling as Promise<unknown>), 'CORE_VISIT_CLOSED');
     const settle = () => core.settle({ regionCode: R, visitId: v.visitId, useAccount: true, requestId: uid() });
