@@ -20,3 +20,10 @@ test('the login page for persons leads to registration and password reset; the s
   assert.doesNotMatch(staff, /personal\/register|password-reset/);
   assert.match(staff, /工作人员账号/);
 });
+
+test('the persons’ login page names its region; the staff one does not (staff choose their region after login)', () => {
+  assert.match(loginPage({ ...input, staff: false }), /个人网上服务大厅 · 东湖市/);
+  const staff = loginPage({ ...input, clientName: '定点医药机构工作站', staff: true });
+  assert.match(staff, /定点医药机构工作站/);
+  assert.doesNotMatch(staff, /东湖市/);
+});

@@ -96,7 +96,8 @@ export function loginPage(p: LoginPageInput): string {
     ${p.staff ? '' : '<p class="links"><a href="/personal/register">没有账号？注册</a> · <a href="/personal/password-reset">忘记密码</a></p>'}
     <footer><a href="${base}/abort">取消登录，返回应用</a></footer>`,
     {
-      subtitle: `${p.clientName} · ${p.regionName}`,
+      // staff accounts are not tied to the page's region (they choose the region they act in after logging in)
+      subtitle: p.staff ? p.clientName : `${p.clientName} · ${p.regionName}`,
       script: p.method === 'passkey' ? PASSKEY_LOGIN_SCRIPT : undefined,
     },
   );
