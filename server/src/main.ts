@@ -16,8 +16,9 @@ async function main(): Promise<void> {
   }
   const platform = await buildPlatform(config);
   await platform.start();
-  const address = await platform.listen();
-  const base = config.PUBLIC_URL ?? address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  await platform.listen();
+  // the address the portals' OIDC clients are registered with: login only works from there
+  const base = platform.ctx.publicUrl;
   const accounts = platform.centers.flatMap((c) => c.demoAccounts?.(platform.ctx) ?? []);
   const database = config.DATABASE_URL ? 'PostgreSQL' : `PGlite (${resolve(config.DATA_DIR)})`;
   console.log(banner(base, database, config.DEMO_SEED ? accounts : []));
