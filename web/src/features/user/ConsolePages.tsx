@@ -163,17 +163,7 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
     onSuccess: (r, action) => {
       refresh();
       if (action === 'reset-password' && r.temporaryPassword) {
-        modal.info({
-          title: '临时密码（仅显示一次）',
-          content: (
-            <>
-              <Typography.Paragraph copyable strong style={{ fontSize: 18 }}>
-                {r.temporaryPassword}
-              </Typography.Paragraph>
-              <Typography.Paragraph type="secondary">参保人下次登录时须设置新密码。</Typography.Paragraph>
-            </>
-          ),
-        });
+        showTemporaryPassword(modal, r.temporaryPassword, '参保人');
       } else message.success('操作成功');
     },
     onError: (err) => message.error(errorText(err)),
@@ -491,17 +481,7 @@ function StaffTab() {
       api<{ temporaryPassword: string }>(`/api/user/admin/staff/${id}/reset-password`, { body: {} }),
     onSuccess: (r) => {
       refresh();
-      modal.info({
-        title: '临时密码（仅显示一次）',
-        content: (
-          <>
-            <Typography.Paragraph copyable strong style={{ fontSize: 18 }}>
-              {r.temporaryPassword}
-            </Typography.Paragraph>
-            <Typography.Paragraph type="secondary">该工作人员下次登录时须设置新密码。</Typography.Paragraph>
-          </>
-        ),
-      });
+      showTemporaryPassword(modal, r.temporaryPassword, '该工作人员');
     },
     onError,
   });
@@ -738,4 +718,19 @@ function RolesTab() {
       </Modal>
     </>
   );
+}
+
+/** A password set by a clerk, shown once; the account must change it at its next login. */
+function showTemporaryPassword(modal: ReturnType<typeof App.useApp>['modal'], password: string, who: string): void {
+  modal.info({
+    title: '临时密码（仅显示一次）',
+    content: (
+      <>
+        <Typography.Paragraph copyable strong style={{ fontSize: 18 }}>
+          {password}
+        </Typography.Paragraph>
+        <Typography.Paragraph type="secondary">{who}下次登录时须设置新密码。</Typography.Paragraph>
+      </>
+    ),
+  });
 }
