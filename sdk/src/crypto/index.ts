@@ -27,6 +27,7 @@ export {
   sm2SignatureFromDer,
   sm2SignatureToDer,
   sm2Verify,
+  sm2VerifyOwn,
 } from './sm2.ts';
 export { hmacSm3, sm3, sm3Hex } from './sm3.ts';
 export { SM4_KEY_BYTES, type Sm4Mode, type Sm4Options, sm4Decrypt, sm4Encrypt } from './sm4.ts';

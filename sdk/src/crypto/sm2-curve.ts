@@ -11,10 +11,6 @@ export const SM2_CURVE = {
   Gy: 0xbc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0n,
 } as const;
 
-/** Point constructor: projective points, constant-time `multiply`, SEC1 (04||x||y) encoding. */
+/** Point constructor: projective points, SEC1 (04||x||y) encoding, validity checks. */
 export const Sm2Point = weierstrass(SM2_CURVE);
 export type Sm2PointType = InstanceType<typeof Sm2Point>;
-
-// Signing multiplies the base point by a secret nonce: give noble's constant-time wNAF an 8-bit window table for
-// G (built on first use, ~4k points), about 30 % less CPU per k·G than the default window (2,100 → 2,700 k·G per CPU-second here).
-Sm2Point.BASE.precompute(8);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SM2_CURVE, Sm2Point } from './sm2-curve.ts';
-import { buildWindowTable, mulAddX, mulAddXEqualsModN } from './sm2-table.ts';
+import {
+  buildOddTable,
+  buildWindowTable,
+  mulAddX,
+  mulAddXEqualsModN,
+  mulSecretAffine,
+  mulSecretXEqualsModN,
+} from './sm2-table.ts';
 
 const N = SM2_CURVE.n;
 const scalar = fc.oneof(
@@ -40,4 +47,25 @@ describe('SM2 window tables', () => {
     assert.equal(mulAddX(table, 5n, table, N - 5n), undefined);
     assert.equal(mulAddX(table, 0n, table, 0n), undefined);
   });
+
+  for (const window of [2, 5, 10]) {
+    it(`k·G for secret scalars matches @noble/curves (odd table, window ${window})`, () => {
+      const table = buildOddTable(SM2_CURVE.Gx, SM2_CURVE.Gy, window);
+      const secret = fc.oneof(
+        fc.bigInt({ min: 1n, max: N - 1n }),
+        fc.constantFrom(1n, 2n, 3n, 4n, N - 1n, N - 2n, 2n ** 128n, 2n ** 255n, N - 2n ** 64n),
+      );
+      const blind = fc.bigInt({ min: 1n, max: SM2_CURVE.p - 1n });
+      fc.assert(
+        fc.property(secret, blind, (k, b) => {
+          const expected = G.multiply(k).toAffine();
+          assert.deepEqual(mulSecretAffine(table, k, N, b), { x: expected.x, y: expected.y });
+          const target = expected.x % N;
+          assert.ok(mulSecretXEqualsModN(table, k, N, target));
+          assert.equal(mulSecretXEqualsModN(table, k, N, (target + 1n) % N), false);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
 });

@@ -179,3 +179,94 @@ export function mulAddXEqualsModN(
   const other = target + n;
   return other < P && (other * zz) % P === acc.X;
 }
+
+/**
+ * Fixed-base table for SECRET scalars (signing nonces, key generation): per window w the odd multiples
+ * (2j+1)·2^(Ww)·B, j = 0..2^(W-1)-1. With regular signed-digit recoding (every digit odd, never zero) a
+ * multiplication is the same sequence of field operations for every scalar: one table entry and one
+ * mixed addition per window, no doublings, no skipped windows.
+ */
+export interface OddTable {
+  readonly window: number;
+  readonly windows: number;
+  readonly xs: bigint[];
+  readonly ys: bigint[];
+}
+
+const affineOf = (a: Jacobian): [bigint, bigint] => {
+  const { xs, ys } = toAffineBatch([a]);
+  return [xs[0], ys[0]];
+};
+
+export function buildOddTable(x: bigint, y: bigint, window: number): OddTable {
+  if (!Number.isInteger(window) || window < 2 || window > 12) throw new RangeError('window must be 2..12');
+  const half = 2 ** (window - 1);
+  // an odd scalar below 2n < 2^257 leaves, after m-1 digits, a remainder below 2^W when W(m-1) >= 258 - W
+  const windows = Math.ceil((SCALAR_BITS + 2) / window);
+  const xs: bigint[] = [];
+  const ys: bigint[] = [];
+  let [bx, by] = [x, y];
+  for (let w = 0; w < windows; w++) {
+    const twice: Jacobian = { X: bx, Y: by, Z: 1n, inf: false };
+    double(twice);
+    const [dx, dy] = affineOf(twice);
+    const entries: Jacobian[] = [{ X: bx, Y: by, Z: 1n, inf: false }];
+    for (let j = 1; j < half; j++) {
+      const next = { ...entries[j - 1] };
+      addAffine(next, dx, dy);
+      entries.push(next);
+    }
+    const nextBase = { ...entries[half - 1] };
+    addAffine(nextBase, bx, by); // (2^W - 1)·B_w + B_w = B_(w+1)
+    const affine = toAffineBatch([...entries, nextBase]);
+    xs.push(...affine.xs.slice(0, half));
+    ys.push(...affine.ys.slice(0, half));
+    [bx, by] = [affine.xs[half], affine.ys[half]];
+  }
+  return { window, windows, xs, ys };
+}
+
+/**
+ * k·B for a secret k in [1, n), n the (odd) group order, with B's odd table, as a Jacobian point. An even k is
+ * replaced by k + n (same point, odd), so the recoding always yields `windows` odd digits, and the negation of an
+ * entry does not branch on the scalar.
+ */
+function mulSecret(table: OddTable, k: bigint, n: bigint): Jacobian {
+  const W = BigInt(table.window);
+  const size = 2 ** table.window;
+  const half = size / 2;
+  const mask = BigInt(2 * size - 1);
+  let rest = k + n * (1n - (k & 1n));
+  const acc: Jacobian = { X: 0n, Y: 0n, Z: 1n, inf: false };
+  for (let w = 0; w < table.windows; w++) {
+    const last = w === table.windows - 1;
+    const digit = last ? Number(rest) : Number(rest & mask) - size;
+    rest = last ? 0n : (rest - BigInt(digit)) >> W;
+    const neg = digit >>> 31;
+    const i = w * half + (((digit ^ -neg) + neg - 1) >> 1);
+    const y = table.ys[i] + BigInt(neg) * (P - 2n * table.ys[i]);
+    if (w === 0) {
+      acc.X = table.xs[i];
+      acc.Y = y;
+    } else addAffine(acc, table.xs[i], y);
+    if (last && (digit < 1 || digit >= size)) throw new RangeError('scalar too large for table');
+  }
+  return acc;
+}
+
+/** Affine k·B for a secret k in [1, n); the inversion is blinded by `blind`, a random non-zero field element. */
+export function mulSecretAffine(table: OddTable, k: bigint, n: bigint, blind: bigint): { x: bigint; y: bigint } {
+  const acc = mulSecret(table, k, n);
+  const zInv = (invert((acc.Z * blind) % P, P) * blind) % P;
+  const zInv2 = (zInv * zInv) % P;
+  return { x: (acc.X * zInv2) % P, y: (((acc.Y * zInv2) % P) * zInv) % P };
+}
+
+/** Whether x(k·B) ≡ target (mod n) for a secret k in [1, n), target in [0, n): no inversion (see mulAddXEqualsModN). */
+export function mulSecretXEqualsModN(table: OddTable, k: bigint, n: bigint, target: bigint): boolean {
+  const acc = mulSecret(table, k, n);
+  const zz = (acc.Z * acc.Z) % P;
+  const other = target + n;
+  const hit = (target * zz) % P === acc.X;
+  return hit || (other < P && (other * zz) % P === acc.X);
+}

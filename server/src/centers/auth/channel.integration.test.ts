@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { before, it } from 'node:test';
 import { type ChannelError, createChannelClient } from '@yibao/sdk';
 import { sm3 as sm3V2, sm2 as smV2 } from 'sm-crypto-v2';
@@ -8,7 +9,7 @@ import { service } from '../../platform/context.ts';
 import { buildSignString, signEnvelope, sm2Sign, sm2Verify } from '../../platform/crypto/index.ts';
 import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
-import { channelEnvelopeSchema, parseChannelData } from './channel/hook.ts';
+import { channelEnvelopeSchema, nonceRecorder, parseChannelData } from './channel/hook.ts';
 import { authCenter } from './index.ts';
 
 /** A center that uses the hook the way every channel route does. */
@@ -93,23 +94,23 @@ forEachPlatform(
       );
     });
 
-    it('refuses tampered, replayed, stale, unknown, out-of-scope and disabled', async () => {
-      const post = (body: unknown) =>
-        fetch(`${baseUrl}probe/channel/pay`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code: string } }));
-      const sign = (over: Partial<Parameters<typeof signEnvelope>[0]> = {}) =>
-        signEnvelope({
-          appId: reg.appId,
-          transType: '6202',
-          data: { amount: 1, orderNo: 'T' },
-          privateKey: reg.privateKeyHex,
-          appSecret: reg.appSecret,
-          ...over,
-        });
+    const post = (body: unknown) =>
+      fetch(`${baseUrl}probe/channel/pay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code: string } }));
+    const sign = (over: Partial<Parameters<typeof signEnvelope>[0]> = {}) =>
+      signEnvelope({
+        appId: reg.appId,
+        transType: '6202',
+        data: { amount: 1, orderNo: 'T' },
+        privateKey: reg.privateKeyHex,
+        appSecret: reg.appSecret,
+        ...over,
+      });
 
+    it('refuses tampered, replayed, stale, unknown, out-of-scope and disabled', async () => {
       const tampered = { ...sign(), data: { amount: 100000, orderNo: 'T' } };
       assert.equal((await post(tampered)).body.code, 'SIGNATURE_INVALID');
 
@@ -166,6 +167,33 @@ forEachPlatform(
       const extraField = await post({ ...sign(), extra: 1 });
       assert.equal(extraField.status, 400);
       assert.equal(extraField.body.code, 'VALIDATION_FAILED');
+    });
+
+    it('concurrent requests: one envelope sent 12 times at once passes once; 40 distinct ones at once all pass', async () => {
+      const once = sign();
+      const replays = await Promise.all(Array.from({ length: 12 }, () => post(once)));
+      assert.deepEqual(
+        replays.map((r) => r.status).sort(),
+        [200, ...Array<number>(11).fill(401)],
+        'nonces recorded together in one statement must still refuse every replay',
+      );
+      assert.ok(replays.filter((r) => r.status === 401).every((r) => r.body.code === 'CHANNEL_NONCE_REPLAYED'));
+      const distinct = await Promise.all(Array.from({ length: 40 }, () => post(sign())));
+      assert.deepEqual(
+        distinct.map((r) => r.status),
+        Array<number>(40).fill(200),
+      );
+      // the same nonce twice inside one batch: two look-ups in flight, so the three that follow leave together
+      const nonces = nonceRecorder(get().ctx.db);
+      const row = (nonce: string) => ({
+        regionCode: '990100',
+        appId: reg.appId,
+        nonce,
+        expiresAt: new Date().toISOString(),
+      });
+      const tag = randomUUID();
+      const answers = await Promise.all(['a', 'b', 'c', 'c', 'c'].map((n) => nonces.load(row(`${tag}${n}`))));
+      assert.deepEqual(answers, [true, true, true, false, false]);
     });
 
     it('a re-signed retry with the same Idempotency-Key replays the first answer; a different body is refused', async () => {

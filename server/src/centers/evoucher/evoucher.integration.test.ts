@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { base32Decode, base32Encode, createOfflineVerifier, issueEvoucherToken, signEnvelope } from '@yibao/sdk';
+import {
+  base32Decode,
+  base32Encode,
+  createOfflineVerifier,
+  decodeEvoucherToken,
+  issueEvoucherToken,
+  signEnvelope,
+} from '@yibao/sdk';
 import { verifyAuditChain } from '../../platform/audit.ts';
 import { service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
@@ -165,6 +172,34 @@ forEachPlatform(
     });
 
     describe('dynamic code and institution verification', () => {
+      test("codes asked at once by several persons (read together under load) each carry the asker's own voucher", async () => {
+        const vouchers = new Map(
+          (
+            await get().ctx.db.q<{ region_code: string; person_id: string; code: string }>(
+              sql`select region_code, person_id, code from evoucher_voucher`,
+            )
+          ).map((v) => [`${v.region_code}/${v.person_id}`, v.code]),
+        );
+        const askers = [persons[0], persons[1], persons[4], persons[2]].flatMap((p) => Array(6).fill(p));
+        const headers = await Promise.all(askers.map(person));
+        const answers = await Promise.all(
+          askers.map(async (p, i) => ({
+            p,
+            res: await get().app.inject({ method: 'POST', url: '/api/evoucher/me/codes', headers: headers[i] }),
+          })),
+        );
+        for (const { p, res } of answers) {
+          const own = vouchers.get(`${p.regionCode}/${p.id}`);
+          if (!own) {
+            refusedWithout(res, 404, 'EVOUCHER_NOT_ACTIVATED');
+            continue;
+          }
+          assert.equal(res.statusCode, 200, res.body);
+          const { claims } = decodeEvoucherToken(res.json().token);
+          assert.deepEqual([claims.regionCode, claims.voucherCode], [p.regionCode, own]);
+        }
+      });
+
       test('code → verify answers masked data, insurance and an ecToken the core zone resolves (1101 type 01)', async () => {
         const c = await code(persons[0]);
         assert.equal(c.ttlSeconds, 60);

@@ -84,7 +84,7 @@ export class KeyRing {
   }
 
   /** Verification key for (region, kid) of a purpose: active or retiring. */
-  async verifying(regionCode: string, kid: number, purpose: KeyPurpose): Promise<EvoucherPublicKey | undefined> {
+  async verifying(regionCode: string, kid: number, purpose: KeyPurpose): Promise<StoredKey | undefined> {
     const find = (keys: StoredKey[]) =>
       keys.find((k) => k.keyId === kid && k.purpose === purpose && k.status !== 'retired');
     let key = find(await this.keys(regionCode));

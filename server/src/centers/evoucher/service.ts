@@ -10,8 +10,9 @@ import {
 import QRCode from 'qrcode';
 import type { InsuranceStatus } from '../../integration/core-zone/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
+import { Batcher } from '../../platform/batch.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Executor, sql } from '../../platform/db/index.ts';
+import { type Executor, sql, textArray } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { maskName, maskResidentId } from '../../platform/privacy/index.ts';
 import { coreZone, personDirectory } from './deps.ts';
@@ -123,15 +124,28 @@ export interface EvoucherSettings {
   clockSkewSeconds: number;
 }
 
+const notActivated = (): never => {
+  throw evoucherError(404, 'EVOUCHER_NOT_ACTIVATED', '尚未激活医保电子凭证');
+};
+
 export class EvoucherService {
   readonly ctx: Context;
   readonly keys: KeyRing;
   readonly sandbox: SandboxVerifier;
   /** The real-person verification port; the sandbox by default. */
   verifier: RealPersonVerifier;
+  /** Vouchers by person for the dynamic code, many persons' in one statement under load (phones refresh it often). */
+  private readonly vouchersByPerson: Batcher<{ regionCode: string; personId: string }, VoucherRow | undefined>;
 
   constructor(ctx: Context) {
     this.ctx = ctx;
+    this.vouchersByPerson = new Batcher(async (keys) => {
+      const rows = await ctx.db.q<VoucherRow>(sql`select v.* from evoucher_voucher v
+        join unnest(${textArray(keys.map((k) => k.regionCode))}::bpchar[], ${textArray(keys.map((k) => k.personId))})
+          as k(region_code, person_id) on v.region_code = k.region_code and v.person_id = k.person_id`);
+      const found = new Map(rows.map((r) => [`${r.region_code}\u0000${r.person_id}`, r]));
+      return keys.map((k) => found.get(`${k.regionCode}\u0000${k.personId}`));
+    });
     this.keys = new KeyRing(ctx);
     this.sandbox = new SandboxVerifier(this.keys, ctx.log);
     this.verifier = this.sandbox;
@@ -295,8 +309,7 @@ export class EvoucherService {
   private async voucherOfPerson(regionCode: string, personId: string, ex: Executor = this.ctx.db): Promise<VoucherRow> {
     const row = await ex.one<VoucherRow>(sql`select * from evoucher_voucher
       where region_code = ${regionCode} and person_id = ${personId}`);
-    if (!row) throw evoucherError(404, 'EVOUCHER_NOT_ACTIVATED', '尚未激活医保电子凭证');
-    return row;
+    return row ?? notActivated();
   }
 
   async mine(regionCode: string, personId: string): Promise<VoucherView> {
@@ -369,7 +382,7 @@ export class EvoucherService {
 
   /** A fresh signed code for the person's own voucher. Stateless: nothing is written per code. */
   async issueCode(regionCode: string, personId: string): Promise<IssuedCode> {
-    const row = await this.voucherOfPerson(regionCode, personId);
+    const row = (await this.vouchersByPerson.load({ regionCode, personId })) ?? notActivated();
     if (row.status !== 'active') throw evoucherError(409, 'EVOUCHER_SUSPENDED', '电子凭证已挂失/暂停，请先恢复');
     return this.signCode(regionCode, row.code);
   }

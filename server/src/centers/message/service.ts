@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { appendAudit, canonicalJson } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Database, type Executor, notify, sql } from '../../platform/db/index.ts';
+import { type Database, type Executor, notify, sql, textArray } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { enqueue, type JobRow } from '../../platform/jobs.ts';
 import { maskEmail, maskMobile } from '../../platform/privacy/index.ts';
@@ -330,7 +330,7 @@ export class MessageService {
     await this.ctx.db.tx(async (tx) => {
       await tx.q(sql`insert into message_rule(region_code, type_code, always, fallback, respect_quiet_hours,
           dedupe_seconds, user_limit_per_hour, enabled, updated_by)
-        values (${regionCode}, ${rule.typeCode}, ${pgArray(rule.always)}::text[], ${pgArray(rule.fallback)}::text[],
+        values (${regionCode}, ${rule.typeCode}, ${textArray(rule.always)}, ${textArray(rule.fallback)},
           ${rule.respectQuietHours}, ${rule.dedupeSeconds}, ${rule.userLimitPerHour}, ${rule.enabled}, ${staffId})
         on conflict (region_code, type_code) do update set always = excluded.always, fallback = excluded.fallback,
           respect_quiet_hours = excluded.respect_quiet_hours, dedupe_seconds = excluded.dedupe_seconds,
@@ -600,7 +600,7 @@ export class MessageService {
   async registerRecipients(ex: Executor, regionCode: string, personIds: string[], unitId = ''): Promise<void> {
     if (personIds.length === 0) return;
     await ex.q(sql`insert into message_recipient(region_code, kind, subject_id, unit_id)
-      select ${regionCode}, 'person', x, ${unitId} from unnest(${pgArray(personIds)}::text[]) as x
+      select ${regionCode}, 'person', x, ${unitId} from unnest(${textArray(personIds)}) as x
       on conflict do nothing`);
   }
 
@@ -687,7 +687,7 @@ export class MessageService {
 
     await db.tx(async (tx) => {
       const claimed = await tx.q(sql`update message set status = ${failAll ? 'failed' : 'dispatched'},
-          reason = ${failAll ?? null}, chain = ${pgArray(rule.fallback)}::text[],
+          reason = ${failAll ?? null}, chain = ${textArray(rule.fallback)},
           to_mobile_enc = ${addresses.sms ? cipher.encrypt(addresses.sms) : null},
           to_email_enc = ${addresses.email ? cipher.encrypt(addresses.email) : null}
         where region_code = ${regionCode} and id = ${messageId} and status = 'queued' returning id`);
@@ -1219,7 +1219,7 @@ export class MessageService {
   async fanOut(tx: Executor, regionCode: string, id: string, title: string, body: string, audience: Audience) {
     const source =
       audience.kind === 'list'
-        ? sql`select distinct x as person_id from unnest(${pgArray(audience.personIds)}::text[]) as x`
+        ? sql`select distinct x as person_id from unnest(${textArray(audience.personIds)}) as x`
         : audience.kind === 'unit_staff'
           ? sql`select distinct subject_id as person_id from message_recipient
               where region_code = ${regionCode} and kind = 'person' and unit_id = ${audience.unitId}`
@@ -1312,9 +1312,4 @@ interface PlanContext {
   addresses: Partial<Record<Channel, string>>;
   optedOut: Set<Channel>;
   settings: { quietStart: number; quietEnd: number };
-}
-
-/** A Postgres text[] literal (passed as one parameter). */
-export function pgArray(values: string[]): string {
-  return `{${values.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
 }

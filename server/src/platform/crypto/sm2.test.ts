@@ -11,6 +11,7 @@ import {
   sm2SignatureFromDer,
   sm2SignatureToDer,
   sm2Verify,
+  sm2VerifyOwn,
 } from './index.ts';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -119,6 +120,38 @@ describe('SM2 verify', () => {
     assert.equal(sm2Verify('msg', new Uint8Array(64).fill(0xff), keys[0].publicKey), false);
     assert.equal(sm2Verify('msg', new Uint8Array(10), keys[0].publicKey), false);
     assert.equal(sm2Verify('msg', sig, keys[0].publicKey, { format: 'der' }), false);
+  });
+
+  it("with one's own private key gives the same answers as with the public key", () => {
+    const N = 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n;
+    const own = keys[0];
+    const d = BigInt(`0x${own.privateKey}`);
+    const agree = (msg: string | Uint8Array, sig: Uint8Array) =>
+      assert.equal(sm2VerifyOwn(msg, sig, own.privateKey), sm2Verify(msg, sig, own.publicKey));
+    fc.assert(
+      fc.property(message, fc.nat(64 * 8 - 1), (msg, bit) => {
+        const sig = sm2Sign(msg, own.privateKey);
+        assert.ok(sm2VerifyOwn(msg, sig, own.privateKey));
+        assert.ok(sm2VerifyOwn(msg, sm2SignatureToDer(sig), own.privateKey));
+        const flipped = Uint8Array.from(sig, (b, i) => (i === bit >> 3 ? b ^ (1 << (bit & 7)) : b));
+        agree(msg, flipped);
+        assert.equal(sm2VerifyOwn(msg, flipped, own.privateKey), false);
+        assert.equal(sm2VerifyOwn(msg, sm2Sign(msg, keys[1].privateKey), own.privateKey), false);
+      }),
+      { numRuns: 40 },
+    );
+    // s + (r + s)·d ≡ 0 (mod n): the verifier's point is at infinity; both refuse
+    const r = 12345n;
+    const inv = (a: bigint) => {
+      let [x, y, u, v] = [((a % N) + N) % N, N, 1n, 0n];
+      while (x !== 1n) [x, y, u, v] = [y % x, x, v - (y / x) * u, u];
+      return ((u % N) + N) % N;
+    };
+    const s = (((N - ((r * d) % N)) % N) * inv(1n + d)) % N;
+    const atInfinity = Buffer.from(r.toString(16).padStart(64, '0') + s.toString(16).padStart(64, '0'), 'hex');
+    agree('msg', atInfinity);
+    assert.equal(sm2VerifyOwn('msg', atInfinity, own.privateKey), false);
+    for (const bad of [new Uint8Array(64), new Uint8Array(64).fill(0xff), new Uint8Array(10)]) agree('msg', bad);
   });
 
   it('converts between raw and DER losslessly', () => {

@@ -172,6 +172,11 @@ export function openDatabase(opts: { url?: string; dataDir?: string }): Promise<
   return opts.url ? openPostgres(opts.url) : openPglite(opts.dataDir);
 }
 
+/** A text[] parameter (one Postgres array literal, so it works the same on PGlite and node-postgres). */
+export function textArray(values: readonly string[]): SQL {
+  return sql`${`{${values.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`}::text[]`;
+}
+
 export async function notify(db: Executor, channel: string, payload: string): Promise<void> {
   await db.q(sql`select pg_notify(${channel}, ${payload})`);
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../../../platform/context.ts';
 import { sm2GenerateKeyPair, sm2GetPublicKey, sm2PrecomputePublicKey } from '../../../platform/crypto/index.ts';
-import { type Executor, sql } from '../../../platform/db/index.ts';
+import { type Executor, sql, textArray } from '../../../platform/db/index.ts';
 import { AppError, badRequest, notFound } from '../../../platform/errors.ts';
 
 export const CHANNEL_TYPES = ['web', 'app', 'miniprogram', 'institution', 'partner'] as const;
@@ -114,9 +114,6 @@ function toChannel(r: ChannelRow): Channel {
   };
 }
 
-const pgArray = (values: string[]) =>
-  sql`${`{${values.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`}::text[]`;
-
 export function normalisePublicKey(hex: string): string {
   const key = hex.trim().toLowerCase();
   if (!/^04[0-9a-f]{128}$/.test(key)) {
@@ -171,8 +168,8 @@ export class ChannelRegistry {
         redirect_uris, post_logout_redirect_uris, login_methods, grant_types, public_client, backchannel_logout_uri,
         public_key_hex, app_secret_enc, created_by)
       values (${input.regionCode}, ${appId}, ${input.name}, ${input.type}, ${input.institutionCode ?? null},
-        ${pgArray(input.scopes)}, ${pgArray(input.redirectUris ?? [])}, ${pgArray(input.postLogoutRedirectUris ?? [])},
-        ${pgArray(input.loginMethods ?? ['pwd', 'sms', 'passkey'])}, ${pgArray(grantTypes)}, ${publicClient},
+        ${textArray(input.scopes)}, ${textArray(input.redirectUris ?? [])}, ${textArray(input.postLogoutRedirectUris ?? [])},
+        ${textArray(input.loginMethods ?? ['pwd', 'sms', 'passkey'])}, ${textArray(grantTypes)}, ${publicClient},
         ${input.backchannelLogoutUri ?? null}, ${publicKeyHex}, ${enc}, ${input.createdBy ?? null})
       on conflict do nothing returning app_id`);
     if (inserted.length === 0) throw new AppError(409, 'AUTH_CHANNEL_EXISTS', '渠道编号已存在', appId);
@@ -231,10 +228,10 @@ export class ChannelRegistry {
     const key = patch.publicKeyHex ? normalisePublicKey(patch.publicKeyHex) : current.publicKeyHex;
     await ex.q(sql`update auth_channel set
         name = ${patch.name ?? current.name},
-        scopes = ${pgArray(patch.scopes ?? current.scopes)},
-        redirect_uris = ${pgArray(patch.redirectUris ?? current.redirectUris)},
-        post_logout_redirect_uris = ${pgArray(patch.postLogoutRedirectUris ?? current.postLogoutRedirectUris)},
-        login_methods = ${pgArray(patch.loginMethods ?? current.loginMethods)},
+        scopes = ${textArray(patch.scopes ?? current.scopes)},
+        redirect_uris = ${textArray(patch.redirectUris ?? current.redirectUris)},
+        post_logout_redirect_uris = ${textArray(patch.postLogoutRedirectUris ?? current.postLogoutRedirectUris)},
+        login_methods = ${textArray(patch.loginMethods ?? current.loginMethods)},
         status = ${patch.status ?? current.status},
         public_key_hex = ${key},
         updated_at = now()

@@ -4,9 +4,10 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { Batcher } from '../../../platform/batch.ts';
 import type { Context } from '../../../platform/context.ts';
 import { verifyEnvelopeDetailed } from '../../../platform/crypto/index.ts';
-import { sql } from '../../../platform/db/index.ts';
+import { type Executor, sql, textArray } from '../../../platform/db/index.ts';
 import { AppError, type FieldError } from '../../../platform/errors.ts';
 import { claim, type IdempotencyRef, release, requestHash } from '../../../platform/idempotency.ts';
 import type { ChannelRegistry, ChannelType } from './channels.ts';
@@ -91,7 +92,33 @@ export interface ChannelVerifier {
 
 const unknownChannel = () => new AppError(401, 'CHANNEL_UNKNOWN', '渠道不存在或已停用');
 
+interface NonceRow {
+  regionCode: string;
+  appId: string;
+  nonce: string;
+  expiresAt: string;
+}
+
+/**
+ * Records nonces, many requests' in one statement under load; answers per nonce whether it is fresh. Two requests
+ * with the same nonce in one batch: the first is fresh, the second a replay.
+ */
+export function nonceRecorder(db: Executor): Batcher<NonceRow, boolean> {
+  const key = (regionCode: string, appId: string, nonce: string) => `${regionCode}\u0000${appId}\u0000${nonce}`;
+  return new Batcher(async (rows) => {
+    const column = (pick: (r: NonceRow) => string) => textArray(rows.map(pick));
+    const inserted = await db.q<{ region_code: string; app_id: string; nonce: string }>(sql`insert into
+      auth_channel_nonce(region_code, app_id, nonce, expires_at)
+      select * from unnest(${column((r) => r.regionCode)}, ${column((r) => r.appId)}, ${column((r) => r.nonce)},
+        ${column((r) => r.expiresAt)}::timestamptz[])
+      on conflict do nothing returning region_code, app_id, nonce`);
+    const fresh = new Set(inserted.map((r) => key(r.region_code, r.app_id, r.nonce)));
+    return rows.map((r) => fresh.delete(key(r.regionCode, r.appId, r.nonce)));
+  });
+}
+
 export function createChannelVerifier(ctx: Context, registry: ChannelRegistry): ChannelVerifier {
+  const nonces = nonceRecorder(ctx.db);
   const verifier: ChannelVerifier = {
     async verify(envelope, opts = {}) {
       const appId =
@@ -116,10 +143,13 @@ export function createChannelVerifier(ctx: Context, registry: ChannelRegistry): 
       }
       // The nonce stays recorded past the window on both sides of `now`, so no accepted timestamp can reuse it.
       const expires = new Date(Math.max(now, verified.timestamp) + CHANNEL_WINDOW_SECONDS * 1000 + 1000);
-      const fresh = await ctx.db.q(sql`insert into auth_channel_nonce(region_code, app_id, nonce, expires_at)
-        values (${channel.regionCode}, ${channel.appId}, ${verified.nonce}, ${expires.toISOString()})
-        on conflict do nothing returning nonce`);
-      if (fresh.length === 0) {
+      const fresh = await nonces.load({
+        regionCode: channel.regionCode,
+        appId: channel.appId,
+        nonce: verified.nonce,
+        expiresAt: expires.toISOString(),
+      });
+      if (!fresh) {
         throw new AppError(401, 'CHANNEL_NONCE_REPLAYED', '请求重复（随机串已使用）', '请为每次请求生成新的 nonce');
       }
       return {
