@@ -150,7 +150,8 @@ async function principalFromToken(token: string, req: FastifyRequest, ctx: Conte
   if (claims.sid && ctx.sessionActive && !(await ctx.sessionActive(claims.sid, claims.region))) {
     throw new AppError(401, 'SESSION_REVOKED', '会话已退出，请重新登录');
   }
-  req.log = req.log.child({ sub: claims.sub });
+  // the request's own pino child takes the subject: no second child logger per request
+  (req.log as typeof req.log & Pick<pino.Logger, 'setBindings'>).setBindings({ sub: claims.sub });
   return {
     kind: claims.kind as Principal['kind'],
     subject: claims.sub,

@@ -1,4 +1,5 @@
 /** Byte helpers shared by the national-crypto primitives. */
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { bytesToHex, bytesToNumberBE, concatBytes, hexToBytes, numberToBytesBE } from '@noble/curves/utils.js';
 
 export { bytesToHex, bytesToNumberBE, concatBytes, hexToBytes, numberToBytesBE };
@@ -30,4 +31,23 @@ export function keyBytes(key: string | Uint8Array, length: number, what: string)
   const bytes = typeof key === 'string' ? hexToBytes(key) : key;
   if (bytes.length !== length) throw new RangeError(`${what} must be ${length} bytes, got ${bytes.length}`);
   return bytes;
+}
+
+const randomPool = Buffer.alloc(8192);
+let randomOffset = randomPool.length;
+
+/**
+ * Fresh CSPRNG bytes, cut from a pool refilled 8 KiB at a time (as node's randomUUID does): a small randomBytes()
+ * call costs several microseconds each here, most of it per call. Each byte is handed out once, then zeroed.
+ */
+export function randomBytesPooled(n: number): Uint8Array {
+  if (n > randomPool.length) return new Uint8Array(randomBytes(n));
+  if (randomOffset + n > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  const out = new Uint8Array(randomPool.subarray(randomOffset, randomOffset + n));
+  randomPool.fill(0, randomOffset, randomOffset + n);
+  randomOffset += n;
+  return out;
 }

@@ -190,7 +190,8 @@ export interface OddTable {
   readonly window: number;
   readonly windows: number;
   readonly xs: bigint[];
-  readonly ys: bigint[];
+  /** [y, p - y] of each entry: the digit's sign picks one by index, as its magnitude picks the entry */
+  readonly ys: [bigint[], bigint[]];
 }
 
 const affineOf = (a: Jacobian): [bigint, bigint] => {
@@ -223,13 +224,13 @@ export function buildOddTable(x: bigint, y: bigint, window: number): OddTable {
     ys.push(...affine.ys.slice(0, half));
     [bx, by] = [affine.xs[half], affine.ys[half]];
   }
-  return { window, windows, xs, ys };
+  return { window, windows, xs, ys: [ys, ys.map((v) => P - v)] };
 }
 
 /**
  * k·B for a secret k in [1, n), n the (odd) group order, with B's odd table, as a Jacobian point. An even k is
- * replaced by k + n (same point, odd), so the recoding always yields `windows` odd digits, and the negation of an
- * entry does not branch on the scalar.
+ * replaced by k + n (same point, odd), so the recoding always yields `windows` odd digits; an entry and its sign
+ * are chosen by index, not by branch.
  */
 function mulSecret(table: OddTable, k: bigint, n: bigint): Jacobian {
   const W = BigInt(table.window);
@@ -244,7 +245,7 @@ function mulSecret(table: OddTable, k: bigint, n: bigint): Jacobian {
     rest = last ? 0n : (rest - BigInt(digit)) >> W;
     const neg = digit >>> 31;
     const i = w * half + (((digit ^ -neg) + neg - 1) >> 1);
-    const y = table.ys[i] + BigInt(neg) * (P - 2n * table.ys[i]);
+    const y = table.ys[neg][i];
     if (w === 0) {
       acc.X = table.xs[i];
       acc.Y = y;

@@ -8,10 +8,17 @@
  * regular recoding: the same field operations for every scalar (sm2-table.ts). Verification uses a variable-time
  * windowed table per public key (public data only), cached in a small LRU keyed by the key's hex.
  */
-import { randomFillSync } from 'node:crypto';
 import { invert, mod } from '@noble/curves/abstract/modular.js';
 import { DER } from '@noble/curves/abstract/weierstrass.js';
-import { bytesToHex, bytesToNumberBE, concatBytes, hexToBytes, numberToBytesBE, toBytes } from './bytes.ts';
+import {
+  bytesToHex,
+  bytesToNumberBE,
+  concatBytes,
+  hexToBytes,
+  numberToBytesBE,
+  randomBytesPooled,
+  toBytes,
+} from './bytes.ts';
 import { Lru } from './lru.ts';
 import { SM2_CURVE, Sm2Point, type Sm2PointType } from './sm2-curve.ts';
 import {
@@ -95,21 +102,9 @@ const basePoint = (k: bigint): Sm2PointType => {
   return Sm2Point.fromAffine({ x, y } as Parameters<typeof Sm2Point.fromAffine>[0]);
 };
 
-const SCALAR_BYTES = 48;
-const randomPool = Buffer.alloc(SCALAR_BYTES * 128);
-let randomOffset = randomPool.length;
-
-/** Uniform scalar in [1, max] (48 random bytes reduced: bias below 2^-128), from a pool refilled by the CSPRNG. */
+/** Uniform scalar in [1, max] (48 random bytes reduced: bias below 2^-128). */
 function randomScalar(max: bigint): bigint {
-  if (randomOffset === randomPool.length) {
-    randomFillSync(randomPool);
-    randomOffset = 0;
-  }
-  const bytes = randomPool.subarray(randomOffset, randomOffset + SCALAR_BYTES);
-  randomOffset += SCALAR_BYTES;
-  const k = mod(bytesToNumberBE(bytes), max) + 1n;
-  bytes.fill(0);
-  return k;
+  return mod(bytesToNumberBE(randomBytesPooled(48)), max) + 1n;
 }
 
 function parsePrivateKey(privateKey: string): bigint {

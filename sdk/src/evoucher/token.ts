@@ -11,7 +11,7 @@
  *   24..87 signature over bytes 0..23: SM2 (GM/T 0003, SM3, raw r||s) or Ed25519
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, randomBytes } from 'node:crypto';
-import { bytesToHex, hexToBytes } from '../crypto/bytes.ts';
+import { bytesToHex, hexToBytes, randomBytesPooled } from '../crypto/bytes.ts';
 import { sm2GenerateKeyPair, sm2Sign, sm2Verify, sm2VerifyOwn } from '../crypto/sm2.ts';
 
 export const EVOUCHER_TOKEN_VERSION = 1;
@@ -195,7 +195,7 @@ export function issueEvoucherToken(
   bytes[3] = region & 255;
   bytes.set(hexToBytes(input.voucherCode), 4);
   view.setUint32(12, input.expiresAt >>> 0);
-  bytes.set(input.nonce ? hexToBytes(input.nonce) : randomBytes(6), 16);
+  bytes.set(input.nonce ? hexToBytes(input.nonce) : randomBytesPooled(6), 16);
   view.setUint16(22, key.keyId);
   const signature = signBytes(key.alg, bytes.subarray(0, SIGNED_BYTES), key);
   if (signature.length !== 64) throw new Error('unexpected signature length');
