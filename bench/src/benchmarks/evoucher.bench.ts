@@ -7,9 +7,10 @@
  * center (channel envelope signatures, nonce table) and the e-voucher center; the user center and the core zone are
  * the e-voucher's in-memory test doubles, so the numbers cover our own work plus the database, not a core-zone trip.
  *
- * Bounds: an online verification checks TWO SM2 signatures (the channel envelope and the QR token), so its ratio to
- * raw SM2 verify/s cannot exceed 0.5 even with no other work (facts: ratioBound, cpuRatioOfBound). Issuing signs one
- * token; constant-time SM2 signing costs more than a table-assisted verify (facts: sm2SignCpuMs, ratioBoundBySigning).
+ * Bounds: an online verification checks the channel envelope (an SM2 verify) and the QR token (the issuer holds the
+ * private key: one base multiplication, about half a verify), so its ratio to raw SM2 verify/s cannot exceed ≈ 0.67
+ * even with no other work (facts: ratioBound, cpuRatioOfBound). Issuing signs one token (fact: sm2SignCpuMs,
+ * ratioBoundBySigning). The floor is what an institution does: verify with the public key.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -265,7 +266,7 @@ function sm2VerifyCpuMs(): number {
   return (d.user + d.system) / 1000 / n;
 }
 
-/** CPU ms of one SM2 token signature (issuing) in this process: the SDK's constant-time, blinded signing. */
+/** CPU ms of one SM2 token signature (issuing) in this process: the SDK's fixed-sequence, odd-table k·G. */
 function sm2SignCpuMs(): number {
   const key = keyOf('SM2');
   const exp = Math.floor(Date.now() / 1000) + 240;
@@ -289,8 +290,8 @@ const serverFacts = async (ctx: Ctx) => {
 };
 
 /**
- * Issuing signs one token: its own bound is raw verify ÷ raw sign (signing a secret nonce must stay constant-time,
- * so it cannot use the verifier's variable-time window tables), whatever the server does besides.
+ * Issuing signs one token: its own bound is raw verify ÷ raw sign (a secret nonce takes the fixed-sequence path of
+ * regular recoding, not the verifier's variable-time window tables), whatever the server does besides.
  */
 const issueFacts = async (ctx: Ctx) => {
   const base = await serverFacts(ctx);
@@ -302,17 +303,31 @@ const issueFacts = async (ctx: Ctx) => {
   };
 };
 
+/** CPU ms of the issuer's own check of one SM2 token (it holds the private key: one base multiplication). */
+function sm2OwnCheckCpuMs(): number {
+  const key = keyOf('SM2');
+  const tokens = tokensFor(key, 64);
+  const n = 2000;
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) verifyEvoucherToken(tokens[i % 64], { keyFor: () => key });
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000 / n;
+}
+
 /**
- * An online verification checks two SM2 signatures — the channel's envelope (auth center) and the QR token — so even
- * a server doing nothing else reaches at most 0.5 of raw SM2 verify/s: the ratio is bounded by 0.5.
+ * An online verification checks the channel's envelope (an SM2 verify) and the QR token (the issuer's own check, one
+ * base multiplication), so even a server doing nothing else reaches at most verify ÷ (verify + own check) of raw SM2
+ * verify/s (≈ 0.67): that is the bound.
  */
 const verifyFacts = async (ctx: Ctx) => {
   const base = await serverFacts(ctx);
+  const own = sm2OwnCheckCpuMs();
+  const bound = base.sm2VerifyCpuMs / (base.sm2VerifyCpuMs + own);
   return {
     ...base,
-    sm2VerifiesPerOp: 2,
-    ratioBound: 0.5,
-    cpuRatioOfBound: Number((base.cpuRatio / 0.5).toFixed(2)),
+    sm2OwnCheckCpuMs: Number(own.toFixed(3)),
+    ratioBound: Number(bound.toFixed(2)),
+    cpuRatioOfBound: Number((base.cpuRatio / bound).toFixed(2)),
   };
 };
 
@@ -347,7 +362,7 @@ const verify: Benchmark<Ctx> = {
     await post(ctx, '/api/evoucher/channel/verify', envelope);
   },
   floor: {
-    name: 'raw SM2 verify/s (in-process); bound 0.5: two SM2 verifies per request',
+    name: 'raw SM2 verify/s (in-process); bound ≈ 0.67: an SM2 verify and an own-key check per request',
     opsPerSec: rawVerifyRate('SM2'),
   },
   goalRatio: 0.5,

@@ -39,8 +39,10 @@ export class Batcher<K, V> {
       outcome = { error };
     }
     this.inFlight--; // before the waiters resume, so that what they load next may leave at once
-    if ('values' in outcome) batch.forEach((b, i) => b.resolve(outcome.values[i]));
-    else for (const b of batch) b.reject(outcome.error);
+    batch.forEach((b, i) => {
+      if ('values' in outcome) b.resolve(outcome.values[i]);
+      else b.reject(outcome.error);
+    });
     this.pump();
   }
 }
