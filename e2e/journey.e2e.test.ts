@@ -114,7 +114,8 @@ describe('journey (e2e)', () => {
   }
 
   for (const region of REGIONS) {
-    test(`journey in ${region.code} (${region.brand})`, async (t) => {
+    // a whole journey is many steps (each under the suite's 180 s): on a slow 2-core machine it needs more than one step's
+    test(`journey in ${region.code} (${region.brand})`, { timeout: 600_000 }, async (t) => {
       const shot = screenshots(`journey-${region.code}`);
       const step = stepper(t, async () => {
         for (const page of [P, W].filter((x): x is Page => !!x)) await shot(page, 'FAILED');
