@@ -248,6 +248,19 @@ function checkEquation(key: VerifyKey, e: bigint, r: bigint, s: bigint): boolean
   return !point.is0() && mod(point.toAffine().x, N) === target;
 }
 
+/** r and s of a well-formed signature with both in [1, n), else undefined. */
+function signatureInRange(
+  signature: Uint8Array,
+  format: Sm2VerifyOptions['format'],
+): { r: bigint; s: bigint } | undefined {
+  try {
+    const { r, s } = decodeSignature(signature, format ?? 'auto');
+    return r >= 1n && r < N && s >= 1n && s < N ? { r, s } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Verifies an SM2 signature. Returns false for any malformed or wrong signature;
  * throws TypeError only for an invalid public key (a configuration error, not an attack).
@@ -259,14 +272,9 @@ export function sm2Verify(
   options: Sm2VerifyOptions = {},
 ): boolean {
   const key = verifyKey(publicKey);
-  let sig: { r: bigint; s: bigint };
-  try {
-    sig = decodeSignature(signature, options.format ?? 'auto');
-  } catch {
-    return false;
-  }
+  const sig = signatureInRange(signature, options.format);
+  if (!sig) return false;
   const { r, s } = sig;
-  if (r < 1n || r >= N || s < 1n || s >= N) return false;
   const z = options.userId === undefined ? key.zDefault : zOf(key.point, options.userId);
   const e = bytesToNumberBE(sm3(z, message));
   return checkEquation(key, e, r, s);
@@ -284,14 +292,9 @@ export function sm2VerifyOwn(
   options: Omit<Sm2VerifyOptions, 'userId'> = {},
 ): boolean {
   const signer = signerOf(privateKey);
-  let sig: { r: bigint; s: bigint };
-  try {
-    sig = decodeSignature(signature, options.format ?? 'auto');
-  } catch {
-    return false;
-  }
+  const sig = signatureInRange(signature, options.format);
+  if (!sig) return false;
   const { r, s } = sig;
-  if (r < 1n || r >= N || s < 1n || s >= N) return false;
   const t = mod(r + s, N);
   if (t === 0n) return false;
   const k = mod(s + t * signer.d, N);
