@@ -183,6 +183,17 @@ forEachPlatform(
         distinct.map((r) => r.status),
         Array<number>(40).fill(200),
       );
+      // a nonce the database could not store, verified beside good envelopes: refused alone, the others pass
+      const verifier = service(get().ctx, 'auth').verifier;
+      const mixed = await Promise.allSettled(
+        ['bad\u0000nonce', undefined, 'x'.repeat(65), undefined].map((nonce) =>
+          verifier.verify(sign(nonce ? { nonce } : {}), { scope: 'payment' }),
+        ),
+      );
+      assert.deepEqual(
+        mixed.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)),
+        ['ENVELOPE_MALFORMED', 'ok', 'ENVELOPE_MALFORMED', 'ok'],
+      );
       // the same nonce twice inside one batch: two look-ups in flight, so the three that follow leave together
       const nonces = nonceRecorder(get().ctx.db);
       const row = (nonce: string) => ({

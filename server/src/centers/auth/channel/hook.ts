@@ -34,6 +34,8 @@ declare module 'fastify' {
 }
 
 /** The signed envelope as a route body schema (Zod strictObject). `data` is checked later by parseChannelData. */
+const NONCE = /^[\w-]{8,64}$/;
+
 export const channelEnvelopeSchema = z
   .strictObject({
     appId: z.string().min(1).max(64).describe('渠道编号'),
@@ -42,10 +44,7 @@ export const channelEnvelopeSchema = z
       .string()
       .regex(/^\d{1,16}$/)
       .describe('毫秒时间戳（十进制字符串）'),
-    nonce: z
-      .string()
-      .regex(/^[\w-]{8,64}$/)
-      .describe('随机串，8–64 位'),
+    nonce: z.string().regex(NONCE).describe('随机串，8–64 位'),
     transType: z.string().min(1).max(64).describe('交易类型'),
     encType: z.literal('SM4').optional().describe('加密方式'),
     encData: z.string().min(1).max(4_000_000).optional().describe('SM4 加密的业务数据 (base64)'),
@@ -140,6 +139,11 @@ export function createChannelVerifier(ctx: Context, registry: ChannelRegistry): 
       }
       if (opts.scope && !channel.scopes.includes(opts.scope)) {
         throw new AppError(403, 'CHANNEL_SCOPE_DENIED', '渠道无权调用此接口', `缺少权限范围 ${opts.scope}`);
+      }
+      // Checked here as well as in the route schema: nonces are recorded in batches, and one unstorable value must not
+      // fail the other requests of its batch.
+      if (!NONCE.test(verified.nonce)) {
+        throw new AppError(400, 'ENVELOPE_MALFORMED', '报文格式错误', 'nonce must be 8–64 letters, digits, _ or -');
       }
       // The nonce stays recorded past the window on both sides of `now`, so no accepted timestamp can reuse it.
       const expires = new Date(Math.max(now, verified.timestamp) + CHANNEL_WINDOW_SECONDS * 1000 + 1000);
