@@ -32,6 +32,9 @@ const STAFF_SELF = new Set([
   'GET /api/auth/me/passkeys',
 ]);
 
+/** Routes that read their body raw (the signature covers the bytes), not through the JSON parser. */
+const RAW_BODY = new Set(['POST /api/payment/notify/sandbox']);
+
 interface Route {
   method: string;
   path: string;
@@ -133,5 +136,48 @@ forEachPlatform('every route', (get) => {
     assert.deepEqual(failed, []);
     t.diagnostic(`statuses: ${JSON.stringify([...statuses].sort((a, b) => a[0] - b[0]))}`);
     assert.ok((statuses.get(415) ?? 0) < 60, `bodies reached the routes: ${JSON.stringify([...statuses])}`);
+  });
+
+  test('U+0000 in a body, a query or a path is a 400 NUL_CHARACTER on every route, never a 5xx', async () => {
+    const person = await get().auth({ kind: 'person', subject: randomUUID(), regionCode: '990100' });
+    const wrong: string[] = [];
+    for (const r of await routes()) {
+      const hasBody = r.method !== 'GET' && r.method !== 'DELETE';
+      const tries = [
+        { url: `${fill(r.path)}?q=a%00b` },
+        ...(r.path.includes('{') ? [{ url: fill(r.path).replace(/[^/]+$/, 'x%00') }] : []),
+        ...(hasBody ? [{ url: fill(r.path), payload: '{"q":"a\\u0000b"}' }] : []),
+      ];
+      for (const t of tries) {
+        const res = await get().app.inject({
+          method: r.method as 'POST',
+          headers: { 'x-region-code': '990100', 'content-type': 'application/json', ...person },
+          ...t,
+        });
+        // a route that reads its raw body checks the signature over it first: any 4xx refusal will do there
+        const refused =
+          RAW_BODY.has(`${r.method} ${r.path}`) && t.payload ? res.statusCode < 500 && res.statusCode >= 400 : false;
+        if (!refused && (res.statusCode !== 400 || res.json().code !== 'NUL_CHARACTER')) {
+          wrong.push(`${r.method} ${t.url} ${t.payload ?? ''} → ${res.statusCode} ${res.body.slice(0, 80)}`);
+        }
+      }
+    }
+    // the OIDC provider reads its own bodies: a NUL there is refused by the provider, not a 5xx
+    const token = await get().app.inject({
+      method: 'POST',
+      url: '/oidc/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'grant_type=client_credentials&client_id=a%00b&client_secret=x',
+    });
+    if (token.statusCode >= 500) wrong.push(`POST /oidc/token → ${token.statusCode} ${token.body.slice(0, 120)}`);
+    assert.deepEqual(wrong, []);
+    // the text "\\u0000" (an escaped backslash, then u0000) is not a NUL and passes the door
+    const text = await get().app.inject({
+      method: 'POST',
+      url: '/api/evoucher/login-tickets',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"q":"a\\\\u0000b"}',
+    });
+    assert.notEqual(text.json().code, 'NUL_CHARACTER');
   });
 });

@@ -16,6 +16,11 @@ export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 
 export const PROBLEM_JSON = 'application/problem+json';
 
+/** `\u0000` as a JSON escape (an even run of backslashes before it), not the text "\\u0000". */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+export const nulCharacter = () =>
+  new AppError(400, 'NUL_CHARACTER', '请求中含有空字符 (U+0000)，请删除后重试', 'U+0000 cannot be stored');
+
 export interface HttpOptions {
   bodyLimit: number;
   logLevel: string;
@@ -39,6 +44,13 @@ export async function createHttp(opts: HttpOptions): Promise<App> {
 
   // JSON only, unless a route registers its own parser (e.g. form posts of the OIDC interaction pages).
   app.removeContentTypeParser('text/plain');
+  // PostgreSQL text cannot hold U+0000: refuse it at the door with its own code instead of failing a statement later.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (ESCAPED_NUL.test(body as string)) done(nulCharacter(), undefined);
+    else parseJson(req, body as string, done);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -47,7 +59,7 @@ export async function createHttp(opts: HttpOptions): Promise<App> {
   });
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    done();
+    done(req.url.includes('%00') ? nulCharacter() : undefined);
   });
   app.addHook('onResponse', (req, reply, done) => {
     opts.metrics.observeRequest(

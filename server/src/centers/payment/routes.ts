@@ -153,6 +153,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
 
   // --------------------------------------------------------------------------------- provider notifications
   app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json'); // the signature covers the raw body
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scope.post(
       '/api/payment/notify/sandbox',

@@ -4,6 +4,9 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { type Database, prepared, type SQL, sql } from '../../../platform/db/index.ts';
 import type { ChannelRegistry, ChannelWithSecret } from '../channel/channels.ts';
 
+/** Ids arrive from requests (client_id, codes, cookies); one with U+0000 was never stored and cannot be looked up. */
+const unstorable = (id: string) => id.includes('\u0000');
+
 export const API_AUDIENCE = 'urn:yibao:api';
 
 /**
@@ -271,6 +274,7 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (unstorable(id)) return undefined;
       if (this.kind === 'Client') {
         const ch = await channels.find(id);
         return ch && ch.status === 'active' ? clientMetadata(ch) : undefined;
@@ -344,6 +348,7 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      if (unstorable(userCode)) return undefined;
       await this.writeHeld();
       const row = await db.one<{ payload: AdapterPayload }>(sql`select payload from oidc_payload
         where region_code = ${regionCode} and kind = ${this.kind} and user_code = ${userCode}
@@ -352,6 +357,7 @@ export function createAdapterFactory(db: Database, regionCode: string, channels:
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      if (unstorable(uid)) return undefined;
       await this.writeHeld();
       const prefetched = durableScope.getStore()?.prefetched;
       if (this.kind === 'Session' && prefetched?.has(`Session uid ${uid}`)) return prefetched.get(`Session uid ${uid}`);

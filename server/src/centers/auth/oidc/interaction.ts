@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Interaction } from 'oidc-provider';
 import type { Context } from '../../../platform/context.ts';
 import { AppError } from '../../../platform/errors.ts';
-import type { App } from '../../../platform/http.ts';
+import { type App, nulCharacter } from '../../../platform/http.ts';
 import { maskMobile } from '../../../platform/privacy/index.ts';
 import type { AccountKind, AccountRef } from '../accounts.ts';
 import type { LoginContext } from '../login.ts';
@@ -96,7 +96,8 @@ export async function mountOidc(app: App, ctx: Context, auth: AuthService): Prom
       'application/x-www-form-urlencoded',
       { parseAs: 'string', bodyLimit: 16_384 },
       (_req, body, done) => {
-        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+        if ((body as string).includes('%00')) done(nulCharacter(), undefined);
+        else done(null, Object.fromEntries(new URLSearchParams(body as string)));
       },
     );
     interactionRoutes(sub as unknown as App, ctx, auth, secure);
