@@ -299,6 +299,9 @@ describe('journey (e2e)', () => {
           await wpc.addInitScript((s) => sessionStorage.setItem('yibao.session', s), staffSession);
           WP = await wpc.newPage();
           await both('workstation', W, WP);
+          // the phone mirror holds a copy of the desktop tab's session (a duplicated tab): with refresh tokens used once,
+          // two live pages rotating one token would sign each other out — close it once its picture is taken
+          await WP.close();
           // the scanner gun types the QR content into the code field
           await W.getByLabel(/医保电子凭证码/).fill(code);
           await W.getByRole('button', { name: /核\s*验/ }).click();

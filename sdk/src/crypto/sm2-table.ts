@@ -239,6 +239,8 @@ function mulSecret(table: OddTable, k: bigint, n: bigint): Jacobian {
   const mask = BigInt(2 * size - 1);
   let rest = k + n * (1n - (k & 1n));
   const acc: Jacobian = { X: 0n, Y: 0n, Z: 1n, inf: false };
+  // addAffine's doubling and infinity branches need a partial sum equal to ± the next entry: below the top window
+  // |partial| < 2^(Ww) <= |entry| as integers, so only the top window could, with negligible probability.
   for (let w = 0; w < table.windows; w++) {
     const last = w === table.windows - 1;
     const digit = last ? Number(rest) : Number(rest & mask) - size;
