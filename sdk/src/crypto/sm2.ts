@@ -93,8 +93,7 @@ interface Signer {
 
 /** k·G for a secret k in [1, n). */
 function baseMul(k: bigint): { x: bigint; y: bigint } {
-  secretTable ??= buildOddTable(SM2_CURVE.Gx, SM2_CURVE.Gy, SECRET_WINDOW);
-  return mulSecretAffine(secretTable, k, N, randomScalar(SM2_CURVE.p - 1n));
+  return mulSecretAffine(getSecretTable(), k, N, randomScalar(SM2_CURVE.p - 1n));
 }
 
 const basePoint = (k: bigint): Sm2PointType => {
@@ -227,6 +226,11 @@ function verifyKey(publicKey: string, eager = false): VerifyKey {
   return key;
 }
 
+function getSecretTable(): OddTable {
+  secretTable ??= buildOddTable(SM2_CURVE.Gx, SM2_CURVE.Gy, SECRET_WINDOW);
+  return secretTable;
+}
+
 function getBaseTable(): WindowTable {
   baseTable ??= buildWindowTable(SM2_CURVE.Gx, SM2_CURVE.Gy, BASE_WINDOW);
   return baseTable;
@@ -300,6 +304,5 @@ export function sm2VerifyOwn(
   const k = mod(s + t * signer.d, N);
   if (k === 0n) return false;
   const e = bytesToNumberBE(sm3(signer.zDefault, message));
-  secretTable ??= buildOddTable(SM2_CURVE.Gx, SM2_CURVE.Gy, SECRET_WINDOW);
-  return mulSecretXEqualsModN(secretTable, k, N, mod(r - e, N));
+  return mulSecretXEqualsModN(getSecretTable(), k, N, mod(r - e, N));
 }

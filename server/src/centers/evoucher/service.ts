@@ -143,8 +143,9 @@ export class EvoucherService {
       const rows = await ctx.db.q<VoucherRow>(sql`select v.* from evoucher_voucher v
         join unnest(${textArray(keys.map((k) => k.regionCode))}::bpchar[], ${textArray(keys.map((k) => k.personId))})
           as k(region_code, person_id) on v.region_code = k.region_code and v.person_id = k.person_id`);
-      const found = new Map(rows.map((r) => [`${r.region_code}\u0000${r.person_id}`, r]));
-      return keys.map((k) => found.get(`${k.regionCode}\u0000${k.personId}`));
+      const of = (regionCode: string, personId: string) => `${regionCode}/${personId}`;
+      const found = new Map(rows.map((r) => [of(r.region_code, r.person_id), r]));
+      return keys.map((k) => found.get(of(k.regionCode, k.personId)));
     });
     this.keys = new KeyRing(ctx);
     this.sandbox = new SandboxVerifier(this.keys, ctx.log);
