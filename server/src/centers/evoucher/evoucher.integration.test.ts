@@ -450,6 +450,45 @@ forEachPlatform(
         assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 409, 409, 409, 409, 409, 409, 409]);
       });
 
+      test('concurrent scans of two persons and five business types: each answer and its ecToken are its own', async () => {
+        const owners = [persons[0], persons[1]];
+        const codes = await Promise.all(owners.map((p) => code(p)));
+        const TYPES = ['01101', '01301', '01302', '02121', '03131'];
+        const scans = owners.flatMap((p, o) =>
+          TYPES.flatMap((businessType, t) => {
+            const data = {
+              qrCode: codes[o].token,
+              businessType,
+              ...(t % 2 ? { operatorId: `op-${o}-${t}`, deviceId: `dev-${o}-${t}` } : {}),
+            };
+            return [
+              { p, data },
+              { p, data }, // the same scan sent twice: one of the two is a replay
+            ];
+          }),
+        );
+        const answers = await Promise.all(scans.map((s) => call(hospital, 'verify', s.data)));
+        const core = (get().ctx.services as Record<string, any>).coreZone;
+        for (let i = 0; i < scans.length; i += 2) {
+          const pair = [answers[i], answers[i + 1]];
+          assert.deepEqual(pair.map((a) => a.statusCode).sort(), [200, 409], pair.map((a) => a.body).join(' | '));
+          const ok = pair.find((a) => a.statusCode === 200)!.json();
+          refusedWithout(pair.find((a) => a.statusCode === 409)!, 409, 'EVOUCHER_TOKEN_REPLAYED');
+          const { p, data } = scans[i];
+          assert.equal(ok.person.name, `${p.name[0]}${'*'.repeat(p.name.length - 1)}`);
+          assert.equal(ok.businessType, data.businessType);
+          assert.equal((await core.findPerson(R, { ecToken: ok.ecToken })).residentId, p.residentId);
+          const [use] = await get().ctx.db.q<{ operator: string | null; device: string | null; business_type: string }>(
+            sql`select operator, device, business_type from evoucher_use where region_code = ${R} and id = ${ok.useId}`,
+          );
+          assert.deepEqual(use, {
+            operator: data.operatorId ?? null,
+            device: data.deviceId ?? null,
+            business_type: data.businessType,
+          });
+        }
+      });
+
       test('re-activation on a new phone kills the old codes', async () => {
         const old = await code(persons[1]);
         assert.equal((await activate(persons[1])).statusCode, 200);

@@ -116,6 +116,52 @@ interface VoucherRow {
   updated_at: Date | string;
 }
 
+/** One scan to record: the voucher it names, the token's nonce and business type, and the ecToken it will answer. */
+interface UseRequest {
+  regionCode: string;
+  voucherCode: string;
+  nonce: string;
+  businessType: BusinessType;
+  institutionCode: string;
+  appId: string;
+  operator: string | null;
+  device: string | null;
+  ecToken: string;
+  ecExpires: string;
+}
+
+/**
+ * Records the scans of concurrent verifications in one statement (group commit): each request's voucher is looked up;
+ * where it is active, the use is recorded (single use per voucher + nonce + business type) with its ecToken, and both
+ * commit together or not at all. Inside one batch a repeated nonce and business type is recorded once: the answer
+ * carries the use's id only to the request whose ecToken was stored, so the other is a replay.
+ */
+function useRecorder(db: Executor): Batcher<UseRequest, (VoucherRow & { use_id: string | null }) | undefined> {
+  return new Batcher(async (requests) => {
+    const column = (pick: (r: UseRequest) => string | null) => textArray(requests.map(pick));
+    const rows = await db.q<VoucherRow & { use_id: string | null; idx: string }>(sql`with k as (
+        select * from unnest(${column((r) => r.regionCode)}::bpchar[], ${column((r) => r.voucherCode)},
+          ${column((r) => r.nonce)}, ${column((r) => r.businessType)}, ${column((r) => r.institutionCode)},
+          ${column((r) => r.appId)}, ${column((r) => r.operator)}, ${column((r) => r.device)},
+          ${column((r) => r.ecToken)}, ${column((r) => r.ecExpires)}::timestamptz[]) with ordinality
+          as k(region_code, code, nonce, business_type, institution_code, app_id, operator, device, ec_token,
+            ec_expires, idx)),
+      v as (select k.idx, ev.* from k join evoucher_voucher ev on ev.region_code = k.region_code and ev.code = k.code),
+      u as (insert into evoucher_use(region_code, voucher_id, token_nonce, business_type, institution_code, app_id,
+          operator, device, ec_token)
+        select k.region_code, v.id, k.nonce, k.business_type, k.institution_code, k.app_id, k.operator, k.device,
+          k.ec_token from k join v on v.idx = k.idx where v.status = 'active' order by k.idx
+        on conflict do nothing returning id, ec_token),
+      t as (insert into evoucher_ec_token(region_code, token, voucher_id, person_no, resident_id_enc, institution_code,
+          expires_at)
+        select k.region_code, k.ec_token, v.id, v.person_no, v.resident_id_enc, k.institution_code, k.ec_expires
+        from k join v on v.idx = k.idx join u on u.ec_token = k.ec_token returning token)
+      select v.*, u.id as use_id from v join k on k.idx = v.idx left join u on u.ec_token = k.ec_token`);
+    const byIndex = new Map(rows.map(({ idx, ...row }) => [Number(idx), row]));
+    return requests.map((_, i) => byIndex.get(i + 1));
+  });
+}
+
 /** Region settings under `settings.evoucher` in region_config. */
 export interface EvoucherSettings {
   /** validity of a dynamic code, seconds (default 60, 15..300) */
@@ -136,6 +182,7 @@ export class EvoucherService {
   verifier: RealPersonVerifier;
   /** Vouchers by person for the dynamic code, many persons' in one statement under load (phones refresh it often). */
   private readonly vouchersByPerson: Batcher<{ regionCode: string; personId: string }, VoucherRow | undefined>;
+  private readonly useRecorder: Batcher<UseRequest, (VoucherRow & { use_id: string | null }) | undefined>;
 
   constructor(ctx: Context) {
     this.ctx = ctx;
@@ -147,6 +194,7 @@ export class EvoucherService {
       const found = new Map(rows.map((r) => [of(r.region_code, r.person_id), r]));
       return keys.map((k) => found.get(of(k.regionCode, k.personId)));
     });
+    this.useRecorder = useRecorder(ctx.db);
     this.keys = new KeyRing(ctx);
     this.sandbox = new SandboxVerifier(this.keys, ctx.log);
     this.verifier = this.sandbox;
@@ -458,20 +506,18 @@ export class EvoucherService {
     const region = claims.regionCode;
     const ecToken = `${region}ec${randomHex(16)}`;
     const ecExpires = new Date(now + EC_TOKEN_TTL_MS);
-    // One statement, one round trip: find the voucher; if it is active, record the use (single use per nonce +
-    // business type) and its ecToken — both commit together or not at all.
-    const voucher = await this.ctx.db.one<VoucherRow & { use_id: string | null }>(sql`with v as (
-        select * from evoucher_voucher where region_code = ${region} and code = ${claims.voucherCode}),
-      u as (insert into evoucher_use(region_code, voucher_id, token_nonce, business_type, institution_code, app_id,
-          operator, device, ec_token)
-        select ${region}, v.id, ${claims.nonce}, ${input.businessType}, ${input.institutionCode}, ${input.appId},
-          ${input.operator ?? null}, ${input.device ?? null}, ${ecToken} from v where v.status = 'active'
-        on conflict do nothing returning id),
-      t as (insert into evoucher_ec_token(region_code, token, voucher_id, person_no, resident_id_enc, institution_code,
-          expires_at)
-        select ${region}, ${ecToken}, v.id, v.person_no, v.resident_id_enc, ${input.institutionCode},
-          ${ecExpires.toISOString()} from v join u on true returning token)
-      select v.*, (select id from u) as use_id from v`);
+    const voucher = await this.useRecorder.load({
+      regionCode: region,
+      voucherCode: claims.voucherCode,
+      nonce: claims.nonce,
+      businessType: input.businessType,
+      institutionCode: input.institutionCode,
+      appId: input.appId,
+      operator: input.operator ?? null,
+      device: input.device ?? null,
+      ecToken,
+      ecExpires: ecExpires.toISOString(),
+    });
     if (!voucher) throw evoucherError(404, 'EVOUCHER_VOUCHER_NOT_FOUND', '电子凭证不存在或已重新激活');
     if (voucher.status !== 'active') throw evoucherError(409, 'EVOUCHER_SUSPENDED', '电子凭证已挂失/暂停');
     if (!voucher.use_id) throw evoucherError(409, 'EVOUCHER_TOKEN_REPLAYED', '该电子凭证码已使用，请刷新后重新出示');

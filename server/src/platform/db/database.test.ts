@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openPglite, prepared, sql } from './index.ts';
+import fc from 'fast-check';
+import { openPglite, prepared, sql, textArray } from './index.ts';
 import { migrate, pendingMigrations } from './migrate.ts';
 import { forEachDatabase } from './testing.ts';
 
@@ -110,6 +111,22 @@ forEachDatabase('schema rules', (getDb) => {
     await assert.rejects(
       db.q(prepared(sql`select 1/${0}::int as boom`)),
       (err: { code?: string }) => err.code === '22012',
+    );
+  });
+
+  test('textArray carries any text and NULL through unchanged', async () => {
+    const db = getDb();
+    const element = fc.oneof(
+      fc.constant(null),
+      fc.constantFrom('NULL', '', ' ', '{}', ',', '"', '\\', '\\"', '医保 电子凭证'),
+      fc.string({ unit: 'grapheme' }).filter((s) => !s.includes('\u0000')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(element, { maxLength: 8 }), async (values) => {
+        const [row] = await db.q<{ v: (string | null)[] }>(sql`select ${textArray(values)} as v`);
+        assert.deepEqual(row.v, values);
+      }),
+      { numRuns: 60 },
     );
   });
 

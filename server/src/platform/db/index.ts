@@ -172,9 +172,10 @@ export function openDatabase(opts: { url?: string; dataDir?: string }): Promise<
   return opts.url ? openPostgres(opts.url) : openPglite(opts.dataDir);
 }
 
-/** A text[] parameter (one Postgres array literal, so it works the same on PGlite and node-postgres). */
-export function textArray(values: readonly string[]): SQL {
-  return sql`${`{${values.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`}::text[]`;
+/** A text[] parameter (one Postgres array literal, so it works the same on PGlite and node-postgres); null is NULL. */
+export function textArray(values: readonly (string | null)[]): SQL {
+  const element = (v: string | null) => (v === null ? 'NULL' : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+  return sql`${`{${values.map(element).join(',')}}`}::text[]`;
 }
 
 export async function notify(db: Executor, channel: string, payload: string): Promise<void> {
