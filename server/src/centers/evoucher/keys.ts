@@ -1,11 +1,5 @@
 /** The center's signing keys, per region: QR keys (SM2 by default, Ed25519 selectable) and the sandbox liveness key. */
-import {
-  type EvoucherAlg,
-  type EvoucherPublicKey,
-  type EvoucherSigningKey,
-  generateEvoucherKeyPair,
-  sm2PrecomputePublicKey,
-} from '@yibao/sdk';
+import { type EvoucherAlg, type EvoucherSigningKey, generateEvoucherKeyPair, sm2PrecomputePublicKey } from '@yibao/sdk';
 import type { Context } from '../../platform/context.ts';
 import { type Executor, sql } from '../../platform/db/index.ts';
 

@@ -174,7 +174,8 @@ export function openDatabase(opts: { url?: string; dataDir?: string }): Promise<
 
 /** A text[] parameter (one Postgres array literal, so it works the same on PGlite and node-postgres); null is NULL. */
 export function textArray(values: readonly (string | null)[]): SQL {
-  const element = (v: string | null) => (v === null ? 'NULL' : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+  const element = (v: string | null) =>
+    v === null ? 'NULL' : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
   return sql`${`{${values.map(element).join(',')}}`}::text[]`;
 }
 
