@@ -1,7 +1,7 @@
 /** The landing page and each portal's home, at phone and desktop widths: rendered in Chinese, axe clean, screenshots. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   checkA11y,
   launchBrowser,
@@ -71,22 +71,97 @@ describe('portals (e2e)', () => {
     });
   }
 
-  test('real login: an expired access token is refreshed once; logout ends the SSO session too', async () => {
+  /** Signs the demo person in through the real login page and waits until the insurance page's calls are done. */
+  const signInToInsurance = async (page: Page) => {
     // the user center's demo person (see its README): mobile 13800000001, password Demo@2024pw
+    await page.goto('/login?portal=personal&return=%2Fpersonal%2Finsurance');
+    await page.locator('#loginId').fill('13800000001');
+    await page.locator('#password').fill('Demo@2024pw');
+    await page.getByRole('button', { name: '登录', exact: true }).first().click();
+    await page.waitForURL(/\/personal\/insurance/);
+    await page.waitForLoadState('networkidle'); // the page's own calls are done before its token is spoiled
+  };
+  const storedSession = async (page: Page) =>
+    JSON.parse((await page.evaluate(() => sessionStorage.getItem('yibao.session'))) ?? 'null') as {
+      accessToken: string;
+      refreshToken?: string;
+    } | null;
+  /** The insurance call of a page answered 200 with an access token other than the spoiled one. */
+  const insuranceAnswered = (page: Page, spoiled: string) =>
+    page.waitForResponse(
+      (r) =>
+        r.url().endsWith('/api/personal/insurance') &&
+        r.status() === 200 &&
+        r.request().headers().authorization !== `Bearer ${spoiled}`,
+    );
+
+  test('tabs holding one sign-in (a duplicated tab, a restored one) refresh it once, and none is signed out', async () => {
+    const context = await newContext(browser, 'desktop', platform.url);
+    const refreshes: string[] = [];
+    context.on('request', (r) => {
+      if (r.url().endsWith('/oidc/token') && (r.postData() ?? '').includes('grant_type=refresh_token'))
+        refreshes.push(r.postData() ?? '');
+    });
+    /** A tab that starts with a copy of this session (what duplicating a tab does), its access token spoiled. */
+    const tabWith = async (copy: object) => {
+      const tab = await context.newPage();
+      await tab.addInitScript(
+        (s) => {
+          if (!sessionStorage.getItem('yibao.session')) sessionStorage.setItem('yibao.session', s);
+        },
+        JSON.stringify({ ...copy, accessToken: `${(copy as { accessToken: string }).accessToken}x` }),
+      );
+      return tab;
+    };
+    try {
+      const a = await context.newPage();
+      await signInToInsurance(a);
+      const first = (await storedSession(a))!;
+      const b = await tabWith(first);
+      await a.evaluate(() => {
+        const s = JSON.parse(sessionStorage.getItem('yibao.session')!);
+        sessionStorage.setItem('yibao.session', JSON.stringify({ ...s, accessToken: `${s.accessToken}x` }));
+      });
+      // both tabs find their access token refused at once and refresh
+      const spoiled = `${first.accessToken}x`;
+      const answered = Promise.all([insuranceAnswered(a, spoiled), insuranceAnswered(b, spoiled)]);
+      await Promise.all([a.reload(), b.goto('/personal/insurance')]);
+      await answered;
+      const [sa, sb] = [await storedSession(a), await storedSession(b)];
+      assert.equal(refreshes.length, 1, 'one refresh token spent, once');
+      assert.ok(sa?.refreshToken && sa.refreshToken !== first.refreshToken, 'rotated');
+      assert.equal(sb?.refreshToken, sa.refreshToken, 'the other tab took the rotated session');
+
+      // a tab restored later with the first (spent) refresh token asks the others instead of spending it again
+      const c = await tabWith(first);
+      const restored = insuranceAnswered(c, `${first.accessToken}x`);
+      await c.goto('/personal/insurance');
+      await restored;
+      assert.equal(refreshes.length, 1, 'the spent refresh token was not sent again');
+      assert.equal((await storedSession(c))?.refreshToken, sa.refreshToken);
+
+      // the sign-in is intact at the server: the current refresh token still works
+      const res = await fetch(`${platform.url}/oidc/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: sa.refreshToken,
+          client_id: 'portal-personal',
+        }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('real login: an expired access token is refreshed once; logout ends the SSO session too', async () => {
     const context = await newContext(browser, 'desktop', platform.url);
     const page = await context.newPage();
-    const session = async () =>
-      JSON.parse((await page.evaluate(() => sessionStorage.getItem('yibao.session'))) ?? 'null') as {
-        accessToken: string;
-        refreshToken?: string;
-      } | null;
+    const session = () => storedSession(page);
     try {
-      await page.goto('/login?portal=personal&return=%2Fpersonal%2Finsurance');
-      await page.locator('#loginId').fill('13800000001');
-      await page.locator('#password').fill('Demo@2024pw');
-      await page.getByRole('button', { name: '登录', exact: true }).first().click();
-      await page.waitForURL(/\/personal\/insurance/);
-      await page.waitForLoadState('networkidle'); // the first page's own calls are done before its token is spoiled
+      await signInToInsurance(page);
       const first = await session();
       assert.ok(first?.refreshToken, 'the portal holds a refresh token (offline_access)');
 
@@ -98,12 +173,7 @@ describe('portals (e2e)', () => {
       const refreshed = page.waitForRequest(
         (r) => r.url().endsWith('/oidc/token') && (r.postData() ?? '').includes('grant_type=refresh_token'),
       );
-      const insurance = page.waitForResponse(
-        (r) =>
-          r.url().endsWith('/api/personal/insurance') &&
-          r.status() === 200 &&
-          r.request().headers().authorization !== `Bearer ${first?.accessToken}x`,
-      );
+      const insurance = insuranceAnswered(page, `${first.accessToken}x`);
       await page.reload();
       await refreshed;
       await insurance;

@@ -3,6 +3,8 @@ import { type ReactNode, useEffect } from 'react';
 import { useSession } from '../lib/session';
 import { refreshDelay, refreshSession, startLogin } from './oidc';
 
+const RETRY_MS = 30_000;
+
 /** Shows the portal only to a signed-in account of the right kind; otherwise starts the unified login (OIDC + PKCE). */
 export function RequireSession({
   portal,
@@ -15,10 +17,15 @@ export function RequireSession({
 }) {
   const session = useSession();
 
-  // Keep the access token fresh: refresh one minute before it expires (the refresh token rotates).
+  // Keep the access token fresh: refresh one minute before it expires (the refresh token rotates); when the network
+  // is down, try again in half a minute.
   useEffect(() => {
     if (!session?.refreshToken) return;
-    const timer = setTimeout(() => void refreshSession(), refreshDelay(session));
+    let timer: ReturnType<typeof setTimeout>;
+    const schedule = (ms: number) => {
+      timer = setTimeout(() => refreshSession().catch(() => schedule(RETRY_MS)), ms);
+    };
+    schedule(refreshDelay(session));
     return () => clearTimeout(timer);
   }, [session]);
 

@@ -3,6 +3,7 @@
  * tokens at /oidc/token, refresh before expiry, logout through end_session.
  */
 import { getSession, type Session, setSession } from '../lib/session';
+import { joinTabs, refreshAcrossTabs } from './tabs';
 
 export const API_RESOURCE = 'urn:yibao:api';
 
@@ -97,6 +98,9 @@ export function stepUp(portal: string): Promise<void> {
   return startLogin(portal, location.pathname + location.search, { acr: 'mfa' });
 }
 
+/** The token endpoint refused the request (4xx: e.g. the refresh token is spent or the sign-in was ended). */
+class TokenRefused extends Error {}
+
 async function tokenRequest(body: Record<string, string>): Promise<TokenResponse> {
   const res = await fetch('/oidc/token', {
     method: 'POST',
@@ -104,8 +108,9 @@ async function tokenRequest(body: Record<string, string>): Promise<TokenResponse
     body: new URLSearchParams(body),
   });
   const data = (await res.json().catch(() => ({}))) as TokenResponse & { error?: string; error_description?: string };
-  if (!res.ok) throw new Error(data.error_description || data.error || `HTTP ${res.status}`);
-  return data;
+  if (res.ok) return data;
+  const message = data.error_description || data.error || `HTTP ${res.status}`;
+  throw res.status < 500 ? new TokenRefused(message) : new Error(message);
 }
 
 function sessionFrom(tokens: TokenResponse, portal: string, previous?: Session): Session {
@@ -152,22 +157,30 @@ export async function completeLogin(search: string): Promise<string> {
     : `/${pending.portal}`;
 }
 
+joinTabs({ current: getSession, adopt: setSession });
+
 let refreshing: Promise<boolean> | undefined;
 
-/** Exchanges the refresh token (rotated by the server); false when the session is gone. */
+/**
+ * Exchanges the refresh token (rotated by the server; once across the tabs holding it, see tabs.ts). False when the
+ * session is gone (the server refused the token, or another tab spent it and none hands over); a network failure or a server error rejects and keeps the session,
+ * so a flaky connection does not sign the person out.
+ */
 export function refreshSession(): Promise<boolean> {
   refreshing ??= (async () => {
-    const session = getSession();
-    if (!session?.refreshToken) return false;
     try {
-      const tokens = await tokenRequest({
-        grant_type: 'refresh_token',
-        refresh_token: session.refreshToken,
-        client_id: clientIdFor(session.portal),
+      const next = await refreshAcrossTabs(async (session) => {
+        const tokens = await tokenRequest({
+          grant_type: 'refresh_token',
+          refresh_token: session.refreshToken ?? '',
+          client_id: clientIdFor(session.portal),
+        });
+        return sessionFrom(tokens, session.portal, session);
       });
-      setSession(sessionFrom(tokens, session.portal, session));
-      return true;
-    } catch {
+      if (!next) setSession(undefined);
+      return next !== undefined;
+    } catch (e) {
+      if (!(e instanceof TokenRefused)) throw e;
       setSession(undefined);
       return false;
     }

@@ -12,7 +12,7 @@ const SIGNED_OUT = new Set(['SESSION_REVOKED']);
 export interface TokenRecovery {
   /** The current access token, if any. */
   token(): string | undefined;
-  /** Exchanges the refresh token; false when there is none or the server refused it. */
+  /** Exchanges the refresh token; false when there is none or the server refused it (rejects when unreachable). */
   refresh(): Promise<boolean>;
   /** Sends the browser to the login page (does not come back). */
   login(): void | Promise<void>;
@@ -45,7 +45,8 @@ export async function sendWithRefresh(
     return res;
   }
   if (!code || !REFRESHABLE.has(code)) return res;
-  if (!(await recovery.refresh())) {
+  // A call that set out before a refresh finished comes back refused: it retries with the new token, not a refresh.
+  if (recovery.token() === token && !(await recovery.refresh())) {
     await recovery.login();
     return res;
   }
