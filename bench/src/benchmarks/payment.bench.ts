@@ -62,7 +62,13 @@ interface Ctx {
   waiters: Map<string, (order: Order) => void>;
   /** CPU (ms) when the first timed operation started, and per operation of each side (see cpuNow) */
   cpuStart?: number;
-  cpu: { e2eMsPerOp?: number; floorMsPerOp?: number; prepareMsPerVisit?: number };
+  cpu: {
+    e2eMsPerOp?: number;
+    floorMsPerOp?: number;
+    prepareMsPerVisit?: number;
+    statementsPerOp?: number;
+    floorStatementsPerOp?: number;
+  };
 }
 
 /** utime + stime (ms) of a process from /proc (Linux; 100 ticks/s); 0 elsewhere. */
@@ -92,6 +98,19 @@ async function cpuNow(ctx: Ctx): Promise<number> {
     processCpuMs(ctx.sandbox.child.pid) +
     pids.rows.reduce((sum, r) => sum + processCpuMs(r.pid), 0)
   );
+}
+
+/** Statements this process sends to PostgreSQL (platform + core zone), counted from the first order on. */
+const statements = { total: 0, installed: false };
+function countStatements(): void {
+  if (statements.installed) return;
+  statements.installed = true;
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    statements.total++;
+    return original.apply(this, args);
+  };
 }
 
 async function admin(text: string): Promise<void> {
@@ -176,6 +195,8 @@ async function run(ctx: Ctx): Promise<void> {
   if (ctx.cpuStart === undefined) {
     ctx.cpuStart = Number.NaN;
     ctx.cpuStart = await cpuNow(ctx);
+    countStatements();
+    statements.total = 0;
   }
   const i = ctx.seq++;
   const personNo = ctx.persons[i % ctx.persons.length];
@@ -223,6 +244,7 @@ async function run(ctx: Ctx): Promise<void> {
 /** The core zone alone: pre-settle + settle of prepared visits (registration and fee upload untimed). */
 async function bareSettleRate(ctx: Ctx): Promise<number> {
   ctx.cpu.e2eMsPerOp = ((await cpuNow(ctx)) - ctx.cpuStart!) / ctx.legs.total;
+  ctx.cpu.statementsPerOp = statements.total / ctx.legs.total;
   const visits: Visit[] = [];
   const prepare = async (j: number) => {
     const visit = await ctx.core.registerVisit({
@@ -252,8 +274,10 @@ async function bareSettleRate(ctx: Ctx): Promise<number> {
     }
   };
   const cpu0 = await cpuNow(ctx);
+  const statements0 = statements.total;
   const start = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  ctx.cpu.floorStatementsPerOp = (statements.total - statements0) / n;
   const rate = n / ((performance.now() - start) / 1000);
   ctx.floorSeq += n; // the next reading starts with payers whose account is untouched
   ctx.cpu.floorMsPerOp = ((await cpuNow(ctx)) - cpu0) / n;
@@ -292,6 +316,9 @@ export default [
       // core-zone work every timed order does that the floor leaves out (its visits are prepared untimed): register
       // the visit + upload the fees, CPU per visit as measured while preparing the floor's visits
       floorExcludesCpuMsPerOp: Number((ctx.cpu.prepareMsPerVisit ?? Number.NaN).toFixed(2)),
+      // SQL statements this process sent per completed order (payment center + core zone) and per floor operation
+      statementsPerOrder: Number((ctx.cpu.statementsPerOp ?? Number.NaN).toFixed(1)),
+      floorStatementsPerOp: Number((ctx.cpu.floorStatementsPerOp ?? Number.NaN).toFixed(1)),
     }),
   },
 ] satisfies Benchmark<Ctx>[];
