@@ -12,7 +12,7 @@ import type { InsuranceStatus } from '../../integration/core-zone/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import { Batcher } from '../../platform/batch.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Executor, sql, textArray } from '../../platform/db/index.ts';
+import { type Executor, prepared, sql, textArray } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { maskName, maskResidentId } from '../../platform/privacy/index.ts';
 import { coreZone, personDirectory } from './deps.ts';
@@ -139,7 +139,8 @@ interface UseRequest {
 function useRecorder(db: Executor): Batcher<UseRequest, (VoucherRow & { use_id: string | null }) | undefined> {
   return new Batcher(async (requests) => {
     const column = (pick: (r: UseRequest) => string | null) => textArray(requests.map(pick));
-    const rows = await db.q<VoucherRow & { use_id: string | null; idx: string }>(sql`with k as (
+    const rows = await db.q<VoucherRow & { use_id: string | null; idx: string }>(
+      prepared(sql`with k as (
         select * from unnest(${column((r) => r.regionCode)}::bpchar[], ${column((r) => r.voucherCode)},
           ${column((r) => r.nonce)}, ${column((r) => r.businessType)}, ${column((r) => r.institutionCode)},
           ${column((r) => r.appId)}, ${column((r) => r.operator)}, ${column((r) => r.device)},
@@ -156,7 +157,8 @@ function useRecorder(db: Executor): Batcher<UseRequest, (VoucherRow & { use_id: 
           expires_at)
         select k.region_code, k.ec_token, v.id, v.person_no, v.resident_id_enc, k.institution_code, k.ec_expires
         from k join v on v.idx = k.idx join u on u.ec_token = k.ec_token returning token)
-      select v.*, u.id as use_id from v join k on k.idx = v.idx left join u on u.ec_token = k.ec_token`);
+      select v.*, u.id as use_id from v join k on k.idx = v.idx left join u on u.ec_token = k.ec_token`),
+    );
     const byIndex = new Map(rows.map(({ idx, ...row }) => [Number(idx), row]));
     return requests.map((_, i) => byIndex.get(i + 1));
   });
@@ -187,9 +189,11 @@ export class EvoucherService {
   constructor(ctx: Context) {
     this.ctx = ctx;
     this.vouchersByPerson = new Batcher(async (keys) => {
-      const rows = await ctx.db.q<VoucherRow>(sql`select v.* from evoucher_voucher v
+      const rows = await ctx.db.q<VoucherRow>(
+        prepared(sql`select v.* from evoucher_voucher v
         join unnest(${textArray(keys.map((k) => k.regionCode))}::bpchar[], ${textArray(keys.map((k) => k.personId))})
-          as k(region_code, person_id) on v.region_code = k.region_code and v.person_id = k.person_id`);
+          as k(region_code, person_id) on v.region_code = k.region_code and v.person_id = k.person_id`),
+      );
       const of = (regionCode: string, personId: string) => `${regionCode}/${personId}`;
       const found = new Map(rows.map((r) => [of(r.region_code, r.person_id), r]));
       return keys.map((k) => found.get(of(k.regionCode, k.personId)));

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { Batcher } from '../../../platform/batch.ts';
 import type { Context } from '../../../platform/context.ts';
 import { verifyEnvelopeDetailed } from '../../../platform/crypto/index.ts';
-import { type Executor, sql, textArray } from '../../../platform/db/index.ts';
+import { type Executor, prepared, sql, textArray } from '../../../platform/db/index.ts';
 import { AppError, type FieldError } from '../../../platform/errors.ts';
 import { claim, type IdempotencyRef, release, requestHash } from '../../../platform/idempotency.ts';
 import type { ChannelRegistry, ChannelType } from './channels.ts';
@@ -106,11 +106,13 @@ export function nonceRecorder(db: Executor): Batcher<NonceRow, boolean> {
   const key = (regionCode: string, appId: string, nonce: string) => `${regionCode}\u0000${appId}\u0000${nonce}`;
   return new Batcher(async (rows) => {
     const column = (pick: (r: NonceRow) => string) => textArray(rows.map(pick));
-    const inserted = await db.q<{ region_code: string; app_id: string; nonce: string }>(sql`insert into
+    const inserted = await db.q<{ region_code: string; app_id: string; nonce: string }>(
+      prepared(sql`insert into
       auth_channel_nonce(region_code, app_id, nonce, expires_at)
       select * from unnest(${column((r) => r.regionCode)}, ${column((r) => r.appId)}, ${column((r) => r.nonce)},
         ${column((r) => r.expiresAt)}::timestamptz[])
-      on conflict do nothing returning region_code, app_id, nonce`);
+      on conflict do nothing returning region_code, app_id, nonce`),
+    );
     const fresh = new Set(inserted.map((r) => key(r.region_code, r.app_id, r.nonce)));
     return rows.map((r) => fresh.delete(key(r.regionCode, r.appId, r.nonce)));
   });
