@@ -55,6 +55,9 @@ export const configSchema = z.object({
   JOB_WORKERS: bool.default(true).describe('run job workers in this process'),
   CORE_ZONE_URL: z.url().optional().describe('real core zone; unset = in-process reference core zone'),
   CORE_ZONE_PORT: z.coerce.number().int().min(0).max(65535).default(3100).describe('port of `npm run core-zone`'),
+  OUTBOUND_ALLOW_LOOPBACK: bool
+    .optional()
+    .describe('callbacks and back-channel logout may reach loopback addresses (default: outside production)'),
   SMTP_URL: z.string().optional().describe('smtp://user:pass@host:port; unset = sandbox mail outbox'),
   MAIL_FROM: z.string().default('医保服务平台 <noreply@yibao.local>').describe('sender of e-mails'),
   WEB_DIST: z.string().optional().describe('built web app directory; default web/dist'),

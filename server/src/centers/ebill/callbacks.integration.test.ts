@@ -217,6 +217,50 @@ forEachPlatform(
       assert.equal(after.url, receiverUrl('/back'));
       assert.ok(received.some((r) => r.path === '/back' && r.answered === 200));
     });
+
+    test('a callback to a refused address: refused when registered or changed, and at sending when a name leads there', async () => {
+      const p = get();
+      p.ctx.permissions = { permissionsOf: async () => new Set(['ebill:read', 'ebill:manage']) };
+      const admin = await p.auth({ kind: 'staff', subject: 'admin', regionCode: REGION });
+      const institution = `P990100${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`;
+      const register = (callbackUrl: string) =>
+        p.app.inject({
+          method: 'POST',
+          url: '/api/ebill/admin/channels',
+          headers: admin,
+          payload: { name: '内网探测', institutionCode: institution, callbackUrl },
+        });
+      const metadata = await register('http://169.254.169.254/latest/meta-data/');
+      assert.equal(metadata.statusCode, 400, metadata.body);
+      assert.equal(metadata.json().code, 'OUTBOUND_URL_REFUSED');
+      assert.match(metadata.json().title, /回调地址不可用/);
+      // a host name is checked when it is resolved, at each sending
+      const created = await register(receiverUrl('/named').replace('127.0.0.1', 'localhost'));
+      assert.equal(created.statusCode, 201, created.body);
+      const { appId } = created.json() as { appId: string };
+      const changed = await p.app.inject({
+        method: 'PATCH',
+        url: `/api/ebill/admin/channels/${appId}`,
+        headers: admin,
+        payload: { callbackUrl: 'gopher://127.0.0.1:6379/_FLUSHALL' },
+      });
+      assert.equal(changed.statusCode, 400, changed.body);
+      // as in production: loopback is refused, and localhost resolves to it
+      const config = p.ctx.config as { OUTBOUND_ALLOW_LOOPBACK?: boolean };
+      config.OUTBOUND_ALLOW_LOOPBACK = false;
+      try {
+        await p.ctx.services.ebill!.issueBlue(settlement(institution));
+        await p.ctx.db.q(sql`update job set max_attempts = 1 where queue = ${CALLBACK_QUEUE} and state = 'queued'`);
+        await attemptRound(p);
+      } finally {
+        config.OUTBOUND_ALLOW_LOOPBACK = undefined;
+      }
+      const [d] = (await p.app.inject({ url: `/api/ebill/admin/channels/${appId}/callbacks`, headers: admin })).json()
+        .items;
+      assert.equal(d.status, 'failed');
+      assert.match(d.lastError, /回环地址/);
+      assert.ok(!received.some((r) => r.path === '/named'), 'nothing reached the receiver');
+    });
   },
   { centers: [ebillCenter] },
 );

@@ -16,6 +16,7 @@ import { signedHttpHeaders, verifySignedHttp } from '../../platform/crypto/index
 import { type Executor, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { enqueue, type JobRow } from '../../platform/jobs.ts';
+import { outboundPolicy, postOutbound } from '../../platform/outbound.ts';
 
 export const CALLBACK_QUEUE = 'ebill.channel-callback';
 export const CALLBACK_ATTEMPTS = 8;
@@ -151,22 +152,24 @@ export class ChannelCallbacks {
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(target, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          'x-ebill-app-id': d.app_id,
-          'x-ebill-delivery-id': d.id,
-          'x-ebill-event': d.event,
-          ...signed,
+      const res = await postOutbound(
+        target,
+        {
+          timeoutMs: TIMEOUT_MS,
+          headers: {
+            'content-type': 'application/json; charset=utf-8',
+            'x-ebill-app-id': d.app_id,
+            'x-ebill-delivery-id': d.id,
+            'x-ebill-event': d.event,
+            ...signed,
+          },
+          body,
         },
-        body,
-      });
+        outboundPolicy(this.ctx.config),
+      );
       statusCode = res.status;
-      const text = await res.text().catch(() => '');
-      if (!res.ok) error = `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      if (res.status < 200 || res.status > 299)
+        error = `HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`;
     } catch (err) {
       error = `连接失败：${(err as Error).message}`.slice(0, 500);
     }

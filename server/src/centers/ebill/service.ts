@@ -6,6 +6,7 @@ import { sm2GenerateKeyPair, sm2Verify, sm3Hex, verifyEnvelopeDetailed } from '.
 import { type Database, type Executor, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { enqueue, type JobRow } from '../../platform/jobs.ts';
+import { checkOutboundUrl, outboundPolicy } from '../../platform/outbound.ts';
 import { maskMobile, maskName } from '../../platform/privacy/index.ts';
 import { ChannelCallbacks } from './callbacks.ts';
 import type { BillItem, FiscalIssuer } from './issuer/port.ts';
@@ -662,6 +663,7 @@ export class EbillService {
   // ---------------------------------------------------------------- channels (接入渠道) and API management
 
   async registerChannel(regionCode: string, staffId: string, input: ChannelCreate, caller: Caller) {
+    if (input.callbackUrl) checkOutboundUrl(input.callbackUrl, outboundPolicy(this.ctx.config));
     const appId = `eb${regionCode}${randomBytes(6).toString('hex')}`;
     const pair = sm2GenerateKeyPair();
     const appSecret = randomBytes(24).toString('base64url');
@@ -695,6 +697,7 @@ export class EbillService {
   }
 
   async updateChannel(regionCode: string, staffId: string, appId: string, patch: ChannelUpdate, caller: Caller) {
+    if (patch.callbackUrl) checkOutboundUrl(patch.callbackUrl, outboundPolicy(this.ctx.config));
     await this.db.tx(async (tx) => {
       const row = await tx.one(sql`select app_id from ebill_channel
         where region_code = ${regionCode} and app_id = ${appId} for update`);

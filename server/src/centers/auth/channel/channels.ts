@@ -4,6 +4,7 @@ import type { Context } from '../../../platform/context.ts';
 import { sm2GenerateKeyPair, sm2GetPublicKey, sm2PrecomputePublicKey } from '../../../platform/crypto/index.ts';
 import { type Executor, sql, textArray } from '../../../platform/db/index.ts';
 import { AppError, badRequest, notFound } from '../../../platform/errors.ts';
+import { checkOutboundUrl, outboundPolicy } from '../../../platform/outbound.ts';
 
 export const CHANNEL_TYPES = ['web', 'app', 'miniprogram', 'institution', 'partner'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -143,6 +144,7 @@ export class ChannelRegistry {
   }
 
   async register(input: RegisterChannelInput, ex: Executor = this.ctx.db): Promise<RegisteredChannel> {
+    if (input.backchannelLogoutUri) checkOutboundUrl(input.backchannelLogoutUri, outboundPolicy(this.ctx.config));
     // Through the caller's executor: inside a transaction PGlite has only that one connection.
     const region = await ex.one(sql`select code from region where code = ${input.regionCode}`);
     if (!region) throw badRequest('AUTH_CHANNEL_REGION_UNKNOWN', '统筹区不存在', input.regionCode);

@@ -15,6 +15,7 @@ import {
 import Provider, { ExternalSigningKey, errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Context } from '../../../platform/context.ts';
 import { sql } from '../../../platform/db/index.ts';
+import { outboundPolicy, postOutbound } from '../../../platform/outbound.ts';
 import { ACCESS_TOKEN_AUDIENCE, type SigningKey } from '../../../platform/tokens.ts';
 import { accountClaims } from '../accounts.ts';
 import type { ChannelWithSecret } from '../channel/channels.ts';
@@ -234,13 +235,23 @@ export class OidcProvider {
       pkce: { required: () => true },
       // oidc-provider refuses private/loopback addresses on outgoing calls (SSRF guard). In a bureau's intranet the
       // back-channel logout endpoints of registered channels are private addresses; those (and only those, as staff
-      // registered them) may be reached.
+      // registered them) are reached under the platform's outbound policy (platform/outbound.ts).
       fetch: async (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => {
         const href = String(url);
         const registered = await ctx.db.one(sql`select 1 from auth_channel where backchannel_logout_uri = ${href}
           and status = 'active' limit 1`);
-        const { dispatcher: _guard, ...rest } = options;
-        return globalThis.fetch(href, registered ? rest : options);
+        if (!registered) return globalThis.fetch(href, options);
+        const answer = await postOutbound(
+          new URL(href),
+          {
+            headers: Object.fromEntries(new Headers(options.headers).entries()),
+            body: String(options.body ?? ''),
+            timeoutMs: 10_000,
+          },
+          outboundPolicy(ctx.config),
+        );
+        const empty = answer.status === 204 || answer.status === 205 || answer.status === 304;
+        return new Response(empty ? null : answer.text, { status: answer.status });
       },
       // Browsers may call the token/userinfo endpoints cross-origin only from the client's own registered origins.
       clientBasedCORS: (_c: KoaContextWithOIDC, origin: string, client: { redirectUris?: string[] }) =>
