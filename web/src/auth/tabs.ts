@@ -90,14 +90,17 @@ async function successorOf(refreshToken: string): Promise<Session | undefined> {
 }
 
 /**
- * Refreshes the session once across tabs. Under the refresh lock: a token another tab already spent is exchanged
- * for that tab's current session (undefined when no tab answers: this tab's sign-in is over); otherwise `rotate`
- * spends it, and the other tabs are told the new session.
+ * Refreshes the session once across tabs. Under the refresh lock: a session that moved on while this tab waited
+ * (another tab's rotation arrived) is kept as it is; a token another tab already spent is exchanged for that tab's
+ * current session (undefined when no tab answers: this tab's sign-in is over); otherwise `rotate` spends it, and
+ * the other tabs are told the new session.
  */
 export function refreshAcrossTabs(rotate: (session: Session) => Promise<Session>): Promise<Session | undefined> {
+  const seen = peers?.current()?.refreshToken;
   const run = async () => {
     const session = peers?.current();
     if (!session?.refreshToken) return undefined;
+    if (session.refreshToken !== seen) return session;
     const old = session.refreshToken;
     if (await isSpent(old)) {
       const successor = await successorOf(old);
