@@ -167,7 +167,7 @@ async function setup(http: boolean): Promise<Ctx> {
   if (http) {
     const { child, baseUrl } = await startService(url);
     ctx.service = child;
-    ctx.core = new HttpCoreZone({ baseUrl });
+    ctx.core = new HttpCoreZone({ baseUrl, secret: config.CORE_ZONE_SECRET });
   }
   await db.exec(`drop table if exists bench_core_floor; create table bench_core_floor (region_code char(6) not null, id bigint not null,
     v bigint not null default 0, primary key (region_code, id));

@@ -55,6 +55,11 @@ export const configSchema = z.object({
   JOB_WORKERS: bool.default(true).describe('run job workers in this process'),
   CORE_ZONE_URL: z.url().optional().describe('real core zone; unset = in-process reference core zone'),
   CORE_ZONE_PORT: z.coerce.number().int().min(0).max(65535).default(3100).describe('port of `npm run core-zone`'),
+  CORE_ZONE_SECRET: z
+    .string()
+    .min(16)
+    .default('yibao-core-zone-development-only')
+    .describe('shared secret of the signed platform ↔ core-zone calls (HMAC-SM3); both sides set the same'),
   OUTBOUND_ALLOW_LOOPBACK: bool
     .optional()
     .describe('callbacks and back-channel logout may reach loopback addresses (default: outside production)'),
@@ -80,7 +85,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 function assertProductionSecrets(c: Config): void {
   const defaults = configSchema.parse({});
-  for (const key of ['DATA_KEYS', 'BLIND_INDEX_KEY', 'SUPERADMIN_PASSWORD'] as const) {
+  const secrets = [
+    'DATA_KEYS',
+    'BLIND_INDEX_KEY',
+    'SUPERADMIN_PASSWORD',
+    ...(c.CORE_ZONE_URL ? ['CORE_ZONE_SECRET'] : []),
+  ];
+  for (const key of secrets as Array<keyof Config>) {
     if (c[key] === defaults[key]) throw new ConfigError(`配置无效: ${key} must be set in production`);
   }
 }

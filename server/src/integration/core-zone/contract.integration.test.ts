@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { signedHttpHeaders } from '../../platform/crypto/index.ts';
 import type { Database } from '../../platform/db/index.ts';
 import { createTestDatabase, type DatabaseKind, databaseKinds } from '../../platform/db/testing.ts';
+import type { AppError } from '../../platform/errors.ts';
 import { residentIdCheckChar, usccCheckChar } from '../../platform/privacy/index.ts';
 import { HttpCoreZone } from './http/adapter.ts';
 import type { CoreZone } from './port.ts';
@@ -503,6 +505,16 @@ function contract(name: string, getCore: () => CoreZone, tag: string) {
   });
 }
 
+const SECRET = 'contract-test-core-zone-secret';
+
+/** POSTs a body with the caller signature (what the adapter sends), optionally with another secret or clock. */
+const signedPost = (url: string, body: string, secret = SECRET, now = Date.now()) =>
+  fetch(url, {
+    method: 'POST',
+    headers: signedHttpHeaders('x-core', secret, 'POST', new URL(url).pathname, body, now),
+    body,
+  });
+
 for (const kind of databaseKinds()) {
   describe(`core-zone contract [${kind as DatabaseKind}]`, () => {
     let db: Database;
@@ -512,10 +524,10 @@ for (const kind of databaseKinds()) {
     before(async () => {
       db = await createTestDatabase(kind);
       reference = await seededReference(db, { persons: 30 });
-      server = createCoreZoneServer(reference);
+      server = createCoreZoneServer(reference, { secret: SECRET });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;
-      adapter = new HttpCoreZone({ baseUrl: `http://127.0.0.1:${port}` });
+      adapter = new HttpCoreZone({ baseUrl: `http://127.0.0.1:${port}`, secret: SECRET });
     });
     after(async () => {
       await new Promise((resolve) => server?.close(resolve));
@@ -528,8 +540,7 @@ for (const kind of databaseKinds()) {
     test('the service speaks the national shape: 1101 fields, infcode/err_msg, unknown infno, bad JSON', async () => {
       const { port } = server.address() as AddressInfo;
       const url = `http://127.0.0.1:${port}/fsi/api/callService`;
-      const call = async (body: unknown) =>
-        (await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) })).json();
+      const call = async (body: unknown) => (await signedPost(url, JSON.stringify(body))).json();
       const head = {
         msgid: `H990100000012026010112000000${idCounter}`,
         insuplc_admdvs: R,
@@ -560,9 +571,44 @@ for (const kind of databaseKinds()) {
       assert.match(missing.err_msg, /未找到参保人/);
       const unknown = await call({ ...head, infno: '9999', input: {} });
       assert.equal(unknown.err_code, 'CORE_INVALID_INPUT');
-      const bad = await fetch(url, { method: 'POST', body: '{nope' });
+      const bad = await signedPost(url, '{nope');
       assert.equal(bad.status, 400);
       assert.equal((await bad.json()).infcode, -1);
+    });
+
+    test('only signed calls are answered: no, a wrong or an old signature, and a replayed call are refused', async () => {
+      const { port } = server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}/fsi/api/callService`;
+      const body = JSON.stringify({
+        infno: 'Y001',
+        msgid: 'x',
+        insuplc_admdvs: R,
+        input: { args: [R, { personNo: zhang.personNo }] },
+      });
+      const refused = async (res: Response, reason: RegExp) => {
+        assert.equal(res.status, 401);
+        const answer = await res.json();
+        assert.deepEqual([answer.infcode, answer.err_code, answer.output], [-1, 'CORE_CALLER_REFUSED', null]);
+        assert.match(answer.err_msg, reason);
+      };
+      await refused(await fetch(url, { method: 'POST', body }), /签名无效/);
+      await refused(await signedPost(url, body, 'another-secret-of-16+'), /签名无效/);
+      await refused(await signedPost(url, body, SECRET, Date.now() - 301_000), /签名无效或已过期/);
+      // the body is part of the signature
+      const headers = signedHttpHeaders('x-core', SECRET, 'POST', '/fsi/api/callService', body);
+      const tampered = body.replace(zhang.personNo, wang.personNo);
+      await refused(await fetch(url, { method: 'POST', headers, body: tampered }), /签名无效/);
+      // a signed call is answered once
+      const first = await fetch(url, { method: 'POST', headers, body });
+      assert.equal((await first.json()).infcode, 0);
+      await refused(await fetch(url, { method: 'POST', headers, body }), /重复的调用/);
+      // the adapter without the secret is told why, as the core zone being unavailable to it
+      const unsigned = new HttpCoreZone({ baseUrl: `http://127.0.0.1:${port}` });
+      await assert.rejects(unsigned.findPerson(R, { personNo: zhang.personNo }), (e: AppError) => {
+        assert.equal(e.code, 'CORE_UNAVAILABLE');
+        assert.match(e.detail ?? '', /CORE_ZONE_SECRET/);
+        return true;
+      });
     });
   });
 }

@@ -79,7 +79,10 @@ export const coreZoneModule: Center = {
   description: '核心区对接: 参保、账户、结算的端口与示范核心区（沙箱）',
   async init(ctx) {
     if (ctx.config.CORE_ZONE_URL) {
-      ctx.services.coreZone = new HttpCoreZone({ baseUrl: ctx.config.CORE_ZONE_URL });
+      ctx.services.coreZone = new HttpCoreZone({
+        baseUrl: ctx.config.CORE_ZONE_URL,
+        secret: ctx.config.CORE_ZONE_SECRET,
+      });
       ctx.log.info({ url: ctx.config.CORE_ZONE_URL }, '核心区：HTTP 适配器');
       return;
     }

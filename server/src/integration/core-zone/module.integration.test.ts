@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../platform/config.ts';
 import { sql } from '../../platform/db/index.ts';
 import { createTestDatabase } from '../../platform/db/testing.ts';
 import { createTestPlatform, forEachPlatform, type TestPlatform } from '../../testing/platform.ts';
@@ -202,7 +203,10 @@ describe('CORE_ZONE_URL switches the platform to the HTTP adapter', () => {
   let close: () => Promise<void>;
   before(async () => {
     const db = await createTestDatabase('pglite');
-    const server = createCoreZoneServer(await seededReference(db, { persons: 10 }));
+    // signed as configured: the platform's adapter and this service share CORE_ZONE_SECRET (its default here)
+    const server = createCoreZoneServer(await seededReference(db, { persons: 10 }), {
+      secret: loadConfig({}).CORE_ZONE_SECRET,
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     close = async () => {
       await new Promise((resolve) => server.close(resolve));

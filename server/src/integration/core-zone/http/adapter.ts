@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { signedHttpHeaders } from '../../../platform/crypto/index.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { coreError } from '../errors.ts';
 import {
@@ -50,6 +51,7 @@ import type {
   Visit,
   VisitInput,
 } from '../port.ts';
+import { CALLER_SIGNATURE } from '../signature.ts';
 
 export interface HttpCoreZoneOptions {
   baseUrl: string;
@@ -58,9 +60,20 @@ export interface HttpCoreZoneOptions {
   timeoutMs?: number;
   /** override the transport (tests); default: node:http(s) with a keep-alive agent (3–4× faster than fetch here) */
   fetch?: typeof fetch;
+  /**
+   * Shared secret of the caller signature (CORE_ZONE_SECRET): every call carries `x-core-timestamp`, `-nonce` and
+   * `-signature` = HMAC-SM3 over them, the method, path and body (platform/crypto/signed-http.ts); a core zone that
+   * has the secret refuses calls without it. Unset: calls go unsigned.
+   */
+  secret?: string;
 }
 
-type Post = (url: string, body: string, timeoutMs: number) => Promise<{ status: number; text: string }>;
+type Post = (
+  url: string,
+  body: string,
+  timeoutMs: number,
+  headers: Record<string, string>,
+) => Promise<{ status: number; text: string }>;
 
 /** POST over node:http(s) with a keep-alive connection pool (always to `serviceUrl`: its parts are parsed once). */
 function keepAlivePost(serviceUrl: string): Post {
@@ -79,7 +92,7 @@ function keepAlivePost(serviceUrl: string): Post {
       ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` }
       : {}),
   };
-  return (_url, text, timeoutMs) =>
+  return (_url, text, timeoutMs, headers) =>
     new Promise((resolve, reject) => {
       const body = Buffer.from(text, 'utf8');
       const req = request(
@@ -88,7 +101,7 @@ function keepAlivePost(serviceUrl: string): Post {
           method: 'POST',
           agent,
           timeout: timeoutMs,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length },
+          headers: { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': body.length },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -104,10 +117,10 @@ function keepAlivePost(serviceUrl: string): Post {
 }
 
 function fetchPost(f: typeof fetch): Post {
-  return async (url, body, timeoutMs) => {
+  return async (url, body, timeoutMs, headers) => {
     const res = await f(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...headers, 'content-type': 'application/json' },
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -128,6 +141,8 @@ export class HttpCoreZone implements CoreZone {
   private readonly institutionCode: string;
   private readonly timeoutMs: number;
   private readonly post: Post;
+  private readonly secret?: string;
+  private readonly path: string;
   private ecTokenResolver?: EcTokenResolver;
 
   constructor(opts: HttpCoreZoneOptions) {
@@ -135,6 +150,8 @@ export class HttpCoreZone implements CoreZone {
     this.institutionCode = opts.institutionCode ?? 'H00000000000';
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.post = opts.fetch ? fetchPost(opts.fetch) : keepAlivePost(this.url);
+    this.secret = opts.secret;
+    this.path = new URL(this.url).pathname;
   }
 
   useEcTokenResolver(resolver: EcTokenResolver): void {
@@ -156,14 +173,19 @@ export class HttpCoreZone implements CoreZone {
       fixmedins_code: opts.institutionCode ?? this.institutionCode,
       opter_type: '1',
       infver: 'V1.0',
-      signtype: 'SM2',
+      signtype: 'SM3',
       input,
     };
+    const text = JSON.stringify(body);
+    const headers = this.secret ? signedHttpHeaders(CALLER_SIGNATURE, this.secret, 'POST', this.path, text) : {};
     let res: { status: number; text: string };
     try {
-      res = await this.post(this.url, JSON.stringify(body), this.timeoutMs);
+      res = await this.post(this.url, text, this.timeoutMs, headers);
     } catch (err) {
       throw coreError('CORE_UNAVAILABLE', `${infno}: ${(err as Error).message}`);
+    }
+    if (res.status === 401) {
+      throw coreError('CORE_UNAVAILABLE', `${infno}: 核心区拒绝了平台的调用签名（请核对 CORE_ZONE_SECRET）`);
     }
     let answer: any;
     try {

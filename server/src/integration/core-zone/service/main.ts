@@ -23,7 +23,7 @@ if (config.DEMO_SEED && !(await isSeeded(core))) {
   log.info('核心区（沙箱）：载入示范数据');
   await seedReference(core);
 }
-const server = createCoreZoneServer(core, { log: (msg, o) => log.error(o, msg) });
+const server = createCoreZoneServer(core, { log: (msg, o) => log.error(o, msg), secret: config.CORE_ZONE_SECRET });
 server.listen(config.CORE_ZONE_PORT, config.HOST, () => {
   log.info({ port: config.CORE_ZONE_PORT }, '示范核心区（沙箱）已启动：POST /fsi/api/callService');
 });
