@@ -21,4 +21,15 @@ test('a bad value stops start-up with a message naming the variable', () => {
 
 test('production refuses the built-in development secrets', () => {
   assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /DATA_KEYS/);
+  const own = {
+    NODE_ENV: 'production',
+    DATA_KEYS: `k9:${'ab'.repeat(32)}`,
+    BLIND_INDEX_KEY: 'cd'.repeat(32),
+    SUPERADMIN_PASSWORD: 'Prod@secret-2026',
+  };
+  assert.equal(loadConfig(own).NODE_ENV, 'production');
+  // a remote core zone needs its own call secret
+  assert.throws(() => loadConfig({ ...own, CORE_ZONE_URL: 'http://10.0.0.5:3100' }), /CORE_ZONE_SECRET/);
+  const remote = { ...own, CORE_ZONE_URL: 'http://10.0.0.5:3100', CORE_ZONE_SECRET: 'prod-core-zone-secret-2026' };
+  assert.equal(loadConfig(remote).CORE_ZONE_SECRET, 'prod-core-zone-secret-2026');
 });
