@@ -107,6 +107,7 @@ async function startService(url: string): Promise<{ child: ChildProcess; baseUrl
       HOST: '127.0.0.1',
       DEMO_SEED: 'false',
       LOG_LEVEL: 'warn',
+      CORE_ZONE_SECRET: loadConfig({}).CORE_ZONE_SECRET,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
