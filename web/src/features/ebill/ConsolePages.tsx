@@ -488,7 +488,12 @@ export function EbillChannelsPage() {
           <Form.Item name="contactMobile" label="联系电话" rules={[{ pattern: /^1\d{10}$/, message: '11 位手机号' }]}>
             <Input inputMode="tel" />
           </Form.Item>
-          <Form.Item name="callbackUrl" label="回调地址" rules={[{ type: 'url', message: '请输入完整 URL' }]}>
+          <Form.Item
+            name="callbackUrl"
+            label="回调地址"
+            rules={[{ type: 'url', message: '请输入完整 URL' }]}
+            extra="http(s) 地址；医保专网内网地址可用，链路本地（如 169.254.169.254）与本机回环地址不可用"
+          >
             <Input placeholder="https://" />
           </Form.Item>
         </Form>
