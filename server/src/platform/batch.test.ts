@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Batcher } from './batch.ts';
+import { Metrics } from './metrics.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -67,6 +68,27 @@ describe('Batcher', () => {
     assert.ok(results.every((r) => r.status === 'rejected'));
     fail = false;
     assert.equal(await b.load(4), 4);
+  });
+
+  it('a named batcher shows on /metrics: statements, the requests they carried, requests waiting', async () => {
+    const metrics = new Metrics();
+    const b = new Batcher<number, number>(
+      async (ks) => {
+        await tick();
+        return ks;
+      },
+      { name: 'demo_lookup', metrics },
+    );
+    await b.load(1);
+    const loads = Array.from({ length: 20 }, (_, i) => b.load(i));
+    const during = await metrics.render();
+    assert.match(during, /^db_batch_queued\{batch="demo_lookup"\} 18$/m, 'two went out, 18 wait');
+    await Promise.all(loads);
+    const text = await metrics.render();
+    assert.match(text, /^# TYPE db_batch_statements_total counter$/m);
+    assert.match(text, /^db_batch_statements_total\{batch="demo_lookup"\} 4$/m);
+    assert.match(text, /^db_batch_requests_total\{batch="demo_lookup"\} 21$/m);
+    assert.match(text, /^db_batch_queued\{batch="demo_lookup"\} 0$/m);
   });
 
   it('refuses a batch answer of the wrong length', async () => {

@@ -4,15 +4,28 @@
  * key leaves at once, alone (no added latency); under load the round trips per request fall with the queue's length.
  * `run` answers one value per key, in order; if it fails, every key of the batch gets its error.
  */
+/** Where a named batcher reports its statistics (the platform's /metrics). */
+export interface BatchMetrics {
+  registerBatcher(name: string, read: () => { batches: number; keys: number; queued: number }): void;
+}
+
 export class Batcher<K, V> {
   private queue: Array<{ key: K; resolve: (value: V) => void; reject: (error: unknown) => void }> = [];
   private inFlight = 0;
   private readonly run: (keys: K[]) => Promise<V[]>;
   private readonly limits: { maxBatch: number; maxInFlight: number };
+  /** batches sent and the keys they carried (their ratio is the mean batch size) */
+  readonly stats = { batches: 0, keys: 0 };
 
-  constructor(run: (keys: K[]) => Promise<V[]>, limits = { maxBatch: 64, maxInFlight: 2 }) {
+  constructor(
+    run: (keys: K[]) => Promise<V[]>,
+    opts: { maxBatch?: number; maxInFlight?: number; name?: string; metrics?: BatchMetrics } = {},
+  ) {
     this.run = run;
-    this.limits = limits;
+    this.limits = { maxBatch: opts.maxBatch ?? 64, maxInFlight: opts.maxInFlight ?? 2 };
+    if (opts.name && opts.metrics) {
+      opts.metrics.registerBatcher(opts.name, () => ({ ...this.stats, queued: this.queue.length }));
+    }
   }
 
   load(key: K): Promise<V> {
@@ -30,6 +43,8 @@ export class Batcher<K, V> {
   }
 
   private async dispatch(batch: Batcher<K, V>['queue']): Promise<void> {
+    this.stats.batches++;
+    this.stats.keys += batch.length;
     let outcome: { values: V[] } | { error: unknown };
     try {
       const values = await this.run(batch.map((b) => b.key));

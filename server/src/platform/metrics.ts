@@ -23,6 +23,13 @@ export class Metrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) s.buckets[i]++;
   }
 
+  private readonly batchers = new Map<string, () => { batches: number; keys: number; queued: number }>();
+
+  /** A request batcher (platform/batch.ts) by name: statements sent, requests they carried, requests waiting. */
+  registerBatcher(name: string, read: () => { batches: number; keys: number; queued: number }): void {
+    this.batchers.set(name, read);
+  }
+
   /** Adds lines computed at scrape time (e.g. job queue depth). */
   addCollector(collect: () => Promise<string[]>): void {
     this.gauges.push(collect);
@@ -40,8 +47,28 @@ export class Metrics {
       out.push(`http_request_duration_seconds_sum{${labels}} ${s.sum}`);
       out.push(`http_request_duration_seconds_count{${labels}} ${s.count}`);
     }
+    if (this.batchers.size) out.push(...this.batcherLines());
     for (const collect of this.gauges) out.push(...(await collect()));
     return `${out.join('\n')}\n`;
+  }
+
+  private batcherLines(): string[] {
+    const families = [
+      ['db_batch_statements_total', 'counter', 'Statements sent by a request batcher (group commit).', 'batches'],
+      [
+        'db_batch_requests_total',
+        'counter',
+        'Requests those statements carried (÷ statements = mean batch size).',
+        'keys',
+      ],
+      ['db_batch_queued', 'gauge', 'Requests waiting for the next statement now.', 'queued'],
+    ] as const;
+    const read = [...this.batchers].map(([name, r]) => [escapeLabel(name), r()] as const);
+    return families.flatMap(([metric, type, help, field]) => [
+      `# HELP ${metric} ${help}`,
+      `# TYPE ${metric} ${type}`,
+      ...read.map(([name, v]) => `${metric}{batch="${name}"} ${v[field]}`),
+    ]);
   }
 }
 

@@ -10,7 +10,7 @@ import {
 import QRCode from 'qrcode';
 import type { InsuranceStatus } from '../../integration/core-zone/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
-import { Batcher } from '../../platform/batch.ts';
+import { Batcher, type BatchMetrics } from '../../platform/batch.ts';
 import type { Context } from '../../platform/context.ts';
 import { type Executor, prepared, sql, textArray } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -136,11 +136,15 @@ interface UseRequest {
  * commit together or not at all. Inside one batch a repeated nonce and business type is recorded once: the answer
  * carries the use's id only to the request whose ecToken was stored, so the other is a replay.
  */
-function useRecorder(db: Executor): Batcher<UseRequest, (VoucherRow & { use_id: string | null }) | undefined> {
-  return new Batcher(async (requests) => {
-    const column = (pick: (r: UseRequest) => string | null) => textArray(requests.map(pick));
-    const rows = await db.q<VoucherRow & { use_id: string | null; idx: string }>(
-      prepared(sql`with k as (
+function useRecorder(
+  db: Executor,
+  metrics: BatchMetrics,
+): Batcher<UseRequest, (VoucherRow & { use_id: string | null }) | undefined> {
+  return new Batcher(
+    async (requests) => {
+      const column = (pick: (r: UseRequest) => string | null) => textArray(requests.map(pick));
+      const rows = await db.q<VoucherRow & { use_id: string | null; idx: string }>(
+        prepared(sql`with k as (
         select * from unnest(${column((r) => r.regionCode)}::bpchar[], ${column((r) => r.voucherCode)},
           ${column((r) => r.nonce)}, ${column((r) => r.businessType)}, ${column((r) => r.institutionCode)},
           ${column((r) => r.appId)}, ${column((r) => r.operator)}, ${column((r) => r.device)},
@@ -158,10 +162,12 @@ function useRecorder(db: Executor): Batcher<UseRequest, (VoucherRow & { use_id: 
         select k.region_code, k.ec_token, v.id, v.person_no, v.resident_id_enc, k.institution_code, k.ec_expires
         from k join v on v.idx = k.idx join u on u.ec_token = k.ec_token returning token)
       select v.*, u.id as use_id from v join k on k.idx = v.idx left join u on u.ec_token = k.ec_token`),
-    );
-    const byIndex = new Map(rows.map(({ idx, ...row }) => [Number(idx), row]));
-    return requests.map((_, i) => byIndex.get(i + 1));
-  });
+      );
+      const byIndex = new Map(rows.map(({ idx, ...row }) => [Number(idx), row]));
+      return requests.map((_, i) => byIndex.get(i + 1));
+    },
+    { name: 'evoucher_use', metrics },
+  );
 }
 
 /** Region settings under `settings.evoucher` in region_config. */
@@ -188,17 +194,20 @@ export class EvoucherService {
 
   constructor(ctx: Context) {
     this.ctx = ctx;
-    this.vouchersByPerson = new Batcher(async (keys) => {
-      const rows = await ctx.db.q<VoucherRow>(
-        prepared(sql`select v.* from evoucher_voucher v
+    this.vouchersByPerson = new Batcher(
+      async (keys) => {
+        const rows = await ctx.db.q<VoucherRow>(
+          prepared(sql`select v.* from evoucher_voucher v
         join unnest(${textArray(keys.map((k) => k.regionCode))}::bpchar[], ${textArray(keys.map((k) => k.personId))})
           as k(region_code, person_id) on v.region_code = k.region_code and v.person_id = k.person_id`),
-      );
-      const of = (regionCode: string, personId: string) => `${regionCode}/${personId}`;
-      const found = new Map(rows.map((r) => [of(r.region_code, r.person_id), r]));
-      return keys.map((k) => found.get(of(k.regionCode, k.personId)));
-    });
-    this.useRecorder = useRecorder(ctx.db);
+        );
+        const of = (regionCode: string, personId: string) => `${regionCode}/${personId}`;
+        const found = new Map(rows.map((r) => [of(r.region_code, r.person_id), r]));
+        return keys.map((k) => found.get(of(k.regionCode, k.personId)));
+      },
+      { name: 'evoucher_voucher_lookup', metrics: ctx.metrics },
+    );
+    this.useRecorder = useRecorder(ctx.db, ctx.metrics);
     this.keys = new KeyRing(ctx);
     this.sandbox = new SandboxVerifier(this.keys, ctx.log);
     this.verifier = this.sandbox;

@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { Batcher } from '../../../platform/batch.ts';
+import { Batcher, type BatchMetrics } from '../../../platform/batch.ts';
 import type { Context } from '../../../platform/context.ts';
 import { verifyEnvelopeDetailed } from '../../../platform/crypto/index.ts';
 import { type Executor, prepared, sql, textArray } from '../../../platform/db/index.ts';
@@ -102,24 +102,27 @@ interface NonceRow {
  * Records nonces, many requests' in one statement under load; answers per nonce whether it is fresh. Two requests
  * with the same nonce in one batch: the first is fresh, the second a replay.
  */
-export function nonceRecorder(db: Executor): Batcher<NonceRow, boolean> {
+export function nonceRecorder(db: Executor, metrics?: BatchMetrics): Batcher<NonceRow, boolean> {
   const key = (regionCode: string, appId: string, nonce: string) => `${regionCode}\u0000${appId}\u0000${nonce}`;
-  return new Batcher(async (rows) => {
-    const column = (pick: (r: NonceRow) => string) => textArray(rows.map(pick));
-    const inserted = await db.q<{ region_code: string; app_id: string; nonce: string }>(
-      prepared(sql`insert into
+  return new Batcher(
+    async (rows) => {
+      const column = (pick: (r: NonceRow) => string) => textArray(rows.map(pick));
+      const inserted = await db.q<{ region_code: string; app_id: string; nonce: string }>(
+        prepared(sql`insert into
       auth_channel_nonce(region_code, app_id, nonce, expires_at)
       select * from unnest(${column((r) => r.regionCode)}, ${column((r) => r.appId)}, ${column((r) => r.nonce)},
         ${column((r) => r.expiresAt)}::timestamptz[])
       on conflict do nothing returning region_code, app_id, nonce`),
-    );
-    const fresh = new Set(inserted.map((r) => key(r.region_code, r.app_id, r.nonce)));
-    return rows.map((r) => fresh.delete(key(r.regionCode, r.appId, r.nonce)));
-  });
+      );
+      const fresh = new Set(inserted.map((r) => key(r.region_code, r.app_id, r.nonce)));
+      return rows.map((r) => fresh.delete(key(r.regionCode, r.appId, r.nonce)));
+    },
+    { name: 'auth_channel_nonce', metrics },
+  );
 }
 
 export function createChannelVerifier(ctx: Context, registry: ChannelRegistry): ChannelVerifier {
-  const nonces = nonceRecorder(ctx.db);
+  const nonces = nonceRecorder(ctx.db, ctx.metrics);
   const verifier: ChannelVerifier = {
     async verify(envelope, opts = {}) {
       const appId =
