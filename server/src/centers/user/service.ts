@@ -2,7 +2,7 @@
 import { type AuditEntry, appendAudit } from '../../platform/audit.ts';
 import type { PermissionResolver } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Database, type Executor, sql } from '../../platform/db/index.ts';
+import { type Database, type Executor, sql, textArray } from '../../platform/db/index.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import {
   isValidMobile,
@@ -186,7 +186,6 @@ interface StaffRow {
 
 const iso = (v: Date | string | null | undefined) => (v == null ? undefined : new Date(v).toISOString());
 const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
-const textArray = (values: string[]) => sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
 
 function uniqueViolation(err: unknown): string | undefined {
   let e = err as { code?: string; constraint?: string; cause?: unknown; message?: string } | undefined;
