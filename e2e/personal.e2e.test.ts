@@ -114,9 +114,14 @@ describe('personal hall (e2e)', () => {
           await ledger.getByText('缴费划入').first().waitFor();
           await checkA11y(page, `/personal/account ${region.code}`);
           await shot(page, `account-${region.code}`);
-          // filter: only the opening balance
+          // filter: only the opening balance (the page keeps the rows it has until the filtered ones arrive)
+          const filtered = page.waitForResponse(
+            (r) => r.url().includes('/api/personal/account/ledger?') && r.url().includes('kind='),
+          );
           await page.locator('#ledger-kind').click();
           await page.getByTitle('期初余额').click();
+          const answer = await filtered;
+          assert.equal(answer.status(), 200, `the filtered ledger: ${await answer.text()}`);
           await settled(page);
           await ledger.getByText('缴费划入').first().waitFor({ state: 'detached' });
           assert.ok((await ledger.getByText('期初余额').count()) >= 1, 'the opening entry stays');
