@@ -62,34 +62,58 @@ export function prepared(query: SQL): SQL {
 }
 
 const statementNames = new Map<string, string>();
+/** Bumped when a statement's result type changed under it (a migration added a column to a `select *`). */
+let statementGeneration = 0;
 function statementName(text: string): string {
   let name = statementNames.get(text);
   if (name === undefined) {
     if (statementNames.size >= 2_000) statementNames.clear();
-    name = `y_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+    name = `y${statementGeneration}_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
     statementNames.set(text, name);
   }
   return name;
 }
 
+/**
+ * PostgreSQL refuses a prepared statement whose result columns changed since it was parsed (SQLSTATE 0A000, "cached
+ * plan must not change result type" — e.g. `select *` after another instance's migration added a column). The text
+ * then gets a new name, which every connection prepares afresh.
+ */
+const isStaleResultType = (err: unknown) => {
+  const e =
+    (err as { cause?: { code?: string; message?: string } })?.cause ?? (err as { code?: string; message?: string });
+  return e?.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
+};
+
 type Session = {
   prepareQuery(q: unknown, f: unknown, name: string, arrayMode: boolean): { execute(): Promise<unknown> };
 };
 
-function executor(orm: Orm): Executor {
+function executor(orm: Orm, inTransaction = false): Executor {
   // a named statement: what orm.execute does, with the statement's name (drizzle passes it to node-postgres)
   const internals = orm as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string } }; session: Session };
-  const run = (query: SQL) => {
-    if (!preparedQueries.has(query)) return orm.execute(query);
+  const named = (query: SQL) => {
     const built = internals.dialect.sqlToQuery(query);
     return internals.session.prepareQuery(built, undefined, statementName(built.sql), false).execute();
+  };
+  const run = async (query: SQL) => {
+    if (!preparedQueries.has(query)) return orm.execute(query);
+    try {
+      return await named(query);
+    } catch (err) {
+      if (!isStaleResultType(err)) throw err;
+      statementGeneration++;
+      statementNames.clear();
+      if (inTransaction) throw err; // the transaction has failed already; its retry gets the new name
+      return named(query);
+    }
   };
   const q = async <T>(query: SQL) => ((await run(query).catch(unwrap)) as unknown as { rows: T[] }).rows;
   return { orm, q, one: async <T>(query: SQL) => (await q<T>(query))[0] };
 }
 
 function transactional(orm: Orm): Database['tx'] {
-  return (fn) => orm.transaction((t) => fn(executor(t as unknown as Orm)));
+  return (fn) => orm.transaction((t) => fn(executor(t as unknown as Orm, true)));
 }
 
 export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {
