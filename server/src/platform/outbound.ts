@@ -7,11 +7,10 @@
  * resolves elsewhere later (DNS rebinding) gains nothing.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
+import { type HttpAnswer, sendHttp } from './http-client.ts';
 
 const never = new BlockList();
 for (const [net, bits] of [
@@ -69,8 +68,8 @@ export function checkOutboundUrl(raw: string, policy: OutboundPolicy): URL {
 }
 
 /** A DNS look-up that fails when any address of the name may not be reached. */
-function checkedLookup(policy: OutboundPolicy) {
-  return (
+function checkedLookup(policy: OutboundPolicy): LookupFunction {
+  return ((
     hostname: string,
     options: { family?: number | string; all?: boolean },
     callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
@@ -83,13 +82,7 @@ function checkedLookup(policy: OutboundPolicy) {
       const [first] = addresses;
       return callback(null, first.address, first.family);
     });
-  };
-}
-
-export interface OutboundAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
+  }) as LookupFunction;
 }
 
 /**
@@ -100,37 +93,13 @@ export async function postOutbound(
   url: URL,
   init: { headers: Record<string, string>; body: string; timeoutMs: number },
   policy: OutboundPolicy,
-): Promise<OutboundAnswer> {
+): Promise<HttpAnswer> {
   checkOutboundUrl(url.href, policy);
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return await new Promise((resolve, reject) => {
-    const req = send(
-      url,
-      {
-        method: 'POST',
-        headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) },
-        lookup: checkedLookup(policy) as never,
-        timeout: init.timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          if (size < 65_536) chunks.push(c);
-          size += c.length;
-        });
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text: Buffer.concat(chunks).subarray(0, 65_536).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`超时（${init.timeoutMs} ms）`)));
-    req.on('error', reject);
-    req.end(init.body);
-  });
+  try {
+    return await sendHttp(url.href, { method: 'POST', ...init, lookup: checkedLookup(policy), maxBytes: 65_536 });
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name === 'AbortError' || name === 'TimeoutError') throw new Error(`超时（${init.timeoutMs} ms）`);
+    throw err;
+  }
 }

@@ -168,8 +168,7 @@ export class ChannelCallbacks {
         outboundPolicy(this.ctx.config),
       );
       statusCode = res.status;
-      if (res.status < 200 || res.status > 299)
-        error = `HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`;
+      if (!res.ok) error = `HTTP ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`;
     } catch (err) {
       error = `连接失败：${(err as Error).message}`.slice(0, 500);
     }

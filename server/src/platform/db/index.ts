@@ -41,10 +41,14 @@ const NUMERIC = 1700;
 const asNumber = (v: string) => Number(v);
 const asIs = (v: string) => v;
 
-/** Drizzle wraps driver errors; surface the driver's own (with its SQLSTATE `code`, e.g. 23505). */
-function unwrap(err: unknown): never {
+/** Drizzle wraps driver errors: the driver's own (with its SQLSTATE `code`, e.g. 23505), else the error itself. */
+function driverError(err: unknown): unknown {
   const cause = (err as { cause?: unknown })?.cause;
-  throw cause && typeof cause === 'object' && 'code' in cause ? cause : err;
+  return cause && typeof cause === 'object' && 'code' in cause ? cause : err;
+}
+
+function unwrap(err: unknown): never {
+  throw driverError(err);
 }
 
 const preparedQueries = new WeakSet<SQL>();
@@ -80,9 +84,8 @@ function statementName(text: string): string {
  * then gets a new name, which every connection prepares afresh.
  */
 const isStaleResultType = (err: unknown) => {
-  const e =
-    (err as { cause?: { code?: string; message?: string } })?.cause ?? (err as { code?: string; message?: string });
-  return e?.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
+  const e = driverError(err) as { code?: string; message?: string };
+  return e.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
 };
 
 type Session = {

@@ -1,4 +1,6 @@
 /** The platform's side of the sandbox provider protocol (port.ts), over HTTP to the sandbox service. */
+
+import { type HttpAnswer, sendHttp } from '../../../../platform/http-client.ts';
 import {
   type PaymentProvider,
   type PrepayRequest,
@@ -13,7 +15,6 @@ import {
   signedHeaders,
   verifySigned,
 } from '../port.ts';
-import { type HttpAnswer, sendHttp } from './http.ts';
 
 export interface SandboxClientOptions {
   baseUrl: string;

@@ -10,6 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendHttp } from '../../../../platform/http-client.ts';
 import {
   businessDate,
   type ProviderNotification,
@@ -18,7 +19,6 @@ import {
   signedHeaders,
   verifySigned,
 } from '../port.ts';
-import { sendHttp } from './http.ts';
 
 export interface Behaviour {
   /** prepay / refund / query / close answers: ok, a definite failure, a 503, or a hang (the effect still applies). */

@@ -1,10 +1,13 @@
 /**
- * One small HTTP/1.1 client for the sandbox protocol (the platform's calls, the sandbox's notifications, admin calls):
- * node:http with keep-alive agents instead of fetch. Same semantics (a timeout aborts the request; any network error
- * rejects), a fraction of the per-request CPU of fetch's WHATWG streams, and connections are reused.
+ * One small HTTP/1.1 client (the payment sandbox protocol, outbound calls to registered URLs): node:http with
+ * keep-alive agents instead of fetch. Same semantics (a timeout aborts the request; any network error rejects), a
+ * fraction of the per-request CPU of fetch's WHATWG streams, and connections are reused — except with a `lookup` of
+ * the caller's, which gets a connection of its own resolved through it (a pooled one may have been resolved without).
  */
+
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 
 const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
@@ -17,7 +20,15 @@ export interface HttpAnswer {
 
 export function sendHttp(
   url: string,
-  init: { method: string; headers?: Record<string, string>; body?: string; timeoutMs?: number },
+  init: {
+    method: string;
+    headers?: Record<string, string>;
+    body?: string;
+    timeoutMs?: number;
+    lookup?: LookupFunction;
+    /** read at most this many bytes of the answer (an unknown receiver's) */
+    maxBytes?: number;
+  },
 ): Promise<HttpAnswer> {
   const target = new URL(url);
   const https = target.protocol === 'https:';
@@ -27,7 +38,8 @@ export function sendHttp(
       target,
       {
         method: init.method,
-        agent: https ? agents.https : agents.http,
+        agent: init.lookup ? false : https ? agents.https : agents.http,
+        lookup: init.lookup,
         headers: { ...init.headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
         signal: init.timeoutMs === undefined ? undefined : AbortSignal.timeout(init.timeoutMs),
       },
@@ -35,7 +47,7 @@ export function sendHttp(
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
-          text += chunk;
+          if (init.maxBytes === undefined || text.length < init.maxBytes) text += chunk;
         });
         res.on('end', () => {
           const status = res.statusCode ?? 0;
