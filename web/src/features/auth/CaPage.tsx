@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Form, Input, Modal, Table, Tag, Typography, Upload } from 'antd';
+import { Button, Card, Form, Input, Modal, Table, Tag, Typography, Upload } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 
 interface TrustedCa {
   id: string;
@@ -43,7 +44,7 @@ function PemInput(props: { value?: string; onChange?: (v: string) => void; id?: 
 
 /** 证书登录信任的 CA: the CAs whose certificates may log in (chain, validity and CRL are checked at login). */
 export function TrustedCasPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [adding, setAdding] = useState(false);
   const [crlFor, setCrlFor] = useState<TrustedCa>();
@@ -54,7 +55,7 @@ export function TrustedCasPage() {
   const add = useMutation({
     mutationFn: (v: { name: string; certPem: string }) => api<{ id: string }>('/api/auth/cas', { body: v }),
     onSuccess: () => {
-      message.success('已添加信任的 CA');
+      toast.success('已添加信任的 CA');
       setAdding(false);
       addForm.resetFields();
       refresh();
@@ -64,7 +65,7 @@ export function TrustedCasPage() {
     mutationFn: (v: { crlPem: string }) =>
       api(`/api/auth/cas/${encodeURIComponent(crlFor!.id)}/crl`, { method: 'PUT', body: v }),
     onSuccess: () => {
-      message.success('吊销列表已更新');
+      toast.success('吊销列表已更新');
       setCrlFor(undefined);
       crlForm.resetFields();
       refresh();

@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
-  App,
   Button,
   Card,
   Checkbox,
@@ -23,6 +22,7 @@ import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 
 interface Channel {
   regionCode: string;
@@ -84,7 +84,7 @@ const lines = (v?: string) =>
 
 /** 渠道管理: register channels (SM2 key pair generated server-side or uploaded), scopes, redirect URIs, login methods. */
 export function ChannelsPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Channel>();
@@ -117,17 +117,17 @@ export function ChannelsPage() {
       setShown(r);
       void refresh();
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   const update = useMutation({
     mutationFn: (v: { appId: string; body: Record<string, unknown> }) =>
       api<Channel>(`/api/auth/channels/${encodeURIComponent(v.appId)}`, { method: 'PATCH', body: v.body }),
     onSuccess: () => {
-      message.success('已保存');
+      toast.success('已保存');
       setEditing(undefined);
       void refresh();
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   const resetSecret = useMutation({
     mutationFn: (appId: string) =>
@@ -135,7 +135,7 @@ export function ChannelsPage() {
         method: 'POST',
       }),
     onSuccess: (r) => setShown(r),
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
 
   return (
@@ -427,16 +427,16 @@ interface SigningKey {
 
 /** 签名密钥: the keys that sign ID and access tokens (JWKS), with rotation. */
 export function SigningKeysPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const list = useQuery({ queryKey: ['auth', 'keys'], queryFn: () => api<SigningKey[]>('/api/auth/keys') });
   const rotate = useMutation({
     mutationFn: () => api<{ kid: string }>('/api/auth/keys/rotate', { method: 'POST' }),
     onSuccess: (r) => {
-      message.success(`已生成新密钥 ${r.kid}，约 10 秒内所有节点开始使用`);
+      toast.success(`已生成新密钥 ${r.kid}，约 10 秒内所有节点开始使用`);
       void qc.invalidateQueries({ queryKey: ['auth', 'keys'] });
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   return (
     <>

@@ -1,10 +1,11 @@
 import { startRegistration } from '@simplewebauthn/browser';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Grid, Input, List, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import { Button, Grid, Input, List, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 
 interface Passkey {
   id: string;
@@ -80,7 +81,7 @@ function device(ua: string | null): string {
 
 /** 通行密钥: add several (fingerprint / face / device PIN), rename, remove. */
 export function PasskeysPanel() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [naming, setNaming] = useState<{ id?: string; name: string } | undefined>();
   const list = useQuery({ queryKey: ['auth', 'passkeys'], queryFn: () => api<Passkey[]>('/api/auth/me/passkeys') });
@@ -98,11 +99,11 @@ export function PasskeysPanel() {
       return api<Passkey>('/api/auth/me/passkeys', { body: { name, response } });
     },
     onSuccess: () => {
-      message.success('通行密钥已添加，下次可直接用指纹或面容登录');
+      toast.success('通行密钥已添加，下次可直接用指纹或面容登录');
       setNaming(undefined);
       void refresh();
     },
-    onError: (err) => message.error(err instanceof Error && err.name === 'NotAllowedError' ? '已取消' : errorText(err)),
+    onError: (err) => toast.error(err instanceof Error && err.name === 'NotAllowedError' ? '已取消' : errorText(err)),
   });
   const rename = useMutation({
     mutationFn: (v: { id: string; name: string }) =>
@@ -111,15 +112,15 @@ export function PasskeysPanel() {
       setNaming(undefined);
       void refresh();
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   const remove = useMutation({
     mutationFn: (id: string) => api(`/api/auth/me/passkeys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
     onSuccess: () => {
-      message.success('已删除');
+      toast.success('已删除');
       void refresh();
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
 
   if (list.isPending) return <Loading lines={2} />;
@@ -190,16 +191,16 @@ export function PasskeysPanel() {
 
 /** 登录设备与会话: every signed-in device, with remote sign-out. */
 export function SessionsPanel() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const list = useQuery({ queryKey: ['auth', 'sessions'], queryFn: () => api<SessionRow[]>('/api/auth/me/sessions') });
   const revoke = useMutation({
     mutationFn: (sid: string) => api(`/api/auth/me/sessions/${encodeURIComponent(sid)}`, { method: 'DELETE' }),
     onSuccess: () => {
-      message.success('该设备已退出登录');
+      toast.success('该设备已退出登录');
       void qc.invalidateQueries({ queryKey: ['auth', 'sessions'] });
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   if (list.isPending) return <Loading lines={2} />;
   if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;

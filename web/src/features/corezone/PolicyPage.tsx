@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
-  App,
   Button,
   Card,
   Col,
@@ -23,6 +22,7 @@ import { useMemo, useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, type FieldError } from '../../lib/api';
 import { useRegionCode } from '../../lib/region';
+import { useToast } from '../../lib/toast';
 import { RatioChart } from './RatioChart';
 import {
   fenToYuan,
@@ -51,7 +51,7 @@ export function PolicyPageForRegion() {
 /** 待遇政策: versions per region, view, and a new version edited as a form or as JSON, validated by the server. */
 export function PolicyPage() {
   const region = useRegionCode();
-  const { message } = App.useApp();
+  const toast = useToast();
   const client = useQueryClient();
   const list = useQuery({
     queryKey: ['corezone-policies', region],
@@ -101,15 +101,15 @@ export function PolicyPage() {
       api<{ valid: boolean; errors: FieldError[] }>('/api/corezone/policies/validate', { body: { policy } }),
     onSuccess: (r) => {
       setErrors(r.errors);
-      if (r.valid) message.success('校验通过');
+      if (r.valid) toast.success('校验通过');
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const save = useMutation({
     mutationFn: (policy: Policy) =>
       api<PolicyVersion>('/api/corezone/policies', { body: { policy }, idempotencyKey: crypto.randomUUID() }),
     onSuccess: (p) => {
-      message.success(`已新建版本 ${p.version}，自 ${p.effectiveFrom} 起生效`);
+      toast.success(`已新建版本 ${p.version}，自 ${p.effectiveFrom} 起生效`);
       setDraft(undefined);
       setErrors([]);
       setSelected(p.version);
@@ -117,7 +117,7 @@ export function PolicyPage() {
     },
     onError: (e) => {
       if (e instanceof ApiError && e.errors.length > 0) setErrors(e.errors);
-      message.error(errorText(e));
+      toast.failed(e);
     },
   });
 

@@ -22,7 +22,8 @@ import {
 import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
-import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import { type Bill, dateTime, KIND, STATUS, yuan } from './format';
 import { UsageChart, type UsageRow } from './UsageChart';
 
@@ -160,7 +161,7 @@ const API_NAMES: Record<string, string> = {
 };
 
 function ApisEditor({ channel, onClose }: { channel: Channel; onClose: () => void }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [rows, setRows] = useState(() =>
     Object.keys(API_NAMES).map((api) => {
@@ -171,11 +172,11 @@ function ApisEditor({ channel, onClose }: { channel: Channel; onClose: () => voi
   const save = useMutation({
     mutationFn: () => api(`/api/ebill/admin/channels/${channel.appId}/apis`, { method: 'PUT', body: { apis: rows } }),
     onSuccess: () => {
-      message.success('已保存接口权限与配额');
+      toast.success('已保存接口权限与配额');
       void qc.invalidateQueries({ queryKey: ['ebill', 'channels'] });
       onClose();
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <Modal
@@ -246,7 +247,7 @@ const CALLBACK_EVENT: Record<string, string> = { 'bill.issued': '票据开具', 
 
 /** 回调记录: the channel's signed notifications (issue / reversal), their attempts and status; failed ones can be resent. */
 function CallbacksModal({ channel, onClose }: { channel: Channel; onClose: () => void }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const key = ['ebill', 'callbacks', channel.appId];
   const { data, error, isLoading } = useQuery({
@@ -261,10 +262,10 @@ function CallbacksModal({ channel, onClose }: { channel: Channel; onClose: () =>
     mutationFn: (d: CallbackDelivery) =>
       api(`/api/ebill/admin/channels/${channel.appId}/callbacks/${d.id}/retry`, { method: 'POST' }),
     onSuccess: () => {
-      message.success('已重新发送');
+      toast.success('已重新发送');
       void qc.invalidateQueries({ queryKey: key });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <Modal open title={`回调通知记录 · ${channel.name}`} onCancel={onClose} footer={null} width={960}>
@@ -317,7 +318,8 @@ function CallbacksModal({ channel, onClose }: { channel: Channel; onClose: () =>
 
 /** 接入渠道管理 + API 管理: register channels (keys shown once), enable/disable, contacts, callbacks, grants/quotas. */
 export function EbillChannelsPage() {
-  const { message, modal } = App.useApp();
+  const { modal } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Channel>();
@@ -342,13 +344,16 @@ export function EbillChannelsPage() {
       void qc.invalidateQueries({ queryKey: ['ebill', 'channels'] });
       showKeys('渠道已登记：请立即保存以下密钥（仅显示一次）', r);
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: (err) =>
+      err instanceof ApiError && err.code === 'OUTBOUND_URL_REFUSED'
+        ? form.setFields([{ name: 'callbackUrl', errors: [errorText(err)] }])
+        : toast.failed(err),
   });
   const rotate = useMutation({
     mutationFn: (c: Channel) =>
       api<Keys>(`/api/ebill/admin/channels/${c.appId}/keys`, { method: 'POST', idempotencyKey: newIdempotencyKey() }),
     onSuccess: (r) => showKeys('密钥已重置：旧密钥立即失效，请保存新密钥（仅显示一次）', r),
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const showKeys = (title: string, r: Keys) =>
     modal.success({
@@ -371,7 +376,7 @@ export function EbillChannelsPage() {
         body: { status: c.status === 'enabled' ? 'disabled' : 'enabled' },
       }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['ebill', 'channels'] }),
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <>

@@ -2,7 +2,6 @@ import { DownloadOutlined, FileTextOutlined, SafetyCertificateOutlined } from '@
 import { useQuery } from '@tanstack/react-query';
 import {
   Alert,
-  App,
   Button,
   Card,
   Descriptions,
@@ -21,6 +20,7 @@ import { useEffect, useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText } from '../../lib/api';
 import { getSession } from '../../lib/session';
+import { useToast } from '../../lib/toast';
 import { type Bill, CLASS_NAMES, dateTime, KIND, STATUS, yuan } from './format';
 
 /** Downloads the bill's PDF with the session token (a plain link could not carry it). */
@@ -53,7 +53,7 @@ function verifyHref(qr: string): string {
 }
 
 function BillDetail({ id, onClose }: { id: string; onClose: () => void }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const screens = Grid.useBreakpoint();
   const {
     data: bill,
@@ -159,7 +159,7 @@ function BillDetail({ id, onClose }: { id: string; onClose: () => void }) {
               try {
                 await downloadPdf(bill);
               } catch (e) {
-                message.error(errorText(e));
+                toast.failed(e);
               } finally {
                 setDownloading(false);
               }

@@ -1,8 +1,9 @@
 import { CameraOutlined, UploadOutlined } from '@ant-design/icons';
 import { useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Result, Space, Steps, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Result, Space, Steps, Tag, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import { deviceInfo, type LivenessStart } from './api';
 
 /** Scales an image/video frame to at most `max` px wide and returns a JPEG data URL. */
@@ -25,7 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Activation with the real-person check. The provider here is the SANDBOX (沙箱): it checks images, not faces. */
 export function ActivatePage({ onDone }: { onDone?: () => void }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [session, setSession] = useState<LivenessStart>();
   const [step, setStep] = useState(0);
@@ -80,7 +81,7 @@ export function ActivatePage({ onDone }: { onDone?: () => void }) {
         idempotencyKey: newIdempotencyKey(),
       });
       setStep(3);
-      message.success('医保电子凭证已激活');
+      toast.success('医保电子凭证已激活');
       await qc.invalidateQueries({ queryKey: ['evoucher'] });
       onDone?.();
     } catch (e) {

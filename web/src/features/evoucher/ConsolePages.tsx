@@ -19,6 +19,7 @@ import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import { fmtTime, STATUS_LABELS, type Use, type Voucher } from './api';
 import { ScanChart, type ScanRow } from './ScanChart';
 
@@ -44,7 +45,7 @@ const ACTIONS: Record<string, string> = {
 const ACTORS: Record<string, string> = { person: '本人', staff: '经办人员', system: '系统', channel: '渠道' };
 
 export function EvoucherLookupPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [query, setQuery] = useState<{ residentId: string; purpose: string }>();
   const [action, setAction] = useState<'suspend' | 'resume'>();
@@ -60,11 +61,11 @@ export function EvoucherLookupPage() {
     mutationFn: (v: { reason: string }) =>
       api<Voucher>(`/api/evoucher/admin/vouchers/${q.data!.voucher.id}/${action}`, { method: 'POST', body: v }),
     onSuccess: () => {
-      message.success('已处理');
+      toast.success('已处理');
       setAction(undefined);
       void qc.invalidateQueries({ queryKey: ['evoucher', 'lookup'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <>
@@ -191,7 +192,8 @@ const KEY_STATUS: Record<KeyRow['status'], [string, string]> = {
 };
 
 export function EvoucherKeysPage() {
-  const { message, modal } = App.useApp();
+  const { modal } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [alg, setAlg] = useState<'SM2' | 'Ed25519'>('SM2');
   const q = useQuery({ queryKey: ['evoucher', 'keys'], queryFn: () => api<KeyRow[]>('/api/evoucher/admin/keys') });
@@ -199,18 +201,18 @@ export function EvoucherKeysPage() {
   const rotate = useMutation({
     mutationFn: () => api<{ kid: number }>('/api/evoucher/admin/keys', { method: 'POST', body: { alg } }),
     onSuccess: (r) => {
-      message.success(`已启用新密钥 ${r.kid}`);
+      toast.success(`已启用新密钥 ${r.kid}`);
       done();
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const retire = useMutation({
     mutationFn: (kid: number) => api(`/api/evoucher/admin/keys/${kid}/retire`, { method: 'POST', body: {} }),
     onSuccess: () => {
-      message.success('已停用');
+      toast.success('已停用');
       done();
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <>

@@ -22,6 +22,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import { ActivatePage } from './Activate';
 import { type Authorization, fmtTime, SCOPE_LABELS, STATUS_LABELS, type Use, type Voucher } from './api';
 import { CodeView } from './CodeView';
@@ -40,7 +41,8 @@ const useVoucher = () =>
   });
 
 export function EvoucherHomePage() {
-  const { modal, message } = App.useApp();
+  const { modal } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const q = useVoucher();
   const [reactivate, setReactivate] = useState(false);
@@ -49,7 +51,7 @@ export function EvoucherHomePage() {
       api<Voucher>(`/api/evoucher/me/${to}`, { method: 'POST', body: to === 'suspend' ? { reason: '本人挂失' } : {} }),
     onSuccess: (v) => {
       qc.setQueryData(['evoucher', 'me'], v);
-      message.success(v.status === 'suspended' ? '已挂失，电子凭证暂停使用' : '已恢复使用');
+      toast.success(v.status === 'suspended' ? '已挂失，电子凭证暂停使用' : '已恢复使用');
     },
     onError: (e) => {
       if (e instanceof ApiError && e.code === 'STEP_UP_REQUIRED') {
@@ -61,7 +63,7 @@ export function EvoucherHomePage() {
           cancelText: '取消',
           onOk: () => setReactivate(true),
         });
-      } else message.error(errorText(e));
+      } else toast.failed(e);
     },
   });
   if (q.isLoading) return <Loading />;
@@ -203,7 +205,8 @@ export function EvoucherUsesPage() {
 }
 
 export function EvoucherAuthorizationsPage() {
-  const { message, modal } = App.useApp();
+  const { modal } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [open, setOpen] = useState(false);
   const [issued, setIssued] = useState<{ authCode: string; authCodeExpiresAt: string }>();
@@ -228,15 +231,15 @@ export function EvoucherAuthorizationsPage() {
       setIssued(r);
       void qc.invalidateQueries({ queryKey: ['evoucher', 'auths'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const revoke = useMutation({
     mutationFn: (id: string) => api(`/api/evoucher/me/authorizations/${id}`, { method: 'DELETE' }),
     onSuccess: () => {
-      message.success('已撤销授权');
+      toast.success('已撤销授权');
       void qc.invalidateQueries({ queryKey: ['evoucher', 'auths'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <>

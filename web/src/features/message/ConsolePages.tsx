@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
-  App,
   Button,
   Card,
   Checkbox,
@@ -24,6 +23,7 @@ import type { Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import {
   CHANNEL_LABELS,
   CHANNEL_LIST,
@@ -132,16 +132,16 @@ export function MessageTypesPage() {
 }
 
 function RuleEditor({ type }: { type: MessageTypeInfo }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const save = useMutation({
     mutationFn: (v: Omit<Rule, 'typeCode' | 'customized'>) =>
       api<Rule>(`/api/message/types/${type.code}/rule`, { method: 'PUT', body: v }),
     onSuccess: () => {
-      message.success('规则已保存');
+      toast.success('规则已保存');
       void qc.invalidateQueries({ queryKey: ['message', 'types'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const { typeCode: _t, customized: _c, ...initial } = type.rule;
   return (
@@ -180,7 +180,7 @@ interface TemplateVersions {
 }
 
 function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [channel, setChannel] = useState<Channel>(type.channels[0] ?? 'inbox');
   const [form] = Form.useForm<{ title?: string; body: string }>();
@@ -203,7 +203,7 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
         body: v.body ? { channel, title: v.title || undefined, body: v.body } : { channel },
       }),
     onSuccess: setPreview,
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const save = useMutation({
     mutationFn: (v: { title?: string; body: string }) =>
@@ -212,10 +212,10 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
         body: { channel, ...v },
       }),
     onSuccess: (r) => {
-      message.success(`已保存为第 ${r.version} 版`);
+      toast.success(`已保存为第 ${r.version} 版`);
       void qc.invalidateQueries({ queryKey: ['message', 'templates', type.code] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <>
@@ -321,7 +321,7 @@ const ANN_STATUS: Record<string, { text: string; color: string }> = {
 
 /** 公告与群发. */
 export function BroadcastsPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [form] = Form.useForm();
   const kind = Form.useWatch(['audience', 'kind'], form);
@@ -359,16 +359,16 @@ export function BroadcastsPage() {
       });
     },
     onSuccess: () => {
-      message.success('公告已创建');
+      toast.success('公告已创建');
       form.resetFields();
       void qc.invalidateQueries({ queryKey: ['message', 'broadcasts'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const withdraw = useMutation({
     mutationFn: (id: string) => api(`/api/message/broadcasts/${id}/withdraw`, { method: 'POST' }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['message', 'broadcasts'] }),
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <>
@@ -468,7 +468,7 @@ export function BroadcastsPage() {
 
 /** 投递记录 with filters, resend, and the volume / failure-rate chart. */
 export function DeliveriesPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [filters, setFilters] = useState<{ status?: string; channel?: string; type?: string; range?: [Dayjs, Dayjs] }>(
     {},
@@ -499,10 +499,10 @@ export function DeliveriesPage() {
   const resend = useMutation({
     mutationFn: (id: string) => api<{ deliveryId: string }>(`/api/message/deliveries/${id}/resend`, { method: 'POST' }),
     onSuccess: () => {
-      message.success('已重新排队发送');
+      toast.success('已重新排队发送');
       void qc.invalidateQueries({ queryKey: ['message', 'deliveries'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const totals = (stats.data ?? []).reduce((a, r) => ({ total: a.total + r.total, failed: a.failed + r.failed }), {
     total: 0,
@@ -674,7 +674,7 @@ interface SandboxRecord {
 
 /** 渠道与免打扰 plus the sandbox gateways' records (what would have been sent). */
 export function ChannelsPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [outboxChannel, setOutboxChannel] = useState<'sms' | 'wechat' | 'email'>('sms');
   const { data } = useQuery({
@@ -693,16 +693,16 @@ export function ChannelsPage() {
         body: { enabled: v.enabled, ratePerMinute: v.ratePerMinute, sandboxFail: v.sandboxFail },
       }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['message', 'channels'] }),
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const quiet = useMutation({
     mutationFn: (v: { quietStart: number; quietEnd: number }) =>
       api('/api/message/settings', { method: 'PUT', body: v }),
     onSuccess: () => {
-      message.success('免打扰时段已保存');
+      toast.success('免打扰时段已保存');
       void qc.invalidateQueries({ queryKey: ['message', 'channels'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <>

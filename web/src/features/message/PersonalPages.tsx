@@ -9,7 +9,6 @@ import {
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
-  App,
   Badge,
   Button,
   Card,
@@ -29,6 +28,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import { type Announcement, CHANNEL_LABELS, type Channel, dateTime, type InboxPage, useUnreadCount } from './api';
 
 /** The 消息 menu icon with the live unread badge. */
@@ -105,7 +105,7 @@ export function NoticesPage({ hall = 'personal' }: { hall?: 'personal' | 'unit' 
 
 /** 我的消息: the in-site inbox with live unread count, read and delete. */
 export function InboxPageView() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [page, setPage] = useState(1);
   const [filter, setFilter] = useState<'all' | 'unread'>('all');
@@ -123,15 +123,15 @@ export function InboxPageView() {
     mutationFn: (id?: string) =>
       api(id ? `/api/message/inbox/${id}/read` : '/api/message/inbox/read-all', { method: 'POST' }),
     onSuccess: refresh,
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const remove = useMutation({
     mutationFn: (id: string) => api(`/api/message/inbox/${id}`, { method: 'DELETE' }),
     onSuccess: () => {
-      message.success('已删除');
+      toast.success('已删除');
       refresh();
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <>
@@ -234,7 +234,7 @@ interface Preferences {
 
 /** 消息通知设置: per category × channel, plus the WeChat binding (sandbox). */
 export function PreferencesPageView() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const mobile = !Grid.useBreakpoint().md;
   const { data, error } = useQuery({
@@ -250,17 +250,17 @@ export function PreferencesPageView() {
       api<Preferences>('/api/message/preferences', { method: 'PUT', body: { items: [item] } }),
     onSuccess: (d) => {
       qc.setQueryData(['message', 'preferences'], d);
-      message.success('已保存');
+      toast.success('已保存');
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const bind = useMutation({
     mutationFn: () => api('/api/message/wechat/binding', { method: 'POST' }),
     onSuccess: () => {
       void binding.refetch();
-      message.success('已绑定微信公众号');
+      toast.success('已绑定微信公众号');
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const channels = data?.channels ?? [];
   const sw = (cat: Preferences['categories'][number], c: Channel) => (

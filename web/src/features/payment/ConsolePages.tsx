@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
-  App,
   Button,
   Card,
   DatePicker,
@@ -23,6 +22,7 @@ import { useMemo, useState } from 'react';
 import { chartFrame, EChart } from '../../components/EChart';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import {
   CLASS_TAGS,
   dateTime,
@@ -98,7 +98,7 @@ function ReasonModal({
 }
 
 function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [modal, setModal] = useState<'reversal' | 'resolve'>();
   const { data: o, error } = useQuery({
@@ -113,19 +113,19 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
     mutationFn: (v: { reason: string }) =>
       api(`/api/payment/admin/orders/${id}/reversal`, { body: v, idempotencyKey: newIdempotencyKey() }),
     onSuccess: () => {
-      message.success('已提交冲正');
+      toast.success('已提交冲正');
       done();
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const resolve = useMutation({
     mutationFn: (v: { reason: string; action?: string }) =>
       api(`/api/payment/admin/orders/${id}/resolve`, { body: v, idempotencyKey: newIdempotencyKey() }),
     onSuccess: () => {
-      message.success('已处理');
+      toast.success('已处理');
       done();
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <Drawer open onClose={onClose} title={`订单 ${id}`} size="large">
@@ -404,7 +404,7 @@ function TotalsChart({ totals }: { totals: Totals }) {
 
 /** 管理后台 · 支付对账: the day's totals and mismatches, with a staff resolution per item. */
 export function PaymentReconciliationPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [date, setDate] = useState(dayjs().subtract(1, 'day').format('YYYY-MM-DD'));
   const [resolving, setResolving] = useState<Mismatch>();
@@ -416,7 +416,7 @@ export function PaymentReconciliationPage() {
   const run = useMutation({
     mutationFn: () => api(`/api/payment/admin/reconciliation/${date}/run`, { method: 'POST' }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['payment', 'recon'] }),
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const resolve = useMutation({
     mutationFn: (v: { action: string; note: string }) =>
@@ -426,10 +426,10 @@ export function PaymentReconciliationPage() {
       }),
     onSuccess: () => {
       setResolving(undefined);
-      message.success('已处理');
+      toast.success('已处理');
       void qc.invalidateQueries({ queryKey: ['payment', 'recon'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const report = data?.report;
   return (

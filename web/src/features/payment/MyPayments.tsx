@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
-  App,
   Button,
   Card,
   Descriptions,
@@ -22,6 +21,7 @@ import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import {
   CLASS_TAGS,
   dateTime,
@@ -150,7 +150,7 @@ function Refunds({ order }: { order: PaymentOrder }) {
 }
 
 function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const screens = Grid.useBreakpoint();
   const qc = useQueryClient();
   const {
@@ -172,7 +172,7 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
         idempotencyKey: newIdempotencyKey(),
       }),
     onSuccess: refresh,
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   const payKey = useMemo(() => newIdempotencyKey(), []);
   const pay = useMutation({
@@ -182,9 +182,9 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
       if (o.cashierUrl) {
         const back = `${window.location.origin}/personal/payments?order=${id}`;
         window.location.href = `${o.cashierUrl}?return=${encodeURIComponent(back)}`;
-      } else message.success('支付已提交');
+      } else toast.success('支付已提交');
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   return (
     <Drawer

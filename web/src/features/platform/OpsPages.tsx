@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Checkbox, ColorPicker, Form, Input, Progress, Space, Table, Tag } from 'antd';
+import { Alert, Button, Card, Checkbox, ColorPicker, Form, Input, Progress, Space, Table, Tag } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
 import { useRegionCode } from '../../lib/region';
+import { useToast } from '../../lib/toast';
 
 const SERVICES = [
   ['evoucher', '电子凭证'],
@@ -23,7 +24,7 @@ interface RegionConfig {
 /** 统筹区配置: the locality's own name, branding and enabled services (地方可以调整). */
 export function RegionConfigPage() {
   const code = useRegionCode();
-  const { message } = App.useApp();
+  const toast = useToast();
   const client = useQueryClient();
   const { data, isLoading } = useQuery({
     queryKey: ['region-config', code],
@@ -32,10 +33,10 @@ export function RegionConfigPage() {
   const save = useMutation({
     mutationFn: (v: RegionConfig) => api(`/api/regions/${code}/config`, { method: 'PUT', body: v }),
     onSuccess: () => {
-      message.success('已保存，各网厅将在 30 秒内生效');
+      toast.success('已保存，各网厅将在 30 秒内生效');
       client.invalidateQueries({ queryKey: ['region-config', code] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   if (isLoading || !data) return <Card loading />;
   return (
@@ -83,7 +84,7 @@ const STATE_LABEL: Record<string, string> = { queued: '排队', running: '执行
 
 /** 任务队列: depth by queue and state, dead letters with retry. */
 export function JobsPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const client = useQueryClient();
   const { data, isLoading, error } = useQuery({
     queryKey: ['jobs'],
@@ -93,10 +94,10 @@ export function JobsPage() {
   const retry = useMutation({
     mutationFn: (id: number) => api(`/api/platform/jobs/${id}/retry`, { method: 'POST' }),
     onSuccess: () => {
-      message.success('已重新排队');
+      toast.success('已重新排队');
       client.invalidateQueries({ queryKey: ['jobs'] });
     },
-    onError: (e) => message.error(errorText(e)),
+    onError: toast.failed,
   });
   if (error) return <Alert type="error" message={errorText(error)} />;
   return (
@@ -158,7 +159,7 @@ interface KeyStatus {
 
 /** 审计与密钥: verify the audit hash chain; rotate personal-data keys with progress. */
 export function SecurityOpsPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const chain = useMutation({ mutationFn: () => api<ChainReport[]>('/api/platform/audit/verify') });
   const keys = useQuery({
     queryKey: ['privacy-keys'],
@@ -167,8 +168,8 @@ export function SecurityOpsPage() {
   });
   const rotate = useMutation({
     mutationFn: () => api('/api/platform/privacy/reencrypt', { method: 'POST' }),
-    onSuccess: () => message.success('重新加密任务已启动'),
-    onError: (e) => message.error(errorText(e)),
+    onSuccess: () => toast.success('重新加密任务已启动'),
+    onError: toast.failed,
   });
   return (
     <>

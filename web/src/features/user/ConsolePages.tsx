@@ -21,6 +21,7 @@ import {
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
   type Agent,
@@ -122,7 +123,8 @@ export function PersonsPage() {
 }
 
 function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
-  const { message, modal } = App.useApp();
+  const { modal } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [plain, setPlain] = useState<Person>();
   const [asking, setAsking] = useState(false);
@@ -154,7 +156,7 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
         return;
       }
       form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) message.error(errorText(err));
+      if (!fieldErrors(err).length) toast.failed(err);
     },
   });
   const act = useMutation({
@@ -164,9 +166,9 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
       refresh();
       if (action === 'reset-password' && r.temporaryPassword) {
         showTemporaryPassword(modal, r.temporaryPassword, '参保人');
-      } else message.success('操作成功');
+      } else toast.success('操作成功');
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   const shown = plain ?? data;
   return (
@@ -253,7 +255,7 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
 
 /** 单位: search by USCC or name; window registration with the staff override for pilot codes. */
 export function UnitsPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [q, setQ] = useState('');
   const [page, setPage] = useState(1);
@@ -269,7 +271,7 @@ export function UnitsPage() {
     mutationFn: (u: Unit) =>
       api(`/api/user/admin/units/${u.id}/${u.status === 'active' ? 'disable' : 'enable'}`, { body: {} }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['user', 'admin', 'units'] }),
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   const register = useMutation({
     mutationFn: (v: Record<string, unknown>) =>
@@ -278,13 +280,13 @@ export function UnitsPage() {
         idempotencyKey: newIdempotencyKey(),
       }),
     onSuccess: () => {
-      message.success('单位已登记');
+      toast.success('单位已登记');
       setAdding(false);
       qc.invalidateQueries({ queryKey: ['user', 'admin', 'units'] });
     },
     onError: (err) => {
       form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) message.error(errorText(err));
+      if (!fieldErrors(err).length) toast.failed(err);
     },
   });
   return (
@@ -435,7 +437,8 @@ export function StaffPage() {
 }
 
 function StaffTab() {
-  const { message, modal } = App.useApp();
+  const { modal } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [form] = Form.useForm();
@@ -446,7 +449,7 @@ function StaffTab() {
   const roles = useQuery({ queryKey: ['user', 'admin', 'roles'], queryFn: () => api<Role[]>('/api/user/admin/roles') });
   const roleName = (code: string) => roles.data?.find((r) => r.code === code)?.name ?? code;
   const refresh = () => qc.invalidateQueries({ queryKey: ['user', 'admin', 'staff'] });
-  const onError = (err: unknown) => message.error(errorText(err));
+  const onError = (err: unknown) => toast.failed(err);
   const create = useMutation({
     mutationFn: (v: Record<string, unknown>) => api('/api/user/admin/staff', { body: v }),
     onSuccess: () => {
@@ -590,7 +593,7 @@ function StaffTab() {
 }
 
 function RolesTab() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [editing, setEditing] = useState<Partial<Role>>();
   const [form] = Form.useForm();
@@ -610,13 +613,13 @@ function RolesTab() {
     },
     onError: (err) => {
       form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) message.error(errorText(err));
+      if (!fieldErrors(err).length) toast.failed(err);
     },
   });
   const remove = useMutation({
     mutationFn: (code: string) => api(`/api/user/admin/roles/${code}`, { method: 'DELETE' }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['user', 'admin', 'roles'] }),
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   return (
     <>

@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { logout } from '../../auth/oidc';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import { dateTime, fieldErrors, idempotencyKeys, PERSON_STATUS, type Person } from './api';
 import { FormError, SmsCodeField } from './fields';
 import { securityPanels } from './securitySlots';
@@ -118,7 +119,7 @@ export function RegisterPage() {
 
 /** 找回密码 (public): mobile + SMS code + ID number, then a new password. */
 export function ResetPasswordPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const [form] = Form.useForm();
   const mobile = Form.useWatch('mobile', form) as string | undefined;
   const [done, setDone] = useState(false);
@@ -134,7 +135,7 @@ export function ResetPasswordPage() {
       }),
     onSuccess: () => {
       setDone(true);
-      message.success('密码已重置');
+      toast.success('密码已重置');
     },
     onError: (err) => form.setFields(fieldErrors(err)),
   });
@@ -197,7 +198,7 @@ function useMe(reveal: boolean) {
 
 /** 个人资料: masked by default; the owner may show the full values; username/e-mail editable; mobile change. */
 export function ProfilePage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [reveal, setReveal] = useState(false);
   const [editing, setEditing] = useState(false);
@@ -211,7 +212,7 @@ export function ProfilePage() {
         body: { username: v.username || null, email: v.email || null },
       }),
     onSuccess: () => {
-      message.success('已保存');
+      toast.success('已保存');
       setEditing(false);
       qc.invalidateQueries({ queryKey: ['user', 'me'] });
     },
@@ -292,7 +293,7 @@ export function ProfilePage() {
 }
 
 function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [form] = Form.useForm();
   const newMobile = Form.useWatch('newMobile', form) as string | undefined;
@@ -304,13 +305,13 @@ function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => vo
   const change = useMutation({
     mutationFn: (v: Record<string, string>) => api<Person>('/api/user/me/mobile', { body: v }),
     onSuccess: () => {
-      message.success('手机号已更换');
+      toast.success('手机号已更换');
       qc.invalidateQueries({ queryKey: ['user', 'me'] });
       onClose();
     },
     onError: (err) => {
       form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) message.error(errorText(err));
+      if (!fieldErrors(err).length) toast.failed(err);
     },
   });
   return (
@@ -353,7 +354,8 @@ function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => vo
 
 /** 账号安全: password change, deactivation, and the auth center's panels (passkeys, sessions, login history). */
 export function SecurityPage() {
-  const { message, modal } = App.useApp();
+  const { modal } = App.useApp();
+  const toast = useToast();
   const [form] = Form.useForm();
   const [deactivating, setDeactivating] = useState(false);
   const { data: me } = useMe(true);
@@ -361,7 +363,7 @@ export function SecurityPage() {
     mutationFn: (v: Record<string, string>) =>
       api('/api/user/me/password', { body: { oldPassword: v.oldPassword ?? '', newPassword: v.newPassword } }),
     onSuccess: () => {
-      message.success('密码已修改');
+      toast.success('密码已修改');
       form.resetFields();
     },
     onError: (err) =>

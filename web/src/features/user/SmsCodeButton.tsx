@@ -1,13 +1,14 @@
-import { App, Button } from 'antd';
+import { Button } from 'antd';
 import { useEffect, useState } from 'react';
 import { errorText } from '../../lib/api';
+import { useToast } from '../../lib/toast';
 import { type OtpPurpose, sendOtp } from './api';
 
 const MOBILE = /^1[3-9]\d{9}$/;
 
 /** 获取验证码: asks the auth center to text a code, then counts down 60 s before allowing another. */
 export function SmsCodeButton({ mobile, purpose, size }: { mobile?: string; purpose: OtpPurpose; size?: 'large' }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const [left, setLeft] = useState(0);
   const [sending, setSending] = useState(false);
   useEffect(() => {
@@ -17,16 +18,16 @@ export function SmsCodeButton({ mobile, purpose, size }: { mobile?: string; purp
   }, [left]);
   const onClick = async () => {
     if (!mobile || !MOBILE.test(mobile)) {
-      message.warning('请先填写正确的手机号码');
+      toast.warning('请先填写正确的手机号码');
       return;
     }
     setSending(true);
     try {
       await sendOtp(mobile, purpose);
-      message.success('验证码已发送，请注意查收短信');
+      toast.success('验证码已发送，请注意查收短信');
       setLeft(60);
     } catch (err) {
-      message.error(errorText(err));
+      toast.failed(err);
     } finally {
       setSending(false);
     }

@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
-  App,
   Button,
   Card,
   DatePicker,
@@ -23,6 +22,7 @@ import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { getSession, setSession } from '../../lib/session';
+import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
   type Agent,
@@ -47,7 +47,7 @@ const ACTING_KEY = 'yibao.actingUnit';
 
 /** 我的单位: the units the person acts for, their role in each, switching the unit to act for. */
 export function MyUnitsPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const { data, error, isLoading } = useMyUnits();
   const [acting, setActing] = useState(() => sessionStorage.getItem(ACTING_KEY) ?? undefined);
   const switchTo = useMutation({
@@ -59,9 +59,9 @@ export function MyUnitsPage() {
       if (r.unitId) sessionStorage.setItem(ACTING_KEY, r.unitId);
       else sessionStorage.removeItem(ACTING_KEY);
       setActing(r.unitId ?? undefined);
-      message.success(r.unitId ? '已切换为代办该单位' : '已回到个人身份');
+      toast.success(r.unitId ? '已切换为代办该单位' : '已回到个人身份');
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   return (
     <>
@@ -208,7 +208,7 @@ export function UnitRegisterPage() {
 
 /** 经办人管理 (unit admins): list, grant with role and expiry, revoke. */
 export function UnitAgentsPage() {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const { data: units } = useMyUnits();
   const adminUnits = (units ?? []).filter((m) => m.role === 'admin');
@@ -224,10 +224,10 @@ export function UnitAgentsPage() {
   const revoke = useMutation({
     mutationFn: (personId: string) => api(`/api/user/units/${unitId}/agents/${personId}`, { method: 'DELETE' }),
     onSuccess: () => {
-      message.success('已撤销授权');
+      toast.success('已撤销授权');
       qc.invalidateQueries({ queryKey: ['user', 'agents', unitId] });
     },
-    onError: (err) => message.error(errorText(err)),
+    onError: toast.failed,
   });
   if (units && adminUnits.length === 0) {
     return <Result status="info" title="您不是任何单位的管理员" subTitle="只有单位管理员可以管理经办人。" />;
@@ -291,7 +291,7 @@ export function UnitAgentsPage() {
 }
 
 function GrantAgentModal({ unitId, open, onClose }: { unitId: string; open: boolean; onClose: () => void }) {
-  const { message } = App.useApp();
+  const toast = useToast();
   const qc = useQueryClient();
   const [form] = Form.useForm();
   const grant = useMutation({
@@ -306,13 +306,13 @@ function GrantAgentModal({ unitId, open, onClose }: { unitId: string; open: bool
         idempotencyKey: newIdempotencyKey(),
       }),
     onSuccess: () => {
-      message.success('已授权');
+      toast.success('已授权');
       qc.invalidateQueries({ queryKey: ['user', 'agents', unitId] });
       onClose();
     },
     onError: (err) => {
       form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) message.error(errorText(err));
+      if (!fieldErrors(err).length) toast.failed(err);
     },
   });
   return (
