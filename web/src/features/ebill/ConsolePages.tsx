@@ -355,7 +355,8 @@ export function EbillChannelsPage() {
     onSuccess: (r) => showKeys('密钥已重置：旧密钥立即失效，请保存新密钥（仅显示一次）', r),
     onError: toast.failed,
   });
-  const showKeys = (title: string, r: Keys) =>
+  // returns nothing: antd's modal is a promise until closed, and the mutation that shows it would wait for it
+  const showKeys = (title: string, r: Keys): void => {
     modal.success({
       title,
       width: 640,
@@ -369,6 +370,7 @@ export function EbillChannelsPage() {
         </Typography.Paragraph>
       ),
     });
+  };
   const toggle = useMutation({
     mutationFn: (c: Channel) =>
       api(`/api/ebill/admin/channels/${c.appId}`, {
