@@ -32,6 +32,8 @@ const REGIONS = [
 
 /** Big enough to tap: at least 44 × 44 CSS pixels (WCAG 2.5.5, Apple/Android guidance). */
 async function assertTouchTarget(target: Locator, name: string) {
+  // a tab switch is a client-side navigation: the page may still be rendering when the URL has changed
+  await target.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
   const box = await target.boundingBox();
   assert.ok(box, `${name} is visible`);
   assert.ok(box.height >= 44 && box.width >= 44, `${name} is a large touch target (${box.width}×${box.height})`);
