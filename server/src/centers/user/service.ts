@@ -487,13 +487,14 @@ export class UserService implements PermissionResolver {
 
   /** Login id + password → the active account, or undefined (same work whether or not the account exists). */
   async verifyLogin(regionCode: string, loginId: string, password: string): Promise<PersonAccount | undefined> {
-    const person = await this.findPersonByLogin(regionCode, loginId);
-    if (!person) {
-      await this.hasher.verify(undefined, password);
-      return undefined;
-    }
-    const ok = await this.verifyPassword(person, password);
-    return ok && person.status === 'active' ? person : undefined;
+    const found = await this.findPersonForLogin(regionCode, loginId);
+    // no account: the same Argon2id work as a wrong password (verifyPasswordHash burns it for a missing hash)
+    const ok = await this.verifyPasswordHash(
+      found?.person ?? { regionCode, id: '' },
+      found?.passwordHash,
+      password,
+    );
+    return ok && found?.person.status === 'active' ? found.person : undefined;
   }
 
   async changePassword(regionCode: string, personId: string, oldPassword: string, newPassword: string, actor: Actor) {
