@@ -218,6 +218,38 @@ forEachPlatform(
       assert.ok(received.some((r) => r.path === '/back' && r.answered === 200));
     });
 
+    test('an interface listed twice is a 400, on registration and on change (was a 500 from the primary key)', async () => {
+      const p = get();
+      p.ctx.permissions = { permissionsOf: async () => new Set(['ebill:read', 'ebill:manage']) };
+      const admin = await p.auth({ kind: 'staff', subject: 'admin', regionCode: REGION });
+      const apis = [
+        { api: 'bill.detail', enabled: true, dailyQuota: 100 },
+        { api: 'bill.detail', enabled: false, dailyQuota: 5 },
+      ];
+      const created = await p.app.inject({
+        method: 'POST',
+        url: '/api/ebill/admin/channels',
+        headers: admin,
+        payload: { name: '重复接口', apis },
+      });
+      assert.equal(created.statusCode, 400, created.body);
+      assert.match(created.body, /同一接口只能出现一次/);
+      const ok = await p.app.inject({
+        method: 'POST',
+        url: '/api/ebill/admin/channels',
+        headers: admin,
+        payload: { name: '重复接口', apis: apis.slice(0, 1) },
+      });
+      assert.equal(ok.statusCode, 201, ok.body);
+      const changed = await p.app.inject({
+        method: 'PUT',
+        url: `/api/ebill/admin/channels/${ok.json().appId}/apis`,
+        headers: admin,
+        payload: { apis },
+      });
+      assert.equal(changed.statusCode, 400, changed.body);
+    });
+
     test('a callback to a refused address: refused when registered or changed, and at sending when a name leads there', async () => {
       const p = get();
       p.ctx.permissions = { permissionsOf: async () => new Set(['ebill:read', 'ebill:manage']) };

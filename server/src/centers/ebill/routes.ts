@@ -4,6 +4,7 @@ import { authenticated, requirePrincipal, staffPermission } from '../../platform
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
+import { paging } from '../../platform/schemas.ts';
 import { renderBillPdf } from './pdf.ts';
 import {
   type ChannelApi,
@@ -36,10 +37,7 @@ const channelEnvelope = z.strictObject({
 
 const idParams = z.strictObject({ id: z.string().uuid('票据编号格式错误') });
 const appIdParams = z.strictObject({ appId: z.string().regex(/^[\w-]{4,64}$/, 'appId 格式错误') });
-const pageQuery = z.strictObject({
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
-});
+const pageQuery = z.strictObject(paging);
 
 function parseData<T extends z.ZodType>(schema: T, data: unknown): z.infer<T> {
   const r = schema.safeParse(data);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instant, paging } from '../../platform/schemas.ts';
 
 /** Payload of `payment.completed` / `payment.refunded` (CONVENTIONS.md, cross-center contracts). */
 export const paymentEventSchema = z.object({
@@ -63,6 +64,18 @@ export const CHANNEL_APIS = {
 export type ChannelApi = keyof typeof CHANNEL_APIS;
 export const channelApiField = z.enum(Object.keys(CHANNEL_APIS) as [ChannelApi, ...ChannelApi[]]);
 
+/** A channel's interfaces with their daily quotas, each interface at most once. */
+const channelApisField = z
+  .array(
+    z.strictObject({
+      api: channelApiField,
+      enabled: z.boolean(),
+      dailyQuota: z.number().int().min(0).max(10_000_000),
+    }),
+  )
+  .max(10)
+  .refine((apis) => new Set(apis.map((a) => a.api)).size === apis.length, '同一接口只能出现一次');
+
 export const channelCreateBody = z.strictObject({
   name: z.string().min(2).max(60),
   institutionCode: z
@@ -75,16 +88,7 @@ export const channelCreateBody = z.strictObject({
     .regex(/^1\d{10}$/, '手机号应为 11 位')
     .optional(),
   callbackUrl: z.string().url().max(300).optional(),
-  apis: z
-    .array(
-      z.strictObject({
-        api: channelApiField,
-        enabled: z.boolean(),
-        dailyQuota: z.number().int().min(0).max(10_000_000),
-      }),
-    )
-    .max(10)
-    .optional(),
+  apis: channelApisField.optional(),
 });
 export type ChannelCreate = z.infer<typeof channelCreateBody>;
 
@@ -102,20 +106,12 @@ export const channelUpdateBody = z.strictObject({
 export type ChannelUpdate = z.infer<typeof channelUpdateBody>;
 
 export const channelApisBody = z.strictObject({
-  apis: z
-    .array(
-      z.strictObject({
-        api: channelApiField,
-        enabled: z.boolean(),
-        dailyQuota: z.number().int().min(0).max(10_000_000),
-      }),
-    )
-    .max(10),
+  apis: channelApisField,
 });
 
 export const channelQueryData = z.strictObject({
-  from: z.string().datetime({ offset: true }).optional(),
-  to: z.string().datetime({ offset: true }).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
   page: z.number().int().min(1).max(10_000).default(1),
   pageSize: z.number().int().min(1).max(100).default(20),
 });
@@ -136,9 +132,8 @@ export const staffSearchQuery = z.strictObject({
   institutionCode: z.string().max(32).optional(),
   personId: z.string().max(64).optional(),
   kind: z.enum(['blue', 'red']).optional(),
-  from: z.string().datetime({ offset: true }).optional(),
-  to: z.string().datetime({ offset: true }).optional(),
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  from: instant.optional(),
+  to: instant.optional(),
+  ...paging,
 });
 export type StaffSearch = z.infer<typeof staffSearchQuery>;

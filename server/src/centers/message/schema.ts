@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instant } from '../../platform/schemas.ts';
 import { CHANNELS, PRIORITIES } from './types.ts';
 
 /** Request and response shapes of the message center's HTTP API (the tables are in migrations/0500_message_core.sql). */
@@ -72,16 +73,16 @@ export const announcementBody = z.strictObject({
   hall: z.enum(['all', 'personal', 'unit']),
   audience: audienceSchema,
   toInbox: z.boolean(),
-  publishAt: z.iso.datetime({ offset: true }).optional(),
-  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  publishAt: instant.optional(),
+  expiresAt: instant.optional(),
 });
 
 export const deliveryQuery = z.strictObject({
   status: z.enum(['queued', 'sent', 'delivered', 'failed', 'dead', 'skipped']).optional(),
   channel: channelSchema.optional(),
   type: z.string().max(80).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
   page: z.coerce.number().int().min(1).default(1),
   size: z.coerce.number().int().min(1).max(200).default(20),
 });

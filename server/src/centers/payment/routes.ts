@@ -15,6 +15,7 @@ import { authenticated, staffPermission } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
+import { calendarDate, paging } from '../../platform/schemas.ts';
 import { channelEnvelopeSchema, parseChannelData } from '../auth/index.ts';
 import type { Reconciler } from './reconciliation.ts';
 import type { Order, PaymentService, Refund } from './service.ts';
@@ -22,7 +23,6 @@ import { ORDER_STATUSES, STATUS_LABELS } from './state-machine.ts';
 
 const TAG = 'payment';
 const orderParams = z.strictObject({ id: z.string().min(10).max(40) });
-const dateString = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为 YYYY-MM-DD');
 const reasonBody = z.strictObject({ reason: z.string().trim().min(2, '请填写原因').max(200) });
 
 /** What the person and staff pages see of an order. */
@@ -242,10 +242,9 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
           status: z.enum(ORDER_STATUSES).optional(),
           q: z.string().max(64).optional(),
           institutionCode: z.string().max(12).optional(),
-          from: dateString.optional(),
-          to: dateString.optional(),
-          page: z.coerce.number().int().min(1).default(1),
-          pageSize: z.coerce.number().int().min(1).max(100).default(20),
+          from: calendarDate.optional(),
+          to: calendarDate.optional(),
+          ...paging,
         }),
       },
     },
@@ -358,7 +357,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
       schema: {
         tags: [TAG],
         summary: '对账结果（某日合计与差异）',
-        querystring: z.strictObject({ date: dateString.optional() }),
+        querystring: z.strictObject({ date: calendarDate.optional() }),
       },
     },
     async (req) => {
@@ -375,7 +374,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
       schema: {
         tags: [TAG],
         summary: '执行对账（平台订单、核心区结算、第三方对账单）',
-        params: z.strictObject({ date: dateString }),
+        params: z.strictObject({ date: calendarDate }),
       },
     },
     async (req) => recon().run(req.regionCode, req.params.date),
@@ -390,7 +389,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
         tags: [TAG],
         summary: '处理对账差异（记入审计）',
         params: z.strictObject({
-          date: dateString,
+          date: calendarDate,
           orderId: z.string().min(1).max(64),
           kind: z.enum([
             'missing_in_platform',

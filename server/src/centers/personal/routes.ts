@@ -3,17 +3,16 @@ import { authenticated, requirePrincipal } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
+import { calendarDate, paging } from '../../platform/schemas.ts';
 import { LEDGER_KIND_LABELS, type PersonalService } from './service.ts';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD');
 const ledgerKinds = Object.keys(LEDGER_KIND_LABELS) as [keyof typeof LEDGER_KIND_LABELS, ...string[]];
 
 const ledgerQuery = z.strictObject({
-  from: isoDate.optional(),
-  to: isoDate.optional(),
+  from: calendarDate.optional(),
+  to: calendarDate.optional(),
   kind: z.enum(ledgerKinds as [string, ...string[]]).optional(),
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  ...paging,
 });
 
 export function personalRoutes(app: App, ctx: Context, personal: () => PersonalService): void {

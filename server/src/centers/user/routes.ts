@@ -5,6 +5,7 @@ import { authenticated, requireAcr, requirePrincipal, staffPermission } from '..
 import type { Context } from '../../platform/context.ts';
 import { AppError, forbidden } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
+import { instant } from '../../platform/schemas.ts';
 import { checkPasswordPolicy, temporaryPassword } from './password.ts';
 import {
   type Actor,
@@ -383,7 +384,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
           residentId: str(40),
           name: str(60),
           role: z.enum(AGENT_ROLES),
-          expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+          expiresAt: instant.nullable().optional(),
         }),
         security: bearer,
       },

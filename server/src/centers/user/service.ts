@@ -489,11 +489,7 @@ export class UserService implements PermissionResolver {
   async verifyLogin(regionCode: string, loginId: string, password: string): Promise<PersonAccount | undefined> {
     const found = await this.findPersonForLogin(regionCode, loginId);
     // no account: the same Argon2id work as a wrong password (verifyPasswordHash burns it for a missing hash)
-    const ok = await this.verifyPasswordHash(
-      found?.person ?? { regionCode, id: '' },
-      found?.passwordHash,
-      password,
-    );
+    const ok = await this.verifyPasswordHash(found?.person ?? { regionCode, id: '' }, found?.passwordHash, password);
     return ok && found?.person.status === 'active' ? found.person : undefined;
   }
 

@@ -1,0 +1,21 @@
+/** Request pieces that several centers' routes share. */
+import { z } from 'zod';
+
+/**
+ * A calendar day, YYYY-MM-DD, that exists (no 2026-02-30) and that PostgreSQL's `date` takes (it has no year 0000);
+ * a shape-only pattern let such days through to the database, which refused them with a 500.
+ */
+export const calendarDate = z.iso
+  .date('日期应为 YYYY-MM-DD 格式的有效日期')
+  .refine((d) => d >= '0001-01-01', '日期超出范围');
+
+/** An instant with its offset (ISO 8601), in the years PostgreSQL's `timestamptz` takes. */
+export const instant = z.iso
+  .datetime({ offset: true, message: '时间应为带时区的 ISO 8601 格式' })
+  .refine((t) => !t.startsWith('0000-'), '时间超出范围');
+
+/** page (1–10,000) and pageSize (1–100, 20 by default) of a listing. */
+export const paging = {
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+};
