@@ -2,14 +2,23 @@
  * Schema-shaped fuzzing of every route: bodies, queries and path parameters generated from the route's own OpenAPI
  * schema — so they pass validation and reach the service — sent as the super-admin (every permission) and as a real
  * person: edge numbers, far dates, CJK and emoji text, unknown and existing ids. Whatever the service makes of them,
- * the answer is a problem+json 4xx or a success, never a 5xx. (route-guards.integration.test.ts sends shapeless
- * bodies; most of those stop at validation.)
+ * the answer is a problem+json 4xx or a success, never a 5xx. Channel routes (signed envelopes) get their `data`
+ * from the schema the route parses it with, signed with a registered channel's key, so they pass the signature check
+ * too. (route-guards.integration.test.ts sends shapeless bodies; most of those stop at validation.)
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { signEnvelope } from '@yibao/sdk';
 import fc from 'fast-check';
+import type { InjectOptions } from 'fastify';
+import { z } from 'zod';
+import { pingDataSchema } from './centers/auth/routes.ts';
+import { channelByOrderData, channelDetailData, channelQueryData, channelVerifyData } from './centers/ebill/schema.ts';
+import { exchangeDataSchema, personDataSchema, verifyDataSchema } from './centers/evoucher/routes.ts';
+import { sendBody, statusBody } from './centers/message/schema.ts';
 import { createTestPerson } from './centers/user/testing.ts';
+import { cancel6401, place6202, query6301, refund6203, upload6201 } from './integration/national/payment-channel.ts';
 import { service } from './platform/context.ts';
 import { forEachPlatform, type TestPlatform } from './testing/platform.ts';
 import { arbitraryOf, type JsonSchema } from './testing/schema-arbitrary.ts';
@@ -35,6 +44,54 @@ const SKIP = new Set([
   // signs the super-admin's own sessions out: every later call of the run would be a 401
   'POST /api/auth/me/logout-all',
 ]);
+
+/** The schema each channel route parses its envelope's `data` with (the OpenAPI document shows the envelope only). */
+const CHANNEL_DATA: Record<string, z.ZodType> = {
+  'POST /api/auth/channel/ping': pingDataSchema,
+  'POST /api/payment/channel/6201': upload6201,
+  'POST /api/payment/channel/6202': place6202,
+  'POST /api/payment/channel/6203': refund6203,
+  'POST /api/payment/channel/6301': query6301,
+  'POST /api/payment/channel/6401': cancel6401,
+  'POST /api/evoucher/channel/verify': verifyDataSchema,
+  'POST /api/evoucher/channel/token': exchangeDataSchema,
+  'POST /api/evoucher/channel/person': personDataSchema,
+  'POST /api/ebill/channel/bills/query': channelQueryData,
+  'POST /api/ebill/channel/bills/detail': channelDetailData,
+  'POST /api/ebill/channel/bills/by-order': channelByOrderData,
+  'POST /api/ebill/channel/verify': channelVerifyData,
+  'POST /api/message/channel/send': sendBody,
+  'POST /api/message/channel/status': statusBody,
+};
+
+type Doc = { paths: Record<string, Record<string, Operation>> };
+
+const operations = (doc: Doc) =>
+  Object.entries(doc.paths).flatMap(([route, ops]) =>
+    Object.entries(ops).map(([m, op]) => ({ method: m.toUpperCase(), route, op })),
+  );
+
+const isEnvelope = (op: Operation) =>
+  'signData' in (op.requestBody?.content?.['application/json']?.schema?.properties ?? {});
+
+/** Counts every answer's status and keeps the first 40 5xx with what was sent. */
+function recorder() {
+  const failures: string[] = [];
+  const statuses = new Map<number, number>();
+  return {
+    failures,
+    statuses,
+    async send(platform: TestPlatform, request: InjectOptions, what: string) {
+      const res = await platform.app.inject(request);
+      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      if (res.statusCode >= 500 && failures.length < 40)
+        failures.push(`${what} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+      return res;
+    },
+    successes: () => [...statuses].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0),
+    summary: () => JSON.stringify([...statuses].sort((a, b) => a[0] - b[0])),
+  };
+}
 
 /** Each route's requests: path and query parameters and the JSON body from its schema. */
 function callsOf(method: string, route: string, op: Operation, ids: string[]): fc.Arbitrary<Call> {
@@ -68,9 +125,7 @@ forEachPlatform(
   (get) => {
     test('never get a 5xx, as the super-admin or as a person', { timeout: 170_000 }, async (t) => {
       const platform: TestPlatform = get();
-      const doc = (await platform.app.inject({ url: '/openapi.json' })).json() as {
-        paths: Record<string, Record<string, Operation>>;
-      };
+      const doc = (await platform.app.inject({ url: '/openapi.json' })).json() as Doc;
       const users = service(platform.ctx, 'user');
       const admin = await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME);
       assert.ok(admin, 'the super-admin is seeded');
@@ -93,18 +148,17 @@ forEachPlatform(
         }
         return served.length ? served : (['admin', 'person'] as const);
       };
-      const failures: string[] = [];
-      const statuses = new Map<number, number>();
+      const rec = recorder();
       let routes = 0;
-      for (const [route, ops] of Object.entries(doc.paths)) {
-        for (const [m, op] of Object.entries(ops)) {
-          const method = m.toUpperCase();
-          if (SKIP.has(`${method} ${route}`)) continue;
-          routes++;
-          const served = await callersOf(method, route);
-          await fc.assert(
-            fc.asyncProperty(callsOf(method, route, op, ids), fc.constantFrom(...served), async (call, who) => {
-              const res = await platform.app.inject({
+      for (const { method, route, op } of operations(doc)) {
+        if (SKIP.has(`${method} ${route}`)) continue;
+        routes++;
+        const served = await callersOf(method, route);
+        await fc.assert(
+          fc.asyncProperty(callsOf(method, route, op, ids), fc.constantFrom(...served), async (call, who) => {
+            await rec.send(
+              platform,
+              {
                 method: call.method as 'POST',
                 url: call.url,
                 query: call.query,
@@ -115,22 +169,72 @@ forEachPlatform(
                   ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
                 },
                 ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
-              });
-              statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-              if (res.statusCode >= 500 && failures.length < 40)
-                failures.push(
-                  `${call.method} ${call.url}?${new URLSearchParams(call.query)} as ${who} ${JSON.stringify(call.body)?.slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 200)}`,
-                );
-            }),
-            { numRuns: RUNS },
-          );
-        }
+              },
+              `${call.method} ${call.url}?${new URLSearchParams(call.query)} as ${who} ${JSON.stringify(call.body)?.slice(0, 300)}`,
+            );
+          }),
+          { numRuns: RUNS },
+        );
       }
-      t.diagnostic(`${routes} routes; statuses: ${JSON.stringify([...statuses].sort((a, b) => a[0] - b[0]))}`);
-      assert.deepEqual(failures, []);
+      t.diagnostic(`${routes} routes; statuses: ${rec.summary()}`);
+      assert.deepEqual(rec.failures, []);
       // the generated requests pass validation often enough to reach the services
-      const ok = [...statuses].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0);
-      assert.ok(ok > routes, `successes: ${ok} of ${routes * RUNS}`);
+      assert.ok(rec.successes() > routes, `successes: ${rec.successes()} of ${routes * RUNS}`);
+    });
+
+    test('signed channel requests with schema-shaped data never get a 5xx', { timeout: 170_000 }, async (t) => {
+      const platform: TestPlatform = get();
+      const doc = (await platform.app.inject({ url: '/openapi.json' })).json() as Doc;
+      const signed = operations(doc).filter(({ op }) => isEnvelope(op));
+      assert.deepEqual(
+        signed.map(({ method, route }) => `${method} ${route}`).filter((k) => !(k in CHANNEL_DATA)),
+        [],
+        'every channel route has its data schema in CHANNEL_DATA',
+      );
+      const auth = service(platform.ctx, 'auth');
+      const register = (institutionCode?: string) =>
+        auth.registerChannel({
+          regionCode: '990100',
+          name: '模糊测试渠道',
+          type: 'institution',
+          scopes: ['payment', 'evoucher', 'ebill', 'message'],
+          ...(institutionCode ? { institutionCode } : {}),
+        });
+      // one channel speaks for any institution, one is bound to its own
+      const channels = [await register(), await register('H99010000001')];
+      const rec = recorder();
+      for (const { method, route } of signed) {
+        const schema = z.toJSONSchema(CHANNEL_DATA[`${method} ${route}`]!, { io: 'input', unrepresentable: 'any' });
+        await fc.assert(
+          fc.asyncProperty(
+            arbitraryOf(schema as JsonSchema, { maxLength: 24 }),
+            fc.constantFrom(...channels),
+            async (data, ch) => {
+              const envelope = signEnvelope({
+                appId: ch.appId,
+                transType: route.split('/').at(-1)!,
+                data,
+                privateKey: ch.privateKeyHex,
+                appSecret: ch.appSecret,
+              });
+              await rec.send(
+                platform,
+                {
+                  method: 'POST',
+                  url: route,
+                  headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+                  payload: JSON.stringify(envelope),
+                },
+                `${route} as ${ch.appId} ${JSON.stringify(data)?.slice(0, 400)}`,
+              );
+            },
+          ),
+          { numRuns: 2 * RUNS },
+        );
+      }
+      t.diagnostic(`${signed.length} channel routes; statuses: ${rec.summary()}`);
+      assert.deepEqual(rec.failures, []);
+      assert.ok(rec.successes() > 0, `the signed requests reached the services: ${rec.summary()}`);
     });
   },
   { seed: true },

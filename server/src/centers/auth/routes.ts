@@ -32,6 +32,9 @@ const channelView = z.object({
   updatedAt: z.string(),
 });
 
+/** data of the channel self-test: anything, with an optional text echoed back */
+export const pingDataSchema = z.object({ echo: z.string().max(200).optional() }).passthrough();
+
 export async function authRoutes(app: App, ctx: Context): Promise<void> {
   const auth = () => service(ctx, 'auth');
   const perm = (p: string) => staffPermission(() => ctx.permissions, p);
@@ -176,7 +179,7 @@ export async function authRoutes(app: App, ctx: Context): Promise<void> {
       preHandler: auth().channelAuth(),
     },
     async (req) => {
-      const data = parseChannelData(z.object({ echo: z.string().max(200).optional() }).passthrough(), req.body);
+      const data = parseChannelData(pingDataSchema, req.body);
       return {
         appId: req.channel!.appId,
         regionCode: req.channel!.regionCode,

@@ -44,6 +44,11 @@ export const verifyDataSchema = z.strictObject({
   scanTime: z.number().int().positive().optional().describe('终端扫码时间（毫秒时间戳），用于时钟偏差检查'),
 });
 
+/** data of /api/evoucher/channel/token: the person's one-time authorisation code */
+export const exchangeDataSchema = z.strictObject({ authCode: z.string().regex(/^[0-9a-f]{32}$/) });
+/** data of /api/evoucher/channel/person: the token the code was exchanged for */
+export const personDataSchema = z.strictObject({ accessToken: z.string().regex(/^evt_[0-9a-f]{48}$/) });
+
 export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): void {
   const person = { preHandler: authenticated('person') };
   const staff = (perm: string) => ({ preHandler: staffPermission(() => ctx.permissions, perm) });
@@ -296,7 +301,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
     },
     async (req) => {
       const ch = channelOf(req);
-      const data = parseData(z.strictObject({ authCode: z.string().regex(/^[0-9a-f]{32}$/) }), req.body);
+      const data = parseData(exchangeDataSchema, req.body);
       return svc.exchangeCode(ch.regionCode, ch.appId, data.authCode);
     },
   );
@@ -308,7 +313,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
     },
     async (req) => {
       const ch = channelOf(req);
-      const data = parseData(z.strictObject({ accessToken: z.string().regex(/^evt_[0-9a-f]{48}$/) }), req.body);
+      const data = parseData(personDataSchema, req.body);
       return svc.channelPerson(ch.regionCode, ch.appId, data.accessToken);
     },
   );

@@ -16,6 +16,7 @@ import {
   ruleBody,
   sendBody,
   settingsBody,
+  statusBody,
   templateBody,
   typeCodeParams,
 } from './schema.ts';
@@ -398,7 +399,7 @@ async function channelRoutes(app: App, ctx: Context): Promise<void> {
       preHandler: guard,
     },
     async (req) => {
-      const body = parseChannelData(z.strictObject({ messageId: z.uuid('应为 UUID') }), req.body);
+      const body = parseChannelData(statusBody, req.body);
       return messages().messageStatus(req.regionCode, body.messageId, { source: source(req) });
     },
   );

@@ -53,6 +53,9 @@ export const recipientSchema = z.strictObject({
   email: z.string().max(200).optional(),
 });
 
+/** data of a channel's delivery-status query */
+export const statusBody = z.strictObject({ messageId: z.uuid('应为 UUID') });
+
 export const sendBody = z.strictObject({
   type: z.string().min(1).max(80),
   to: recipientSchema,
