@@ -213,10 +213,16 @@ describe('personal hall (e2e)', () => {
     const context = await newContext(browser, 'phone', env.url);
     await signIn(context, env.platform, accounts.get('stranger')!);
     const page = await context.newPage();
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/personal/insurance') asked.push(r.url());
+    });
     try {
       await page.goto('/personal/insurance');
       await settled(page);
       await page.getByText('未查询到您的参保信息').waitFor();
+      // a refusal is an answer: not asked again (a retry kept the page loading a second longer)
+      assert.equal(asked.length, 1, asked.join(', '));
       await checkA11y(page, '/personal/insurance (not insured)');
       await shot(page, 'not-insured');
     } finally {

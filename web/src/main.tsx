@@ -7,6 +7,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { Landing } from './Landing';
+import { retryTransient } from './lib/api';
 import { RegionProvider } from './lib/region';
 import { consolePages } from './portals/console/pages';
 import { institutionPages } from './portals/institution/pages';
@@ -30,7 +31,9 @@ const A11Y_TOKENS = {
   /** links inside text are underlined, not told apart by colour alone */
   linkDecoration: 'underline',
 };
-const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
+const queryClient = new QueryClient({
+  defaultOptions: { queries: { retry: retryTransient, refetchOnWindowFocus: false } },
+});
 
 function Root() {
   return (

@@ -87,6 +87,13 @@ function safeParse(text: string): unknown {
 
 export const newIdempotencyKey = () => crypto.randomUUID();
 
+/**
+ * Whether a failed read is worth one more try: a lost connection or a server error may pass, a refusal (4xx) will not
+ * — retrying it only kept the page loading a second longer before it said why.
+ */
+export const retryTransient = (failures: number, err: unknown) =>
+  failures < 1 && (!(err instanceof ApiError) || err.status === 0 || err.status >= 500);
+
 /** Chinese text for an error shown to a person. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError)
