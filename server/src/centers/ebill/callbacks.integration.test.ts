@@ -226,20 +226,17 @@ forEachPlatform(
         { api: 'bill.detail', enabled: true, dailyQuota: 100 },
         { api: 'bill.detail', enabled: false, dailyQuota: 5 },
       ];
-      const created = await p.app.inject({
-        method: 'POST',
-        url: '/api/ebill/admin/channels',
-        headers: admin,
-        payload: { name: '重复接口', apis },
-      });
+      const register = (listed: typeof apis) =>
+        p.app.inject({
+          method: 'POST',
+          url: '/api/ebill/admin/channels',
+          headers: admin,
+          payload: { name: '重复接口', apis: listed },
+        });
+      const created = await register(apis);
       assert.equal(created.statusCode, 400, created.body);
       assert.match(created.body, /同一接口只能出现一次/);
-      const ok = await p.app.inject({
-        method: 'POST',
-        url: '/api/ebill/admin/channels',
-        headers: admin,
-        payload: { name: '重复接口', apis: apis.slice(0, 1) },
-      });
+      const ok = await register(apis.slice(0, 1));
       assert.equal(ok.statusCode, 201, ok.body);
       const changed = await p.app.inject({
         method: 'PUT',
