@@ -39,6 +39,12 @@ interface Call {
 /** Requests per route and database. */
 const RUNS = 20;
 
+/** The region a request says it acts in: mostly the caller's own, sometimes another, an unknown or a malformed one. */
+const REGION = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('990100') },
+  fc.constantFrom('980100', '990200', '999999', '9901', 'x', ''),
+);
+
 /** Routes left out, and why. */
 const SKIP = new Set([
   // signs the super-admin's own sessions out: every later call of the run would be a 401
@@ -155,24 +161,29 @@ forEachPlatform(
         routes++;
         const served = await callersOf(method, route);
         await fc.assert(
-          fc.asyncProperty(callsOf(method, route, op, ids), fc.constantFrom(...served), async (call, who) => {
-            await rec.send(
-              platform,
-              {
-                method: call.method as 'POST',
-                url: call.url,
-                query: call.query,
-                headers: {
-                  'x-region-code': '990100',
-                  'idempotency-key': randomUUID(),
-                  ...callers[who as keyof typeof callers],
-                  ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+          fc.asyncProperty(
+            callsOf(method, route, op, ids),
+            fc.constantFrom(...served),
+            REGION,
+            async (call, who, region) => {
+              await rec.send(
+                platform,
+                {
+                  method: call.method as 'POST',
+                  url: call.url,
+                  query: call.query,
+                  headers: {
+                    'x-region-code': region,
+                    'idempotency-key': randomUUID(),
+                    ...callers[who as keyof typeof callers],
+                    ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+                  },
+                  ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
                 },
-                ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
-              },
-              `${call.method} ${call.url}?${new URLSearchParams(call.query)} as ${who} ${JSON.stringify(call.body)?.slice(0, 300)}`,
-            );
-          }),
+                `${call.method} ${call.url}?${new URLSearchParams(call.query)} as ${who} in ${region} ${JSON.stringify(call.body)?.slice(0, 300)}`,
+              );
+            },
+          ),
           { numRuns: RUNS },
         );
       }
