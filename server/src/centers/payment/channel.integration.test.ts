@@ -236,7 +236,15 @@ for (const kind of databaseKinds()) {
         audits.some((a) => a.action === 'payment.manual_reversal' && a.detail.reason === '医院重复收费，人工冲正'),
       );
 
-      // reconciliation: everything so far agrees
+      // reconciliation: a day that has not begun is refused; everything so far agrees
+      const tomorrow = businessDate(Date.now() + 86_400_000);
+      const early = await h.platform.app.inject({
+        method: 'POST',
+        url: `/api/payment/admin/reconciliation/${tomorrow}/run`,
+        headers: staff,
+      });
+      assert.equal(early.statusCode, 422, early.body);
+      assert.equal(early.json().code, 'PAYMENT_RECONCILIATION_FUTURE');
       const date = businessDate(Date.now());
       const run = await h.platform.app.inject({
         method: 'POST',

@@ -9,7 +9,7 @@ import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { StatementLine } from './provider/port.ts';
+import { businessDate, type StatementLine } from './provider/port.ts';
 import { type Order, type PaymentService, toOrder } from './service.ts';
 
 export type MismatchKind =
@@ -70,6 +70,8 @@ export class Reconciler {
   }
 
   async run(regionCode: string, date: string): Promise<ReconciliationReport> {
+    if (date > businessDate(Date.now()))
+      throw new AppError(422, 'PAYMENT_RECONCILIATION_FUTURE', '该日期尚未开始，不能对账', `营业日 ${date}`);
     const { from, to } = dayRange(date);
     const orders = (
       await this.ctx.db.q<Record<string, unknown>>(sql`select * from payment_order where region_code = ${regionCode}

@@ -436,7 +436,13 @@ export function PaymentReconciliationPage() {
     <>
       <PageTitle>支付对账</PageTitle>
       <Space wrap style={{ marginBottom: 12 }}>
-        <DatePicker value={dayjs(date)} onChange={(d) => d && setDate(d.format('YYYY-MM-DD'))} allowClear={false} />
+        <DatePicker
+          aria-label="对账日期"
+          value={dayjs(date)}
+          onChange={(d) => d && setDate(d.format('YYYY-MM-DD'))}
+          disabledDate={(d) => d.isAfter(dayjs(), 'day')}
+          allowClear={false}
+        />
         <Button type="primary" loading={run.isPending} onClick={() => run.mutate()}>
           执行对账
         </Button>
