@@ -80,8 +80,8 @@ const operations = (doc: Doc) =>
 const isEnvelope = (op: Operation) =>
   'signData' in (op.requestBody?.content?.['application/json']?.schema?.properties ?? {});
 
-/** Counts every answer's status and keeps the first 40 5xx with what was sent. */
-function recorder() {
+/** Counts every answer's status and keeps the first 40 5xx with what was sent; hands each success to `onSuccess`. */
+function recorder(onSuccess: (body: string) => void = () => {}) {
   const failures: string[] = [];
   const statuses = new Map<number, number>();
   return {
@@ -90,6 +90,7 @@ function recorder() {
     async send(platform: TestPlatform, request: InjectOptions, what: string) {
       const res = await platform.app.inject(request);
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      if (res.statusCode < 300) onSuccess(res.body);
       if (res.statusCode >= 500 && failures.length < 40)
         failures.push(`${what} → ${res.statusCode} ${res.body.slice(0, 200)}`);
       return res;
@@ -99,12 +100,56 @@ function recorder() {
   };
 }
 
+/**
+ * Ids the platform has answered with so far, by the field that carried them (`id`, `appId`, `orderId`, …), so that
+ * path parameters name rows that exist, not only random ones.
+ */
+class KnownIds {
+  private readonly byField = new Map<string, Set<string>>();
+
+  /** Takes every `…id` / `…Id` string field of a JSON answer. */
+  harvest(body: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return;
+    }
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.slice(0, 20).forEach(walk);
+      else if (v && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) {
+          if (typeof x === 'string' && /id$/i.test(k) && x.length <= 64) this.add(k, x);
+          else walk(x);
+        }
+    };
+    walk(json);
+  }
+
+  private add(field: string, value: string): void {
+    for (const key of [field, 'id']) {
+      const set = this.byField.get(key) ?? new Set();
+      if (set.size < 40) set.add(value);
+      this.byField.set(key, set);
+    }
+  }
+
+  /** Values for a parameter: those seen in a field of its name, else any id. */
+  for(param: string): string[] {
+    return [...(this.byField.get(param) ?? this.byField.get('id') ?? [])];
+  }
+}
+
 /** Each route's requests: path and query parameters and the JSON body from its schema. */
-function callsOf(method: string, route: string, op: Operation, ids: string[]): fc.Arbitrary<Call> {
+function callsOf(method: string, route: string, op: Operation, ids: string[], known: KnownIds): fc.Arbitrary<Call> {
   const opts = { ids, maxLength: 24 };
   const params = op.parameters ?? [];
+  const pathValue = (name: string, schema: JsonSchema) => {
+    const seen = known.for(name);
+    return seen.length ? fc.oneof(fc.constantFrom(...seen), arbitraryOf(schema, opts)) : arbitraryOf(schema, opts);
+  };
   const path = Object.fromEntries(
-    params.filter((p) => p.in === 'path').map((p) => [p.name, arbitraryOf(p.schema ?? { type: 'string' }, opts)]),
+    params.filter((p) => p.in === 'path').map((p) => [p.name, pathValue(p.name, p.schema ?? { type: 'string' })]),
   );
   const query = Object.fromEntries(
     params.filter((p) => p.in === 'query').map((p) => [p.name, arbitraryOf(p.schema ?? { type: 'string' }, opts)]),
@@ -154,7 +199,12 @@ forEachPlatform(
         }
         return served.length ? served : (['admin', 'person'] as const);
       };
-      const rec = recorder();
+      const known = new KnownIds();
+      const rec = recorder((body) => known.harvest(body));
+      // every listing once first, so that the fuzzing of a route with ids can name rows that exist
+      for (const { route } of operations(doc).filter((o) => o.method === 'GET' && !o.route.includes('{')))
+        for (const who of ['admin', 'person'] as const)
+          await rec.send(platform, { method: 'GET', url: route, headers: callers[who] }, `${route} as ${who}`);
       let routes = 0;
       for (const { method, route, op } of operations(doc)) {
         if (SKIP.has(`${method} ${route}`)) continue;
@@ -162,7 +212,7 @@ forEachPlatform(
         const served = await callersOf(method, route);
         await fc.assert(
           fc.asyncProperty(
-            callsOf(method, route, op, ids),
+            callsOf(method, route, op, ids, known),
             fc.constantFrom(...served),
             REGION,
             async (call, who, region) => {
