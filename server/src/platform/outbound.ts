@@ -51,8 +51,11 @@ const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
  * Checks a URL that is being registered: http(s), no credentials, and a literal address that may be reached (a host
  * name is resolved and checked on each request). Answers 400 `OUTBOUND_URL_REFUSED`.
  */
-export function checkOutboundUrl(raw: string, policy: OutboundPolicy): URL {
-  const refuse = (detail: string) => new AppError(400, 'OUTBOUND_URL_REFUSED', '回调地址不可用', detail);
+export function checkOutboundUrl(raw: string, policy: OutboundPolicy, field?: string): URL {
+  const refuse = (detail: string) =>
+    new AppError(400, 'OUTBOUND_URL_REFUSED', '回调地址不可用', detail, {
+      ...(field ? { errors: [{ field, message: `回调地址不可用：${detail}` }] } : {}),
+    });
   let url: URL;
   try {
     url = new URL(raw);

@@ -94,6 +94,12 @@ export const newIdempotencyKey = () => crypto.randomUUID();
 export const retryTransient = (failures: number, err: unknown) =>
   failures < 1 && (!(err instanceof ApiError) || err.status === 0 || err.status >= 500);
 
+/** Server field errors → antd Form field errors. */
+export function fieldErrors(err: unknown): Array<{ name: string; errors: string[] }> {
+  if (!(err instanceof ApiError)) return [];
+  return err.errors.map((e) => ({ name: e.field, errors: [e.message] }));
+}
+
 /** Chinese text for an error shown to a person. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError)

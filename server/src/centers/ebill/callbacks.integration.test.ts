@@ -263,6 +263,7 @@ forEachPlatform(
       assert.equal(metadata.statusCode, 400, metadata.body);
       assert.equal(metadata.json().code, 'OUTBOUND_URL_REFUSED');
       assert.match(metadata.json().title, /回调地址不可用/);
+      assert.equal(metadata.json().errors[0].field, 'callbackUrl', 'the form shows it at its field');
       // a host name is checked when it is resolved, at each sending
       const created = await register(receiverUrl('/named').replace('127.0.0.1', 'localhost'));
       assert.equal(created.statusCode, 201, created.body);

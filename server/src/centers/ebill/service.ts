@@ -663,7 +663,7 @@ export class EbillService {
   // ---------------------------------------------------------------- channels (接入渠道) and API management
 
   async registerChannel(regionCode: string, staffId: string, input: ChannelCreate, caller: Caller) {
-    if (input.callbackUrl) checkOutboundUrl(input.callbackUrl, outboundPolicy(this.ctx.config));
+    if (input.callbackUrl) checkOutboundUrl(input.callbackUrl, outboundPolicy(this.ctx.config), 'callbackUrl');
     const appId = `eb${regionCode}${randomBytes(6).toString('hex')}`;
     const pair = sm2GenerateKeyPair();
     const appSecret = randomBytes(24).toString('base64url');
@@ -697,7 +697,7 @@ export class EbillService {
   }
 
   async updateChannel(regionCode: string, staffId: string, appId: string, patch: ChannelUpdate, caller: Caller) {
-    if (patch.callbackUrl) checkOutboundUrl(patch.callbackUrl, outboundPolicy(this.ctx.config));
+    if (patch.callbackUrl) checkOutboundUrl(patch.callbackUrl, outboundPolicy(this.ctx.config), 'callbackUrl');
     await this.db.tx(async (tx) => {
       const row = await tx.one(sql`select app_id from ebill_channel
         where region_code = ${regionCode} and app_id = ${appId} for update`);

@@ -21,7 +21,7 @@ import dayjs from 'dayjs';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
-import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { api, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 
 interface Channel {

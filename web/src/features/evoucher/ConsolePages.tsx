@@ -18,7 +18,7 @@ import {
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
-import { api, errorText } from '../../lib/api';
+import { api } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import { fmtTime, STATUS_LABELS, type Use, type Voucher } from './api';
 import { ScanChart, type ScanRow } from './ScanChart';

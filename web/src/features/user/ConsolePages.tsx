@@ -20,13 +20,12 @@ import {
 } from 'antd';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
-import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
+import { ApiError, api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
   type Agent,
   dateTime,
-  fieldErrors,
   type Membership,
   PERSON_STATUS,
   type Person,

@@ -4,9 +4,9 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { logout } from '../../auth/oidc';
 import { PageTitle } from '../../components/PortalShell';
-import { api, errorText } from '../../lib/api';
+import { api, errorText, fieldErrors } from '../../lib/api';
 import { useToast } from '../../lib/toast';
-import { dateTime, fieldErrors, idempotencyKeys, PERSON_STATUS, type Person } from './api';
+import { dateTime, idempotencyKeys, PERSON_STATUS, type Person } from './api';
 import { FormError, SmsCodeField } from './fields';
 import { securityPanels } from './securitySlots';
 

@@ -1,6 +1,5 @@
 import { Button } from 'antd';
 import { useEffect, useState } from 'react';
-import { errorText } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import { type OtpPurpose, sendOtp } from './api';
 

@@ -20,7 +20,7 @@ import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
-import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
 import { getSession, setSession } from '../../lib/session';
 import { useToast } from '../../lib/toast';
 import {
@@ -28,7 +28,6 @@ import {
   type Agent,
   type AgentRole,
   dateTime,
-  fieldErrors,
   idempotencyKeys,
   type Membership,
   UNIT_TYPE_LABELS,

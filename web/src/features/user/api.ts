@@ -1,4 +1,4 @@
-import { ApiError, api } from '../../lib/api';
+import { api } from '../../lib/api';
 
 export interface Person {
   id: string;
@@ -99,12 +99,6 @@ export async function sendOtp(mobile: string, purpose: OtpPurpose): Promise<void
 }
 
 export const dateTime = (iso?: string) => (iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '—');
-
-/** Server field errors → antd Form field errors. */
-export function fieldErrors(err: unknown): Array<{ name: string; errors: string[] }> {
-  if (!(err instanceof ApiError)) return [];
-  return err.errors.map((e) => ({ name: e.field, errors: [e.message] }));
-}
 
 /**
  * Idempotency keys per request body: resending the same body (a retry after a network error) reuses its key, while a

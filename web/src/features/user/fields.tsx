@@ -1,8 +1,8 @@
 import { Alert, Form, Input, Space } from 'antd';
 import type { ReactNode } from 'react';
-import { errorText } from '../../lib/api';
+import { errorText, fieldErrors } from '../../lib/api';
 import type { OtpPurpose } from './api';
-import { fieldErrors } from './api';
+
 import { SmsCodeButton } from './SmsCodeButton';
 
 /** A 6-digit SMS code input with its 获取验证码 button, as one labelled form field. */

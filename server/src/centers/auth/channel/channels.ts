@@ -144,7 +144,8 @@ export class ChannelRegistry {
   }
 
   async register(input: RegisterChannelInput, ex: Executor = this.ctx.db): Promise<RegisteredChannel> {
-    if (input.backchannelLogoutUri) checkOutboundUrl(input.backchannelLogoutUri, outboundPolicy(this.ctx.config));
+    if (input.backchannelLogoutUri)
+      checkOutboundUrl(input.backchannelLogoutUri, outboundPolicy(this.ctx.config), 'backchannelLogoutUri');
     // Through the caller's executor: inside a transaction PGlite has only that one connection.
     const region = await ex.one(sql`select code from region where code = ${input.regionCode}`);
     if (!region) throw badRequest('AUTH_CHANNEL_REGION_UNKNOWN', '统筹区不存在', input.regionCode);
