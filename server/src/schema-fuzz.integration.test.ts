@@ -1,10 +1,11 @@
 /**
  * Schema-shaped fuzzing of every route: bodies, queries and path parameters generated from the route's own OpenAPI
- * schema — so they pass validation and reach the service — sent as the super-admin (every permission) and as a real
- * person: edge numbers, far dates, CJK and emoji text, unknown and existing ids. Whatever the service makes of them,
- * the answer is a problem+json 4xx or a success, never a 5xx. Channel routes (signed envelopes) get their `data`
- * from the schema the route parses it with, signed with a registered channel's key, so they pass the signature check
- * too. (route-guards.integration.test.ts sends shapeless bodies; most of those stop at validation.)
+ * schema — so they pass validation and reach the service — sent as the super-admin (every permission), as a real
+ * person and as a unit's agent: edge numbers, far dates, CJK and emoji text, unknown and existing ids. Whatever the
+ * service makes of them, the answer is a problem+json 4xx or a success, never a 5xx. Channel routes (signed
+ * envelopes) get their `data` from the schema the route parses it with, signed with a registered channel's key, so
+ * they pass the signature check too. (route-guards.integration.test.ts sends shapeless bodies; most of those stop at
+ * validation.)
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -174,22 +175,35 @@ function callsOf(method: string, route: string, op: Operation, ids: string[], kn
 forEachPlatform(
   'schema-shaped requests to every route',
   (get) => {
-    test('never get a 5xx, as the super-admin or as a person', { timeout: 170_000 }, async (t) => {
+    test('never get a 5xx, as the super-admin, a person or a unit agent', { timeout: 170_000 }, async (t) => {
       const platform: TestPlatform = get();
       const doc = (await platform.app.inject({ url: '/openapi.json' })).json() as Doc;
       const users = service(platform.ctx, 'user');
       const admin = await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME);
       assert.ok(admin, 'the super-admin is seeded');
       const person = await createTestPerson(platform, { residentId: '990102201209180427' });
+      // 张伟 of the demo data, acting for the unit he administers (the unit hall's routes)
+      const agent = await users.findPersonByLogin('990100', 'zhangwei');
+      const [membership] = agent ? await users.unitsOf('990100', agent.id) : [];
+      assert.ok(agent && membership, 'the demo agent and his unit are seeded');
       const callers = {
         admin: await platform.auth({ kind: 'staff', subject: admin.id, regionCode: '990100', acr: 'mfa' }),
         person: await platform.auth({ kind: 'person', subject: person.id, regionCode: '990100', acr: 'mfa' }),
+        agent: await platform.auth({
+          kind: 'person',
+          subject: agent.id,
+          regionCode: '990100',
+          acr: 'mfa',
+          unitId: membership.unit.id,
+        }),
       };
-      const ids = [admin.id, person.id];
+      type Caller = keyof typeof callers;
+      const everyone = Object.keys(callers) as Caller[];
+      const ids = [admin.id, person.id, agent.id, membership.unit.id];
       // whom the route serves (a person's route refuses staff by kind, and the reverse): fuzz as them
       const callersOf = async (method: string, route: string) => {
-        const served: Array<keyof typeof callers> = [];
-        for (const who of ['admin', 'person'] as const) {
+        const served: Caller[] = [];
+        for (const who of everyone) {
           const res = await platform.app.inject({
             method: method as 'POST',
             url: route.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000'),
@@ -197,13 +211,13 @@ forEachPlatform(
           });
           if (res.json()?.code !== 'PRINCIPAL_KIND_FORBIDDEN') served.push(who);
         }
-        return served.length ? served : (['admin', 'person'] as const);
+        return served.length ? served : everyone;
       };
       const known = new KnownIds();
       const rec = recorder((body) => known.harvest(body));
       // every listing once first, so that the fuzzing of a route with ids can name rows that exist
       for (const { route } of operations(doc).filter((o) => o.method === 'GET' && !o.route.includes('{')))
-        for (const who of ['admin', 'person'] as const)
+        for (const who of everyone)
           await rec.send(platform, { method: 'GET', url: route, headers: callers[who] }, `${route} as ${who}`);
       let routes = 0;
       for (const { method, route, op } of operations(doc)) {
@@ -225,7 +239,7 @@ forEachPlatform(
                   headers: {
                     'x-region-code': region,
                     'idempotency-key': randomUUID(),
-                    ...callers[who as keyof typeof callers],
+                    ...callers[who as Caller],
                     ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
                   },
                   ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
