@@ -172,47 +172,72 @@ function callsOf(method: string, route: string, op: Operation, ids: string[], kn
     }));
 }
 
+/** The callers: the super-admin, a person, and 张伟 of the demo data acting for the unit he administers. */
+const actors = new WeakMap<TestPlatform, ReturnType<typeof makeActors>>();
+const actorsOf = (platform: TestPlatform) => {
+  if (!actors.has(platform)) actors.set(platform, makeActors(platform));
+  return actors.get(platform)!;
+};
+
+async function makeActors(platform: TestPlatform) {
+  const users = service(platform.ctx, 'user');
+  const admin = await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME);
+  const person = await createTestPerson(platform, { residentId: '990102201209180427' });
+  const agent = await users.findPersonByLogin('990100', 'zhangwei');
+  const [membership] = agent ? await users.unitsOf('990100', agent.id) : [];
+  assert.ok(admin && agent && membership, 'the super-admin, the demo agent and his unit are seeded');
+  const token = (kind: 'staff' | 'person', subject: string, unitId?: string) =>
+    platform.auth({ kind, subject, regionCode: '990100', acr: 'mfa', ...(unitId ? { unitId } : {}) });
+  const callers: Record<string, { authorization: string }> = {
+    admin: await token('staff', admin.id),
+    person: await token('person', person.id),
+    agent: await token('person', agent.id, membership.unit.id),
+  };
+  const everyone = Object.keys(callers);
+  /** whom a route serves (a person's route refuses staff by kind, and the reverse): fuzz as them */
+  const callersOf = async (method: string, route: string) => {
+    const served: string[] = [];
+    for (const who of everyone) {
+      const res = await platform.app.inject({
+        method: method as 'POST',
+        url: route.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000'),
+        headers: callers[who],
+      });
+      if (res.json()?.code !== 'PRINCIPAL_KIND_FORBIDDEN') served.push(who);
+    }
+    return served.length ? served : everyone;
+  };
+  return { callers, everyone, ids: [admin.id, person.id, agent.id, membership.unit.id], callersOf };
+}
+
+const request = (
+  call: Call,
+  auth: { authorization: string },
+  region: string,
+  idempotencyKey: string = randomUUID(),
+): InjectOptions => ({
+  method: call.method as 'POST',
+  url: call.url,
+  query: call.query,
+  headers: {
+    'x-region-code': region,
+    'idempotency-key': idempotencyKey,
+    ...auth,
+    ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+  },
+  ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
+});
+
+const describe = (call: Call, who: string, region: string) =>
+  `${call.method} ${call.url}?${new URLSearchParams(call.query)} as ${who} in ${region} ${JSON.stringify(call.body)?.slice(0, 300)}`;
+
 forEachPlatform(
   'schema-shaped requests to every route',
   (get) => {
     test('never get a 5xx, as the super-admin, a person or a unit agent', { timeout: 170_000 }, async (t) => {
       const platform: TestPlatform = get();
       const doc = (await platform.app.inject({ url: '/openapi.json' })).json() as Doc;
-      const users = service(platform.ctx, 'user');
-      const admin = await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME);
-      assert.ok(admin, 'the super-admin is seeded');
-      const person = await createTestPerson(platform, { residentId: '990102201209180427' });
-      // 张伟 of the demo data, acting for the unit he administers (the unit hall's routes)
-      const agent = await users.findPersonByLogin('990100', 'zhangwei');
-      const [membership] = agent ? await users.unitsOf('990100', agent.id) : [];
-      assert.ok(agent && membership, 'the demo agent and his unit are seeded');
-      const callers = {
-        admin: await platform.auth({ kind: 'staff', subject: admin.id, regionCode: '990100', acr: 'mfa' }),
-        person: await platform.auth({ kind: 'person', subject: person.id, regionCode: '990100', acr: 'mfa' }),
-        agent: await platform.auth({
-          kind: 'person',
-          subject: agent.id,
-          regionCode: '990100',
-          acr: 'mfa',
-          unitId: membership.unit.id,
-        }),
-      };
-      type Caller = keyof typeof callers;
-      const everyone = Object.keys(callers) as Caller[];
-      const ids = [admin.id, person.id, agent.id, membership.unit.id];
-      // whom the route serves (a person's route refuses staff by kind, and the reverse): fuzz as them
-      const callersOf = async (method: string, route: string) => {
-        const served: Caller[] = [];
-        for (const who of everyone) {
-          const res = await platform.app.inject({
-            method: method as 'POST',
-            url: route.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000'),
-            headers: callers[who],
-          });
-          if (res.json()?.code !== 'PRINCIPAL_KIND_FORBIDDEN') served.push(who);
-        }
-        return served.length ? served : everyone;
-      };
+      const { callers, everyone, ids, callersOf } = await actorsOf(platform);
       const known = new KnownIds();
       const rec = recorder((body) => known.harvest(body));
       // every listing once first, so that the fuzzing of a route with ids can name rows that exist
@@ -230,22 +255,7 @@ forEachPlatform(
             fc.constantFrom(...served),
             REGION,
             async (call, who, region) => {
-              await rec.send(
-                platform,
-                {
-                  method: call.method as 'POST',
-                  url: call.url,
-                  query: call.query,
-                  headers: {
-                    'x-region-code': region,
-                    'idempotency-key': randomUUID(),
-                    ...callers[who as Caller],
-                    ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
-                  },
-                  ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
-                },
-                `${call.method} ${call.url}?${new URLSearchParams(call.query)} as ${who} in ${region} ${JSON.stringify(call.body)?.slice(0, 300)}`,
-              );
+              await rec.send(platform, request(call, callers[who], region), describe(call, who, region));
             },
           ),
           { numRuns: RUNS },
@@ -255,6 +265,35 @@ forEachPlatform(
       assert.deepEqual(rec.failures, []);
       // the generated requests pass validation often enough to reach the services
       assert.ok(rec.successes() > routes, `successes: ${rec.successes()} of ${routes * RUNS}`);
+    });
+
+    // Races on unique keys and on the idempotency store: the same change three times at once, two of them with one
+    // idempotency key (a client's retry overtaking its first try), never a 5xx.
+    test('the same change sent three times at once never gets a 5xx', { timeout: 170_000 }, async (t) => {
+      const platform: TestPlatform = get();
+      const doc = (await platform.app.inject({ url: '/openapi.json' })).json() as Doc;
+      const { callers, ids, callersOf } = await actorsOf(platform);
+      const known = new KnownIds();
+      const rec = recorder((body) => known.harvest(body));
+      const changes = operations(doc).filter(
+        (o) => o.method !== 'GET' && !SKIP.has(`${o.method} ${o.route}`) && !isEnvelope(o.op),
+      );
+      for (const { method, route, op } of changes) {
+        const served = await callersOf(method, route);
+        await fc.assert(
+          fc.asyncProperty(callsOf(method, route, op, ids, known), fc.constantFrom(...served), async (call, who) => {
+            const key = randomUUID();
+            await Promise.all(
+              [key, key, randomUUID()].map((k) =>
+                rec.send(platform, request(call, callers[who]!, '990100', k), describe(call, who, '990100')),
+              ),
+            );
+          }),
+          { numRuns: RUNS / 4 },
+        );
+      }
+      t.diagnostic(`${changes.length} routes; statuses: ${rec.summary()}`);
+      assert.deepEqual(rec.failures, []);
     });
 
     test('signed channel requests with schema-shaped data never get a 5xx', { timeout: 170_000 }, async (t) => {
