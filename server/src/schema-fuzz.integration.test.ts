@@ -4,8 +4,8 @@
  * person and as a unit's agent: edge numbers, far dates, CJK and emoji text, unknown and existing ids. Whatever the
  * service makes of them, the answer is a problem+json 4xx or a success, never a 5xx. Channel routes (signed
  * envelopes) get their `data` from the schema the route parses it with, signed with a registered channel's key, so
- * they pass the signature check too. (route-guards.integration.test.ts sends shapeless bodies; most of those stop at
- * validation.)
+ * they pass the signature check too. Every change is also sent three times at once. (route-guards.integration.test.ts
+ * sends shapeless bodies; most of those stop at validation.)
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
