@@ -117,8 +117,11 @@ describe('journey (e2e)', () => {
     // a whole journey is many steps (each under the suite's 180 s): on a slow 2-core machine it needs more than one step's
     test(`journey in ${region.code} (${region.brand})`, { timeout: 600_000 }, async (t) => {
       const shot = screenshots(`journey-${region.code}`);
+      // what the workstation page went through (a page found back at its start once: was it reloaded, and after what?)
+      const workstationLog: string[] = [];
       const step = stepper(t, async () => {
         for (const page of [P, W].filter((x): x is Page => !!x)) await shot(page, 'FAILED');
+        if (workstationLog.length) t.diagnostic(`workstation: ${workstationLog.join(' | ')}`);
       });
       const contexts: BrowserContext[] = [];
       const open = async (viewport: 'phone' | 'desktop') => {
@@ -286,6 +289,14 @@ describe('journey (e2e)', () => {
           // the operator signs in at the unified authentication (the staff login page of portal-institution)
           W = await wc.newPage();
           W.on('pageerror', (e) => errors.push(`workstation: ${e.message}`));
+          const at = () => new Date().toISOString().slice(11, 23);
+          W.on('framenavigated', (f) => {
+            if (f === W!.mainFrame()) workstationLog.push(`${at()} → ${f.url()}`);
+          });
+          W.on('response', (r) => {
+            if (r.status() >= 400 && new URL(r.url()).pathname.match(/^\/(api|oidc)\//))
+              workstationLog.push(`${at()} ${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
+          });
           await W.goto('/login?portal=institution&return=%2Finstitution%2Fworkstation');
           await W.locator('#loginId').fill(demoWorkstationUsername(region.code));
           await W.locator('#password').fill(DEMO_WORKSTATION_PASSWORD);
@@ -382,6 +393,10 @@ describe('journey (e2e)', () => {
           });
           await W!.getByTestId('order-status').getByText('已完成').waitFor({ timeout: 30_000 });
           await both('workstation-completed', W!, undefined);
+          // the open order is in the address: a reload of the workstation comes back to it
+          assert.match(W!.url(), /[?&]order=/);
+          await W!.reload();
+          await W!.getByTestId('order-status').getByText('已完成').waitFor({ timeout: 30_000 });
         });
 
         await step('the bill appears and its PDF downloads', async () => {

@@ -2,6 +2,7 @@ import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, Col, Descriptions, Input, InputNumber, Row, Select, Space, Table } from 'antd';
 import { useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading, StatusBadge, yuan } from '../../components/States';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
@@ -31,7 +32,10 @@ export function Workstation() {
   const [person, setPerson] = useState<(VerifiedPerson & { credential: { type: '01' | '02'; value: string } }) | null>(
     null,
   );
-  const [orderId, setOrderId] = useState<string | null>(null);
+  // the open order lives in the address (?order=…): a reload, or a sign-in that had to start over, comes back to it
+  const [params, setParams] = useSearchParams();
+  const orderId = params.get('order');
+  const setOrderId = (id: string | null) => setParams(id ? { order: id } : {}, { replace: true });
   if (me.isPending) return <Loading lines={6} label="正在加载工作台…" />;
   if (me.error) return <ErrorState title="无法进入工作台" error={me.error} onRetry={() => me.refetch()} />;
   return (
