@@ -4,9 +4,16 @@
  * key leaves at once, alone (no added latency); under load the round trips per request fall with the queue's length.
  * `run` answers one value per key, in order; if it fails, every key of the batch gets its error.
  */
+/** A batcher's counts: statements sent, the requests they carried, requests waiting now. */
+export interface BatchStats {
+  batches: number;
+  keys: number;
+  queued: number;
+}
+
 /** Where a named batcher reports its statistics (the platform's /metrics). */
 export interface BatchMetrics {
-  registerBatcher(name: string, read: () => { batches: number; keys: number; queued: number }): void;
+  registerBatcher(name: string, read: () => BatchStats): void;
 }
 
 export class Batcher<K, V> {

@@ -1,3 +1,5 @@
+import type { BatchStats } from './batch.ts';
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 interface Series {
@@ -23,10 +25,10 @@ export class Metrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) s.buckets[i]++;
   }
 
-  private readonly batchers = new Map<string, () => { batches: number; keys: number; queued: number }>();
+  private readonly batchers = new Map<string, () => BatchStats>();
 
   /** A request batcher (platform/batch.ts) by name: statements sent, requests they carried, requests waiting. */
-  registerBatcher(name: string, read: () => { batches: number; keys: number; queued: number }): void {
+  registerBatcher(name: string, read: () => BatchStats): void {
     this.batchers.set(name, read);
   }
 

@@ -1,6 +1,6 @@
-import { App } from 'antd';
+import { App, type FormInstance } from 'antd';
 import { useMemo } from 'react';
-import { errorText } from './api';
+import { errorText, fieldErrors } from './api';
 
 /**
  * Short notices at the top of the page, for mutation callbacks. They return nothing on purpose: TanStack Query waits
@@ -17,6 +17,12 @@ export function useToast() {
       error: (text: string) => void message.error(text),
       /** the Chinese text of a refused or failed request */
       failed: (err: unknown) => void message.error(errorText(err)),
+      /** a refusal at the form's fields it names, else as a notice */
+      refused: (form: FormInstance, err: unknown) => {
+        const fields = fieldErrors(err);
+        if (fields.length) form.setFields(fields);
+        else void message.error(errorText(err));
+      },
     }),
     [message],
   );

@@ -22,7 +22,7 @@ import {
 import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
-import { api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
+import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import { type Bill, dateTime, KIND, STATUS, yuan } from './format';
 import { UsageChart, type UsageRow } from './UsageChart';
@@ -344,7 +344,7 @@ export function EbillChannelsPage() {
       void qc.invalidateQueries({ queryKey: ['ebill', 'channels'] });
       showKeys('渠道已登记：请立即保存以下密钥（仅显示一次）', r);
     },
-    onError: (err) => (fieldErrors(err).length ? form.setFields(fieldErrors(err)) : toast.failed(err)),
+    onError: (err) => toast.refused(form, err),
   });
   const rotate = useMutation({
     mutationFn: (c: Channel) =>

@@ -20,7 +20,7 @@ import {
 } from 'antd';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
-import { ApiError, api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
+import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
@@ -154,8 +154,7 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
         });
         return;
       }
-      form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) toast.failed(err);
+      toast.refused(form, err);
     },
   });
   const act = useMutation({
@@ -283,10 +282,7 @@ export function UnitsPage() {
       setAdding(false);
       qc.invalidateQueries({ queryKey: ['user', 'admin', 'units'] });
     },
-    onError: (err) => {
-      form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) toast.failed(err);
-    },
+    onError: (err) => toast.refused(form, err),
   });
   return (
     <>
@@ -448,35 +444,31 @@ function StaffTab() {
   const roles = useQuery({ queryKey: ['user', 'admin', 'roles'], queryFn: () => api<Role[]>('/api/user/admin/roles') });
   const roleName = (code: string) => roles.data?.find((r) => r.code === code)?.name ?? code;
   const refresh = () => qc.invalidateQueries({ queryKey: ['user', 'admin', 'staff'] });
-  const onError = (err: unknown) => toast.failed(err);
   const create = useMutation({
     mutationFn: (v: Record<string, unknown>) => api('/api/user/admin/staff', { body: v }),
     onSuccess: () => {
       setCreating(false);
       refresh();
     },
-    onError: (err) => {
-      form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) onError(err);
-    },
+    onError: (err) => toast.refused(form, err),
   });
   const grant = useMutation({
     mutationFn: (v: { id: string; roleCode: string }) =>
       api(`/api/user/admin/staff/${v.id}/roles`, { body: { roleCode: v.roleCode } }),
     onSuccess: refresh,
-    onError,
+    onError: toast.failed,
   });
   const revoke = useMutation({
     mutationFn: (v: { id: string; roleCode: string }) =>
       api(`/api/user/admin/staff/${v.id}/roles/${v.roleCode}`, { method: 'DELETE' }),
     onSuccess: refresh,
-    onError,
+    onError: toast.failed,
   });
   const setStatus = useMutation({
     mutationFn: (v: { id: string; status: string }) =>
       api(`/api/user/admin/staff/${v.id}`, { method: 'PATCH', body: { status: v.status } }),
     onSuccess: refresh,
-    onError,
+    onError: toast.failed,
   });
   const resetPassword = useMutation({
     mutationFn: (id: string) =>
@@ -485,7 +477,7 @@ function StaffTab() {
       refresh();
       showTemporaryPassword(modal, r.temporaryPassword, '该工作人员');
     },
-    onError,
+    onError: toast.failed,
   });
   return (
     <>
@@ -610,10 +602,7 @@ function RolesTab() {
       setEditing(undefined);
       qc.invalidateQueries({ queryKey: ['user', 'admin', 'roles'] });
     },
-    onError: (err) => {
-      form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) toast.failed(err);
-    },
+    onError: (err) => toast.refused(form, err),
   });
   const remove = useMutation({
     mutationFn: (code: string) => api(`/api/user/admin/roles/${code}`, { method: 'DELETE' }),

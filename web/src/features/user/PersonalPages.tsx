@@ -309,10 +309,7 @@ function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => vo
       qc.invalidateQueries({ queryKey: ['user', 'me'] });
       onClose();
     },
-    onError: (err) => {
-      form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) toast.failed(err);
-    },
+    onError: (err) => toast.refused(form, err),
   });
   return (
     <Modal

@@ -309,10 +309,7 @@ function GrantAgentModal({ unitId, open, onClose }: { unitId: string; open: bool
       qc.invalidateQueries({ queryKey: ['user', 'agents', unitId] });
       onClose();
     },
-    onError: (err) => {
-      form.setFields(fieldErrors(err));
-      if (!fieldErrors(err).length) toast.failed(err);
-    },
+    onError: (err) => toast.refused(form, err),
   });
   return (
     <Modal
