@@ -2,7 +2,7 @@
  * Mounts the OIDC provider in Fastify and serves the interaction (login / step-up) pages.
  * The provider is a Node handler: its routes are raw (hijacked) Fastify routes whose bodies Fastify leaves unread.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -129,9 +129,9 @@ interface PasswordChangeTicket {
 }
 
 function ticketSigner(ctx: Context) {
-  const key = createHmac('sha256', Buffer.from(ctx.config.BLIND_INDEX_KEY, 'hex'))
-    .update('oidc-password-change-ticket')
-    .digest();
+  const key = createSecretKey(
+    createHmac('sha256', Buffer.from(ctx.config.BLIND_INDEX_KEY, 'hex')).update('oidc-password-change-ticket').digest(),
+  );
   const mac = (body: string) => createHmac('sha256', key).update(body).digest('base64url');
   return {
     sign(t: Omit<PasswordChangeTicket, 'exp'>): string {

@@ -7,6 +7,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   hash,
   type KeyObject,
   sign as signWithKey,
@@ -212,7 +213,8 @@ export class OidcProvider {
       adapter: Adapter,
       jwks: { keys: signing },
       cookies: {
-        keys: [cookieKey],
+        // a KeyObject: every signed cookie read or written is an HMAC, and a string key is re-imported each time
+        keys: [createSecretKey(Buffer.from(cookieKey))],
         names: { session: 'yb_oidc_session', interaction: 'yb_oidc_interaction', resume: 'yb_oidc_resume' },
         long: { signed: true, secure, sameSite: 'lax', httpOnly: true },
         short: { signed: true, secure, sameSite: 'lax', httpOnly: true },
