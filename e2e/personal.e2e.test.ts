@@ -229,4 +229,25 @@ describe('personal hall (e2e)', () => {
       await context.close();
     }
   });
+
+  test('the e-voucher pages before activation offer activation, not a fault to retry', async () => {
+    const context = await newContext(browser, 'phone', env.url);
+    await signIn(context, env.platform, accounts.get('stranger')!);
+    const page = await context.newPage();
+    try {
+      for (const path of ['/personal/evoucher/uses', '/personal/evoucher/authorizations', '/personal/evoucher/code']) {
+        await page.goto(path);
+        await settled(page);
+        await page.getByText('尚未激活医保电子凭证').waitFor();
+        assert.equal(await page.getByText('暂时无法获取数据').count(), 0, `${path}: no error state`);
+        assert.equal(await page.getByRole('button', { name: '新增授权' }).count(), 0, `${path}: nothing to grant yet`);
+      }
+      await checkA11y(page, '/personal/evoucher/code (not activated)');
+      await page.getByRole('button', { name: '去激活' }).click();
+      await page.waitForURL((u) => u.pathname === '/personal/evoucher');
+      await page.getByRole('button', { name: '立即激活' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
 });

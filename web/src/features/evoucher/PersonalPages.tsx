@@ -17,7 +17,7 @@ import {
   Tag,
   Typography,
 } from 'antd';
-import { useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
@@ -39,6 +39,35 @@ const useVoucher = () =>
       }
     },
   });
+
+/**
+ * The pages under 医保码 that need an activated voucher: a person who opens one before activating (a bookmark, a
+ * message's link) is told so and offered activation, not shown the server's refusal as a fault to retry.
+ */
+function WithVoucher({ title, children }: { title?: string; children: (v: Voucher) => ReactNode }) {
+  const q = useVoucher();
+  if (q.isLoading) return <Loading />;
+  if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
+  if (!q.data) {
+    return (
+      <>
+        {title ? <PageTitle>{title}</PageTitle> : null}
+        <EmptyState
+          title="尚未激活医保电子凭证"
+          hint="激活后才能出示医保码、授权渠道和查看用码记录"
+          action={
+            <Link to="/personal/evoucher">
+              <Button type="primary" size="large">
+                去激活
+              </Button>
+            </Link>
+          }
+        />
+      </>
+    );
+  }
+  return children(q.data);
+}
 
 export function EvoucherHomePage() {
   const { modal } = App.useApp();
@@ -158,20 +187,25 @@ export function EvoucherHomePage() {
 }
 
 export function EvoucherCodePage() {
-  const q = useVoucher();
   const navigate = useNavigate();
-  if (q.isLoading) return <Loading />;
-  if (!q.data) return <EmptyState title="尚未激活医保电子凭证" hint="请先完成激活" />;
   return (
-    <div style={{ minHeight: '70vh', display: 'flex', alignItems: 'center' }}>
-      <div style={{ width: '100%' }}>
-        <CodeView name={q.data.name} onSuspended={() => navigate('..')} />
-      </div>
-    </div>
+    <WithVoucher>
+      {(v) => (
+        <div style={{ minHeight: '70vh', display: 'flex', alignItems: 'center' }}>
+          <div style={{ width: '100%' }}>
+            <CodeView name={v.name} onSuspended={() => navigate('..')} />
+          </div>
+        </div>
+      )}
+    </WithVoucher>
   );
 }
 
 export function EvoucherUsesPage() {
+  return <WithVoucher title="用码记录">{() => <Uses />}</WithVoucher>;
+}
+
+function Uses() {
   const q = useQuery({ queryKey: ['evoucher', 'uses'], queryFn: () => api<Use[]>('/api/evoucher/me/uses') });
   return (
     <>
@@ -205,6 +239,10 @@ export function EvoucherUsesPage() {
 }
 
 export function EvoucherAuthorizationsPage() {
+  return <WithVoucher title="渠道授权">{() => <Authorizations />}</WithVoucher>;
+}
+
+function Authorizations() {
   const { modal } = App.useApp();
   const toast = useToast();
   const qc = useQueryClient();
