@@ -25,7 +25,7 @@ footer{text-align:center;margin-top:16px}footer a{color:#86909c;font-size:13px}
 export function htmlPage(title: string, body: string, opts: { subtitle?: string; script?: string } = {}): string {
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
-<meta name="referrer" content="no-referrer"><title>${esc(title)} · 医保统一身份认证</title><style>${STYLE}</style></head>
+<meta name="referrer" content="no-referrer"><link rel="icon" type="image/svg+xml" href="/favicon.svg"><title>${esc(title)} · 医保统一身份认证</title><style>${STYLE}</style></head>
 <body><main><header><h1>${esc(title)}</h1>${opts.subtitle ? `<p>${esc(opts.subtitle)}</p>` : ''}</header>
 <div class="card">${body}</div></main>${opts.script ?? ''}</body></html>`;
 }
