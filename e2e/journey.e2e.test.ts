@@ -355,6 +355,13 @@ describe('journey (e2e)', () => {
           const splitText = (await drawer.textContent()) ?? '';
           await both('payment-confirm', P, PD);
           assert.match(splitText, /统筹|基金/);
+          // the bill names its hospital as the core zone's registry does, not by its code
+          const { institutionCode } = await env.platform.ctx.services.payment!.getOrder(region.code, orderId);
+          const hospital = await (env.platform.ctx.services.coreZone as CoreZone).getInstitution(
+            region.code,
+            institutionCode,
+          );
+          assert.ok(splitText.includes(hospital.name), `the bill names ${hospital.name}`);
           await pay.click();
           // the cash part: the sandbox provider's own cashier page, then back to the hall
           await P.waitForURL(/\/cashier\//, { waitUntil: 'domcontentloaded' });

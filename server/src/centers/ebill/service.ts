@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { InstitutionNames } from '../../integration/core-zone/institution-names.ts';
 import type { NationalBillReport, NationalPlatform } from '../../integration/national/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
@@ -156,12 +157,21 @@ export class EbillService {
   readonly national: NationalPlatform;
   /** Signed notifications to the institution's channels when its bills are issued or reversed. */
   readonly callbacks: ChannelCallbacks;
+  private readonly institutions: InstitutionNames;
 
   constructor(ctx: Context, issuer: FiscalIssuer, national: NationalPlatform) {
     this.ctx = ctx;
     this.issuer = issuer;
     this.national = national;
     this.callbacks = new ChannelCallbacks(ctx);
+    this.institutions = new InstitutionNames(
+      () => {
+        const core = ctx.services.coreZone;
+        if (!core) throw new Error('no core zone');
+        return core;
+      },
+      (err, institution) => ctx.log.warn({ err, institution }, 'ebill: institution look-up failed'),
+    );
   }
 
   private get db(): Database {
@@ -202,14 +212,11 @@ export class EbillService {
 
   /** The payee as printed: the event's name, else the core zone's registry, else the code. */
   private async payeeName(ev: PaymentEvent): Promise<string> {
-    if (ev.institutionName) return ev.institutionName;
-    try {
-      const found = await this.ctx.services.coreZone?.getInstitution(ev.regionCode, ev.institutionCode);
-      if (found?.name) return found.name;
-    } catch (err) {
-      this.ctx.log.warn({ err, institution: ev.institutionCode }, 'ebill: institution look-up failed');
-    }
-    return `定点医药机构 ${ev.institutionCode}`;
+    return (
+      ev.institutionName ??
+      (await this.institutions.name(ev.regionCode, ev.institutionCode)) ??
+      `定点医药机构 ${ev.institutionCode}`
+    );
   }
 
   /** Issues the blue bill of a completed settlement; repeated events return the existing bill. */

@@ -16,7 +16,7 @@ export interface PersonDirectory {
 }
 
 /** The slice of the core-zone port we use. */
-export type CoreZoneSlice = Pick<CoreZone, 'findPerson' | 'insuranceStatus' | 'useEcTokenResolver'>;
+export type CoreZoneSlice = Pick<CoreZone, 'findPerson' | 'insuranceStatus' | 'useEcTokenResolver' | 'getInstitution'>;
 
 /** A login method as the auth center's registerLoginMethod slot takes it. */
 export interface LoginMethodSlot {

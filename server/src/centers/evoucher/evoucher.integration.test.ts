@@ -15,7 +15,7 @@ import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
 import { authCenter } from '../auth/index.ts';
 import { evoucherCenter } from './index.ts';
-import { fakeDependencies, makePng } from './testing.ts';
+import { FAKE_INSTITUTIONS, fakeDependencies, makePng } from './testing.ts';
 
 const R = '990100';
 const R2 = '980100';
@@ -238,6 +238,7 @@ forEachPlatform(
           ['01101', '01301'],
         );
         assert.equal(uses[0].institutionCode, 'H99010000001');
+        assert.equal(uses[0].institutionName, FAKE_INSTITUTIONS.H99010000001, 'named as the registry names it');
       });
 
       test('region TTL setting changes the validity of new codes', async () => {

@@ -8,6 +8,7 @@ import {
   verifyEvoucherToken,
 } from '@yibao/sdk';
 import QRCode from 'qrcode';
+import { InstitutionNames } from '../../integration/core-zone/institution-names.ts';
 import type { InsuranceStatus } from '../../integration/core-zone/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import { Batcher, type BatchMetrics } from '../../platform/batch.ts';
@@ -192,8 +193,14 @@ export class EvoucherService {
   private readonly vouchersByPerson: Batcher<{ regionCode: string; personId: string }, VoucherRow | undefined>;
   private readonly useRecorder: Batcher<UseRequest, (VoucherRow & { use_id: string | null }) | undefined>;
 
+  private readonly institutions: InstitutionNames;
+
   constructor(ctx: Context) {
     this.ctx = ctx;
+    this.institutions = new InstitutionNames(
+      () => coreZone(ctx),
+      (err, institution) => ctx.log.warn({ err, institution }, 'evoucher: institution look-up failed'),
+    );
     this.vouchersByPerson = new Batcher(
       async (keys) => {
         const rows = await ctx.db.q<VoucherRow>(
@@ -608,11 +615,16 @@ export class EvoucherService {
       used_at: Date | string;
     }>(sql`select id, business_type, institution_code, operator, used_at from evoucher_use
       where region_code = ${regionCode} and voucher_id = ${voucherId} order by used_at desc limit ${limit}`);
+    const names = await this.institutions.names(
+      regionCode,
+      rows.map((r) => r.institution_code),
+    );
     return rows.map((r) => ({
       id: r.id,
       businessType: r.business_type,
       businessTypeName: BUSINESS_TYPES[r.business_type] ?? r.business_type,
       institutionCode: r.institution_code,
+      institutionName: names.get(r.institution_code) ?? null,
       operator: r.operator,
       usedAt: iso(r.used_at),
     }));

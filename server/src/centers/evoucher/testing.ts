@@ -23,6 +23,9 @@ export interface FakePerson {
   insurance?: InsuranceStatusCode;
 }
 
+/** The registry of the core-zone double: code → name. */
+export const FAKE_INSTITUTIONS: Record<string, string> = { H99010000001: '东湖市测试医院' };
+
 export function fakeDependencies(persons: FakePerson[]): {
   centers: Center[];
   resolver: () => EcTokenResolver | undefined;
@@ -53,6 +56,11 @@ export function fakeDependencies(persons: FakePerson[]): {
       const p = persons.find((x) => x.regionCode === regionCode && x.residentId === residentId && x.insurance);
       if (!p) throw notFound();
       return coreOf(p);
+    },
+    async getInstitution(regionCode: string, code: string) {
+      const name = FAKE_INSTITUTIONS[code];
+      if (!name) throw new AppError(404, 'CORE_INSTITUTION_NOT_FOUND', '未找到定点医药机构');
+      return { code, regionCode, kind: 'hospital' as const, name, level: 2 as const };
     },
     async insuranceStatus(regionCode: string, personNo: string): Promise<InsuranceStatus> {
       const p = persons.find((x) => x.regionCode === regionCode && coreOf(x).personNo === personNo && x.insurance);

@@ -37,6 +37,8 @@ export interface PaymentEvent {
   orderId: string;
   personId: string;
   institutionCode: string;
+  /** the registry's name at upload, when known */
+  institutionName?: string;
   total: number;
   fundPayment: number;
   accountPayment: number;

@@ -117,10 +117,9 @@ for (const kind of databaseKinds()) {
         headers: await h.platform.auth({ kind: 'person', subject: account.id, regionCode: REGION }),
       });
       assert.equal(hall.statusCode, 200, hall.body);
-      assert.ok(
-        hall.json().items.some((o: { id: string }) => o.id === r.payOrdId),
-        'the hall shows the order',
-      );
+      const shown = hall.json().items.find((o: { id: string }) => o.id === r.payOrdId);
+      assert.ok(shown, 'the hall shows the order');
+      assert.equal(shown.institutionName, (await coreZone().getInstitution(REGION, INSTITUTION)).name, 'by name');
       const refund = await client.refund6203({
         payOrdId: r.payOrdId,
         payToken: r.payToken,

@@ -32,6 +32,7 @@ export function orderView(o: Order) {
     status: o.status,
     statusLabel: STATUS_LABELS[o.status],
     institutionCode: o.institutionCode,
+    institutionName: o.institutionName,
     institutionOrderNo: o.institutionOrderNo,
     medicalType: o.medicalType,
     lines: o.lines,

@@ -98,6 +98,36 @@ for (const kind of databaseKinds()) {
       assert.equal(o.fundPayment! + o.accountPayment! + o.cashPayment!, o.total);
     }
 
+    test('the order names its institution from the core zone registry; a registry that cannot answer does not stop it', async () => {
+      const named = await upload(newPerson(500).residentId);
+      assert.equal(named.institutionName, core.institutionName);
+      assert.equal((await h.payment.getOrder(REGION, named.id)).institutionName, core.institutionName, 'stored');
+      const unknown = 'H99010299999';
+      const lookUp = core.getInstitution;
+      core.getInstitution = async (region, code) => {
+        if (code === unknown) throw new Error('registry down');
+        return lookUp.call(core, region, code);
+      };
+      try {
+        const order = await h.payment.upload(
+          {
+            regionCode: REGION,
+            appId: 'test-app',
+            institutionCode: unknown,
+            institutionOrderNo: serial(),
+            credential: { type: '02', value: newPerson(500).residentId },
+            medicalType: '11',
+            lines: [{ lineNo: '1', code: 'XA01', quantity: 1, unitPrice: 3_000 }],
+          },
+          actor,
+        );
+        assert.equal(order.status, 'pre_settled');
+        assert.equal(order.institutionName, null, 'shown by its code');
+      } finally {
+        core.getInstitution = lookUp;
+      }
+    });
+
     test('happy path: upload → pre-settle → pay → signed callback → settle → completed, every transition stored', async () => {
       await reset();
       const person = newPerson(500);

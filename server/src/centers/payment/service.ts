@@ -8,6 +8,7 @@
  * any step after a crash is harmless; `recover()` repeats the step each open order is at until it is final.
  */
 import { randomBytes } from 'node:crypto';
+import { InstitutionNames } from '../../integration/core-zone/institution-names.ts';
 import type {
   CoreZone,
   CredentialType,
@@ -65,6 +66,8 @@ export interface Order {
   payToken: string;
   appId: string;
   institutionCode: string;
+  /** the core zone registry's name of the institution at upload; null when it could not be asked */
+  institutionName: string | null;
   institutionOrderNo: string;
   personNo: string;
   /** blind index of the person's resident ID (look-ups only) */
@@ -227,6 +230,11 @@ export class PaymentService {
   private fault(step: Step, orderId: string): void {
     this.faults?.(step, orderId);
   }
+
+  private readonly institutions = new InstitutionNames(
+    () => this.core,
+    (err, institution) => this.ctx.log.warn({ err, institution }, 'payment: institution look-up failed'),
+  );
 
   // ------------------------------------------------------------------------------------------------ reading
 
@@ -504,7 +512,10 @@ export class PaymentService {
         : input.credential.type === '02'
           ? { residentId: input.credential.value }
           : { personNo: input.credential.value };
-    const person = await this.core.findPerson(input.regionCode, key);
+    const [person, institutionName] = await Promise.all([
+      this.core.findPerson(input.regionCode, key),
+      this.institutions.name(input.regionCode, input.institutionCode),
+    ]);
     const personId = await this.persons()
       .personIdFor(input.regionCode, person.residentId)
       .catch(() => undefined);
@@ -513,10 +524,11 @@ export class PaymentService {
     // the order and its first transition in one (atomic) statement
     const [inserted] = await this.db.q<Record<string, unknown>>(
       prepared(sql`with created as (
-        insert into payment_order(region_code, id, pay_token, app_id, institution_code, institution_order_no,
-          person_no, resident_index, person_id, medical_type, lines, total, status, settle_request_id, provider)
+        insert into payment_order(region_code, id, pay_token, app_id, institution_code, institution_name,
+          institution_order_no, person_no, resident_index, person_id, medical_type, lines, total, status,
+          settle_request_id, provider)
         values (${input.regionCode}, ${id}, ${randomBytes(16).toString('hex')}, ${input.appId}, ${input.institutionCode},
-          ${input.institutionOrderNo}, ${person.personNo}, ${this.ctx.privacy.blindIndex(person.residentId, 'resident_id')},
+          ${institutionName}, ${input.institutionOrderNo}, ${person.personNo}, ${this.ctx.privacy.blindIndex(person.residentId, 'resident_id')},
           ${personId ?? null}, ${input.medicalType}, ${JSON.stringify(placeholderLines)}::jsonb, ${total}, 'created',
           ${`${id}S`}, ${this.provider.name})
         on conflict do nothing returning *
@@ -1489,6 +1501,7 @@ export function eventPayload(o: Order) {
     orderId: o.id,
     personId: o.personId ?? o.personNo,
     institutionCode: o.institutionCode,
+    ...(o.institutionName ? { institutionName: o.institutionName } : {}),
     total: o.total,
     fundPayment: o.fundPayment ?? 0,
     accountPayment: o.accountPayment ?? 0,
@@ -1518,6 +1531,7 @@ export function toOrder(r: Record<string, any>): Order {
     payToken: r.pay_token,
     appId: r.app_id,
     institutionCode: r.institution_code,
+    institutionName: r.institution_name ?? null,
     institutionOrderNo: r.institution_order_no,
     personNo: r.person_no,
     residentIndex: r.resident_index,

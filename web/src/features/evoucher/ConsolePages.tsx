@@ -148,7 +148,11 @@ export function EvoucherLookupPage() {
               columns={[
                 { title: '时间', dataIndex: 'usedAt', render: fmtTime },
                 { title: '业务类型', dataIndex: 'businessTypeName' },
-                { title: '机构', dataIndex: 'institutionCode' },
+                {
+                  title: '机构',
+                  dataIndex: 'institutionCode',
+                  render: (code: string, u: Use) => (u.institutionName ? `${u.institutionName}（${code}）` : code),
+                },
                 { title: '操作员', dataIndex: 'operator' },
               ]}
             />

@@ -225,7 +225,7 @@ function Uses() {
                 title={
                   <Space>
                     <Tag color="blue">{u.businessTypeName}</Tag>
-                    {u.institutionCode}
+                    {u.institutionName ?? u.institutionCode}
                   </Space>
                 }
                 description={fmtTime(u.usedAt)}

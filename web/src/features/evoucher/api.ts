@@ -23,6 +23,8 @@ export interface Use {
   businessType: string;
   businessTypeName: string;
   institutionCode: string;
+  /** the core zone registry's name; null when it could not be asked */
+  institutionName: string | null;
   operator: string | null;
   usedAt: string;
 }

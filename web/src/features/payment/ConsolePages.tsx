@@ -154,7 +154,9 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
             <Descriptions.Item label="已退（统筹/个账/自费）">
               {yuan(o.refundedFund)} / {yuan(o.refundedAccount)} / {yuan(o.refundedCash)}
             </Descriptions.Item>
-            <Descriptions.Item label="机构">{o.institutionCode}</Descriptions.Item>
+            <Descriptions.Item label="机构">
+              {o.institutionName ? `${o.institutionName}（${o.institutionCode}）` : o.institutionCode}
+            </Descriptions.Item>
             <Descriptions.Item label="参保人编号">{o.personNo}</Descriptions.Item>
             <Descriptions.Item label="渠道">{o.appId}</Descriptions.Item>
             <Descriptions.Item label="结算号">{o.settlementId ?? '-'}</Descriptions.Item>
@@ -324,7 +326,21 @@ export function PaymentOrdersPage() {
         scroll={{ x: 900 }}
         columns={[
           { title: '订单号', dataIndex: 'id' },
-          { title: '机构', dataIndex: 'institutionCode' },
+          {
+            title: '机构',
+            dataIndex: 'institutionCode',
+            render: (code: string, o) =>
+              o.institutionName ? (
+                <>
+                  {o.institutionName}
+                  <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12 }}>
+                    {code}
+                  </Typography.Text>
+                </>
+              ) : (
+                code
+              ),
+          },
           {
             title: '状态',
             dataIndex: 'status',

@@ -25,6 +25,7 @@ import { useToast } from '../../lib/toast';
 import {
   CLASS_TAGS,
   dateTime,
+  institutionLabel,
   LEG_STATUS,
   MEDICAL_TYPES,
   type PaymentOrder,
@@ -205,7 +206,7 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
             <Space wrap>
               <Tag color={STATUS_COLORS[order.status]}>{STATUS_TEXT[order.status] ?? order.statusLabel}</Tag>
               <Typography.Text type="secondary">
-                {MEDICAL_TYPES[order.medicalType] ?? order.medicalType} · {order.institutionCode} ·{' '}
+                {MEDICAL_TYPES[order.medicalType] ?? order.medicalType} · {institutionLabel(order)} ·{' '}
                 {dateTime(order.createdAt)}
               </Typography.Text>
             </Space>
@@ -294,7 +295,7 @@ export function MyPayments() {
                 <Space style={{ width: '100%', justifyContent: 'space-between' }}>
                   {/* the whole card is the link's target area (stretched link), so a tap anywhere opens it */}
                   <Link to={{ search: `?order=${encodeURIComponent(o.id)}` }} className={styles.orderLink}>
-                    {MEDICAL_TYPES[o.medicalType] ?? '医疗费用'} · {o.institutionCode}
+                    {MEDICAL_TYPES[o.medicalType] ?? '医疗费用'} · {institutionLabel(o)}
                   </Link>
                   <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
                 </Space>

@@ -101,6 +101,8 @@ export interface PaymentOrder {
   status: string;
   statusLabel: string;
   institutionCode: string;
+  /** the core zone registry's name at upload; null for older orders or when the registry did not answer */
+  institutionName: string | null;
   institutionOrderNo: string;
   medicalType: string;
   lines: OrderLine[];
@@ -125,3 +127,7 @@ export interface PaymentOrder {
   refunds?: PaymentRefund[];
   providerLabel?: string;
 }
+
+/** Who the bill is from, as a patient reads it: the institution's name, else its code. */
+export const institutionLabel = (o: Pick<PaymentOrder, 'institutionCode' | 'institutionName'>) =>
+  o.institutionName ?? `定点医药机构 ${o.institutionCode}`;
