@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { sql } from '../server/src/platform/db/index.ts';
 import {
   ARTIFACTS,
   a11yReport,
@@ -77,6 +78,33 @@ describe('console (e2e)', () => {
 
   // A refused form must be ready for its correction at once: the mutation used to wait for the error notice to
   // close (3 s) with 确定 still loading, so the clerk's first press after correcting the field did nothing.
+  test('the duty overview counts abnormal payment orders and opens them filtered; the filter survives a reload', async () => {
+    // one demo order found abnormal (as recovery leaves an order it cannot bring to a final state)
+    const [order] = await env.platform.ctx.db.q<{ id: string }>(sql`update payment_order set status = 'abnormal'
+      where region_code = '990100' and institution_order_no = 'DEMO-PAY-0001' returning id`);
+    assert.ok(order, 'the demo seed holds its pending bill');
+    const context = await newContext(browser, 'desktop', env.url);
+    const page = await context.newPage();
+    try {
+      await signInAsSuperAdmin(page);
+      const card = page.locator('.ant-card', { hasText: '异常支付订单' });
+      await card.getByText('待人工处理').waitFor();
+      assert.equal((await card.locator('.ant-statistic-content').textContent())?.trim(), '1');
+      const listed = page.waitForResponse((r) => r.url().includes('/api/payment/admin/orders?'));
+      await card.getByRole('link', { name: '查看' }).click();
+      assert.match((await listed).url(), /status=abnormal/);
+      await page.getByRole('cell', { name: order.id }).waitFor();
+      await page.reload();
+      await page.getByRole('cell', { name: order.id }).waitFor();
+      assert.equal(await page.getByRole('row').count(), 2, 'the header and the one abnormal order');
+      await page.locator('.ant-select', { hasText: '异常' }).waitFor();
+    } finally {
+      await context.close();
+      await env.platform.ctx.db.q(sql`update payment_order set status = 'pre_settled'
+        where region_code = '990100' and id = ${order.id}`);
+    }
+  });
+
   test('a refused form is corrected and sent with one press (channel registration, message template)', async () => {
     const context = await newContext(browser, 'desktop', env.url);
     const page = await context.newPage();

@@ -19,6 +19,7 @@ import {
 } from 'antd';
 import dayjs from 'dayjs';
 import { useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { chartFrame, EChart } from '../../components/EChart';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
@@ -283,7 +284,19 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
 
 /** 管理后台 · 支付订单: search, timeline, manual reversal. */
 export function PaymentOrdersPage() {
-  const [query, setQuery] = useState<{ status?: string; q?: string; page: number }>({ page: 1 });
+  // the filter lives in the address: the duty overview links here filtered (?status=abnormal), and F5 keeps it
+  const [search, setSearch] = useSearchParams();
+  const query = {
+    status: STATUS_TEXT[search.get('status') ?? ''] ? (search.get('status') as string) : undefined,
+    q: search.get('q') ?? undefined,
+    page: Math.max(1, Number(search.get('page')) || 1),
+  };
+  const setQuery = (next: { status?: string; q?: string; page: number }) =>
+    setSearch(
+      Object.fromEntries(
+        Object.entries({ ...next, page: next.page > 1 ? String(next.page) : undefined }).filter(([, v]) => v),
+      ) as Record<string, string>,
+    );
   const [selected, setSelected] = useState<string>();
   const params = new URLSearchParams({ page: String(query.page), pageSize: '20' });
   if (query.status) params.set('status', query.status);
@@ -299,6 +312,7 @@ export function PaymentOrdersPage() {
         <Input.Search
           placeholder="订单号或机构流水号"
           allowClear
+          defaultValue={query.q}
           onSearch={(q) => setQuery({ ...query, q: q || undefined, page: 1 })}
           style={{ width: 280 }}
         />
@@ -307,6 +321,7 @@ export function PaymentOrdersPage() {
           allowClear
           placeholder="状态"
           style={{ width: 160 }}
+          value={query.status}
           onChange={(status) => setQuery({ ...query, status, page: 1 })}
           options={Object.entries(STATUS_TEXT).map(([value, label]) => ({ value, label }))}
         />

@@ -44,7 +44,10 @@ function Watch<T>(props: {
   );
 }
 
-/** 管理后台首页: what an operator on duty checks first — stuck jobs, failing channels, unreconciled payments. */
+/**
+ * 管理后台首页: what an operator on duty checks first — stuck jobs, failing channels, unreconciled payments, payment
+ * orders that need a person.
+ */
 export function ConsoleDashboard() {
   const retry = { retry: false, refetchInterval: 30_000 } as const;
   const jobs = useQuery({
@@ -62,13 +65,18 @@ export function ConsoleDashboard() {
     queryFn: () => api<{ runs: ReconRun[] }>('/api/payment/admin/reconciliation'),
     ...retry,
   });
+  const abnormal = useQuery({
+    queryKey: ['dashboard', 'payment-abnormal'],
+    queryFn: () => api<{ total: number }>('/api/payment/admin/orders?status=abnormal&pageSize=1'),
+    ...retry,
+  });
   const count = (stats: JobStat[], state: string) =>
     stats.filter((s) => s.state === state).reduce((n, s) => n + s.count, 0);
   return (
     <>
       <PageTitle>值班概览</PageTitle>
       <Row gutter={[16, 16]}>
-        <Col xs={24} lg={8}>
+        <Col xs={24} md={12} xl={6}>
           <Watch title="任务队列" to="/console/jobs" query={jobs}>
             {(d) => (
               <Row gutter={8}>
@@ -89,7 +97,7 @@ export function ConsoleDashboard() {
             )}
           </Watch>
         </Col>
-        <Col xs={24} lg={8}>
+        <Col xs={24} md={12} xl={6}>
           <Watch title="今日消息发送" to="/console/message/deliveries" query={messages}>
             {(rows) => {
               const total = rows.reduce((n, r) => n + r.total, 0);
@@ -112,7 +120,7 @@ export function ConsoleDashboard() {
             }}
           </Watch>
         </Col>
-        <Col xs={24} lg={8}>
+        <Col xs={24} md={12} xl={6}>
           <Watch title="支付对账" to="/console/payment/reconciliation" query={recon}>
             {(d) => {
               const last = d.runs[0];
@@ -133,6 +141,18 @@ export function ConsoleDashboard() {
                 </Row>
               );
             }}
+          </Watch>
+        </Col>
+        <Col xs={24} md={12} xl={6}>
+          {/* orders recovery could not bring to a final state: a person may have paid and not be settled */}
+          <Watch title="异常支付订单" to="/console/payment/orders?status=abnormal" query={abnormal}>
+            {(d) => (
+              <Statistic
+                title="待人工处理"
+                value={d.total}
+                styles={{ content: d.total > 0 ? { color: ALERT } : undefined }}
+              />
+            )}
           </Watch>
         </Col>
       </Row>
