@@ -5,6 +5,7 @@ import {
   Card,
   DatePicker,
   Form,
+  Grid,
   Input,
   List,
   Modal,
@@ -207,6 +208,7 @@ export function UnitRegisterPage() {
 
 /** 经办人管理 (unit admins): list, grant with role and expiry, revoke. */
 export function UnitAgentsPage() {
+  const mobile = !Grid.useBreakpoint().md;
   const toast = useToast();
   const qc = useQueryClient();
   const { data: units } = useMyUnits();
@@ -231,6 +233,17 @@ export function UnitAgentsPage() {
   if (units && adminUnits.length === 0) {
     return <Result status="info" title="您不是任何单位的管理员" subTitle="只有单位管理员可以管理经办人。" />;
   }
+  const revokeButton = (a: Agent) => (
+    <Popconfirm
+      key="revoke"
+      title={`确认撤销 ${a.person.name} 的经办授权？`}
+      onConfirm={() => revoke.mutate(a.personId)}
+    >
+      <Button size={mobile ? 'large' : 'small'} danger>
+        撤销
+      </Button>
+    </Popconfirm>
+  );
   return (
     <>
       <PageTitle
@@ -253,41 +266,59 @@ export function UnitAgentsPage() {
         />
       </Space>
       {agents.error ? <Alert type="error" showIcon title={errorText(agents.error)} /> : null}
-      <Table<Agent>
-        rowKey="personId"
-        loading={agents.isLoading}
-        dataSource={agents.data ?? []}
-        pagination={false}
-        scroll={{ x: 640 }}
-        columns={[
-          { title: '姓名', render: (_, a) => a.person.name },
-          { title: '身份证号', render: (_, a) => a.person.residentId },
-          { title: '手机号', render: (_, a) => a.person.mobile },
-          {
-            title: '角色',
-            render: (_, a) => <Tag color={a.role === 'admin' ? 'blue' : undefined}>{AGENT_ROLE_LABELS[a.role]}</Tag>,
-          },
-          {
-            title: '有效期',
-            render: (_, a) =>
-              a.active ? a.expiresAt ? `至 ${dateTime(a.expiresAt)}` : '长期' : <Tag color="red">已过期</Tag>,
-          },
-          {
-            title: '操作',
-            render: (_, a) => (
-              <Popconfirm title="确认撤销该经办人的授权？" onConfirm={() => revoke.mutate(a.personId)}>
-                <Button size="small" danger>
-                  撤销
-                </Button>
-              </Popconfirm>
-            ),
-          },
-        ]}
-      />
+      {mobile ? (
+        // a phone shows each agent whole, the revoke button within reach (a wide table hid role, validity and 撤销)
+        <List<Agent>
+          loading={agents.isLoading}
+          dataSource={agents.data ?? []}
+          locale={{ emptyText: '尚未授权经办人' }}
+          renderItem={(a) => (
+            <List.Item actions={[revokeButton(a)]}>
+              <List.Item.Meta
+                title={
+                  <Space wrap>
+                    {a.person.name}
+                    {roleTag(a)}
+                    {validity(a)}
+                  </Space>
+                }
+                description={
+                  <>
+                    {a.person.residentId}
+                    <br />
+                    {a.person.mobile}
+                  </>
+                }
+              />
+            </List.Item>
+          )}
+        />
+      ) : (
+        <Table<Agent>
+          rowKey="personId"
+          loading={agents.isLoading}
+          dataSource={agents.data ?? []}
+          pagination={false}
+          locale={{ emptyText: '尚未授权经办人' }}
+          columns={[
+            { title: '姓名', render: (_, a) => a.person.name },
+            { title: '身份证号', render: (_, a) => a.person.residentId },
+            { title: '手机号', render: (_, a) => a.person.mobile },
+            { title: '角色', render: (_, a) => roleTag(a) },
+            { title: '有效期', render: (_, a) => validity(a) },
+            { title: '操作', render: (_, a) => revokeButton(a) },
+          ]}
+        />
+      )}
       {unitId ? <GrantAgentModal unitId={unitId} open={adding} onClose={() => setAdding(false)} /> : null}
     </>
   );
 }
+
+const roleTag = (a: Agent) => <Tag color={a.role === 'admin' ? 'blue' : undefined}>{AGENT_ROLE_LABELS[a.role]}</Tag>;
+
+const validity = (a: Agent) =>
+  a.active ? a.expiresAt ? `至 ${dateTime(a.expiresAt)}` : '长期' : <Tag color="red">已过期</Tag>;
 
 function GrantAgentModal({ unitId, open, onClose }: { unitId: string; open: boolean; onClose: () => void }) {
   const toast = useToast();

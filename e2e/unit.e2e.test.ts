@@ -1,0 +1,83 @@
+/**
+ * The unit hall's agent management as a unit administrator uses it, on a phone and at a desk: the unit's agents with
+ * role and validity, 授权经办人 for a registered person, and 撤销 — each agent whole on a phone, the action within
+ * reach (not in a table that scrolls sideways). 张伟 is the demo unit's administrator (demo seed).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { DEMO_PERSONS } from '../server/src/integration/core-zone/index.ts';
+import { service } from '../server/src/platform/context.ts';
+import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
+import { checkA11y, launchBrowser, newContext, screenshots, settled, type ViewportName } from './support/index.ts';
+import { type InProcessPlatform, signIn, startInProcessPlatform } from './support/inprocess.ts';
+
+const REGION = '990100';
+
+describe('unit hall (e2e)', () => {
+  let env: InProcessPlatform;
+  let browser: Browser;
+  const shot = screenshots('unit');
+  let admin: { id: string; name: string; regionCode: string };
+  before(async () => {
+    [env, browser] = await Promise.all([startInProcessPlatform(), launchBrowser()]);
+    const p = await service(env.platform.ctx, 'user').findPersonByResidentId(REGION, DEMO_PERSONS.zhangWei.residentId);
+    assert.ok(p, 'the demo seed holds 张伟');
+    admin = { id: p.id, name: p.name, regionCode: REGION };
+  });
+  after(async () => {
+    await browser?.close();
+    await env?.close();
+  });
+
+  for (const [i, viewport] of (['phone', 'desktop'] as ViewportName[]).entries()) {
+    test(`at ${viewport} width: the admin grants an agent, sees role and validity, and revokes`, async () => {
+      const first17 = `990102199001011${i}2`;
+      const newcomer = await service(env.platform.ctx, 'user').createPerson({
+        regionCode: REGION,
+        name: viewport === 'phone' ? '周敏' : '吴刚',
+        residentId: `${first17}${residentIdCheckChar(first17)}`,
+        mobile: `1991234010${i}`,
+        password: 'Yibao@2026pass',
+      });
+      const context = await newContext(browser, viewport, env.url);
+      await signIn(context, env.platform, admin, 'unit');
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      try {
+        await page.goto('/unit/agents');
+        await settled(page);
+        // the demo unit's handler, with her role, masked
+        const lina = page.getByText(`${DEMO_PERSONS.liNa.name[0]}*`, { exact: true }).first();
+        await lina.waitFor();
+        await page.getByText('经办', { exact: true }).first().waitFor();
+        await checkA11y(page, `/unit/agents (${viewport})`);
+        await shot(page, 'agents');
+
+        await page.getByRole('button', { name: '授权经办人' }).click();
+        const dialog = page.getByRole('dialog', { name: '授权经办人' });
+        await dialog.getByLabel('姓名').fill(newcomer.name);
+        await dialog.getByLabel('身份证号码').fill(newcomer.residentId);
+        await dialog.getByRole('button', { name: /确\s*定|OK/ }).click();
+        await page.getByText('已授权').waitFor();
+        const masked = `${newcomer.name[0]}*`;
+        await page.getByText(masked, { exact: true }).waitFor();
+
+        // the revoke control is on screen without scrolling sideways
+        const revoke = page.getByRole('button', { name: /撤\s*销/ }).last();
+        const box = await revoke.boundingBox();
+        const width = page.viewportSize()!.width;
+        assert.ok(box && box.x >= 0 && box.x + box.width <= width, `撤销 is within the ${width}px screen`);
+        if (viewport === 'phone') assert.ok(box.height >= 40, `撤销 is big enough to tap (${box.height}px)`);
+        await revoke.click();
+        await page.getByRole('button', { name: /确\s*定|OK/ }).click();
+        await page.getByText('已撤销授权').waitFor();
+        await page.getByText(masked, { exact: true }).waitFor({ state: 'detached' });
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
