@@ -11,7 +11,7 @@ import type { Browser, Locator } from 'playwright-core';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
 import { checkA11y, launchBrowser, newContext, screenshots, settled, type ViewportName } from './support/index.ts';
-import { type InProcessPlatform, signIn, startInProcessPlatform } from './support/inprocess.ts';
+import { type InProcessPlatform, signedInPage, startInProcessPlatform } from './support/inprocess.ts';
 
 const rid = (first17: string) => `${first17}${residentIdCheckChar(first17)}`;
 /** Demo insured persons of the reference core zone's seed (server/src/integration/core-zone/reference/demo-persons.ts). */
@@ -71,11 +71,7 @@ describe('personal hall (e2e)', () => {
   for (const region of REGIONS) {
     for (const viewport of ['phone', 'desktop'] as ViewportName[]) {
       test(`${region.code} at ${viewport} width: home, my insurance, my account, settings`, async () => {
-        const context = await newContext(browser, viewport, env.url);
-        await signIn(context, env.platform, accounts.get(region.code)!);
-        const page = await context.newPage();
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
+        const { context, page, errors } = await signedInPage(browser, viewport, env, accounts.get(region.code)!);
         try {
           await page.goto('/personal');
           await settled(page);
@@ -210,9 +206,7 @@ describe('personal hall (e2e)', () => {
   });
 
   test('a person the core zone does not know sees a plain-Chinese empty state', async () => {
-    const context = await newContext(browser, 'phone', env.url);
-    await signIn(context, env.platform, accounts.get('stranger')!);
-    const page = await context.newPage();
+    const { context, page } = await signedInPage(browser, 'phone', env, accounts.get('stranger')!);
     const asked: string[] = [];
     page.on('request', (r) => {
       if (new URL(r.url()).pathname === '/api/personal/insurance') asked.push(r.url());
@@ -231,9 +225,7 @@ describe('personal hall (e2e)', () => {
   });
 
   test('the e-voucher pages before activation offer activation, not a fault to retry', async () => {
-    const context = await newContext(browser, 'phone', env.url);
-    await signIn(context, env.platform, accounts.get('stranger')!);
-    const page = await context.newPage();
+    const { context, page } = await signedInPage(browser, 'phone', env, accounts.get('stranger')!);
     try {
       for (const path of ['/personal/evoucher/uses', '/personal/evoucher/authorizations', '/personal/evoucher/code']) {
         await page.goto(path);

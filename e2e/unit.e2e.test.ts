@@ -9,8 +9,8 @@ import type { Browser } from 'playwright-core';
 import { DEMO_PERSONS } from '../server/src/integration/core-zone/index.ts';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
-import { checkA11y, launchBrowser, newContext, screenshots, settled, type ViewportName } from './support/index.ts';
-import { type InProcessPlatform, signIn, startInProcessPlatform } from './support/inprocess.ts';
+import { checkA11y, launchBrowser, screenshots, settled, type ViewportName } from './support/index.ts';
+import { type InProcessPlatform, signedInPage, startInProcessPlatform } from './support/inprocess.ts';
 
 const REGION = '990100';
 
@@ -40,11 +40,7 @@ describe('unit hall (e2e)', () => {
         mobile: `1991234010${i}`,
         password: 'Yibao@2026pass',
       });
-      const context = await newContext(browser, viewport, env.url);
-      await signIn(context, env.platform, admin, 'unit');
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
+      const { context, page, errors } = await signedInPage(browser, viewport, env, admin, 'unit');
       try {
         await page.goto('/unit/agents');
         await settled(page);

@@ -7,8 +7,9 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { createTestPlatform, type TestPlatform } from '../../server/src/testing/platform.ts';
+import { newContext, type ViewportName } from './browser.ts';
 import { freePort, ROOT } from './platform.ts';
 
 export interface InProcessPlatform {
@@ -61,4 +62,20 @@ export async function signIn(
   await context.addInitScript((s) => {
     sessionStorage.setItem('yibao.session', s);
   }, JSON.stringify(session));
+}
+
+/** A fresh context at this viewport with the person signed in to the portal, its page, and the page's uncaught errors. */
+export async function signedInPage(
+  browser: Browser,
+  viewport: ViewportName,
+  env: InProcessPlatform,
+  person: { id: string; name: string; regionCode: string },
+  portal = 'personal',
+) {
+  const context = await newContext(browser, viewport, env.url);
+  await signIn(context, env.platform, person, portal);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, errors };
 }

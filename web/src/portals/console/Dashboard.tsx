@@ -22,6 +22,8 @@ interface ReconRun {
 }
 
 const ALERT = '#a8071a';
+/** A figure that wants attention when above zero is shown in red. */
+const alarm = (n: number) => ({ content: n > 0 ? { color: ALERT } : undefined });
 
 /** One watch card: its figures, or why they cannot be shown (no permission, error), and where to act. */
 function Watch<T>(props: {
@@ -87,11 +89,7 @@ export function ConsoleDashboard() {
                   <Statistic title="执行中" value={count(d.stats, 'running')} />
                 </Col>
                 <Col span={8}>
-                  <Statistic
-                    title="死信"
-                    value={count(d.stats, 'dead')}
-                    styles={{ content: count(d.stats, 'dead') > 0 ? { color: ALERT } : undefined }}
-                  />
+                  <Statistic title="死信" value={count(d.stats, 'dead')} styles={alarm(count(d.stats, 'dead'))} />
                 </Col>
               </Row>
             )}
@@ -112,7 +110,7 @@ export function ConsoleDashboard() {
                       title="失败"
                       value={failed}
                       suffix={total > 0 ? `(${((failed * 100) / total).toFixed(1)}%)` : undefined}
-                      styles={{ content: failed > 0 ? { color: ALERT } : undefined }}
+                      styles={alarm(failed)}
                     />
                   </Col>
                 </Row>
@@ -132,11 +130,7 @@ export function ConsoleDashboard() {
                     <Statistic title="最近对账日" value={last.date} />
                   </Col>
                   <Col span={12}>
-                    <Statistic
-                      title="待处理差异"
-                      value={last.open}
-                      styles={{ content: last.open > 0 ? { color: ALERT } : undefined }}
-                    />
+                    <Statistic title="待处理差异" value={last.open} styles={alarm(last.open)} />
                   </Col>
                 </Row>
               );
@@ -146,13 +140,7 @@ export function ConsoleDashboard() {
         <Col xs={24} md={12} xl={6}>
           {/* orders recovery could not bring to a final state: a person may have paid and not be settled */}
           <Watch title="异常支付订单" to="/console/payment/orders?status=abnormal" query={abnormal}>
-            {(d) => (
-              <Statistic
-                title="待人工处理"
-                value={d.total}
-                styles={{ content: d.total > 0 ? { color: ALERT } : undefined }}
-              />
-            )}
+            {(d) => <Statistic title="待人工处理" value={d.total} styles={alarm(d.total)} />}
           </Watch>
         </Col>
       </Row>
