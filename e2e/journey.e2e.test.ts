@@ -492,8 +492,25 @@ describe('journey (e2e)', () => {
         });
 
         await step('the institution refunds', async () => {
+          // a refund is asked for in a dialog that shows what goes back and takes a reason; 返回 leaves the order be
           await W!.getByRole('button', { name: '全额退款' }).click();
+          let dialog = W!.getByRole('dialog', { name: '确认全额退款' });
+          await dialog.getByText('将原路退回参保人').waitFor();
+          await dialog.getByRole('button', { name: /返\s*回/ }).click();
+          await dialog.waitFor({ state: 'hidden' });
+          assert.equal((await env.platform.ctx.services.payment!.getOrder(region.code, orderId)).status, 'completed');
+          await W!.getByRole('button', { name: '全额退款' }).click();
+          dialog = W!.getByRole('dialog', { name: '确认全额退款' });
+          await dialog.getByRole('radio', { name: '收费项目有误' }).check();
+          await both('workstation-refund-confirm', W!, undefined);
+          await dialog.getByRole('button', { name: /确认退款/ }).click();
           await W!.getByTestId('order-status').getByText('已退款').waitFor({ timeout: 30_000 });
+          const refunds = await env.platform.ctx.services.payment!.refunds(region.code, orderId);
+          assert.deepEqual(
+            refunds.map((r) => r.reason),
+            ['收费项目有误'],
+            'one refund, with the reason chosen',
+          );
           await both('workstation-refunded', W!, undefined);
         });
 

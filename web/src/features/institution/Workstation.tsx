@@ -1,6 +1,21 @@
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Descriptions, Input, InputNumber, Row, Select, Space, Table } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Col,
+  Descriptions,
+  Input,
+  InputNumber,
+  Modal,
+  Popconfirm,
+  Radio,
+  Row,
+  Select,
+  Space,
+  Table,
+} from 'antd';
 import { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
@@ -322,13 +337,19 @@ function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
     refetchInterval: (q) =>
       q.state.data && FINAL.includes(q.state.data.ordStas) && q.state.data.ordStas !== 'refunding' ? false : 1500,
   });
+  // a refund sends money back on every leg and cannot be undone: it is asked for, with its reason, in a dialog
+  const [refunding, setRefunding] = useState(false);
+  const [reason, setReason] = useState(REFUND_REASONS[0]);
   const refund = useMutation({
     mutationFn: () =>
       api(`/api/institution/orders/${id}/refund`, {
-        body: { reason: '患者申请退费' },
+        body: { reason },
         idempotencyKey: newIdempotencyKey(),
       }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['institution', 'order', id] }),
+    onSuccess: () => {
+      setRefunding(false);
+      void qc.invalidateQueries({ queryKey: ['institution', 'order', id] });
+    },
   });
   const cancel = useMutation({
     mutationFn: () => api(`/api/institution/orders/${id}/cancel`, { body: { reason: '机构撤销' } }),
@@ -375,14 +396,22 @@ function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
       ) : null}
       <Space style={{ marginTop: 12 }} wrap>
         {o.ordStas === 'completed' ? (
-          <Button danger size="large" loading={refund.isPending} onClick={() => refund.mutate()}>
+          <Button danger size="large" loading={refund.isPending} onClick={() => setRefunding(true)}>
             全额退款
           </Button>
         ) : null}
         {o.ordStas === 'pre_settled' || o.ordStas === 'awaiting_payment' ? (
-          <Button size="large" loading={cancel.isPending} onClick={() => cancel.mutate()}>
-            撤销费用
-          </Button>
+          <Popconfirm
+            title="撤销本次上传的费用？"
+            description="参保人手机上的待支付账单随之取消。"
+            okText="撤销费用"
+            cancelText="返回"
+            onConfirm={() => cancel.mutate()}
+          >
+            <Button size="large" loading={cancel.isPending}>
+              撤销费用
+            </Button>
+          </Popconfirm>
         ) : null}
         <Button size="large" onClick={onNew}>
           接待下一位
@@ -391,9 +420,33 @@ function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
       {refund.error || cancel.error ? (
         <Alert style={{ marginTop: 12 }} type="error" showIcon message={errorText(refund.error ?? cancel.error)} />
       ) : null}
+      <Modal
+        title="确认全额退款"
+        open={refunding}
+        okText="确认退款"
+        okButtonProps={{ danger: true }}
+        cancelText="返回"
+        confirmLoading={refund.isPending}
+        onOk={() => refund.mutate()}
+        onCancel={() => setRefunding(false)}
+      >
+        <p>
+          统筹基金 {yuan(o.fundPay)}、个人账户 {yuan(o.psnAcctPay)}、现金 {yuan(o.ownPayAmt)}{' '}
+          将原路退回参保人，退款后不能撤回。
+        </p>
+        <p style={{ marginBottom: 8 }}>退款原因</p>
+        <Radio.Group
+          aria-label="退款原因"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          options={REFUND_REASONS.map((r) => ({ value: r, label: r }))}
+        />
+      </Modal>
     </Card>
   );
 }
+
+const REFUND_REASONS = ['患者申请退费', '收费项目有误', '重复收费'];
 
 function Recent({ onOpen }: { onOpen: (id: string) => void }) {
   const list = useQuery({
