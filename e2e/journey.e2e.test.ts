@@ -404,6 +404,10 @@ describe('journey (e2e)', () => {
           assert.match(W!.url(), /[?&]order=/);
           await W!.reload();
           await W!.getByTestId('order-status').getByText('已完成').waitFor({ timeout: 30_000 });
+          // and shows what was uploaded: the two lines, priced
+          const uploaded = W!.locator('[aria-label="已上传的费用明细"] tbody tr.ant-table-row');
+          await uploaded.first().waitFor();
+          assert.equal(await uploaded.count(), 2, 'the two uploaded lines');
         });
 
         await step('the bill appears and its PDF downloads', async () => {

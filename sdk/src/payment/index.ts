@@ -64,22 +64,25 @@ export interface OrderResult {
   failReason: string | null;
 }
 
+/** A fee line as the platform priced it (6201 and 6301 answers). */
+export interface PricedFeeDetail {
+  feedetlSn: string;
+  medListCodg: string;
+  medListName: string;
+  /** A 甲 / B 乙 / C 丙 */
+  chrgitmLv: 'A' | 'B' | 'C';
+  cnt: number;
+  pric: number;
+  detItemFeeSumamt: number;
+  fulamtOwnpayAmt: number;
+  overlmtSelfpay: number;
+  preselfpayAmt: number;
+  inscpScpAmt: number;
+}
+
 export interface Upload6201Result extends OrderResult {
   payToken: string;
-  feedetail: Array<{
-    feedetlSn: string;
-    medListCodg: string;
-    medListName: string;
-    /** A 甲 / B 乙 / C 丙 */
-    chrgitmLv: 'A' | 'B' | 'C';
-    cnt: number;
-    pric: number;
-    detItemFeeSumamt: number;
-    fulamtOwnpayAmt: number;
-    overlmtSelfpay: number;
-    preselfpayAmt: number;
-    inscpScpAmt: number;
-  }>;
+  feedetail: PricedFeeDetail[];
 }
 
 export interface OrderRef {
@@ -116,7 +119,7 @@ export interface PaymentClient {
   query6301(
     data: { payOrdId: string },
     options?: ChannelCallOptions,
-  ): Promise<OrderResult & { refdList: RefundResult[] }>;
+  ): Promise<OrderResult & { feedetail: PricedFeeDetail[]; refdList: RefundResult[] }>;
   cancel6401(data: OrderRef & { expContent?: string }, options?: ChannelCallOptions): Promise<OrderResult>;
 }
 

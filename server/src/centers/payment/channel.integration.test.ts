@@ -124,6 +124,7 @@ for (const kind of databaseKinds()) {
       const q = await client.query6301({ payOrdId: r.payOrdId });
       assert.equal(q.ordStas, 'completed');
       assert.ok(q.setlId);
+      assert.deepEqual(q.feedetail, r.feedetail, '6301 answers the priced lines as 6201 did');
     });
 
     test('a wrong payToken is a 404; 6401 cancels an unpaid upload; 6202 after that is refused', async () => {

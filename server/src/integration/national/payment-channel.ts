@@ -192,25 +192,26 @@ export function orderToNational(o: ChannelOrder, statusLabel: string) {
   };
 }
 
+/** The order's fee lines as 6201 and 6301 answer them. */
+function feedetailOf(o: ChannelOrder) {
+  return o.lines.map((l) => ({
+    feedetlSn: l.lineNo,
+    medListCodg: l.code,
+    medListName: l.name,
+    chrgitmLv: l.itemClass,
+    cnt: l.quantity,
+    pric: l.unitPrice,
+    detItemFeeSumamt: l.amount,
+    fulamtOwnpayAmt: l.fullySelfPaid,
+    overlmtSelfpay: l.overPriceCap,
+    preselfpayAmt: l.preSelfPay,
+    inscpScpAmt: l.inScope,
+  }));
+}
+
 /** The 6201 answer: the order, its pay token and the pre-settled fee lines. */
 export function uploadToNational(o: ChannelOrder, statusLabel: string) {
-  return {
-    ...orderToNational(o, statusLabel),
-    payToken: o.payToken,
-    feedetail: o.lines.map((l) => ({
-      feedetlSn: l.lineNo,
-      medListCodg: l.code,
-      medListName: l.name,
-      chrgitmLv: l.itemClass,
-      cnt: l.quantity,
-      pric: l.unitPrice,
-      detItemFeeSumamt: l.amount,
-      fulamtOwnpayAmt: l.fullySelfPaid,
-      overlmtSelfpay: l.overPriceCap,
-      preselfpayAmt: l.preSelfPay,
-      inscpScpAmt: l.inScope,
-    })),
-  };
+  return { ...orderToNational(o, statusLabel), payToken: o.payToken, feedetail: feedetailOf(o) };
 }
 
 /** A refund as 6203 (and 6301's `refdList`) answer it. */
@@ -231,5 +232,5 @@ export function refundToNational(r: ChannelRefund) {
 
 /** The 6301 answer: the order and its refunds. */
 export function queryToNational(o: ChannelOrder, statusLabel: string, refunds: ChannelRefund[]) {
-  return { ...orderToNational(o, statusLabel), refdList: refunds.map(refundToNational) };
+  return { ...orderToNational(o, statusLabel), feedetail: feedetailOf(o), refdList: refunds.map(refundToNational) };
 }

@@ -389,6 +389,23 @@ function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
           </Descriptions.Item>
         ) : null}
       </Descriptions>
+      {o.feedetail?.length ? (
+        // what was uploaded, so the cashier can check it with the patient (also after a reload)
+        <Table
+          style={{ marginTop: 12 }}
+          size="small"
+          rowKey="feedetlSn"
+          pagination={false}
+          aria-label="已上传的费用明细"
+          dataSource={o.feedetail}
+          columns={[
+            { title: '项目', dataIndex: 'medListName' },
+            { title: '类别', dataIndex: 'chrgitmLv', render: (c: string) => ITEM_CLASS[c] ?? c },
+            { title: '数量', dataIndex: 'cnt', align: 'right' },
+            { title: '金额', dataIndex: 'detItemFeeSumamt', align: 'right', render: (v: number) => yuan(v) },
+          ]}
+        />
+      ) : null}
       {!FINAL.includes(o.ordStas) ? (
         <p style={{ marginTop: 12 }} role="status">
           等待参保人在手机上确认并支付…

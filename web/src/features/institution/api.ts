@@ -42,6 +42,14 @@ export interface ChannelOrder {
   refdAcctAmt?: number;
   refdCashAmt?: number;
   failReason?: string | null;
+  /** the priced fee lines (6201 and 6301 answers) */
+  feedetail?: Array<{
+    feedetlSn: string;
+    medListName: string;
+    chrgitmLv: string;
+    cnt: number;
+    detItemFeeSumamt: number;
+  }>;
 }
 export interface RecentOrder {
   id: string;
