@@ -128,7 +128,26 @@ describe('console (e2e)', () => {
       assert.equal((await accepted).status(), 201);
       await page.getByRole('dialog', { name: '渠道已登记：请立即保存以下密钥（仅显示一次）' }).waitFor();
 
-      // a refusal shown as a notice (not at a field): a message template naming a variable its type does not have
+      // a refusal naming an item of a list field (redirectUris.0) is shown at the list's input
+      await page.goto('/console/auth/channels');
+      await page.getByRole('button', { name: '注册渠道' }).click();
+      const panel = page.getByRole('dialog', { name: '注册渠道' });
+      const registered = () =>
+        page.waitForResponse((r) => r.url().endsWith('/api/auth/channels') && r.request().method() === 'POST');
+      await panel.getByLabel('渠道名称').fill('东湖市第一人民医院 移动端');
+      const uris = panel.getByLabel(/登录回调地址/);
+      await uris.fill('his.example.org/callback');
+      const wrong = registered();
+      await panel.getByRole('button', { name: /注\s*册/ }).click();
+      assert.equal((await wrong).status(), 400);
+      await panel.locator('.ant-form-item-explain-error').first().waitFor();
+      assert.equal(await page.locator('.ant-message-notice').count(), 0, 'at the field, not as a notice');
+      await uris.fill('https://his.example.org/callback');
+      const right = registered();
+      await panel.getByRole('button', { name: /注\s*册/ }).click();
+      assert.equal((await right).status(), 201);
+
+      // a refusal at the field it names: a message template using a variable its type does not have (`body`)
       await page.goto('/console/message/types');
       await page.getByRole('button', { name: '规则与模板' }).first().click();
       const drawer = page.locator('.ant-drawer');
@@ -141,7 +160,10 @@ describe('console (e2e)', () => {
       const unknown = saved();
       await drawer.getByRole('button', { name: '保存为新版本' }).click();
       assert.equal((await unknown).status(), 400);
-      await page.locator('.ant-message').getByText(/变量/).waitFor();
+      await drawer
+        .locator('.ant-form-item-explain-error')
+        .getByText(/未定义的变量.*noSuchVariable/)
+        .waitFor();
       await body.fill('您好，您的消息已送达。');
       const stored = saved();
       await drawer.getByRole('button', { name: '保存为新版本' }).click();

@@ -17,11 +17,17 @@ export function useToast() {
       error: (text: string) => void message.error(text),
       /** the Chinese text of a refused or failed request */
       failed: (err: unknown) => void message.error(errorText(err)),
-      /** a refusal at the form's fields it names, else as a notice */
+      /**
+       * A refusal at the form's fields it names; as a notice too when it names none of them, or some field the form
+       * does not have (a refusal is never silent). `redirectUris.0` is shown at `redirectUris`.
+       */
       refused: (form: FormInstance, err: unknown) => {
-        const fields = fieldErrors(err);
-        if (fields.length) form.setFields(fields);
-        else void message.error(errorText(err));
+        const registered = form.getFieldsError().map((f) => f.name.join('.'));
+        const atField = (path: string) => registered.find((name) => path === name || path.startsWith(`${name}.`));
+        const fields = fieldErrors(err).map((f) => ({ ...f, name: atField(f.name) }));
+        const shown = fields.filter((f): f is { name: string; errors: string[] } => f.name !== undefined);
+        if (shown.length) form.setFields(shown.map((f) => ({ name: f.name.split('.'), errors: f.errors })));
+        if (!shown.length || shown.length < fields.length) void message.error(errorText(err));
       },
     }),
     [message],

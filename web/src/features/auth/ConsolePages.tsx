@@ -117,7 +117,7 @@ export function ChannelsPage() {
       setShown(r);
       void refresh();
     },
-    onError: toast.failed,
+    onError: (err) => toast.refused(form, err),
   });
   const update = useMutation({
     mutationFn: (v: { appId: string; body: Record<string, unknown> }) =>
@@ -127,7 +127,7 @@ export function ChannelsPage() {
       setEditing(undefined);
       void refresh();
     },
-    onError: toast.failed,
+    onError: (err) => toast.refused(editForm, err),
   });
   const resetSecret = useMutation({
     mutationFn: (appId: string) =>

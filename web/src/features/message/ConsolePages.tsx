@@ -203,7 +203,7 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
         body: v.body ? { channel, title: v.title || undefined, body: v.body } : { channel },
       }),
     onSuccess: setPreview,
-    onError: toast.failed,
+    onError: (err) => toast.refused(form, err),
   });
   const save = useMutation({
     mutationFn: (v: { title?: string; body: string }) =>
@@ -215,7 +215,7 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
       toast.success(`已保存为第 ${r.version} 版`);
       void qc.invalidateQueries({ queryKey: ['message', 'templates', type.code] });
     },
-    onError: toast.failed,
+    onError: (err) => toast.refused(form, err),
   });
   return (
     <>
@@ -363,7 +363,7 @@ export function BroadcastsPage() {
       form.resetFields();
       void qc.invalidateQueries({ queryKey: ['message', 'broadcasts'] });
     },
-    onError: toast.failed,
+    onError: (err) => toast.refused(form, err),
   });
   const withdraw = useMutation({
     mutationFn: (id: string) => api(`/api/message/broadcasts/${id}/withdraw`, { method: 'POST' }),

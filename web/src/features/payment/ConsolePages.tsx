@@ -460,7 +460,7 @@ export function PaymentReconciliationPage() {
       toast.success('已处理');
       void qc.invalidateQueries({ queryKey: ['payment', 'recon'] });
     },
-    onError: toast.failed,
+    onError: (err) => toast.refused(form, err),
   });
   const report = data?.report;
   return (
