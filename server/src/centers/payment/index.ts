@@ -99,7 +99,10 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
       await scheduleRecovery(ctx, every);
       await scheduleReconciliation(ctx);
     },
-    /** Demo: pending bills (pre-settled through the core zone) for the demo insured persons of 东湖市. */
+    /**
+     * Demo: a pending bill (pre-settled through the core zone) for each of two demo insured persons of 东湖市, on every
+     * start that finds none pending.
+     */
     async seed(ctx: Context) {
       const payment = ctx.services.payment;
       const core = (ctx.services as { coreZone?: CoreZone }).coreZone;
@@ -134,12 +137,17 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
         for (const d of demo) {
           const person = await core.findPerson('990100', { residentId: d.residentId }).catch(() => undefined);
           if (!person) continue;
+          // an unconfirmed bill is cancelled after the confirmation window: each start brings a pending one back
+          const [pending] = await ctx.db.q(sql`select 1 from payment_order
+            where region_code = '990100' and app_id = 'demo-his' and institution_order_no like ${`${d.no}%`}
+              and status in ('pre_settled', 'awaiting_payment') limit 1`);
+          if (pending) continue;
           await payment.upload(
             {
               regionCode: '990100',
               appId: 'demo-his',
               institutionCode: DEMO_INSTITUTIONS['990100'].level2,
-              institutionOrderNo: d.no,
+              institutionOrderNo: `${d.no}-${Date.now().toString(36).toUpperCase()}`,
               credential: { type: '02', value: d.residentId },
               medicalType: '11',
               lines: d.lines.map(([code, quantity, unitPrice], i) => ({

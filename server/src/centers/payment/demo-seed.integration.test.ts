@@ -1,0 +1,39 @@
+/**
+ * The demo seed on the full composition: each demo insured person has one pending bill; starting again adds none
+ * while it is pending, and brings a new one once it has expired (the confirmation window cancels unconfirmed bills).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sql } from '../../platform/db/index.ts';
+import { forEachPlatform } from '../../testing/platform.ts';
+import { createPaymentCenter } from './index.ts';
+
+forEachPlatform(
+  'payment demo seed',
+  (get) => {
+    const bills = () =>
+      get().ctx.db.q<{ id: string; status: string }>(sql`select id, status from payment_order
+        where region_code = '990100' and app_id = 'demo-his' and institution_order_no like 'DEMO-PAY-0001-%'
+        order by created_at`);
+    const seedAgain = () => createPaymentCenter().seed!(get().ctx);
+
+    test('a pending demo bill is kept, and an expired one is replaced at the next start', async () => {
+      const first = await bills();
+      assert.deepEqual(
+        first.map((b) => b.status),
+        ['pre_settled'],
+      );
+      await seedAgain();
+      assert.deepEqual(await bills(), first, 'no second bill while one is pending');
+      await get().ctx.db.q(sql`update payment_order set status = 'cancelled'
+        where region_code = '990100' and id = ${first[0]!.id}`);
+      await seedAgain();
+      const after = await bills();
+      assert.deepEqual(
+        after.map((b) => b.status),
+        ['cancelled', 'pre_settled'],
+      );
+    });
+  },
+  { seed: true },
+);
