@@ -4,6 +4,8 @@ import type { MessageTypeDeclaration } from './types.ts';
 const paymentPayload = z.object({
   orderId: z.string(),
   institutionCode: z.string(),
+  /** the institution as people know it (its registry name, else "定点医药机构 <code>") */
+  institution: z.string().max(100).default('定点医药机构'),
   total: z.number().int(),
   fundPayment: z.number().int(),
   accountPayment: z.number().int(),
@@ -66,24 +68,25 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     defaultTemplates: {
       inbox: {
         title: '医保支付成功',
-        body: '您于 {{settledAt|time}} 在定点机构 {{institutionCode}} 完成医保结算，订单号 {{orderId}}。总金额 {{total|yuan}} 元，其中统筹基金支付 {{fundPayment|yuan}} 元，个人账户支付 {{accountPayment|yuan}} 元，个人现金支付 {{cashPayment|yuan}} 元。',
+        body: '您于 {{settledAt|time}} 在{{institution}}完成医保结算，订单号 {{orderId}}。总金额 {{total|yuan}} 元，其中统筹基金支付 {{fundPayment|yuan}} 元，个人账户支付 {{accountPayment|yuan}} 元，个人现金支付 {{cashPayment|yuan}} 元。',
       },
       wechat: {
         title: '医保支付成功通知',
-        body: '订单号：{{orderId}}\n总金额：{{total|yuan}}元\n统筹支付：{{fundPayment|yuan}}元\n个账支付：{{accountPayment|yuan}}元\n现金支付：{{cashPayment|yuan}}元',
+        body: '就医机构：{{institution}}\n订单号：{{orderId}}\n总金额：{{total|yuan}}元\n统筹支付：{{fundPayment|yuan}}元\n个账支付：{{accountPayment|yuan}}元\n现金支付：{{cashPayment|yuan}}元',
       },
       sms: {
         body: '【医保服务】您已完成医保支付{{total|yuan}}元（统筹{{fundPayment|yuan}}元，个账{{accountPayment|yuan}}元，现金{{cashPayment|yuan}}元），订单{{orderId}}。',
       },
       email: {
         title: '医保支付成功：{{total|yuan}} 元',
-        body: '您好：\n\n您于 {{settledAt|time}} 完成医保结算（订单号 {{orderId}}）。\n总金额：{{total|yuan}} 元\n统筹基金支付：{{fundPayment|yuan}} 元\n个人账户支付：{{accountPayment|yuan}} 元\n个人现金支付：{{cashPayment|yuan}} 元\n\n医保服务平台',
+        body: '您好：\n\n您于 {{settledAt|time}} 在{{institution}}完成医保结算（订单号 {{orderId}}）。\n总金额：{{total|yuan}} 元\n统筹基金支付：{{fundPayment|yuan}} 元\n个人账户支付：{{accountPayment|yuan}} 元\n个人现金支付：{{cashPayment|yuan}} 元\n\n医保服务平台',
       },
     },
     channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
     sample: {
       orderId: 'PO202601010001',
       institutionCode: 'H99010000001',
+      institution: '东湖市第一人民医院',
       total: 12800,
       fundPayment: 8000,
       accountPayment: 3000,
@@ -107,7 +110,7 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     defaultTemplates: {
       inbox: {
         title: '医保退款通知',
-        body: '您的订单 {{orderId}} 已退款 {{refundAmount|yuan}} 元：统筹基金退回 {{fundRefund|yuan}} 元，个人账户退回 {{accountRefund|yuan}} 元，现金 {{cashRefund|yuan}} 元将原路退回。',
+        body: '您在{{institution}}的订单 {{orderId}} 已退款 {{refundAmount|yuan}} 元：统筹基金退回 {{fundRefund|yuan}} 元，个人账户退回 {{accountRefund|yuan}} 元，现金 {{cashRefund|yuan}} 元将原路退回。',
       },
       wechat: {
         title: '医保退款通知',
@@ -121,6 +124,7 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     sample: {
       orderId: 'PO202601010001',
       institutionCode: 'H99010000001',
+      institution: '东湖市第一人民医院',
       total: 12800,
       fundPayment: 8000,
       accountPayment: 3000,

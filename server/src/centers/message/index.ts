@@ -32,6 +32,8 @@ interface PaymentEvent {
   orderId: string;
   personId: string;
   institutionCode: string;
+  /** the registry's name at upload, when the payment center knew it */
+  institutionName?: string;
   total: number;
   fundPayment: number;
   accountPayment: number;
@@ -45,13 +47,18 @@ interface PaymentEvent {
   cashRefund?: number;
 }
 
+/** A payment message's payload: the event, with the institution as people know it. */
+export function paymentMessagePayload(e: PaymentEvent): Record<string, unknown> {
+  return { ...e, institution: e.institutionName ?? `定点医药机构 ${e.institutionCode}` };
+}
+
 /** The refund message's payload: the refund's legs (the order's, for a whole refund) and their sum. */
 export function refundPayload(e: PaymentEvent): Record<string, unknown> {
   const fundRefund = e.fundRefund ?? e.fundPayment;
   const accountRefund = e.accountRefund ?? e.accountPayment;
   const cashRefund = e.cashRefund ?? e.cashPayment;
   return {
-    ...e,
+    ...paymentMessagePayload(e),
     refundKind: e.refundKind ?? 'full',
     fundRefund,
     accountRefund,
@@ -97,7 +104,7 @@ export const messageCenter: Center = {
           type: event,
           regionCode: e.regionCode ?? job.region_code!,
           to: { personId: e.personId },
-          payload: event === 'payment.refunded' ? refundPayload(e) : (e as unknown as Record<string, unknown>),
+          payload: event === 'payment.refunded' ? refundPayload(e) : paymentMessagePayload(e),
           dedupeKey: `${event}:${e.orderId}:${e.refundId ?? ''}`,
           source: EventBus.queueName(event, 'message'),
         };

@@ -62,6 +62,7 @@ for (const kind of databaseKinds()) {
       const paid = inbox.items.find((i) => (i as { title: string }).title === '医保支付成功') as { body: string };
       assert.ok(paid, 'the payment message reached the inbox');
       assert.ok(paid.body.includes(order.id));
+      assert.ok(paid.body.includes(`在${core.institutionName}完成医保结算`), 'names the institution, not its code');
       assert.ok(paid.body.includes(`总金额 ${fenToYuan(done.total)} 元`));
       assert.ok(paid.body.includes(`统筹基金支付 ${fenToYuan(done.fundPayment!)} 元`));
       assert.ok(paid.body.includes(`个人现金支付 ${fenToYuan(done.cashPayment!)} 元`));
@@ -81,6 +82,7 @@ for (const kind of databaseKinds()) {
       const refunded = after.items.find((i) => (i as { title: string }).title === '医保退款通知') as { body: string };
       assert.ok(refunded, 'the refund message reached the inbox');
       assert.ok(refunded.body.includes(`已退款 ${fenToYuan(done.total)} 元`));
+      assert.ok(refunded.body.startsWith(`您在${core.institutionName}的订单`));
     });
   });
 }
