@@ -30,6 +30,27 @@ describe('unit hall (e2e)', () => {
     await env?.close();
   });
 
+  test('on a phone, 我的单位: the admin acts for the unit and back, with buttons big enough to tap', async () => {
+    const { context, page, errors } = await signedInPage(browser, 'phone', env, admin, 'unit');
+    try {
+      await page.goto('/unit/units');
+      await settled(page);
+      for (const name of ['代办该单位', '管理经办人']) {
+        const box = await page.getByRole('button', { name }).first().boundingBox();
+        assert.ok(box && box.height >= 40, `${name} is big enough to tap (${box?.height}px)`);
+      }
+      await page.getByRole('button', { name: '代办该单位' }).first().click();
+      await page.getByText('当前代办').waitFor();
+      await page.getByRole('button', { name: '回到个人身份' }).click();
+      await page.getByText('当前代办').waitFor({ state: 'detached' });
+      await checkA11y(page, '/unit/units (phone)');
+      await shot(page, 'units');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   for (const [i, viewport] of (['phone', 'desktop'] as ViewportName[]).entries()) {
     test(`at ${viewport} width: the admin grants an agent, sees role and validity, and revokes`, async () => {
       const first17 = `990102199001011${i}2`;

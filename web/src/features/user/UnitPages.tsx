@@ -84,17 +84,23 @@ export function MyUnitsPage() {
           renderItem={(m) => (
             <List.Item
               actions={[
+                // large enough to tap on a phone; only the pressed unit's button spins
                 acting === m.unit.id ? (
-                  <Button key="switch" size="small" onClick={() => switchTo.mutate(null)} loading={switchTo.isPending}>
+                  <Button
+                    key="switch"
+                    size="large"
+                    onClick={() => switchTo.mutate(null)}
+                    loading={switchTo.isPending && switchTo.variables === null}
+                  >
                     回到个人身份
                   </Button>
                 ) : (
                   <Button
                     key="switch"
-                    size="small"
+                    size="large"
                     type="primary"
                     onClick={() => switchTo.mutate(m.unit.id)}
-                    loading={switchTo.isPending}
+                    loading={switchTo.isPending && switchTo.variables === m.unit.id}
                   >
                     代办该单位
                   </Button>
@@ -102,7 +108,7 @@ export function MyUnitsPage() {
                 ...(m.role === 'admin'
                   ? [
                       <Link key="agents" to={`/unit/agents?unit=${m.unit.id}`}>
-                        管理经办人
+                        <Button size="large">管理经办人</Button>
                       </Link>,
                     ]
                   : []),
