@@ -175,6 +175,7 @@ function BillDetail({ id, onClose }: { id: string; onClose: () => void }) {
 
 /** 我的电子票据: every settlement's bill, newest first; detail, QR and PDF download. */
 export function MyBills() {
+  const mobile = !Grid.useBreakpoint().md;
   const [page, setPage] = useState(1);
   const [open, setOpen] = useState<string>();
   const { data, error, isLoading } = useQuery({
@@ -187,6 +188,8 @@ export function MyBills() {
       {error && <Alert type="error" message={errorText(error)} style={{ marginBottom: 12 }} />}
       <Card>
         <List
+          // on a phone 查看 goes under each bill, so the payee and amount keep the width
+          itemLayout={mobile ? 'vertical' : 'horizontal'}
           loading={isLoading}
           dataSource={data?.items ?? []}
           locale={{ emptyText: <Empty description="暂无电子票据，医保移动支付结算后会自动开具" /> }}
@@ -207,17 +210,25 @@ export function MyBills() {
             >
               <List.Item.Meta
                 title={
-                  <Space wrap size={4}>
+                  // the payee and the amount on one line: what a person looks for first
+                  <div style={{ display: 'flex', justifyContent: 'space-between', gap: 8 }}>
                     <span>{b.payeeName}</span>
-                    <Tag color={KIND[b.kind]?.color}>{KIND[b.kind]?.text}</Tag>
-                    <Tag color={STATUS[b.status]?.color}>{STATUS[b.status]?.text}</Tag>
-                  </Space>
+                    <span style={{ color: b.kind === 'red' ? '#b71c1c' : undefined, whiteSpace: 'nowrap' }}>
+                      {b.kind === 'red' ? '-' : ''}¥{yuan(b.total)}
+                    </span>
+                  </div>
                 }
-                description={`${dateTime(b.issuedAt)} · ${b.billCode}-${b.billNumber}`}
+                description={
+                  <>
+                    <Space wrap size={4}>
+                      <Tag color={KIND[b.kind]?.color}>{KIND[b.kind]?.text}</Tag>
+                      <Tag color={STATUS[b.status]?.color}>{STATUS[b.status]?.text}</Tag>
+                    </Space>
+                    <br />
+                    {dateTime(b.issuedAt)} · 票据号 {b.billCode}-{b.billNumber}
+                  </>
+                }
               />
-              <Typography.Text strong style={{ color: b.kind === 'red' ? '#b71c1c' : undefined }}>
-                {b.kind === 'red' ? '-' : ''}¥{yuan(b.total)}
-              </Typography.Text>
             </List.Item>
           )}
         />

@@ -32,10 +32,17 @@ import { useToast } from '../../lib/toast';
 import { type Announcement, CHANNEL_LABELS, type Channel, dateTime, type InboxPage, useUnreadCount } from './api';
 
 /** The 消息 menu icon with the live unread badge. */
-export function InboxNavIcon() {
+export function InboxNavIcon({ className }: { className?: string }) {
   const unread = useUnreadCount();
+  // the side menu gives its icons their spacing through className
   return (
-    <Badge count={unread ?? 0} size="small" offset={[6, -2]} aria-label={unread ? `${unread} 条未读消息` : undefined}>
+    <Badge
+      className={className}
+      count={unread ?? 0}
+      size="small"
+      offset={[6, -2]}
+      aria-label={unread ? `${unread} 条未读消息` : undefined}
+    >
       <BellOutlined />
     </Badge>
   );
