@@ -19,3 +19,16 @@ export const paging = {
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
 };
+
+/**
+ * A signed envelope's `data`: taken as it comes (the route parses it after the signature is checked and any SM4 part
+ * decrypted), and shown in the OpenAPI document with the schema the route parses it with, so an integrator reads the
+ * fields at /docs.
+ */
+export function envelopeData(schema: z.ZodType) {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return z
+    .unknown()
+    .optional()
+    .meta({ ...json, description: '业务数据（明文时在此；SM4 加密时为 encData 解密后的内容）' });
+}

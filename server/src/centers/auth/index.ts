@@ -23,6 +23,7 @@ export {
   type ChannelAuthOptions,
   type ChannelEnvelopeBody,
   type ChannelInfo,
+  channelEnvelopeFor,
   channelEnvelopeSchema,
   parseChannelData,
 } from './channel/hook.ts';

@@ -4,7 +4,7 @@ import { requirePrincipal, staffPermission } from '../../platform/auth.ts';
 import { type Context, service } from '../../platform/context.ts';
 import type { App } from '../../platform/http.ts';
 import { CHANNEL_TYPES } from './channel/channels.ts';
-import { channelEnvelopeSchema, parseChannelData } from './channel/hook.ts';
+import { channelEnvelopeFor, parseChannelData } from './channel/hook.ts';
 import { mountOidc } from './oidc/interaction.ts';
 import { OTP_PURPOSE_INPUTS } from './otp.ts';
 import { selfServiceRoutes } from './self-routes.ts';
@@ -173,7 +173,7 @@ export async function authRoutes(app: App, ctx: Context): Promise<void> {
       schema: {
         tags: ['auth'],
         summary: '渠道连通性与签名自检（签名信封）',
-        body: channelEnvelopeSchema,
+        body: channelEnvelopeFor(pingDataSchema),
         security: [{ channelSignature: [] }],
       },
       preHandler: auth().channelAuth(),

@@ -4,7 +4,7 @@ import { authenticated, requirePrincipal, staffPermission } from '../../platform
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
-import { paging } from '../../platform/schemas.ts';
+import { envelopeData, paging } from '../../platform/schemas.ts';
 import { renderBillPdf } from './pdf.ts';
 import {
   type ChannelApi,
@@ -127,19 +127,27 @@ export function ebillRoutes(app: App, ctx: Context): void {
   );
 
   // ------------------------------------------------------------ channel API (signed envelopes, quotas)
-  const channelRoute = <T>(
+  const channelRoute = <D extends z.ZodType, T>(
     path: string,
     api: ChannelApi,
     summary: string,
-    handler: (ch: Awaited<ReturnType<EbillService['authenticateChannel']>>) => Promise<T>,
+    data: D,
+    handler: (ch: Awaited<ReturnType<EbillService['authenticateChannel']>>, data: z.infer<D>) => Promise<T>,
   ) =>
     app.post(
       path,
-      { schema: { tags, summary, body: channelEnvelope, security: [{ channelSignature: [] }] } },
+      {
+        schema: {
+          tags,
+          summary,
+          body: channelEnvelope.extend({ data: envelopeData(data) }),
+          security: [{ channelSignature: [] }],
+        },
+      },
       async (req) => {
         const ch = await svc().authenticateChannel(req.body, api);
         req.principal = { kind: 'channel', subject: ch.appId, regionCode: ch.regionCode };
-        return handler(ch);
+        return handler(ch, parseData(data, ch.data));
       },
     );
 
@@ -149,29 +157,44 @@ export function ebillRoutes(app: App, ctx: Context): void {
     return ch.institutionCode;
   };
 
-  channelRoute('/api/ebill/channel/bills/query', 'bill.query', '渠道: 按机构查询票据', async (ch) => {
-    const q = parseData(channelQueryData, ch.data);
-    const { total, items } = await svc().billsForInstitution(ch.regionCode, requireInstitution(ch), q);
-    return { total, items: items.map((b) => ({ ...b, payerName: b.payerName ? `${b.payerName[0]}*` : '' })) };
-  });
+  channelRoute(
+    '/api/ebill/channel/bills/query',
+    'bill.query',
+    '渠道: 按机构查询票据',
+    channelQueryData,
+    async (ch, q) => {
+      const { total, items } = await svc().billsForInstitution(ch.regionCode, requireInstitution(ch), q);
+      return { total, items: items.map((b) => ({ ...b, payerName: b.payerName ? `${b.payerName[0]}*` : '' })) };
+    },
+  );
 
-  channelRoute('/api/ebill/channel/bills/detail', 'bill.detail', '渠道: 票据结构化数据', async (ch) => {
-    const q = parseData(channelDetailData, ch.data);
-    const bill = await svc().byNumber(ctx.db, ch.regionCode, q.billCode, q.billNumber);
-    if (!bill || bill.institutionCode !== requireInstitution(ch))
-      throw new AppError(404, 'EBILL_NOT_FOUND', '票据不存在');
-    return svc().toJson(bill, await svc().qrText(bill, ch.regionCode));
-  });
+  channelRoute(
+    '/api/ebill/channel/bills/detail',
+    'bill.detail',
+    '渠道: 票据结构化数据',
+    channelDetailData,
+    async (ch, q) => {
+      const bill = await svc().byNumber(ctx.db, ch.regionCode, q.billCode, q.billNumber);
+      if (!bill || bill.institutionCode !== requireInstitution(ch))
+        throw new AppError(404, 'EBILL_NOT_FOUND', '票据不存在');
+      return svc().toJson(bill, await svc().qrText(bill, ch.regionCode));
+    },
+  );
 
-  channelRoute('/api/ebill/channel/bills/by-order', 'bill.byOrder', '渠道: 按订单获取票据', async (ch) => {
-    const q = parseData(channelByOrderData, ch.data);
-    const bill = await svc().billOfOrder(ch.regionCode, q.orderId);
-    if (bill.institutionCode !== requireInstitution(ch)) throw new AppError(404, 'EBILL_NOT_FOUND', '票据不存在');
-    return svc().toJson(bill, await svc().qrText(bill, ch.regionCode));
-  });
+  channelRoute(
+    '/api/ebill/channel/bills/by-order',
+    'bill.byOrder',
+    '渠道: 按订单获取票据',
+    channelByOrderData,
+    async (ch, q) => {
+      const bill = await svc().billOfOrder(ch.regionCode, q.orderId);
+      if (bill.institutionCode !== requireInstitution(ch)) throw new AppError(404, 'EBILL_NOT_FOUND', '票据不存在');
+      return svc().toJson(bill, await svc().qrText(bill, ch.regionCode));
+    },
+  );
 
-  channelRoute('/api/ebill/channel/verify', 'bill.verify', '渠道: 票据查验', async (ch) =>
-    svc().verifyForChannel(ch.regionCode, parseData(channelVerifyData, ch.data)),
+  channelRoute('/api/ebill/channel/verify', 'bill.verify', '渠道: 票据查验', channelVerifyData, async (ch, q) =>
+    svc().verifyForChannel(ch.regionCode, q),
   );
 
   // ------------------------------------------------------------ console

@@ -5,7 +5,7 @@ import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
 import { rateLimit } from '../../platform/rate-limit.ts';
-import { channelEnvelopeSchema, parseChannelData } from '../auth/index.ts';
+import { channelEnvelopeFor, parseChannelData } from '../auth/index.ts';
 import { authSlice } from './deps.ts';
 import {
   AUTH_SCOPES,
@@ -33,7 +33,6 @@ interface ChannelOnRequest {
   channel?: { appId: string; regionCode: string; name: string; institutionCode?: string };
 }
 
-const envelopeSchema = channelEnvelopeSchema;
 const parseData = parseChannelData;
 
 export const verifyDataSchema = z.strictObject({
@@ -270,8 +269,8 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
       config: { idempotent: true },
       schema: {
         tags,
-        summary: '医药机构核验电子凭证码（渠道签名，data: qrCode, businessType, operatorId, deviceId, scanTime）',
-        body: envelopeSchema,
+        summary: '医药机构核验电子凭证码（渠道签名）',
+        body: channelEnvelopeFor(verifyDataSchema),
       },
     },
     async (req) => {
@@ -297,7 +296,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
     '/api/evoucher/channel/token',
     {
       preHandler: channelGuard,
-      schema: { tags, summary: '渠道用一次性授权码换取令牌（渠道签名，data: authCode）', body: envelopeSchema },
+      schema: { tags, summary: '渠道用一次性授权码换取令牌（渠道签名）', body: channelEnvelopeFor(exchangeDataSchema) },
     },
     async (req) => {
       const ch = channelOf(req);
@@ -309,7 +308,11 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
     '/api/evoucher/channel/person',
     {
       preHandler: channelGuard,
-      schema: { tags, summary: '渠道凭令牌查询授权范围内的信息（渠道签名，data: accessToken）', body: envelopeSchema },
+      schema: {
+        tags,
+        summary: '渠道凭令牌查询授权范围内的信息（渠道签名）',
+        body: channelEnvelopeFor(personDataSchema),
+      },
     },
     async (req) => {
       const ch = channelOf(req);

@@ -368,7 +368,7 @@ export async function messageRoutes(app: App, ctx: Context, hub: InboxHub): Prom
 /** Channel API: partner systems send typed messages to persons of their region and query delivery status. */
 async function channelRoutes(app: App, ctx: Context): Promise<void> {
   // Loaded only when the auth center is part of this deployment (the message center does not need it otherwise).
-  const { channelEnvelopeSchema, parseChannelData } = await import('../auth/index.ts');
+  const { channelEnvelopeFor, parseChannelData } = await import('../auth/index.ts');
   const messages = () => service(ctx, 'message');
   const guard = service(ctx, 'auth').channelAuth({ scope: 'message' });
   const source = (req: FastifyRequest) => `channel:${req.principal!.subject}`;
@@ -376,7 +376,7 @@ async function channelRoutes(app: App, ctx: Context): Promise<void> {
   app.post(
     '/api/message/channel/send',
     {
-      schema: { tags, summary: '渠道发送消息（SM2 签名信封，scope message）', body: channelEnvelopeSchema },
+      schema: { tags, summary: '渠道发送消息（SM2 签名信封，scope message）', body: channelEnvelopeFor(sendBody) },
       preHandler: guard,
       config: { idempotent: true },
     },
@@ -395,7 +395,7 @@ async function channelRoutes(app: App, ctx: Context): Promise<void> {
   app.post(
     '/api/message/channel/status',
     {
-      schema: { tags, summary: '渠道查询消息投递状态（仅本渠道发送的消息）', body: channelEnvelopeSchema },
+      schema: { tags, summary: '渠道查询消息投递状态（仅本渠道发送的消息）', body: channelEnvelopeFor(statusBody) },
       preHandler: guard,
     },
     async (req) => {

@@ -16,7 +16,7 @@ import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
 import { calendarDate, paging } from '../../platform/schemas.ts';
-import { channelEnvelopeSchema, parseChannelData } from '../auth/index.ts';
+import { channelEnvelopeFor, parseChannelData } from '../auth/index.ts';
 import type { Reconciler } from './reconciliation.ts';
 import type { Order, PaymentService, Refund } from './service.ts';
 import { ORDER_STATUSES, STATUS_LABELS } from './state-machine.ts';
@@ -90,13 +90,13 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     }
     return order;
   };
-  const channelRoute = (trans: string, summary: string, idempotent: boolean) => ({
+  const channelRoute = (trans: string, summary: string, idempotent: boolean, data: z.ZodType) => ({
     preHandler: guard,
     config: { idempotent },
     schema: {
       tags: [TAG],
       summary: `${trans} ${summary}（渠道签名）`,
-      body: channelEnvelopeSchema,
+      body: channelEnvelopeFor(data),
       security: [{ channelSignature: [] }],
     },
   });
@@ -104,7 +104,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
   // everything has the glossary's names.
   const label = (o: Order) => STATUS_LABELS[o.status];
 
-  app.post('/api/payment/channel/6201', channelRoute('6201', '上传费用明细并预结算', true), async (req) => {
+  app.post('/api/payment/channel/6201', channelRoute('6201', '上传费用明细并预结算', true, upload6201), async (req) => {
     const upload = parseChannelData(upload6201, req.body);
     if (req.channel?.institutionCode && req.channel.institutionCode !== upload.institutionCode) {
       throw new AppError(
@@ -121,13 +121,13 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     return uploadToNational(order, label(order));
   });
 
-  app.post('/api/payment/channel/6202', channelRoute('6202', '支付下单', true), async (req) => {
+  app.post('/api/payment/channel/6202', channelRoute('6202', '支付下单', true, place6202), async (req) => {
     const order = await channelOrder(req, parseChannelData(place6202, req.body));
     const placed = await svc().placeOrder(order, actorOf(req));
     return orderToNational(placed, label(placed));
   });
 
-  app.post('/api/payment/channel/6203', channelRoute('6203', '退款', true), async (req) => {
+  app.post('/api/payment/channel/6203', channelRoute('6203', '退款', true, refund6203), async (req) => {
     const request = parseChannelData(refund6203, req.body);
     const order = await channelOrder(req, request);
     const refund = await svc().requestRefund(
@@ -140,12 +140,12 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     return refundToNational(refund);
   });
 
-  app.post('/api/payment/channel/6301', channelRoute('6301', '查询结算结果', false), async (req) => {
+  app.post('/api/payment/channel/6301', channelRoute('6301', '查询结算结果', false, query6301), async (req) => {
     const order = await channelOrder(req, parseChannelData(query6301, req.body));
     return queryToNational(order, label(order), await svc().refunds(order.regionCode, order.id));
   });
 
-  app.post('/api/payment/channel/6401', channelRoute('6401', '撤销费用上传', true), async (req) => {
+  app.post('/api/payment/channel/6401', channelRoute('6401', '撤销费用上传', true, cancel6401), async (req) => {
     const request = parseChannelData(cancel6401, req.body);
     const order = await channelOrder(req, request);
     const cancelled = await svc().cancel(order, request.reason ?? '机构撤销费用上传 (6401)', actorOf(req));

@@ -10,6 +10,7 @@ import { verifyEnvelopeDetailed } from '../../../platform/crypto/index.ts';
 import { type Executor, prepared, sql, textArray } from '../../../platform/db/index.ts';
 import { AppError, type FieldError } from '../../../platform/errors.ts';
 import { claim, type IdempotencyRef, release, requestHash } from '../../../platform/idempotency.ts';
+import { envelopeData } from '../../../platform/schemas.ts';
 import type { ChannelRegistry, ChannelType } from './channels.ts';
 
 export const CHANNEL_WINDOW_SECONDS = 300;
@@ -55,6 +56,9 @@ export const channelEnvelopeSchema = z
   .describe('渠道签名信封 (DOMAIN §4)');
 
 export type ChannelEnvelopeBody = z.infer<typeof channelEnvelopeSchema>;
+
+/** A channel route's body: the envelope, its `data` documented with the schema the route parses it with. */
+export const channelEnvelopeFor = (data: z.ZodType) => channelEnvelopeSchema.extend({ data: envelopeData(data) });
 
 /** Parses the decrypted business data with the route's own schema; failures name fields under `data.`. */
 export function parseChannelData<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
