@@ -105,6 +105,32 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('统筹区配置: the code validity is set per region, kept, and cleared back to the default', async () => {
+    const context = await newContext(browser, 'desktop', env.url);
+    const page = await context.newPage();
+    const stored = async () => (await env.platform.ctx.regions.config('990100')).settings;
+    const before = await stored();
+    try {
+      await signInAsSuperAdmin(page);
+      await page.goto('/console/region');
+      const ttl = page.getByLabel('医保码有效期（秒）');
+      await ttl.fill('45');
+      await page.getByRole('button', { name: /保\s*存/ }).click();
+      await page.getByText('已保存').waitFor();
+      assert.deepEqual((await stored()).evoucher, { qrTtlSeconds: 45 });
+      await page.reload();
+      assert.equal(await page.getByLabel('医保码有效期（秒）').inputValue(), '45');
+      await page.getByLabel('医保码有效期（秒）').fill('');
+      await page.getByRole('button', { name: /保\s*存/ }).click();
+      await page.getByText('已保存').first().waitFor();
+      await page.waitForTimeout(300);
+      assert.deepEqual((await stored()).evoucher ?? {}, {}, 'an emptied field goes back to the default');
+    } finally {
+      await context.close();
+      await env.platform.ctx.regions.updateConfig('990100', { settings: before });
+    }
+  });
+
   test('a refused form is corrected and sent with one press (channel registration, message template)', async () => {
     const context = await newContext(browser, 'desktop', env.url);
     const page = await context.newPage();

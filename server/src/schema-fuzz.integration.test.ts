@@ -32,7 +32,7 @@ interface Call {
 }
 
 /** Requests per route and database. */
-const RUNS = 20;
+const RUNS = Number(process.env.FUZZ_RUNS ?? 20);
 
 /** The region a request says it acts in: mostly the caller's own, sometimes another, an unknown or a malformed one. */
 const REGION = fc.oneof(

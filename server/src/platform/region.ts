@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type Database, sql } from './db/index.ts';
 import { AppError } from './errors.ts';
 
@@ -27,10 +28,26 @@ export class RegionService {
   private readonly configs = new Map<string, { at: number; value: RegionConfig }>();
   private readonly db: Database;
   private readonly ttlMs: number;
+  private readonly sections = new Map<string, z.ZodObject>();
 
   constructor(db: Database, ttlMs = 30_000) {
     this.db = db;
     this.ttlMs = ttlMs;
+  }
+
+  /**
+   * A center's per-region settings (`settings.<section>`), declared in its init: the console edits them, and a
+   * change is checked against them (a value the center would ignore is refused, not silently replaced).
+   */
+  declareSettings(section: string, schema: z.ZodObject): void {
+    this.sections.set(section, schema);
+  }
+
+  /** What `settings` may hold: the declared sections, each field optional, nothing else. */
+  settingsSchema() {
+    return z.strictObject(
+      Object.fromEntries([...this.sections].map(([name, schema]) => [name, schema.partial().optional()])),
+    );
   }
 
   async all(): Promise<Region[]> {

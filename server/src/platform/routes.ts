@@ -11,7 +11,7 @@ import { keyRotationStatus } from './privacy/index.ts';
 
 const regionParams = z.strictObject({ code: z.string().regex(/^\d{6}$/, '应为 6 位数字') });
 
-const regionConfigBody = z.strictObject({
+const regionConfigFields = {
   displayName: z.string().min(2).max(40).optional(),
   brandColor: z
     .string()
@@ -22,12 +22,16 @@ const regionConfigBody = z.strictObject({
     .array(z.string().regex(/^[a-z]+$/))
     .max(30)
     .optional(),
-  settings: z.record(z.string(), z.unknown()).optional(),
-});
+};
 
 /** Liveness, readiness, metrics, regions and the operator's job view. */
 export function platformRoutes(app: App, ctx: Context): void {
   const perm = (p: string) => staffPermission(() => ctx.permissions, p);
+  // the centers have declared their settings by now (routes are registered after every init)
+  const regionConfigBody = z.strictObject({
+    ...regionConfigFields,
+    settings: ctx.regions.settingsSchema().optional().describe('各中心的统筹区参数'),
+  });
 
   app.get('/healthz', { schema: { tags: ['platform'], summary: '进程存活' } }, async () => ({ status: 'ok' }));
 

@@ -115,7 +115,7 @@ forEachPlatform(
       app = await reg(R, '东湖医保 App', 'app');
       get().ctx.permissions = {
         permissionsOf: async (id) =>
-          new Set(id === 'staff-admin' ? ['evoucher:read', 'evoucher:manage', 'evoucher:keys'] : []),
+          new Set(id === 'staff-admin' ? ['evoucher:read', 'evoucher:manage', 'evoucher:keys', 'region:manage'] : []),
       };
     });
 
@@ -239,6 +239,33 @@ forEachPlatform(
         );
         assert.equal(uses[0].institutionCode, 'H99010000001');
         assert.equal(uses[0].institutionName, FAKE_INSTITUTIONS.H99010000001, 'named as the registry names it');
+      });
+
+      test('the console sets the code validity per region; values the center cannot use are refused, naming them', async () => {
+        const staff = await get().auth({ kind: 'staff', subject: 'staff-admin', regionCode: R });
+        const put = (settings: unknown) =>
+          get().app.inject({ method: 'PUT', url: `/api/regions/${R}/config`, headers: staff, payload: { settings } });
+        try {
+          for (const [settings, field] of [
+            [{ evoucher: { qrTtlSeconds: 5 } }, 'settings.evoucher.qrTtlSeconds'],
+            [{ evoucher: { qrTtlSeconds: 30.5 } }, 'settings.evoucher.qrTtlSeconds'],
+            [{ evoucher: { ttl: 30 } }, 'settings.evoucher.ttl'],
+            [{ noSuchCenter: { x: 1 } }, 'settings.noSuchCenter'],
+          ] as const) {
+            const res = await put(settings);
+            assert.equal(res.statusCode, 400, JSON.stringify(settings));
+            assert.ok(
+              res.json().errors.some((e: { field: string }) => e.field === field),
+              `${JSON.stringify(settings)} names ${field}: ${res.body}`,
+            );
+          }
+          assert.equal((await code(persons[0])).ttlSeconds, 60, 'nothing was stored');
+          const ok = await put({ evoucher: { qrTtlSeconds: 45 } });
+          assert.equal(ok.statusCode, 200, ok.body);
+          assert.equal((await code(persons[0])).ttlSeconds, 45);
+        } finally {
+          await get().ctx.regions.updateConfig(R, { settings: {} });
+        }
       });
 
       test('region TTL setting changes the validity of new codes', async () => {

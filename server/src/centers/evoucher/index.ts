@@ -5,7 +5,7 @@ import { enqueue } from '../../platform/jobs.ts';
 import { authSlice, type LoginMethodSlot } from './deps.ts';
 import { QR_LOGIN_AMR, qrLoginMethod } from './login.ts';
 import { evoucherRoutes } from './routes.ts';
-import { EvoucherService } from './service.ts';
+import { EVOUCHER_SETTINGS, EvoucherService } from './service.ts';
 
 export { BUSINESS_TYPES, type BusinessType } from './schema.ts';
 export type { EvoucherService, VerifyResult } from './service.ts';
@@ -53,6 +53,7 @@ export const evoucherCenter: Center = {
       | undefined;
     await user?.declarePermissions?.(PERMISSIONS, 'evoucher');
     wireCoreZone(ctx, svc);
+    ctx.regions.declareSettings('evoucher', EVOUCHER_SETTINGS);
     ctx.jobs.register(PURGE_QUEUE, async () => {
       await svc.purgeExpired();
       await schedulePurge(ctx, new Date(Date.now() + 86400_000));

@@ -8,6 +8,7 @@ import {
   verifyEvoucherToken,
 } from '@yibao/sdk';
 import QRCode from 'qrcode';
+import { z } from 'zod';
 import { InstitutionNames } from '../../integration/core-zone/institution-names.ts';
 import type { InsuranceStatus } from '../../integration/core-zone/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
@@ -171,13 +172,12 @@ function useRecorder(
   );
 }
 
-/** Region settings under `settings.evoucher` in region_config. */
-export interface EvoucherSettings {
-  /** validity of a dynamic code, seconds (default 60, 15..300) */
-  qrTtlSeconds: number;
-  /** accepted clock difference, seconds (default 10) */
-  clockSkewSeconds: number;
-}
+/** Region settings under `settings.evoucher` in region_config (declared in init; the console edits them). */
+export const EVOUCHER_SETTINGS = z.strictObject({
+  qrTtlSeconds: z.int().min(15).max(300).describe('医保码有效期（秒），默认 60'),
+  clockSkewSeconds: z.int().min(0).max(120).describe('允许的时钟偏差（秒），默认 10'),
+});
+export type EvoucherSettings = z.infer<typeof EVOUCHER_SETTINGS>;
 
 const notActivated = (): never => {
   throw evoucherError(404, 'EVOUCHER_NOT_ACTIVATED', '尚未激活医保电子凭证');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/index.ts';
 import type { CoreZone } from '../../integration/core-zone/port.ts';
 /** 移动支付中心 — mixed payment (fund + personal account + cash), refunds per leg, reconciliation. */
@@ -79,6 +80,10 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
       const core = () => opts.coreZone?.() ?? (ctx.services as { coreZone?: CoreZone }).coreZone!;
       ctx.services.payment = payment;
       ctx.services.paymentReconciler = new Reconciler(ctx, payment, core);
+      ctx.regions.declareSettings(
+        'payment',
+        z.strictObject({ partialCashRefund: z.boolean().describe('允许只退还部分现金（按项目退费）') }),
+      );
       const user = (ctx.services as { user?: { declarePermissions?: (p: unknown, center?: string) => Promise<void> } })
         .user;
       await user?.declarePermissions?.(PAYMENT_PERMISSIONS, 'payment');

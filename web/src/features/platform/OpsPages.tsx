@@ -1,5 +1,20 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Checkbox, ColorPicker, Form, Input, Progress, Space, Table, Tag } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Checkbox,
+  ColorPicker,
+  Divider,
+  Form,
+  Input,
+  InputNumber,
+  Progress,
+  Space,
+  Switch,
+  Table,
+  Tag,
+} from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
 import { useRegionCode } from '../../lib/region';
@@ -19,6 +34,11 @@ interface RegionConfig {
   brandColor: string;
   logoUrl: string | null;
   enabledServices: string[];
+  /** the centers' own parameters for this region (each center declares what it reads) */
+  settings?: {
+    evoucher?: { qrTtlSeconds?: number; clockSkewSeconds?: number };
+    payment?: { partialCashRefund?: boolean };
+  };
 }
 
 /** 统筹区配置: the locality's own name, branding and enabled services (地方可以调整). */
@@ -26,6 +46,7 @@ export function RegionConfigPage() {
   const code = useRegionCode();
   const toast = useToast();
   const client = useQueryClient();
+  const [form] = Form.useForm();
   const { data, isLoading } = useQuery({
     queryKey: ['region-config', code],
     queryFn: () => api<RegionConfig>(`/api/regions/${code}/config`),
@@ -36,7 +57,7 @@ export function RegionConfigPage() {
       toast.success('已保存，各网厅将在 30 秒内生效');
       client.invalidateQueries({ queryKey: ['region-config', code] });
     },
-    onError: toast.failed,
+    onError: (err) => toast.refused(form, err),
   });
   if (isLoading || !data) return <Card loading />;
   return (
@@ -44,12 +65,15 @@ export function RegionConfigPage() {
       <PageTitle>统筹区配置 · {code}</PageTitle>
       <Card>
         <Form
+          form={form}
           layout="vertical"
           initialValues={data}
           onFinish={(v) =>
             save.mutate({
               ...v,
               brandColor: typeof v.brandColor === 'string' ? v.brandColor : v.brandColor.toHexString(),
+              // an emptied number field means "the default": leave it out
+              settings: JSON.parse(JSON.stringify(v.settings ?? {}, (_k, x) => (x === null ? undefined : x))),
             })
           }
           style={{ maxWidth: 560 }}
@@ -65,6 +89,28 @@ export function RegionConfigPage() {
           </Form.Item>
           <Form.Item name="enabledServices" label="启用的服务">
             <Checkbox.Group options={SERVICES.map(([value, label]) => ({ value, label }))} />
+          </Form.Item>
+          <Divider titlePlacement="start">业务参数</Divider>
+          <Form.Item
+            name={['settings', 'evoucher', 'qrTtlSeconds']}
+            label="医保码有效期（秒）"
+            extra="15–300 秒，留空为默认 60 秒；较短更安全，较长便于网络差时扫码"
+          >
+            <InputNumber min={15} max={300} precision={0} placeholder="60" style={{ width: 200 }} />
+          </Form.Item>
+          <Form.Item
+            name={['settings', 'evoucher', 'clockSkewSeconds']}
+            label="允许的手机时钟偏差（秒）"
+            extra="0–120 秒，留空为默认 10 秒"
+          >
+            <InputNumber min={0} max={120} precision={0} placeholder="10" style={{ width: 200 }} />
+          </Form.Item>
+          <Form.Item
+            name={['settings', 'payment', 'partialCashRefund']}
+            label="允许只退还部分现金（按项目退费）"
+            valuePropName="checked"
+          >
+            <Switch />
           </Form.Item>
           <Button type="primary" htmlType="submit" loading={save.isPending}>
             保存
