@@ -29,6 +29,19 @@ const SERVICES = [
   ['unit', '单位服务'],
 ];
 
+/** The e-voucher center's parameters in seconds (its declared settings: server/src/centers/evoucher/service.ts). */
+const SECONDS_SETTINGS = [
+  {
+    field: 'qrTtlSeconds',
+    label: '医保码有效期（秒）',
+    min: 15,
+    max: 300,
+    fallback: 60,
+    hint: '；较短更安全，较长便于网络差时扫码',
+  },
+  { field: 'clockSkewSeconds', label: '允许的手机时钟偏差（秒）', min: 0, max: 120, fallback: 10, hint: '' },
+];
+
 interface RegionConfig {
   displayName: string;
   brandColor: string;
@@ -91,20 +104,22 @@ export function RegionConfigPage() {
             <Checkbox.Group options={SERVICES.map(([value, label]) => ({ value, label }))} />
           </Form.Item>
           <Divider titlePlacement="start">业务参数</Divider>
-          <Form.Item
-            name={['settings', 'evoucher', 'qrTtlSeconds']}
-            label="医保码有效期（秒）"
-            extra="15–300 秒，留空为默认 60 秒；较短更安全，较长便于网络差时扫码"
-          >
-            <InputNumber min={15} max={300} precision={0} placeholder="60" style={{ width: 200 }} />
-          </Form.Item>
-          <Form.Item
-            name={['settings', 'evoucher', 'clockSkewSeconds']}
-            label="允许的手机时钟偏差（秒）"
-            extra="0–120 秒，留空为默认 10 秒"
-          >
-            <InputNumber min={0} max={120} precision={0} placeholder="10" style={{ width: 200 }} />
-          </Form.Item>
+          {SECONDS_SETTINGS.map((f) => (
+            <Form.Item
+              key={f.field}
+              name={['settings', 'evoucher', f.field]}
+              label={f.label}
+              extra={`${f.min}–${f.max} 秒，留空为默认 ${f.fallback} 秒${f.hint}`}
+            >
+              <InputNumber
+                min={f.min}
+                max={f.max}
+                precision={0}
+                placeholder={String(f.fallback)}
+                style={{ width: 200 }}
+              />
+            </Form.Item>
+          ))}
           <Form.Item
             name={['settings', 'payment', 'partialCashRefund']}
             label="允许只退还部分现金（按项目退费）"
