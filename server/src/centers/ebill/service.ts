@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { InstitutionNames } from '../../integration/core-zone/institution-names.ts';
+import { InstitutionNames, institutionLabel } from '../../integration/core-zone/institution-names.ts';
 import type { NationalBillReport, NationalPlatform } from '../../integration/national/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
@@ -212,10 +212,9 @@ export class EbillService {
 
   /** The payee as printed: the event's name, else the core zone's registry, else the code. */
   private async payeeName(ev: PaymentEvent): Promise<string> {
-    return (
-      ev.institutionName ??
-      (await this.institutions.name(ev.regionCode, ev.institutionCode)) ??
-      `定点医药机构 ${ev.institutionCode}`
+    return institutionLabel(
+      ev.institutionName ?? (await this.institutions.name(ev.regionCode, ev.institutionCode)),
+      ev.institutionCode,
     );
   }
 

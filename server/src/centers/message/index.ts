@@ -1,3 +1,4 @@
+import { institutionLabel } from '../../integration/core-zone/institution-names.ts';
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -49,7 +50,7 @@ interface PaymentEvent {
 
 /** A payment message's payload: the event, with the institution as people know it. */
 export function paymentMessagePayload(e: PaymentEvent): Record<string, unknown> {
-  return { ...e, institution: e.institutionName ?? `定点医药机构 ${e.institutionCode}` };
+  return { ...e, institution: institutionLabel(e.institutionName, e.institutionCode) };
 }
 
 /** The refund message's payload: the refund's legs (the order's, for a whole refund) and their sum. */

@@ -1,6 +1,9 @@
 import type { CoreZone } from './port.ts';
 
 const KEEP_MS = 600_000;
+
+/** How an institution is named to people: its registry name, else its code under a generic title. */
+export const institutionLabel = (name: string | null | undefined, code: string) => name ?? `定点医药机构 ${code}`;
 const MAX_ENTRIES = 10_000;
 
 /**
