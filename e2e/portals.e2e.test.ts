@@ -71,6 +71,25 @@ describe('portals (e2e)', () => {
     });
   }
 
+  test('an address no page answers says so inside its portal and leads back to its home', async () => {
+    const context = await newContext(browser, 'phone', platform.url);
+    const page = await context.newPage();
+    try {
+      for (const portal of ['personal', 'unit', 'institution', 'console']) {
+        await page.goto(`/${portal}/no-such-page/1`);
+        await page.getByText('页面不存在', { exact: true }).waitFor();
+        await page.getByText('东湖市医疗保障局').first().waitFor(); // inside the portal's shell, not a blank page
+        await settled(page);
+        await checkA11y(page, `/${portal}/no-such-page/1`);
+        await page.getByRole('button', { name: '返回首页' }).click();
+        await page.waitForURL((u) => u.pathname === `/${portal}`);
+      }
+      await shot(page, 'not-found');
+    } finally {
+      await context.close();
+    }
+  });
+
   /** Signs the demo person in through the real login page and waits until the insurance page's calls are done. */
   const signInToInsurance = async (page: Page) => {
     // the user center's demo person (see its README): mobile 13800000001, password Demo@2024pw

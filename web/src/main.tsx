@@ -6,6 +6,7 @@ import 'dayjs/locale/zh-cn';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
+import { NotFound } from './components/States';
 import { Landing } from './Landing';
 import { retryTransient } from './lib/api';
 import { RegionProvider } from './lib/region';
@@ -67,6 +68,7 @@ function Root() {
                 element={<Portal name="institution" title="医药机构工作台" kind="staff" pages={institutionPages} />}
               />
               {publicRoutes}
+              <Route path="*" element={<NotFound home="/" />} />
             </Routes>
           </AntApp>
         </ConfigProvider>

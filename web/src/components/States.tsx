@@ -1,5 +1,6 @@
 import { Button, Empty, Result, Skeleton, Spin } from 'antd';
 import type { CSSProperties, ReactNode } from 'react';
+import { Link } from 'react-router';
 import { errorText } from '../lib/api';
 
 /** Nothing to show yet, said plainly in Chinese, with an optional next step. */
@@ -60,6 +61,24 @@ export function ErrorState({ error, onRetry, title }: { error: unknown; onRetry?
             重试
           </Button>
         ) : null
+      }
+    />
+  );
+}
+
+/** An address no page answers (a stale bookmark, a typo): said plainly, with the way back to the portal's home. */
+export function NotFound({ home }: { home: string }) {
+  return (
+    <Result
+      status="404"
+      title="页面不存在"
+      subTitle="您访问的页面不存在或已移动，请检查地址，或返回首页。"
+      extra={
+        <Link to={home}>
+          <Button type="primary" size="large">
+            返回首页
+          </Button>
+        </Link>
       }
     />
   );

@@ -3,6 +3,7 @@ import { Route, Routes } from 'react-router';
 import { logout } from '../auth/oidc';
 import { RequireSession } from '../auth/RequireSession';
 import { PortalShell } from '../components/PortalShell';
+import { NotFound } from '../components/States';
 import { useSession } from '../lib/session';
 import type { PortalPage } from './registry';
 
@@ -37,6 +38,7 @@ export function Portal(props: { name: string; title: string; kind: 'person' | 's
             }
           />
         ))}
+        <Route path="*" element={<NotFound home={base} />} />
       </Route>
     </Routes>
   );
