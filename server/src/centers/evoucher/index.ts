@@ -2,6 +2,7 @@
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
 import { enqueue } from '../../platform/jobs.ts';
+import { seedDemoVoucher } from './demo.ts';
 import { authSlice, type LoginMethodSlot } from './deps.ts';
 import { QR_LOGIN_AMR, qrLoginMethod } from './login.ts';
 import { evoucherRoutes } from './routes.ts';
@@ -62,8 +63,11 @@ export const evoucherCenter: Center = {
     const auth = authSlice(ctx);
     auth?.registerLoginMethod?.(qrLoginMethod(svc) satisfies LoginMethodSlot);
   },
-  /** Demo: offers the e-voucher QR login on the personal hall's login page (the channel's login methods). */
+  /** Demo: offers the e-voucher QR login on the personal hall's login page (the channel's login methods), and 张伟's voucher. */
   async seed(ctx) {
+    await seedDemoVoucher(ctx, ctx.services.evoucher!).catch((err) =>
+      ctx.log.warn({ err }, '电子凭证中心：演示电子凭证未生成'),
+    );
     const auth = (ctx.services as Record<string, unknown>).auth as
       | {
           channels?: {

@@ -3,7 +3,6 @@
  * (the user center's getPerson) and a core zone implementing the slice of the CoreZone port we use, including the
  * ecToken path of 1101 (findPerson with { ecToken } goes through the installed resolver). Test-only.
  */
-import { deflateSync } from 'node:zlib';
 import type {
   CorePerson,
   EcTokenResolver,
@@ -96,37 +95,4 @@ export function fakeDependencies(persons: FakePerson[]): {
   };
 }
 
-/** A real PNG (w×h, one colour from `seed`), so the sandbox can parse it. */
-export function makePng(w: number, h: number, seed: number): string {
-  const crcTable = (buf: Buffer) => {
-    let c = ~0;
-    for (const b of buf) {
-      c ^= b;
-      for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-    }
-    return ~c >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crcTable(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  const row = Buffer.alloc(1 + w * 3);
-  for (let x = 0; x < w; x++) row.set([seed & 255, (seed >> 8) & 255, x & 255], 1 + x * 3);
-  const raw = Buffer.concat(Array.from({ length: h }, () => row));
-  const png = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-  return `data:image/png;base64,${png.toString('base64')}`;
-}
+export { makePng } from './verification/images.ts';

@@ -1,3 +1,5 @@
+import { deflateSync } from 'node:zlib';
+
 /** Just enough image parsing for the sandbox liveness step: type and dimensions of a JPEG or PNG. */
 export interface ImageInfo {
   type: 'jpeg' | 'png';
@@ -30,4 +32,39 @@ export function imageInfo(bytes: Uint8Array): ImageInfo | undefined {
 export function fromDataUrl(url: string): Uint8Array | undefined {
   const m = /^data:image\/(?:jpeg|png);base64,([A-Za-z0-9+/=]+)$/.exec(url);
   return m ? new Uint8Array(Buffer.from(m[1], 'base64')) : undefined;
+}
+
+/** A real PNG (w×h, one colour from `seed`), so the sandbox can parse it (tests, and the demo's activation). */
+export function makePng(w: number, h: number, seed: number): string {
+  const crcTable = (buf: Buffer) => {
+    let c = ~0;
+    for (const b of buf) {
+      c ^= b;
+      for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+    }
+    return ~c >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crcTable(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const row = Buffer.alloc(1 + w * 3);
+  for (let x = 0; x < w; x++) row.set([seed & 255, (seed >> 8) & 255, x & 255], 1 + x * 3);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+  return `data:image/png;base64,${png.toString('base64')}`;
 }

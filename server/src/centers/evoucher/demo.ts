@@ -1,0 +1,56 @@
+import { sql } from 'drizzle-orm';
+import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/index.ts';
+import type { Context } from '../../platform/context.ts';
+import type { BusinessType } from './schema.ts';
+import type { Actor, EvoucherService } from './service.ts';
+import { makePng } from './verification/images.ts';
+
+const REGION = '990100';
+const SEED: Actor = { kind: 'system', id: 'seed' };
+const at = DEMO_INSTITUTIONS[REGION];
+
+/** 张伟's last two weeks with the code: days ago, business type, where, and at which window. */
+const DEMO_USES: Array<[daysAgo: number, type: BusinessType, institution: string, operator: string]> = [
+  [13, '01101', at.level3, '门诊挂号 2 号窗'],
+  [13, '01301', at.level3, '门诊收费 5 号窗'],
+  [13, '01302', at.level3, '西药房'],
+  [10, '02121', at.pharmacy1, '收银台'],
+  [7, '03131', at.level3, '互联网医院'],
+  [5, '01101', at.level2, '自助机 A3'],
+  [5, '01301', at.level2, '门诊收费 1 号窗'],
+  [2, '02121', at.pharmacy2, '收银台'],
+  [0, '01101', at.level1, '挂号处'],
+];
+
+/**
+ * Demo: 张伟's e-voucher in 东湖市, activated through the sandbox real-person check on a demo phone, with two weeks of
+ * scans at the demo hospitals and pharmacies, so 用码记录 and the console's 用码统计 have something to show. Each scan is
+ * a real issue-and-verify; only its time is moved back. Skipped when the person has no hall account or already has a
+ * voucher (李娜 and newly registered persons keep activation to try).
+ */
+export async function seedDemoVoucher(ctx: Context, svc: EvoucherService): Promise<void> {
+  const users = (
+    ctx.services as { user?: { findPersonByResidentId(r: string, id: string): Promise<{ id: string } | undefined> } }
+  ).user;
+  const person = await users?.findPersonByResidentId(REGION, DEMO_PERSONS.zhangWei.residentId);
+  if (!person || (await svc.mine(REGION, person.id).catch(() => undefined))) return;
+  const session = await svc.startLiveness(REGION, person.id);
+  const evidence = await svc.sandbox.assess(REGION, {
+    sessionId: session.sessionId,
+    challenge: session.challenge,
+    mode: 'camera',
+    frames: [makePng(96, 96, 1), makePng(96, 96, 2)],
+  });
+  await svc.activate(REGION, person.id, { evidence, device: { id: 'demo-phone', model: '演示手机' } }, SEED);
+  for (const [i, [daysAgo, businessType, institutionCode, operator]] of DEMO_USES.entries()) {
+    const { token } = await svc.issueCode(REGION, person.id);
+    const { useId } = await svc.verify(
+      REGION,
+      { token, businessType, institutionCode, appId: 'demo-his', operator },
+      SEED,
+    );
+    const usedAt = new Date(Date.now() - daysAgo * 86_400_000 - (DEMO_USES.length - i) * 20 * 60_000);
+    await ctx.db.q(sql`update evoucher_use set used_at = ${usedAt.toISOString()}
+      where region_code = ${REGION} and id = ${useId}`);
+  }
+}
