@@ -105,6 +105,60 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('用码统计 charts the demo scans and states the totals; 近 7 天 counts only the last week', async () => {
+    const scans = async (days: number) => {
+      const [row] = await env.platform.ctx.db.q<{ n: number }>(sql`select count(*)::int as n from evoucher_use
+        where region_code = '990100' and used_at >= now() - make_interval(days => ${days})`);
+      return Number(row!.n);
+    };
+    const [month, week] = [await scans(30), await scans(7)];
+    assert.ok(week > 0 && month > week, `the demo scans span more than a week (${week} of ${month})`);
+    const context = await newContext(browser, 'phone', env.url);
+    const page = await context.newPage();
+    try {
+      await signInAsSuperAdmin(page);
+      await page.goto('/console/evoucher/stats');
+      const totals = page.getByTestId('scan-totals');
+      await totals.getByText(`近 30 天共 ${month} 次`).waitFor();
+      await page
+        .getByRole('img', { name: /每日用码量/ })
+        .locator('canvas')
+        .waitFor();
+      assert.ok((await totals.locator('.ant-tag').count()) >= 5, 'each business type with its count');
+      await page.getByLabel('统计天数').click();
+      await page.getByTitle('近 7 天').click();
+      await totals.getByText(`近 7 天共 ${week} 次`).waitFor();
+      await settled(page);
+      await shot(page, 'evoucher-stats-phone');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('on a phone every page of the menu is one tap away under 全部功能', async () => {
+    const context = await newContext(browser, 'phone', env.url);
+    const page = await context.newPage();
+    try {
+      await signInAsSuperAdmin(page);
+      await page.getByRole('button', { name: '全部功能' }).click();
+      const drawer = page.getByRole('dialog', { name: '全部功能' });
+      const items = drawer.getByRole('menuitem');
+      await items.first().waitFor();
+      assert.ok((await items.count()) >= 15, 'the whole menu, not just the bottom bar');
+      for (const item of await items.all()) {
+        const box = await item.boundingBox();
+        assert.ok(box && box.height >= 44, `${await item.textContent()}: a touch target of at least 44 px`);
+      }
+      await settled(page);
+      await shot(page, 'menu-drawer-phone');
+      await drawer.getByRole('menuitem', { name: '支付订单' }).click();
+      await page.waitForURL((u) => u.pathname === '/console/payment/orders');
+      await drawer.waitFor({ state: 'hidden' });
+    } finally {
+      await context.close();
+    }
+  });
+
   test('统筹区配置: the code validity is set per region, kept, and cleared back to the default', async () => {
     const context = await newContext(browser, 'desktop', env.url);
     const page = await context.newPage();

@@ -1,5 +1,6 @@
-import { Grid, Layout, Menu, Typography } from 'antd';
-import type { ReactNode } from 'react';
+import { MenuOutlined } from '@ant-design/icons';
+import { Button, ConfigProvider, Drawer, Grid, Layout, Menu, Typography } from 'antd';
+import { type ReactNode, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { useRegion } from '../lib/region';
 import styles from './PortalShell.module.css';
@@ -48,6 +49,21 @@ export function PortalShell({
     .map((i) => `${base}${i.path}`)
     .filter((p) => location.pathname === p || location.pathname.startsWith(`${p}/`))
     .sort((a, b) => b.length - a.length)[0];
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menu = (onNavigate?: () => void) => (
+    <Menu
+      mode="inline"
+      style={onNavigate ? { borderInlineEnd: 0 } : undefined}
+      selectedKeys={selected ? [selected] : []}
+      items={menuItems(items, base)}
+      onClick={(e) => {
+        navigate(e.key);
+        onNavigate?.();
+      }}
+    />
+  );
+  // on a phone the bottom bar holds at most five pages: the rest are one tap away in the drawer
+  const drawer = mobile && items.some((i) => !i.bottom);
   const header = (
     <div className={styles.header} style={{ background: region?.brandColor ?? '#1677ff' }}>
       <Link to={base} className={styles.brand}>
@@ -55,7 +71,12 @@ export function PortalShell({
         <span>{region?.displayName ?? '医疗保障局'}</span>
         <span className={styles.subtitle}>{title}</span>
       </Link>
-      <div className={styles.extra}>{extra}</div>
+      <div className={styles.extra}>
+        {extra}
+        {drawer ? (
+          <Button ghost icon={<MenuOutlined />} aria-label="全部功能" onClick={() => setMenuOpen(true)} />
+        ) : null}
+      </div>
     </div>
   );
   if (mobile) {
@@ -63,6 +84,13 @@ export function PortalShell({
     return (
       <div className={styles.mobile}>
         {header}
+        {drawer ? (
+          <Drawer title="全部功能" placement="right" size="80%" open={menuOpen} onClose={() => setMenuOpen(false)}>
+            <ConfigProvider theme={{ components: { Menu: { itemHeight: 48 } } }}>
+              {menu(() => setMenuOpen(false))}
+            </ConfigProvider>
+          </Drawer>
+        ) : null}
         <main className={styles.mobileMain}>
           <Outlet />
         </main>
@@ -87,12 +115,7 @@ export function PortalShell({
       {header}
       <Layout>
         <Layout.Sider width={208} theme="light" className={styles.sider}>
-          <Menu
-            mode="inline"
-            selectedKeys={selected ? [selected] : []}
-            items={menuItems(items, base)}
-            onClick={(e) => navigate(e.key)}
-          />
+          {menu()}
         </Layout.Sider>
         <Layout.Content className={styles.content}>
           <Outlet />
