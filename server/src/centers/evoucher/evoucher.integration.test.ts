@@ -683,6 +683,25 @@ forEachPlatform(
         );
         assert.equal(await poll(), 'consumed');
       });
+      test('a ticket id that is not one is 404 at every step, for a person with an active voucher too', async () => {
+        const headers = await person(persons[0]);
+        for (const id of ['not-a-ticket', '-'.repeat(36), 'g'.repeat(8) + '-0000-0000-0000-000000000000']) {
+          for (const step of ['scan', 'confirm']) {
+            const res = await get().app.inject({
+              method: 'POST',
+              url: `/api/evoucher/login-tickets/${id}/${step}`,
+              headers,
+            });
+            assert.equal(res.statusCode, 404, `${step} ${id}: ${res.body}`);
+            assert.equal(res.json().code, 'EVOUCHER_LOGIN_TICKET_NOT_FOUND');
+          }
+          const poll = await get().app.inject({
+            url: `/api/evoucher/login-tickets/${id}/status?secret=${'0'.repeat(32)}`,
+            headers: { 'x-region-code': R },
+          });
+          assert.equal(poll.statusCode, 404, poll.body);
+        }
+      });
     });
 
     describe('console', () => {

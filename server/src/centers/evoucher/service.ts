@@ -799,7 +799,7 @@ export class EvoucherService {
   }
 
   private async ticket(regionCode: string, id: string, ex: Executor = this.ctx.db) {
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw evoucherError(404, 'EVOUCHER_LOGIN_TICKET_NOT_FOUND', '登录二维码无效');
+    if (!isTicketId(id)) throw ticketNotFound();
     const row = await ex.one<{
       id: string;
       status: string;
@@ -808,7 +808,7 @@ export class EvoucherService {
       expires_at: Date | string;
       created_at: Date | string;
     }>(sql`select * from evoucher_login_ticket where region_code = ${regionCode} and id = ${id}`);
-    if (!row) throw evoucherError(404, 'EVOUCHER_LOGIN_TICKET_NOT_FOUND', '登录二维码无效');
+    if (!row) throw ticketNotFound();
     const expired = new Date(row.expires_at).getTime() <= Date.now();
     return { ...row, expired };
   }
@@ -825,6 +825,7 @@ export class EvoucherService {
   }
 
   async confirmLoginTicket(regionCode: string, id: string, personId: string, actor: Actor) {
+    if (!isTicketId(id)) throw ticketNotFound();
     const voucher = await this.voucherOfPerson(regionCode, personId);
     if (voucher.status !== 'active') throw evoucherError(409, 'EVOUCHER_SUSPENDED', '电子凭证已挂失/暂停，请先恢复');
     await this.ctx.db.tx(async (tx) => {
@@ -850,13 +851,13 @@ export class EvoucherService {
   /** The browser polls with its secret: pending | scanned | confirmed | consumed | expired. */
   async pollLoginTicket(regionCode: string, id: string, secret: string) {
     const t = await this.ticket(regionCode, id);
-    if (t.secret_hash !== sha(secret)) throw evoucherError(404, 'EVOUCHER_LOGIN_TICKET_NOT_FOUND', '登录二维码无效');
+    if (t.secret_hash !== sha(secret)) throw ticketNotFound();
     return { status: t.expired && t.status !== 'consumed' ? 'expired' : t.status };
   }
 
   /** Consumes a confirmed ticket (once): the person to log in. Used by the auth center's login method. */
   async completeLoginTicket(regionCode: string, id: string, secret: string): Promise<string | null> {
-    if (!/^[0-9a-f-]{36}$/.test(id)) return null;
+    if (!isTicketId(id)) return null;
     const rows = await this.ctx.db.q<{ person_id: string }>(sql`update evoucher_login_ticket set status = 'consumed'
       where region_code = ${regionCode} and id = ${id} and secret_hash = ${sha(secret)} and status = 'confirmed'
         and expires_at > now() returning person_id`);
@@ -970,6 +971,10 @@ export class EvoucherService {
     }));
   }
 }
+
+/** A login ticket's id is a UUID (the column's type: anything else would reach the database as a type error). */
+const isTicketId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
+const ticketNotFound = () => evoucherError(404, 'EVOUCHER_LOGIN_TICKET_NOT_FOUND', '登录二维码无效');
 
 const qrVersions = new Map<number, number>();
 /** Every token of a format has the same length and alphabet, so its QR version is computed once per length. */
