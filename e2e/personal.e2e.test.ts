@@ -116,8 +116,11 @@ describe('personal hall (e2e)', () => {
           const filtered = page.waitForResponse(
             (r) => r.url().includes('/api/personal/account/ledger?') && r.url().includes('kind='),
           );
+          // under load the first click may land while the select re-renders: open it again if no list appeared
+          const option = page.getByTitle('期初余额');
           await page.locator('#ledger-kind').click();
-          await page.getByTitle('期初余额').click();
+          await option.waitFor({ timeout: 5_000 }).catch(() => page.locator('#ledger-kind').click());
+          await option.click({ timeout: 10_000 });
           const answer = await filtered;
           assert.equal(answer.status(), 200, `the filtered ledger: ${await answer.text()}`);
           await settled(page);

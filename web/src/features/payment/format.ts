@@ -1,10 +1,8 @@
-/** Integer fen → "12.34" (no floating point). */
-export function yuan(fen: number | null | undefined): string {
-  if (fen === null || fen === undefined) return '-';
-  const sign = fen < 0 ? '-' : '';
-  const a = Math.abs(fen);
-  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
-}
+import { formatFen } from '../../components/States';
+
+/** Integer fen → "1,234.56" as everywhere else in the halls; "-" for an amount not computed yet. */
+export const yuan = (fen: number | null | undefined): string =>
+  fen === null || fen === undefined ? '-' : formatFen(fen);
 
 export const CLASS_TAGS: Record<string, { text: string; color: string }> = {
   A: { text: '甲类', color: 'green' },
