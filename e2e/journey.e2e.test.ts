@@ -408,6 +408,17 @@ describe('journey (e2e)', () => {
           const uploaded = W!.locator('[aria-label="已上传的费用明细"] tbody tr.ant-table-row');
           await uploaded.first().waitFor();
           assert.equal(await uploaded.count(), 2, 'the two uploaded lines');
+          // and whose order it is (masked), which the reload would otherwise have lost
+          const holder = W!.locator('.ant-descriptions tr').filter({ hasText: '参保人' });
+          assert.match((await holder.textContent()) ?? '', new RegExp(`参保人${person.name[0]}\\*`));
+          // the home page counts it among today's completed orders, and opens it again
+          await W!.goto('/institution');
+          const completed = W!.getByTestId('today-orders').locator('.ant-statistic').filter({ hasText: '已完成' });
+          assert.equal(Number.parseInt((await completed.locator('.ant-statistic-content').textContent()) ?? '', 10), 1);
+          await both('institution-home', W!, undefined);
+          await W!.getByRole('row').filter({ hasText: '已完成' }).getByRole('button', { name: '查看' }).click();
+          await W!.waitForURL((u) => u.searchParams.get('order') === orderId);
+          await W!.getByTestId('order-status').getByText('已完成').waitFor({ timeout: 30_000 });
         });
 
         await step('the bill appears and its PDF downloads', async () => {
@@ -453,7 +464,8 @@ describe('journey (e2e)', () => {
           assert.match(bill.code, /^\d{8}$/);
           assert.match(bill.number, /^\d{10}$/);
           assert.match(bill.check, /^[0-9A-Za-z]{6}$/);
-          assert.match(bill.amount, /^\d+\.\d{2}$/);
+          // as printed, with thousands separators: the public page takes it as the bill shows it
+          assert.match(bill.amount, /^\d{1,3}(,\d{3})*\.\d{2}$/);
           const valid = async (page: Page) => {
             const result = page.locator('.ant-result-success');
             await result.getByText('票据真实有效').waitFor({ timeout: 15_000 });

@@ -103,6 +103,16 @@ export function formatFen(fen: number): string {
   return `${sign}${yuan}.${String(abs % 100).padStart(2, '0')}`;
 }
 
+/**
+ * "12.3" / "12.34" / "12" / "1,234.56" (as the halls print it) → fen, or undefined if not a money amount (parsed as
+ * text, never as a float).
+ */
+export function parseYuan(text: string): number | undefined {
+  const m = /^\s*(\d{1,3}(?:,\d{3}){1,2}|\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text);
+  if (!m) return undefined;
+  return Number(m[1].replaceAll(',', '')) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+}
+
 /** "¥1,234.56" */
 export const yuan = (fen: number) => `¥${formatFen(fen)}`;
 

@@ -80,10 +80,23 @@ forEachPlatform(
       const list = await call('GET', '/api/institution/orders', s.headers);
       assert.equal(list.body[0].id, o.payOrdId);
       assert.equal(list.body[0].personName, '张*');
+      assert.equal(q.body.personName, '张*', 'whose order it is, masked, also when opened again');
+      const today = await call('GET', '/api/institution/orders/today', s.headers);
+      assert.equal(today.status, 200, JSON.stringify(today.body));
+      assert.ok(today.body.count >= 1 && today.body.total >= total, JSON.stringify(today.body));
+      assert.equal(
+        Object.values(today.body.byStatus as Record<string, { count: number }>).reduce((n, v) => n + v.count, 0),
+        today.body.count,
+      );
+      assert.equal(
+        today.body.byStatus.pre_settled?.count,
+        list.body.filter((r: { status: string }) => r.status === 'pre_settled').length,
+      );
 
       // another institution (another region) cannot see it
       const other = await staffOf('980100');
       assert.equal((await call('GET', `/api/institution/orders/${o.payOrdId}`, other.headers)).status, 404);
+      assert.equal((await call('GET', '/api/institution/orders/today', other.headers)).body.count, 0, 'nor count it');
 
       const cancelled = await call('POST', `/api/institution/orders/${o.payOrdId}/cancel`, s.headers, {
         reason: '患者取消',

@@ -70,6 +70,11 @@ export function institutionRoutes(app: App, ctx: Context, svc: () => Institution
     svc().recent(await ws(req)),
   );
   app.get(
+    '/api/institution/orders/today',
+    { preHandler: guard, schema: { tags, summary: '本机构今日订单（按状态的笔数与费用总额，北京时间）' } },
+    async (req) => svc().today(await ws(req)),
+  );
+  app.get(
     '/api/institution/orders/:id',
     { preHandler: guard, schema: { tags, summary: '查询订单结算结果（6301）', params: orderParams } },
     async (req) => svc().order(await ws(req), req.params.id),

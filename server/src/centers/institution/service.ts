@@ -237,12 +237,12 @@ export class InstitutionService {
   }
 
   private async orderRow(ws: Workstation, id: string) {
-    const row = await this.ctx.db.one<{ pay_token_enc: string }>(
-      sql`select pay_token_enc from institution_order
+    const row = await this.ctx.db.one<{ pay_token_enc: string; person_name: string }>(
+      sql`select pay_token_enc, person_name from institution_order
         where region_code = ${ws.regionCode} and id = ${id} and institution_code = ${ws.institution.code}`,
     );
     if (!row) throw new AppError(404, 'INSTITUTION_ORDER_NOT_FOUND', '未找到该订单', `订单号 ${id}`);
-    return { payToken: this.ctx.privacy.cipher.decrypt(row.pay_token_enc) };
+    return { payToken: this.ctx.privacy.cipher.decrypt(row.pay_token_enc), personName: row.person_name };
   }
 
   private async track(regionCode: string, o: ChannelOrder): Promise<void> {
@@ -251,12 +251,13 @@ export class InstitutionService {
   }
 
   /** 6301: the order as the payment center sees it now. */
-  async order(ws: Workstation, id: string): Promise<ChannelOrder> {
-    await this.orderRow(ws, id);
+  /** 6301's answer, with the (masked) name the order was taken for: after a reload the cashier still sees whose it is. */
+  async order(ws: Workstation, id: string): Promise<ChannelOrder & { personName: string }> {
+    const { personName } = await this.orderRow(ws, id);
     const c = await this.client(ws);
     const o = await c.call<ChannelOrder>('payment/channel/6301', '6301', { payOrdId: id });
     await this.track(ws.regionCode, o);
-    return o;
+    return { ...o, personName };
   }
 
   /** 6203 full refund (fund, account and cash legs). */
@@ -316,4 +317,23 @@ export class InstitutionService {
       createdAt: new Date(r.created_at).toISOString(),
     }));
   }
+
+  /** Today's orders (China time) of this institution by status, with their fee totals: the home page's figures. */
+  async today(ws: Workstation) {
+    const rows = await this.ctx.db.q<{ status: string; n: number; total: string | number }>(sql`
+      select status, count(*)::int as n, coalesce(sum(total), 0) as total from institution_order
+      where region_code = ${ws.regionCode} and institution_code = ${ws.institution.code}
+        and created_at >= date_trunc('day', now() at time zone 'Asia/Shanghai') at time zone 'Asia/Shanghai'
+      group by status`);
+    const byStatus = Object.fromEntries(rows.map((r) => [r.status, { count: Number(r.n), total: Number(r.total) }]));
+    return {
+      day: businessDay(),
+      count: rows.reduce((n, r) => n + Number(r.n), 0),
+      total: rows.reduce((n, r) => n + Number(r.total), 0),
+      byStatus,
+    };
+  }
 }
+
+/** Today's date in China time (YYYY-MM-DD). */
+const businessDay = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);

@@ -1,15 +1,5 @@
 /** Integer fen → "1,234.56" (the halls' one money format). */
-export { formatFen as yuan } from '../../components/States';
-
-/**
- * "12.3" / "12.34" / "12" / "1,234.56" (as the bill prints it) → fen, or undefined if not a money amount (parsed as
- * text, never as a float).
- */
-export function parseYuan(text: string): number | undefined {
-  const m = /^\s*(\d{1,3}(?:,\d{3}){1,2}|\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text);
-  if (!m) return undefined;
-  return Number(m[1].replaceAll(',', '')) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
-}
+export { formatFen as yuan, parseYuan } from '../../components/States';
 
 export const CLASS_NAMES: Record<string, string> = { A: '甲类', B: '乙类', C: '丙类' };
 

@@ -136,7 +136,7 @@ export function EvoucherHomePage() {
           <Descriptions.Item label="绑定设备">{v.device.os ?? v.device.model?.slice(0, 40) ?? '—'}</Descriptions.Item>
           <Descriptions.Item label="激活时间">{fmtTime(v.activatedAt)}</Descriptions.Item>
         </Descriptions>
-        <Space orientation="vertical" style={{ width: '100%' }}>
+        <Space orientation="vertical" style={{ width: '100%', marginTop: 16 }}>
           {v.status === 'active' ? (
             <Link to="code">
               <Button type="primary" size="large" block icon={<QrcodeOutlined />}>

@@ -22,6 +22,7 @@ import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading, StatusBadge, yuan } from '../../components/States';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useRegionName } from '../../lib/region';
+import { STATUS_TEXT } from '../payment/format';
 import {
   type CatalogueItem,
   type ChannelOrder,
@@ -320,7 +321,7 @@ function Fees({
   );
 }
 
-const tone = (s: string) =>
+export const tone = (s: string) =>
   s === 'completed'
     ? 'ok'
     : s === 'refunded' || s === 'cancelled'
@@ -378,6 +379,7 @@ function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
       }
     >
       <Descriptions column={1} size="small" bordered>
+        {o.personName ? <Descriptions.Item label="参保人">{o.personName}</Descriptions.Item> : null}
         <Descriptions.Item label="订单号">{o.payOrdId}</Descriptions.Item>
         <Descriptions.Item label="费用总额">{yuan(o.feeSumamt)}</Descriptions.Item>
         <Descriptions.Item label="统筹基金支付">{yuan(o.fundPay)}</Descriptions.Item>
@@ -465,7 +467,8 @@ function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
 
 const REFUND_REASONS = ['患者申请退费', '收费项目有误', '重复收费'];
 
-function Recent({ onOpen }: { onOpen: (id: string) => void }) {
+/** The institution's latest orders with their status; 查看 opens one. */
+export function Recent({ onOpen }: { onOpen: (id: string) => void }) {
   const list = useQuery({
     queryKey: ['institution', 'orders'],
     queryFn: () => api<RecentOrder[]>('/api/institution/orders'),
@@ -477,7 +480,7 @@ function Recent({ onOpen }: { onOpen: (id: string) => void }) {
       ) : list.error ? (
         <ErrorState error={list.error} onRetry={() => list.refetch()} />
       ) : list.data.length === 0 ? (
-        <EmptyState title="今天还没有订单" />
+        <EmptyState title="还没有订单" />
       ) : (
         <Table
           size="small"
@@ -487,6 +490,11 @@ function Recent({ onOpen }: { onOpen: (id: string) => void }) {
           columns={[
             { title: '参保人', dataIndex: 'personName' },
             { title: '金额', dataIndex: 'total', align: 'right', render: (v: number) => yuan(v) },
+            {
+              title: '状态',
+              dataIndex: 'status',
+              render: (s: string) => <StatusBadge tone={tone(s)}>{STATUS_TEXT[s] ?? s}</StatusBadge>,
+            },
             {
               title: '时间',
               dataIndex: 'createdAt',

@@ -30,6 +30,8 @@ export interface VerifiedPerson {
 }
 export interface ChannelOrder {
   payOrdId: string;
+  /** whose order it is (masked), as the workstation recorded it at upload */
+  personName?: string;
   ordStas: string;
   ordStasName: string;
   feeSumamt: number;
@@ -58,12 +60,13 @@ export interface RecentOrder {
   status: string;
   createdAt: string;
 }
+export interface TodayOrders {
+  day: string;
+  count: number;
+  total: number;
+  byStatus: Record<string, { count: number; total: number }>;
+}
 export const FINAL = ['completed', 'cancelled', 'refunded', 'failed', 'partially_refunded'];
 export const ITEM_CLASS: Record<string, string> = { A: '甲类', B: '乙类', C: '丙类' };
 
-/** "12.5" / "12.50" / "12" yuan → fen, without floating point; undefined when not a price. */
-export function parseYuan(text: string): number | undefined {
-  const m = /^\s*(\d{1,7})(?:\.(\d{1,2}))?\s*$/.exec(text);
-  if (!m) return undefined;
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
-}
+export { parseYuan } from '../../components/States';
