@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEMO_PERSONS } from '../server/src/integration/core-zone/index.ts';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
@@ -28,6 +28,47 @@ describe('unit hall (e2e)', () => {
   after(async () => {
     await browser?.close();
     await env?.close();
+  });
+
+  test('the home names the units a person acts for, with the role; a person with none is shown how to register one', async () => {
+    const stranger17 = '99010219911111112';
+    const newcomer = await service(env.platform.ctx, 'user').createPerson({
+      regionCode: REGION,
+      name: '郑洁',
+      residentId: `${stranger17}${residentIdCheckChar(stranger17)}`,
+      mobile: '19912340077',
+    });
+    for (const [who, expect] of [
+      [
+        admin,
+        async (page: Page) => {
+          const mine = page.locator('.ant-card', { hasText: '我的单位' }).first();
+          await mine.getByText('东湖示范科技有限公司').waitFor();
+          await mine.getByText('管理员').waitFor();
+        },
+      ],
+      [
+        { id: newcomer.id, name: newcomer.name, regionCode: REGION },
+        async (page: Page) => {
+          await page.getByText('您还不是任何单位的经办人', { exact: false }).waitFor();
+          await page.getByRole('button', { name: '单位注册' }).click();
+          await page.waitForURL((u) => u.pathname === '/unit/register');
+        },
+      ],
+    ] as const) {
+      const { context, page, errors } = await signedInPage(browser, 'phone', env, who, 'unit');
+      try {
+        await page.goto('/unit');
+        await settled(page);
+        await page.getByRole('list', { name: '服务列表' }).getByRole('link', { name: '经办人管理' }).waitFor();
+        await checkA11y(page, `/unit (${who.name})`);
+        await shot(page, `home-${who === admin ? 'admin' : 'newcomer'}`);
+        await expect(page);
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    }
   });
 
   test('on a phone, 我的单位: the admin acts for the unit and back, with buttons big enough to tap', async () => {

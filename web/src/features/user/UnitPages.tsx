@@ -39,7 +39,8 @@ import { FormError } from './fields';
 const unitTypeOptions = Object.entries(UNIT_TYPE_LABELS).map(([value, label]) => ({ value, label }));
 const roleOptions = Object.entries(AGENT_ROLE_LABELS).map(([value, label]) => ({ value, label }));
 
-function useMyUnits() {
+/** The units the signed-in person acts for, with their role in each. */
+export function useMyUnits() {
   return useQuery({ queryKey: ['user', 'my-units'], queryFn: () => api<Membership[]>('/api/user/me/units') });
 }
 

@@ -2,6 +2,7 @@ import { PhoneOutlined, RightOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { Button, Card, Col, Row, Typography } from 'antd';
 import { Link } from 'react-router';
+import { ServiceTiles } from '../../components/ServiceTiles';
 import { EmptyState, ErrorState, Loading, StatusBadge, yuan } from '../../components/States';
 import { ApiError, api } from '../../lib/api';
 import { type RegionConfig, serviceEnabled, useRegion } from '../../lib/region';
@@ -62,18 +63,7 @@ export function PersonalHome() {
             {services.length === 0 ? (
               <EmptyState title="本地区暂未开通网上服务" hint="请拨打医保服务热线咨询" />
             ) : (
-              <ul className={styles.tiles} aria-label="服务列表">
-                {services.map((s) => (
-                  <li key={s.path}>
-                    <Link to={`/personal${s.path}`} className={styles.tile}>
-                      <span className={styles.tileIcon} aria-hidden style={{ color: region?.brandColor }}>
-                        {s.icon}
-                      </span>
-                      <span>{s.label}</span>
-                    </Link>
-                  </li>
-                ))}
-              </ul>
+              <ServiceTiles items={services.map((s) => ({ to: `/personal${s.path}`, label: s.label, icon: s.icon }))} />
             )}
           </Card>
         </Col>
