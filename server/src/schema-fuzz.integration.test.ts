@@ -21,6 +21,7 @@ import { arbitraryOf, type JsonSchema } from './testing/schema-arbitrary.ts';
 interface Operation {
   parameters?: Array<{ in: string; name: string; required?: boolean; schema: JsonSchema }>;
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+  responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }>;
 }
 
 interface Call {
@@ -57,6 +58,9 @@ const envelopeOf = (op: Operation) => op.requestBody?.content?.['application/jso
 const isEnvelope = (op: Operation) => 'signData' in (envelopeOf(op) ?? {});
 /** The schema a channel route parses its envelope's `data` with, as its OpenAPI document shows it. */
 const channelDataOf = (op: Operation) => envelopeOf(op)?.data as JsonSchema | undefined;
+/** The fields of a route's success answer (200 or 202), as its OpenAPI document shows them. */
+const answerFieldsOf = (op: Operation) =>
+  (op.responses?.['200'] ?? op.responses?.['202'])?.content?.['application/json']?.schema?.properties;
 
 /** Counts every answer's status and keeps the first 40 5xx with what was sent; hands each success to `onSuccess`. */
 function recorder(onSuccess: (body: string) => void = () => {}) {
@@ -281,6 +285,11 @@ forEachPlatform(
         signed.filter(({ op }) => !channelDataOf(op)?.properties).map(({ method, route }) => `${method} ${route}`),
         [],
         'every channel route documents the fields of its data',
+      );
+      assert.deepEqual(
+        signed.filter(({ op }) => !answerFieldsOf(op)).map(({ method, route }) => `${method} ${route}`),
+        [],
+        'every channel route documents the fields of its answer',
       );
       const auth = service(platform.ctx, 'auth');
       const register = (institutionCode?: string) =>

@@ -174,6 +174,16 @@ export async function authRoutes(app: App, ctx: Context): Promise<void> {
         tags: ['auth'],
         summary: '渠道连通性与签名自检（签名信封）',
         body: channelEnvelopeFor(pingDataSchema),
+        response: {
+          200: z.object({
+            appId: z.string(),
+            regionCode: z.string().describe('渠道所属统筹区'),
+            transType: z.string().describe('信封中的交易类型'),
+            scopes: z.array(z.string()).describe('渠道的授权范围'),
+            echo: z.string().nullable().describe('原样返回的 data.echo'),
+            serverTime: z.string().describe('服务器时间（校准签名时间戳用）'),
+          }),
+        },
         security: [{ channelSignature: [] }],
       },
       preHandler: auth().channelAuth(),

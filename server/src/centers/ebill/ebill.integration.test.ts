@@ -462,6 +462,10 @@ forEachPlatform(
       const q1 = await call('bills/query', { page: 1 });
       assert.equal(q1.statusCode, 200, q1.body);
       assert.ok(q1.json().items.some((b: { id: string }) => b.id === bill.id));
+      const listed = q1.json().items.find((b: { id: string }) => b.id === bill.id);
+      assert.equal(listed.payerName.at(-1), '*', 'the payer masked');
+      assert.equal(listed.personId, undefined, 'no account ids leave the platform');
+      assert.equal(listed.signature, undefined, 'the list is not the signed bill: 票据结构化数据 is');
       assert.equal((await call('bills/query', {})).statusCode, 200);
       const q3 = await call('bills/query', {});
       assert.equal(q3.statusCode, 429);

@@ -9,11 +9,14 @@ import { renderBillPdf } from './pdf.ts';
 import {
   type ChannelApi,
   channelApisBody,
+  channelBillAnswer,
+  channelBillListAnswer,
   channelByOrderData,
   channelCreateBody,
   channelDetailData,
   channelQueryData,
   channelUpdateBody,
+  channelVerifyAnswer,
   channelVerifyData,
   staffSearchQuery,
   verifyBody,
@@ -127,12 +130,13 @@ export function ebillRoutes(app: App, ctx: Context): void {
   );
 
   // ------------------------------------------------------------ channel API (signed envelopes, quotas)
-  const channelRoute = <D extends z.ZodType, T>(
+  const channelRoute = <D extends z.ZodType, A extends z.ZodType>(
     path: string,
     api: ChannelApi,
     summary: string,
     data: D,
-    handler: (ch: Awaited<ReturnType<EbillService['authenticateChannel']>>, data: z.infer<D>) => Promise<T>,
+    answer: A,
+    handler: (ch: Awaited<ReturnType<EbillService['authenticateChannel']>>, data: z.infer<D>) => Promise<z.input<A>>,
   ) =>
     app.post(
       path,
@@ -141,6 +145,8 @@ export function ebillRoutes(app: App, ctx: Context): void {
           tags,
           summary,
           body: channelEnvelope.extend({ data: envelopeData(data) }),
+          // widened for fastify, which cannot resolve a generic answer; each route's handler is checked against it
+          response: { 200: answer as z.ZodType },
           security: [{ channelSignature: [] }],
         },
       },
@@ -162,6 +168,7 @@ export function ebillRoutes(app: App, ctx: Context): void {
     'bill.query',
     '渠道: 按机构查询票据',
     channelQueryData,
+    channelBillListAnswer,
     async (ch, q) => {
       const { total, items } = await svc().billsForInstitution(ch.regionCode, requireInstitution(ch), q);
       return { total, items: items.map((b) => ({ ...b, payerName: b.payerName ? `${b.payerName[0]}*` : '' })) };
@@ -173,6 +180,7 @@ export function ebillRoutes(app: App, ctx: Context): void {
     'bill.detail',
     '渠道: 票据结构化数据',
     channelDetailData,
+    channelBillAnswer,
     async (ch, q) => {
       const bill = await svc().byNumber(ctx.db, ch.regionCode, q.billCode, q.billNumber);
       if (!bill || bill.institutionCode !== requireInstitution(ch))
@@ -186,6 +194,7 @@ export function ebillRoutes(app: App, ctx: Context): void {
     'bill.byOrder',
     '渠道: 按订单获取票据',
     channelByOrderData,
+    channelBillAnswer,
     async (ch, q) => {
       const bill = await svc().billOfOrder(ch.regionCode, q.orderId);
       if (bill.institutionCode !== requireInstitution(ch)) throw new AppError(404, 'EBILL_NOT_FOUND', '票据不存在');
@@ -193,8 +202,13 @@ export function ebillRoutes(app: App, ctx: Context): void {
     },
   );
 
-  channelRoute('/api/ebill/channel/verify', 'bill.verify', '渠道: 票据查验', channelVerifyData, async (ch, q) =>
-    svc().verifyForChannel(ch.regionCode, q),
+  channelRoute(
+    '/api/ebill/channel/verify',
+    'bill.verify',
+    '渠道: 票据查验',
+    channelVerifyData,
+    channelVerifyAnswer,
+    async (ch, q) => svc().verifyForChannel(ch.regionCode, q),
   );
 
   // ------------------------------------------------------------ console

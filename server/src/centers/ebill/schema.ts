@@ -137,3 +137,85 @@ export const staffSearchQuery = z.strictObject({
   ...paging,
 });
 export type StaffSearch = z.infer<typeof staffSearchQuery>;
+
+// ------------------------------------------------------------------ channel answers (documented in /docs)
+
+const fen = z.number().int();
+const billItem = z.object({
+  code: z.string().describe('医保目录编码'),
+  name: z.string().describe('项目名称'),
+  itemClass: z.string().describe('甲乙丙类'),
+  quantity: z.number().describe('数量'),
+  amount: fen.describe('金额（分）'),
+});
+const billHead = {
+  billCode: z.string().describe('票据代码'),
+  billNumber: z.string().describe('票据号码'),
+  checkCode: z.string().describe('校验码'),
+  kind: z.enum(['blue', 'red']).describe('blue 正常票据 red 红字票据'),
+  status: z.enum(['valid', 'partially_reversed', 'reversed']).describe('票据状态'),
+  refundedTotal: fen.describe('已冲红金额（分）'),
+  issuedAt: z.string().describe('开票时间'),
+  settledAt: z.string().describe('结算时间'),
+  orderId: z.string().describe('支付订单号'),
+};
+
+/** A bill in the institution's list: what the institution needs, the payer's name masked (no account ids). */
+export const channelBillListAnswer = z.object({
+  total: z.number().int(),
+  items: z.array(
+    z.object({
+      id: z.string().describe('票据记录号'),
+      ...billHead,
+      payerName: z.string().describe('交款人（脱敏）'),
+      institutionCode: z.string(),
+      payeeName: z.string().describe('收款单位'),
+      total: fen.describe('合计（分）'),
+      fundPayment: fen.describe('统筹基金支付（分）'),
+      accountPayment: fen.describe('个人账户支付（分）'),
+      cashPayment: fen.describe('个人现金支付（分）'),
+      items: z.array(billItem),
+    }),
+  ),
+});
+
+/** A bill's structured data (format yibao.ebill/1), with the issuer's signature and the verification QR text. */
+export const channelBillAnswer = z.object({
+  format: z.literal('yibao.ebill/1'),
+  billType: z.string(),
+  ...billHead,
+  refundId: z.string().nullable().describe('退款单号（红字票据）'),
+  payer: z.object({ name: z.string() }),
+  payee: z.object({ institutionCode: z.string(), name: z.string() }),
+  amounts: z.object({
+    total: fen,
+    fundPayment: fen,
+    accountPayment: fen,
+    cashPayment: fen,
+    unit: z.literal('fen'),
+  }),
+  items: z.array(billItem),
+  issuer: z.object({
+    name: z.string(),
+    sandbox: z.boolean().describe('沙箱开票平台'),
+    keyId: z.string(),
+    signature: z.string().describe('开票方 SM2 签名（base64）'),
+    algorithm: z.literal('SM2-with-SM3'),
+  }),
+  verification: z.object({ qr: z.string().describe('票据二维码内容（查验链接）') }),
+});
+
+/** The answer to a verification: valid or reversed (a bill that does not match is a 404 problem). */
+export const channelVerifyAnswer = z.object({
+  result: z.enum(['valid', 'reversed']),
+  bill: z.object({
+    billCode: z.string(),
+    billNumber: z.string(),
+    kind: z.enum(['blue', 'red']),
+    issuedAt: z.string(),
+    total: fen,
+    refundedTotal: fen,
+    payeeName: z.string(),
+    signatureValid: z.literal(true),
+  }),
+});

@@ -470,7 +470,7 @@ export class EbillService {
   /** The structured (machine) form of a bill. */
   toJson(bill: BillView, qr: string) {
     return {
-      format: 'yibao.ebill/1',
+      format: 'yibao.ebill/1' as const,
       billType: '医疗收费电子票据',
       billCode: bill.billCode,
       billNumber: bill.billNumber,
@@ -489,10 +489,10 @@ export class EbillService {
         fundPayment: bill.fundPayment,
         accountPayment: bill.accountPayment,
         cashPayment: bill.cashPayment,
-        unit: 'fen',
+        unit: 'fen' as const,
       },
       items: bill.items,
-      issuer: { ...bill.issuer, keyId: bill.keyId, signature: bill.signature, algorithm: 'SM2-with-SM3' },
+      issuer: { ...bill.issuer, keyId: bill.keyId, signature: bill.signature, algorithm: 'SM2-with-SM3' as const },
       verification: { qr },
     };
   }

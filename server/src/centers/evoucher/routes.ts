@@ -12,8 +12,11 @@ import {
   authScopeSchema,
   BUSINESS_TYPES,
   businessTypeSchema,
+  channelPersonAnswer,
   deviceSchema,
   evidenceSchema,
+  tokenAnswer,
+  verifyAnswer,
 } from './schema.ts';
 import type { Actor, EvoucherService } from './service.ts';
 
@@ -271,6 +274,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
         tags,
         summary: '医药机构核验电子凭证码（渠道签名）',
         body: channelEnvelopeFor(verifyDataSchema),
+        response: { 200: verifyAnswer },
       },
     },
     async (req) => {
@@ -296,7 +300,12 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
     '/api/evoucher/channel/token',
     {
       preHandler: channelGuard,
-      schema: { tags, summary: '渠道用一次性授权码换取令牌（渠道签名）', body: channelEnvelopeFor(exchangeDataSchema) },
+      schema: {
+        tags,
+        summary: '渠道用一次性授权码换取令牌（渠道签名）',
+        body: channelEnvelopeFor(exchangeDataSchema),
+        response: { 200: tokenAnswer },
+      },
     },
     async (req) => {
       const ch = channelOf(req);
@@ -312,6 +321,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
         tags,
         summary: '渠道凭令牌查询授权范围内的信息（渠道签名）',
         body: channelEnvelopeFor(personDataSchema),
+        response: { 200: channelPersonAnswer },
       },
     },
     async (req) => {

@@ -36,3 +36,48 @@ export const evidenceSchema = z.strictObject({
 });
 
 export const voucherStatusLabel = { active: '正常', suspended: '已挂失/暂停' } as const;
+
+// ------------------------------------------------------------------ channel answers (documented in /docs)
+
+const insuranceSummary = z.object({
+  regionCode: z.string().describe('参保地统筹区'),
+  personType: z.string().describe('人员类别'),
+  insurances: z.array(
+    z.object({
+      insuranceType: z.string().describe('险种类型 310 职工 390 城乡居民'),
+      insuranceTypeName: z.string(),
+      status: z.string().describe('参保状态 active suspended terminated'),
+    }),
+  ),
+});
+const maskedPerson = {
+  name: z.string().describe('姓名（脱敏）'),
+  residentId: z.string().describe('证件号码（脱敏）'),
+};
+
+/** The answer to an institution's online verification. */
+export const verifyAnswer = z.object({
+  useId: z.string().describe('用码记录号'),
+  businessType: businessTypeSchema,
+  businessTypeName: z.string(),
+  person: z.object({ ...maskedPerson, idType: z.literal('01').describe('证件类型 01 居民身份证') }),
+  insurance: insuranceSummary,
+  ecToken: z.string().describe('电子凭证令牌：结算（1101，mdtrt_cert_type 01）时作为就诊凭证编号，30 分钟内有效'),
+  ecTokenExpiresAt: z.string().describe('电子凭证令牌失效时间'),
+  insuOrg: z.string().describe('参保地统筹区'),
+});
+export type VerifyResult = z.infer<typeof verifyAnswer>;
+
+/** The answer to a channel exchanging a one-time authorisation code. */
+export const tokenAnswer = z.object({
+  accessToken: z.string().describe('渠道访问令牌（服务端保存，查询授权范围内的信息）'),
+  expiresAt: z.string().describe('失效时间'),
+  scopes: z.array(authScopeSchema).describe('授权范围'),
+});
+
+/** What a channel reads with its token: only the granted scopes' parts. */
+export const channelPersonAnswer = z.object({
+  scopes: z.array(authScopeSchema).describe('授权范围'),
+  person: z.object(maskedPerson).optional().describe('身份信息（identity 授权时）'),
+  insurance: insuranceSummary.optional().describe('参保信息（insurance 授权时）'),
+});

@@ -19,7 +19,10 @@ import { AppError } from '../../platform/errors.ts';
 import { maskName, maskResidentId } from '../../platform/privacy/index.ts';
 import { coreZone, personDirectory } from './deps.ts';
 import { KeyRing, type StoredKey } from './keys.ts';
-import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device } from './schema.ts';
+import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device, type VerifyResult } from './schema.ts';
+
+export type { VerifyResult };
+
 import type { LivenessEvidence, RealPersonVerifier } from './verification/port.ts';
 import { SandboxVerifier } from './verification/sandbox.ts';
 
@@ -59,21 +62,6 @@ export interface VerifyInput {
   device?: string;
   /** the terminal's clock when it scanned (epoch ms) */
   scanTime?: number;
-}
-
-export interface VerifyResult {
-  useId: string;
-  businessType: BusinessType;
-  businessTypeName: string;
-  person: { name: string; residentId: string; idType: '01' };
-  insurance: {
-    regionCode: string;
-    personType: string;
-    insurances: Array<{ insuranceType: string; status: string }>;
-  };
-  ecToken: string;
-  ecTokenExpiresAt: string;
-  insuOrg: string;
 }
 
 const INSURANCE_NAMES: Record<string, string> = { '310': '职工基本医疗保险', '390': '城乡居民基本医疗保险' };

@@ -11,9 +11,11 @@ import {
   deliveryQuery,
   idParams,
   inboxQuery,
+  messageStatusAnswer,
   preferencesBody,
   previewBody,
   ruleBody,
+  sendAnswer,
   sendBody,
   settingsBody,
   statusBody,
@@ -295,7 +297,13 @@ export async function messageRoutes(app: App, ctx: Context, hub: InboxHub): Prom
   app.get(
     '/api/message/messages/:id',
     {
-      schema: { tags, summary: '消息及其投递状态', params: idParams, security: bearer },
+      schema: {
+        tags,
+        summary: '消息及其投递状态',
+        params: idParams,
+        response: { 200: messageStatusAnswer },
+        security: bearer,
+      },
       preHandler: perm('message:read'),
     },
     async (req) => messages().messageStatus(req.regionCode, req.params.id),
@@ -376,7 +384,12 @@ async function channelRoutes(app: App, ctx: Context): Promise<void> {
   app.post(
     '/api/message/channel/send',
     {
-      schema: { tags, summary: '渠道发送消息（SM2 签名信封，scope message）', body: channelEnvelopeFor(sendBody) },
+      schema: {
+        tags,
+        summary: '渠道发送消息（SM2 签名信封，scope message）',
+        body: channelEnvelopeFor(sendBody),
+        response: { 202: sendAnswer },
+      },
       preHandler: guard,
       config: { idempotent: true },
     },
@@ -395,7 +408,12 @@ async function channelRoutes(app: App, ctx: Context): Promise<void> {
   app.post(
     '/api/message/channel/status',
     {
-      schema: { tags, summary: '渠道查询消息投递状态（仅本渠道发送的消息）', body: channelEnvelopeFor(statusBody) },
+      schema: {
+        tags,
+        summary: '渠道查询消息投递状态（仅本渠道发送的消息）',
+        body: channelEnvelopeFor(statusBody),
+        response: { 200: messageStatusAnswer },
+      },
       preHandler: guard,
     },
     async (req) => {

@@ -102,3 +102,33 @@ export const preferencesBody = z.strictObject({
     .min(1)
     .max(100),
 });
+
+// ------------------------------------------------------------------ answers (documented in /docs)
+
+export const sendAnswer = z.object({
+  messageId: z.string().describe('消息号（查询投递状态用）'),
+  deduplicated: z.boolean().describe('同一去重键的消息已存在：未重复发送'),
+});
+
+/** A message and each delivery attempt of it (addresses masked). */
+export const messageStatusAnswer = z.object({
+  id: z.string(),
+  type: z.string().describe('消息类型'),
+  status: z.string().describe('消息状态'),
+  reason: z.string().nullable().describe('未送达的原因'),
+  createdAt: z.string(),
+  deliveries: z.array(
+    z.object({
+      id: z.string(),
+      channel: z.string().describe('渠道 inbox sms email wechat'),
+      chainIndex: z.number().int().nullable().describe('在回退链中的位置（null：必发渠道）'),
+      status: z.string().describe('投递状态'),
+      reason: z.string().nullable(),
+      attempts: z.number().int(),
+      address: z.string().nullable().describe('收件地址（脱敏）'),
+      sandbox: z.boolean().describe('沙箱渠道'),
+      sentAt: z.string().nullable(),
+      updatedAt: z.string(),
+    }),
+  ),
+});

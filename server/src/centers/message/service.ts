@@ -1019,16 +1019,28 @@ export class MessageService {
     }>(sql`select id, type_code, status, reason, created_at, source from message
       where region_code = ${regionCode} and id = ${messageId}`);
     if (!msg || (opts.source && msg.source !== opts.source)) throw new AppError(404, 'MESSAGE_NOT_FOUND', '消息不存在');
-    const deliveries = await this.ctx.db.q<Record<string, unknown>>(sql`select id, channel, chain_index as "chainIndex",
+    const deliveries = await this.ctx.db.q<{
+      id: string;
+      channel: string;
+      chainIndex: number | null;
+      status: string;
+      reason: string | null;
+      attempts: number;
+      address: string | null;
+      sandbox: boolean;
+      sentAt: Date | string | null;
+      updatedAt: Date | string;
+    }>(sql`select id, channel, chain_index as "chainIndex",
         status, reason, attempts, address_masked as "address", sandbox, sent_at as "sentAt", updated_at as "updatedAt"
       from message_delivery where region_code = ${regionCode} and message_id = ${messageId} order by created_at, id`);
+    const iso = (v: Date | string) => new Date(v).toISOString();
     return {
       id: msg.id,
       type: msg.type_code,
       status: msg.status,
       reason: msg.reason,
-      createdAt: msg.created_at,
-      deliveries,
+      createdAt: iso(msg.created_at),
+      deliveries: deliveries.map((d) => ({ ...d, sentAt: d.sentAt && iso(d.sentAt), updatedAt: iso(d.updatedAt) })),
     };
   }
 

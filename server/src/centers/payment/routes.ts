@@ -2,13 +2,17 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   cancel6401,
+  orderAnswer,
   orderToNational,
   place6202,
   query6301,
+  query6301Answer,
   queryToNational,
   refund6203,
+  refundAnswer,
   refundToNational,
   upload6201,
+  upload6201Answer,
   uploadToNational,
 } from '../../integration/national/payment-channel.ts';
 import { authenticated, staffPermission } from '../../platform/auth.ts';
@@ -90,13 +94,14 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     }
     return order;
   };
-  const channelRoute = (trans: string, summary: string, idempotent: boolean, data: z.ZodType) => ({
+  const channelRoute = (trans: string, summary: string, idempotent: boolean, data: z.ZodType, answer: z.ZodType) => ({
     preHandler: guard,
     config: { idempotent },
     schema: {
       tags: [TAG],
       summary: `${trans} ${summary}（渠道签名）`,
       body: channelEnvelopeFor(data),
+      response: { 200: answer },
       security: [{ channelSignature: [] }],
     },
   });
@@ -104,30 +109,34 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
   // everything has the glossary's names.
   const label = (o: Order) => STATUS_LABELS[o.status];
 
-  app.post('/api/payment/channel/6201', channelRoute('6201', '上传费用明细并预结算', true, upload6201), async (req) => {
-    const upload = parseChannelData(upload6201, req.body);
-    if (req.channel?.institutionCode && req.channel.institutionCode !== upload.institutionCode) {
-      throw new AppError(
-        403,
-        'PAYMENT_INSTITUTION_MISMATCH',
-        '渠道无权代表该医药机构',
-        `渠道绑定机构 ${req.channel.institutionCode}`,
+  app.post(
+    '/api/payment/channel/6201',
+    channelRoute('6201', '上传费用明细并预结算', true, upload6201, upload6201Answer),
+    async (req) => {
+      const upload = parseChannelData(upload6201, req.body);
+      if (req.channel?.institutionCode && req.channel.institutionCode !== upload.institutionCode) {
+        throw new AppError(
+          403,
+          'PAYMENT_INSTITUTION_MISMATCH',
+          '渠道无权代表该医药机构',
+          `渠道绑定机构 ${req.channel.institutionCode}`,
+        );
+      }
+      const order = await svc().upload(
+        { ...upload, regionCode: req.regionCode, appId: req.channel!.appId },
+        actorOf(req),
       );
-    }
-    const order = await svc().upload(
-      { ...upload, regionCode: req.regionCode, appId: req.channel!.appId },
-      actorOf(req),
-    );
-    return uploadToNational(order, label(order));
-  });
+      return uploadToNational(order, label(order));
+    },
+  );
 
-  app.post('/api/payment/channel/6202', channelRoute('6202', '支付下单', true, place6202), async (req) => {
+  app.post('/api/payment/channel/6202', channelRoute('6202', '支付下单', true, place6202, orderAnswer), async (req) => {
     const order = await channelOrder(req, parseChannelData(place6202, req.body));
     const placed = await svc().placeOrder(order, actorOf(req));
     return orderToNational(placed, label(placed));
   });
 
-  app.post('/api/payment/channel/6203', channelRoute('6203', '退款', true, refund6203), async (req) => {
+  app.post('/api/payment/channel/6203', channelRoute('6203', '退款', true, refund6203, refundAnswer), async (req) => {
     const request = parseChannelData(refund6203, req.body);
     const order = await channelOrder(req, request);
     const refund = await svc().requestRefund(
@@ -140,17 +149,25 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     return refundToNational(refund);
   });
 
-  app.post('/api/payment/channel/6301', channelRoute('6301', '查询结算结果', false, query6301), async (req) => {
-    const order = await channelOrder(req, parseChannelData(query6301, req.body));
-    return queryToNational(order, label(order), await svc().refunds(order.regionCode, order.id));
-  });
+  app.post(
+    '/api/payment/channel/6301',
+    channelRoute('6301', '查询结算结果', false, query6301, query6301Answer),
+    async (req) => {
+      const order = await channelOrder(req, parseChannelData(query6301, req.body));
+      return queryToNational(order, label(order), await svc().refunds(order.regionCode, order.id));
+    },
+  );
 
-  app.post('/api/payment/channel/6401', channelRoute('6401', '撤销费用上传', true, cancel6401), async (req) => {
-    const request = parseChannelData(cancel6401, req.body);
-    const order = await channelOrder(req, request);
-    const cancelled = await svc().cancel(order, request.reason ?? '机构撤销费用上传 (6401)', actorOf(req));
-    return orderToNational(cancelled, label(cancelled));
-  });
+  app.post(
+    '/api/payment/channel/6401',
+    channelRoute('6401', '撤销费用上传', true, cancel6401, orderAnswer),
+    async (req) => {
+      const request = parseChannelData(cancel6401, req.body);
+      const order = await channelOrder(req, request);
+      const cancelled = await svc().cancel(order, request.reason ?? '机构撤销费用上传 (6401)', actorOf(req));
+      return orderToNational(cancelled, label(cancelled));
+    },
+  );
 
   // --------------------------------------------------------------------------------- provider notifications
   app.register(async (scope) => {

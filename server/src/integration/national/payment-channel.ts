@@ -167,9 +167,79 @@ export const cancel6401 = z
   .transform((d): CancelRequest => ({ ...toReference(d), reason: d.expContent }));
 
 // -------------------------------------------------------------------------------------- answers (national)
+// Schemas as well as functions: the routes declare them as their 200 answers, so /docs shows an integrator every
+// field, and the functions' return types are checked against them.
+
+const amount = z.number().int();
+const text = z.string().nullable();
+
+/** An order as 6202/6401 answer it (and 6201/6301 with more). */
+export const orderAnswer = z.object({
+  payOrdId: z.string().describe('支付订单号'),
+  orgBizSer: z.string().describe('机构业务流水号'),
+  ordStas: z
+    .string()
+    .describe(
+      '订单状态（created pre_settled awaiting_payment cash_paid insurance_settled completed cancelled refunding partially_refunded refunded failed abnormal）',
+    ),
+  ordStasName: z.string().describe('订单状态名称'),
+  feeSumamt: amount.describe('费用总额（分）'),
+  fundPay: amount.describe('统筹基金支付（分）'),
+  psnAcctPay: amount.describe('个人账户支付（分）'),
+  ownPayAmt: amount.describe('个人现金支付（分）'),
+  balc: amount.nullable().describe('支付后个人账户余额（分）'),
+  setlId: text.describe('核心区结算流水号'),
+  setlTime: text.describe('结算时间'),
+  cashierUrl: text.describe('收银台地址（待支付时）'),
+  expireTime: text.describe('支付截止时间'),
+  refdFundAmt: amount.describe('已退统筹（分）'),
+  refdAcctAmt: amount.describe('已退个人账户（分）'),
+  refdCashAmt: amount.describe('已退现金（分）'),
+  failCode: text.describe('失败代码'),
+  failReason: text.describe('失败原因'),
+});
+
+/** A priced fee line as 6201 and 6301 answer it. */
+export const feedetailAnswer = z.object({
+  feedetlSn: z.string().describe('费用明细流水号'),
+  medListCodg: z.string().describe('医保目录编码'),
+  medListName: z.string().describe('目录名称'),
+  chrgitmLv: z.enum(['A', 'B', 'C']).describe('收费项目等级 A 甲类 B 乙类 C 丙类'),
+  cnt: z.number().int().describe('数量'),
+  pric: amount.describe('单价（分）'),
+  detItemFeeSumamt: amount.describe('明细金额（分）'),
+  fulamtOwnpayAmt: amount.describe('全自费金额（分）'),
+  overlmtSelfpay: amount.describe('超限价自付（分）'),
+  preselfpayAmt: amount.describe('先行自付（分）'),
+  inscpScpAmt: amount.describe('符合政策范围金额（分）'),
+});
+
+/** A refund as 6203 (and 6301's refdList) answer it. */
+export const refundAnswer = z.object({
+  payOrdId: z.string().describe('支付订单号'),
+  appRefdSn: z.string().describe('应用退款流水号'),
+  refdId: z.string().describe('退款单号'),
+  refdStas: z.string().describe('退款状态 pending succeeded failed'),
+  totlRefdAmt: amount.describe('退款总额（分）'),
+  fundRefdAmt: amount.describe('统筹退款（分）'),
+  psnAcctRefdAmt: amount.describe('个人账户退款（分）'),
+  cashRefdAmt: amount.describe('现金退款（分）'),
+  fundRefdStas: z.string().describe('医保部分（统筹、个账）退款状态'),
+  cashRefdStas: z.string().describe('现金部分退款状态'),
+});
+
+export const upload6201Answer = orderAnswer.extend({
+  payToken: z.string().describe('支付令牌（6202/6203/6401 携带）'),
+  feedetail: z.array(feedetailAnswer).describe('预结算后的费用明细'),
+});
+
+export const query6301Answer = orderAnswer.extend({
+  feedetail: z.array(feedetailAnswer).describe('费用明细'),
+  refdList: z.array(refundAnswer).describe('退款记录'),
+});
 
 /** An order as 6202/6301/6401 answer it; `statusLabel` is the center's Chinese name of the status. */
-export function orderToNational(o: ChannelOrder, statusLabel: string) {
+export function orderToNational(o: ChannelOrder, statusLabel: string): z.infer<typeof orderAnswer> {
   return {
     payOrdId: o.id,
     orgBizSer: o.institutionOrderNo,
@@ -193,7 +263,7 @@ export function orderToNational(o: ChannelOrder, statusLabel: string) {
 }
 
 /** The order's fee lines as 6201 and 6301 answer them. */
-function feedetailOf(o: ChannelOrder) {
+function feedetailOf(o: ChannelOrder): Array<z.infer<typeof feedetailAnswer>> {
   return o.lines.map((l) => ({
     feedetlSn: l.lineNo,
     medListCodg: l.code,
@@ -210,12 +280,12 @@ function feedetailOf(o: ChannelOrder) {
 }
 
 /** The 6201 answer: the order, its pay token and the pre-settled fee lines. */
-export function uploadToNational(o: ChannelOrder, statusLabel: string) {
+export function uploadToNational(o: ChannelOrder, statusLabel: string): z.infer<typeof upload6201Answer> {
   return { ...orderToNational(o, statusLabel), payToken: o.payToken, feedetail: feedetailOf(o) };
 }
 
 /** A refund as 6203 (and 6301's `refdList`) answer it. */
-export function refundToNational(r: ChannelRefund) {
+export function refundToNational(r: ChannelRefund): z.infer<typeof refundAnswer> {
   return {
     payOrdId: r.orderId,
     appRefdSn: r.appRefundSn,
@@ -231,6 +301,10 @@ export function refundToNational(r: ChannelRefund) {
 }
 
 /** The 6301 answer: the order and its refunds. */
-export function queryToNational(o: ChannelOrder, statusLabel: string, refunds: ChannelRefund[]) {
+export function queryToNational(
+  o: ChannelOrder,
+  statusLabel: string,
+  refunds: ChannelRefund[],
+): z.infer<typeof query6301Answer> {
   return { ...orderToNational(o, statusLabel), feedetail: feedetailOf(o), refdList: refunds.map(refundToNational) };
 }
