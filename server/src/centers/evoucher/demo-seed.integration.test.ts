@@ -31,8 +31,14 @@ forEachPlatform(
         9,
       );
       assert.ok(new Set(scans.map((s) => s.day)).size >= 5, 'spread over the fortnight');
+      const granted = await svc.authorizations('990100', person.id);
+      assert.deepEqual(
+        granted.map((a) => a.appId),
+        ['demo-partner'],
+      );
       await evoucherCenter.seed!(ctx);
       assert.equal((await svc.myUses('990100', person.id)).length, 9, 'no second activation or scans');
+      assert.equal((await svc.authorizations('990100', person.id)).length, 1, 'nor a second authorisation');
     });
   },
   { seed: true },

@@ -23,8 +23,9 @@ const DEMO_USES: Array<[daysAgo: number, type: BusinessType, institution: string
 ];
 
 /**
- * Demo: 张伟's e-voucher in 东湖市, activated through the sandbox real-person check on a demo phone, with two weeks of
- * scans at the demo hospitals and pharmacies, so 用码记录 and the console's 用码统计 have something to show. Each scan is
+ * Demo: 张伟's e-voucher in 东湖市, activated through the sandbox real-person check on a demo phone, authorised to the
+ * demo partner, with two weeks of scans at the demo hospitals and pharmacies, so 渠道授权, 用码记录 and the console's
+ * 用码统计 have something to show. Each scan is
  * a real issue-and-verify; only its time is moved back. Skipped when the person has no hall account or already has a
  * voucher (李娜 and newly registered persons keep activation to try).
  */
@@ -42,6 +43,13 @@ export async function seedDemoVoucher(ctx: Context, svc: EvoucherService): Promi
     frames: [makePng(96, 96, 1), makePng(96, 96, 2)],
   });
   await svc.activate(REGION, person.id, { evidence, device: { id: 'demo-phone', model: '演示手机' } }, SEED);
+  // a partner app the person lets read identity and insurance (渠道授权 is not empty); the auth code is left unused
+  await svc.authorize(
+    REGION,
+    person.id,
+    { appId: 'demo-partner', channelName: '示范合作方（演示）', scopes: ['identity', 'insurance'], days: 365 },
+    SEED,
+  );
   for (const [i, [daysAgo, businessType, institutionCode, operator]] of DEMO_USES.entries()) {
     const { token } = await svc.issueCode(REGION, person.id);
     const { useId } = await svc.verify(
