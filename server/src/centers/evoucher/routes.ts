@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { verifyAnswer } from '../../integration/national/evoucher-channel.ts';
 import { authenticated, requireAcr, requirePrincipal, staffPermission } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -16,7 +17,6 @@ import {
   deviceSchema,
   evidenceSchema,
   tokenAnswer,
-  verifyAnswer,
 } from './schema.ts';
 import type { Actor, EvoucherService } from './service.ts';
 

@@ -1,5 +1,6 @@
 /** Shared shapes of the e-voucher center (tables are plain SQL in migrations/0300_evoucher_center.sql). */
 import { z } from 'zod';
+import { insuranceSummary, maskedPerson } from '../../integration/national/evoucher-channel.ts';
 
 /** 用码业务类型 (DOMAIN §4). */
 export const BUSINESS_TYPES = {
@@ -38,35 +39,6 @@ export const evidenceSchema = z.strictObject({
 export const voucherStatusLabel = { active: '正常', suspended: '已挂失/暂停' } as const;
 
 // ------------------------------------------------------------------ channel answers (documented in /docs)
-
-const insuranceSummary = z.object({
-  regionCode: z.string().describe('参保地统筹区'),
-  personType: z.string().describe('人员类别'),
-  insurances: z.array(
-    z.object({
-      insuranceType: z.string().describe('险种类型 310 职工 390 城乡居民'),
-      insuranceTypeName: z.string(),
-      status: z.string().describe('参保状态 active suspended terminated'),
-    }),
-  ),
-});
-const maskedPerson = {
-  name: z.string().describe('姓名（脱敏）'),
-  residentId: z.string().describe('证件号码（脱敏）'),
-};
-
-/** The answer to an institution's online verification. */
-export const verifyAnswer = z.object({
-  useId: z.string().describe('用码记录号'),
-  businessType: businessTypeSchema,
-  businessTypeName: z.string(),
-  person: z.object({ ...maskedPerson, idType: z.literal('01').describe('证件类型 01 居民身份证') }),
-  insurance: insuranceSummary,
-  ecToken: z.string().describe('电子凭证令牌：结算（1101，mdtrt_cert_type 01）时作为就诊凭证编号，30 分钟内有效'),
-  ecTokenExpiresAt: z.string().describe('电子凭证令牌失效时间'),
-  insuOrg: z.string().describe('参保地统筹区'),
-});
-export type VerifyResult = z.infer<typeof verifyAnswer>;
 
 /** The answer to a channel exchanging a one-time authorisation code. */
 export const tokenAnswer = z.object({

@@ -1,4 +1,5 @@
 /** The e-voucher center's use cases (电子凭证中心). No HTTP types here. */
+
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import {
   decodeEvoucherToken,
@@ -11,6 +12,7 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import { InstitutionNames } from '../../integration/core-zone/institution-names.ts';
 import type { InsuranceStatus } from '../../integration/core-zone/port.ts';
+import type { VerifyResult } from '../../integration/national/evoucher-channel.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import { Batcher, type BatchMetrics } from '../../platform/batch.ts';
 import type { Context } from '../../platform/context.ts';
@@ -19,9 +21,7 @@ import { AppError } from '../../platform/errors.ts';
 import { maskName, maskResidentId } from '../../platform/privacy/index.ts';
 import { coreZone, personDirectory } from './deps.ts';
 import { KeyRing, type StoredKey } from './keys.ts';
-import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device, type VerifyResult } from './schema.ts';
-
-export type { VerifyResult };
+import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device } from './schema.ts';
 
 import type { LivenessEvidence, RealPersonVerifier } from './verification/port.ts';
 import { SandboxVerifier } from './verification/sandbox.ts';
@@ -170,6 +170,8 @@ export type EvoucherSettings = z.infer<typeof EVOUCHER_SETTINGS>;
 const notActivated = (): never => {
   throw evoucherError(404, 'EVOUCHER_NOT_ACTIVATED', '尚未激活医保电子凭证');
 };
+
+export type { VerifyResult };
 
 export class EvoucherService {
   readonly ctx: Context;
