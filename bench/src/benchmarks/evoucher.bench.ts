@@ -31,8 +31,9 @@ import pg from 'pg';
 import QRCode from 'qrcode';
 import { buildPlatform } from '../../../server/src/app.ts';
 import { authCenter } from '../../../server/src/centers/auth/index.ts';
+import { activateThroughSandbox } from '../../../server/src/centers/evoucher/demo.ts';
 import { evoucherCenter } from '../../../server/src/centers/evoucher/index.ts';
-import { fakeDependencies, makePng } from '../../../server/src/centers/evoucher/testing.ts';
+import { fakeDependencies } from '../../../server/src/centers/evoucher/testing.ts';
 import type { Center } from '../../../server/src/platform/center.ts';
 import { loadConfig } from '../../../server/src/platform/config.ts';
 import { service } from '../../../server/src/platform/context.ts';
@@ -112,16 +113,7 @@ async function serve(): Promise<void> {
   const platform = await benchPlatform([authCenter, ...deps.centers, evoucherCenter]);
   await platform.ctx.regions.updateConfig(R, { settings: { evoucher: { qrTtlSeconds: 300 } } });
   const svc = service(platform.ctx, 'evoucher');
-  for (const p of persons) {
-    const s = await svc.startLiveness(R, p.id);
-    const evidence = await svc.sandbox.assess(R, {
-      sessionId: s.sessionId,
-      challenge: s.challenge,
-      mode: 'camera',
-      frames: [makePng(80, 80, 1), makePng(80, 80, 2)],
-    });
-    await svc.activate(R, p.id, { evidence, device: { id: `d${p.id}` } }, { kind: 'person', id: p.id });
-  }
+  for (const p of persons) await activateThroughSandbox(svc, R, p.id, { id: `d${p.id}` }, { kind: 'person', id: p.id });
   const codes = (
     await platform.ctx.db.q<{ code: string }>(sql`select code from evoucher_voucher where region_code = ${R}`)
   ).map((r) => r.code);

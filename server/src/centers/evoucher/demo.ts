@@ -1,13 +1,34 @@
 import { sql } from 'drizzle-orm';
 import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/index.ts';
 import type { Context } from '../../platform/context.ts';
-import type { BusinessType } from './schema.ts';
+import type { BusinessType, Device } from './schema.ts';
 import type { Actor, EvoucherService } from './service.ts';
 import { makePng } from './verification/images.ts';
 
 const REGION = '990100';
 const SEED: Actor = { kind: 'system', id: 'seed' };
 const at = DEMO_INSTITUTIONS[REGION];
+
+/**
+ * Activates a person's voucher as the phone would: a liveness session, two camera frames to the sandbox counterpart,
+ * its signed verdict to `activate` (the demo seed and the bench).
+ */
+export async function activateThroughSandbox(
+  svc: EvoucherService,
+  regionCode: string,
+  personId: string,
+  device: Device,
+  actor: Actor,
+) {
+  const session = await svc.startLiveness(regionCode, personId);
+  const evidence = await svc.sandbox.assess(regionCode, {
+    sessionId: session.sessionId,
+    challenge: session.challenge,
+    mode: 'camera',
+    frames: [makePng(96, 96, 1), makePng(96, 96, 2)],
+  });
+  return svc.activate(regionCode, personId, { evidence, device }, actor);
+}
 
 /** 张伟's last two weeks with the code: days ago, business type, where, and at which window. */
 const DEMO_USES: Array<[daysAgo: number, type: BusinessType, institution: string, operator: string]> = [
@@ -25,9 +46,8 @@ const DEMO_USES: Array<[daysAgo: number, type: BusinessType, institution: string
 /**
  * Demo: 张伟's e-voucher in 东湖市, activated through the sandbox real-person check on a demo phone, authorised to the
  * demo partner, with two weeks of scans at the demo hospitals and pharmacies, so 渠道授权, 用码记录 and the console's
- * 用码统计 have something to show. Each scan is
- * a real issue-and-verify; only its time is moved back. Skipped when the person has no hall account or already has a
- * voucher (李娜 and newly registered persons keep activation to try).
+ * 用码统计 have something to show. Each scan is a real issue-and-verify; only its time is moved back. Skipped when the
+ * person has no hall account or already has a voucher (李娜 and newly registered persons keep activation to try).
  */
 export async function seedDemoVoucher(ctx: Context, svc: EvoucherService): Promise<void> {
   const users = (
@@ -35,14 +55,7 @@ export async function seedDemoVoucher(ctx: Context, svc: EvoucherService): Promi
   ).user;
   const person = await users?.findPersonByResidentId(REGION, DEMO_PERSONS.zhangWei.residentId);
   if (!person || (await svc.mine(REGION, person.id).catch(() => undefined))) return;
-  const session = await svc.startLiveness(REGION, person.id);
-  const evidence = await svc.sandbox.assess(REGION, {
-    sessionId: session.sessionId,
-    challenge: session.challenge,
-    mode: 'camera',
-    frames: [makePng(96, 96, 1), makePng(96, 96, 2)],
-  });
-  await svc.activate(REGION, person.id, { evidence, device: { id: 'demo-phone', model: '演示手机' } }, SEED);
+  await activateThroughSandbox(svc, REGION, person.id, { id: 'demo-phone', model: '演示手机' }, SEED);
   // a partner app the person lets read identity and insurance (渠道授权 is not empty); the auth code is left unused
   await svc.authorize(
     REGION,

@@ -1,5 +1,4 @@
 /** The e-voucher center's use cases (电子凭证中心). No HTTP types here. */
-
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import {
   decodeEvoucherToken,
@@ -22,7 +21,6 @@ import { maskName, maskResidentId } from '../../platform/privacy/index.ts';
 import { coreZone, personDirectory } from './deps.ts';
 import { KeyRing, type StoredKey } from './keys.ts';
 import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device } from './schema.ts';
-
 import type { LivenessEvidence, RealPersonVerifier } from './verification/port.ts';
 import { SandboxVerifier } from './verification/sandbox.ts';
 
