@@ -227,6 +227,27 @@ describe('personal hall (e2e)', () => {
     }
   });
 
+  test('用码记录 lists where and at which window the code was used, and says what to do about a stranger scan', async () => {
+    // 张伟's voucher and its two weeks of scans come from the demo seed
+    const { context, page, errors } = await signedInPage(browser, 'phone', env, accounts.get('990100')!);
+    try {
+      await page.goto('/personal/evoucher/uses');
+      await settled(page);
+      const rows = page.locator('.ant-list-item');
+      await rows.first().waitFor();
+      assert.equal(await rows.count(), 9);
+      await rows.filter({ hasText: '东湖市第一人民医院' }).filter({ hasText: '门诊收费 5 号窗' }).waitFor();
+      await checkA11y(page, '/personal/evoucher/uses');
+      await shot(page, 'evoucher-uses');
+      await page.getByRole('link', { name: '挂失医保码' }).click();
+      await page.waitForURL((u) => u.pathname === '/personal/evoucher');
+      await page.getByRole('button', { name: /挂\s*失/ }).waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the e-voucher pages before activation offer activation, not a fault to retry', async () => {
     const { context, page } = await signedInPage(browser, 'phone', env, accounts.get('stranger')!);
     try {

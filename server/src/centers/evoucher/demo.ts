@@ -43,6 +43,15 @@ const DEMO_USES: Array<[daysAgo: number, type: BusinessType, institution: string
   [0, '01101', at.level1, '挂号处'],
 ];
 
+const CHINA = 8 * 3600_000;
+/** Clinic hours in China time: 09:00 plus 25 minutes per row on the day `daysAgo`; today's not in the future. */
+function demoTime(daysAgo: number, i: number): number {
+  const now = Date.now();
+  const day = Math.floor((now + CHINA) / 86_400_000) - daysAgo;
+  const at = day * 86_400_000 - CHINA + 9 * 3600_000 + i * 25 * 60_000;
+  return Math.min(at, now - (DEMO_USES.length - i) * 60_000);
+}
+
 /**
  * Demo: 张伟's e-voucher in 东湖市, activated through the sandbox real-person check on a demo phone, authorised to the
  * demo partner, with two weeks of scans at the demo hospitals and pharmacies, so 渠道授权, 用码记录 and the console's
@@ -70,7 +79,7 @@ export async function seedDemoVoucher(ctx: Context, svc: EvoucherService): Promi
       { token, businessType, institutionCode, appId: 'demo-his', operator },
       SEED,
     );
-    const usedAt = new Date(Date.now() - daysAgo * 86_400_000 - (DEMO_USES.length - i) * 20 * 60_000);
+    const usedAt = new Date(demoTime(daysAgo, i));
     await ctx.db.q(sql`update evoucher_use set used_at = ${usedAt.toISOString()}
       where region_code = ${REGION} and id = ${useId}`);
   }

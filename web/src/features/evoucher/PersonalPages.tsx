@@ -217,22 +217,40 @@ function Uses() {
       ) : (q.data ?? []).length === 0 ? (
         <EmptyState title="暂无用码记录" hint="在医院、药店出示医保码后，这里会显示每次使用" />
       ) : (
-        <List
-          dataSource={q.data}
-          renderItem={(u) => (
-            <List.Item>
-              <List.Item.Meta
-                title={
-                  <Space>
-                    <Tag color="blue">{u.businessTypeName}</Tag>
-                    {u.institutionName ?? u.institutionCode}
-                  </Space>
-                }
-                description={fmtTime(u.usedAt)}
-              />
-            </List.Item>
-          )}
-        />
+        <>
+          <List
+            dataSource={q.data}
+            renderItem={(u) => (
+              <List.Item>
+                <List.Item.Meta
+                  title={
+                    <Space>
+                      <Tag color="blue">{u.businessTypeName}</Tag>
+                      {u.institutionName ?? u.institutionCode}
+                    </Space>
+                  }
+                  description={u.operator ? `${fmtTime(u.usedAt)} · ${u.operator}` : fmtTime(u.usedAt)}
+                />
+              </List.Item>
+            )}
+          />
+          {/* a scan the person does not recognise is a lost or copied phone: the way to stop it is one tap away */}
+          <Alert
+            style={{ marginTop: 12 }}
+            type="warning"
+            showIcon
+            message="有不是您本人的用码记录？"
+            description={
+              <>
+                请立即
+                <Link to="/personal/evoucher" style={{ textDecoration: 'underline' }}>
+                  挂失医保码
+                </Link>
+                ，并拨打医保服务热线。
+              </>
+            }
+          />
+        </>
       )}
     </>
   );
