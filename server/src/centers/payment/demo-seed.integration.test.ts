@@ -34,6 +34,16 @@ forEachPlatform(
         ['cancelled', 'pre_settled'],
       );
     });
+
+    test('a bill whose confirmation window ran out while the platform was down is replaced at the next start', async () => {
+      // the platform was stopped with a pending bill and started 31 minutes later: recovery has not run yet
+      await get().ctx.db.q(sql`update payment_order set updated_at = now() - interval '31 minutes'
+        where region_code = '990100' and app_id = 'demo-his' and status = 'pre_settled'
+          and institution_order_no like 'DEMO-PAY-0001-%'`);
+      await seedAgain();
+      const statuses = (await bills()).map((b) => b.status);
+      assert.deepEqual(statuses, ['cancelled', 'cancelled', 'pre_settled'], 'the stale one cancelled, a fresh one');
+    });
   },
   { seed: true },
 );

@@ -117,6 +117,9 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
         const byClass = (c: 'A' | 'B' | 'C') => codes.items.find((i) => i.itemClass === c && i.priceCap === null)?.code;
         const [a, b, c] = [byClass('A'), byClass('B'), byClass('C')];
         if (!a || !b || !c) return;
+        // a bill left pending while the platform was down has outlived its confirmation window: let recovery cancel
+        // it now (as its job will, after this seed), so that the check below brings a fresh one
+        await payment.recover({ regionCode: '990100' });
         const demo = [
           // employee with a well-funded account: fund + account
           {
