@@ -154,6 +154,16 @@ describe('console (e2e)', () => {
       await drawer.getByRole('menuitem', { name: '支付订单' }).click();
       await page.waitForURL((u) => u.pathname === '/console/payment/orders');
       await drawer.waitFor({ state: 'hidden' });
+      // each order whole on the phone: status, institution and the legs, without scrolling sideways
+      const order = page.locator('.ant-list-item').first();
+      await order.getByText(/总额 ¥[\d,]+\.\d{2} · 统筹/).waitFor();
+      await order.locator('.ant-tag').waitFor();
+      const box = await order.boundingBox();
+      assert.ok(box && box.x + box.width <= 390, 'within the width of the phone');
+      await settled(page);
+      await shot(page, 'payment-orders-phone');
+      await order.click();
+      await page.getByRole('dialog', { name: /^订单 / }).waitFor();
     } finally {
       await context.close();
     }

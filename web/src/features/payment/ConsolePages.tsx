@@ -7,7 +7,9 @@ import {
   Descriptions,
   Drawer,
   Form,
+  Grid,
   Input,
+  List,
   Modal,
   Select,
   Space,
@@ -27,6 +29,7 @@ import { useToast } from '../../lib/toast';
 import {
   CLASS_TAGS,
   dateTime,
+  institutionLabel,
   LEG_STATUS,
   type PaymentOrder,
   type PaymentRefund,
@@ -301,10 +304,17 @@ export function PaymentOrdersPage() {
   const params = new URLSearchParams({ page: String(query.page), pageSize: '20' });
   if (query.status) params.set('status', query.status);
   if (query.q) params.set('q', query.q);
+  const phone = !Grid.useBreakpoint().md;
   const { data, error, isLoading } = useQuery({
     queryKey: ['payment', 'admin', 'orders', query],
     queryFn: () => api<{ items: PaymentOrder[]; total: number }>(`/api/payment/admin/orders?${params}`),
   });
+  const pagination = {
+    current: query.page,
+    total: data?.total ?? 0,
+    pageSize: 20,
+    onChange: (page: number) => setQuery({ ...query, page }),
+  };
   return (
     <>
       <PageTitle>支付订单</PageTitle>
@@ -327,47 +337,74 @@ export function PaymentOrdersPage() {
         />
       </Space>
       {error && <Alert type="error" message={errorText(error)} />}
-      <Table
-        rowKey="id"
-        loading={isLoading}
-        dataSource={data?.items ?? []}
-        onRow={(r) => ({ onClick: () => setSelected(r.id), style: { cursor: 'pointer' } })}
-        pagination={{
-          current: query.page,
-          total: data?.total ?? 0,
-          pageSize: 20,
-          onChange: (page) => setQuery({ ...query, page }),
-        }}
-        scroll={{ x: 900 }}
-        columns={[
-          { title: '订单号', dataIndex: 'id' },
-          {
-            title: '机构',
-            dataIndex: 'institutionCode',
-            render: (code: string, o) =>
-              o.institutionName ? (
-                <>
-                  {o.institutionName}
-                  <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12 }}>
-                    {code}
-                  </Typography.Text>
-                </>
-              ) : (
-                code
-              ),
-          },
-          {
-            title: '状态',
-            dataIndex: 'status',
-            render: (s: string) => <Tag color={STATUS_COLORS[s]}>{STATUS_TEXT[s]}</Tag>,
-          },
-          { title: '总额', dataIndex: 'total', render: yuan, align: 'right' },
-          { title: '统筹', dataIndex: 'fundPayment', render: yuan, align: 'right' },
-          { title: '个账', dataIndex: 'accountPayment', render: yuan, align: 'right' },
-          { title: '自费', dataIndex: 'cashPayment', render: yuan, align: 'right' },
-          { title: '创建时间', dataIndex: 'createdAt', render: dateTime },
-        ]}
-      />
+      {phone ? (
+        // on a phone each order shows whole (status and amounts were off to the right of a sideways-scrolling table)
+        <List
+          loading={isLoading}
+          dataSource={data?.items ?? []}
+          pagination={pagination}
+          renderItem={(o) => (
+            <List.Item key={o.id} onClick={() => setSelected(o.id)} style={{ cursor: 'pointer' }}>
+              <List.Item.Meta
+                title={
+                  <Space wrap>
+                    <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
+                    {institutionLabel(o)}
+                  </Space>
+                }
+                description={
+                  <>
+                    <div>
+                      总额 ¥{yuan(o.total)} · 统筹 ¥{yuan(o.fundPayment)} · 个账 ¥{yuan(o.accountPayment)} · 自费 ¥
+                      {yuan(o.cashPayment)}
+                    </div>
+                    <div style={{ fontSize: 12 }}>
+                      {o.id} · {dateTime(o.createdAt)}
+                    </div>
+                  </>
+                }
+              />
+            </List.Item>
+          )}
+        />
+      ) : (
+        <Table
+          rowKey="id"
+          loading={isLoading}
+          dataSource={data?.items ?? []}
+          onRow={(r) => ({ onClick: () => setSelected(r.id), style: { cursor: 'pointer' } })}
+          pagination={pagination}
+          scroll={{ x: 900 }}
+          columns={[
+            { title: '订单号', dataIndex: 'id' },
+            {
+              title: '机构',
+              dataIndex: 'institutionCode',
+              render: (code: string, o) =>
+                o.institutionName ? (
+                  <>
+                    {o.institutionName}
+                    <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12 }}>
+                      {code}
+                    </Typography.Text>
+                  </>
+                ) : (
+                  code
+                ),
+            },
+            {
+              title: '状态',
+              dataIndex: 'status',
+              render: (s: string) => <Tag color={STATUS_COLORS[s]}>{STATUS_TEXT[s]}</Tag>,
+            },
+            { title: '总额', dataIndex: 'total', render: yuan, align: 'right' },
+            { title: '统筹', dataIndex: 'fundPayment', render: yuan, align: 'right' },
+            { title: '个账', dataIndex: 'accountPayment', render: yuan, align: 'right' },
+            { title: '自费', dataIndex: 'cashPayment', render: yuan, align: 'right' },
+            { title: '创建时间', dataIndex: 'createdAt', render: dateTime },
+          ]}
+        />
+      )}
       {selected && <AdminOrderDetail id={selected} onClose={() => setSelected(undefined)} />}
     </>
   );
