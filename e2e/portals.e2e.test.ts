@@ -80,6 +80,8 @@ describe('portals (e2e)', () => {
         await page.getByText('页面不存在', { exact: true }).waitFor();
         await page.getByText('东湖市医疗保障局').first().waitFor(); // inside the portal's shell, not a blank page
         await settled(page);
+        const current = page.getByRole('navigation', { name: '底部导航' }).locator('[aria-current="page"]');
+        assert.equal(await current.count(), 0, 'no tab claims to be this page');
         await checkA11y(page, `/${portal}/no-such-page/1`);
         await page.getByRole('button', { name: '返回首页' }).click();
         await page.waitForURL((u) => u.pathname === `/${portal}`);

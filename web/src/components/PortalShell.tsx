@@ -47,7 +47,8 @@ export function PortalShell({
   const navigate = useNavigate();
   const selected = items
     .map((i) => `${base}${i.path}`)
-    .filter((p) => location.pathname === p || location.pathname.startsWith(`${p}/`))
+    // the home is current only at its own address (else every unknown address would light up 首页)
+    .filter((p) => location.pathname === p || (p !== base && location.pathname.startsWith(`${p}/`)))
     .sort((a, b) => b.length - a.length)[0];
   const [menuOpen, setMenuOpen] = useState(false);
   const menu = (onNavigate?: () => void) => (
