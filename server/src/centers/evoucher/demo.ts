@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/index.ts';
 import type { Context } from '../../platform/context.ts';
+import { CHINA_OFFSET_MS } from '../../platform/time.ts';
 import type { BusinessType, Device } from './schema.ts';
 import type { Actor, EvoucherService } from './service.ts';
 import { makePng } from './verification/images.ts';
@@ -43,12 +44,11 @@ const DEMO_USES: Array<[daysAgo: number, type: BusinessType, institution: string
   [0, '01101', at.level1, '挂号处'],
 ];
 
-const CHINA = 8 * 3600_000;
 /** Clinic hours in China time: 09:00 plus 25 minutes per row on the day `daysAgo`; today's not in the future. */
 function demoTime(daysAgo: number, i: number): number {
   const now = Date.now();
-  const day = Math.floor((now + CHINA) / 86_400_000) - daysAgo;
-  const at = day * 86_400_000 - CHINA + 9 * 3600_000 + i * 25 * 60_000;
+  const day = Math.floor((now + CHINA_OFFSET_MS) / 86_400_000) - daysAgo;
+  const at = day * 86_400_000 - CHINA_OFFSET_MS + 9 * 3600_000 + i * 25 * 60_000;
   return Math.min(at, now - (DEMO_USES.length - i) * 60_000);
 }
 
@@ -59,10 +59,7 @@ function demoTime(daysAgo: number, i: number): number {
  * person has no hall account or already has a voucher (李娜 and newly registered persons keep activation to try).
  */
 export async function seedDemoVoucher(ctx: Context, svc: EvoucherService): Promise<void> {
-  const users = (
-    ctx.services as { user?: { findPersonByResidentId(r: string, id: string): Promise<{ id: string } | undefined> } }
-  ).user;
-  const person = await users?.findPersonByResidentId(REGION, DEMO_PERSONS.zhangWei.residentId);
+  const person = await ctx.services.user?.findPersonByResidentId(REGION, DEMO_PERSONS.zhangWei.residentId);
   if (!person || (await svc.mine(REGION, person.id).catch(() => undefined))) return;
   await activateThroughSandbox(svc, REGION, person.id, { id: 'demo-phone', model: '演示手机' }, SEED);
   // a partner app the person lets read identity and insurance (渠道授权 is not empty); the auth code is left unused

@@ -13,6 +13,7 @@ import type { Context } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { maskName } from '../../platform/privacy/index.ts';
+import { businessDate } from '../../platform/time.ts';
 
 export type Fetch = typeof globalThis.fetch;
 
@@ -250,8 +251,10 @@ export class InstitutionService {
       where region_code = ${regionCode} and id = ${o.payOrdId}`);
   }
 
-  /** 6301: the order as the payment center sees it now. */
-  /** 6301's answer, with the (masked) name the order was taken for: after a reload the cashier still sees whose it is. */
+  /**
+   * 6301: the order as the payment center sees it now, with the (masked) name it was taken for: after a reload the
+   * cashier still sees whose it is.
+   */
   async order(ws: Workstation, id: string): Promise<ChannelOrder & { personName: string }> {
     const { personName } = await this.orderRow(ws, id);
     const c = await this.client(ws);
@@ -327,13 +330,10 @@ export class InstitutionService {
       group by status`);
     const byStatus = Object.fromEntries(rows.map((r) => [r.status, { count: Number(r.n), total: Number(r.total) }]));
     return {
-      day: businessDay(),
+      day: businessDate(Date.now()),
       count: rows.reduce((n, r) => n + Number(r.n), 0),
       total: rows.reduce((n, r) => n + Number(r.total), 0),
       byStatus,
     };
   }
 }
-
-/** Today's date in China time (YYYY-MM-DD). */
-const businessDay = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);

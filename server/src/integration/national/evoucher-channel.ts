@@ -5,8 +5,6 @@
  */
 import { z } from 'zod';
 
-const BUSINESS_TYPES = ['01101', '01301', '01302', '02121', '03131'] as const;
-
 /** The insurance summary shown to institutions and authorised channels. */
 export const insuranceSummary = z.object({
   regionCode: z.string().describe('参保地统筹区'),
@@ -27,7 +25,7 @@ export const maskedPerson = {
 
 export const verifyAnswer = z.object({
   useId: z.string().describe('用码记录号'),
-  businessType: z.enum(BUSINESS_TYPES).describe('用码业务类型'),
+  businessType: z.string().describe('用码业务类型（请求中的 businessType）'),
   businessTypeName: z.string(),
   person: z.object({ ...maskedPerson, idType: z.literal('01').describe('证件类型 01 居民身份证') }),
   insurance: insuranceSummary,

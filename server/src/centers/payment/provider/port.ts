@@ -120,7 +120,4 @@ export const verifySigned = (
   now = Date.now(),
 ) => verifySignedHttp('x-pay', secret, headers, method, path, body, now);
 
-/** Business date (yyyy-mm-dd) in China time (UTC+8) of an instant. */
-export function businessDate(at: Date | string | number): string {
-  return new Date(new Date(at).getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
-}
+export { businessDate } from '../../../platform/time.ts';
