@@ -71,6 +71,59 @@ describe('portals (e2e)', () => {
     });
   }
 
+  test('a phone opening the personal hall downloads its home, compressed and cacheable, not every portal', async () => {
+    const context = await newContext(browser, 'phone', platform.url);
+    const page = await context.newPage();
+    const scripts: Array<{ url: string; encoding?: string; cache?: string; bytes: number }> = [];
+    const pending: Promise<void>[] = [];
+    page.on('response', (r) => {
+      if (r.request().resourceType() !== 'script') return;
+      pending.push(
+        r.body().then((body) => {
+          const h = r.headers();
+          scripts.push({
+            url: r.url(),
+            encoding: h['content-encoding'],
+            cache: h['cache-control'],
+            bytes: body.length,
+          });
+        }),
+      );
+    });
+    try {
+      const doc = await page.goto('/personal');
+      await page.getByText('登录后可查看参保状态').waitFor();
+      await settled(page);
+      await Promise.all(pending);
+      assert.equal(
+        doc?.headers()['cache-control'],
+        'no-cache',
+        'the page itself is asked anew, so a release shows at once',
+      );
+      assert.ok(scripts.length > 0);
+      for (const s of scripts) {
+        if (s.bytes >= 1024) assert.match(s.encoding ?? '', /^(br|gzip)$/, `${s.url} is sent compressed`);
+        assert.match(s.cache ?? '', /immutable/, `${s.url} is cached for good (its name changes with its content)`);
+      }
+      const total = scripts.reduce((n, s) => n + s.bytes, 0);
+      // the whole app is about 2.3 MB of script; the home needs React, antd's core and the shell
+      assert.ok(total < 1_200_000, `the home loads ${total} bytes of script, not the whole app`);
+      assert.ok(!scripts.some((s) => /EChart|ConsolePages|Workstation/.test(s.url)), 'no console or workstation code');
+
+      // while the person reads the home, the bottom tabs' pages are fetched: 我的 then opens even with the network gone
+      await page.waitForFunction(
+        () => performance.getEntriesByType('resource').some((e) => /\/assets\/Settings-/.test(e.name)),
+        null,
+        { timeout: 15_000 },
+      );
+      await context.setOffline(true);
+      await page.getByRole('navigation', { name: '底部导航' }).getByRole('link', { name: '我的' }).click();
+      await page.getByRole('heading', { name: '我的' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
   test('an address no page answers says so inside its portal and leads back to its home', async () => {
     const context = await newContext(browser, 'phone', platform.url);
     const page = await context.newPage();

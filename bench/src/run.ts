@@ -94,13 +94,15 @@ function printTable(rows: Result[]): void {
     n === undefined || !Number.isFinite(n)
       ? '—'
       : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  /** a rate below 10/s (a page load, a login under load) keeps two decimals instead of rounding to 0 */
+  const rate = (n: number | undefined) => fmt(n, n !== undefined && n < 10 ? 2 : 0);
   const table = rows.map((r) => ({
     benchmark: r.name,
-    'ops/s': r.error ? `ERROR: ${r.error.slice(0, 60)}` : fmt(r.opsPerSec),
+    'ops/s': r.error ? `ERROR: ${r.error.slice(0, 60)}` : rate(r.opsPerSec),
     'p50 ms': fmt(r.p50Ms, 2),
     'p99 ms': fmt(r.p99Ms, 2),
     floor: r.floorName
-      ? `${r.floorName}: ${fmt(r.floorOpsPerSec)}/s${r.floorReadings ? ` (${r.floorReadings.map((f) => fmt(f)).join(' → ')})` : ''}`
+      ? `${r.floorName}: ${rate(r.floorOpsPerSec)}/s${r.floorReadings ? ` (${r.floorReadings.map((f) => rate(f)).join(' → ')})` : ''}`
       : '—',
     ratio: fmt(r.ratio, 2),
     goal: r.goalRatio === undefined ? '—' : `≥ ${r.goalRatio}${r.met === undefined ? '' : r.met ? ' ✓' : ' ✗'}`,

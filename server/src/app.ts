@@ -194,7 +194,15 @@ async function serveWeb(app: App, config: Config): Promise<void> {
     );
     return;
   }
-  await app.register(fastifyStatic, { root, index: ['index.html'] });
+  await app.register(fastifyStatic, {
+    root,
+    index: ['index.html'],
+    // the build writes .br and .gz beside every asset: a phone on a mobile network gets a fifth of the bytes
+    preCompressed: true,
+    // hashed file names change with their content, so they may be kept for good; index.html must be asked anew
+    setHeaders: (reply, path) =>
+      reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+  });
   const spa = async (_req: FastifyRequest, reply: import('fastify').FastifyReply) => reply.sendFile('index.html');
   for (const prefix of WEB_ROUTES) {
     app.get(prefix, { schema: { hide: true } }, spa);

@@ -3,10 +3,10 @@ import { App as AntApp, ConfigProvider } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
-import { StrictMode } from 'react';
+import { StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
-import { NotFound } from './components/States';
+import { Loading, NotFound } from './components/States';
 import { Landing } from './Landing';
 import { retryTransient } from './lib/api';
 import { RegionProvider } from './lib/region';
@@ -52,24 +52,29 @@ function Root() {
           }}
         >
           <AntApp>
-            <Routes>
-              <Route path="/" element={<Landing />} />
-              <Route
-                path="/personal/*"
-                element={<Portal name="personal" title="个人网厅" kind="person" pages={personalPages} />}
-              />
-              <Route path="/unit/*" element={<Portal name="unit" title="单位网厅" kind="person" pages={unitPages} />} />
-              <Route
-                path="/console/*"
-                element={<Portal name="console" title="管理后台" kind="staff" pages={consolePages} />}
-              />
-              <Route
-                path="/institution/*"
-                element={<Portal name="institution" title="医药机构工作台" kind="staff" pages={institutionPages} />}
-              />
-              {publicRoutes}
-              <Route path="*" element={<NotFound home="/" />} />
-            </Routes>
+            <Suspense fallback={<Loading label="正在打开页面…" />}>
+              <Routes>
+                <Route path="/" element={<Landing />} />
+                <Route
+                  path="/personal/*"
+                  element={<Portal name="personal" title="个人网厅" kind="person" pages={personalPages} />}
+                />
+                <Route
+                  path="/unit/*"
+                  element={<Portal name="unit" title="单位网厅" kind="person" pages={unitPages} />}
+                />
+                <Route
+                  path="/console/*"
+                  element={<Portal name="console" title="管理后台" kind="staff" pages={consolePages} />}
+                />
+                <Route
+                  path="/institution/*"
+                  element={<Portal name="institution" title="医药机构工作台" kind="staff" pages={institutionPages} />}
+                />
+                {publicRoutes}
+                <Route path="*" element={<NotFound home="/" />} />
+              </Routes>
+            </Suspense>
           </AntApp>
         </ConfigProvider>
       )}

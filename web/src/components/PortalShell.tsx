@@ -1,9 +1,10 @@
 import { MenuOutlined } from '@ant-design/icons';
 import { Button, ConfigProvider, Drawer, Grid, Layout, Menu, Typography } from 'antd';
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, Suspense, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { useRegion } from '../lib/region';
 import styles from './PortalShell.module.css';
+import { Loading } from './States';
 
 export interface NavItem {
   path: string;
@@ -93,7 +94,7 @@ export function PortalShell({
           </Drawer>
         ) : null}
         <main className={styles.mobileMain}>
-          <Outlet />
+          <PageOutlet />
         </main>
         <nav className={styles.tabbar} aria-label="底部导航">
           {bottom.map((i) => (
@@ -119,7 +120,7 @@ export function PortalShell({
           {menu()}
         </Layout.Sider>
         <Layout.Content className={styles.content}>
-          <Outlet />
+          <PageOutlet />
         </Layout.Content>
       </Layout>
     </Layout>
@@ -134,5 +135,14 @@ export function PageTitle({ children, extra }: { children: ReactNode; extra?: Re
       </Typography.Title>
       {extra}
     </div>
+  );
+}
+
+/** The current page; its code may still be on the way (pages load on first visit). */
+function PageOutlet() {
+  return (
+    <Suspense fallback={<Loading label="正在打开页面…" />}>
+      <Outlet />
+    </Suspense>
   );
 }

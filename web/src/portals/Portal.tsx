@@ -1,17 +1,19 @@
 import { Button } from 'antd';
+import { useEffect } from 'react';
 import { Route, Routes } from 'react-router';
 import { logout } from '../auth/oidc';
 import { RequireSession } from '../auth/RequireSession';
 import { PortalShell } from '../components/PortalShell';
 import { NotFound } from '../components/States';
 import { useSession } from '../lib/session';
-import type { PortalPage } from './registry';
+import { type PortalPage, preloadWhenIdle } from './registry';
 
 /** One portal: its shell, its pages, and sign-in for the pages that need it. */
 export function Portal(props: { name: string; title: string; kind: 'person' | 'staff'; pages: PortalPage[] }) {
   const session = useSession();
   const base = `/${props.name}`;
   const items = props.pages.filter((p) => p.nav).map((p) => ({ path: p.path ? `/${p.path}` : '', ...p.nav! }));
+  useEffect(() => preloadWhenIdle(props.pages.filter((p) => p.nav?.bottom)), [props.pages]);
   // Signing out ends the single sign-on session at the authentication center too (RP-initiated logout), so the next
   // visit asks for credentials again instead of silently signing back in.
   const extra = session ? (

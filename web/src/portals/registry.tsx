@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { type ComponentType, isValidElement, lazy, type ReactNode } from 'react';
 import type { NavItem } from '../components/PortalShell';
 
 /** A page of a portal: its path under the portal, its element, and its menu entry (if any). */
@@ -8,4 +8,39 @@ export interface PortalPage {
   nav?: Omit<NavItem, 'path'>;
   /** Shown without signing in. */
   public?: boolean;
+}
+
+/**
+ * A page component whose code is fetched on its first visit, so that a phone opening the hall downloads the home
+ * and not every page of every portal (the console's charts, the workstation's scanner).
+ */
+export function lazyPage<M extends Record<K, ComponentType<any>>, K extends keyof M>(load: () => Promise<M>, name: K) {
+  return Object.assign(
+    lazy(() => load().then((m) => ({ default: m[name] }))),
+    { preload: load },
+  );
+}
+
+/**
+ * Fetches the code of these pages a few seconds after the portal opened, when the browser is idle, so that the tabs
+ * a person taps next (医保码 at the counter) open at once without competing with the first screen for a slow
+ * network; not when the person asked the browser to save data.
+ */
+export function preloadWhenIdle(pages: PortalPage[], afterMs = 3000): () => void {
+  if ((navigator as Navigator & { connection?: { saveData?: boolean } }).connection?.saveData) return () => {};
+  let idle: number | undefined;
+  const run = () => {
+    for (const p of pages) {
+      const type = isValidElement(p.element) ? (p.element.type as { preload?: () => Promise<unknown> }) : undefined;
+      void type?.preload?.().catch(() => {}); // a failed prefetch is retried when the page is opened
+    }
+  };
+  const timer = setTimeout(() => {
+    if (typeof requestIdleCallback === 'function') idle = requestIdleCallback(run, { timeout: 5000 });
+    else run();
+  }, afterMs);
+  return () => {
+    clearTimeout(timer);
+    if (idle !== undefined) cancelIdleCallback(idle);
+  };
 }

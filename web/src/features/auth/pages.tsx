@@ -1,7 +1,12 @@
 import { ApiOutlined, KeyOutlined, MessageOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
-import type { PortalPage } from '../../portals/registry';
-import { TrustedCasPage } from './CaPage';
-import { ChannelsPage, SigningKeysPage, SmsOutboxPage } from './ConsolePages';
+import { lazyPage, type PortalPage } from '../../portals/registry';
+
+const caPage = () => import('./CaPage');
+const TrustedCasPage = lazyPage(caPage, 'TrustedCasPage');
+const consolePages = () => import('./ConsolePages');
+const ChannelsPage = lazyPage(consolePages, 'ChannelsPage');
+const SigningKeysPage = lazyPage(consolePages, 'SigningKeysPage');
+const SmsOutboxPage = lazyPage(consolePages, 'SmsOutboxPage');
 
 export const authConsolePages: PortalPage[] = [
   { path: 'auth/channels', element: <ChannelsPage />, nav: { label: '渠道管理', icon: <ApiOutlined /> } },

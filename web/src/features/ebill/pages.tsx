@@ -6,10 +6,17 @@ import {
   FileTextOutlined,
 } from '@ant-design/icons';
 import { Route } from 'react-router';
-import type { PortalPage } from '../../portals/registry';
-import { EbillChannelsPage, EbillNationalPage, EbillSearchPage, EbillUsagePage } from './ConsolePages';
-import { MyBills } from './MyBills';
-import { EbillVerifyPage } from './VerifyPage';
+import { lazyPage, type PortalPage } from '../../portals/registry';
+
+const consolePages = () => import('./ConsolePages');
+const EbillChannelsPage = lazyPage(consolePages, 'EbillChannelsPage');
+const EbillNationalPage = lazyPage(consolePages, 'EbillNationalPage');
+const EbillSearchPage = lazyPage(consolePages, 'EbillSearchPage');
+const EbillUsagePage = lazyPage(consolePages, 'EbillUsagePage');
+const myBills = () => import('./MyBills');
+const MyBills = lazyPage(myBills, 'MyBills');
+const verifyPage = () => import('./VerifyPage');
+const EbillVerifyPage = lazyPage(verifyPage, 'EbillVerifyPage');
 
 export const ebillPersonalPages: PortalPage[] = [
   { path: 'ebills', element: <MyBills />, nav: { label: '电子票据', icon: <FileTextOutlined /> } },

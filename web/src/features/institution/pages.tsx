@@ -1,6 +1,8 @@
 import { ScanOutlined } from '@ant-design/icons';
-import type { PortalPage } from '../../portals/registry';
-import { Workstation } from './Workstation';
+import { lazyPage, type PortalPage } from '../../portals/registry';
+
+const workstation = () => import('./Workstation');
+const Workstation = lazyPage(workstation, 'Workstation');
 
 /** The workstation's pages in the 医药机构工作台 portal. */
 export const institutionWorkstationPages: PortalPage[] = [

@@ -31,23 +31,6 @@ import { api, errorText } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import { type Announcement, CHANNEL_LABELS, type Channel, dateTime, type InboxPage, useUnreadCount } from './api';
 
-/** The 消息 menu icon with the live unread badge. */
-export function InboxNavIcon({ className }: { className?: string }) {
-  const unread = useUnreadCount();
-  // the side menu gives its icons their spacing through className
-  return (
-    <Badge
-      className={className}
-      count={unread ?? 0}
-      size="small"
-      offset={[6, -2]}
-      aria-label={unread ? `${unread} 条未读消息` : undefined}
-    >
-      <BellOutlined />
-    </Badge>
-  );
-}
-
 /** The unit the signed-in person acts for in the unit hall (set by the user center's unit switch). */
 const actingUnit = () => (typeof sessionStorage === 'undefined' ? null : sessionStorage.getItem('yibao.actingUnit'));
 

@@ -6,11 +6,18 @@ import {
   SettingOutlined,
   UnorderedListOutlined,
 } from '@ant-design/icons';
-import type { PortalPage } from '../../portals/registry';
-import { BroadcastsPage, ChannelsPage, DeliveriesPage, MessageTypesPage } from './ConsolePages';
-import { InboxNavIcon, InboxPageView, NoticesPage, PreferencesPageView } from './PersonalPages';
+import { lazyPage, type PortalPage } from '../../portals/registry';
+import { InboxNavIcon } from './InboxNavIcon';
 
-export { HallAnnouncements, InboxNavIcon } from './PersonalPages';
+const consolePages = () => import('./ConsolePages');
+const BroadcastsPage = lazyPage(consolePages, 'BroadcastsPage');
+const ChannelsPage = lazyPage(consolePages, 'ChannelsPage');
+const DeliveriesPage = lazyPage(consolePages, 'DeliveriesPage');
+const MessageTypesPage = lazyPage(consolePages, 'MessageTypesPage');
+const personalPages = () => import('./PersonalPages');
+const InboxPageView = lazyPage(personalPages, 'InboxPageView');
+const NoticesPage = lazyPage(personalPages, 'NoticesPage');
+const PreferencesPageView = lazyPage(personalPages, 'PreferencesPageView');
 
 export const messagePersonalPages: PortalPage[] = [
   { path: 'messages', element: <InboxPageView />, nav: { label: '消息', icon: <InboxNavIcon />, bottom: true } },

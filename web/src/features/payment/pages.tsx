@@ -1,7 +1,11 @@
 import { AuditOutlined, PayCircleOutlined, ReconciliationOutlined } from '@ant-design/icons';
-import type { PortalPage } from '../../portals/registry';
-import { PaymentOrdersPage, PaymentReconciliationPage } from './ConsolePages';
-import { MyPayments } from './MyPayments';
+import { lazyPage, type PortalPage } from '../../portals/registry';
+
+const consolePages = () => import('./ConsolePages');
+const PaymentOrdersPage = lazyPage(consolePages, 'PaymentOrdersPage');
+const PaymentReconciliationPage = lazyPage(consolePages, 'PaymentReconciliationPage');
+const myPayments = () => import('./MyPayments');
+const MyPayments = lazyPage(myPayments, 'MyPayments');
 
 export const paymentPersonalPages: PortalPage[] = [
   { path: 'payments', element: <MyPayments />, nav: { label: '医保支付', icon: <PayCircleOutlined /> } },

@@ -1,6 +1,10 @@
 import { ClusterOutlined, EnvironmentOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
-import type { PortalPage } from '../../portals/registry';
-import { JobsPage, RegionConfigPage, SecurityOpsPage } from './OpsPages';
+import { lazyPage, type PortalPage } from '../../portals/registry';
+
+const opsPages = () => import('./OpsPages');
+const JobsPage = lazyPage(opsPages, 'JobsPage');
+const RegionConfigPage = lazyPage(opsPages, 'RegionConfigPage');
+const SecurityOpsPage = lazyPage(opsPages, 'SecurityOpsPage');
 
 export const platformConsolePages: PortalPage[] = [
   { path: 'region', element: <RegionConfigPage />, nav: { label: '统筹区配置', icon: <EnvironmentOutlined /> } },

@@ -7,10 +7,22 @@ import {
   UserAddOutlined,
   UserOutlined,
 } from '@ant-design/icons';
-import type { PortalPage } from '../../portals/registry';
-import { AgentsPage, PersonsPage, StaffPage, UnitsPage } from './ConsolePages';
-import { ProfilePage, RegisterPage, ResetPasswordPage, SecurityPage } from './PersonalPages';
-import { MyUnitsPage, UnitAgentsPage, UnitRegisterPage } from './UnitPages';
+import { lazyPage, type PortalPage } from '../../portals/registry';
+
+const consolePages = () => import('./ConsolePages');
+const AgentsPage = lazyPage(consolePages, 'AgentsPage');
+const PersonsPage = lazyPage(consolePages, 'PersonsPage');
+const StaffPage = lazyPage(consolePages, 'StaffPage');
+const UnitsPage = lazyPage(consolePages, 'UnitsPage');
+const personalPages = () => import('./PersonalPages');
+const ProfilePage = lazyPage(personalPages, 'ProfilePage');
+const RegisterPage = lazyPage(personalPages, 'RegisterPage');
+const ResetPasswordPage = lazyPage(personalPages, 'ResetPasswordPage');
+const SecurityPage = lazyPage(personalPages, 'SecurityPage');
+const unitPages = () => import('./UnitPages');
+const MyUnitsPage = lazyPage(unitPages, 'MyUnitsPage');
+const UnitAgentsPage = lazyPage(unitPages, 'UnitAgentsPage');
+const UnitRegisterPage = lazyPage(unitPages, 'UnitRegisterPage');
 
 export const userPersonalPages: PortalPage[] = [
   { path: 'register', element: <RegisterPage />, public: true },

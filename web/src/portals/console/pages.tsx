@@ -7,8 +7,10 @@ import { messageConsolePages } from '../../features/message/pages';
 import { paymentConsolePages } from '../../features/payment/pages';
 import { platformConsolePages } from '../../features/platform/pages';
 import { userConsolePages } from '../../features/user/pages';
-import type { PortalPage } from '../registry';
-import { ConsoleDashboard } from './Dashboard';
+import { lazyPage, type PortalPage } from '../registry';
+
+const dashboard = () => import('./Dashboard');
+const ConsoleDashboard = lazyPage(dashboard, 'ConsoleDashboard');
 
 /** A center's pages, listed under its name in the side menu. */
 const under = (group: string, pages: PortalPage[]): PortalPage[] =>

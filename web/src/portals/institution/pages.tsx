@@ -1,7 +1,9 @@
 import { HomeOutlined } from '@ant-design/icons';
-import { InstitutionHome } from '../../features/institution/Home';
 import { institutionWorkstationPages } from '../../features/institution/pages';
-import type { PortalPage } from '../registry';
+import { lazyPage, type PortalPage } from '../registry';
+
+const home = () => import('../../features/institution/Home');
+const InstitutionHome = lazyPage(home, 'InstitutionHome');
 
 /** Pages of the 医药机构工作台; each center adds its own list here. */
 export const institutionPages: PortalPage[] = [

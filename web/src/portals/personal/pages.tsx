@@ -4,11 +4,15 @@ import { evoucherPersonalPages } from '../../features/evoucher/pages';
 import { messagePersonalPages } from '../../features/message/pages';
 import { paymentPersonalPages } from '../../features/payment/pages';
 import { userPersonalPages } from '../../features/user/pages';
-import type { PortalPage } from '../registry';
+import { lazyPage, type PortalPage } from '../registry';
 import { PersonalHome } from './Home';
-import { MyAccountPage } from './MyAccount';
-import { MyInsurancePage } from './MyInsurance';
-import { SettingsPage } from './Settings';
+
+const myAccount = () => import('./MyAccount');
+const MyAccountPage = lazyPage(myAccount, 'MyAccountPage');
+const myInsurance = () => import('./MyInsurance');
+const MyInsurancePage = lazyPage(myInsurance, 'MyInsurancePage');
+const settings = () => import('./Settings');
+const SettingsPage = lazyPage(settings, 'SettingsPage');
 
 /** Pages of the personal web hall; each center adds its own list here. */
 export const personalPages: PortalPage[] = [
