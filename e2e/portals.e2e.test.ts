@@ -124,6 +124,43 @@ describe('portals (e2e)', () => {
     }
   });
 
+  test('a page whose code does not arrive says so, is reported, and opens after 重新加载', async () => {
+    const context = await newContext(browser, 'phone', platform.url);
+    const page = await context.newPage();
+    const blocked = /\/assets\/Settings-[^/]*\.js$/;
+    await page.route(blocked, (route) => route.abort('internetdisconnected'));
+    const metric = async () =>
+      Number(
+        (await (await fetch(`${platform.url}/metrics`)).text()).match(
+          /web_client_errors_total\{kind="chunk"\} (\d+)/,
+        )?.[1] ?? 0,
+      );
+    const before = await metric();
+    try {
+      await page.goto('/personal');
+      await page.getByText('登录后可查看参保状态').waitFor();
+      const tabs = page.getByRole('navigation', { name: '底部导航' });
+      await tabs.getByRole('link', { name: '我的' }).click();
+      await page.getByText('页面未能打开').waitFor();
+      await tabs.waitFor(); // the shell stays: the person can still use the tabs
+      await checkA11y(page, 'page-load-failed');
+      await shot(page, 'page-load-failed');
+      for (let i = 0; i < 50 && (await metric()) === before; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await metric(), before + 1, 'the platform counts the failed page');
+      // moving on to another page works without a reload
+      await tabs.getByRole('link', { name: '首页' }).click();
+      await page.getByText('登录后可查看参保状态').waitFor();
+
+      await tabs.getByRole('link', { name: '我的' }).click();
+      await page.getByText('页面未能打开').waitFor();
+      await page.unroute(blocked);
+      await page.getByRole('button', { name: '重新加载' }).click();
+      await page.getByRole('heading', { name: '我的' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
   test('an address no page answers says so inside its portal and leads back to its home', async () => {
     const context = await newContext(browser, 'phone', platform.url);
     const page = await context.newPage();

@@ -22,6 +22,7 @@ const PUBLIC = new Set([
   'GET /api/message/announcements',
   'GET /api/auth/login-methods',
   'POST /api/evoucher/login-tickets', // the login page's QR (rate-limited per address)
+  'POST /api/client-errors', // a page that failed in a browser, signed in or not (rate-limited per address)
 ]);
 
 /** Routes any signed-in staff member may read about themselves, whatever their permissions. */

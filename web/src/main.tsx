@@ -5,7 +5,8 @@ import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrowserRouter, Route, Routes } from 'react-router';
+import { BrowserRouter, Route, Routes, useLocation } from 'react-router';
+import { PageErrorBoundary } from './components/PageErrorBoundary';
 import { Loading, NotFound } from './components/States';
 import { Landing } from './Landing';
 import { retryTransient } from './lib/api';
@@ -37,6 +38,7 @@ const queryClient = new QueryClient({
 });
 
 function Root() {
+  const { pathname } = useLocation();
   return (
     <RegionProvider>
       {(region) => (
@@ -52,29 +54,31 @@ function Root() {
           }}
         >
           <AntApp>
-            <Suspense fallback={<Loading label="正在打开页面…" />}>
-              <Routes>
-                <Route path="/" element={<Landing />} />
-                <Route
-                  path="/personal/*"
-                  element={<Portal name="personal" title="个人网厅" kind="person" pages={personalPages} />}
-                />
-                <Route
-                  path="/unit/*"
-                  element={<Portal name="unit" title="单位网厅" kind="person" pages={unitPages} />}
-                />
-                <Route
-                  path="/console/*"
-                  element={<Portal name="console" title="管理后台" kind="staff" pages={consolePages} />}
-                />
-                <Route
-                  path="/institution/*"
-                  element={<Portal name="institution" title="医药机构工作台" kind="staff" pages={institutionPages} />}
-                />
-                {publicRoutes}
-                <Route path="*" element={<NotFound home="/" />} />
-              </Routes>
-            </Suspense>
+            <PageErrorBoundary resetKey={pathname} home="/">
+              <Suspense fallback={<Loading label="正在打开页面…" />}>
+                <Routes>
+                  <Route path="/" element={<Landing />} />
+                  <Route
+                    path="/personal/*"
+                    element={<Portal name="personal" title="个人网厅" kind="person" pages={personalPages} />}
+                  />
+                  <Route
+                    path="/unit/*"
+                    element={<Portal name="unit" title="单位网厅" kind="person" pages={unitPages} />}
+                  />
+                  <Route
+                    path="/console/*"
+                    element={<Portal name="console" title="管理后台" kind="staff" pages={consolePages} />}
+                  />
+                  <Route
+                    path="/institution/*"
+                    element={<Portal name="institution" title="医药机构工作台" kind="staff" pages={institutionPages} />}
+                  />
+                  {publicRoutes}
+                  <Route path="*" element={<NotFound home="/" />} />
+                </Routes>
+              </Suspense>
+            </PageErrorBoundary>
           </AntApp>
         </ConfigProvider>
       )}

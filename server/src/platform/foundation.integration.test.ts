@@ -109,6 +109,28 @@ forEachPlatform('platform HTTP conventions', (get) => {
     assert.match(text, /http_request_duration_seconds_bucket/);
   });
 
+  test('a page that failed in a browser is counted in /metrics; a bad report is refused; a flood is limited', async () => {
+    const { app } = get();
+    const report = (payload: unknown, ip = '198.51.100.7') =>
+      app.inject({ method: 'POST', url: '/api/client-errors', payload: payload as object, remoteAddress: ip });
+    const chunk = { kind: 'chunk', path: '/personal/settings', message: 'Failed to fetch dynamically imported module' };
+    assert.equal((await report(chunk)).statusCode, 204);
+    assert.equal((await report({ ...chunk, kind: 'render' })).statusCode, 204);
+    const text = (await app.inject('/metrics')).body;
+    assert.match(text, /web_client_errors_total\{kind="chunk"\} 1\n/);
+    assert.match(text, /web_client_errors_total\{kind="render"\} 1\n/);
+
+    const withQuery = await report({ ...chunk, path: '/personal/payments?order=x' });
+    assert.equal(withQuery.statusCode, 400);
+    assert.equal(withQuery.json().code, 'VALIDATION_FAILED');
+    assert.equal((await report({ ...chunk, message: 'x'.repeat(501) })).statusCode, 400);
+
+    const flood = await Promise.all(Array.from({ length: 25 }, () => report(chunk, '198.51.100.8')));
+    const codes = flood.map((r) => r.statusCode);
+    assert.equal(codes.filter((c) => c === 204).length, 20);
+    assert.ok(flood.filter((r) => r.statusCode === 429).every((r) => r.json().code === 'RATE_LIMITED'));
+  });
+
   test('unknown routes are 404 problems', async () => {
     const res = await get().app.inject('/api/nothing-here');
     assert.equal(res.statusCode, 404);

@@ -8,6 +8,7 @@ import { AppError } from './errors.ts';
 import type { App } from './http.ts';
 import { enqueue, retryDeadJob } from './jobs.ts';
 import { keyRotationStatus } from './privacy/index.ts';
+import { rateLimit } from './rate-limit.ts';
 
 const regionParams = z.strictObject({ code: z.string().regex(/^\d{6}$/, '应为 6 位数字') });
 
@@ -150,6 +151,50 @@ export function platformRoutes(app: App, ctx: Context): void {
         { dedupeKey: `reencrypt-${ctx.privacy.cipher.currentKeyId}-${Date.now()}` },
       );
       return { started: true };
+    },
+  );
+
+  clientErrorRoute(app, ctx);
+}
+
+/** A page sends at most this many reports a minute per address (a crash loop must not flood the log). */
+const CLIENT_ERRORS_PER_MINUTE = 20;
+
+const clientErrorBody = z.strictObject({
+  kind: z.enum(['chunk', 'render']).describe('chunk: 页面代码未能下载（网络或版本更新）; render: 页面渲染出错'),
+  path: z
+    .string()
+    .max(300)
+    .regex(/^\/[^?#]*$/, '应为页面路径（不含查询串）')
+    .describe('出错页面的路径'),
+  message: z.string().max(500).describe('浏览器报告的错误信息'),
+});
+
+/**
+ * Pages that failed in a browser report here, so that an operator sees a broken release or a failing asset host in
+ * the log and in /metrics (`web_client_errors_total`) before citizens phone the hotline.
+ */
+function clientErrorRoute(app: App, ctx: Context): void {
+  const counts = new Map<string, number>();
+  ctx.metrics.addCollector(async () => [
+    '# HELP web_client_errors_total Pages that failed in a browser, by kind (chunk: code not loaded; render: error).',
+    '# TYPE web_client_errors_total counter',
+    ...[...counts].map(([kind, n]) => `web_client_errors_total{kind="${kind}"} ${n}`),
+  ]);
+  app.post(
+    '/api/client-errors',
+    {
+      preHandler: rateLimit(ctx.db, { bucket: 'platform.client-errors', limit: CLIENT_ERRORS_PER_MINUTE }),
+      schema: {
+        tags: ['platform'],
+        summary: '网页出错上报（页面未能加载或渲染出错；每个地址每分钟限量）',
+        body: clientErrorBody,
+      },
+    },
+    async (req, reply) => {
+      counts.set(req.body.kind, (counts.get(req.body.kind) ?? 0) + 1);
+      req.log.warn({ clientError: req.body }, 'a page failed in a browser');
+      return reply.status(204).send();
     },
   );
 }

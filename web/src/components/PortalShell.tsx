@@ -3,6 +3,7 @@ import { Button, ConfigProvider, Drawer, Grid, Layout, Menu, Typography } from '
 import { type ReactNode, Suspense, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { useRegion } from '../lib/region';
+import { PageErrorBoundary } from './PageErrorBoundary';
 import styles from './PortalShell.module.css';
 import { Loading } from './States';
 
@@ -94,7 +95,7 @@ export function PortalShell({
           </Drawer>
         ) : null}
         <main className={styles.mobileMain}>
-          <PageOutlet />
+          <PageOutlet home={base} />
         </main>
         <nav className={styles.tabbar} aria-label="底部导航">
           {bottom.map((i) => (
@@ -120,7 +121,7 @@ export function PortalShell({
           {menu()}
         </Layout.Sider>
         <Layout.Content className={styles.content}>
-          <PageOutlet />
+          <PageOutlet home={base} />
         </Layout.Content>
       </Layout>
     </Layout>
@@ -138,11 +139,14 @@ export function PageTitle({ children, extra }: { children: ReactNode; extra?: Re
   );
 }
 
-/** The current page; its code may still be on the way (pages load on first visit). */
-function PageOutlet() {
+/** The current page; its code may still be on the way (pages load on first visit), or may fail to come. */
+function PageOutlet({ home }: { home: string }) {
+  const { pathname } = useLocation();
   return (
-    <Suspense fallback={<Loading label="正在打开页面…" />}>
-      <Outlet />
-    </Suspense>
+    <PageErrorBoundary resetKey={pathname} home={home}>
+      <Suspense fallback={<Loading label="正在打开页面…" />}>
+        <Outlet />
+      </Suspense>
+    </PageErrorBoundary>
   );
 }

@@ -77,6 +77,16 @@ export async function api<T = unknown>(path: string, opts: RequestOptions = {}):
   return data as T;
 }
 
+/**
+ * Fire-and-forget JSON POST without the session: a report (a page that failed) must neither wait for a token refresh
+ * nor send anyone to the login page, and it survives the page being closed or reloaded right after.
+ */
+export function sendReport(path: string, body: unknown): void {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (regionOverride) headers['x-region-code'] = regionOverride;
+  fetch(path, { method: 'POST', headers, body: JSON.stringify(body), keepalive: true }).catch(() => {});
+}
+
 function safeParse(text: string): unknown {
   try {
     return JSON.parse(text);
