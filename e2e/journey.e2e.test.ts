@@ -316,9 +316,16 @@ describe('journey (e2e)', () => {
           // the scanner gun types the QR content into the code field
           await W.getByLabel(/医保电子凭证码/).fill(code);
           await W.getByRole('button', { name: /核\s*验/ }).click();
+          const fresh = P.waitForResponse(
+            (r: Response) => r.url().endsWith('/api/evoucher/me/codes') && r.request().method() === 'POST',
+          );
           await W.getByLabel('参保人信息').getByText(`${person.name[0]}*`).waitFor();
           await W.getByLabel('参保人信息').getByText(region.city).waitFor(); // the insured region by name, not code
           await shot(W, 'workstation-verified');
+          // the phone at the counter, still showing the code, tells of the scan and shows a fresh code
+          await P.getByText(/^已扫码：/).waitFor({ timeout: 15_000 });
+          assert.notEqual(((await (await fresh).json()) as { token: string }).token, code, 'a fresh code');
+          await both('evoucher-scanned', P, undefined);
           for (const idx of [0, 1]) {
             await W.locator('#catalogue-item').click();
             const option = W.locator('.ant-select-dropdown:visible .ant-select-item-option').nth(idx);

@@ -30,6 +30,13 @@ const A11Y_TOKENS = {
   colorError: '#cf1322',
   colorSuccess: '#237804',
   colorInfo: '#0958d9',
+  // the darker seeds above would tint alert backgrounds grey-green; keep antd's light ones
+  colorSuccessBg: '#f6ffed',
+  colorSuccessBorder: '#b7eb8f',
+  colorErrorBg: '#fff2f0',
+  colorErrorBorder: '#ffccc7',
+  colorInfoBg: '#e6f4ff',
+  colorInfoBorder: '#91caff',
   /** links inside text are underlined, not told apart by colour alone */
   linkDecoration: 'underline',
 };

@@ -73,7 +73,7 @@ export async function seedDemoVoucher(ctx: Context, svc: EvoucherService): Promi
     const { token } = await svc.issueCode(REGION, person.id);
     const { useId } = await svc.verify(
       REGION,
-      { token, businessType, institutionCode, appId: 'demo-his', operator },
+      { token, businessType, institutionCode, appId: 'demo-his', operator: `demo-op-${i + 1}`, operatorName: operator },
       SEED,
     );
     const usedAt = new Date(demoTime(daysAgo, i));

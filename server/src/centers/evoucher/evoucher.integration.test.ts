@@ -209,6 +209,7 @@ forEachPlatform(
           qrCode: c.token,
           businessType: '01101',
           operatorId: 'op1',
+          operatorName: ' 门诊收费 5 号窗 ',
           scanTime: Date.now(),
         });
         assert.equal(res.statusCode, 200, res.body);
@@ -239,6 +240,22 @@ forEachPlatform(
         );
         assert.equal(uses[0].institutionCode, 'H99010000001');
         assert.equal(uses[0].institutionName, FAKE_INSTITUTIONS.H99010000001, 'named as the registry names it');
+        const registration = uses.find((u: { businessType: string }) => u.businessType === '01101');
+        assert.equal(registration.operator, '门诊收费 5 号窗', 'the person reads the window, not an id');
+        assert.equal(registration.operatorId, 'op1');
+
+        // the code screen asks for the uses since its code was issued (server time: expiry − validity)
+        const since = (at: string) =>
+          get().app.inject({ url: `/api/evoucher/me/uses?since=${encodeURIComponent(at)}`, headers: me });
+        const me = await person(persons[0]);
+        const issuedAt = new Date(Date.parse(c.expiresAt) - c.ttlSeconds * 1000).toISOString();
+        assert.equal((await since(issuedAt)).json().length, 2);
+        const later = await code(persons[0]);
+        const laterIssuedAt = new Date(Date.parse(later.expiresAt) - later.ttlSeconds * 1000 + 1000).toISOString();
+        assert.deepEqual((await since(laterIssuedAt)).json(), [], 'nothing scanned since the fresh code');
+        const bad = await since('yesterday');
+        assert.equal(bad.statusCode, 400);
+        assert.equal(bad.json().code, 'VALIDATION_FAILED');
       });
 
       test('the console sets the code validity per region; values the center cannot use are refused, naming them', async () => {

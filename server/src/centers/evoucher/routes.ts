@@ -6,6 +6,7 @@ import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
 import { rateLimit } from '../../platform/rate-limit.ts';
+import { instant } from '../../platform/schemas.ts';
 import { channelEnvelopeFor, parseChannelData } from '../auth/index.ts';
 import { authSlice } from './deps.ts';
 import {
@@ -41,7 +42,13 @@ const parseData = parseChannelData;
 export const verifyDataSchema = z.strictObject({
   qrCode: z.string().min(1).max(512).describe('扫码得到的电子凭证码'),
   businessType: businessTypeSchema,
-  operatorId: z.string().max(64).optional().describe('操作员'),
+  operatorId: z.string().max(64).optional().describe('操作员编号'),
+  operatorName: z
+    .string()
+    .trim()
+    .max(40)
+    .optional()
+    .describe('操作员姓名或窗口（如“门诊收费 5 号窗”），参保人在用码记录中看到'),
   deviceId: z.string().max(128).optional().describe('扫码终端'),
   scanTime: z.number().int().positive().optional().describe('终端扫码时间（毫秒时间戳），用于时钟偏差检查'),
 });
@@ -175,8 +182,17 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
     { ...person, schema: { tags, summary: '获取动态电子凭证码（一次性，默认 60 秒有效）' } },
     async (req) => svc.issueCode(req.regionCode, requirePrincipal(req).subject),
   );
-  app.get('/api/evoucher/me/uses', { ...person, schema: { tags, summary: '用码记录' } }, async (req) =>
-    svc.myUses(req.regionCode, requirePrincipal(req).subject),
+  app.get(
+    '/api/evoucher/me/uses',
+    {
+      ...person,
+      schema: {
+        tags,
+        summary: '用码记录（since: 只要此刻之后的，出示码的页面据此提示“已扫码”）',
+        querystring: z.strictObject({ since: instant.optional() }),
+      },
+    },
+    async (req) => svc.myUses(req.regionCode, requirePrincipal(req).subject, req.query.since),
   );
   app.get('/api/evoucher/me/authorizations', { ...person, schema: { tags, summary: '我的渠道授权' } }, async (req) =>
     svc.authorizations(req.regionCode, requirePrincipal(req).subject),
@@ -289,6 +305,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
           institutionCode: ch.institutionCode,
           appId: ch.appId,
           operator: data.operatorId,
+          operatorName: data.operatorName || undefined,
           device: data.deviceId,
           scanTime: data.scanTime,
         },

@@ -56,7 +56,10 @@ export interface VerifyInput {
   businessType: BusinessType;
   institutionCode: string;
   appId: string;
+  /** the institution's operator id */
   operator?: string;
+  /** what the institution calls the operator or window (收费员 王芳, 门诊收费 5 号窗): the person reads it */
+  operatorName?: string;
   device?: string;
   /** the terminal's clock when it scanned (epoch ms) */
   scanTime?: number;
@@ -113,6 +116,7 @@ interface UseRequest {
   institutionCode: string;
   appId: string;
   operator: string | null;
+  operatorName: string | null;
   device: string | null;
   ecToken: string;
   ecExpires: string;
@@ -135,15 +139,15 @@ function useRecorder(
         prepared(sql`with k as (
         select * from unnest(${column((r) => r.regionCode)}::bpchar[], ${column((r) => r.voucherCode)},
           ${column((r) => r.nonce)}, ${column((r) => r.businessType)}, ${column((r) => r.institutionCode)},
-          ${column((r) => r.appId)}, ${column((r) => r.operator)}, ${column((r) => r.device)},
-          ${column((r) => r.ecToken)}, ${column((r) => r.ecExpires)}::timestamptz[]) with ordinality
-          as k(region_code, code, nonce, business_type, institution_code, app_id, operator, device, ec_token,
-            ec_expires, idx)),
+          ${column((r) => r.appId)}, ${column((r) => r.operator)}, ${column((r) => r.operatorName)},
+          ${column((r) => r.device)}, ${column((r) => r.ecToken)}, ${column((r) => r.ecExpires)}::timestamptz[])
+          with ordinality as k(region_code, code, nonce, business_type, institution_code, app_id, operator,
+            operator_name, device, ec_token, ec_expires, idx)),
       v as (select k.idx, ev.* from k join evoucher_voucher ev on ev.region_code = k.region_code and ev.code = k.code),
       u as (insert into evoucher_use(region_code, voucher_id, token_nonce, business_type, institution_code, app_id,
-          operator, device, ec_token)
-        select k.region_code, v.id, k.nonce, k.business_type, k.institution_code, k.app_id, k.operator, k.device,
-          k.ec_token from k join v on v.idx = k.idx where v.status = 'active' order by k.idx
+          operator, operator_name, device, ec_token)
+        select k.region_code, v.id, k.nonce, k.business_type, k.institution_code, k.app_id, k.operator,
+          k.operator_name, k.device, k.ec_token from k join v on v.idx = k.idx where v.status = 'active' order by k.idx
         on conflict do nothing returning id, ec_token),
       t as (insert into evoucher_ec_token(region_code, token, voucher_id, person_no, resident_id_enc, institution_code,
           expires_at)
@@ -522,6 +526,7 @@ export class EvoucherService {
       institutionCode: input.institutionCode,
       appId: input.appId,
       operator: input.operator ?? null,
+      operatorName: input.operatorName ?? null,
       device: input.device ?? null,
       ecToken,
       ecExpires: ecExpires.toISOString(),
@@ -594,15 +599,19 @@ export class EvoucherService {
     return row ? { residentId: this.ctx.privacy.cipher.decrypt(row.resident_id_enc) } : undefined;
   };
 
-  async uses(regionCode: string, voucherId: string, limit = 50) {
+  /** The voucher's latest uses, newest first; `since` keeps those after that instant. */
+  async uses(regionCode: string, voucherId: string, limit = 50, since?: string) {
     const rows = await this.ctx.db.q<{
       id: string;
       business_type: BusinessType;
       institution_code: string;
       operator: string | null;
+      operator_name: string | null;
       used_at: Date | string;
-    }>(sql`select id, business_type, institution_code, operator, used_at from evoucher_use
-      where region_code = ${regionCode} and voucher_id = ${voucherId} order by used_at desc limit ${limit}`);
+    }>(sql`select id, business_type, institution_code, operator, operator_name, used_at from evoucher_use
+      where region_code = ${regionCode} and voucher_id = ${voucherId}
+        ${since ? sql`and used_at >= ${since}` : sql``}
+      order by used_at desc limit ${limit}`);
     const names = await this.institutions.names(
       regionCode,
       rows.map((r) => r.institution_code),
@@ -613,13 +622,15 @@ export class EvoucherService {
       businessTypeName: BUSINESS_TYPES[r.business_type] ?? r.business_type,
       institutionCode: r.institution_code,
       institutionName: names.get(r.institution_code) ?? null,
-      operator: r.operator,
+      /** the operator or window as the institution names it (an id means nothing to the person) */
+      operator: r.operator_name,
+      operatorId: r.operator,
       usedAt: iso(r.used_at),
     }));
   }
 
-  async myUses(regionCode: string, personId: string) {
-    return this.uses(regionCode, (await this.voucherOfPerson(regionCode, personId)).id);
+  async myUses(regionCode: string, personId: string, since?: string) {
+    return this.uses(regionCode, (await this.voucherOfPerson(regionCode, personId)).id, 50, since);
   }
 
   // ------------------------------------------------------------------------------------------ channel authorisation

@@ -72,6 +72,12 @@ export class InstitutionService {
     this.channelFetch = () => ({ baseUrl: `${ctx.publicUrl}/api`, fetch: globalThis.fetch });
   }
 
+  /** The operator as the person will read it in 用码记录 (the staff account's display name). */
+  private async staffName(staffId: string): Promise<string | undefined> {
+    const staff = await this.ctx.services.user?.getStaff(staffId).catch(() => undefined);
+    return staff?.displayName;
+  }
+
   private core(): CoreZone {
     const core = (this.ctx.services as Record<string, unknown>).coreZone as CoreZone | undefined;
     if (!core) throw new AppError(503, 'INSTITUTION_CORE_ZONE_UNAVAILABLE', '核心区服务暂不可用');
@@ -169,7 +175,14 @@ export class InstitutionService {
     }>(
       'evoucher/channel/verify',
       'ec.query',
-      { qrCode, businessType, operatorId: staffId, deviceId: 'yibao-workstation', scanTime: Date.now() },
+      {
+        qrCode,
+        businessType,
+        operatorId: staffId,
+        operatorName: await this.staffName(staffId),
+        deviceId: 'yibao-workstation',
+        scanTime: Date.now(),
+      },
       randomUUID(),
     );
     return {

@@ -300,12 +300,12 @@ export function MyPayments() {
                   <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
                 </Space>
                 <Typography.Text type="secondary">{dateTime(o.createdAt)}</Typography.Text>
-                <Space wrap size="middle">
+                <div className={styles.amounts}>
                   <span>总额 ¥{yuan(o.total)}</span>
                   <span style={{ color: FUND_COLOR }}>统筹 ¥{yuan(o.fundPayment)}</span>
                   <span style={{ color: ACCOUNT_COLOR }}>个账 ¥{yuan(o.accountPayment)}</span>
                   <span style={{ color: CASH_COLOR }}>自付 ¥{yuan(o.cashPayment)}</span>
-                </Space>
+                </div>
                 {o.refundedFund + o.refundedAccount + o.refundedCash > 0 && (
                   <Typography.Text style={{ color: REFUNDED_COLOR }}>
                     已退：统筹 ¥{yuan(o.refundedFund)} · 个账 ¥{yuan(o.refundedAccount)} · 自费 ¥{yuan(o.refundedCash)}
