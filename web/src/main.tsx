@@ -40,6 +40,13 @@ const A11Y_TOKENS = {
   /** links inside text are underlined, not told apart by colour alone */
   linkDecoration: 'underline',
 };
+const PORTALS = [
+  { name: 'personal', title: '个人网厅', kind: 'person', pages: personalPages },
+  { name: 'unit', title: '单位网厅', kind: 'person', pages: unitPages },
+  { name: 'console', title: '管理后台', kind: 'staff', pages: consolePages },
+  { name: 'institution', title: '医药机构工作台', kind: 'staff', pages: institutionPages },
+] as const;
+
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: retryTransient, refetchOnWindowFocus: false } },
 });
@@ -65,22 +72,9 @@ function Root() {
               <Suspense fallback={<Loading label="正在打开页面…" />}>
                 <Routes>
                   <Route path="/" element={<Landing />} />
-                  <Route
-                    path="/personal/*"
-                    element={<Portal name="personal" title="个人网厅" kind="person" pages={personalPages} />}
-                  />
-                  <Route
-                    path="/unit/*"
-                    element={<Portal name="unit" title="单位网厅" kind="person" pages={unitPages} />}
-                  />
-                  <Route
-                    path="/console/*"
-                    element={<Portal name="console" title="管理后台" kind="staff" pages={consolePages} />}
-                  />
-                  <Route
-                    path="/institution/*"
-                    element={<Portal name="institution" title="医药机构工作台" kind="staff" pages={institutionPages} />}
-                  />
+                  {PORTALS.map((p) => (
+                    <Route key={p.name} path={`/${p.name}/*`} element={<Portal {...p} />} />
+                  ))}
                   {publicRoutes}
                   <Route path="*" element={<NotFound home="/" />} />
                 </Routes>
