@@ -519,6 +519,8 @@ describe('journey (e2e)', () => {
           await W!.getByRole('button', { name: '全额退款' }).click();
           let dialog = W!.getByRole('dialog', { name: '确认全额退款' });
           await dialog.getByText('将原路退回参保人').waitFor();
+          // as a person would, read it once it has opened (a press during the opening animation was lost on slow runs)
+          await settled(W!);
           await dialog.getByRole('button', { name: /返\s*回/ }).click();
           await dialog.waitFor({ state: 'hidden' });
           assert.equal((await env.platform.ctx.services.payment!.getOrder(region.code, orderId)).status, 'completed');

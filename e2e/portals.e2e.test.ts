@@ -100,6 +100,10 @@ describe('portals (e2e)', () => {
         'no-cache',
         'the page itself is asked anew, so a release shows at once',
       );
+      const csp = doc?.headers()['content-security-policy'] ?? '';
+      assert.match(csp, /script-src 'self'(;|$)/, 'scripts only from the platform, none inline');
+      assert.match(csp, /frame-ancestors 'self'/, 'other sites cannot frame the hall');
+      assert.equal(doc?.headers()['x-content-type-options'], 'nosniff');
       assert.ok(scripts.length > 0);
       for (const s of scripts) {
         if (s.bytes >= 1024) assert.match(s.encoding ?? '', /^(br|gzip)$/, `${s.url} is sent compressed`);

@@ -5,7 +5,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
- * Writes .br and .gz beside every script and style, which the server sends to browsers that accept them. It reads
+ * Writes .br and .gz beside every script, style and page, which the server sends to browsers that accept them. It reads
  * the written files: in generateBundle a chunk's code may still hold placeholders that later plugins fill in.
  */
 function precompress(): Plugin {
@@ -15,7 +15,7 @@ function precompress(): Plugin {
     async writeBundle(options, bundle) {
       const dir = options.dir ?? 'dist';
       for (const name of Object.keys(bundle)) {
-        if (!/\.(js|css)$/.test(name)) continue;
+        if (!/\.(js|css|html)$/.test(name)) continue;
         const source = await readFile(join(dir, name));
         if (source.length < 1024) continue;
         const br = brotliCompressSync(source, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });

@@ -200,14 +200,43 @@ async function serveWeb(app: App, config: Config): Promise<void> {
     // the build writes .br and .gz beside every asset: a phone on a mobile network gets a fifth of the bytes
     preCompressed: true,
     // hashed file names change with their content, so they may be kept for good; index.html must be asked anew
-    setHeaders: (reply, path) =>
-      reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    setHeaders: (reply, path) => {
+      reply.header('x-content-type-options', 'nosniff');
+      if (path.includes('/assets/')) {
+        reply.header('cache-control', 'public, max-age=31536000, immutable');
+        return;
+      }
+      reply.header('cache-control', 'no-cache');
+      if (/\.html(\.br|\.gz)?$/.test(path)) {
+        reply.header('content-security-policy', pageSecurityPolicy(reply.request.url));
+        reply.header('referrer-policy', 'strict-origin-when-cross-origin');
+      }
+    },
   });
   const spa = async (_req: FastifyRequest, reply: import('fastify').FastifyReply) => reply.sendFile('index.html');
   for (const prefix of WEB_ROUTES) {
     app.get(prefix, { schema: { hide: true } }, spa);
     app.get(`${prefix}/*`, { schema: { hide: true } }, spa);
   }
+}
+
+/**
+ * What a page of the web app may load and who may frame it: scripts only from here (no inline script, no eval), styles
+ * inline too (antd writes its own), images also from https (a region's logo) and data/blob (QR codes, camera frames).
+ * The portals may not be framed by other sites (clickjacking); the H5 pages exist to be shown inside channel apps.
+ */
+function pageSecurityPolicy(url: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob: https:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    ...(url.startsWith('/h5/') ? [] : ["frame-ancestors 'self'"]),
+  ].join('; ');
 }
 
 function asArray<T>(v: T | T[] | undefined): T[] {

@@ -47,6 +47,9 @@ const PORTALS = [
   { name: 'institution', title: '医药机构工作台', kind: 'staff', pages: institutionPages },
 ] as const;
 
+/** People who asked their system for less motion get no opening and closing animations (WCAG 2.3.3). */
+const reducedMotion = typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: retryTransient, refetchOnWindowFocus: false } },
 });
@@ -64,6 +67,7 @@ function Root() {
               borderRadius: 8,
               colorLink: region?.brandColor ?? '#0958d9',
               ...A11Y_TOKENS,
+              motion: !reducedMotion,
             },
           }}
         >
