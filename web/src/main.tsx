@@ -3,11 +3,11 @@ import { App as AntApp, ConfigProvider } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
-import { StrictMode, Suspense } from 'react';
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrowserRouter, Route, Routes, useLocation } from 'react-router';
-import { PageErrorBoundary } from './components/PageErrorBoundary';
-import { Loading, NotFound } from './components/States';
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { PageBoundary } from './components/PageErrorBoundary';
+import { NotFound } from './components/States';
 import { Landing } from './Landing';
 import { retryTransient } from './lib/api';
 import { RegionProvider } from './lib/region';
@@ -55,7 +55,6 @@ const queryClient = new QueryClient({
 });
 
 function Root() {
-  const { pathname } = useLocation();
   return (
     <RegionProvider>
       {(region) => (
@@ -72,18 +71,16 @@ function Root() {
           }}
         >
           <AntApp>
-            <PageErrorBoundary resetKey={pathname} home="/">
-              <Suspense fallback={<Loading label="正在打开页面…" />}>
-                <Routes>
-                  <Route path="/" element={<Landing />} />
-                  {PORTALS.map((p) => (
-                    <Route key={p.name} path={`/${p.name}/*`} element={<Portal {...p} />} />
-                  ))}
-                  {publicRoutes}
-                  <Route path="*" element={<NotFound home="/" />} />
-                </Routes>
-              </Suspense>
-            </PageErrorBoundary>
+            <PageBoundary home="/">
+              <Routes>
+                <Route path="/" element={<Landing />} />
+                {PORTALS.map((p) => (
+                  <Route key={p.name} path={`/${p.name}/*`} element={<Portal {...p} />} />
+                ))}
+                {publicRoutes}
+                <Route path="*" element={<NotFound home="/" />} />
+              </Routes>
+            </PageBoundary>
           </AntApp>
         </ConfigProvider>
       )}

@@ -95,12 +95,12 @@ const personalHome: Benchmark<Ctx> = {
         stdio: 'inherit',
       },
     );
-    const env = { ...process.env };
+    const postgres = process.env.TEST_DATABASE_URL;
     delete process.env.TEST_DATABASE_URL; // the embedded database, as `npm start` runs it
     try {
       return { platform: await startPlatform('bench-web'), browser: await launchBrowser() };
     } finally {
-      process.env.TEST_DATABASE_URL = env.TEST_DATABASE_URL;
+      if (postgres !== undefined) process.env.TEST_DATABASE_URL = postgres;
     }
   },
   run: async (_n, ctx) => coldLoad(ctx),

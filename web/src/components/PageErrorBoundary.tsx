@@ -1,6 +1,8 @@
 import { Button, Result } from 'antd';
-import { Component, type ReactNode } from 'react';
+import { Component, type ReactNode, Suspense } from 'react';
+import { useLocation } from 'react-router';
 import { sendReport } from '../lib/api';
+import { Loading } from './States';
 
 /** What browsers say when a page's code could not be fetched (offline, or a release replaced it). */
 const CHUNK_FAILED = /dynamically imported module|Importing a module script failed|Unable to preload CSS/i;
@@ -18,7 +20,7 @@ interface Props {
  * Catches a page that failed — its code did not arrive, or it threw while rendering — and says so in Chinese with a
  * way on, instead of leaving a blank screen; the platform is told (`/api/client-errors`, shown in /metrics).
  */
-export class PageErrorBoundary extends Component<Props, { error?: unknown; at?: string }> {
+class PageErrorBoundary extends Component<Props, { error?: unknown; at?: string }> {
   override state: { error?: unknown; at?: string } = {};
 
   static getDerivedStateFromError(error: unknown) {
@@ -61,4 +63,17 @@ export class PageErrorBoundary extends Component<Props, { error?: unknown; at?: 
       />
     );
   }
+}
+
+/**
+ * Where pages render: their code may still be on the way (pages load on first visit), or may fail to come; a new
+ * address clears a failure.
+ */
+export function PageBoundary({ home, children }: { home: string; children: ReactNode }) {
+  const { pathname } = useLocation();
+  return (
+    <PageErrorBoundary resetKey={pathname} home={home}>
+      <Suspense fallback={<Loading label="正在打开页面…" />}>{children}</Suspense>
+    </PageErrorBoundary>
+  );
 }

@@ -1,11 +1,10 @@
 import { MenuOutlined } from '@ant-design/icons';
 import { Button, ConfigProvider, Drawer, Grid, Layout, Menu, Typography } from 'antd';
-import { type ReactNode, Suspense, useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { useRegion } from '../lib/region';
-import { PageErrorBoundary } from './PageErrorBoundary';
+import { PageBoundary } from './PageErrorBoundary';
 import styles from './PortalShell.module.css';
-import { Loading } from './States';
 
 export interface NavItem {
   path: string;
@@ -95,7 +94,9 @@ export function PortalShell({
           </Drawer>
         ) : null}
         <main className={styles.mobileMain}>
-          <PageOutlet home={base} />
+          <PageBoundary home={base}>
+            <Outlet />
+          </PageBoundary>
         </main>
         <nav className={styles.tabbar} aria-label="底部导航">
           {bottom.map((i) => (
@@ -121,7 +122,9 @@ export function PortalShell({
           {menu()}
         </Layout.Sider>
         <Layout.Content className={styles.content}>
-          <PageOutlet home={base} />
+          <PageBoundary home={base}>
+            <Outlet />
+          </PageBoundary>
         </Layout.Content>
       </Layout>
     </Layout>
@@ -136,17 +139,5 @@ export function PageTitle({ children, extra }: { children: ReactNode; extra?: Re
       </Typography.Title>
       {extra}
     </div>
-  );
-}
-
-/** The current page; its code may still be on the way (pages load on first visit), or may fail to come. */
-function PageOutlet({ home }: { home: string }) {
-  const { pathname } = useLocation();
-  return (
-    <PageErrorBoundary resetKey={pathname} home={home}>
-      <Suspense fallback={<Loading label="正在打开页面…" />}>
-        <Outlet />
-      </Suspense>
-    </PageErrorBoundary>
   );
 }

@@ -1,4 +1,4 @@
-import { type ComponentType, isValidElement, lazy, type ReactNode } from 'react';
+import { type ComponentType, isValidElement, type LazyExoticComponent, lazy, type ReactNode } from 'react';
 import type { NavItem } from '../components/PortalShell';
 
 /** A page of a portal: its path under the portal, its element, and its menu entry (if any). */
@@ -11,14 +11,22 @@ export interface PortalPage {
 }
 
 /**
- * A page component whose code is fetched on its first visit, so that a phone opening the hall downloads the home
- * and not every page of every portal (the console's charts, the workstation's scanner).
+ * Page components whose code is fetched on their first visit, so that a phone opening the hall downloads the home
+ * and not every page of every portal (the console's charts, the workstation's scanner): `const { A, B } =
+ * lazyPages(() => import('./X'), 'A', 'B')`. Each has `preload()` for fetching ahead.
  */
-export function lazyPage<M extends Record<K, ComponentType<any>>, K extends keyof M>(load: () => Promise<M>, name: K) {
-  return Object.assign(
-    lazy(() => load().then((m) => ({ default: m[name] }))),
-    { preload: load },
-  );
+export function lazyPages<M extends Record<K, ComponentType<any>>, K extends keyof M & string>(
+  load: () => Promise<M>,
+  ...names: K[]
+) {
+  const page = (name: K) =>
+    Object.assign(
+      lazy(() => load().then((m) => ({ default: m[name] }))),
+      { preload: load },
+    );
+  return Object.fromEntries(names.map((n) => [n, page(n)])) as {
+    [P in K]: LazyExoticComponent<M[P]> & { preload: () => Promise<M> };
+  };
 }
 
 /**

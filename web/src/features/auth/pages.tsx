@@ -1,12 +1,13 @@
 import { ApiOutlined, KeyOutlined, MessageOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const caPage = () => import('./CaPage');
-const TrustedCasPage = lazyPage(caPage, 'TrustedCasPage');
-const consolePages = () => import('./ConsolePages');
-const ChannelsPage = lazyPage(consolePages, 'ChannelsPage');
-const SigningKeysPage = lazyPage(consolePages, 'SigningKeysPage');
-const SmsOutboxPage = lazyPage(consolePages, 'SmsOutboxPage');
+const { TrustedCasPage } = lazyPages(() => import('./CaPage'), 'TrustedCasPage');
+const { ChannelsPage, SigningKeysPage, SmsOutboxPage } = lazyPages(
+  () => import('./ConsolePages'),
+  'ChannelsPage',
+  'SigningKeysPage',
+  'SmsOutboxPage',
+);
 
 export const authConsolePages: PortalPage[] = [
   { path: 'auth/channels', element: <ChannelsPage />, nav: { label: '渠道管理', icon: <ApiOutlined /> } },

@@ -1,10 +1,8 @@
 import { AuditOutlined, IdcardOutlined } from '@ant-design/icons';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const personLookup = () => import('./PersonLookup');
-const PersonLookupPage = lazyPage(personLookup, 'PersonLookupPage');
-const policyPage = () => import('./PolicyPage');
-const PolicyPageForRegion = lazyPage(policyPage, 'PolicyPageForRegion');
+const { PersonLookupPage } = lazyPages(() => import('./PersonLookup'), 'PersonLookupPage');
+const { PolicyPageForRegion } = lazyPages(() => import('./PolicyPage'), 'PolicyPageForRegion');
 
 export const corezoneConsolePages: PortalPage[] = [
   { path: 'corezone/policies', element: <PolicyPageForRegion />, nav: { label: '待遇政策', icon: <AuditOutlined /> } },

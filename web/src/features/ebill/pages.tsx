@@ -6,17 +6,17 @@ import {
   FileTextOutlined,
 } from '@ant-design/icons';
 import { Route } from 'react-router';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const consolePages = () => import('./ConsolePages');
-const EbillChannelsPage = lazyPage(consolePages, 'EbillChannelsPage');
-const EbillNationalPage = lazyPage(consolePages, 'EbillNationalPage');
-const EbillSearchPage = lazyPage(consolePages, 'EbillSearchPage');
-const EbillUsagePage = lazyPage(consolePages, 'EbillUsagePage');
-const myBills = () => import('./MyBills');
-const MyBills = lazyPage(myBills, 'MyBills');
-const verifyPage = () => import('./VerifyPage');
-const EbillVerifyPage = lazyPage(verifyPage, 'EbillVerifyPage');
+const { EbillChannelsPage, EbillNationalPage, EbillSearchPage, EbillUsagePage } = lazyPages(
+  () => import('./ConsolePages'),
+  'EbillChannelsPage',
+  'EbillNationalPage',
+  'EbillSearchPage',
+  'EbillUsagePage',
+);
+const { MyBills } = lazyPages(() => import('./MyBills'), 'MyBills');
+const { EbillVerifyPage } = lazyPages(() => import('./VerifyPage'), 'EbillVerifyPage');
 
 export const ebillPersonalPages: PortalPage[] = [
   { path: 'ebills', element: <MyBills />, nav: { label: '电子票据', icon: <FileTextOutlined /> } },

@@ -1,19 +1,23 @@
 import { BarChartOutlined, KeyOutlined, QrcodeOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
 import { Route } from 'react-router';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const consolePages = () => import('./ConsolePages');
-const EvoucherKeysPage = lazyPage(consolePages, 'EvoucherKeysPage');
-const EvoucherLookupPage = lazyPage(consolePages, 'EvoucherLookupPage');
-const EvoucherStatsPage = lazyPage(consolePages, 'EvoucherStatsPage');
-const hPage = () => import('./H5Page');
-const EvoucherH5Page = lazyPage(hPage, 'EvoucherH5Page');
-const personalPages = () => import('./PersonalPages');
-const EvoucherAuthorizationsPage = lazyPage(personalPages, 'EvoucherAuthorizationsPage');
-const EvoucherCodePage = lazyPage(personalPages, 'EvoucherCodePage');
-const EvoucherHomePage = lazyPage(personalPages, 'EvoucherHomePage');
-const EvoucherLoginConfirmPage = lazyPage(personalPages, 'EvoucherLoginConfirmPage');
-const EvoucherUsesPage = lazyPage(personalPages, 'EvoucherUsesPage');
+const { EvoucherKeysPage, EvoucherLookupPage, EvoucherStatsPage } = lazyPages(
+  () => import('./ConsolePages'),
+  'EvoucherKeysPage',
+  'EvoucherLookupPage',
+  'EvoucherStatsPage',
+);
+const { EvoucherH5Page } = lazyPages(() => import('./H5Page'), 'EvoucherH5Page');
+const { EvoucherAuthorizationsPage, EvoucherCodePage, EvoucherHomePage, EvoucherLoginConfirmPage, EvoucherUsesPage } =
+  lazyPages(
+    () => import('./PersonalPages'),
+    'EvoucherAuthorizationsPage',
+    'EvoucherCodePage',
+    'EvoucherHomePage',
+    'EvoucherLoginConfirmPage',
+    'EvoucherUsesPage',
+  );
 
 export const evoucherPersonalPages: PortalPage[] = [
   { path: 'evoucher', element: <EvoucherHomePage />, nav: { label: '医保码', icon: <QrcodeOutlined />, bottom: true } },

@@ -1,8 +1,7 @@
 import { ScanOutlined } from '@ant-design/icons';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const workstation = () => import('./Workstation');
-const Workstation = lazyPage(workstation, 'Workstation');
+const { Workstation } = lazyPages(() => import('./Workstation'), 'Workstation');
 
 /** The workstation's pages in the 医药机构工作台 portal. */
 export const institutionWorkstationPages: PortalPage[] = [

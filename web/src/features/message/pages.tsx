@@ -6,18 +6,22 @@ import {
   SettingOutlined,
   UnorderedListOutlined,
 } from '@ant-design/icons';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 import { InboxNavIcon } from './InboxNavIcon';
 
-const consolePages = () => import('./ConsolePages');
-const BroadcastsPage = lazyPage(consolePages, 'BroadcastsPage');
-const ChannelsPage = lazyPage(consolePages, 'ChannelsPage');
-const DeliveriesPage = lazyPage(consolePages, 'DeliveriesPage');
-const MessageTypesPage = lazyPage(consolePages, 'MessageTypesPage');
-const personalPages = () => import('./PersonalPages');
-const InboxPageView = lazyPage(personalPages, 'InboxPageView');
-const NoticesPage = lazyPage(personalPages, 'NoticesPage');
-const PreferencesPageView = lazyPage(personalPages, 'PreferencesPageView');
+const { BroadcastsPage, ChannelsPage, DeliveriesPage, MessageTypesPage } = lazyPages(
+  () => import('./ConsolePages'),
+  'BroadcastsPage',
+  'ChannelsPage',
+  'DeliveriesPage',
+  'MessageTypesPage',
+);
+const { InboxPageView, NoticesPage, PreferencesPageView } = lazyPages(
+  () => import('./PersonalPages'),
+  'InboxPageView',
+  'NoticesPage',
+  'PreferencesPageView',
+);
 
 export const messagePersonalPages: PortalPage[] = [
   { path: 'messages', element: <InboxPageView />, nav: { label: '消息', icon: <InboxNavIcon />, bottom: true } },

@@ -1,11 +1,12 @@
 import { AuditOutlined, PayCircleOutlined, ReconciliationOutlined } from '@ant-design/icons';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const consolePages = () => import('./ConsolePages');
-const PaymentOrdersPage = lazyPage(consolePages, 'PaymentOrdersPage');
-const PaymentReconciliationPage = lazyPage(consolePages, 'PaymentReconciliationPage');
-const myPayments = () => import('./MyPayments');
-const MyPayments = lazyPage(myPayments, 'MyPayments');
+const { PaymentOrdersPage, PaymentReconciliationPage } = lazyPages(
+  () => import('./ConsolePages'),
+  'PaymentOrdersPage',
+  'PaymentReconciliationPage',
+);
+const { MyPayments } = lazyPages(() => import('./MyPayments'), 'MyPayments');
 
 export const paymentPersonalPages: PortalPage[] = [
   { path: 'payments', element: <MyPayments />, nav: { label: '医保支付', icon: <PayCircleOutlined /> } },

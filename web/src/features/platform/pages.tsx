@@ -1,10 +1,12 @@
 import { ClusterOutlined, EnvironmentOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const opsPages = () => import('./OpsPages');
-const JobsPage = lazyPage(opsPages, 'JobsPage');
-const RegionConfigPage = lazyPage(opsPages, 'RegionConfigPage');
-const SecurityOpsPage = lazyPage(opsPages, 'SecurityOpsPage');
+const { JobsPage, RegionConfigPage, SecurityOpsPage } = lazyPages(
+  () => import('./OpsPages'),
+  'JobsPage',
+  'RegionConfigPage',
+  'SecurityOpsPage',
+);
 
 export const platformConsolePages: PortalPage[] = [
   { path: 'region', element: <RegionConfigPage />, nav: { label: '统筹区配置', icon: <EnvironmentOutlined /> } },

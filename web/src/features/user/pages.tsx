@@ -7,22 +7,28 @@ import {
   UserAddOutlined,
   UserOutlined,
 } from '@ant-design/icons';
-import { lazyPage, type PortalPage } from '../../portals/registry';
+import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const consolePages = () => import('./ConsolePages');
-const AgentsPage = lazyPage(consolePages, 'AgentsPage');
-const PersonsPage = lazyPage(consolePages, 'PersonsPage');
-const StaffPage = lazyPage(consolePages, 'StaffPage');
-const UnitsPage = lazyPage(consolePages, 'UnitsPage');
-const personalPages = () => import('./PersonalPages');
-const ProfilePage = lazyPage(personalPages, 'ProfilePage');
-const RegisterPage = lazyPage(personalPages, 'RegisterPage');
-const ResetPasswordPage = lazyPage(personalPages, 'ResetPasswordPage');
-const SecurityPage = lazyPage(personalPages, 'SecurityPage');
-const unitPages = () => import('./UnitPages');
-const MyUnitsPage = lazyPage(unitPages, 'MyUnitsPage');
-const UnitAgentsPage = lazyPage(unitPages, 'UnitAgentsPage');
-const UnitRegisterPage = lazyPage(unitPages, 'UnitRegisterPage');
+const { AgentsPage, PersonsPage, StaffPage, UnitsPage } = lazyPages(
+  () => import('./ConsolePages'),
+  'AgentsPage',
+  'PersonsPage',
+  'StaffPage',
+  'UnitsPage',
+);
+const { ProfilePage, RegisterPage, ResetPasswordPage, SecurityPage } = lazyPages(
+  () => import('./PersonalPages'),
+  'ProfilePage',
+  'RegisterPage',
+  'ResetPasswordPage',
+  'SecurityPage',
+);
+const { MyUnitsPage, UnitAgentsPage, UnitRegisterPage } = lazyPages(
+  () => import('./UnitPages'),
+  'MyUnitsPage',
+  'UnitAgentsPage',
+  'UnitRegisterPage',
+);
 
 export const userPersonalPages: PortalPage[] = [
   { path: 'register', element: <RegisterPage />, public: true },

@@ -7,10 +7,9 @@ import { messageConsolePages } from '../../features/message/pages';
 import { paymentConsolePages } from '../../features/payment/pages';
 import { platformConsolePages } from '../../features/platform/pages';
 import { userConsolePages } from '../../features/user/pages';
-import { lazyPage, type PortalPage } from '../registry';
+import { lazyPages, type PortalPage } from '../registry';
 
-const dashboard = () => import('./Dashboard');
-const ConsoleDashboard = lazyPage(dashboard, 'ConsoleDashboard');
+const { ConsoleDashboard } = lazyPages(() => import('./Dashboard'), 'ConsoleDashboard');
 
 /** A center's pages, listed under its name in the side menu. */
 const under = (group: string, pages: PortalPage[]): PortalPage[] =>

@@ -1,9 +1,8 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { institutionWorkstationPages } from '../../features/institution/pages';
-import { lazyPage, type PortalPage } from '../registry';
+import { lazyPages, type PortalPage } from '../registry';
 
-const home = () => import('../../features/institution/Home');
-const InstitutionHome = lazyPage(home, 'InstitutionHome');
+const { InstitutionHome } = lazyPages(() => import('../../features/institution/Home'), 'InstitutionHome');
 
 /** Pages of the 医药机构工作台; each center adds its own list here. */
 export const institutionPages: PortalPage[] = [

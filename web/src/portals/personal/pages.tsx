@@ -4,15 +4,12 @@ import { evoucherPersonalPages } from '../../features/evoucher/pages';
 import { messagePersonalPages } from '../../features/message/pages';
 import { paymentPersonalPages } from '../../features/payment/pages';
 import { userPersonalPages } from '../../features/user/pages';
-import { lazyPage, type PortalPage } from '../registry';
+import { lazyPages, type PortalPage } from '../registry';
 import { PersonalHome } from './Home';
 
-const myAccount = () => import('./MyAccount');
-const MyAccountPage = lazyPage(myAccount, 'MyAccountPage');
-const myInsurance = () => import('./MyInsurance');
-const MyInsurancePage = lazyPage(myInsurance, 'MyInsurancePage');
-const settings = () => import('./Settings');
-const SettingsPage = lazyPage(settings, 'SettingsPage');
+const { MyAccountPage } = lazyPages(() => import('./MyAccount'), 'MyAccountPage');
+const { MyInsurancePage } = lazyPages(() => import('./MyInsurance'), 'MyInsurancePage');
+const { SettingsPage } = lazyPages(() => import('./Settings'), 'SettingsPage');
 
 /** Pages of the personal web hall; each center adds its own list here. */
 export const personalPages: PortalPage[] = [

@@ -1,9 +1,9 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { messageUnitPages } from '../../features/message/pages';
 import { userUnitPages } from '../../features/user/pages';
-import { lazyPage, type PortalPage } from '../registry';
+import { lazyPages, type PortalPage } from '../registry';
 
-const UnitHome = lazyPage(() => import('./Home'), 'UnitHome');
+const { UnitHome } = lazyPages(() => import('./Home'), 'UnitHome');
 
 /** Pages of the 单位网厅; each center adds its own list here. */
 export const unitPages: PortalPage[] = [
