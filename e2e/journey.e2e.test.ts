@@ -23,6 +23,7 @@ import { seedPerson } from '../server/src/integration/core-zone/reference/seed.t
 import { sql } from '../server/src/platform/db/index.ts';
 import {
   a11yReport,
+  describePage,
   findA11yViolations,
   launchBrowser,
   newContext,
@@ -44,7 +45,9 @@ const fenOf = (text: string) => {
 };
 
 type Step = (name: string, fn: () => Promise<void>) => Promise<void>;
-function stepper(t: TestContext, onFail: (name: string) => Promise<void>): Step {
+/** Runs the journey's steps as subtests; after the first failure the rest are skipped, and `onFail`'s account of the
+ * pages (what CI prints of a failure is its message) is added to the error. */
+function stepper(t: TestContext, onFail: (name: string) => Promise<string>): Step {
   let failed: string | undefined;
   return async (name, fn) => {
     if (failed) {
@@ -56,7 +59,11 @@ function stepper(t: TestContext, onFail: (name: string) => Promise<void>): Step 
         await fn();
       } catch (err) {
         failed = name;
-        await onFail(name).catch(() => undefined);
+        const account = await onFail(name).catch((e) => `(no account of the pages: ${e})`);
+        if (err instanceof Error && account) {
+          err.message += `\n${account}`;
+          err.stack = `${err.stack}\n${account}`; // what the reporter prints
+        }
         throw err;
       }
     });
@@ -120,8 +127,13 @@ describe('journey (e2e)', () => {
       // what the workstation page went through (a page found back at its start once: was it reloaded, and after what?)
       const workstationLog: string[] = [];
       const step = stepper(t, async () => {
-        for (const page of [P, W].filter((x): x is Page => !!x)) await shot(page, 'FAILED');
-        if (workstationLog.length) t.diagnostic(`workstation: ${workstationLog.join(' | ')}`);
+        const lines: string[] = [];
+        for (const page of [P, W].filter((x): x is Page => !!x)) {
+          await shot(page, 'FAILED');
+          lines.push(`${page === P ? 'person' : 'workstation'} at ${page.url()}: ${await describePage(page)}`);
+        }
+        if (workstationLog.length) lines.push(`workstation went through: ${workstationLog.join(' | ')}`);
+        return lines.join('\n');
       });
       const contexts: BrowserContext[] = [];
       const open = async (viewport: 'phone' | 'desktop') => {
@@ -292,6 +304,9 @@ describe('journey (e2e)', () => {
           const at = () => new Date().toISOString().slice(11, 23);
           W.on('framenavigated', (f) => {
             if (f === W!.mainFrame()) workstationLog.push(`${at()} → ${f.url()}`);
+          });
+          W.on('console', (m) => {
+            if (m.type() === 'error') workstationLog.push(`${at()} console: ${m.text().slice(0, 200)}`);
           });
           W.on('response', (r) => {
             if (r.status() >= 400 && new URL(r.url()).pathname.match(/^\/(api|oidc)\//))

@@ -137,3 +137,20 @@ export async function settled(page: Page): Promise<void> {
     })
     .catch(() => undefined);
 }
+
+/** A failure's account of what a page showed: its dialogs (open or hidden), alerts and the start of its text. */
+export async function describePage(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const visible = (e: Element) => (e as HTMLElement).offsetParent !== null || getComputedStyle(e).position === 'fixed';
+    const named = (e: Element) => {
+      const by = e.getAttribute('aria-labelledby');
+      return (by && document.getElementById(by)?.textContent) || e.getAttribute('aria-label') || '';
+    };
+    const dialogs = [...document.querySelectorAll('[role="dialog"]')].map(
+      (d) => `「${named(d)}」${visible(d) ? 'open' : 'hidden'}`,
+    );
+    const alerts = [...document.querySelectorAll('[role="alert"]')].map((a) => a.textContent?.trim()).filter(Boolean);
+    const text = (document.querySelector('main') ?? document.body).textContent?.replace(/\s+/g, ' ').slice(0, 300);
+    return `dialogs [${dialogs.join(', ')}]; alerts [${alerts.join(' / ')}]; text: ${text}`;
+  });
+}

@@ -445,6 +445,7 @@ function OrderWatch({ id, onNew }: { id: string; onNew: () => void }) {
         okText="确认退款"
         okButtonProps={{ danger: true }}
         cancelText="返回"
+        maskClosable={false}
         confirmLoading={refund.isPending}
         onOk={() => refund.mutate()}
         onCancel={() => setRefunding(false)}
