@@ -141,7 +141,8 @@ export async function settled(page: Page): Promise<void> {
 /** A failure's account of what a page showed: its dialogs (open or hidden), alerts and the start of its text. */
 export async function describePage(page: Page): Promise<string> {
   return page.evaluate(() => {
-    const visible = (e: Element) => (e as HTMLElement).offsetParent !== null || getComputedStyle(e).position === 'fixed';
+    const visible = (e: Element) =>
+      (e as HTMLElement).offsetParent !== null || getComputedStyle(e).position === 'fixed';
     const named = (e: Element) => {
       const by = e.getAttribute('aria-labelledby');
       return (by && document.getElementById(by)?.textContent) || e.getAttribute('aria-label') || '';
