@@ -165,6 +165,28 @@ describe('portals (e2e)', () => {
     }
   });
 
+  test('a page keeps what was typed when the window turns from desktop to phone width and back', async () => {
+    // a clerk narrowing the window, a tablet turned, a browser re-measuring for a full-page screenshot: the frame
+    // changes between side menu and bottom bar, the page inside it must not start over
+    const context = await newContext(browser, 'desktop', platform.url);
+    const page = await context.newPage();
+    try {
+      await page.goto('/personal/register');
+      const name = page.getByLabel('真实姓名');
+      await name.fill('张三丰');
+      const tabbar = page.getByRole('navigation', { name: '底部导航' });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await tabbar.waitFor();
+      assert.equal(await name.inputValue(), '张三丰', 'kept at phone width');
+      await page.setViewportSize({ width: 1366, height: 900 });
+      await tabbar.waitFor({ state: 'detached' });
+      await page.screenshot({ fullPage: true });
+      assert.equal(await name.inputValue(), '张三丰', 'kept at desktop width and through a full-page screenshot');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('an address no page answers says so inside its portal and leads back to its home', async () => {
     const context = await newContext(browser, 'phone', platform.url);
     const page = await context.newPage();

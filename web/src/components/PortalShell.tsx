@@ -81,23 +81,32 @@ export function PortalShell({
       </div>
     </div>
   );
-  if (mobile) {
-    const bottom = items.filter((i) => i.bottom).slice(0, 5);
-    return (
-      <div className={styles.mobile}>
-        {header}
-        {drawer ? (
-          <Drawer title="全部功能" placement="right" size="80%" open={menuOpen} onClose={() => setMenuOpen(false)}>
-            <ConfigProvider theme={{ components: { Menu: { itemHeight: 48 } } }}>
-              {menu(() => setMenuOpen(false))}
-            </ConfigProvider>
-          </Drawer>
-        ) : null}
-        <main className={styles.mobileMain}>
+  const bottom = items.filter((i) => i.bottom).slice(0, 5);
+  // One tree for both layouts: a window resized across the breakpoint, a tablet turned, or a browser re-measuring
+  // itself (a full-page screenshot) must not remount the page, which would lose its state (an open dialog, a form).
+  return (
+    <Layout className={mobile ? styles.mobile : styles.desktop}>
+      {header}
+      {drawer ? (
+        <Drawer title="全部功能" placement="right" size="80%" open={menuOpen} onClose={() => setMenuOpen(false)}>
+          <ConfigProvider theme={{ components: { Menu: { itemHeight: 48 } } }}>
+            {menu(() => setMenuOpen(false))}
+          </ConfigProvider>
+        </Drawer>
+      ) : null}
+      <Layout hasSider={!mobile}>
+        {mobile ? null : (
+          <Layout.Sider width={208} theme="light" className={styles.sider}>
+            {menu()}
+          </Layout.Sider>
+        )}
+        <Layout.Content className={mobile ? styles.mobileMain : styles.content}>
           <PageBoundary home={base}>
             <Outlet />
           </PageBoundary>
-        </main>
+        </Layout.Content>
+      </Layout>
+      {mobile ? (
         <nav className={styles.tabbar} aria-label="底部导航">
           {bottom.map((i) => (
             <Link
@@ -111,22 +120,7 @@ export function PortalShell({
             </Link>
           ))}
         </nav>
-      </div>
-    );
-  }
-  return (
-    <Layout className={styles.desktop}>
-      {header}
-      <Layout>
-        <Layout.Sider width={208} theme="light" className={styles.sider}>
-          {menu()}
-        </Layout.Sider>
-        <Layout.Content className={styles.content}>
-          <PageBoundary home={base}>
-            <Outlet />
-          </PageBoundary>
-        </Layout.Content>
-      </Layout>
+      ) : null}
     </Layout>
   );
 }
