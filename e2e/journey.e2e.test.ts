@@ -330,10 +330,11 @@ describe('journey (e2e)', () => {
           await WP.close();
           // the scanner gun types the QR content into the code field
           await W.getByLabel(/医保电子凭证码/).fill(code);
-          await W.getByRole('button', { name: /核\s*验/ }).click();
+          // listening before the scan: on a loaded machine the phone may fetch its fresh code before the click returns
           const fresh = P.waitForResponse(
             (r: Response) => r.url().endsWith('/api/evoucher/me/codes') && r.request().method() === 'POST',
           );
+          await W.getByRole('button', { name: /核\s*验/ }).click();
           await W.getByLabel('参保人信息').getByText(`${person.name[0]}*`).waitFor();
           await W.getByLabel('参保人信息').getByText(region.city).waitFor(); // the insured region by name, not code
           await shot(W, 'workstation-verified');
