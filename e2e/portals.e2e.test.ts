@@ -1,7 +1,7 @@
 /** The landing page and each portal's home, at phone and desktop widths: rendered in Chinese, axe clean, screenshots. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   checkA11y,
   launchBrowser,
@@ -33,14 +33,21 @@ describe('portals (e2e)', () => {
     await browser?.close();
     await platform?.close();
   });
+  /** A page in a fresh context (own cookies and storage) at this viewport; the context is closed whatever happens. */
+  const onPage = async (viewport: ViewportName, fn: (page: Page, context: BrowserContext) => Promise<void>) => {
+    const context = await newContext(browser, viewport, platform.url);
+    try {
+      await fn(await context.newPage(), context);
+    } finally {
+      await context.close();
+    }
+  };
 
   for (const viewport of ['phone', 'desktop'] as ViewportName[]) {
     test(`every portal home at ${viewport} width`, async () => {
-      const context = await newContext(browser, viewport, platform.url);
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      try {
+      await onPage(viewport, async (page) => {
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
         for (const p of pages) {
           const res = await page.goto(p.path);
           assert.equal(res?.status(), 200, `${p.path} answers 200`);
@@ -65,32 +72,28 @@ describe('portals (e2e)', () => {
           }
         }
         assert.deepEqual(errors, [], 'no uncaught errors in the page');
-      } finally {
-        await context.close();
-      }
+      });
     });
   }
 
   test('a phone opening the personal hall downloads its home, compressed and cacheable, not every portal', async () => {
-    const context = await newContext(browser, 'phone', platform.url);
-    const page = await context.newPage();
-    const scripts: Array<{ url: string; encoding?: string; cache?: string; bytes: number }> = [];
-    const pending: Promise<void>[] = [];
-    page.on('response', (r) => {
-      if (r.request().resourceType() !== 'script') return;
-      pending.push(
-        r.body().then((body) => {
-          const h = r.headers();
-          scripts.push({
-            url: r.url(),
-            encoding: h['content-encoding'],
-            cache: h['cache-control'],
-            bytes: body.length,
-          });
-        }),
-      );
-    });
-    try {
+    await onPage('phone', async (page, context) => {
+      const scripts: Array<{ url: string; encoding?: string; cache?: string; bytes: number }> = [];
+      const pending: Promise<void>[] = [];
+      page.on('response', (r) => {
+        if (r.request().resourceType() !== 'script') return;
+        pending.push(
+          r.body().then((body) => {
+            const h = r.headers();
+            scripts.push({
+              url: r.url(),
+              encoding: h['content-encoding'],
+              cache: h['cache-control'],
+              bytes: body.length,
+            });
+          }),
+        );
+      });
       const doc = await page.goto('/personal');
       await page.getByText('登录后可查看参保状态').waitFor();
       await settled(page);
@@ -123,24 +126,20 @@ describe('portals (e2e)', () => {
       await context.setOffline(true);
       await page.getByRole('navigation', { name: '底部导航' }).getByRole('link', { name: '我的' }).click();
       await page.getByRole('heading', { name: '我的' }).waitFor();
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a page whose code does not arrive says so, is reported, and opens after 重新加载', async () => {
-    const context = await newContext(browser, 'phone', platform.url);
-    const page = await context.newPage();
-    const blocked = /\/assets\/Settings-[^/]*\.js$/;
-    await page.route(blocked, (route) => route.abort('internetdisconnected'));
-    const metric = async () =>
-      Number(
-        (await (await fetch(`${platform.url}/metrics`)).text()).match(
-          /web_client_errors_total\{kind="chunk"\} (\d+)/,
-        )?.[1] ?? 0,
-      );
-    const before = await metric();
-    try {
+    await onPage('phone', async (page) => {
+      const blocked = /\/assets\/Settings-[^/]*\.js$/;
+      await page.route(blocked, (route) => route.abort('internetdisconnected'));
+      const metric = async () =>
+        Number(
+          (await (await fetch(`${platform.url}/metrics`)).text()).match(
+            /web_client_errors_total\{kind="chunk"\} (\d+)/,
+          )?.[1] ?? 0,
+        );
+      const before = await metric();
       await page.goto('/personal');
       await page.getByText('登录后可查看参保状态').waitFor();
       const tabs = page.getByRole('navigation', { name: '底部导航' });
@@ -160,17 +159,13 @@ describe('portals (e2e)', () => {
       await page.unroute(blocked);
       await page.getByRole('button', { name: '重新加载' }).click();
       await page.getByRole('heading', { name: '我的' }).waitFor();
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a page keeps what was typed when the window turns from desktop to phone width and back', async () => {
     // a clerk narrowing the window, a tablet turned, a browser re-measuring for a full-page screenshot: the frame
     // changes between side menu and bottom bar, the page inside it must not start over
-    const context = await newContext(browser, 'desktop', platform.url);
-    const page = await context.newPage();
-    try {
+    await onPage('desktop', async (page) => {
       await page.goto('/personal/register');
       const name = page.getByLabel('真实姓名');
       await name.fill('张三丰');
@@ -182,15 +177,11 @@ describe('portals (e2e)', () => {
       await tabbar.waitFor({ state: 'detached' });
       await page.screenshot({ fullPage: true });
       assert.equal(await name.inputValue(), '张三丰', 'kept at desktop width and through a full-page screenshot');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('an address no page answers says so inside its portal and leads back to its home', async () => {
-    const context = await newContext(browser, 'phone', platform.url);
-    const page = await context.newPage();
-    try {
+    await onPage('phone', async (page) => {
       for (const portal of ['personal', 'unit', 'institution', 'console']) {
         await page.goto(`/${portal}/no-such-page/1`);
         await page.getByText('页面不存在', { exact: true }).waitFor();
@@ -203,9 +194,7 @@ describe('portals (e2e)', () => {
         await page.waitForURL((u) => u.pathname === `/${portal}`);
       }
       await shot(page, 'not-found');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   /** Signs the demo person in through the real login page and waits until the insurance page's calls are done. */
@@ -294,10 +283,8 @@ describe('portals (e2e)', () => {
   });
 
   test('real login: an expired access token is refreshed once; logout ends the SSO session too', async () => {
-    const context = await newContext(browser, 'desktop', platform.url);
-    const page = await context.newPage();
-    const session = () => storedSession(page);
-    try {
+    await onPage('desktop', async (page) => {
+      const session = () => storedSession(page);
       await signInToInsurance(page);
       const first = await session();
       assert.ok(first?.refreshToken, 'the portal holds a refresh token (offline_access)');
@@ -341,9 +328,7 @@ describe('portals (e2e)', () => {
         }),
       });
       assert.equal(res.status, 400, 'refresh after logout is refused');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a session whose refresh is refused goes to the login page', async () => {
@@ -370,15 +355,11 @@ describe('portals (e2e)', () => {
   });
 
   test('a region chosen by ?region= shows that region’s branding', async () => {
-    const context = await newContext(browser, 'desktop', platform.url);
-    const page = await context.newPage();
-    try {
+    await onPage('desktop', async (page) => {
       await page.goto('/?region=980100');
       await settled(page);
       await page.getByText('北原市医疗保障局').first().waitFor();
       await shot(page, 'landing-980100');
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
