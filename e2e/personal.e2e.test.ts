@@ -180,8 +180,10 @@ describe('personal hall (e2e)', () => {
       await settled(page);
       await page.getByRole('navigation', { name: '底部导航' }).getByRole('link', { name: '我的' }).tap();
       await page.waitForURL(/\/personal\/settings$/);
+      // the address changes at the tap, the page once its code is in: until then the home (with its own 登录) shows
+      await page.getByRole('heading', { name: '我的' }).waitFor();
       await settled(page);
-      const login = page.getByRole('link', { name: /登\s*录/ });
+      const login = page.getByRole('main').getByRole('link', { name: /登\s*录/ });
       await assertTouchTarget(login, '我的 登录');
       assert.match((await login.getAttribute('href')) ?? '', /^\/login\?portal=personal/);
       await checkA11y(page, '/personal/settings (signed out)');
