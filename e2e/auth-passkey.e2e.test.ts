@@ -123,6 +123,63 @@ describe('unified login with a passkey (e2e)', () => {
     await context.close();
   });
 
+  test('a password changed on 账号安全 keeps this browser signed in and signs the other one out', async () => {
+    const first17 = '99010219900101124';
+    await service(platform.ctx, 'user').createPerson({
+      regionCode: '990100',
+      name: '钱换密',
+      residentId: first17 + residentIdCheckChar(first17),
+      mobile: '19912345679',
+      password: PASSWORD,
+    });
+    const signedIn = async (viewport: { width: number; height: number }) => {
+      const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport });
+      context.setDefaultTimeout(30_000);
+      const page = await context.newPage();
+      await page.goto('/personal/security');
+      await page.getByRole('button', { name: '统一身份认证登录' }).click();
+      await page.waitForURL(/\/oidc\/interaction\//);
+      await page.getByLabel('手机号 / 身份证号 / 用户名').fill('19912345679');
+      await page.getByLabel('密码').fill(PASSWORD);
+      await page.getByRole('button', { name: '登录' }).click();
+      await page.waitForURL(/\/personal\/security/);
+      await page.getByText('登录设备与会话').waitFor();
+      return { context, page };
+    };
+    const phone = await signedIn({ width: 390, height: 844 });
+    const desktop = await signedIn({ width: 1366, height: 900 });
+    try {
+      const page = desktop.page;
+      const sessionsListed = (n: number) =>
+        page.waitForFunction((count) => {
+          const card = [...document.querySelectorAll('.ant-card')].find((c) =>
+            c.textContent?.includes('登录设备与会话'),
+          );
+          return card?.querySelectorAll('.ant-list-item').length === count;
+        }, n);
+      await sessionsListed(2);
+      await page.getByLabel('原密码').fill(PASSWORD);
+      await page.getByLabel('新密码', { exact: true }).fill('Changed@2026pw');
+      await page.getByLabel('确认新密码').fill('Changed@2026pw!');
+      await page.getByRole('button', { name: '修改密码' }).click();
+      await page.getByText('两次输入的密码不一致').waitFor();
+      await page.getByLabel('确认新密码').fill('Changed@2026pw');
+      await page.getByRole('button', { name: '修改密码' }).click();
+      await page.getByText('密码已修改，其他设备上的登录已退出').waitFor();
+      await sessionsListed(1);
+      await page.getByText('当前设备').waitFor();
+
+      await phone.page.reload(); // its sign-in is over: the hall sends it to the login page
+      await phone.page.waitForURL(/\/oidc\/interaction\//);
+      await phone.page.getByLabel('手机号 / 身份证号 / 用户名').waitFor();
+      await page.reload();
+      await page.getByText('当前设备').waitFor();
+    } finally {
+      await phone.context.close();
+      await desktop.context.close();
+    }
+  });
+
   test('staff sign in to the console and register a channel; the credentials are shown once', async () => {
     const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
     context.setDefaultTimeout(30_000);

@@ -206,8 +206,8 @@ describe('journey (e2e)', () => {
           await P.getByRole('button', { name: '获取验证码' }).click();
           const sms = await smsCode(region.code, since);
           await P.locator('input[autocomplete="one-time-code"]').fill(sms);
-          await P.getByLabel('登录密码').fill(PASSWORD);
-          await P.getByLabel('确认密码').fill(PASSWORD);
+          await P.getByLabel('登录密码', { exact: true }).fill(PASSWORD);
+          await P.getByLabel('确认登录密码').fill(PASSWORD);
           await both('register-form', P, undefined);
           await P.getByRole('button', { name: /^注\s*册$/ }).click();
           const ok = await P.getByText('注册成功')

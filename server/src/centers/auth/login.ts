@@ -352,12 +352,32 @@ export class LoginGuard {
   }
 
   /** Marks the session revoked (its access tokens stop working at once; the provider state is removed by the caller). */
-  async revokeSession(regionCode: string, accountId: string | null, sid: string, by: string): Promise<boolean> {
-    const rows = await this.ctx.db.q(sql`update auth_session set revoked_at = now(), revoked_by = ${by}
+  async revokeSession(
+    regionCode: string,
+    accountId: string | null,
+    sid: string,
+    by: string,
+    ex: Executor = this.ctx.db,
+  ): Promise<boolean> {
+    const rows = await ex.q(sql`update auth_session set revoked_at = now(), revoked_by = ${by}
       where region_code = ${regionCode} and sid = ${sid} and revoked_at is null
         and (${accountId}::text is null or account_id = ${accountId}) returning sid`);
     this.activeCache.delete(sid);
     return rows.length > 0;
+  }
+
+  /** Marks every live session of the account revoked but `keep`; answers their ids. */
+  async revokeSessionsOf(
+    ex: Executor,
+    account: Pick<AccountRef, 'kind' | 'id'>,
+    by: string,
+    keep?: string,
+  ): Promise<string[]> {
+    const rows = await ex.q<{ sid: string }>(sql`update auth_session set revoked_at = now(), revoked_by = ${by}
+      where account_kind = ${account.kind} and account_id = ${account.id} and revoked_at is null
+        and sid <> ${keep ?? ''} returning sid`);
+    for (const r of rows) this.activeCache.delete(r.sid);
+    return rows.map((r) => r.sid);
   }
 
   /** For ctx.sessionActive: false only for a session we know was revoked (cached a few seconds per process). */

@@ -140,25 +140,38 @@ export class AuthService {
    * tokens) are revoked and the provider session is destroyed.
    */
   async revokeSession(regionCode: string, accountId: string | null, sid: string, by: string): Promise<boolean> {
-    const revoked = await this.guard.revokeSession(regionCode, accountId, sid, by);
-    if (!revoked) return false;
+    return this.ctx.db.tx(async (tx) => {
+      if (!(await this.guard.revokeSession(regionCode, accountId, sid, by, tx))) return false;
+      await this.destroyProviderSession(tx, sid);
+      return true;
+    });
+  }
+
+  /**
+   * Signs the account out everywhere but `keep` (the session that asked), as remote sign-out does, in the caller's
+   * transaction: the user center calls it when a password is changed or reset and when an account is disabled or
+   * deactivated, so a sign-in made with the old password does not outlive it. Answers how many sessions ended.
+   */
+  async endSessions(ex: Executor, account: { kind: AccountKind; id: string }, by: string, keep?: string) {
+    const sids = await this.guard.revokeSessionsOf(ex, account, by, keep);
+    for (const sid of sids) await this.destroyProviderSession(ex, sid);
+    return sids.length;
+  }
+
+  private async destroyProviderSession(ex: Executor, sid: string): Promise<void> {
     const home = this.ctx.config.DEFAULT_REGION;
-    const row = await this.ctx.db.one<{
+    const row = await ex.one<{
       id: string;
       payload: { authorizations?: Record<string, { grantId?: string }> };
     }>(sql`select id, payload from oidc_payload where region_code = ${home} and kind = 'Session' and uid = ${sid}`);
-    if (row) {
-      for (const auth of Object.values(row.payload.authorizations ?? {})) {
-        if (auth.grantId) {
-          await this.ctx.db.q(sql`delete from oidc_payload where region_code = ${home} and (grant_id = ${auth.grantId}
-            or (kind = 'Grant' and id = ${auth.grantId}))`);
-        }
+    if (!row) return;
+    for (const auth of Object.values(row.payload.authorizations ?? {})) {
+      if (auth.grantId) {
+        await ex.q(sql`delete from oidc_payload where region_code = ${home} and (grant_id = ${auth.grantId}
+          or (kind = 'Grant' and id = ${auth.grantId}))`);
       }
-      await this.ctx.db.q(
-        sql`delete from oidc_payload where region_code = ${home} and kind = 'Session' and id = ${row.id}`,
-      );
     }
-    return true;
+    await ex.q(sql`delete from oidc_payload where region_code = ${home} and kind = 'Session' and id = ${row.id}`);
   }
 
   /** For ctx.sessionActive: user sessions not revoked; channel tokens while the channel is active. */

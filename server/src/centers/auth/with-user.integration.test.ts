@@ -182,8 +182,11 @@ for (const kind of databaseKinds()) {
       assert.equal(audit[0]!.detail.forced, true);
 
       // from now on: the chosen password logs straight in, the temporary one no longer works
-      assert.ok((await login('portal-console', 'tempclerk01', 'Chosen#2026pw')).tokens);
+      const signedIn = (await login('portal-console', 'tempclerk01', 'Chosen#2026pw')).tokens;
+      assert.ok(signedIn);
       assert.equal((await login('portal-console', 'tempclerk01', temporary)).status, 401);
+      const asStaff = { authorization: `Bearer ${signedIn.access_token}` };
+      assert.equal((await fetch(`${base}/api/auth/me/sessions`, { headers: asStaff })).status, 200);
 
       // a reset in the console hands out a new temporary password, and the next login asks again
       const reset = await fetch(`${base}/api/user/admin/staff/${staff.id}/reset-password`, {
@@ -193,6 +196,8 @@ for (const kind of databaseKinds()) {
       assert.equal(reset.status, 200);
       const { temporaryPassword } = (await reset.json()) as { temporaryPassword: string };
       assert.equal((await users.getStaff(staff.id)).mustChangePassword, true);
+      const ended = await fetch(`${base}/api/auth/me/sessions`, { headers: asStaff });
+      assert.equal(ended.status, 401, 'the reset signs the staff member out');
       const again = await login('portal-console', 'tempclerk01', temporaryPassword);
       assert.equal(again.status, 200);
       assert.equal(again.tokens, undefined, 'no tokens before the password is changed');
@@ -283,21 +288,44 @@ for (const kind of databaseKinds()) {
     });
     after(async () => platform?.close());
 
+    /** A login in the personal hall on this device: the platform access token and a refresh token. */
     async function loginWith(userAgent: string, loginId: string, password: string) {
       const config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
         execute: [oidc.allowInsecureRequests],
       });
+      const verifier = oidc.randomPKCECodeVerifier();
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: `${base}/login/callback`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        scope: 'openid offline_access',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
         state: 'n',
+        resource: API,
       });
       const browser = new Browser();
       browser.userAgent = userAgent;
       const r = await passwordLogin(browser, url.toString(), `${base}/login/callback`, loginId, password);
       assert.ok(r.callback, r.html ?? 'no callback');
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(r.callback!), {
+        pkceCodeVerifier: verifier,
+        expectedState: 'n',
+      });
+      const bearer = { authorization: `Bearer ${tokens.access_token}` };
+      return {
+        /** the status of a signed-in call with this login's access token */
+        call: async (path = '/api/auth/me/sessions') => (await fetch(`${base}${path}`, { headers: bearer })).status,
+        refreshes: () =>
+          oidc.refreshTokenGrant(config, tokens.refresh_token!).then(
+            () => true,
+            () => false,
+          ),
+        post: (path: string, body: unknown) =>
+          fetch(`${base}${path}`, {
+            method: 'POST',
+            headers: { ...bearer, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          }),
+      };
     }
 
     it('the first login and logins from a known device are quiet; a new device is announced in the inbox', async () => {
@@ -316,6 +344,57 @@ for (const kind of databaseKinds()) {
       const got = await alerts();
       assert.equal(got.length, 1);
       assert.match(got[0]!.body, /Windows 电脑 · Chrome/);
+    });
+
+    const notices = async (person: { id: string; regionCode: string }) => {
+      await platform.ctx.jobs.drain();
+      return platform.ctx.db.q<{ body: string }>(sql`select body from message_inbox
+        where region_code = ${person.regionCode} and person_id = ${person.id} and type_code = 'user.password_changed'`);
+    };
+
+    it('a password change keeps the sign-in that made it and ends the others; the person is told', async () => {
+      const person = await createTestPerson(platform);
+      const phone = await loginWith('Phone/1.0', person.mobile, person.password);
+      const laptop = await loginWith('Laptop/1.0', person.mobile, person.password);
+      const wrong = await laptop.post('/api/user/me/password', {
+        oldPassword: 'Wrong#old99',
+        newPassword: 'Next#2026pw',
+      });
+      assert.equal(wrong.status, 400);
+      assert.equal(await phone.call(), 200, 'a refused change ends nothing');
+      const changed = await laptop.post('/api/user/me/password', {
+        oldPassword: person.password,
+        newPassword: 'Next#2026pw',
+      });
+      assert.equal(changed.status, 204);
+      assert.equal(await phone.call(), 401, 'the other device is signed out at once');
+      assert.equal(await phone.refreshes(), false, 'and cannot refresh');
+      assert.equal(await laptop.call(), 200, 'the device that changed it stays signed in');
+      assert.equal(await laptop.refreshes(), true);
+      const [notice] = await notices(person);
+      assert.match(notice?.body ?? '', /由您本人修改，其他设备上的登录已全部退出/);
+    });
+
+    it('a clerk’s reset and a disabled account end every sign-in', async () => {
+      const users = service(platform.ctx, 'user');
+      const admin = (await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME))!;
+      const staff = { ...(await platform.auth({ kind: 'staff', subject: admin.id, regionCode: '990100' })) };
+      const person = await createTestPerson(platform);
+      const first = await loginWith('Phone/1.0', person.mobile, person.password);
+      const reset = await fetch(`${base}/api/user/admin/persons/${person.id}/reset-password`, {
+        method: 'POST',
+        headers: { ...staff, 'x-region-code': '990100' },
+      });
+      assert.equal(reset.status, 200);
+      assert.equal(await first.call(), 401);
+      assert.equal(await first.refreshes(), false);
+      assert.match((await notices(person))[0]?.body ?? '', /由医保经办人员重置为临时密码/);
+
+      const other = await createTestPerson(platform);
+      const signedIn = await loginWith('Phone/1.0', other.mobile, other.password);
+      await users.setPersonStatus('990100', other.id, 'disabled', { kind: 'staff', id: admin.id }, '测试停用');
+      assert.equal(await signedIn.call(), 401, 'a disabled account’s token stops working');
+      assert.equal(await signedIn.refreshes(), false);
     });
   });
 }

@@ -59,6 +59,27 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     sample: { device: 'iPhone 16 · Safari', ip: '203.0.113.8', at: '2026-01-01T08:30:00.000Z' },
   },
   {
+    code: 'user.password_changed',
+    category: 'security',
+    name: '密码变更提醒',
+    priority: 'high',
+    mandatory: true,
+    payloadSchema: z.object({ how: z.string().max(40), at: z.string() }),
+    defaultTemplates: {
+      inbox: {
+        title: '登录密码已变更',
+        body: '您的医保账户登录密码已于 {{at|time}} {{how}}，其他设备上的登录已全部退出。如非本人操作，请立即通过“忘记密码”重置密码，并联系医保经办机构。',
+      },
+      wechat: {
+        title: '账户安全提醒',
+        body: '登录密码已变更：{{how}}\n时间：{{at|time}}\n如非本人操作请立即重置密码。',
+      },
+      sms: { body: '【医保服务】您的账户登录密码已于{{at|time}}{{how}}，如非本人操作请立即通过“忘记密码”重置。' },
+    },
+    channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
+    sample: { how: '由您本人修改', at: '2026-01-01T08:30:00.000Z' },
+  },
+  {
     code: 'payment.completed',
     category: 'payment',
     name: '医保支付成功',

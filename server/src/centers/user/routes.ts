@@ -175,6 +175,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         req.body.oldPassword,
         req.body.newPassword,
         actorOf(req),
+        req.principal?.sessionId,
       );
       return reply.status(204).send();
     },
@@ -269,7 +270,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         { regionCode: req.regionCode, mobile: me.mobile, purpose: OTP_PURPOSES.deactivate, code: req.body.smsCode },
         'smsCode',
       );
-      await users.deactivate(req.regionCode, me.id, actorOf(req));
+      await users.deactivate(req.regionCode, me.id, actorOf(req), req.principal?.sessionId);
       return reply.status(204).send();
     },
   );

@@ -117,6 +117,13 @@ export interface Actor {
 
 export const SYSTEM: Actor = { kind: 'system', id: 'user-center' };
 
+/** How a person's password changed, as the security notice words it. */
+const PASSWORD_CHANGE_TEXT = {
+  changed: '由您本人修改',
+  reset: '通过短信验证重置',
+  temporary: '由医保经办人员重置为临时密码',
+} as const;
+
 /** Permissions the user center itself uses; platform permissions are declared here too (platform has no catalogue). */
 export const USER_PERMISSIONS: PermissionDecl[] = [
   { code: 'user:read', name: '查询个人、单位、经办人（脱敏）' },
@@ -493,12 +500,20 @@ export class UserService implements PermissionResolver {
     return ok && found?.person.status === 'active' ? found.person : undefined;
   }
 
-  async changePassword(regionCode: string, personId: string, oldPassword: string, newPassword: string, actor: Actor) {
+  /** The person's own change: the sign-in that asked (`keepSession`) stays; every other one ends. */
+  async changePassword(
+    regionCode: string,
+    personId: string,
+    oldPassword: string,
+    newPassword: string,
+    actor: Actor,
+    keepSession?: string,
+  ) {
     const person = await this.getPerson(regionCode, personId);
     if (person.passwordSet && !(await this.verifyPassword(person, oldPassword))) {
       throw fieldError(400, 'USER_PASSWORD_WRONG', '原密码不正确', 'oldPassword', '原密码不正确');
     }
-    await this.setPassword(person, newPassword, actor, 'user.person.password_change');
+    await this.setPassword(person, newPassword, actor, 'user.person.password_change', { keepSession });
   }
 
   /**
@@ -513,7 +528,7 @@ export class UserService implements PermissionResolver {
     opts: { temporary?: boolean } = {},
   ) {
     const person = await this.getPerson(regionCode, personId);
-    await this.setPassword(person, newPassword, actor, 'user.person.password_reset', opts.temporary === true);
+    await this.setPassword(person, newPassword, actor, 'user.person.password_reset', opts);
   }
 
   /** The person replaces a temporary password at login (the login page asks): policy applies, it must differ. */
@@ -538,9 +553,16 @@ export class UserService implements PermissionResolver {
     );
   }
 
-  private async setPassword(person: PersonAccount, password: string, actor: Actor, action: string, temporary = false) {
+  private async setPassword(
+    person: PersonAccount,
+    password: string,
+    actor: Actor,
+    action: 'user.person.password_change' | 'user.person.password_reset',
+    opts: { temporary?: boolean; keepSession?: string } = {},
+  ) {
     checkPasswordPolicy(password, person);
     const h = await this.hasher.hash(password);
+    const temporary = opts.temporary === true;
     await this.db.tx(async (tx) => {
       await tx.q(sql`update person_account set password_hash = ${h}, password_changed_at = now(),
         must_change_password = ${temporary}, updated_at = now()
@@ -551,7 +573,28 @@ export class UserService implements PermissionResolver {
         targetId: person.id,
         ...(temporary ? { detail: { temporary: true } } : {}),
       });
+      await this.endSignIns(tx, { kind: 'person', id: person.id }, action, opts.keepSession);
+      const how = temporary ? 'temporary' : action === 'user.person.password_reset' ? 'reset' : 'changed';
+      await this.services?.message?.send(tx, {
+        type: 'user.password_changed',
+        regionCode: person.regionCode,
+        to: { personId: person.id },
+        payload: { how: PASSWORD_CHANGE_TEXT[how], at: new Date().toISOString() },
+      });
     });
+  }
+
+  /**
+   * A sign-in made with the old password, or by an account that may no longer sign in, does not outlive the change:
+   * the auth center ends the account's sessions (but `keep`, the one that asked) in this transaction.
+   */
+  private async endSignIns(
+    tx: Executor,
+    account: { kind: 'person' | 'staff'; id: string },
+    why: string,
+    keep?: string,
+  ) {
+    await this.services?.auth?.endSessions(tx, account, why, keep);
   }
 
   /** Changes the mobile; the caller proves both SMS codes (old and new number) before calling. */
@@ -631,8 +674,11 @@ export class UserService implements PermissionResolver {
     }
   }
 
-  /** Self-service deactivation: frees the ID number and mobile; agent rights end. */
-  async deactivate(regionCode: string, personId: string, actor: Actor): Promise<void> {
+  /**
+   * Self-service deactivation: frees the ID number and mobile; agent rights end, and every sign-in but the one that
+   * asked (`keepSession`, which the hall then signs out through the provider).
+   */
+  async deactivate(regionCode: string, personId: string, actor: Actor, keepSession?: string): Promise<void> {
     await this.db.tx(async (tx) => {
       const p = await this.getPerson(regionCode, personId, tx);
       if (p.status === 'deactivated') throw conflict('USER_PERSON_DEACTIVATED', '账号已注销');
@@ -648,6 +694,7 @@ export class UserService implements PermissionResolver {
       await tx.q(sql`delete from agent where region_code = ${regionCode} and person_id = ${personId}`);
       await tx.q(sql`update person_account set status = 'deactivated', deactivated_at = now(), updated_at = now()
         where region_code = ${regionCode} and id = ${personId}`);
+      await this.endSignIns(tx, { kind: 'person', id: personId }, 'user.person.deactivate', keepSession);
       await this.audit(tx, regionCode, actor, {
         action: 'user.person.deactivate',
         targetType: 'person',
@@ -669,6 +716,7 @@ export class UserService implements PermissionResolver {
       if (p.status === 'deactivated') throw conflict('USER_PERSON_DEACTIVATED', '账号已注销，不能变更状态');
       await tx.q(sql`update person_account set status = ${status}, updated_at = now()
         where region_code = ${regionCode} and id = ${personId}`);
+      if (status === 'disabled') await this.endSignIns(tx, { kind: 'person', id: personId }, 'user.person.disable');
       await this.audit(tx, regionCode, actor, {
         action: status === 'active' ? 'user.person.enable' : 'user.person.disable',
         targetType: 'person',
@@ -1116,6 +1164,8 @@ export class UserService implements PermissionResolver {
       const [row] = await tx.q<StaffRow>(
         sql`update staff_account set ${sql.join(sets, sql`, `)} where id = ${staffId} returning *`,
       );
+      if (h || patch.status === 'disabled')
+        await this.endSignIns(tx, { kind: 'staff', id: staffId }, 'user.staff.update');
       await this.audit(tx, regionCode, actor, {
         action: 'user.staff.update',
         targetType: 'staff',
@@ -1152,6 +1202,7 @@ export class UserService implements PermissionResolver {
     return this.db.tx(async (tx) => {
       const [updated] = await tx.q<StaffRow>(sql`update staff_account set password_hash = ${h},
         must_change_password = false, updated_at = now() where id = ${staffId} returning *`);
+      await this.endSignIns(tx, { kind: 'staff', id: staffId }, 'user.staff.password_change');
       await this.audit(
         tx,
         row.region_code,

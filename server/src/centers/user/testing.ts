@@ -98,6 +98,7 @@ export function otpDoubleCenter(): Center & { codes: Map<string, string>; send(k
           if (ok) codes.delete(key(k));
           return ok;
         },
+        endSessions: async () => 0, // no provider here, so no sign-ins to end
       };
     },
   };

@@ -213,7 +213,10 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
               <Button onClick={() => setPlain(undefined)}>隐藏明文</Button>
             )}
             {shown.status === 'active' ? (
-              <Popconfirm title="确认停用该账号？停用后不能登录。" onConfirm={() => act.mutate('disable')}>
+              <Popconfirm
+                title="确认停用该账号？停用后不能登录，已登录的设备随即退出。"
+                onConfirm={() => act.mutate('disable')}
+              >
                 <Button danger>停用</Button>
               </Popconfirm>
             ) : null}
@@ -720,7 +723,9 @@ function showTemporaryPassword(modal: ReturnType<typeof App.useApp>['modal'], pa
         <Typography.Paragraph copyable strong style={{ fontSize: 18 }}>
           {password}
         </Typography.Paragraph>
-        <Typography.Paragraph type="secondary">{who}下次登录时须设置新密码。</Typography.Paragraph>
+        <Typography.Paragraph type="secondary">
+          {who}在各设备上的登录已退出，下次登录时须设置新密码。
+        </Typography.Paragraph>
       </>
     ),
   });

@@ -7,27 +7,11 @@ import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, fieldErrors } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import { dateTime, idempotencyKeys, PERSON_STATUS, type Person } from './api';
-import { FormError, SmsCodeField } from './fields';
+import { FormError, NewPasswordFields, SmsCodeField } from './fields';
 import { securityPanels } from './securitySlots';
 
 const MOBILE_RULE = { pattern: /^1[3-9]\d{9}$/, message: '请输入 11 位手机号码' };
 const ID_RULE = { pattern: /^\d{17}[\dXx]$/, message: '请输入 18 位身份证号码' };
-
-/** The same rules the server applies, so most mistakes are caught before sending. */
-export const passwordRules = (facts: () => { residentId?: string; mobile?: string } = () => ({})) => [
-  { required: true, message: '请设置密码' },
-  { min: 8, message: '密码至少 8 位' },
-  {
-    validator: async (_: unknown, v?: string) => {
-      if (!v) return;
-      const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(v)).length;
-      if (classes < 3) throw new Error('须包含大写字母、小写字母、数字、符号中的至少三类');
-      const f = facts();
-      if (f.residentId && v.toUpperCase().includes(f.residentId.toUpperCase())) throw new Error('不能包含身份证号');
-      if (f.mobile && v.includes(f.mobile)) throw new Error('不能包含手机号');
-    },
-  },
-];
 
 /** 个人注册: real name, ID number, mobile with an SMS code, password. */
 export function RegisterPage() {
@@ -36,7 +20,7 @@ export function RegisterPage() {
   const [done, setDone] = useState<Person>();
   const [keyFor] = useState(idempotencyKeys);
   const mutation = useMutation({
-    mutationFn: ({ confirm: _confirm, ...v }: Record<string, string>) => {
+    mutationFn: ({ passwordConfirm: _confirm, ...v }: Record<string, string>) => {
       const body = { ...v, residentId: v.residentId.toUpperCase() };
       return api<Person>('/api/user/persons', { body, idempotencyKey: keyFor(body) });
     },
@@ -81,29 +65,11 @@ export function RegisterPage() {
             <Input maxLength={11} inputMode="numeric" autoComplete="tel" />
           </Form.Item>
           <SmsCodeField id="register-sms" mobile={mobile} purpose="register" size="large" />
-          <Form.Item
+          <NewPasswordFields
             name="password"
             label="登录密码"
-            extra="至少 8 位，含大写字母、小写字母、数字、符号中的三类，不含身份证号和手机号"
-            rules={passwordRules(() => ({ residentId: form.getFieldValue('residentId'), mobile }))}
-          >
-            <Input.Password autoComplete="new-password" />
-          </Form.Item>
-          <Form.Item
-            name="confirm"
-            label="确认密码"
-            dependencies={['password']}
-            rules={[
-              { required: true, message: '请再次输入密码' },
-              ({ getFieldValue }) => ({
-                validator: async (_, v) => {
-                  if (v && v !== getFieldValue('password')) throw new Error('两次输入的密码不一致');
-                },
-              }),
-            ]}
-          >
-            <Input.Password autoComplete="new-password" />
-          </Form.Item>
+            facts={() => ({ residentId: form.getFieldValue('residentId'), mobile })}
+          />
           <Button type="primary" htmlType="submit" block loading={mutation.isPending}>
             注册
           </Button>
@@ -144,6 +110,7 @@ export function ResetPasswordPage() {
       <Result
         status="success"
         title="密码已重置"
+        subTitle="原来在各设备上的登录已全部退出，请用新密码登录。"
         extra={
           <Button type="primary" size="large" href="/login?portal=personal&return=%2Fpersonal">
             去登录
@@ -173,13 +140,7 @@ export function ResetPasswordPage() {
           >
             <Input maxLength={18} />
           </Form.Item>
-          <Form.Item
-            name="newPassword"
-            label="新密码"
-            rules={passwordRules(() => ({ residentId: form.getFieldValue('residentId'), mobile }))}
-          >
-            <Input.Password autoComplete="new-password" />
-          </Form.Item>
+          <NewPasswordFields facts={() => ({ residentId: form.getFieldValue('residentId'), mobile })} />
           <Button type="primary" htmlType="submit" block loading={mutation.isPending}>
             重置密码
           </Button>
@@ -352,6 +313,7 @@ function ChangeMobileModal({ open, onClose }: { open: boolean; onClose: () => vo
 /** 账号安全: password change, deactivation, and the auth center's panels (passkeys, sessions, login history). */
 export function SecurityPage() {
   const { modal } = App.useApp();
+  const qc = useQueryClient();
   const toast = useToast();
   const [form] = Form.useForm();
   const [deactivating, setDeactivating] = useState(false);
@@ -360,8 +322,9 @@ export function SecurityPage() {
     mutationFn: (v: Record<string, string>) =>
       api('/api/user/me/password', { body: { oldPassword: v.oldPassword ?? '', newPassword: v.newPassword } }),
     onSuccess: () => {
-      toast.success('密码已修改');
+      toast.success('密码已修改，其他设备上的登录已退出');
       form.resetFields();
+      void qc.invalidateQueries({ queryKey: ['auth', 'sessions'] });
     },
     onError: (err) =>
       form.setFields(fieldErrors(err).map((e) => ({ ...e, name: e.name === 'password' ? 'newPassword' : e.name }))),
@@ -378,13 +341,7 @@ export function SecurityPage() {
                 <Input.Password autoComplete="current-password" />
               </Form.Item>
             ) : null}
-            <Form.Item
-              name="newPassword"
-              label="新密码"
-              rules={passwordRules(() => ({ residentId: me?.residentId, mobile: me?.mobile }))}
-            >
-              <Input.Password autoComplete="new-password" />
-            </Form.Item>
+            <NewPasswordFields facts={() => ({ residentId: me?.residentId, mobile: me?.mobile })} />
             <Button type="primary" htmlType="submit" block loading={change.isPending}>
               修改密码
             </Button>
