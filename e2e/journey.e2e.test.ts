@@ -434,6 +434,8 @@ describe('journey (e2e)', () => {
           // and whose order it is (masked), which the reload would otherwise have lost
           const holder = W!.locator('.ant-descriptions tr').filter({ hasText: '参保人' });
           assert.match((await holder.textContent()) ?? '', new RegExp(`参保人${person.name[0]}\\*`));
+          // the fee panel says why it waits (not "identify the person first", whom the order already names)
+          await W!.getByText('本单已上传，支付进度见「③ 订单状态」').waitFor();
           // the home page counts it among today's completed orders, and opens it again
           await W!.goto('/institution');
           const completed = W!.getByTestId('today-orders').locator('.ant-statistic').filter({ hasText: '已完成' });

@@ -110,6 +110,10 @@ describe('unit hall (e2e)', () => {
         const lina = page.getByText(`${DEMO_PERSONS.liNa.name[0]}*`, { exact: true }).first();
         await lina.waitFor();
         await page.getByText('经办', { exact: true }).first().waitFor();
+        // the admin's own row says so; as the unit's only admin it cannot be revoked, and says why before a press
+        const own = viewport === 'phone' ? page.locator('.ant-list-item') : page.locator('tr');
+        const ownRow = own.filter({ hasText: `${DEMO_PERSONS.zhangWei.name[0]}*（本人）` });
+        assert.equal(await ownRow.getByRole('button', { name: /撤\s*销/ }).isDisabled(), true, 'the only admin');
         await checkA11y(page, `/unit/agents (${viewport})`);
         await shot(page, 'agents');
 

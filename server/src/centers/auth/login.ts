@@ -366,16 +366,18 @@ export class LoginGuard {
     return rows.length > 0;
   }
 
-  /** Marks every live session of the account revoked but `keep`; answers their ids. */
+  /** Marks every live session of the account revoked but `keep` (in `regionCode` if given); answers their ids. */
   async revokeSessionsOf(
     ex: Executor,
     account: Pick<AccountRef, 'kind' | 'id'>,
     by: string,
     keep?: string,
+    regionCode?: string,
   ): Promise<string[]> {
     const rows = await ex.q<{ sid: string }>(sql`update auth_session set revoked_at = now(), revoked_by = ${by}
       where account_kind = ${account.kind} and account_id = ${account.id} and revoked_at is null
-        and sid <> ${keep ?? ''} returning sid`);
+        and sid <> ${keep ?? ''} and (${regionCode ?? null}::text is null or region_code = ${regionCode ?? null})
+      returning sid`);
     for (const r of rows) this.activeCache.delete(r.sid);
     return rows.map((r) => r.sid);
   }

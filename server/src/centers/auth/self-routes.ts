@@ -203,6 +203,33 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
     async (req) => auth().sessions(req.regionCode, req.params.id),
   );
 
+  app.post(
+    '/api/auth/accounts/:kind/:id/sessions/end',
+    {
+      schema: { tags, summary: '让账号在所有设备退出登录（留痕审计）', params: accountParams },
+      preHandler: perm('auth:session'),
+    },
+    async (req) => {
+      const p = requirePrincipal(req, 'staff');
+      const account = { kind: req.params.kind, id: req.params.id };
+      return ctx.db.tx(async (tx) => {
+        const ended = await auth().endSessions(tx, account, `staff:${p.subject}`, undefined, req.regionCode);
+        await appendAudit(tx, {
+          regionCode: req.regionCode,
+          actorKind: 'staff',
+          actorId: p.subject,
+          action: 'auth.session.end_all',
+          targetType: req.params.kind,
+          targetId: req.params.id,
+          ip: req.ip,
+          result: 'success',
+          detail: { ended },
+        });
+        return { ended };
+      });
+    },
+  );
+
   app.get(
     '/api/auth/accounts/:kind/:id/logins',
     { schema: { tags, summary: '账号的登录记录', params: accountParams }, preHandler: perm('auth:session') },

@@ -150,10 +150,18 @@ export class AuthService {
   /**
    * Signs the account out everywhere but `keep` (the session that asked), as remote sign-out does, in the caller's
    * transaction: the user center calls it when a password is changed or reset and when an account is disabled or
-   * deactivated, so a sign-in made with the old password does not outlive it. Answers how many sessions ended.
+   * deactivated, so a sign-in made with the old password does not outlive it; a clerk ends them all on request.
+   * Answers how many sessions ended.
    */
-  async endSessions(ex: Executor, account: { kind: AccountKind; id: string }, by: string, keep?: string) {
-    const sids = await this.guard.revokeSessionsOf(ex, account, by, keep);
+  async endSessions(
+    ex: Executor,
+    account: { kind: AccountKind; id: string },
+    by: string,
+    keep?: string,
+    /** only the sessions of this region (a clerk acts within the region they chose) */
+    regionCode?: string,
+  ) {
+    const sids = await this.guard.revokeSessionsOf(ex, account, by, keep, regionCode);
     for (const sid of sids) await this.destroyProviderSession(ex, sid);
     return sids.length;
   }

@@ -396,5 +396,30 @@ for (const kind of databaseKinds()) {
       assert.equal(await signedIn.call(), 401, 'a disabled account’s token stops working');
       assert.equal(await signedIn.refreshes(), false);
     });
+
+    it('a clerk signs a person out on every device, within the region they act in (audited)', async () => {
+      const users = service(platform.ctx, 'user');
+      const admin = (await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME))!;
+      const staff = await platform.auth({ kind: 'staff', subject: admin.id, regionCode: '990100' });
+      const person = await createTestPerson(platform);
+      const phone = await loginWith('Phone/1.0', person.mobile, person.password);
+      const laptop = await loginWith('Laptop/1.0', person.mobile, person.password);
+      const endAll = async (region: string) => {
+        const res = await fetch(`${base}/api/auth/accounts/person/${person.id}/sessions/end`, {
+          method: 'POST',
+          headers: { ...staff, 'x-region-code': region },
+        });
+        assert.equal(res.status, 200);
+        return ((await res.json()) as { ended: number }).ended;
+      };
+      assert.equal(await endAll('980100'), 0, 'another region’s clerk reaches nothing');
+      assert.equal(await phone.call(), 200);
+      assert.equal(await endAll('990100'), 2);
+      assert.equal(await phone.call(), 401);
+      assert.equal(await laptop.refreshes(), false);
+      const audit = await platform.ctx.db.q<{ detail: { ended: number } }>(sql`select detail from audit_event
+        where action = 'auth.session.end_all' and target_id = ${person.id}`);
+      assert.deepEqual(audit.map((a) => a.detail.ended).sort(), [0, 2], 'both requests are audited');
+    });
   });
 }

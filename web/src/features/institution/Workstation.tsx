@@ -82,7 +82,7 @@ export function Workstation() {
           )}
         </Col>
         <Col xs={24} xl={14}>
-          <Fees person={person} disabled={!person || !!orderId} onUploaded={setOrderId} />
+          <Fees person={person} orderOpen={!!orderId} onUploaded={setOrderId} />
         </Col>
       </Row>
     </>
@@ -153,13 +153,15 @@ function Identify({
 
 function Fees({
   person,
-  disabled,
+  orderOpen,
   onUploaded,
 }: {
   person: (VerifiedPerson & { credential: { type: '01' | '02'; value: string } }) | null;
-  disabled: boolean;
+  /** an uploaded order is on screen (③): fees wait for the next person */
+  orderOpen: boolean;
   onUploaded: (id: string) => void;
 }) {
+  const disabled = !person || orderOpen;
   const [q, setQ] = useState('');
   const [lines, setLines] = useState<Line[]>([]);
   const [picked, setPicked] = useState<string>();
@@ -197,7 +199,16 @@ function Fees({
   };
   return (
     <Card title="② 选择收费项目并上传">
-      {!person ? <Alert type="info" showIcon message="请先识别参保人" style={{ marginBottom: 12 }} /> : null}
+      {orderOpen || !person ? (
+        <Alert
+          type="info"
+          showIcon
+          message={
+            orderOpen ? '本单已上传，支付进度见「③ 订单状态」；点「接待下一位」后录入新的收费' : '请先识别参保人'
+          }
+          style={{ marginBottom: 12 }}
+        />
+      ) : null}
       <Row gutter={[8, 8]} align="bottom">
         <Col xs={24} md={12}>
           <label htmlFor="catalogue-item" style={{ display: 'block', marginBottom: 4 }}>

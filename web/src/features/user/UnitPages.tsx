@@ -15,6 +15,7 @@ import {
   Space,
   Table,
   Tag,
+  Tooltip,
   Typography,
 } from 'antd';
 import type { Dayjs } from 'dayjs';
@@ -22,7 +23,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
-import { getSession, setSession } from '../../lib/session';
+import { getSession, setSession, useSession } from '../../lib/session';
 import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
@@ -216,6 +217,7 @@ export function UnitRegisterPage() {
 /** 经办人管理 (unit admins): list, grant with role and expiry, revoke. */
 export function UnitAgentsPage() {
   const mobile = !Grid.useBreakpoint().md;
+  const me = useSession()?.subject;
   const toast = useToast();
   const qc = useQueryClient();
   const { data: units } = useMyUnits();
@@ -240,17 +242,36 @@ export function UnitAgentsPage() {
   if (units && adminUnits.length === 0) {
     return <Result status="info" title="您不是任何单位的管理员" subTitle="只有单位管理员可以管理经办人。" />;
   }
-  const revokeButton = (a: Agent) => (
-    <Popconfirm
-      key="revoke"
-      title={`确认撤销 ${a.person.name} 的经办授权？`}
-      onConfirm={() => revoke.mutate(a.personId)}
-    >
-      <Button size={mobile ? 'large' : 'small'} danger>
+  const admins = (agents.data ?? []).filter((a) => a.role === 'admin' && a.active).length;
+  const revokeButton = (a: Agent) => {
+    const button = (
+      <Button size={mobile ? 'large' : 'small'} danger disabled={isLastAdmin(a, admins)}>
         撤销
       </Button>
-    </Popconfirm>
-  );
+    );
+    // the server refuses to leave a unit without an admin: say so before the press, not after it
+    if (isLastAdmin(a, admins)) {
+      return (
+        <Tooltip key="revoke" title="单位须至少保留一名管理员，请先授权其他管理员">
+          <span>{button}</span>
+        </Tooltip>
+      );
+    }
+    return (
+      <Popconfirm
+        key="revoke"
+        title={
+          a.personId === me
+            ? '确认撤销您本人的经办授权？撤销后您不能再办理该单位的业务。'
+            : `确认撤销 ${a.person.name} 的经办授权？`
+        }
+        onConfirm={() => revoke.mutate(a.personId)}
+      >
+        {button}
+      </Popconfirm>
+    );
+  };
+  const nameOf = (a: Agent) => (a.personId === me ? `${a.person.name}（本人）` : a.person.name);
   return (
     <>
       <PageTitle
@@ -284,7 +305,7 @@ export function UnitAgentsPage() {
               <List.Item.Meta
                 title={
                   <Space wrap>
-                    {a.person.name}
+                    {nameOf(a)}
                     {roleTag(a)}
                     {validity(a)}
                   </Space>
@@ -308,7 +329,7 @@ export function UnitAgentsPage() {
           pagination={false}
           locale={{ emptyText: '尚未授权经办人' }}
           columns={[
-            { title: '姓名', render: (_, a) => a.person.name },
+            { title: '姓名', render: (_, a) => nameOf(a) },
             { title: '身份证号', render: (_, a) => a.person.residentId },
             { title: '手机号', render: (_, a) => a.person.mobile },
             { title: '角色', render: (_, a) => roleTag(a) },
@@ -321,6 +342,8 @@ export function UnitAgentsPage() {
     </>
   );
 }
+
+const isLastAdmin = (a: Agent, admins: number) => a.role === 'admin' && a.active && admins <= 1;
 
 const roleTag = (a: Agent) => <Tag color={a.role === 'admin' ? 'blue' : undefined}>{AGENT_ROLE_LABELS[a.role]}</Tag>;
 

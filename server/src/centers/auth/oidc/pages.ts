@@ -9,7 +9,7 @@ const STYLE = `
 main{max-width:420px;margin:0 auto;padding:24px 16px}
 header{text-align:center;margin:8px 0 20px}header h1{font-size:20px;margin:0 0 6px}header p{margin:0;color:#646a73;font-size:14px}
 .card{background:#fff;border-radius:12px;padding:20px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
-nav.tabs{display:flex;gap:4px;margin-bottom:16px;flex-wrap:wrap}nav.tabs a{flex:1;text-align:center;padding:10px 4px;border-radius:8px;
+nav.tabs{display:flex;gap:4px;margin-bottom:16px;flex-wrap:wrap}nav.tabs a{flex:1 1 auto;white-space:nowrap;text-align:center;padding:10px 4px;border-radius:8px;
 text-decoration:none;color:#1f2329;background:#f2f3f5;font-size:15px;min-width:70px}nav.tabs a.on{background:#1677ff;color:#fff}
 label{display:block;font-size:14px;margin:12px 0 6px;color:#4e5969}
 input[type=text],input[type=password],input[type=tel]{width:100%;height:46px;border:1px solid #d0d3d6;border-radius:8px;padding:0 12px;font-size:16px}
