@@ -8,7 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { service } from '../server/src/platform/context.ts';
 import { sql } from '../server/src/platform/db/index.ts';
+import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
 import {
   ARTIFACTS,
   a11yReport,
@@ -192,6 +194,49 @@ describe('console (e2e)', () => {
     } finally {
       await context.close();
       await env.platform.ctx.regions.updateConfig('990100', { settings: before });
+    }
+  });
+
+  test('a clerk sees where a person is signed in and signs them out on every device', async () => {
+    const first17 = '99010219850505123';
+    const person = await service(env.platform.ctx, 'user').createPerson({
+      regionCode: '990100',
+      name: '赵丢机',
+      residentId: first17 + residentIdCheckChar(first17),
+      mobile: '19912340555',
+      password: 'Yibao@2026pass',
+    });
+    const phone = await newContext(browser, 'phone', env.url);
+    const desk = await newContext(browser, 'desktop', env.url);
+    try {
+      const P = await phone.newPage();
+      await P.goto('/login?portal=personal&return=%2Fpersonal');
+      await P.locator('#loginId').fill(person.mobile);
+      await P.locator('#password').fill('Yibao@2026pass');
+      await P.getByRole('button', { name: '登录', exact: true }).first().click();
+      await P.getByText('您好，赵').waitFor();
+
+      const page = await desk.newPage();
+      await signInAsSuperAdmin(page);
+      await page.goto('/console/user/persons');
+      await page.getByPlaceholder('身份证号 / 手机号（精确）、用户名或姓名开头').fill(person.mobile);
+      await page.keyboard.press('Enter');
+      await page.getByRole('cell', { name: '赵*' }).click();
+      const drawer = page.getByRole('dialog', { name: '个人用户详情' });
+      const devices = drawer.locator('.ant-card').filter({ hasText: '登录中的设备' });
+      await devices.getByText('个人网厅').waitFor();
+      await drawer.locator('.ant-card').filter({ hasText: '登录记录' }).getByText('成功').first().waitFor();
+      await shot(page, 'person-sessions');
+      await devices.getByRole('button', { name: '全部退出登录' }).click();
+      await page.getByRole('button', { name: /确\s*定|OK/ }).click();
+      await page.getByText('已在 1 台设备上退出登录').waitFor();
+      await devices.getByText('没有登录中的设备').waitFor();
+
+      await P.reload(); // the phone's sign-in is over: the hall sends it to the login page
+      await P.waitForURL(/\/oidc\/interaction\//);
+    } finally {
+      await phone.close();
+      await desk.close();
     }
   });
 

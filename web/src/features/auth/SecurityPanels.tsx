@@ -189,65 +189,95 @@ export function PasskeysPanel() {
   );
 }
 
-/** 登录设备与会话: every signed-in device, with remote sign-out. */
-export function SessionsPanel() {
+/** Whose sessions and logins a panel shows: one's own, or (console, `auth:session`) an account's. */
+export interface AccountOf {
+  kind: 'person' | 'staff';
+  id: string;
+}
+const base = (account?: AccountOf) => (account ? `/api/auth/accounts/${account.kind}/${account.id}` : '/api/auth/me');
+
+/**
+ * 登录设备与会话: every signed-in device. One's own: remote sign-out per device. An account's (console): a clerk
+ * signs it out on every device at once, e.g. for a person whose phone was lost.
+ */
+export function SessionsPanel({ account }: { account?: AccountOf }) {
   const toast = useToast();
   const qc = useQueryClient();
-  const list = useQuery({ queryKey: ['auth', 'sessions'], queryFn: () => api<SessionRow[]>('/api/auth/me/sessions') });
+  const key = ['auth', 'sessions', account?.id ?? 'me'];
+  const list = useQuery({ queryKey: key, queryFn: () => api<SessionRow[]>(`${base(account)}/sessions`) });
   const revoke = useMutation({
     mutationFn: (sid: string) => api(`/api/auth/me/sessions/${encodeURIComponent(sid)}`, { method: 'DELETE' }),
     onSuccess: () => {
       toast.success('该设备已退出登录');
-      void qc.invalidateQueries({ queryKey: ['auth', 'sessions'] });
+      void qc.invalidateQueries({ queryKey: key });
+    },
+    onError: toast.failed,
+  });
+  const endAll = useMutation({
+    mutationFn: () => api<{ ended: number }>(`${base(account)}/sessions/end`, { body: {} }),
+    onSuccess: (r) => {
+      toast.success(`已在 ${r.ended} 台设备上退出登录`);
+      void qc.invalidateQueries({ queryKey: key });
     },
     onError: toast.failed,
   });
   if (list.isPending) return <Loading lines={2} />;
   if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;
-  if (list.data.length === 0) return <EmptyState title="没有其他登录中的设备" />;
+  if (list.data.length === 0) return <EmptyState title={account ? '没有登录中的设备' : '没有其他登录中的设备'} />;
   return (
-    <List
-      dataSource={list.data}
-      renderItem={(s) => (
-        <List.Item
-          actions={
-            s.current
-              ? [
-                  <Tag key="cur" color="blue">
-                    当前设备
-                  </Tag>,
-                ]
-              : [
-                  <Popconfirm key="out" title="让该设备退出登录？" onConfirm={() => revoke.mutate(s.sid)}>
-                    <Button danger>退出</Button>
-                  </Popconfirm>,
-                ]
-          }
-        >
-          <List.Item.Meta
-            title={
-              <Space wrap>
-                {device(s.userAgent)}
-                <Tag>{CLIENT_LABEL[s.clientId ?? ''] ?? s.clientId ?? '—'}</Tag>
-                <Tag color={s.acr === 'mfa' || s.acr === 'passkey' ? 'green' : undefined}>
-                  {ACR_LABEL[s.acr] ?? s.acr}
-                </Tag>
-              </Space>
+    <>
+      {account ? (
+        <Popconfirm title="让该账号在所有设备上退出登录？" onConfirm={() => endAll.mutate()}>
+          <Button danger loading={endAll.isPending}>
+            全部退出登录
+          </Button>
+        </Popconfirm>
+      ) : null}
+      <List
+        dataSource={list.data}
+        renderItem={(s) => (
+          <List.Item
+            actions={
+              account
+                ? []
+                : s.current
+                  ? [
+                      <Tag key="cur" color="blue">
+                        当前设备
+                      </Tag>,
+                    ]
+                  : [
+                      <Popconfirm key="out" title="让该设备退出登录？" onConfirm={() => revoke.mutate(s.sid)}>
+                        <Button danger>退出</Button>
+                      </Popconfirm>,
+                    ]
             }
-            description={`登录于 ${time(s.authenticatedAt)} · IP ${s.ip ?? '—'} · 方式 ${s.amr.map((a) => METHOD_LABEL[a] ?? a).join('、')}`}
-          />
-        </List.Item>
-      )}
-    />
+          >
+            <List.Item.Meta
+              title={
+                <Space wrap>
+                  {device(s.userAgent)}
+                  <Tag>{CLIENT_LABEL[s.clientId ?? ''] ?? s.clientId ?? '—'}</Tag>
+                  <Tag color={s.acr === 'mfa' || s.acr === 'passkey' ? 'green' : undefined}>
+                    {ACR_LABEL[s.acr] ?? s.acr}
+                  </Tag>
+                </Space>
+              }
+              description={`登录于 ${time(s.authenticatedAt)} · IP ${s.ip ?? '—'} · 方式 ${s.amr.map((a) => METHOD_LABEL[a] ?? a).join('、')}`}
+            />
+          </List.Item>
+        )}
+      />
+    </>
   );
 }
 
-/** 登录记录: the account's own login history (successes and failures). */
-export function LoginHistoryPanel() {
+/** 登录记录: the account's login history (successes and failures): one's own, or (console) an account's. */
+export function LoginHistoryPanel({ account }: { account?: AccountOf }) {
   const screens = Grid.useBreakpoint();
   const list = useQuery({
-    queryKey: ['auth', 'logins'],
-    queryFn: () => api<LoginEvent[]>('/api/auth/me/logins?limit=50'),
+    queryKey: ['auth', 'logins', account?.id ?? 'me'],
+    queryFn: () => api<LoginEvent[]>(account ? `${base(account)}/logins` : '/api/auth/me/logins?limit=50'),
   });
   if (list.isPending) return <Loading lines={3} />;
   if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;

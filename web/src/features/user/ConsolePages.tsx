@@ -3,6 +3,7 @@ import {
   Alert,
   App,
   Button,
+  Card,
   Checkbox,
   Descriptions,
   Drawer,
@@ -34,6 +35,7 @@ import {
   UNIT_TYPE_LABELS,
   type Unit,
 } from './api';
+import { accountPanels } from './securitySlots';
 
 const PAGE = 20;
 
@@ -226,6 +228,11 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
               <Button>重置密码</Button>
             </Popconfirm>
           </Space>
+          {accountPanels({ kind: 'person', id: shown.id }).map((p) => (
+            <Card key={p.key} size="small" title={p.title} style={{ marginTop: 16 }}>
+              {p.element}
+            </Card>
+          ))}
         </>
       ) : null}
       <Modal

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { LoginHistoryPanel, PasskeysPanel, SessionsPanel } from '../auth/SecurityPanels';
+import { type AccountOf, LoginHistoryPanel, PasskeysPanel, SessionsPanel } from '../auth/SecurityPanels';
 
 /**
  * SLOT for the unified authentication center: panels shown on the personal hall's 账号安全 page, below 修改密码.
@@ -12,4 +12,10 @@ export const securityPanels: Array<{ key: string; title: string; element: ReactN
   { key: 'passkeys', title: '通行密钥（指纹/面容）', element: <PasskeysPanel /> },
   { key: 'sessions', title: '登录设备与会话', element: <SessionsPanel /> },
   { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
+];
+
+/** SLOT for the auth center: panels in the console's account details (its sessions and logins, `auth:session`). */
+export const accountPanels = (account: AccountOf): Array<{ key: string; title: string; element: ReactNode }> => [
+  { key: 'sessions', title: '登录中的设备', element: <SessionsPanel account={account} /> },
+  { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel account={account} /> },
 ];
