@@ -221,7 +221,9 @@ describe('console (e2e)', () => {
       await page.goto('/console/user/persons');
       await page.getByPlaceholder('身份证号 / 手机号（精确）、用户名或姓名开头').fill(person.mobile);
       await page.keyboard.press('Enter');
-      await page.getByRole('cell', { name: '赵*' }).click();
+      // the row opens from the keyboard too: Tab to it, Enter
+      await page.getByRole('row').filter({ hasText: '赵*' }).focus();
+      await page.keyboard.press('Enter');
       const drawer = page.getByRole('dialog', { name: '个人用户详情' });
       const devices = drawer.locator('.ant-card').filter({ hasText: '登录中的设备' });
       await devices.getByText('个人网厅').waitFor();

@@ -21,6 +21,7 @@ import {
 } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
+import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
@@ -57,7 +58,7 @@ export function MessageTypesPage() {
         dataSource={data ?? []}
         pagination={false}
         scroll={{ x: 900 }}
-        onRow={(r) => ({ onClick: () => setOpen(r), style: { cursor: 'pointer' } })}
+        onRow={openableRow(setOpen)}
         columns={[
           {
             title: '类型',

@@ -23,6 +23,7 @@ import dayjs from 'dayjs';
 import { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { chartFrame, EChart } from '../../components/EChart';
+import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
@@ -372,7 +373,7 @@ export function PaymentOrdersPage() {
           rowKey="id"
           loading={isLoading}
           dataSource={data?.items ?? []}
-          onRow={(r) => ({ onClick: () => setSelected(r.id), style: { cursor: 'pointer' } })}
+          onRow={openableRow((r) => setSelected(r.id))}
           pagination={pagination}
           scroll={{ x: 900 }}
           columns={[

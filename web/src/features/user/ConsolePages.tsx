@@ -20,6 +20,7 @@ import {
   Typography,
 } from 'antd';
 import { useState } from 'react';
+import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
@@ -104,7 +105,7 @@ export function PersonsPage() {
           onChange: setPage,
           showTotal: (t) => `共 ${t} 人`,
         }}
-        onRow={(p) => ({ onClick: () => setSelected(p.id), style: { cursor: 'pointer' } })}
+        onRow={openableRow((p) => setSelected(p.id))}
         columns={[
           { title: '姓名', dataIndex: 'name' },
           { title: '身份证号', dataIndex: 'residentId' },
