@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
 import { createTestPlatform, type TestPlatform } from '../server/src/testing/platform.ts';
@@ -18,6 +18,25 @@ describe('unified login with a passkey (e2e)', () => {
   let platform: TestPlatform;
   let browser: Browser;
   let url: string;
+
+  const createPerson = (name: string, first17: string, mobile: string) =>
+    service(platform.ctx, 'user').createPerson({
+      regionCode: '990100',
+      name,
+      residentId: first17 + residentIdCheckChar(first17),
+      mobile,
+      password: PASSWORD,
+    });
+
+  /** From a page of the personal hall that asks for a login: the unified login page, password, back to `back`. */
+  async function passwordLogin(page: Page, mobile: string, back: RegExp): Promise<void> {
+    await page.getByRole('button', { name: '统一身份认证登录' }).click();
+    await page.waitForURL(/\/oidc\/interaction\//);
+    await page.getByLabel('手机号 / 身份证号 / 用户名').fill(mobile);
+    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(back);
+  }
 
   before(async () => {
     const port = await freePort();
@@ -40,14 +59,7 @@ describe('unified login with a passkey (e2e)', () => {
         '--host-resolver-rules=MAP localhost 127.0.0.1',
       ],
     });
-    const first17 = '99010219900101123';
-    await service(platform.ctx, 'user').createPerson({
-      regionCode: '990100',
-      name: '孙通行',
-      residentId: first17 + residentIdCheckChar(first17),
-      mobile: '19912345678',
-      password: PASSWORD,
-    });
+    await createPerson('孙通行', '99010219900101123', '19912345678');
   });
   after(async () => {
     await browser?.close();
@@ -73,12 +85,7 @@ describe('unified login with a passkey (e2e)', () => {
 
     // 1. The hall asks for a login; the button starts the OIDC flow.
     await page.goto('/personal/security');
-    await page.getByRole('button', { name: '统一身份认证登录' }).click();
-    await page.waitForURL(/\/oidc\/interaction\//);
-    await page.getByLabel('手机号 / 身份证号 / 用户名').fill('19912345678');
-    await page.getByLabel('密码').fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.waitForURL(/\/personal\/security/);
+    await passwordLogin(page, '19912345678', /\/personal\/security/);
     await page.getByRole('button', { name: '添加通行密钥' }).waitFor();
 
     // 2. Add a passkey, named.
@@ -124,25 +131,13 @@ describe('unified login with a passkey (e2e)', () => {
   });
 
   test('a password changed on 账号安全 keeps this browser signed in and signs the other one out', async () => {
-    const first17 = '99010219900101124';
-    await service(platform.ctx, 'user').createPerson({
-      regionCode: '990100',
-      name: '钱换密',
-      residentId: first17 + residentIdCheckChar(first17),
-      mobile: '19912345679',
-      password: PASSWORD,
-    });
+    await createPerson('钱换密', '99010219900101124', '19912345679');
     const signedIn = async (viewport: { width: number; height: number }) => {
       const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport });
       context.setDefaultTimeout(30_000);
       const page = await context.newPage();
       await page.goto('/personal/security');
-      await page.getByRole('button', { name: '统一身份认证登录' }).click();
-      await page.waitForURL(/\/oidc\/interaction\//);
-      await page.getByLabel('手机号 / 身份证号 / 用户名').fill('19912345679');
-      await page.getByLabel('密码').fill(PASSWORD);
-      await page.getByRole('button', { name: '登录' }).click();
-      await page.waitForURL(/\/personal\/security/);
+      await passwordLogin(page, '19912345679', /\/personal\/security/);
       await page.getByText('登录设备与会话').waitFor();
       return { context, page };
     };
