@@ -250,6 +250,25 @@ describe('personal hall (e2e)', () => {
     }
   });
 
+  test('医保移动支付 keeps the chosen tab across a reload (in the address, not a step of the history)', async () => {
+    const { context, page, errors } = await signedInPage(browser, 'phone', env, accounts.get('990100')!);
+    try {
+      await page.goto('/personal/payments');
+      const tab = page.locator('.ant-segmented-item-selected');
+      const steps = () => page.evaluate(() => history.length);
+      const before = await steps();
+      await page.getByText('支付记录', { exact: true }).click();
+      await page.waitForURL((u) => u.searchParams.get('tab') === 'history');
+      assert.equal(await steps(), before, 'choosing a tab is not a step of its own in the history');
+      await page.reload();
+      await page.getByRole('heading', { name: '医保移动支付' }).waitFor();
+      assert.equal(await tab.textContent(), '支付记录', 'the tab survives a reload');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the e-voucher pages before activation offer activation, not a fault to retry', async () => {
     const { context, page } = await signedInPage(browser, 'phone', env, accounts.get('stranger')!);
     try {

@@ -17,7 +17,7 @@ import {
   Tag,
   Typography,
 } from 'antd';
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
@@ -260,14 +260,22 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
 
 /** 个人网厅 · 医保移动支付: pending bills, confirm and pay, history with the per-leg breakdown, refund state. */
 export function MyPayments() {
+  // the tab and the open order live in the address: a reload or Back keeps the person where they were
   const [params, setParams] = useSearchParams();
-  const [filter, setFilter] = useState<'pending' | 'history'>('pending');
+  const filter = params.get('tab') === 'history' ? 'history' : 'pending';
+  const setFilter = (tab: 'pending' | 'history') => setParams(tab === 'history' ? { tab } : {}, { replace: true });
+  const withOrder = (id: string | undefined) => {
+    const next = new URLSearchParams(params);
+    if (id) next.set('order', id);
+    else next.delete('order');
+    return next;
+  };
   const selected = params.get('order');
   const { data, error, isLoading } = useQuery({
     queryKey: ['payment', 'my', 'list', filter],
     queryFn: () => api<{ items: PaymentOrder[] }>(`/api/payment/my/orders?filter=${filter}`),
   });
-  const open = (id: string | undefined) => setParams(id ? { order: id } : {});
+  const open = (id: string | undefined) => setParams(withOrder(id));
   return (
     <>
       <PageTitle>医保移动支付</PageTitle>
@@ -294,7 +302,7 @@ export function MyPayments() {
               <Space direction="vertical" size={4} style={{ width: '100%' }}>
                 <Space style={{ width: '100%', justifyContent: 'space-between' }}>
                   {/* the whole card is the link's target area (stretched link), so a tap anywhere opens it */}
-                  <Link to={{ search: `?order=${encodeURIComponent(o.id)}` }} className={styles.orderLink}>
+                  <Link to={{ search: `?${withOrder(o.id)}` }} className={styles.orderLink}>
                     {MEDICAL_TYPES[o.medicalType] ?? '医疗费用'} · {institutionLabel(o)}
                   </Link>
                   <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
