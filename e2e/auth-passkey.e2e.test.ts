@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { DEMO_PERSON_PASSWORD } from '../server/src/centers/user/index.ts';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
 import { createTestPlatform, type TestPlatform } from '../server/src/testing/platform.ts';
@@ -29,11 +30,11 @@ describe('unified login with a passkey (e2e)', () => {
     });
 
   /** From a page of the personal hall that asks for a login: the unified login page, password, back to `back`. */
-  async function passwordLogin(page: Page, mobile: string, back: RegExp): Promise<void> {
+  async function passwordLogin(page: Page, loginId: string, back: RegExp, password = PASSWORD): Promise<void> {
     await page.getByRole('button', { name: '统一身份认证登录' }).click();
     await page.waitForURL(/\/oidc\/interaction\//);
-    await page.getByLabel('手机号 / 身份证号 / 用户名').fill(mobile);
-    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByLabel('手机号 / 身份证号 / 用户名').fill(loginId);
+    await page.getByLabel('密码').fill(password);
     await page.getByRole('button', { name: '登录' }).click();
     await page.waitForURL(back);
   }
@@ -172,6 +173,39 @@ describe('unified login with a passkey (e2e)', () => {
     } finally {
       await phone.context.close();
       await desktop.context.close();
+    }
+  });
+
+  test('挂失 from another device can sign the lost phone out as well', async () => {
+    const signedIn = async (viewport: { width: number; height: number }) => {
+      const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport });
+      context.setDefaultTimeout(30_000);
+      const page = await context.newPage();
+      await page.goto('/personal/evoucher');
+      await passwordLogin(page, 'zhangwei', /\/personal\/evoucher/, DEMO_PERSON_PASSWORD);
+      await page.getByRole('button', { name: /挂\s*失/ }).waitFor();
+      return { context, page };
+    };
+    const lost = await signedIn({ width: 390, height: 844 });
+    const laptop = await signedIn({ width: 1366, height: 900 });
+    try {
+      const page = laptop.page;
+      await page.getByRole('button', { name: /挂\s*失/ }).click();
+      const dialog = page.getByRole('dialog');
+      assert.equal(await dialog.getByRole('checkbox', { name: /同时让其他设备退出登录/ }).isChecked(), true);
+      await dialog.getByRole('button', { name: '确认挂失' }).click();
+      await page.getByText('其他 1 台设备已退出登录').waitFor();
+      await page.getByText('电子凭证已挂失/暂停，恢复后才能出示和使用').waitFor();
+      await lost.page.reload(); // the lost phone's sign-in is over
+      await lost.page.waitForURL(/\/oidc\/interaction\//);
+    } finally {
+      await lost.context.close();
+      await laptop.context.close();
+      const zhang = await service(platform.ctx, 'user').findPersonByLogin('990100', 'zhangwei');
+      await service(platform.ctx, 'evoucher').setStatus('990100', { personId: zhang!.id }, 'active', {
+        kind: 'system',
+        id: 'e2e',
+      });
     }
   });
 

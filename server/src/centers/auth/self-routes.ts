@@ -61,6 +61,29 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
     },
   );
 
+  app.post(
+    '/api/auth/me/sessions/end-others',
+    { schema: { tags, summary: '让其他所有设备退出登录（本设备保持登录）' } },
+    async (req) => {
+      const m = me(req);
+      return ctx.db.tx(async (tx) => {
+        const ended = await auth().endSessions(tx, m, `${m.kind}:${m.id}`, m.sid);
+        await appendAudit(tx, {
+          regionCode: m.regionCode,
+          actorKind: m.kind,
+          actorId: m.id,
+          action: 'auth.session.end_others',
+          targetType: m.kind,
+          targetId: m.id,
+          ip: req.ip,
+          result: 'success',
+          detail: { ended },
+        });
+        return { ended };
+      });
+    },
+  );
+
   app.get(
     '/api/auth/me/logins',
     {

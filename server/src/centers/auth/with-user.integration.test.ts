@@ -397,6 +397,19 @@ for (const kind of databaseKinds()) {
       assert.equal(await signedIn.refreshes(), false);
     });
 
+    it('a person signs every other device out; the one that asked stays signed in', async () => {
+      const person = await createTestPerson(platform);
+      const phone = await loginWith('Phone/1.0', person.mobile, person.password);
+      const laptop = await loginWith('Laptop/1.0', person.mobile, person.password);
+      const res = await laptop.post('/api/auth/me/sessions/end-others', {});
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { ended: 1 });
+      assert.equal(await phone.call(), 401);
+      assert.equal(await phone.refreshes(), false);
+      assert.equal(await laptop.call(), 200);
+      assert.deepEqual(await (await laptop.post('/api/auth/me/sessions/end-others', {})).json(), { ended: 0 });
+    });
+
     it('a clerk signs a person out on every device, within the region they act in (audited)', async () => {
       const users = service(platform.ctx, 'user');
       const admin = (await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME))!;

@@ -99,7 +99,7 @@ export const userCenter: Center = {
   ],
 };
 
-const DEMO_PERSON_PASSWORD = 'Demo@2024pw';
+export const DEMO_PERSON_PASSWORD = 'Demo@2024pw';
 const DEMO_CLERK_PASSWORD = 'Clerk@2024pw';
 
 /**

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText } from '../../lib/api';
 import { useToast } from '../../lib/toast';
+import { endOtherSessions } from './api';
 
 interface Passkey {
   id: string;
@@ -214,7 +215,8 @@ export function SessionsPanel({ account }: { account?: AccountOf }) {
     onError: toast.failed,
   });
   const endAll = useMutation({
-    mutationFn: () => api<{ ended: number }>(`${base(account)}/sessions/end`, { body: {} }),
+    mutationFn: () =>
+      account ? api<{ ended: number }>(`${base(account)}/sessions/end`, { body: {} }) : endOtherSessions(),
     onSuccess: (r) => {
       toast.success(`已在 ${r.ended} 台设备上退出登录`);
       void qc.invalidateQueries({ queryKey: key });
@@ -226,10 +228,13 @@ export function SessionsPanel({ account }: { account?: AccountOf }) {
   if (list.data.length === 0) return <EmptyState title={account ? '没有登录中的设备' : '没有其他登录中的设备'} />;
   return (
     <>
-      {account ? (
-        <Popconfirm title="让该账号在所有设备上退出登录？" onConfirm={() => endAll.mutate()}>
+      {account || list.data.some((s) => !s.current) ? (
+        <Popconfirm
+          title={account ? '让该账号在所有设备上退出登录？' : '让其他所有设备退出登录？本设备保持登录。'}
+          onConfirm={() => endAll.mutate()}
+        >
           <Button danger loading={endAll.isPending}>
-            全部退出登录
+            {account ? '全部退出登录' : '退出其他所有设备'}
           </Button>
         </Popconfirm>
       ) : null}

@@ -23,6 +23,7 @@ import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
+import { endOtherSessions } from '../auth/api';
 import { ActivatePage } from './Activate';
 import { type Authorization, fmtTime, SCOPE_LABELS, STATUS_LABELS, type Use, type Voucher } from './api';
 import { CodeView } from './CodeView';
@@ -158,16 +159,34 @@ export function EvoucherHomePage() {
                 size="large"
                 danger
                 loading={status.isPending}
-                onClick={() =>
+                onClick={() => {
+                  // a lost phone is usually still signed in to the hall: offer to end that too, in the same step
+                  let signOutOthers = true;
                   modal.confirm({
                     title: '确认挂失？',
-                    content: '挂失后电子凭证立即停止使用，医院、药店扫码将被拒绝。',
+                    content: (
+                      <>
+                        <p>挂失后电子凭证立即停止使用，医院、药店扫码将被拒绝。</p>
+                        <Checkbox defaultChecked onChange={(e) => (signOutOthers = e.target.checked)}>
+                          同时让其他设备退出登录（手机丢失时建议勾选）
+                        </Checkbox>
+                      </>
+                    ),
                     okText: '确认挂失',
                     okButtonProps: { danger: true },
                     cancelText: '取消',
-                    onOk: () => status.mutateAsync('suspend'),
-                  })
-                }
+                    onOk: async () => {
+                      await status.mutateAsync('suspend');
+                      if (!signOutOthers) return;
+                      try {
+                        const { ended } = await endOtherSessions();
+                        toast.success(ended > 0 ? `其他 ${ended} 台设备已退出登录` : '没有其他登录中的设备');
+                      } catch (e) {
+                        toast.failed(e);
+                      }
+                    },
+                  });
+                }}
               >
                 挂失
               </Button>
