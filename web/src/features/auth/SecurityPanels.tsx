@@ -233,7 +233,7 @@ export function SessionsPanel({ account }: { account?: AccountOf }) {
           title={account ? '让该账号在所有设备上退出登录？' : '让其他所有设备退出登录？本设备保持登录。'}
           onConfirm={() => endAll.mutate()}
         >
-          <Button danger loading={endAll.isPending}>
+          <Button danger loading={endAll.isPending} style={{ marginBottom: 8 }}>
             {account ? '全部退出登录' : '退出其他所有设备'}
           </Button>
         </Popconfirm>
