@@ -1,4 +1,5 @@
 /** Security pages' APIs: a person's (or staff member's) own sessions, login history and passkeys; staff tools. */
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { appendAudit } from '../../platform/audit.ts';
 import { requirePrincipal, staffPermission } from '../../platform/auth.ts';
@@ -27,6 +28,29 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
     return { kind: p.kind as AccountKind, id: p.subject, regionCode: p.regionCode, sid: p.sessionId, acr: p.acr };
   };
   const tags = ['auth'];
+  /** Ends `account`'s sessions (but `keep`; only `regionCode`'s when given) and audits who asked and how many. */
+  const endSessionsAudited = (
+    req: FastifyRequest,
+    actor: { kind: AccountKind; id: string },
+    account: { kind: AccountKind; id: string },
+    action: string,
+    opts: { keep?: string; regionCode?: string },
+  ) =>
+    ctx.db.tx(async (tx) => {
+      const ended = await auth().endSessions(tx, account, `${actor.kind}:${actor.id}`, opts.keep, opts.regionCode);
+      await appendAudit(tx, {
+        regionCode: req.regionCode,
+        actorKind: actor.kind,
+        actorId: actor.id,
+        action,
+        targetType: account.kind,
+        targetId: account.id,
+        ip: req.ip,
+        result: 'success',
+        detail: { ended },
+      });
+      return { ended };
+    });
 
   app.get(
     '/api/auth/me/sessions',
@@ -66,21 +90,7 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
     { schema: { tags, summary: '让其他所有设备退出登录（本设备保持登录）' } },
     async (req) => {
       const m = me(req);
-      return ctx.db.tx(async (tx) => {
-        const ended = await auth().endSessions(tx, m, `${m.kind}:${m.id}`, m.sid);
-        await appendAudit(tx, {
-          regionCode: m.regionCode,
-          actorKind: m.kind,
-          actorId: m.id,
-          action: 'auth.session.end_others',
-          targetType: m.kind,
-          targetId: m.id,
-          ip: req.ip,
-          result: 'success',
-          detail: { ended },
-        });
-        return { ended };
-      });
+      return endSessionsAudited(req, m, m, 'auth.session.end_others', { keep: m.sid });
     },
   );
 
@@ -233,23 +243,8 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
       preHandler: perm('auth:session'),
     },
     async (req) => {
-      const p = requirePrincipal(req, 'staff');
-      const account = { kind: req.params.kind, id: req.params.id };
-      return ctx.db.tx(async (tx) => {
-        const ended = await auth().endSessions(tx, account, `staff:${p.subject}`, undefined, req.regionCode);
-        await appendAudit(tx, {
-          regionCode: req.regionCode,
-          actorKind: 'staff',
-          actorId: p.subject,
-          action: 'auth.session.end_all',
-          targetType: req.params.kind,
-          targetId: req.params.id,
-          ip: req.ip,
-          result: 'success',
-          detail: { ended },
-        });
-        return { ended };
-      });
+      const staff = { kind: 'staff' as const, id: requirePrincipal(req, 'staff').subject };
+      return endSessionsAudited(req, staff, req.params, 'auth.session.end_all', { regionCode: req.regionCode });
     },
   );
 
