@@ -410,6 +410,34 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await (await laptop.post('/api/auth/me/sessions/end-others', {})).json(), { ended: 0 });
     });
 
+    it('a password change and sign-outs of one account at the same moment all answer (no deadlock, no 5xx)', async () => {
+      const users = service(platform.ctx, 'user');
+      const admin = (await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME))!;
+      const staff = await platform.auth({ kind: 'staff', subject: admin.id, regionCode: '990100' });
+      const person = await createTestPerson(platform);
+      let password = person.password;
+      for (let round = 0; round < 6; round++) {
+        const phone = await loginWith('Phone/1.0', person.mobile, password);
+        const laptop = await loginWith('Laptop/1.0', person.mobile, password);
+        const next = `Round#${round}x2026`;
+        const answers = await Promise.all([
+          laptop.post('/api/user/me/password', { oldPassword: password, newPassword: next }),
+          phone.post('/api/auth/me/sessions/end-others', {}),
+          laptop.post('/api/auth/me/sessions/end-others', {}),
+          fetch(`${base}/api/auth/accounts/person/${person.id}/sessions/end`, {
+            method: 'POST',
+            headers: { ...staff, 'x-region-code': '990100' },
+          }),
+        ]);
+        const statuses = answers.map((a) => a.status);
+        assert.ok(
+          statuses.every((s) => s < 500),
+          `round ${round}: ${statuses} ${await Promise.all(answers.map((a) => a.text()))}`,
+        );
+        if (answers[0]!.status === 204) password = next;
+      }
+    });
+
     it('a clerk signs a person out on every device, within the region they act in (audited)', async () => {
       const users = service(platform.ctx, 'user');
       const admin = (await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME))!;

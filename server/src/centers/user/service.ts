@@ -567,13 +567,13 @@ export class UserService implements PermissionResolver {
       await tx.q(sql`update person_account set password_hash = ${h}, password_changed_at = now(),
         must_change_password = ${temporary}, updated_at = now()
         where region_code = ${person.regionCode} and id = ${person.id}`);
+      await this.endSignIns(tx, { kind: 'person', id: person.id }, action, opts.keepSession);
       await this.audit(tx, person.regionCode, actor, {
         action,
         targetType: 'person',
         targetId: person.id,
         ...(temporary ? { detail: { temporary: true } } : {}),
       });
-      await this.endSignIns(tx, { kind: 'person', id: person.id }, action, opts.keepSession);
       const how = temporary ? 'temporary' : action === 'user.person.password_reset' ? 'reset' : 'changed';
       await this.services?.message?.send(tx, {
         type: 'user.password_changed',
@@ -586,7 +586,9 @@ export class UserService implements PermissionResolver {
 
   /**
    * A sign-in made with the old password, or by an account that may no longer sign in, does not outlive the change:
-   * the auth center ends the account's sessions (but `keep`, the one that asked) in this transaction.
+   * the auth center ends the account's sessions (but `keep`, the one that asked) in this transaction. Called before
+   * the audit entry, as the sign-out routes do, so that concurrent ones take the session rows and then the audit
+   * chain's head in the same order (no deadlock).
    */
   private async endSignIns(
     tx: Executor,
