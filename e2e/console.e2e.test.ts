@@ -286,8 +286,18 @@ describe('console (e2e)', () => {
 
       // a refusal at the field it names: a message template using a variable its type does not have (`body`)
       await page.goto('/console/message/types');
+      // templates that arrive late: the editor waits for them (typing into it earlier was overwritten when they came)
+      const templates = /\/api\/message\/types\/[^/]+\/templates$/;
+      await page.route(templates, async (route) => {
+        if (route.request().method() === 'GET') await new Promise((r) => setTimeout(r, 1500));
+        await route.continue();
+      });
       await page.getByRole('button', { name: '规则与模板' }).first().click();
       const drawer = page.locator('.ant-drawer');
+      await drawer.getByText('正在加载模板…').waitFor();
+      assert.equal(await drawer.locator('textarea').count(), 0, 'no editor before its template is in');
+      await drawer.locator('textarea').waitFor();
+      await page.unroute(templates);
       const saved = () =>
         page.waitForResponse(
           (r) => /\/api\/message\/types\/[^/]+\/templates$/.test(r.url()) && r.request().method() === 'POST',

@@ -20,9 +20,10 @@ import {
   Typography,
 } from 'antd';
 import type { Dayjs } from 'dayjs';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
+import { ErrorState, Loading } from '../../components/States';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import {
@@ -186,16 +187,24 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
   const [channel, setChannel] = useState<Channel>(type.channels[0] ?? 'inbox');
   const [form] = Form.useForm<{ title?: string; body: string }>();
   const [preview, setPreview] = useState<{ title: string; body: string; length: number; limit: number }>();
-  const { data } = useQuery({
+  const { data, error, refetch } = useQuery({
     queryKey: ['message', 'templates', type.code],
     queryFn: () => api<TemplateVersions[]>(`/api/message/types/${type.code}/templates`),
   });
   const current = data?.find((t) => t.channel === channel);
   const latest = current?.versions[0] ?? (current?.default ? { ...current.default, version: 0 } : undefined);
-  // The form instance outlives channel switches: load the channel's current version into it.
+  // The form instance outlives channel switches: load the channel's current version into it when the channel or
+  // the version changes — not when the editor first appears (its initial values are that version already, and a
+  // clerk may have started typing).
+  const shown = useRef<string>(undefined);
   useEffect(() => {
-    form.setFieldsValue({ title: latest?.title ?? '', body: latest?.body ?? '' });
-  }, [form, latest?.title, latest?.body]);
+    if (!data) return;
+    const key = `${channel}:${latest?.version ?? '-'}`;
+    if (shown.current !== undefined && shown.current !== key) {
+      form.setFieldsValue({ title: latest?.title ?? '', body: latest?.body ?? '' });
+    }
+    shown.current = key;
+  }, [form, data, channel, latest?.version, latest?.title, latest?.body]);
   const doPreview = useMutation({
     mutationFn: (v: { title?: string; body: string }) =>
       api<{ title: string; body: string; length: number; limit: number }>(`/api/message/types/${type.code}/preview`, {
@@ -218,6 +227,9 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
     },
     onError: (err) => toast.refused(form, err),
   });
+  // the editor appears with the current version in it: text typed before that arrived would be overwritten
+  if (error) return <ErrorState error={error} onRetry={() => void refetch()} />;
+  if (!data) return <Loading lines={4} label="正在加载模板…" />;
   return (
     <>
       <Radio.Group
