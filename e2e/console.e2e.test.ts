@@ -34,15 +34,18 @@ describe('console (e2e)', () => {
     await env?.close();
   });
 
-  /** The password login of the unified authentication, as the super-admin seeded from configuration. */
-  async function signInAsSuperAdmin(page: Page): Promise<void> {
-    const config = env.platform.ctx.config;
+  /** The password login of the unified authentication into the console. */
+  async function signIn(page: Page, username: string, password: string): Promise<void> {
     await page.goto('/login?portal=console&return=%2Fconsole');
-    await page.locator('#loginId').fill(config.SUPERADMIN_USERNAME);
-    await page.locator('#password').fill(config.SUPERADMIN_PASSWORD);
+    await page.locator('#loginId').fill(username);
+    await page.locator('#password').fill(password);
     await page.getByRole('button', { name: '登录', exact: true }).first().click();
     await page.waitForURL((u) => u.pathname === '/console');
   }
+
+  /** As the super-admin seeded from configuration. */
+  const signInAsSuperAdmin = (page: Page) =>
+    signIn(page, env.platform.ctx.config.SUPERADMIN_USERNAME, env.platform.ctx.config.SUPERADMIN_PASSWORD);
 
   // ~28 pages, each rendered, checked by axe-core and photographed: ~100 s alone on a 2-core machine, more under load
   test('the super-admin opens every page of the menu', { timeout: 480_000 }, async (t) => {
@@ -73,6 +76,60 @@ describe('console (e2e)', () => {
       if (problems.length) writeFileSync(join(ARTIFACTS, 'console', 'problems.txt'), problems.join('\n\n'));
       assert.deepEqual(problems, []);
       assert.deepEqual(errors, [], 'no uncaught errors in the pages');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a clerk whose role only searches is offered only that, and is told what a page needs', async () => {
+    await service(env.platform.ctx, 'user').createStaff({
+      regionCode: '990100',
+      username: 'counter_e2e',
+      password: 'Counter@2026pw',
+      displayName: '窗口经办员',
+      roles: ['clerk'], // user:read
+    });
+    const first17 = '99010219900101234';
+    const person = await service(env.platform.ctx, 'user').createPerson({
+      regionCode: '990100',
+      name: '钱查询',
+      residentId: first17 + residentIdCheckChar(first17),
+      mobile: '19912340666',
+      password: 'Yibao@2026pass',
+    });
+    const context = await newContext(browser, 'desktop', env.url);
+    const page = await context.newPage();
+    const refused: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() === 403) refused.push(new URL(r.url()).pathname);
+    });
+    try {
+      await signIn(page, 'counter_e2e', 'Counter@2026pw');
+      await page.getByText('您好，窗口经办员').waitFor();
+      await settled(page);
+      assert.deepEqual(await page.getByRole('menuitem').allTextContents(), ['首页', '个人用户', '单位', '经办人']);
+      await shot(page, 'clerk-home');
+
+      await page.goto('/console/user/persons');
+      await page.getByPlaceholder('身份证号 / 手机号（精确）、用户名或姓名开头').fill(person.mobile);
+      await page.keyboard.press('Enter');
+      await page.getByRole('row').filter({ hasText: '钱*' }).click();
+      const drawer = page.getByRole('dialog', { name: '个人用户详情' });
+      await drawer.getByText('您的角色可以查询，不能查看明文、停用或重置账号。').waitFor();
+      for (const action of ['查看明文', '停用', '重置密码'])
+        assert.equal(await drawer.getByRole('button', { name: action }).count(), 0, action);
+      assert.equal(await drawer.getByText('登录中的设备').count(), 0, 'sessions need auth:session');
+      await page.goto('/console/user/units');
+      await page.getByRole('table').waitFor();
+      assert.equal(await page.getByRole('button', { name: '窗口登记单位' }).count(), 0);
+      assert.deepEqual(refused, [], 'nothing offered was refused');
+
+      // an address outside the role (a bookmark, a colleague's link) says what it needs instead of failing
+      await page.goto('/console/payment/orders');
+      await page.getByText('无权访问此页面').waitFor();
+      await page.getByText(/「支付订单」需要权限 payment:read/).waitFor();
+      await shot(page, 'clerk-forbidden');
+      assert.deepEqual(refused, [], 'the page asked for nothing it would be refused');
     } finally {
       await context.close();
     }

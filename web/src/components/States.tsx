@@ -84,6 +84,24 @@ export function NotFound({ home }: { home: string }) {
   );
 }
 
+/** A page the staff member's roles do not cover: which permission it needs and who grants it, not an error. */
+export function Forbidden({ page, permission, home }: { page?: string; permission: string | string[]; home: string }) {
+  return (
+    <Result
+      status="403"
+      title="无权访问此页面"
+      subTitle={`${page ? `「${page}」` : '此页面'}需要权限 ${[permission].flat().join(' 或 ')}，您在当前统筹区的角色不包含它。如需使用，请联系本统筹区的用户管理员在「工作人员与角色」中授予。`}
+      extra={
+        <Link to={home}>
+          <Button type="primary" size="large">
+            返回首页
+          </Button>
+        </Link>
+      }
+    />
+  );
+}
+
 const srOnly: CSSProperties = {
   position: 'absolute',
   width: 1,

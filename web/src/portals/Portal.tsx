@@ -4,15 +4,20 @@ import { Route, Routes } from 'react-router';
 import { logout } from '../auth/oidc';
 import { RequireSession } from '../auth/RequireSession';
 import { PortalShell } from '../components/PortalShell';
-import { NotFound } from '../components/States';
+import { Forbidden, Loading, NotFound } from '../components/States';
+import { useStaffPermissions } from '../lib/permissions';
 import { useSession } from '../lib/session';
 import { type PortalPage, preloadWhenIdle } from './registry';
 
 /** One portal: its shell, its pages, and sign-in for the pages that need it. */
 export function Portal(props: { name: string; title: string; kind: 'person' | 'staff'; pages: PortalPage[] }) {
   const session = useSession();
+  const { can } = useStaffPermissions();
   const base = `/${props.name}`;
-  const items = props.pages.filter((p) => p.nav).map((p) => ({ path: p.path ? `/${p.path}` : '', ...p.nav! }));
+  // a staff member's menu holds only the pages their roles cover (known once the server has said)
+  const items = props.pages
+    .filter((p) => p.nav && (!p.permission || can?.(p.permission)))
+    .map((p) => ({ path: p.path ? `/${p.path}` : '', ...p.nav! }));
   useEffect(() => preloadWhenIdle(props.pages.filter((p) => p.nav?.bottom)), [props.pages]);
   // Signing out ends the single sign-on session at the authentication center too (RP-initiated logout), so the next
   // visit asks for credentials again instead of silently signing back in.
@@ -34,7 +39,13 @@ export function Portal(props: { name: string; title: string; kind: 'person' | 's
                 p.element
               ) : (
                 <RequireSession portal={props.name} kind={props.kind}>
-                  {p.element}
+                  {!p.permission || can?.(p.permission) ? (
+                    p.element
+                  ) : can ? (
+                    <Forbidden page={p.nav?.label} permission={p.permission} home={base} />
+                  ) : (
+                    <Loading />
+                  )}
                 </RequireSession>
               )
             }

@@ -8,6 +8,11 @@ export interface PortalPage {
   nav?: Omit<NavItem, 'path'>;
   /** Shown without signing in. */
   public?: boolean;
+  /**
+   * Staff permission the page's data needs (any one of a list); without it the page is left out of the menu and says
+   * so when opened.
+   */
+  permission?: string | string[];
 }
 
 /**

@@ -10,8 +10,28 @@ const { ChannelsPage, SigningKeysPage, SmsOutboxPage } = lazyPages(
 );
 
 export const authConsolePages: PortalPage[] = [
-  { path: 'auth/channels', element: <ChannelsPage />, nav: { label: '渠道管理', icon: <ApiOutlined /> } },
-  { path: 'auth/sms-outbox', element: <SmsOutboxPage />, nav: { label: '沙箱短信', icon: <MessageOutlined /> } },
-  { path: 'auth/keys', element: <SigningKeysPage />, nav: { label: '签名密钥', icon: <KeyOutlined /> } },
-  { path: 'auth/cas', element: <TrustedCasPage />, nav: { label: '数字证书 CA', icon: <SafetyCertificateOutlined /> } },
+  {
+    path: 'auth/channels',
+    permission: 'auth:channel',
+    element: <ChannelsPage />,
+    nav: { label: '渠道管理', icon: <ApiOutlined /> },
+  },
+  {
+    path: 'auth/sms-outbox',
+    permission: 'auth:sms',
+    element: <SmsOutboxPage />,
+    nav: { label: '沙箱短信', icon: <MessageOutlined /> },
+  },
+  {
+    path: 'auth/keys',
+    permission: 'auth:keys',
+    element: <SigningKeysPage />,
+    nav: { label: '签名密钥', icon: <KeyOutlined /> },
+  },
+  {
+    path: 'auth/cas',
+    permission: 'auth:keys',
+    element: <TrustedCasPage />,
+    nav: { label: '数字证书 CA', icon: <SafetyCertificateOutlined /> },
+  },
 ];

@@ -5,6 +5,16 @@ const { PersonLookupPage } = lazyPages(() => import('./PersonLookup'), 'PersonLo
 const { PolicyPageForRegion } = lazyPages(() => import('./PolicyPage'), 'PolicyPageForRegion');
 
 export const corezoneConsolePages: PortalPage[] = [
-  { path: 'corezone/policies', element: <PolicyPageForRegion />, nav: { label: '待遇政策', icon: <AuditOutlined /> } },
-  { path: 'corezone/persons', element: <PersonLookupPage />, nav: { label: '参保人查询', icon: <IdcardOutlined /> } },
+  {
+    path: 'corezone/policies',
+    permission: 'corezone:policy.read',
+    element: <PolicyPageForRegion />,
+    nav: { label: '待遇政策', icon: <AuditOutlined /> },
+  },
+  {
+    path: 'corezone/persons',
+    permission: 'corezone:person.read',
+    element: <PersonLookupPage />,
+    nav: { label: '参保人查询', icon: <IdcardOutlined /> },
+  },
 ];

@@ -30,11 +30,27 @@ export const ebillPersonalService = {
 };
 
 export const ebillConsolePages: PortalPage[] = [
-  { path: 'ebill/search', element: <EbillSearchPage />, nav: { label: '票据检索', icon: <FileSearchOutlined /> } },
-  { path: 'ebill/channels', element: <EbillChannelsPage />, nav: { label: '票据接入渠道', icon: <ApiOutlined /> } },
-  { path: 'ebill/usage', element: <EbillUsagePage />, nav: { label: '票据接口统计', icon: <BarChartOutlined /> } },
+  {
+    path: 'ebill/search',
+    permission: 'ebill:read',
+    element: <EbillSearchPage />,
+    nav: { label: '票据检索', icon: <FileSearchOutlined /> },
+  },
+  {
+    path: 'ebill/channels',
+    permission: 'ebill:read',
+    element: <EbillChannelsPage />,
+    nav: { label: '票据接入渠道', icon: <ApiOutlined /> },
+  },
+  {
+    path: 'ebill/usage',
+    permission: 'ebill:read',
+    element: <EbillUsagePage />,
+    nav: { label: '票据接口统计', icon: <BarChartOutlined /> },
+  },
   {
     path: 'ebill/national',
+    permission: 'ebill:read',
     element: <EbillNationalPage />,
     nav: { label: '票据国家上报', icon: <CloudUploadOutlined /> },
   },

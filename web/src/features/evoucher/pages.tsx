@@ -37,11 +37,22 @@ export const evoucherPersonalService = {
 export const evoucherConsolePages: PortalPage[] = [
   {
     path: 'evoucher/vouchers',
+    permission: 'evoucher:read',
     element: <EvoucherLookupPage />,
     nav: { label: '电子凭证查询', icon: <SafetyCertificateOutlined /> },
   },
-  { path: 'evoucher/keys', element: <EvoucherKeysPage />, nav: { label: '凭证签名密钥', icon: <KeyOutlined /> } },
-  { path: 'evoucher/stats', element: <EvoucherStatsPage />, nav: { label: '用码统计', icon: <BarChartOutlined /> } },
+  {
+    path: 'evoucher/keys',
+    permission: 'evoucher:keys',
+    element: <EvoucherKeysPage />,
+    nav: { label: '凭证签名密钥', icon: <KeyOutlined /> },
+  },
+  {
+    path: 'evoucher/stats',
+    permission: 'evoucher:read',
+    element: <EvoucherStatsPage />,
+    nav: { label: '用码统计', icon: <BarChartOutlined /> },
+  },
 ];
 
 export const evoucherPublicRoute = <Route key="evoucher-h5" path="/h5/evoucher" element={<EvoucherH5Page />} />;

@@ -5,5 +5,10 @@ const { Workstation } = lazyPages(() => import('./Workstation'), 'Workstation');
 
 /** The workstation's pages in the 医药机构工作台 portal. */
 export const institutionWorkstationPages: PortalPage[] = [
-  { path: 'workstation', element: <Workstation />, nav: { label: '收费工作台', icon: <ScanOutlined />, bottom: true } },
+  {
+    path: 'workstation',
+    permission: 'institution:operate',
+    element: <Workstation />,
+    nav: { label: '收费工作台', icon: <ScanOutlined />, bottom: true },
+  },
 ];

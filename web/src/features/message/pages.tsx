@@ -57,14 +57,26 @@ export const messagePersonalService = {
 export const messageConsolePages: PortalPage[] = [
   {
     path: 'message/types',
+    permission: 'message:read',
     element: <MessageTypesPage />,
     nav: { label: '消息类型与模板', icon: <UnorderedListOutlined /> },
   },
   {
     path: 'message/broadcasts',
+    permission: 'message:read',
     element: <BroadcastsPage />,
     nav: { label: '公告与群发', icon: <NotificationOutlined /> },
   },
-  { path: 'message/deliveries', element: <DeliveriesPage />, nav: { label: '消息投递记录', icon: <SendOutlined /> } },
-  { path: 'message/channels', element: <ChannelsPage />, nav: { label: '消息渠道与沙箱', icon: <ApiOutlined /> } },
+  {
+    path: 'message/deliveries',
+    permission: 'message:read',
+    element: <DeliveriesPage />,
+    nav: { label: '消息投递记录', icon: <SendOutlined /> },
+  },
+  {
+    path: 'message/channels',
+    permission: 'message:read',
+    element: <ChannelsPage />,
+    nav: { label: '消息渠道与沙箱', icon: <ApiOutlined /> },
+  },
 ];

@@ -26,6 +26,7 @@ import { chartFrame, EChart } from '../../components/EChart';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import {
   CLASS_TAGS,
@@ -106,6 +107,7 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
   const toast = useToast();
   const qc = useQueryClient();
   const [modal, setModal] = useState<'reversal' | 'resolve'>();
+  const refund = !!useStaffPermissions().can?.('payment:refund');
   const { data: o, error } = useQuery({
     queryKey: ['payment', 'admin', id],
     queryFn: () => api<AdminOrder>(`/api/payment/admin/orders/${id}`),
@@ -140,12 +142,12 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
           <Space wrap>
             <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
             {o.providerLabel?.includes('沙箱') && <Tag color="orange">沙箱支付</Tag>}
-            {(o.status === 'completed' || o.status === 'partially_refunded') && (
+            {refund && (o.status === 'completed' || o.status === 'partially_refunded') && (
               <Button danger onClick={() => setModal('reversal')}>
                 人工冲正
               </Button>
             )}
-            {o.status === 'abnormal' && (
+            {refund && o.status === 'abnormal' && (
               <Button type="primary" danger onClick={() => setModal('resolve')}>
                 异常处理
               </Button>

@@ -20,9 +20,15 @@ export const paymentPersonalService = {
 };
 
 export const paymentConsolePages: PortalPage[] = [
-  { path: 'payment/orders', element: <PaymentOrdersPage />, nav: { label: '支付订单', icon: <AuditOutlined /> } },
+  {
+    path: 'payment/orders',
+    permission: 'payment:read',
+    element: <PaymentOrdersPage />,
+    nav: { label: '支付订单', icon: <AuditOutlined /> },
+  },
   {
     path: 'payment/reconciliation',
+    permission: 'payment:reconcile',
     element: <PaymentReconciliationPage />,
     nav: { label: '支付对账', icon: <ReconciliationOutlined /> },
   },

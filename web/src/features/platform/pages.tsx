@@ -9,7 +9,22 @@ const { JobsPage, RegionConfigPage, SecurityOpsPage } = lazyPages(
 );
 
 export const platformConsolePages: PortalPage[] = [
-  { path: 'region', element: <RegionConfigPage />, nav: { label: '统筹区配置', icon: <EnvironmentOutlined /> } },
-  { path: 'jobs', element: <JobsPage />, nav: { label: '任务队列', icon: <ClusterOutlined /> } },
-  { path: 'security', element: <SecurityOpsPage />, nav: { label: '审计与密钥', icon: <SafetyCertificateOutlined /> } },
+  {
+    path: 'region',
+    permission: 'region:manage',
+    element: <RegionConfigPage />,
+    nav: { label: '统筹区配置', icon: <EnvironmentOutlined /> },
+  },
+  {
+    path: 'jobs',
+    permission: 'ops:read',
+    element: <JobsPage />,
+    nav: { label: '任务队列', icon: <ClusterOutlined /> },
+  },
+  {
+    path: 'security',
+    permission: ['audit:read', 'ops:read'],
+    element: <SecurityOpsPage />,
+    nav: { label: '审计与密钥', icon: <SafetyCertificateOutlined /> },
+  },
 ];

@@ -23,6 +23,7 @@ import { useState } from 'react';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
@@ -124,6 +125,26 @@ export function PersonsPage() {
   );
 }
 
+type PersonAction = 'disable' | 'enable' | 'unlock' | 'reset-password';
+
+/** What `user:manage` may do to a person's account from its details. */
+function PersonActions({ status, act }: { status: Person['status']; act: (a: PersonAction) => void }) {
+  return (
+    <>
+      {status === 'active' ? (
+        <Popconfirm title="确认停用该账号？停用后不能登录，已登录的设备随即退出。" onConfirm={() => act('disable')}>
+          <Button danger>停用</Button>
+        </Popconfirm>
+      ) : null}
+      {status === 'disabled' ? <Button onClick={() => act('enable')}>启用</Button> : null}
+      <Button onClick={() => act('unlock')}>解除锁定</Button>
+      <Popconfirm title="重置后将生成临时密码，确认？" onConfirm={() => act('reset-password')}>
+        <Button>重置密码</Button>
+      </Popconfirm>
+    </>
+  );
+}
+
 function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
   const { modal } = App.useApp();
   const toast = useToast();
@@ -131,6 +152,7 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
   const [plain, setPlain] = useState<Person>();
   const [asking, setAsking] = useState(false);
   const [form] = Form.useForm();
+  const can = useStaffPermissions().can ?? (() => false);
   const { data, error } = useQuery({
     queryKey: ['user', 'admin', 'person', id],
     enabled: !!id,
@@ -161,7 +183,7 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
     },
   });
   const act = useMutation({
-    mutationFn: (action: 'disable' | 'enable' | 'unlock' | 'reset-password') =>
+    mutationFn: (action: PersonAction) =>
       api<{ temporaryPassword?: string; unlocked?: boolean }>(`/api/user/admin/persons/${id}/${action}`, { body: {} }),
     onSuccess: (r, action) => {
       refresh();
@@ -209,31 +231,27 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
                 : '—'}
             </Descriptions.Item>
           </Descriptions>
-          <Space wrap style={{ marginTop: 16 }}>
-            {!plain ? (
-              <Button onClick={() => setAsking(true)}>查看明文</Button>
-            ) : (
-              <Button onClick={() => setPlain(undefined)}>隐藏明文</Button>
-            )}
-            {shown.status === 'active' ? (
-              <Popconfirm
-                title="确认停用该账号？停用后不能登录，已登录的设备随即退出。"
-                onConfirm={() => act.mutate('disable')}
-              >
-                <Button danger>停用</Button>
-              </Popconfirm>
-            ) : null}
-            {shown.status === 'disabled' ? <Button onClick={() => act.mutate('enable')}>启用</Button> : null}
-            <Button onClick={() => act.mutate('unlock')}>解除锁定</Button>
-            <Popconfirm title="重置后将生成临时密码，确认？" onConfirm={() => act.mutate('reset-password')}>
-              <Button>重置密码</Button>
-            </Popconfirm>
-          </Space>
-          {accountPanels({ kind: 'person', id: shown.id }).map((p) => (
-            <Card key={p.key} size="small" title={p.title} style={{ marginTop: 16 }}>
-              {p.element}
-            </Card>
-          ))}
+          {can('user:unmask') || can('user:manage') ? (
+            <Space wrap style={{ marginTop: 16 }}>
+              {!can('user:unmask') ? null : !plain ? (
+                <Button onClick={() => setAsking(true)}>查看明文</Button>
+              ) : (
+                <Button onClick={() => setPlain(undefined)}>隐藏明文</Button>
+              )}
+              {can('user:manage') ? <PersonActions status={shown.status} act={act.mutate} /> : null}
+            </Space>
+          ) : (
+            <Typography.Paragraph type="secondary" style={{ marginTop: 16 }}>
+              您的角色可以查询，不能查看明文、停用或重置账号。
+            </Typography.Paragraph>
+          )}
+          {accountPanels({ kind: 'person', id: shown.id })
+            .filter((p) => can(p.permission))
+            .map((p) => (
+              <Card key={p.key} size="small" title={p.title} style={{ marginTop: 16 }}>
+                {p.element}
+              </Card>
+            ))}
         </>
       ) : null}
       <Modal
@@ -270,6 +288,7 @@ export function UnitsPage() {
   const [page, setPage] = useState(1);
   const [adding, setAdding] = useState(false);
   const [form] = Form.useForm();
+  const manage = !!useStaffPermissions().can?.('user:manage');
   const params = new URLSearchParams({ limit: String(PAGE), offset: String((page - 1) * PAGE) });
   if (q) params.set('q', q);
   const { data, error, isFetching } = useQuery({
@@ -297,7 +316,7 @@ export function UnitsPage() {
   });
   return (
     <>
-      <PageTitle extra={<Button onClick={() => setAdding(true)}>窗口登记单位</Button>}>单位</PageTitle>
+      <PageTitle extra={manage ? <Button onClick={() => setAdding(true)}>窗口登记单位</Button> : null}>单位</PageTitle>
       <SearchBar
         placeholder="统一社会信用代码或单位名称"
         onSearch={(v) => {
@@ -339,6 +358,7 @@ export function UnitsPage() {
           },
           {
             title: '操作',
+            hidden: !manage,
             render: (_, u) => (
               <Popconfirm
                 title={u.status === 'active' ? '确认停用该单位？' : '确认启用该单位？'}

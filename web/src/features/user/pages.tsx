@@ -44,8 +44,28 @@ export const userUnitPages: PortalPage[] = [
 ];
 
 export const userConsolePages: PortalPage[] = [
-  { path: 'user/persons', element: <PersonsPage />, nav: { label: '个人用户', icon: <UserOutlined /> } },
-  { path: 'user/units', element: <UnitsPage />, nav: { label: '单位', icon: <ApartmentOutlined /> } },
-  { path: 'user/agents', element: <AgentsPage />, nav: { label: '经办人', icon: <ContactsOutlined /> } },
-  { path: 'user/staff', element: <StaffPage />, nav: { label: '工作人员与角色', icon: <SolutionOutlined /> } },
+  {
+    path: 'user/persons',
+    permission: 'user:read',
+    element: <PersonsPage />,
+    nav: { label: '个人用户', icon: <UserOutlined /> },
+  },
+  {
+    path: 'user/units',
+    permission: 'user:read',
+    element: <UnitsPage />,
+    nav: { label: '单位', icon: <ApartmentOutlined /> },
+  },
+  {
+    path: 'user/agents',
+    permission: 'user:read',
+    element: <AgentsPage />,
+    nav: { label: '经办人', icon: <ContactsOutlined /> },
+  },
+  {
+    path: 'user/staff',
+    permission: 'user:admin',
+    element: <StaffPage />,
+    nav: { label: '工作人员与角色', icon: <SolutionOutlined /> },
+  },
 ];

@@ -14,8 +14,15 @@ export const securityPanels: Array<{ key: string; title: string; element: ReactN
   { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
 ];
 
-/** SLOT for the auth center: panels in the console's account details (its sessions and logins, `auth:session`). */
-export const accountPanels = (account: AccountOf): Array<{ key: string; title: string; element: ReactNode }> => [
-  { key: 'sessions', title: '登录中的设备', element: <SessionsPanel account={account} /> },
-  { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel account={account} /> },
+/** SLOT for the auth center: panels in the console's account details, each shown to staff with its permission. */
+export const accountPanels = (
+  account: AccountOf,
+): Array<{ key: string; title: string; permission: string; element: ReactNode }> => [
+  { key: 'sessions', title: '登录中的设备', permission: 'auth:session', element: <SessionsPanel account={account} /> },
+  {
+    key: 'login-history',
+    title: '登录记录',
+    permission: 'auth:session',
+    element: <LoginHistoryPanel account={account} />,
+  },
 ];

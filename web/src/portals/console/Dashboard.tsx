@@ -3,7 +3,9 @@ import { Card, Col, Row, Statistic, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
+import { Loading } from '../../components/States';
 import { ApiError, api, errorText } from '../../lib/api';
+import { useStaffPermissions } from '../../lib/permissions';
 
 interface JobStat {
   queue: string;
@@ -29,120 +31,132 @@ const alarm = (n: number) => ({ content: n > 0 ? { color: ALERT } : undefined })
 function Watch<T>(props: {
   title: string;
   to: string;
+  shown: boolean;
   query: { data?: T; error: unknown; isPending: boolean };
   children: (d: T) => ReactNode;
 }) {
   const { data, error, isPending } = props.query;
+  if (!props.shown) return null;
   return (
-    <Card title={props.title} extra={<Link to={props.to}>查看</Link>} loading={isPending}>
-      {error ? (
-        <Typography.Text type="secondary">
-          {error instanceof ApiError && error.status === 403 ? '无权限查看' : errorText(error)}
-        </Typography.Text>
-      ) : data !== undefined ? (
-        props.children(data)
-      ) : null}
-    </Card>
+    <Col xs={24} md={12} xl={6}>
+      <Card title={props.title} extra={<Link to={props.to}>查看</Link>} loading={isPending}>
+        {error ? (
+          <Typography.Text type="secondary">
+            {error instanceof ApiError && error.status === 403 ? '无权限查看' : errorText(error)}
+          </Typography.Text>
+        ) : data !== undefined ? (
+          props.children(data)
+        ) : null}
+      </Card>
+    </Col>
   );
 }
+
+const OPS = 'ops:read';
+const MESSAGES = 'message:read';
+const RECONCILE = 'payment:reconcile';
+const PAYMENTS = 'payment:read';
 
 /**
  * 管理后台首页: what an operator on duty checks first — stuck jobs, failing channels, unreconciled payments, payment
  * orders that need a person.
  */
 export function ConsoleDashboard() {
-  const retry = { retry: false, refetchInterval: 30_000 } as const;
+  const { can, me } = useStaffPermissions();
+  // a card the staff member's roles do not cover is left out, not shown refused
+  const watch = (permission: string) => ({ retry: false, refetchInterval: 30_000, enabled: !!can?.(permission) });
   const jobs = useQuery({
     queryKey: ['dashboard', 'jobs'],
     queryFn: () => api<{ stats: JobStat[] }>('/api/platform/jobs'),
-    ...retry,
+    ...watch(OPS),
   });
   const messages = useQuery({
     queryKey: ['dashboard', 'messages'],
     queryFn: () => api<MessageStat[]>('/api/message/stats?days=1'),
-    ...retry,
+    ...watch(MESSAGES),
   });
   const recon = useQuery({
     queryKey: ['dashboard', 'reconciliation'],
     queryFn: () => api<{ runs: ReconRun[] }>('/api/payment/admin/reconciliation'),
-    ...retry,
+    ...watch(RECONCILE),
   });
   const abnormal = useQuery({
     queryKey: ['dashboard', 'payment-abnormal'],
     queryFn: () => api<{ total: number }>('/api/payment/admin/orders?status=abnormal&pageSize=1'),
-    ...retry,
+    ...watch(PAYMENTS),
   });
+  if (!can) return <Loading />;
+  if (![OPS, MESSAGES, RECONCILE, PAYMENTS].some(can))
+    return (
+      <>
+        <PageTitle>您好，{me?.displayName}</PageTitle>
+        <Typography.Paragraph>
+          请在菜单中选择要办理的业务。菜单只列出您的角色在本统筹区可以使用的功能；值班概览需要运维或支付对账等权限。
+        </Typography.Paragraph>
+      </>
+    );
   const count = (stats: JobStat[], state: string) =>
     stats.filter((s) => s.state === state).reduce((n, s) => n + s.count, 0);
   return (
     <>
       <PageTitle>值班概览</PageTitle>
       <Row gutter={[16, 16]}>
-        <Col xs={24} md={12} xl={6}>
-          <Watch title="任务队列" to="/console/jobs" query={jobs}>
-            {(d) => (
+        <Watch title="任务队列" shown={can(OPS)} to="/console/jobs" query={jobs}>
+          {(d) => (
+            <Row gutter={8}>
+              <Col span={8}>
+                <Statistic title="排队" value={count(d.stats, 'queued')} />
+              </Col>
+              <Col span={8}>
+                <Statistic title="执行中" value={count(d.stats, 'running')} />
+              </Col>
+              <Col span={8}>
+                <Statistic title="死信" value={count(d.stats, 'dead')} styles={alarm(count(d.stats, 'dead'))} />
+              </Col>
+            </Row>
+          )}
+        </Watch>
+        <Watch title="今日消息发送" shown={can(MESSAGES)} to="/console/message/deliveries" query={messages}>
+          {(rows) => {
+            const total = rows.reduce((n, r) => n + r.total, 0);
+            const failed = rows.reduce((n, r) => n + r.failed, 0);
+            return (
               <Row gutter={8}>
-                <Col span={8}>
-                  <Statistic title="排队" value={count(d.stats, 'queued')} />
+                <Col span={12}>
+                  <Statistic title="发送" value={total} />
                 </Col>
-                <Col span={8}>
-                  <Statistic title="执行中" value={count(d.stats, 'running')} />
-                </Col>
-                <Col span={8}>
-                  <Statistic title="死信" value={count(d.stats, 'dead')} styles={alarm(count(d.stats, 'dead'))} />
+                <Col span={12}>
+                  <Statistic
+                    title="失败"
+                    value={failed}
+                    suffix={total > 0 ? `(${((failed * 100) / total).toFixed(1)}%)` : undefined}
+                    styles={alarm(failed)}
+                  />
                 </Col>
               </Row>
-            )}
-          </Watch>
-        </Col>
-        <Col xs={24} md={12} xl={6}>
-          <Watch title="今日消息发送" to="/console/message/deliveries" query={messages}>
-            {(rows) => {
-              const total = rows.reduce((n, r) => n + r.total, 0);
-              const failed = rows.reduce((n, r) => n + r.failed, 0);
-              return (
-                <Row gutter={8}>
-                  <Col span={12}>
-                    <Statistic title="发送" value={total} />
-                  </Col>
-                  <Col span={12}>
-                    <Statistic
-                      title="失败"
-                      value={failed}
-                      suffix={total > 0 ? `(${((failed * 100) / total).toFixed(1)}%)` : undefined}
-                      styles={alarm(failed)}
-                    />
-                  </Col>
-                </Row>
-              );
-            }}
-          </Watch>
-        </Col>
-        <Col xs={24} md={12} xl={6}>
-          <Watch title="支付对账" to="/console/payment/reconciliation" query={recon}>
-            {(d) => {
-              const last = d.runs[0];
-              if (!last)
-                return <Typography.Text type="secondary">尚未对账（每日 02:00 自动对账前一日）</Typography.Text>;
-              return (
-                <Row gutter={8}>
-                  <Col span={12}>
-                    <Statistic title="最近对账日" value={last.date} />
-                  </Col>
-                  <Col span={12}>
-                    <Statistic title="待处理差异" value={last.open} styles={alarm(last.open)} />
-                  </Col>
-                </Row>
-              );
-            }}
-          </Watch>
-        </Col>
-        <Col xs={24} md={12} xl={6}>
-          {/* orders recovery could not bring to a final state: a person may have paid and not be settled */}
-          <Watch title="异常支付订单" to="/console/payment/orders?status=abnormal" query={abnormal}>
-            {(d) => <Statistic title="待人工处理" value={d.total} styles={alarm(d.total)} />}
-          </Watch>
-        </Col>
+            );
+          }}
+        </Watch>
+        <Watch title="支付对账" shown={can(RECONCILE)} to="/console/payment/reconciliation" query={recon}>
+          {(d) => {
+            const last = d.runs[0];
+            if (!last) return <Typography.Text type="secondary">尚未对账（每日 02:00 自动对账前一日）</Typography.Text>;
+            return (
+              <Row gutter={8}>
+                <Col span={12}>
+                  <Statistic title="最近对账日" value={last.date} />
+                </Col>
+                <Col span={12}>
+                  <Statistic title="待处理差异" value={last.open} styles={alarm(last.open)} />
+                </Col>
+              </Row>
+            );
+          }}
+        </Watch>
+        {/* orders recovery could not bring to a final state: a person may have paid and not be settled */}
+        <Watch title="异常支付订单" shown={can(PAYMENTS)} to="/console/payment/orders?status=abnormal" query={abnormal}>
+          {(d) => <Statistic title="待人工处理" value={d.total} styles={alarm(d.total)} />}
+        </Watch>
       </Row>
     </>
   );
