@@ -19,6 +19,7 @@ import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api } from '../../lib/api';
+import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import { fmtTime, STATUS_LABELS, type Use, type Voucher } from './api';
 import { ScanChart, type ScanRow } from './ScanChart';
@@ -49,6 +50,7 @@ export function EvoucherLookupPage() {
   const qc = useQueryClient();
   const [query, setQuery] = useState<{ residentId: string; purpose: string }>();
   const [action, setAction] = useState<'suspend' | 'resume'>();
+  const manage = !!useStaffPermissions().can?.('evoucher:manage');
   const q = useQuery({
     queryKey: ['evoucher', 'lookup', query],
     enabled: !!query,
@@ -101,7 +103,7 @@ export function EvoucherLookupPage() {
           <Card
             title="凭证信息"
             extra={
-              q.data.voucher.status === 'active' ? (
+              !manage ? null : q.data.voucher.status === 'active' ? (
                 <Button danger onClick={() => setAction('suspend')}>
                   暂停
                 </Button>
