@@ -378,6 +378,7 @@ describe('journey (e2e)', () => {
           const splitText = (await drawer.textContent()) ?? '';
           await both('payment-confirm', P, PD);
           assert.match(splitText, /统筹|基金/);
+          assert.match(splitText, /请于 (\d+月\d+日 )?\d{2}:\d{2} 前确认，逾期自动取消/, 'until when the bill waits');
           // the bill names its hospital as the core zone's registry does, not by its code
           const { institutionCode } = await env.platform.ctx.services.payment!.getOrder(region.code, orderId);
           const hospital = await (env.platform.ctx.services.coreZone as CoreZone).getInstitution(

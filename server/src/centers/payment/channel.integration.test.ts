@@ -169,6 +169,8 @@ for (const kind of databaseKinds()) {
       ).json();
       assert.equal(detail.lines.length, 2);
       assert.equal(detail.accountBalanceAfter, r.balc);
+      // the bill says until when it waits for the person: recovery cancels it 30 minutes after the last pre-settle
+      assert.equal(Date.parse(detail.dueAt), Date.parse(detail.updatedAt) + 30 * 60_000);
       const other = await h.platform.auth({ kind: 'person', subject: 'someone-else', regionCode: REGION });
       h.persons.set('990102199001010000', 'someone-else');
       const denied = await h.platform.app.inject({ url: `/api/payment/my/orders/${r.payOrdId}`, headers: other });
@@ -187,6 +189,8 @@ for (const kind of databaseKinds()) {
         headers: { ...person, 'idempotency-key': `hall-pay-${r.payOrdId}` },
       });
       assert.equal(pay.statusCode, 200);
+      assert.equal(pay.json().dueAt, pay.json().payExpiresAt, 'then until when the cashier waits');
+      assert.ok(Date.parse(pay.json().dueAt) > Date.now());
       const cashier = pay.json().cashierUrl as string;
       const form = await fetch(`${cashier}/pay`, { method: 'POST' });
       assert.match(await form.text(), /沙箱/);
@@ -195,6 +199,7 @@ for (const kind of databaseKinds()) {
         await h.platform.app.inject({ url: '/api/payment/my/orders?filter=history', headers: person })
       ).json();
       const done = history.items.find((o: { id: string }) => o.id === r.payOrdId);
+      assert.equal(done.dueAt, null, 'nothing waits for the person any more');
       assert.equal(done.accountPayment, 0);
       assert.equal(done.cashPayment, r.ownPayAmt + r.psnAcctPay);
     });

@@ -185,6 +185,8 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
 
   // ------------------------------------------------------------------------------------------ the person
   const person = { preHandler: authenticated('person') };
+  /** The order as its person sees it: with the time their turn runs out. */
+  const personView = (o: Order) => ({ ...orderView(o), dueAt: svc().dueAt(o) });
 
   app.get(
     '/api/payment/my/orders',
@@ -198,7 +200,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     },
     async (req) => {
       const orders = await svc().ordersOfPerson(req.regionCode, req.principal!.subject, req.query.filter);
-      return { items: orders.map(orderView) };
+      return { items: orders.map(personView) };
     },
   );
 
@@ -209,7 +211,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
       const order = await svc().orderOfPerson(req.regionCode, req.principal!.subject, req.params.id);
       const refunds = await svc().refunds(order.regionCode, order.id);
       return {
-        ...orderView(order),
+        ...personView(order),
         refunds: refunds.filter((r) => r.kind !== 'late_payment').map(refundView),
         providerLabel: svc().provider.label,
       };
@@ -230,7 +232,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     },
     async (req) => {
       const order = await svc().orderOfPerson(req.regionCode, req.principal!.subject, req.params.id);
-      return orderView(await svc().choosePersonalAccount(order, req.body.useAccount, actorOf(req)));
+      return personView(await svc().choosePersonalAccount(order, req.body.useAccount, actorOf(req)));
     },
   );
 
@@ -244,7 +246,7 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     async (req) => {
       const order = await svc().orderOfPerson(req.regionCode, req.principal!.subject, req.params.id);
       const placed = await svc().placeOrder(order, actorOf(req));
-      return { ...orderView(placed), cashierUrl: placed.cashierUrl, providerLabel: svc().provider.label };
+      return { ...personView(placed), cashierUrl: placed.cashierUrl, providerLabel: svc().provider.label };
     },
   );
 

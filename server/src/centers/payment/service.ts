@@ -227,6 +227,16 @@ export class PaymentService {
     return core;
   }
 
+  /**
+   * When the person's turn on an order runs out: a pre-settled bill not confirmed by then is cancelled by recovery,
+   * a payment not made by then is closed at the provider. Null when nothing waits for the person.
+   */
+  dueAt(order: Order): string | null {
+    if (order.status === 'pre_settled')
+      return new Date(Date.parse(order.updatedAt) + (this.opts.confirmWindowMs ?? 30 * 60_000)).toISOString();
+    return order.status === 'awaiting_payment' ? order.payExpiresAt : null;
+  }
+
   private fault(step: Step, orderId: string): void {
     this.faults?.(step, orderId);
   }
@@ -1338,8 +1348,7 @@ export class PaymentService {
       case 'pre_settled': {
         // waiting for the person. When the confirmation window is over, cancel: cancel() first closes a prepay a
         // crashed 6202 may have left at the provider, and if that one was paid after all, takes the payment instead.
-        const expired = Date.now() - Date.parse(order.updatedAt) > (this.opts.confirmWindowMs ?? 30 * 60_000);
-        if (!expired) return;
+        if (Date.now() <= Date.parse(this.dueAt(order)!)) return;
         await this.cancel(order, '超时未确认，自动撤销', { kind: 'system', id: 'recovery' }).catch((err) => {
           if (!(isAppError(err) && err.code === 'PAYMENT_ALREADY_PAID')) throw err;
         });

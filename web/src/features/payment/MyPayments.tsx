@@ -1,3 +1,4 @@
+import { ClockCircleOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
@@ -25,6 +26,7 @@ import { useToast } from '../../lib/toast';
 import {
   CLASS_TAGS,
   dateTime,
+  dueText,
   institutionLabel,
   LEG_STATUS,
   MEDICAL_TYPES,
@@ -45,6 +47,16 @@ const REFUNDED_COLOR = '#ad4e00';
 const OPEN = ['pre_settled', 'awaiting_payment', 'cash_paid', 'insurance_settled', 'refunding'];
 
 /** The split the person compares: fund X / personal account Y / you pay Z. */
+/** The time a waiting bill runs out, in a dark orange that keeps AA contrast (antd's warning yellow does not). */
+function Due({ order }: { order: PaymentOrder }) {
+  const text = dueText(order);
+  return text ? (
+    <Typography.Text style={{ color: '#ad4e00' }}>
+      <ClockCircleOutlined /> {text}
+    </Typography.Text>
+  ) : null;
+}
+
 function SplitSummary({ order }: { order: PaymentOrder }) {
   return (
     <Card size="small" styles={{ body: { padding: 12 } }}>
@@ -235,6 +247,7 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
                 {order.providerLabel?.includes('沙箱') && (
                   <Alert type="info" showIcon message="当前为沙箱支付通道，不产生真实扣款" />
                 )}
+                <Due order={order} />
                 <Button type="primary" size="large" block loading={pay.isPending} onClick={() => pay.mutate()}>
                   {order.cashPayment ? `确认并支付 ¥${yuan(order.cashPayment)}` : '确认结算（无需自付）'}
                 </Button>
@@ -308,6 +321,7 @@ export function MyPayments() {
                   <Tag color={STATUS_COLORS[o.status]}>{STATUS_TEXT[o.status]}</Tag>
                 </Space>
                 <Typography.Text type="secondary">{dateTime(o.createdAt)}</Typography.Text>
+                <Due order={o} />
                 <div className={styles.amounts}>
                   <span>总额 ¥{yuan(o.total)}</span>
                   <span style={{ color: FUND_COLOR }}>统筹 ¥{yuan(o.fundPayment)}</span>

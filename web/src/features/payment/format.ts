@@ -64,6 +64,15 @@ export const MEDICAL_TYPES: Record<string, string> = {
 export const dateTime = (iso: string | null | undefined) =>
   iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '-';
 
+/** Until when a bill waits for its person, in their words: 「请于 14:05 前确认，逾期自动取消」. */
+export function dueText(o: Pick<PaymentOrder, 'status' | 'dueAt'>, now = new Date()): string | undefined {
+  if (!o.dueAt) return undefined;
+  const due = new Date(o.dueAt);
+  const hm = due.toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false });
+  const when = due.toDateString() === now.toDateString() ? hm : `${due.getMonth() + 1}月${due.getDate()}日 ${hm}`;
+  return `请于 ${when} 前${o.status === 'pre_settled' ? '确认' : '完成支付'}，逾期自动取消`;
+}
+
 export interface OrderLine {
   lineNo: string;
   code: string;
@@ -115,6 +124,8 @@ export interface PaymentOrder {
   refundedCash: number;
   cashierUrl: string | null;
   payExpiresAt: string | null;
+  /** when the person's turn runs out (confirm, then pay); null when nothing waits for them */
+  dueAt?: string | null;
   provider: string | null;
   settlementId: string | null;
   settledAt: string | null;
