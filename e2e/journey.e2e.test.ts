@@ -370,7 +370,12 @@ describe('journey (e2e)', () => {
         });
 
         await step('the person confirms and pays (sandbox cashier)', async () => {
-          await P.goto(`/personal/payments?order=${orderId}`);
+          // the hall's home says a bill waits, and takes the person to it
+          await P.goto('/personal');
+          const notice = P.getByRole('status').filter({ hasText: '您有 1 笔待支付的医疗费用账单' });
+          await notice.getByText(/您需支付 ¥[\d,.]+；请于 .+ 前确认/).waitFor();
+          await notice.getByRole('button', { name: '去处理' }).click();
+          await P.waitForURL((u) => u.searchParams.get('order') === orderId);
           const pay = P.getByRole('button', { name: /确认并支付|确认结算/ });
           await pay.waitFor();
           const dialog = P.getByRole('dialog');
