@@ -116,6 +116,36 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     },
   },
   {
+    code: 'payment.bill_ready',
+    category: 'payment',
+    name: '待确认账单提醒',
+    priority: 'high',
+    mandatory: false,
+    payloadSchema: paymentPayload.extend({ dueAt: z.string() }),
+    defaultTemplates: {
+      inbox: {
+        title: '您有一笔待确认的医疗费用账单',
+        body: '{{institution}}已上传您的医疗费用，订单号 {{orderId}}。总金额 {{total|yuan}} 元，预计统筹基金支付 {{fundPayment|yuan}} 元，个人账户支付 {{accountPayment|yuan}} 元，您需支付 {{cashPayment|yuan}} 元。请于 {{dueAt|time}} 前在个人网厅「医保移动支付」中确认，逾期账单将自动取消。',
+      },
+      wechat: {
+        title: '待支付医疗费用提醒',
+        body: '就医机构：{{institution}}\n订单号：{{orderId}}\n总金额：{{total|yuan}}元\n需自付：{{cashPayment|yuan}}元\n请于 {{dueAt|time}} 前确认支付',
+      },
+    },
+    channels: { always: ['inbox'], fallback: ['wechat'] },
+    sample: {
+      orderId: 'PO202601010001',
+      institutionCode: 'H99010000001',
+      institution: '东湖市第一人民医院',
+      total: 12800,
+      fundPayment: 8000,
+      accountPayment: 3000,
+      cashPayment: 1800,
+      settledAt: '2026-01-01T08:00:00.000Z',
+      dueAt: '2026-01-01T08:30:00.000Z',
+    },
+  },
+  {
     code: 'payment.refunded',
     category: 'payment',
     name: '医保退款到账',

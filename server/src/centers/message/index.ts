@@ -40,6 +40,8 @@ interface PaymentEvent {
   accountPayment: number;
   cashPayment: number;
   settledAt: string;
+  /** payment.bill_ready: until when the bill waits for the person */
+  dueAt?: string;
   /** payment.refunded: which refund, and its legs (a whole refund may omit them). */
   refundId?: string;
   refundKind?: string;
@@ -97,7 +99,7 @@ export const messageCenter: Center = {
     for (const t of builtinTypes) svc.declareType(t, { provisional: t.code !== 'announcement' });
     svc.registerJobs();
     ctx.services.message = svc;
-    for (const event of ['payment.completed', 'payment.refunded'] as const) {
+    for (const event of ['payment.bill_ready', 'payment.completed', 'payment.refunded'] as const) {
       ctx.events.subscribe(event, 'message', async (job, db) => {
         const e = job.payload as PaymentEvent;
         if (!e.personId) return;

@@ -1,6 +1,7 @@
 /**
  * Messages behind the real payment center: an order paid at the sandbox cashier (its own process, signed
- * notifications) publishes `payment.completed`, a refund `payment.refunded`; the person gets both, with the amounts.
+ * notifications) publishes `payment.bill_ready` when it waits for the person, `payment.completed` when paid, a refund
+ * `payment.refunded`; the person gets each, with the amounts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +11,7 @@ import { FakeCoreZone } from '../payment/fake-core.test-helper.ts';
 import { type Harness, serial, startHarness } from '../payment/harness.test-helper.ts';
 import { messageCenter } from './index.ts';
 import { personDirectory } from './testing.ts';
-import { fenToYuan } from './types.ts';
+import { FILTERS, fenToYuan } from './types.ts';
 
 const REGION = '990100';
 const INSTITUTION = 'H99010200001';
@@ -50,13 +51,23 @@ for (const kind of databaseKinds()) {
         },
         actor,
       );
-      await h.payment.placeOrder(order, actor);
-      await h.pay(order.id);
-      const done = await h.waitFor(order.id, (o) => o.status === 'completed');
       const svc = h.platform.ctx.services.message!;
       const drain = async () => {
         for (let i = 0; i < 5; i++) await h.platform.ctx.jobs.drain();
       };
+      // the uploaded bill waits for the person: they are told what to pay and until when
+      assert.equal(order.status, 'pre_settled');
+      await drain();
+      const waiting = (await svc.inbox(REGION, personId, { page: 1, size: 10 })).items.find(
+        (i) => (i as { title: string }).title === '您有一笔待确认的医疗费用账单',
+      ) as { body: string } | undefined;
+      assert.ok(waiting, 'the bill-ready message reached the inbox');
+      assert.ok(waiting.body.startsWith(`${core.institutionName}已上传您的医疗费用，订单号 ${order.id}`));
+      assert.ok(waiting.body.includes(`您需支付 ${fenToYuan(order.cashPayment!)} 元`));
+      assert.ok(waiting.body.includes(`请于 ${FILTERS.time(h.payment.dueAt(order))} 前`), waiting.body);
+      await h.payment.placeOrder(order, actor);
+      await h.pay(order.id);
+      const done = await h.waitFor(order.id, (o) => o.status === 'completed');
       await drain();
       const inbox = await svc.inbox(REGION, personId, { page: 1, size: 10 });
       const paid = inbox.items.find((i) => (i as { title: string }).title === '医保支付成功') as { body: string };

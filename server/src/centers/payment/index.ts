@@ -32,7 +32,10 @@ export const PAYMENT_PERMISSIONS = [
   { code: 'payment:reconcile', name: '支付对账' },
 ];
 
-/** Payload of `payment.completed` / `payment.refunded` (refunded adds refundId, refundKind and the per-leg refunds). */
+/**
+ * Payload of `payment.bill_ready` / `payment.completed` / `payment.refunded` (bill_ready adds dueAt; refunded adds
+ * refundId, refundKind and the per-leg refunds).
+ */
 export interface PaymentEvent {
   regionCode: string;
   orderId: string;

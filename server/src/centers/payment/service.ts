@@ -600,11 +600,16 @@ export class PaymentService {
         `${pre.total} ≠ ${order.total}`,
       );
     }
-    return this.advance(order, 'created', 'pre_settled', '核心区预结算', 'system', splitPatch(pre, visitId!), {
-      fund: pre.fundPayment,
-      account: pre.accountPayment,
-      cash: pre.cashPayment,
-    });
+    return this.advance(
+      order,
+      'created',
+      'pre_settled',
+      '核心区预结算',
+      'system',
+      splitPatch(pre, visitId!),
+      { fund: pre.fundPayment, account: pre.accountPayment, cash: pre.cashPayment },
+      this.publishing('payment.bill_ready', (ready) => ({ dueAt: this.dueAt(ready) })),
+    );
   }
 
   /** The person chooses (not) to use the personal account: pre-settle again. */
@@ -912,7 +917,7 @@ export class PaymentService {
         account_balance_after: settlement.balanceAfter,
         ...(personId && !order.personId ? { person_id: personId } : {}),
       },
-      this.publishCompleted(),
+      this.publishing('payment.completed'),
     );
     this.fault('after-insurance-settled-stored', order.id);
     // someone else moved it meanwhile (e.g. only to insurance_settled): finish from where it is
@@ -933,18 +938,29 @@ export class PaymentService {
       'system',
       patch,
       {},
-      this.publishCompleted(),
+      this.publishing('payment.completed'),
     );
   }
 
-  /** `payment.completed` in the completing transaction; none (and no transaction) when no center subscribes. */
-  private publishCompleted(): ((tx: Executor, done: Order) => Promise<void>) | undefined {
-    if (!this.ctx.events.hasSubscribers('payment.completed')) return undefined;
-    return async (tx, done) => {
-      await this.ctx.events.publish(tx, 'payment.completed', eventPayload(done), {
-        regionCode: done.regionCode,
-        dedupeKey: `${done.id}:completed`,
-      });
+  /**
+   * An event about the order in the transaction that moves it (`payment.bill_ready` when it waits for its person,
+   * `payment.completed`); none, and no transaction, when no center subscribes.
+   */
+  private publishing(
+    event: 'payment.bill_ready' | 'payment.completed',
+    extra: (o: Order) => Record<string, unknown> = () => ({}),
+  ): ((tx: Executor, moved: Order) => Promise<void>) | undefined {
+    if (!this.ctx.events.hasSubscribers(event)) return undefined;
+    return async (tx, moved) => {
+      await this.ctx.events.publish(
+        tx,
+        event,
+        { ...eventPayload(moved), ...extra(moved) },
+        {
+          regionCode: moved.regionCode,
+          dedupeKey: `${moved.id}:${event.slice('payment.'.length)}`,
+        },
+      );
     };
   }
 
