@@ -135,6 +135,33 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('an auditor sees the audit chain check of 审计与密钥, not the key rotation that needs ops permissions', async () => {
+    await service(env.platform.ctx, 'user').createStaff({
+      regionCode: '990100',
+      username: 'auditor_e2e',
+      password: 'Auditor@2026pw',
+      displayName: '审计员',
+      roles: ['auditor'], // user:read, audit:read
+    });
+    const context = await newContext(browser, 'desktop', env.url);
+    const page = await context.newPage();
+    const refused: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() === 403) refused.push(new URL(r.url()).pathname);
+    });
+    try {
+      await signIn(page, 'auditor_e2e', 'Auditor@2026pw');
+      await page.getByRole('menuitem', { name: '审计与密钥' }).click();
+      await page.getByRole('button', { name: '校验本统筹区审计链' }).click();
+      await page.getByText(/哈希链完整|尚无审计记录/).first().waitFor();
+      assert.equal(await page.getByText(/个人数据加密密钥/).count(), 0);
+      assert.equal(await page.getByRole('menuitem', { name: '任务队列' }).count(), 0);
+      assert.deepEqual(refused, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   // A refused form must be ready for its correction at once: the mutation used to wait for the error notice to
   // close (3 s) with 确定 still loading, so the clerk's first press after correcting the field did nothing.
   test('the duty overview counts abnormal payment orders and opens them filtered; the filter survives a reload', async () => {

@@ -21,8 +21,10 @@ import {
 } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
+import { Permitted } from '../../components/Permitted';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import { type Bill, dateTime, KIND, STATUS, yuan } from './format';
 import { UsageChart, type UsageRow } from './UsageChart';
@@ -162,6 +164,7 @@ const API_NAMES: Record<string, string> = {
 
 function ApisEditor({ channel, onClose }: { channel: Channel; onClose: () => void }) {
   const toast = useToast();
+  const manage = !!useStaffPermissions().can?.('ebill:manage');
   const qc = useQueryClient();
   const [rows, setRows] = useState(() =>
     Object.keys(API_NAMES).map((api) => {
@@ -185,6 +188,7 @@ function ApisEditor({ channel, onClose }: { channel: Channel; onClose: () => voi
       onCancel={onClose}
       onOk={() => save.mutate()}
       confirmLoading={save.isPending}
+      okButtonProps={{ hidden: !manage }}
     >
       <Table
         rowKey="api"
@@ -305,9 +309,11 @@ function CallbacksModal({ channel, onClose }: { channel: Channel; onClose: () =>
             title: '操作',
             render: (_, d) =>
               d.status === 'failed' ? (
-                <Button size="small" loading={retry.isPending} onClick={() => retry.mutate(d)}>
-                  重发
-                </Button>
+                <Permitted permission="ebill:manage">
+                  <Button size="small" loading={retry.isPending} onClick={() => retry.mutate(d)}>
+                    重发
+                  </Button>
+                </Permitted>
               ) : null,
           },
         ]}
@@ -319,6 +325,7 @@ function CallbacksModal({ channel, onClose }: { channel: Channel; onClose: () =>
 /** 接入渠道管理 + API 管理: register channels (keys shown once), enable/disable, contacts, callbacks, grants/quotas. */
 export function EbillChannelsPage() {
   const { modal } = App.useApp();
+  const manage = !!useStaffPermissions().can?.('ebill:manage');
   const toast = useToast();
   const qc = useQueryClient();
   const [creating, setCreating] = useState(false);
@@ -381,9 +388,11 @@ export function EbillChannelsPage() {
     <>
       <PageTitle
         extra={
-          <Button type="primary" onClick={() => setCreating(true)}>
-            登记渠道
-          </Button>
+          <Permitted permission="ebill:manage">
+            <Button type="primary" onClick={() => setCreating(true)}>
+              登记渠道
+            </Button>
+          </Permitted>
         }
       >
         票据接入渠道管理
@@ -434,7 +443,7 @@ export function EbillChannelsPage() {
             title: '状态',
             render: (_, c) => (
               <Switch
-                disabled={c.source === 'auth'}
+                disabled={c.source === 'auth' || !manage}
                 checked={c.status === 'enabled'}
                 checkedChildren="启用"
                 unCheckedChildren="停用"
@@ -449,20 +458,22 @@ export function EbillChannelsPage() {
               <Space wrap>
                 <Button onClick={() => setEditing(c)}>接口与配额</Button>
                 {c.source === 'ebill' && <Button onClick={() => setCallbacksOf(c)}>回调记录</Button>}
-                <Button
-                  danger
-                  disabled={c.source === 'auth'}
-                  title={c.source === 'auth' ? '该渠道的密钥在统一认证中心管理' : undefined}
-                  onClick={() =>
-                    modal.confirm({
-                      title: `重置「${c.name}」的密钥？`,
-                      content: '旧的 SM2 私钥与 appSecret 将立即失效，渠道需更换为新密钥。',
-                      onOk: () => rotate.mutateAsync(c),
-                    })
-                  }
-                >
-                  重置密钥
-                </Button>
+                <Permitted permission="ebill:manage">
+                  <Button
+                    danger
+                    disabled={c.source === 'auth'}
+                    title={c.source === 'auth' ? '该渠道的密钥在统一认证中心管理' : undefined}
+                    onClick={() =>
+                      modal.confirm({
+                        title: `重置「${c.name}」的密钥？`,
+                        content: '旧的 SM2 私钥与 appSecret 将立即失效，渠道需更换为新密钥。',
+                        onOk: () => rotate.mutateAsync(c),
+                      })
+                    }
+                  >
+                    重置密钥
+                  </Button>
+                </Permitted>
               </Space>
             ),
           },

@@ -22,9 +22,11 @@ import {
 import type { Dayjs } from 'dayjs';
 import { useEffect, useRef, useState } from 'react';
 import { openableRow } from '../../components/openableRow';
+import { Permitted } from '../../components/Permitted';
 import { PageTitle } from '../../components/PortalShell';
 import { ErrorState, Loading } from '../../components/States';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import {
   CHANNEL_LABELS,
@@ -168,9 +170,11 @@ function RuleEditor({ type }: { type: MessageTypeInfo }) {
           <Switch disabled={type.mandatory} />
         </Form.Item>
       </Space>
-      <Button type="primary" htmlType="submit" loading={save.isPending}>
-        保存规则
-      </Button>
+      <Permitted permission="message:manage">
+        <Button type="primary" htmlType="submit" loading={save.isPending}>
+          保存规则
+        </Button>
+      </Permitted>
     </Form>
   );
 }
@@ -273,9 +277,11 @@ function TemplatesEditor({ type }: { type: MessageTypeInfo }) {
           <Button onClick={() => doPreview.mutate(form.getFieldsValue())} loading={doPreview.isPending}>
             用示例数据预览
           </Button>
-          <Button type="primary" htmlType="submit" loading={save.isPending}>
-            保存为新版本
-          </Button>
+          <Permitted permission="message:manage">
+            <Button type="primary" htmlType="submit" loading={save.isPending}>
+              保存为新版本
+            </Button>
+          </Permitted>
         </Space>
       </Form>
       {preview ? (
@@ -386,63 +392,65 @@ export function BroadcastsPage() {
   return (
     <>
       <PageTitle>公告与群发</PageTitle>
-      <Card title="发布公告" style={{ marginBottom: 16 }}>
-        <Form
-          form={form}
-          layout="vertical"
-          initialValues={{ hall: 'all', audience: { kind: 'public' }, toInbox: false }}
-          onFinish={(v) => create.mutate(v)}
-        >
-          <Form.Item name="title" label="标题" rules={[{ required: true, message: '请填写标题' }, { max: 100 }]}>
-            <Input />
-          </Form.Item>
-          <Form.Item name="body" label="正文" rules={[{ required: true, message: '请填写正文' }, { max: 5000 }]}>
-            <Input.TextArea rows={4} />
-          </Form.Item>
-          <Space wrap size="large">
-            <Form.Item name="hall" label="展示位置">
-              <Select
-                style={{ width: 160 }}
-                options={Object.entries(HALL).map(([value, label]) => ({ value, label }))}
-              />
+      <Permitted permission="message:manage">
+        <Card title="发布公告" style={{ marginBottom: 16 }}>
+          <Form
+            form={form}
+            layout="vertical"
+            initialValues={{ hall: 'all', audience: { kind: 'public' }, toInbox: false }}
+            onFinish={(v) => create.mutate(v)}
+          >
+            <Form.Item name="title" label="标题" rules={[{ required: true, message: '请填写标题' }, { max: 100 }]}>
+              <Input />
             </Form.Item>
-            <Form.Item name={['audience', 'kind']} label="受众">
-              <Select
-                style={{ width: 200 }}
-                options={Object.entries(AUDIENCE).map(([value, label]) => ({ value, label }))}
-              />
+            <Form.Item name="body" label="正文" rules={[{ required: true, message: '请填写正文' }, { max: 5000 }]}>
+              <Input.TextArea rows={4} />
             </Form.Item>
-            {kind === 'unit_staff' ? (
-              <Form.Item name={['audience', 'unitId']} label="单位编号" rules={[{ required: true }]}>
-                <Input style={{ width: 240 }} />
+            <Space wrap size="large">
+              <Form.Item name="hall" label="展示位置">
+                <Select
+                  style={{ width: 160 }}
+                  options={Object.entries(HALL).map(([value, label]) => ({ value, label }))}
+                />
+              </Form.Item>
+              <Form.Item name={['audience', 'kind']} label="受众">
+                <Select
+                  style={{ width: 200 }}
+                  options={Object.entries(AUDIENCE).map(([value, label]) => ({ value, label }))}
+                />
+              </Form.Item>
+              {kind === 'unit_staff' ? (
+                <Form.Item name={['audience', 'unitId']} label="单位编号" rules={[{ required: true }]}>
+                  <Input style={{ width: 240 }} />
+                </Form.Item>
+              ) : null}
+              {kind !== 'public' ? (
+                <Form.Item name="toInbox" label="同时推送站内信" valuePropName="checked">
+                  <Switch />
+                </Form.Item>
+              ) : null}
+              <Form.Item name="publishAt" label="定时发布（留空立即发布）">
+                <DatePicker showTime />
+              </Form.Item>
+              <Form.Item name="expiresAt" label="下线时间">
+                <DatePicker showTime />
+              </Form.Item>
+            </Space>
+            {kind === 'list' ? (
+              <Form.Item
+                name={['audience', 'personIds']}
+                label="个人编号名单（逗号或换行分隔）"
+                rules={[{ required: true }]}
+              >
+                <Input.TextArea rows={3} />
               </Form.Item>
             ) : null}
-            {kind !== 'public' ? (
-              <Form.Item name="toInbox" label="同时推送站内信" valuePropName="checked">
-                <Switch />
-              </Form.Item>
-            ) : null}
-            <Form.Item name="publishAt" label="定时发布（留空立即发布）">
-              <DatePicker showTime />
-            </Form.Item>
-            <Form.Item name="expiresAt" label="下线时间">
-              <DatePicker showTime />
-            </Form.Item>
-          </Space>
-          {kind === 'list' ? (
-            <Form.Item
-              name={['audience', 'personIds']}
-              label="个人编号名单（逗号或换行分隔）"
-              rules={[{ required: true }]}
-            >
-              <Input.TextArea rows={3} />
-            </Form.Item>
-          ) : null}
-          <Button type="primary" htmlType="submit" loading={create.isPending}>
-            发布
-          </Button>
-        </Form>
-      </Card>
+            <Button type="primary" htmlType="submit" loading={create.isPending}>
+              发布
+            </Button>
+          </Form>
+        </Card>
+      </Permitted>
       <Table
         rowKey="id"
         loading={isLoading}
@@ -468,9 +476,11 @@ export function BroadcastsPage() {
             key: 'op',
             render: (_: unknown, r) =>
               r.status !== 'withdrawn' ? (
-                <Button danger size="small" onClick={() => withdraw.mutate(r.id)}>
-                  撤回
-                </Button>
+                <Permitted permission="message:manage">
+                  <Button danger size="small" onClick={() => withdraw.mutate(r.id)}>
+                    撤回
+                  </Button>
+                </Permitted>
               ) : null,
           },
         ]}
@@ -623,9 +633,11 @@ export function DeliveriesPage() {
                   详情
                 </Button>
                 {r.status === 'failed' || r.status === 'dead' ? (
-                  <Button size="small" type="primary" onClick={() => resend.mutate(r.id)} disabled={!r.address}>
-                    重发
-                  </Button>
+                  <Permitted permission="message:manage">
+                    <Button size="small" type="primary" onClick={() => resend.mutate(r.id)} disabled={!r.address}>
+                      重发
+                    </Button>
+                  </Permitted>
                 ) : null}
               </Space>
             ),
@@ -690,6 +702,7 @@ export function ChannelsPage() {
   const toast = useToast();
   const qc = useQueryClient();
   const [outboxChannel, setOutboxChannel] = useState<'sms' | 'wechat' | 'email'>('sms');
+  const readOnly = !useStaffPermissions().can?.('message:manage');
   const { data } = useQuery({
     queryKey: ['message', 'channels'],
     queryFn: () =>
@@ -743,6 +756,7 @@ export function ChannelsPage() {
             render: (v: boolean, r) => (
               <Switch
                 checked={v}
+                disabled={readOnly}
                 aria-label={`启用${r.name}`}
                 onChange={(enabled) => patch.mutate({ channel: r.channel, enabled })}
               />
@@ -754,6 +768,7 @@ export function ChannelsPage() {
             render: (v: number, r) => (
               <InputNumber
                 min={1}
+                disabled={readOnly}
                 aria-label={`${r.name}每分钟上限`}
                 defaultValue={v}
                 onBlur={(e) => {
@@ -770,6 +785,7 @@ export function ChannelsPage() {
               r.sandbox ? (
                 <Switch
                   checked={v}
+                  disabled={readOnly}
                   aria-label={`${r.name}沙箱故障注入`}
                   checkedChildren="故障"
                   onChange={(sandboxFail) => patch.mutate({ channel: r.channel, sandboxFail })}
@@ -789,9 +805,11 @@ export function ChannelsPage() {
             <Form.Item name="quietEnd" label="结束（时）">
               <InputNumber min={0} max={23} />
             </Form.Item>
-            <Button htmlType="submit" type="primary">
-              保存
-            </Button>
+            <Permitted permission="message:manage">
+              <Button htmlType="submit" type="primary">
+                保存
+              </Button>
+            </Permitted>
           </Form>
         ) : null}
       </Card>

@@ -17,6 +17,7 @@ import {
 } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
+import { useStaffPermissions } from '../../lib/permissions';
 import { useRegionCode } from '../../lib/region';
 import { useToast } from '../../lib/toast';
 
@@ -147,6 +148,7 @@ const STATE_LABEL: Record<string, string> = { queued: '排队', running: '执行
 export function JobsPage() {
   const toast = useToast();
   const client = useQueryClient();
+  const { can } = useStaffPermissions();
   const { data, isLoading, error } = useQuery({
     queryKey: ['jobs'],
     queryFn: () => api<JobsView>('/api/platform/jobs'),
@@ -194,6 +196,7 @@ export function JobsPage() {
             { title: '最后错误', dataIndex: 'last_error', ellipsis: true },
             {
               title: '操作',
+              hidden: !can?.('ops:manage'),
               render: (_: unknown, r) => (
                 <Button size="small" onClick={() => retry.mutate(r.id)}>
                   重试
@@ -221,11 +224,13 @@ interface KeyStatus {
 /** 审计与密钥: verify the audit hash chain; rotate personal-data keys with progress. */
 export function SecurityOpsPage() {
   const toast = useToast();
+  const { can } = useStaffPermissions();
   const chain = useMutation({ mutationFn: () => api<ChainReport[]>('/api/platform/audit/verify') });
   const keys = useQuery({
     queryKey: ['privacy-keys'],
     queryFn: () => api<KeyStatus>('/api/platform/privacy/keys'),
     refetchInterval: 3000,
+    enabled: !!can?.('ops:read'),
   });
   const rotate = useMutation({
     mutationFn: () => api('/api/platform/privacy/reencrypt', { method: 'POST' }),
@@ -235,56 +240,62 @@ export function SecurityOpsPage() {
   return (
     <>
       <PageTitle>审计与密钥</PageTitle>
-      <Card title="审计日志哈希链" style={{ marginBottom: 16 }}>
-        <Space direction="vertical" style={{ width: '100%' }}>
-          <Button onClick={() => chain.mutate()} loading={chain.isPending}>
-            校验本统筹区审计链
-          </Button>
-          {chain.error ? <Alert type="error" message={errorText(chain.error)} /> : null}
-          {chain.data?.map((r) =>
-            r.brokenAt ? (
-              <Alert
-                key={r.regionCode}
-                type="error"
-                message={`第 ${r.brokenAt.seq} 条断链：${r.brokenAt.reason}（此前 ${r.checked} 条完好）`}
-              />
-            ) : (
-              <Alert key={r.regionCode} type="success" message={`${r.checked} 条记录，哈希链完整`} />
-            ),
-          )}
-          {chain.data?.length === 0 ? <Alert type="info" message="本统筹区尚无审计记录" /> : null}
-        </Space>
-      </Card>
-      <Card
-        title={`个人数据加密密钥（当前：${keys.data?.currentKeyId ?? '…'}）`}
-        extra={
-          <Button onClick={() => rotate.mutate()} loading={rotate.isPending}>
-            按新密钥重新加密
-          </Button>
-        }
-      >
-        {keys.error ? <Alert type="error" message={errorText(keys.error)} /> : null}
-        <Table
-          size="small"
-          rowKey={(r) => `${r.table}.${r.column}`}
-          pagination={false}
-          dataSource={keys.data?.columns ?? []}
-          columns={[
-            { title: '数据列', render: (_: unknown, r) => `${r.table}.${r.column}` },
-            { title: '总数', dataIndex: 'total', align: 'right' },
-            {
-              title: '轮换进度',
-              render: (_: unknown, r) => (
-                <Progress
-                  aria-label={`${r.table}.${r.column} 轮换进度`}
-                  percent={r.total === 0 ? 100 : Math.floor(((r.total - r.underOldKeys) * 100) / r.total)}
-                  size="small"
+      {can?.('audit:read') ? (
+        <Card title="审计日志哈希链" style={{ marginBottom: 16 }}>
+          <Space direction="vertical" style={{ width: '100%' }}>
+            <Button onClick={() => chain.mutate()} loading={chain.isPending}>
+              校验本统筹区审计链
+            </Button>
+            {chain.error ? <Alert type="error" message={errorText(chain.error)} /> : null}
+            {chain.data?.map((r) =>
+              r.brokenAt ? (
+                <Alert
+                  key={r.regionCode}
+                  type="error"
+                  message={`第 ${r.brokenAt.seq} 条断链：${r.brokenAt.reason}（此前 ${r.checked} 条完好）`}
                 />
+              ) : (
+                <Alert key={r.regionCode} type="success" message={`${r.checked} 条记录，哈希链完整`} />
               ),
-            },
-          ]}
-        />
-      </Card>
+            )}
+            {chain.data?.length === 0 ? <Alert type="info" message="本统筹区尚无审计记录" /> : null}
+          </Space>
+        </Card>
+      ) : null}
+      {can?.('ops:read') ? (
+        <Card
+          title={`个人数据加密密钥（当前：${keys.data?.currentKeyId ?? '…'}）`}
+          extra={
+            can?.('ops:manage') ? (
+              <Button onClick={() => rotate.mutate()} loading={rotate.isPending}>
+                按新密钥重新加密
+              </Button>
+            ) : null
+          }
+        >
+          {keys.error ? <Alert type="error" message={errorText(keys.error)} /> : null}
+          <Table
+            size="small"
+            rowKey={(r) => `${r.table}.${r.column}`}
+            pagination={false}
+            dataSource={keys.data?.columns ?? []}
+            columns={[
+              { title: '数据列', render: (_: unknown, r) => `${r.table}.${r.column}` },
+              { title: '总数', dataIndex: 'total', align: 'right' },
+              {
+                title: '轮换进度',
+                render: (_: unknown, r) => (
+                  <Progress
+                    aria-label={`${r.table}.${r.column} 轮换进度`}
+                    percent={r.total === 0 ? 100 : Math.floor(((r.total - r.underOldKeys) * 100) / r.total)}
+                    size="small"
+                  />
+                ),
+              },
+            ]}
+          />
+        </Card>
+      ) : null}
     </>
   );
 }
