@@ -153,7 +153,10 @@ describe('console (e2e)', () => {
       await signIn(page, 'auditor_e2e', 'Auditor@2026pw');
       await page.getByRole('menuitem', { name: '审计与密钥' }).click();
       await page.getByRole('button', { name: '校验本统筹区审计链' }).click();
-      await page.getByText(/哈希链完整|尚无审计记录/).first().waitFor();
+      await page
+        .getByText(/哈希链完整|尚无审计记录/)
+        .first()
+        .waitFor();
       assert.equal(await page.getByText(/个人数据加密密钥/).count(), 0);
       assert.equal(await page.getByRole('menuitem', { name: '任务队列' }).count(), 0);
       assert.deepEqual(refused, []);
