@@ -47,6 +47,29 @@ describe('console (e2e)', () => {
   const signInAsSuperAdmin = (page: Page) =>
     signIn(page, env.platform.ctx.config.SUPERADMIN_USERNAME, env.platform.ctx.config.SUPERADMIN_PASSWORD);
 
+  /**
+   * A new staff member of 东湖市 with one role, signed in to the console on a desktop; `refused` collects every
+   * request the console made that the server refused (403).
+   */
+  async function signedInWithRole(role: string, username: string, displayName: string) {
+    const password = 'Staff@2026pw';
+    await service(env.platform.ctx, 'user').createStaff({
+      regionCode: '990100',
+      username,
+      password,
+      displayName,
+      roles: [role],
+    });
+    const context = await newContext(browser, 'desktop', env.url);
+    const page = await context.newPage();
+    const refused: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() === 403) refused.push(new URL(r.url()).pathname);
+    });
+    await signIn(page, username, password);
+    return { context, page, refused };
+  }
+
   // ~28 pages, each rendered, checked by axe-core and photographed: ~100 s alone on a 2-core machine, more under load
   test('the super-admin opens every page of the menu', { timeout: 480_000 }, async (t) => {
     const context = await newContext(browser, 'desktop', env.url);
@@ -82,13 +105,6 @@ describe('console (e2e)', () => {
   });
 
   test('a clerk whose role only searches is offered only that, and is told what a page needs', async () => {
-    await service(env.platform.ctx, 'user').createStaff({
-      regionCode: '990100',
-      username: 'counter_e2e',
-      password: 'Counter@2026pw',
-      displayName: '窗口经办员',
-      roles: ['clerk'], // user:read
-    });
     const first17 = '99010219900101234';
     const person = await service(env.platform.ctx, 'user').createPerson({
       regionCode: '990100',
@@ -97,14 +113,8 @@ describe('console (e2e)', () => {
       mobile: '19912340666',
       password: 'Yibao@2026pass',
     });
-    const context = await newContext(browser, 'desktop', env.url);
-    const page = await context.newPage();
-    const refused: string[] = [];
-    page.on('response', (r) => {
-      if (r.status() === 403) refused.push(new URL(r.url()).pathname);
-    });
+    const { context, page, refused } = await signedInWithRole('clerk', 'counter_e2e', '窗口经办员'); // user:read
     try {
-      await signIn(page, 'counter_e2e', 'Counter@2026pw');
       await page.getByText('您好，窗口经办员').waitFor();
       await settled(page);
       assert.deepEqual(await page.getByRole('menuitem').allTextContents(), ['首页', '个人用户', '单位', '经办人']);
@@ -136,21 +146,8 @@ describe('console (e2e)', () => {
   });
 
   test('an auditor sees the audit chain check of 审计与密钥, not the key rotation that needs ops permissions', async () => {
-    await service(env.platform.ctx, 'user').createStaff({
-      regionCode: '990100',
-      username: 'auditor_e2e',
-      password: 'Auditor@2026pw',
-      displayName: '审计员',
-      roles: ['auditor'], // user:read, audit:read
-    });
-    const context = await newContext(browser, 'desktop', env.url);
-    const page = await context.newPage();
-    const refused: string[] = [];
-    page.on('response', (r) => {
-      if (r.status() === 403) refused.push(new URL(r.url()).pathname);
-    });
+    const { context, page, refused } = await signedInWithRole('auditor', 'auditor_e2e', '审计员'); // user:read, audit:read
     try {
-      await signIn(page, 'auditor_e2e', 'Auditor@2026pw');
       await page.getByRole('menuitem', { name: '审计与密钥' }).click();
       await page.getByRole('button', { name: '校验本统筹区审计链' }).click();
       await page
@@ -165,8 +162,6 @@ describe('console (e2e)', () => {
     }
   });
 
-  // A refused form must be ready for its correction at once: the mutation used to wait for the error notice to
-  // close (3 s) with 确定 still loading, so the clerk's first press after correcting the field did nothing.
   test('the duty overview counts abnormal payment orders and opens them filtered; the filter survives a reload', async () => {
     // one demo order found abnormal (as recovery leaves an order it cannot bring to a final state)
     const [order] = await env.platform.ctx.db.q<{ id: string }>(sql`update payment_order set status = 'abnormal'
@@ -329,6 +324,8 @@ describe('console (e2e)', () => {
     }
   });
 
+  // A refused form must be ready for its correction at once: the mutation used to wait for the error notice to
+  // close (3 s) with 确定 still loading, so the clerk's first press after correcting the field did nothing.
   test('a refused form is corrected and sent with one press (channel registration, message template)', async () => {
     const context = await newContext(browser, 'desktop', env.url);
     const page = await context.newPage();

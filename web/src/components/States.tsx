@@ -66,6 +66,16 @@ export function ErrorState({ error, onRetry, title }: { error: unknown; onRetry?
   );
 }
 
+function BackHome({ home }: { home: string }) {
+  return (
+    <Link to={home}>
+      <Button type="primary" size="large">
+        返回首页
+      </Button>
+    </Link>
+  );
+}
+
 /** An address no page answers (a stale bookmark, a typo): said plainly, with the way back to the portal's home. */
 export function NotFound({ home }: { home: string }) {
   return (
@@ -73,13 +83,7 @@ export function NotFound({ home }: { home: string }) {
       status="404"
       title="页面不存在"
       subTitle="您访问的页面不存在或已移动，请检查地址，或返回首页。"
-      extra={
-        <Link to={home}>
-          <Button type="primary" size="large">
-            返回首页
-          </Button>
-        </Link>
-      }
+      extra={<BackHome home={home} />}
     />
   );
 }
@@ -91,13 +95,7 @@ export function Forbidden({ page, permission, home }: { page?: string; permissio
       status="403"
       title="无权访问此页面"
       subTitle={`${page ? `「${page}」` : '此页面'}需要权限 ${[permission].flat().join(' 或 ')}，您在当前统筹区的角色不包含它。如需使用，请联系本统筹区的用户管理员在「工作人员与角色」中授予。`}
-      extra={
-        <Link to={home}>
-          <Button type="primary" size="large">
-            返回首页
-          </Button>
-        </Link>
-      }
+      extra={<BackHome home={home} />}
     />
   );
 }

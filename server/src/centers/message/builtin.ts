@@ -13,6 +13,17 @@ const paymentPayload = z.object({
   settledAt: z.string(),
 });
 
+/** The order every payment message's sample describes. */
+const PAYMENT_SAMPLE = {
+  orderId: 'PO202601010001',
+  institutionCode: 'H99010000001',
+  institution: '东湖市第一人民医院',
+  total: 12800,
+  fundPayment: 8000,
+  accountPayment: 3000,
+  cashPayment: 1800,
+};
+
 /** Types the message center declares itself (the other centers declare theirs in their init). */
 export const builtinTypes: MessageTypeDeclaration[] = [
   {
@@ -105,13 +116,7 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     },
     channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
     sample: {
-      orderId: 'PO202601010001',
-      institutionCode: 'H99010000001',
-      institution: '东湖市第一人民医院',
-      total: 12800,
-      fundPayment: 8000,
-      accountPayment: 3000,
-      cashPayment: 1800,
+      ...PAYMENT_SAMPLE,
       settledAt: '2026-01-01T08:30:00.000Z',
     },
   },
@@ -134,13 +139,7 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     },
     channels: { always: ['inbox'], fallback: ['wechat'] },
     sample: {
-      orderId: 'PO202601010001',
-      institutionCode: 'H99010000001',
-      institution: '东湖市第一人民医院',
-      total: 12800,
-      fundPayment: 8000,
-      accountPayment: 3000,
-      cashPayment: 1800,
+      ...PAYMENT_SAMPLE,
       settledAt: '2026-01-01T08:00:00.000Z',
       dueAt: '2026-01-01T08:30:00.000Z',
     },
@@ -173,13 +172,7 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     },
     channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
     sample: {
-      orderId: 'PO202601010001',
-      institutionCode: 'H99010000001',
-      institution: '东湖市第一人民医院',
-      total: 12800,
-      fundPayment: 8000,
-      accountPayment: 3000,
-      cashPayment: 1800,
+      ...PAYMENT_SAMPLE,
       settledAt: '2026-01-01T08:30:00.000Z',
       refundKind: 'partial',
       refundAmount: 2800,
