@@ -86,6 +86,8 @@ export const authCenter: Center = {
   },
   async routes(app, ctx) {
     await authRoutes(app, ctx);
+    const unfollow = await ctx.services.auth!.guard.followRevocations();
+    app.addHook('onClose', unfollow);
     // Schedule the periodic jobs once (dedupe keys make this idempotent across restarts and processes).
     await enqueue(
       ctx.db,

@@ -5,7 +5,7 @@
  */
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
-import { type Executor, prepared, type SQL, sql } from '../../platform/db/index.ts';
+import { type Executor, notify, prepared, type SQL, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AccountKind, AccountRef } from './accounts.ts';
 import { hit, type Limit } from './rate-limit.ts';
@@ -110,6 +110,8 @@ export function deviceName(ua: string): string {
             : ua.slice(0, 20);
   return `${os} · ${browser}`;
 }
+
+const REVOKED_CHANNEL = 'auth_session_revoked';
 
 export class LoginGuard {
   private readonly ctx: Context;
@@ -359,10 +361,14 @@ export class LoginGuard {
     by: string,
     ex: Executor = this.ctx.db,
   ): Promise<boolean> {
-    const rows = await ex.q(sql`update auth_session set revoked_at = now(), revoked_by = ${by}
+    const rows = await ex.q<{ sid: string }>(sql`update auth_session set revoked_at = now(), revoked_by = ${by}
       where region_code = ${regionCode} and sid = ${sid} and revoked_at is null
         and (${accountId}::text is null or account_id = ${accountId}) returning sid`);
     this.activeCache.delete(sid);
+    await this.announceRevoked(
+      ex,
+      rows.map((r) => r.sid),
+    );
     return rows.length > 0;
   }
 
@@ -379,7 +385,32 @@ export class LoginGuard {
         and sid <> ${keep ?? ''} and (${regionCode ?? null}::text is null or region_code = ${regionCode ?? null})
       returning sid`);
     for (const r of rows) this.activeCache.delete(r.sid);
+    await this.announceRevoked(
+      ex,
+      rows.map((r) => r.sid),
+    );
     return rows.map((r) => r.sid);
+  }
+
+  /**
+   * Tells every process (this one too) to forget what it cached about these sessions. The notice leaves when the
+   * revoking transaction commits, so no process keeps a revoked session usable for the cache's 3 s, and none re-caches
+   * it as active from a read made before the commit.
+   */
+  private async announceRevoked(ex: Executor, sids: string[]): Promise<void> {
+    for (let i = 0; i < sids.length; i += 100) await notify(ex, REVOKED_CHANNEL, sids.slice(i, i + 100).join(','));
+  }
+
+  /** Follows the revocation notices of every process; answers how to stop. */
+  followRevocations(): Promise<() => Promise<void>> {
+    return this.ctx.db
+      .listen(REVOKED_CHANNEL, (payload) => {
+        for (const sid of payload.split(',')) this.activeCache.delete(sid);
+      })
+      .catch((err) => {
+        this.ctx.log.warn({ err }, '会话撤销通知不可用：其他进程最多 3 秒后才拒绝已撤销的会话');
+        return async () => {};
+      });
   }
 
   /** For ctx.sessionActive: false only for a session we know was revoked (cached a few seconds per process). */
