@@ -1,10 +1,12 @@
 /**
  * The demo seed on the full composition: each demo insured person has one pending bill; starting again adds none
- * while it is pending, and brings a new one once it has expired (the confirmation window cancels unconfirmed bills).
+ * while it is pending, and brings a new one once it has expired (the confirmation window cancels unconfirmed bills),
+ * at the next start or, while the demo runs, at the next check a few minutes later.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from '../../platform/db/index.ts';
+import { enqueue } from '../../platform/jobs.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
 import { createPaymentCenter } from './index.ts';
 
@@ -43,6 +45,26 @@ forEachPlatform(
       await seedAgain();
       const statuses = (await bills()).map((b) => b.status);
       assert.deepEqual(statuses, ['cancelled', 'cancelled', 'pre_settled'], 'the stale one cancelled, a fresh one');
+    });
+
+    test('while the demo runs, a bill nobody confirmed in time is replaced within minutes, not at the next start', async () => {
+      const [next] = await get().ctx.db.q<{ run_at: string }>(sql`select run_at from job
+        where queue = 'payment.demo-bills' and state = 'queued'`);
+      assert.ok(next, 'the demo start scheduled the check');
+      assert.ok(Date.parse(next.run_at) - Date.now() <= 5 * 60_000);
+      await get().ctx.db.q(sql`update payment_order set updated_at = now() - interval '31 minutes'
+        where region_code = '990100' and app_id = 'demo-his' and status = 'pre_settled'
+          and institution_order_no like 'DEMO-PAY-0001-%'`);
+      // the check comes due (it stands in for the queued one, which the next check replaces)
+      await get().ctx.db.q(sql`delete from job where queue = 'payment.demo-bills' and state = 'queued'`);
+      await enqueue(get().ctx.db, 'payment.demo-bills', {});
+      await get().ctx.jobs.drain();
+      const statuses = (await bills()).map((b) => b.status);
+      assert.deepEqual(statuses, ['cancelled', 'cancelled', 'cancelled', 'pre_settled']);
+      const [again] = await get().ctx.db.q(
+        sql`select 1 from job where queue = 'payment.demo-bills' and state = 'queued'`,
+      );
+      assert.ok(again, 'and the next check is scheduled');
     });
   },
   { seed: true },

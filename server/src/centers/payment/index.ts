@@ -63,6 +63,8 @@ export interface PaymentCenterOptions {
 }
 
 const RECOVER_QUEUE = 'payment.recover';
+const DEMO_BILLS_QUEUE = 'payment.demo-bills';
+const DEMO_BILLS_EVERY_MS = 5 * 60_000;
 const RECONCILE_QUEUE = 'payment.reconcile';
 
 export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
@@ -106,74 +108,19 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
       });
       await scheduleRecovery(ctx, every);
       await scheduleReconciliation(ctx);
+      ctx.jobs.register(DEMO_BILLS_QUEUE, async () => {
+        await bringBackDemoBills(ctx);
+        await scheduleDemoBills(ctx);
+      });
     },
     /**
      * Demo: a pending bill (pre-settled through the core zone) for each of two demo insured persons of 东湖市, on every
-     * start that finds none pending.
+     * start that finds none pending, and again every few minutes while the demo runs (recovery cancels a bill nobody
+     * confirmed within its window; whoever opens the hall later still finds one to pay).
      */
     async seed(ctx: Context) {
-      const payment = ctx.services.payment;
-      const core = (ctx.services as { coreZone?: CoreZone }).coreZone;
-      if (!payment || !core) return;
-      try {
-        const codes = await core.searchCatalogue('990100', { pageSize: 30 });
-        const byClass = (c: 'A' | 'B' | 'C') => codes.items.find((i) => i.itemClass === c && i.priceCap === null)?.code;
-        const [a, b, c] = [byClass('A'), byClass('B'), byClass('C')];
-        if (!a || !b || !c) return;
-        // a bill left pending while the platform was down has outlived its confirmation window: let recovery cancel
-        // it now (as its job will, after this seed), so that the check below brings a fresh one
-        await payment.recover({ regionCode: '990100' });
-        const demo = [
-          // employee with a well-funded account: fund + account
-          {
-            no: 'DEMO-PAY-0001',
-            residentId: DEMO_PERSONS.zhangWei.residentId,
-            lines: [
-              [a, 5, 30_000],
-              [b, 1, 45_000],
-              [c, 1, 8_000],
-            ],
-          },
-          // small account: fund + account + cash (the mixed payment)
-          {
-            no: 'DEMO-PAY-0002',
-            residentId: DEMO_PERSONS.chenJing.residentId,
-            lines: [
-              [a, 4, 30_000],
-              [b, 2, 26_000],
-              [c, 1, 12_000],
-            ],
-          },
-        ] as const;
-        for (const d of demo) {
-          const person = await core.findPerson('990100', { residentId: d.residentId }).catch(() => undefined);
-          if (!person) continue;
-          // an unconfirmed bill is cancelled after the confirmation window: each start brings a pending one back
-          const [pending] = await ctx.db.q(sql`select 1 from payment_order
-            where region_code = '990100' and app_id = 'demo-his' and institution_order_no like ${`${d.no}%`}
-              and status in ('pre_settled', 'awaiting_payment') limit 1`);
-          if (pending) continue;
-          await payment.upload(
-            {
-              regionCode: '990100',
-              appId: 'demo-his',
-              institutionCode: DEMO_INSTITUTIONS['990100'].level2,
-              institutionOrderNo: `${d.no}-${Date.now().toString(36).toUpperCase()}`,
-              credential: { type: '02', value: d.residentId },
-              medicalType: '11',
-              lines: d.lines.map(([code, quantity, unitPrice], i) => ({
-                lineNo: String(i + 1),
-                code,
-                quantity,
-                unitPrice,
-              })),
-            },
-            { kind: 'system', id: 'seed' },
-          );
-        }
-      } catch (err) {
-        ctx.log.warn({ err }, '移动支付中心：演示账单未生成');
-      }
+      await bringBackDemoBills(ctx);
+      await scheduleDemoBills(ctx);
     },
     routes(app, ctx) {
       paymentRoutes(
@@ -184,6 +131,79 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
       );
     },
   };
+}
+
+/** The demo's pending bills (see `seed`): one per demo person unless one is pending. */
+async function bringBackDemoBills(ctx: Context): Promise<void> {
+  const payment = ctx.services.payment;
+  const core = (ctx.services as { coreZone?: CoreZone }).coreZone;
+  if (!payment || !core) return;
+  try {
+    const codes = await core.searchCatalogue('990100', { pageSize: 30 });
+    const byClass = (c: 'A' | 'B' | 'C') => codes.items.find((i) => i.itemClass === c && i.priceCap === null)?.code;
+    const [a, b, c] = [byClass('A'), byClass('B'), byClass('C')];
+    if (!a || !b || !c) return;
+    // a bill left pending while the platform was down has outlived its confirmation window: let recovery cancel
+    // it now (as its job will, after this seed), so that the check below brings a fresh one
+    await payment.recover({ regionCode: '990100' });
+    const demo = [
+      // employee with a well-funded account: fund + account
+      {
+        no: 'DEMO-PAY-0001',
+        residentId: DEMO_PERSONS.zhangWei.residentId,
+        lines: [
+          [a, 5, 30_000],
+          [b, 1, 45_000],
+          [c, 1, 8_000],
+        ],
+      },
+      // small account: fund + account + cash (the mixed payment)
+      {
+        no: 'DEMO-PAY-0002',
+        residentId: DEMO_PERSONS.chenJing.residentId,
+        lines: [
+          [a, 4, 30_000],
+          [b, 2, 26_000],
+          [c, 1, 12_000],
+        ],
+      },
+    ] as const;
+    for (const d of demo) {
+      const person = await core.findPerson('990100', { residentId: d.residentId }).catch(() => undefined);
+      if (!person) continue;
+      // an unconfirmed bill is cancelled after the confirmation window: each start brings a pending one back
+      const [pending] = await ctx.db.q(sql`select 1 from payment_order
+          where region_code = '990100' and app_id = 'demo-his' and institution_order_no like ${`${d.no}%`}
+            and status in ('pre_settled', 'awaiting_payment') limit 1`);
+      if (pending) continue;
+      await payment.upload(
+        {
+          regionCode: '990100',
+          appId: 'demo-his',
+          institutionCode: DEMO_INSTITUTIONS['990100'].level2,
+          institutionOrderNo: `${d.no}-${Date.now().toString(36).toUpperCase()}`,
+          credential: { type: '02', value: d.residentId },
+          medicalType: '11',
+          lines: d.lines.map(([code, quantity, unitPrice], i) => ({
+            lineNo: String(i + 1),
+            code,
+            quantity,
+            unitPrice,
+          })),
+        },
+        { kind: 'system', id: 'seed' },
+      );
+    }
+  } catch (err) {
+    ctx.log.warn({ err }, '移动支付中心：演示账单未生成');
+  }
+}
+
+/** the demo bills' next check (only a demo start schedules the first) */
+async function scheduleDemoBills(ctx: Context): Promise<void> {
+  const slot = Math.floor(Date.now() / DEMO_BILLS_EVERY_MS) + 1;
+  const runAt = new Date(slot * DEMO_BILLS_EVERY_MS);
+  await enqueue(ctx.db, DEMO_BILLS_QUEUE, {}, { runAt, dedupeKey: `demo-bills:${slot}` });
 }
 
 /** the next recovery sweep (one per time slot, whichever process enqueues it first) */
