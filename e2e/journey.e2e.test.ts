@@ -532,10 +532,16 @@ describe('journey (e2e)', () => {
           await both('ebill-verified', V, undefined);
         });
 
-        await step('the inbox shows the payment message', async () => {
+        await step('the inbox shows the bill and payment messages; a message leads to its page', async () => {
           await P.goto('/personal/messages');
-          await P.getByText(/支付/).first().waitFor({ timeout: 30_000 });
+          const paid = P.locator('.ant-list-item').filter({ hasText: '医保支付成功' });
+          await paid.waitFor({ timeout: 30_000 });
+          await P.getByText('您有一笔待确认的医疗费用账单').waitFor();
           await both('inbox', P, PD);
+          await paid.focus(); // opened from the keyboard as well as by a tap
+          await P.keyboard.press('Enter');
+          await paid.getByRole('link', { name: /查看支付记录/ }).click();
+          await P.waitForURL((u) => u.pathname === '/personal/payments' && u.searchParams.get('tab') === 'history');
         });
 
         await step('the institution refunds', async () => {

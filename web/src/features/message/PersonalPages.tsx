@@ -3,6 +3,7 @@ import {
   CheckOutlined,
   DeleteOutlined,
   NotificationOutlined,
+  RightOutlined,
   SettingOutlined,
   WechatOutlined,
 } from '@ant-design/icons';
@@ -26,10 +27,19 @@ import {
 } from 'antd';
 import { useState } from 'react';
 import { Link } from 'react-router';
+import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
 import { useToast } from '../../lib/toast';
-import { type Announcement, CHANNEL_LABELS, type Channel, dateTime, type InboxPage, useUnreadCount } from './api';
+import {
+  type Announcement,
+  CHANNEL_LABELS,
+  type Channel,
+  dateTime,
+  type InboxItem,
+  type InboxPage,
+  useUnreadCount,
+} from './api';
 
 /** The unit the signed-in person acts for in the unit hall (set by the user center's unit switch). */
 const actingUnit = () => (typeof sessionStorage === 'undefined' ? null : sessionStorage.getItem('yibao.actingUnit'));
@@ -160,11 +170,11 @@ export function InboxPageView() {
         dataSource={data?.items ?? []}
         renderItem={(m) => (
           <List.Item
-            style={{ cursor: 'pointer', padding: '14px 8px' }}
-            onClick={() => {
+            {...openableRow<InboxItem>(() => {
               setOpen(open === m.id ? undefined : m.id);
               if (!m.readAt) read.mutate(m.id);
-            }}
+            })(m)}
+            style={{ cursor: 'pointer', padding: '14px 8px' }}
             actions={[
               <Popconfirm
                 key="del"
@@ -196,6 +206,15 @@ export function InboxPageView() {
                   <Typography.Paragraph style={{ marginBottom: 4 }} ellipsis={open === m.id ? false : { rows: 2 }}>
                     {m.body}
                   </Typography.Paragraph>
+                  {open === m.id && MESSAGE_PAGES[m.type] ? (
+                    <Link
+                      to={MESSAGE_PAGES[m.type]!.to}
+                      onClick={(e) => e.stopPropagation()}
+                      style={{ display: 'inline-block', marginBottom: 4 }}
+                    >
+                      {MESSAGE_PAGES[m.type]!.label} <RightOutlined aria-hidden />
+                    </Link>
+                  ) : null}
                   <Typography.Text type="secondary">{dateTime(m.createdAt)}</Typography.Text>
                 </>
               }
@@ -216,6 +235,16 @@ export function InboxPageView() {
     </>
   );
 }
+
+/** Where the hall deals with what a message is about, offered under the opened message. */
+const MESSAGE_PAGES: Record<string, { to: string; label: string }> = {
+  'payment.bill_ready': { to: '/personal/payments', label: '去确认账单' },
+  'payment.completed': { to: '/personal/payments?tab=history', label: '查看支付记录' },
+  'payment.refunded': { to: '/personal/payments?tab=history', label: '查看退款' },
+  'ebill.issued': { to: '/personal/ebills', label: '查看电子票据' },
+  'user.password_changed': { to: '/personal/security', label: '查看账号安全' },
+  'auth.new_device_login': { to: '/personal/security', label: '查看登录设备' },
+};
 
 interface Preferences {
   channels: Array<{ code: Channel; name: string }>;
