@@ -197,6 +197,32 @@ describe('portals (e2e)', () => {
     });
   });
 
+  test('the login page shows the typed password on request, and hides it again', async () => {
+    const context = await newContext(browser, 'phone', platform.url);
+    const page = await context.newPage();
+    try {
+      await page.goto('/login?portal=personal&return=%2Fpersonal');
+      const password = page.locator('#password');
+      await password.fill('Demo@2024pw');
+      await page.getByRole('button', { name: '显示密码' }).click();
+      assert.equal(await password.getAttribute('type'), 'text');
+      assert.equal(await password.inputValue(), 'Demo@2024pw');
+      await shot(page, 'login-password-shown');
+      await page.getByRole('button', { name: '隐藏密码' }).click();
+      assert.equal(await password.getAttribute('type'), 'password');
+      // every login method's page passes axe-core (they are server-rendered, outside the web app)
+      const methods = await page.locator('nav.tabs a').allTextContents();
+      assert.ok(methods.length >= 4, methods.join('、'));
+      for (const method of methods) {
+        await page.locator('nav.tabs a', { hasText: method }).click();
+        await page.locator('nav.tabs a.on', { hasText: method }).waitFor();
+        await checkA11y(page, `login page: ${method}`);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
   /** Signs the demo person in through the real login page and waits until the insurance page's calls are done. */
   const signInToInsurance = async (page: Page) => {
     // the user center's demo person (see its README): mobile 13800000001, password Demo@2024pw

@@ -21,7 +21,7 @@ export function qrLoginMethod(svc: EvoucherService): LoginMethodSlot {
       const action = `/oidc/interaction/${encodeURIComponent(uid)}/method/${QR_LOGIN_AMR}`;
       return `<div class="evoucher-qr-login">
 <p>请使用已登录的个人网厅（手机）扫描二维码，并在手机上确认登录。</p>
-<div id="evq-img" style="width:220px;height:220px;margin:8px auto" aria-label="登录二维码"></div>
+<div id="evq-img" role="img" style="width:220px;height:220px;margin:8px auto" aria-label="登录二维码"></div>
 <p id="evq-state" role="status" style="text-align:center">正在生成二维码…</p>
 <form id="evq-form" method="post" action="${esc(action)}">
 <input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="ticketId"><input type="hidden" name="secret">

@@ -27,3 +27,12 @@ test('the persons’ login page names its region; the staff one does not (staff 
   assert.match(staff, /定点医药机构工作站/);
   assert.doesNotMatch(staff, /东湖市/);
 });
+
+test('pages with a password field offer to show it; pages without one carry no such script', () => {
+  assert.match(
+    loginPage({ ...input, staff: false }),
+    /type="password"[\s\S]*querySelectorAll\('input\[type=password\]'\)/,
+  );
+  const sms = loginPage({ ...input, method: 'sms', methods: [{ code: 'sms', label: '短信验证码' }], staff: false });
+  assert.doesNotMatch(sms, /querySelectorAll\('input\[type=password\]'\)/);
+});

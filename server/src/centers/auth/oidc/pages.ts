@@ -10,24 +10,38 @@ main{max-width:420px;margin:0 auto;padding:24px 16px}
 header{text-align:center;margin:8px 0 20px}header h1{font-size:20px;margin:0 0 6px}header p{margin:0;color:#646a73;font-size:14px}
 .card{background:#fff;border-radius:12px;padding:20px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
 nav.tabs{display:flex;gap:4px;margin-bottom:16px;flex-wrap:wrap}nav.tabs a{flex:1 1 auto;white-space:nowrap;text-align:center;padding:10px 4px;border-radius:8px;
-text-decoration:none;color:#1f2329;background:#f2f3f5;font-size:15px;min-width:70px}nav.tabs a.on{background:#1677ff;color:#fff}
+text-decoration:none;color:#1f2329;background:#f2f3f5;font-size:15px;min-width:70px}nav.tabs a.on{background:#0958d9;color:#fff}
 label{display:block;font-size:14px;margin:12px 0 6px;color:#4e5969}
 input[type=text],input[type=password],input[type=tel]{width:100%;height:46px;border:1px solid #d0d3d6;border-radius:8px;padding:0 12px;font-size:16px}
 button{width:100%;height:46px;border:0;border-radius:8px;font-size:16px;margin-top:16px;background:#f2f3f5;color:#1f2329;cursor:pointer}
-button.primary{background:#1677ff;color:#fff}.row{display:flex;gap:8px;align-items:flex-end}.row button{width:auto;padding:0 14px;white-space:nowrap;margin-top:0}
+button.primary{background:#0958d9;color:#fff}.row{display:flex;gap:8px;align-items:flex-end}.row button{width:auto;padding:0 14px;white-space:nowrap;margin-top:0}
 .error{background:#fff1f0;color:#cf1322;border-radius:8px;padding:10px 12px;font-size:14px}
 .notice{background:#e6f4ff;color:#0958d9;border-radius:8px;padding:10px 12px;font-size:14px}
-.muted{color:#86909c;font-size:13px}.sandbox{display:inline-block;background:#fffbe6;color:#d48806;border:1px solid #ffe58f;border-radius:4px;padding:0 6px;font-size:12px}
+.muted{color:#5c6370;font-size:13px}.sandbox{display:inline-block;background:#fffbe6;color:#874d00;border:1px solid #ffe58f;border-radius:4px;padding:0 6px;font-size:12px}
 .links{text-align:center;margin:16px 0 0;font-size:14px}.links a{color:#0958d9;padding:12px 4px;display:inline-block}
-footer{text-align:center;margin-top:16px}footer a{color:#86909c;font-size:13px}
+footer{text-align:center;margin-top:16px}footer a{color:#5c6370;font-size:13px}
+.pw{position:relative}.pw input{padding-right:64px}.pw button{position:absolute;right:4px;top:4px;width:auto;height:38px;margin:0;
+padding:0 12px;background:transparent;color:#0958d9;font-size:14px}
 `;
+
+/**
+ * 显示/隐藏 beside each password field: on a phone keyboard a mistyped password is the commonest failed login, and
+ * each failure counts towards the lockout. Without script the fields stay as they are.
+ */
+const PASSWORD_TOGGLE_SCRIPT = `<script>
+document.querySelectorAll('input[type=password]').forEach(function(i){var w=document.createElement('div');w.className='pw';
+i.parentNode.insertBefore(w,i);w.appendChild(i);var b=document.createElement('button');b.type='button';
+var set=function(shown){i.type=shown?'text':'password';b.textContent=shown?'隐藏':'显示';
+b.setAttribute('aria-label',(shown?'隐藏':'显示')+(i.labels&&i.labels[0]?i.labels[0].textContent:'密码'));b.setAttribute('aria-pressed',String(shown));};
+set(false);b.addEventListener('click',function(){set(i.type==='password');i.focus();});w.appendChild(b);});
+</script>`;
 
 export function htmlPage(title: string, body: string, opts: { subtitle?: string; script?: string } = {}): string {
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
 <meta name="referrer" content="no-referrer"><link rel="icon" type="image/svg+xml" href="/favicon.svg"><title>${esc(title)} · 医保统一身份认证</title><style>${STYLE}</style></head>
 <body><main><header><h1>${esc(title)}</h1>${opts.subtitle ? `<p>${esc(opts.subtitle)}</p>` : ''}</header>
-<div class="card">${body}</div></main>${opts.script ?? ''}</body></html>`;
+<div class="card">${body}</div></main>${body.includes('type="password"') ? PASSWORD_TOGGLE_SCRIPT : ''}${opts.script ?? ''}</body></html>`;
 }
 
 export interface LoginPageInput {
