@@ -450,7 +450,7 @@ function html(res: ServerResponse, status: number, content: string): void {
   res.end(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>沙箱收银台</title><style>body{font-family:system-ui,sans-serif;max-width:480px;margin:0 auto;padding:24px;text-align:center}
 .tag{display:inline-block;background:#fff7e6;color:#d46b08;border:1px solid #ffd591;border-radius:4px;padding:2px 8px}
-.amount{font-size:40px;font-weight:600}button{width:100%;height:48px;font-size:18px;background:#1677ff;color:#fff;border:0;border-radius:8px}
+.amount{font-size:40px;font-weight:600}button{width:100%;height:48px;font-size:18px;background:#0958d9;color:#fff;border:0;border-radius:8px}
 .msg{color:#389e0d}</style></head><body>${content}</body></html>`);
 }
 
