@@ -148,6 +148,14 @@ describe('console (e2e)', () => {
   test('an auditor sees the audit chain check of 审计与密钥, not the key rotation that needs ops permissions', async () => {
     const { context, page, refused } = await signedInWithRole('auditor', 'auditor_e2e', '审计员'); // user:read, audit:read
     try {
+      // when the permissions cannot be read the console says so and tries again on request, instead of loading forever
+      const me = '**/api/user/admin/me';
+      await page.route(me, (route) => route.fulfill({ status: 503, body: '' }));
+      await page.reload();
+      await page.getByText('暂时无法确认您的权限').waitFor();
+      await page.unroute(me);
+      await page.getByRole('button', { name: /重\s*试/ }).click();
+      await page.getByText('您好，审计员').waitFor();
       await page.getByRole('menuitem', { name: '审计与密钥' }).click();
       await page.getByRole('button', { name: '校验本统筹区审计链' }).click();
       await page
