@@ -143,8 +143,8 @@ async function bringBackDemoBills(ctx: Context): Promise<void> {
     const byClass = (c: 'A' | 'B' | 'C') => codes.items.find((i) => i.itemClass === c && i.priceCap === null)?.code;
     const [a, b, c] = [byClass('A'), byClass('B'), byClass('C')];
     if (!a || !b || !c) return;
-    // a bill left pending while the platform was down has outlived its confirmation window: let recovery cancel
-    // it now (as its job will, after this seed), so that the check below brings a fresh one
+    // a bill whose confirmation window has run out (while the platform was down, or since the last check): let
+    // recovery cancel it now rather than at its next sweep, so that the check below brings a fresh one
     await payment.recover({ regionCode: '990100' });
     const demo = [
       // employee with a well-funded account: fund + account
@@ -171,10 +171,10 @@ async function bringBackDemoBills(ctx: Context): Promise<void> {
     for (const d of demo) {
       const person = await core.findPerson('990100', { residentId: d.residentId }).catch(() => undefined);
       if (!person) continue;
-      // an unconfirmed bill is cancelled after the confirmation window: each start brings a pending one back
+      // one pending bill per demo person, no more
       const [pending] = await ctx.db.q(sql`select 1 from payment_order
-          where region_code = '990100' and app_id = 'demo-his' and institution_order_no like ${`${d.no}%`}
-            and status in ('pre_settled', 'awaiting_payment') limit 1`);
+        where region_code = '990100' and app_id = 'demo-his' and institution_order_no like ${`${d.no}%`}
+          and status in ('pre_settled', 'awaiting_payment') limit 1`);
       if (pending) continue;
       await payment.upload(
         {
