@@ -34,7 +34,7 @@ describe('unified login with a passkey (e2e)', () => {
     await page.getByRole('button', { name: '统一身份认证登录' }).click();
     await page.waitForURL(/\/oidc\/interaction\//);
     await page.getByLabel('手机号 / 身份证号 / 用户名').fill(loginId);
-    await page.getByLabel('密码').fill(password);
+    await page.getByLabel('密码', { exact: true }).fill(password);
     await page.getByRole('button', { name: '登录' }).click();
     await page.waitForURL(back);
   }
@@ -218,7 +218,7 @@ describe('unified login with a passkey (e2e)', () => {
     await page.waitForURL(/\/oidc\/interaction\//);
     await page.getByText('工作人员登录').waitFor();
     await page.getByLabel('工作人员账号').fill(platform.ctx.config.SUPERADMIN_USERNAME);
-    await page.getByLabel('密码').fill(platform.ctx.config.SUPERADMIN_PASSWORD);
+    await page.getByLabel('密码', { exact: true }).fill(platform.ctx.config.SUPERADMIN_PASSWORD);
     await page.getByRole('button', { name: '登录' }).click();
     await page.waitForURL(/\/console\/auth\/channels/);
     await page.getByRole('button', { name: '注册渠道' }).click();
