@@ -148,8 +148,9 @@ function RuleEditor({ type }: { type: MessageTypeInfo }) {
     onError: toast.failed,
   });
   const { typeCode: _t, customized: _c, ...initial } = type.rule;
+  const readOnly = !useStaffPermissions().can?.('message:manage');
   return (
-    <Form layout="vertical" initialValues={initial} onFinish={(v) => save.mutate(v)}>
+    <Form layout="vertical" initialValues={initial} onFinish={(v) => save.mutate(v)} disabled={readOnly}>
       <Form.Item name="always" label="总是发送的渠道" extra="例如站内信：每条消息都会写入">
         <Checkbox.Group options={channelOptions} />
       </Form.Item>
@@ -164,10 +165,10 @@ function RuleEditor({ type }: { type: MessageTypeInfo }) {
           <InputNumber min={1} max={10000} />
         </Form.Item>
         <Form.Item name="respectQuietHours" label="遵守免打扰时段" valuePropName="checked">
-          <Switch disabled={type.priority === 'urgent'} />
+          <Switch disabled={readOnly || type.priority === 'urgent'} />
         </Form.Item>
         <Form.Item name="enabled" label="启用" valuePropName="checked">
-          <Switch disabled={type.mandatory} />
+          <Switch disabled={readOnly || type.mandatory} />
         </Form.Item>
       </Space>
       <Permitted permission="message:manage">
