@@ -197,7 +197,7 @@ describe('unified login with a passkey (e2e)', () => {
       await page.getByText('其他 1 台设备已退出登录').waitFor();
       await page.getByText('电子凭证已挂失/暂停，恢复后才能出示和使用').waitFor();
       await lost.page.reload(); // the lost phone's sign-in is over
-      await lost.page.waitForURL(/\/oidc\/interaction\//);
+      await lost.page.waitForURL(/\/oidc\/interaction\//, { waitUntil: 'commit' });
     } finally {
       await lost.context.close();
       await laptop.context.close();

@@ -68,10 +68,31 @@ export function jwtClaims(token: string): Record<string, unknown> {
 }
 
 /** Sends the browser to the login page of the authentication center. */
-export async function startLogin(
+let leaving: Promise<void> | undefined;
+
+/**
+ * Goes to the unified login (authorization code + PKCE). Once per page: several calls refused at once (a revoked
+ * sign-in) each ask for a login, and a second start would overwrite the first one's state while the browser may still
+ * follow the first, so the login would come back with a state it no longer knows. A page still here after a few
+ * seconds (the navigation was stopped) may start again.
+ */
+export function startLogin(
   portal: string,
   returnTo: string = location.pathname + location.search,
   opts: { acr?: 'mfa'; region?: string; prompt?: 'login' } = {},
+): Promise<void> {
+  leaving ??= goToLogin(portal, returnTo, opts).finally(() =>
+    setTimeout(() => {
+      leaving = undefined;
+    }, 5_000),
+  );
+  return leaving;
+}
+
+async function goToLogin(
+  portal: string,
+  returnTo: string,
+  opts: { acr?: 'mfa'; region?: string; prompt?: 'login' },
 ): Promise<void> {
   const pending: Pending = { state: random(16), verifier: random(32), nonce: random(16), portal, returnTo };
   sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
