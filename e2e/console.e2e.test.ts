@@ -8,9 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { createTestPerson } from '../server/src/centers/user/testing.ts';
 import { service } from '../server/src/platform/context.ts';
 import { sql } from '../server/src/platform/db/index.ts';
-import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
 import {
   ARTIFACTS,
   a11yReport,
@@ -105,14 +105,7 @@ describe('console (e2e)', () => {
   });
 
   test('a clerk whose role only searches is offered only that, and is told what a page needs', async () => {
-    const first17 = '99010219900101234';
-    const person = await service(env.platform.ctx, 'user').createPerson({
-      regionCode: '990100',
-      name: '钱查询',
-      residentId: first17 + residentIdCheckChar(first17),
-      mobile: '19912340666',
-      password: 'Yibao@2026pass',
-    });
+    const person = await createTestPerson(env.platform, { name: '钱查询' });
     const { context, page, refused } = await signedInWithRole('clerk', 'counter_e2e', '窗口经办员'); // user:read
     try {
       await page.getByText('您好，窗口经办员').waitFor();
@@ -288,21 +281,14 @@ describe('console (e2e)', () => {
   });
 
   test('a clerk sees where a person is signed in and signs them out on every device', async () => {
-    const first17 = '99010219850505123';
-    const person = await service(env.platform.ctx, 'user').createPerson({
-      regionCode: '990100',
-      name: '赵丢机',
-      residentId: first17 + residentIdCheckChar(first17),
-      mobile: '19912340555',
-      password: 'Yibao@2026pass',
-    });
+    const person = await createTestPerson(env.platform, { name: '赵丢机' });
     const phone = await newContext(browser, 'phone', env.url);
     const desk = await newContext(browser, 'desktop', env.url);
     try {
       const P = await phone.newPage();
       await P.goto('/login?portal=personal&return=%2Fpersonal');
       await P.locator('#loginId').fill(person.mobile);
-      await P.locator('#password').fill('Yibao@2026pass');
+      await P.locator('#password').fill(person.password);
       await P.getByRole('button', { name: '登录', exact: true }).first().click();
       await P.getByText('您好，赵').waitFor();
 
