@@ -372,7 +372,7 @@ describe('journey (e2e)', () => {
         await step('the person confirms and pays (sandbox cashier)', async () => {
           // the hall's home says a bill waits, and takes the person to it
           await P.goto('/personal');
-          const notice = P.getByRole('status').filter({ hasText: '您有 1 笔待支付的医疗费用账单' });
+          const notice = P.getByRole('status').filter({ hasText: '您有 1 笔医疗费用账单待处理' });
           await notice.getByText(/您需支付 ¥[\d,.]+；请于 .+ 前确认/).waitFor();
           await notice.getByRole('button', { name: '去处理' }).click();
           await P.waitForURL((u) => u.searchParams.get('order') === orderId);

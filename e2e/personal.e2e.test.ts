@@ -269,6 +269,32 @@ describe('personal hall (e2e)', () => {
     }
   });
 
+  test('支付记录 holds 张伟’s demo history, in China time on a phone set to another zone, naming only legs refunded', async () => {
+    const zhang = accounts.get('990100')!;
+    const { context, page, errors } = await signedInPage(browser, 'phone', env, zhang, 'personal', {
+      timezoneId: 'America/New_York',
+    });
+    try {
+      await page.goto('/personal/payments?tab=history');
+      const payments = env.platform.ctx.services.payment!;
+      const history = await payments.ordersOfPerson('990100', zhang.id, 'history');
+      const refunded = history.find((o) => o.institutionOrderNo === 'DEMO-HIST-0003');
+      assert.ok(refunded, 'the demo seed made 张伟 a refunded payment');
+      const card = page.locator('.ant-card').filter({ hasText: '已退款' });
+      const china = new Date(refunded.createdAt).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' });
+      await card.getByText(china, { exact: true }).waitFor();
+      const text = (await card.textContent()) ?? '';
+      assert.ok(text.includes(`已退：自费 ¥${(refunded.refundedCash / 100).toFixed(2)}`), text);
+      assert.equal(refunded.refundedFund, 0, 'the demo refund is the cash leg only (the fund paid nothing)');
+      assert.ok(!text.includes('统筹 ¥0.00 ·'), 'a leg that returned nothing is not listed');
+      assert.ok((await page.locator('.ant-card').count()) >= 3, 'the account payment, the cash payment, the refund');
+      await shot(page, 'payment-history');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the e-voucher pages before activation offer activation, not a fault to retry', async () => {
     const { context, page } = await signedInPage(browser, 'phone', env, accounts.get('stranger')!);
     try {

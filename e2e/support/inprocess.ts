@@ -71,8 +71,9 @@ export async function signedInPage(
   env: InProcessPlatform,
   person: { id: string; name: string; regionCode: string },
   portal = 'personal',
+  contextOptions: Parameters<typeof newContext>[3] = {},
 ) {
-  const context = await newContext(browser, viewport, env.url);
+  const context = await newContext(browser, viewport, env.url, contextOptions);
   await signIn(context, env.platform, person, portal);
   const page = await context.newPage();
   const errors: string[] = [];

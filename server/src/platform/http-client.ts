@@ -18,18 +18,31 @@ export interface HttpAnswer {
   text: string;
 }
 
-export function sendHttp(
-  url: string,
-  init: {
-    method: string;
-    headers?: Record<string, string>;
-    body?: string;
-    timeoutMs?: number;
-    lookup?: LookupFunction;
-    /** read at most this many bytes of the answer (an unknown receiver's) */
-    maxBytes?: number;
-  },
-): Promise<HttpAnswer> {
+export interface HttpInit {
+  method: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
+  lookup?: LookupFunction;
+  /** read at most this many bytes of the answer (an unknown receiver's) */
+  maxBytes?: number;
+}
+
+/**
+ * A pooled connection the other side closed while idle (it restarted, or its keep-alive ran out) fails the request
+ * sent on it before the other side read it; that request goes again once on a fresh connection, as node's docs
+ * advise (`reusedSocket`).
+ */
+export async function sendHttp(url: string, init: HttpInit): Promise<HttpAnswer> {
+  try {
+    return await sendOnce(url, init);
+  } catch (err) {
+    if ((err as { staleSocket?: boolean }).staleSocket) return sendOnce(url, init);
+    throw err;
+  }
+}
+
+function sendOnce(url: string, init: HttpInit): Promise<HttpAnswer> {
   const target = new URL(url);
   const https = target.protocol === 'https:';
   const body = init.body ?? '';
@@ -56,7 +69,10 @@ export function sendHttp(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && err.code === 'ECONNRESET') Object.assign(err, { staleSocket: true });
+      reject(err);
+    });
     req.end(body || undefined);
   });
 }

@@ -3,6 +3,7 @@ import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/compon
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
+import { chinaDay } from '../lib/time';
 
 echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -32,9 +33,7 @@ export function EChart({ option, height, label }: { option: ChartOption; height:
 
 /** The last `days` calendar days in China time (the servers group by Asia/Shanghai), oldest first, as YYYY-MM-DD. */
 export function lastDays(days: number, now = Date.now()): string[] {
-  return Array.from({ length: days }, (_, i) =>
-    new Date(now + 8 * 3600_000 - (days - 1 - i) * 86_400_000).toISOString().slice(0, 10),
-  );
+  return Array.from({ length: days }, (_, i) => chinaDay(now - (days - 1 - i) * 86_400_000));
 }
 
 /** Shared layout: tooltips by axis, a scrolling legend under the plot. */

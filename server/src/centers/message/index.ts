@@ -90,6 +90,18 @@ export function defaultProviders(ctx: Context): Record<Channel, ChannelProvider>
   };
 }
 
+/**
+ * A reminder to confirm a bill is worth sending only while the bill still waits: one the person confirmed, or that
+ * was cancelled, before its event came round (a busy queue, a restart) would send them looking for nothing.
+ */
+async function stillWaiting(ctx: Context, regionCode: string, orderId: string): Promise<boolean> {
+  const payment = (ctx.services as { payment?: { getOrder(r: string, id: string): Promise<{ status: string }> } })
+    .payment;
+  if (!payment) return true;
+  const { status } = await payment.getOrder(regionCode, orderId);
+  return status === 'pre_settled' || status === 'awaiting_payment';
+}
+
 export const messageCenter: Center = {
   name: 'message',
   description: '消息中心：消息类型、模板、推送规则，站内信、公告、邮件、短信、微信模板消息的投递与记录',
@@ -103,9 +115,11 @@ export const messageCenter: Center = {
       ctx.events.subscribe(event, 'message', async (job, db) => {
         const e = job.payload as PaymentEvent;
         if (!e.personId) return;
+        const regionCode = e.regionCode ?? job.region_code!;
+        if (event === 'payment.bill_ready' && !(await stillWaiting(ctx, regionCode, e.orderId))) return;
         const input = {
           type: event,
-          regionCode: e.regionCode ?? job.region_code!,
+          regionCode,
           to: { personId: e.personId },
           payload: event === 'payment.refunded' ? refundPayload(e) : paymentMessagePayload(e),
           dedupeKey: `${event}:${e.orderId}:${e.refundId ?? ''}`,

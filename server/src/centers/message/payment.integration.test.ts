@@ -95,5 +95,33 @@ for (const kind of databaseKinds()) {
       assert.ok(refunded.body.includes(`已退款 ${fenToYuan(done.total)} 元`));
       assert.ok(refunded.body.startsWith(`您在${core.institutionName}的订单`));
     });
+
+    test('a bill confirmed and paid before its event came round gets no reminder to confirm it', async () => {
+      const residentId = '990102198503120038';
+      const personId = '6f1c1b1e-0000-4000-8000-00000000a002';
+      core.addPerson(REGION, residentId, 0);
+      h.persons.set(residentId, personId);
+      directory.add({ id: personId, regionCode: REGION, name: '钱七', mobile: '13912345679' });
+      const order = await h.payment.upload(
+        {
+          regionCode: REGION,
+          appId: 'test-app',
+          institutionCode: INSTITUTION,
+          institutionOrderNo: serial(),
+          credential: { type: '02', value: residentId },
+          medicalType: '11',
+          lines: [{ lineNo: '1', code: 'XA01', quantity: 1, unitPrice: 3_000 }],
+        },
+        actor,
+      );
+      await h.payment.placeOrder(order, actor);
+      await h.pay(order.id);
+      await h.waitFor(order.id, (o) => o.status === 'completed');
+      for (let i = 0; i < 5; i++) await h.platform.ctx.jobs.drain();
+      const titles = (await h.platform.ctx.services.message!.inbox(REGION, personId, { page: 1, size: 10 })).items.map(
+        (i) => (i as { title: string }).title,
+      );
+      assert.deepEqual(titles, ['医保支付成功'], 'told it is paid, not asked to confirm it');
+    });
   });
 }

@@ -1,12 +1,14 @@
 /**
  * The demo seed on the full composition: each demo insured person has one pending bill; starting again adds none
  * while it is pending, and brings a new one once it has expired (the confirmation window cancels unconfirmed bills),
- * at the next start or, while the demo runs, at the next check a few minutes later.
+ * at the next start or, while the demo runs, at the next check a few minutes later. 张伟 also has a payment history,
+ * made once through the real steps (the sandbox cashier included), which the provider's statement agrees with.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from '../../platform/db/index.ts';
 import { enqueue } from '../../platform/jobs.ts';
+import { businessDate } from '../../platform/time.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
 import { createPaymentCenter } from './index.ts';
 
@@ -18,6 +20,32 @@ forEachPlatform(
         where region_code = '990100' and app_id = 'demo-his' and institution_order_no like 'DEMO-PAY-0001-%'
         order by created_at`);
     const seedAgain = () => createPaymentCenter().seed!(get().ctx);
+
+    test('张伟 has a payment history, made once: account, cash at the sandbox cashier, and a full refund', async () => {
+      const history = () =>
+        get().ctx.db.q<Record<string, string | number>>(sql`select institution_order_no as no, status,
+          fund_payment, account_payment, cash_payment, refunded_cash, refunded_fund from payment_order
+          where region_code = '990100' and institution_order_no like 'DEMO-HIST-%' order by institution_order_no`);
+      const orders = await history();
+      assert.deepEqual(
+        orders.map((o) => `${o.no} ${o.status}`),
+        ['DEMO-HIST-0001 completed', 'DEMO-HIST-0002 completed', 'DEMO-HIST-0003 refunded'],
+      );
+      const [account, cash, refunded] = orders;
+      assert.ok(Number(account!.account_payment) > 0 && Number(account!.cash_payment) === 0, 'paid from the account');
+      assert.ok(Number(cash!.cash_payment) > 0 && Number(cash!.account_payment) === 0, 'paid in cash, account kept');
+      assert.equal(refunded!.refunded_cash, refunded!.cash_payment);
+      assert.equal(refunded!.refunded_fund, refunded!.fund_payment);
+      // the provider's books hold both cash payments and the refund
+      const lines = await get().ctx.services.payment!.provider.statement(businessDate(Date.now()));
+      const cashLines = lines.map((l) => `${l.type} ${l.amount}`).sort();
+      assert.deepEqual(
+        cashLines,
+        [`PAY ${cash!.cash_payment}`, `PAY ${refunded!.cash_payment}`, `REFUND ${refunded!.cash_payment}`].sort(),
+      );
+      await seedAgain();
+      assert.equal((await history()).length, 3, 'a second start adds no history');
+    });
 
     test('a pending demo bill is kept, and an expired one is replaced at the next start', async () => {
       const first = await bills();

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/index.ts';
 import type { CoreZone } from '../../integration/core-zone/port.ts';
@@ -6,6 +8,7 @@ import type { CoreZone } from '../../integration/core-zone/port.ts';
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
+import { sendHttp } from '../../platform/http-client.ts';
 import { enqueue } from '../../platform/jobs.ts';
 import { businessDate, type PaymentProvider } from './provider/port.ts';
 import { SandboxPaymentProvider } from './provider/sandbox/client.ts';
@@ -13,7 +16,7 @@ import { spawnSandbox } from './provider/sandbox/process.ts';
 import { startSandbox } from './provider/sandbox/server.ts';
 import { Reconciler } from './reconciliation.ts';
 import { paymentRoutes } from './routes.ts';
-import { type FaultHook, PaymentService, type PersonDirectory } from './service.ts';
+import { type Actor, type FaultHook, PaymentService, type PersonDirectory } from './service.ts';
 
 export type { MismatchKind, ReconciliationReport } from './reconciliation.ts';
 export { type Order, type OrderLine, PaymentService, type Refund, type Step } from './service.ts';
@@ -119,6 +122,7 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
      * confirmed within its window; whoever opens the hall later still finds one to pay).
      */
     async seed(ctx: Context) {
+      await seedDemoHistory(ctx);
       await bringBackDemoBills(ctx);
       await scheduleDemoBills(ctx);
     },
@@ -133,16 +137,108 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
   };
 }
 
+/** Catalogue codes of each class without a price cap, for the demo's fee lines; none if the catalogue lacks one. */
+async function demoCodes(core: CoreZone): Promise<[string, string, string] | undefined> {
+  const codes = await core.searchCatalogue('990100', { pageSize: 30 });
+  const byClass = (c: 'A' | 'B' | 'C') => codes.items.find((i) => i.itemClass === c && i.priceCap === null)?.code;
+  const [a, b, c] = [byClass('A'), byClass('B'), byClass('C')];
+  return a && b && c ? [a, b, c] : undefined;
+}
+
+const demoLines = (lines: ReadonlyArray<readonly [string, number, number]>) =>
+  lines.map(([code, quantity, unitPrice], i) => ({ lineNo: String(i + 1), code, quantity, unitPrice }));
+
+/**
+ * Demo, once: 张伟's payment history, made through the same steps as a real one — a clinic visit paid with the
+ * personal account, a pharmacy purchase paid in cash at the sandbox cashier, and a visit paid and then refunded in
+ * full — so that 支付记录, the order timeline, reconciliation and the e-bills have something to show.
+ */
+async function seedDemoHistory(ctx: Context): Promise<void> {
+  const payment = ctx.services.payment;
+  const core = (ctx.services as { coreZone?: CoreZone }).coreZone;
+  if (!payment?.provider.sandbox || !core) return;
+  try {
+    const [done] = await ctx.db.q(sql`select 1 from payment_order
+      where region_code = '990100' and app_id = 'demo-his' and institution_order_no like 'DEMO-HIST-%' limit 1`);
+    const codes = done ? undefined : await demoCodes(core);
+    if (!codes) return;
+    const [a, b, c] = codes;
+    const at = DEMO_INSTITUTIONS['990100'];
+    const visits = [
+      {
+        no: 'DEMO-HIST-0001',
+        institution: at.level1,
+        type: '11',
+        useAccount: true,
+        lines: [
+          [a, 2, 1_500],
+          [b, 1, 3_200],
+        ],
+      },
+      {
+        no: 'DEMO-HIST-0002',
+        institution: at.pharmacy1,
+        type: '41',
+        useAccount: false,
+        lines: [
+          [a, 3, 4_500],
+          [c, 1, 6_800],
+        ],
+      },
+      {
+        no: 'DEMO-HIST-0003',
+        institution: at.level3,
+        type: '11',
+        useAccount: false,
+        lines: [[b, 2, 9_000]],
+        refund: '重复收费，全额退费',
+      },
+    ] as const;
+    const channel: Actor = { kind: 'channel', id: 'demo-his' };
+    for (const v of visits) {
+      let order = await payment.upload(
+        {
+          regionCode: '990100',
+          appId: 'demo-his',
+          institutionCode: v.institution,
+          institutionOrderNo: v.no,
+          credential: { type: '02', value: DEMO_PERSONS.zhangWei.residentId },
+          medicalType: v.type,
+          lines: demoLines(v.lines),
+        },
+        channel,
+      );
+      const person: Actor = { kind: 'person', id: order.personId ?? 'demo' };
+      if (!v.useAccount) order = await payment.choosePersonalAccount(order, false, person);
+      order = await payment.placeOrder(order, person);
+      if (order.cashierUrl) {
+        // the person pays at the sandbox cashier, as in the browser; the query settles it without awaiting the notice
+        await sendHttp(`${order.cashierUrl}/pay`, { method: 'POST', timeoutMs: 5000 });
+        order = await payment.syncWithProvider(order);
+      }
+      if ('refund' in v && order.status === 'completed') {
+        await payment.requestRefund(
+          '990100',
+          order.id,
+          { appRefundSn: `${v.no}-R1`, kind: 'full', reason: v.refund },
+          channel,
+        );
+      }
+    }
+  } catch (err) {
+    ctx.log.warn({ err }, '移动支付中心：演示支付记录未生成');
+  }
+}
+
 /** The demo's pending bills (see `seed`): one per demo person unless one is pending. */
 async function bringBackDemoBills(ctx: Context): Promise<void> {
   const payment = ctx.services.payment;
   const core = (ctx.services as { coreZone?: CoreZone }).coreZone;
   if (!payment || !core) return;
   try {
-    const codes = await core.searchCatalogue('990100', { pageSize: 30 });
-    const byClass = (c: 'A' | 'B' | 'C') => codes.items.find((i) => i.itemClass === c && i.priceCap === null)?.code;
-    const [a, b, c] = [byClass('A'), byClass('B'), byClass('C')];
-    if (!a || !b || !c) return;
+    const codes = await demoCodes(core);
+    if (!codes) return;
+    const [a, b, c] = codes;
     // a bill whose confirmation window has run out (while the platform was down, or since the last check): let
     // recovery cancel it now rather than at its next sweep, so that the check below brings a fresh one
     await payment.recover({ regionCode: '990100' });
@@ -184,12 +280,7 @@ async function bringBackDemoBills(ctx: Context): Promise<void> {
           institutionOrderNo: `${d.no}-${Date.now().toString(36).toUpperCase()}`,
           credential: { type: '02', value: d.residentId },
           medicalType: '11',
-          lines: d.lines.map(([code, quantity, unitPrice], i) => ({
-            lineNo: String(i + 1),
-            code,
-            quantity,
-            unitPrice,
-          })),
+          lines: demoLines(d.lines),
         },
         { kind: 'system', id: 'seed' },
       );
@@ -227,7 +318,8 @@ async function scheduleReconciliation(ctx: Context): Promise<void> {
 
 /**
  * PAYMENT_PROVIDER_URL + PAYMENT_PROVIDER_SECRET name a running sandbox service. Otherwise a sandbox is started on
- * first use: its own child process (the demo server), or in this process when NODE_ENV=test (no stray processes).
+ * first use: its own child process (the demo server, its state in DATA_DIR/sandbox-pay.json), or in this process
+ * when NODE_ENV=test (no stray processes, nothing kept).
  */
 async function defaultProvider(ctx: Context): Promise<PaymentProvider> {
   const url = process.env.PAYMENT_PROVIDER_URL;
@@ -240,7 +332,10 @@ async function defaultProvider(ctx: Context): Promise<PaymentProvider> {
       handle.server.unref();
       return new SandboxPaymentProvider({ baseUrl: handle.url, secret });
     }
-    const sandbox = await spawnSandbox({ secret, quiet: false });
+    // the sandbox keeps its orders beside the embedded database, so payments survive a restart of the demo
+    mkdirSync(ctx.config.DATA_DIR, { recursive: true });
+    const stateFile = resolve(ctx.config.DATA_DIR, 'sandbox-pay.json');
+    const sandbox = await spawnSandbox({ secret, quiet: false, stateFile });
     process.once('exit', () => sandbox.child.kill());
     sandbox.child.unref();
     ctx.log.warn({ url: sandbox.url }, '沙箱支付服务已作为子进程启动（非真实支付）');

@@ -22,6 +22,7 @@ import { useMemo, useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, type FieldError } from '../../lib/api';
 import { useRegionCode } from '../../lib/region';
+import { chinaDay, dateTime } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import { RatioChart } from './RatioChart';
 import {
@@ -34,7 +35,7 @@ import {
   yuanToFen,
 } from './types';
 
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => chinaDay(Date.now());
 
 /** The version in force today: the latest effectiveFrom ≤ today. */
 function inForce(items: PolicyVersion[]): string | undefined {
@@ -174,7 +175,7 @@ export function PolicyPage() {
                           {p.effectiveFrom > today() && <Tag color="gold">待生效</Tag>}
                         </Space>
                       }
-                      description={`自 ${p.effectiveFrom} 起生效 · 创建于 ${new Date(p.createdAt).toLocaleString('zh-CN')}`}
+                      description={`自 ${p.effectiveFrom} 起生效 · 创建于 ${dateTime(p.createdAt)}`}
                     />
                   </List.Item>
                 )}

@@ -14,7 +14,7 @@ export const KIND: Record<string, { text: string; color: string }> = {
   red: { text: '红字票据', color: 'red' },
 };
 
-export const dateTime = (iso: string) => new Date(iso).toLocaleString('zh-CN', { hour12: false });
+export { dateTime } from '../../lib/time';
 
 export interface BillItem {
   code: string;

@@ -3,6 +3,7 @@ import { Alert, Button, Progress, Typography } from 'antd';
 import QRCode from 'qrcode';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorText } from '../../lib/api';
+import { clockTime } from '../../lib/time';
 import type { IssuedCode, Use } from './api';
 
 /** How often the code screen asks whether its code was scanned (while it is on screen). */
@@ -86,7 +87,7 @@ export function CodeView({
             type="success"
             showIcon
             title={`已扫码：${scanned.institutionName ?? scanned.institutionCode}`}
-            description={`${scanned.businessTypeName}${scanned.operator ? ` · ${scanned.operator}` : ''} · ${fmtClock(scanned.usedAt)}`}
+            description={`${scanned.businessTypeName}${scanned.operator ? ` · ${scanned.operator}` : ''} · ${clockTime(scanned.usedAt)}`}
             style={{ margin: '12px 0', textAlign: 'left' }}
           />
         ) : null}
@@ -120,8 +121,6 @@ export function CodeView({
 
 /** The channel's hand-over token when there is one, else the hall's own session (the api default). */
 const as = (accessToken?: string) => (accessToken ? { authorization: `Bearer ${accessToken}` } : undefined);
-
-const fmtClock = (iso: string) => new Date(iso).toLocaleTimeString('zh-CN', { hour12: false });
 
 /** Whether the page is on screen (not another tab or app, not a locked phone). */
 function useVisible(): boolean {

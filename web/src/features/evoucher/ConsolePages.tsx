@@ -21,7 +21,7 @@ import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
-import { fmtTime, STATUS_LABELS, type Use, type Voucher } from './api';
+import { dateTime, STATUS_LABELS, type Use, type Voucher } from './api';
 import { ScanChart, type ScanRow } from './ScanChart';
 
 interface LookupResult {
@@ -122,7 +122,7 @@ export function EvoucherLookupPage() {
               <Descriptions.Item label="姓名">{q.data.voucher.name}</Descriptions.Item>
               <Descriptions.Item label="证件号码">{q.data.voucher.residentId}</Descriptions.Item>
               <Descriptions.Item label="绑定设备">{q.data.voucher.device.id ?? '—'}</Descriptions.Item>
-              <Descriptions.Item label="激活时间">{fmtTime(q.data.voucher.activatedAt)}</Descriptions.Item>
+              <Descriptions.Item label="激活时间">{dateTime(q.data.voucher.activatedAt)}</Descriptions.Item>
             </Descriptions>
           </Card>
           <Card title="状态变更">
@@ -133,7 +133,7 @@ export function EvoucherLookupPage() {
               dataSource={q.data.events}
               scroll={{ x: true }}
               columns={[
-                { title: '时间', dataIndex: 'at', render: fmtTime },
+                { title: '时间', dataIndex: 'at', render: dateTime },
                 { title: '操作', dataIndex: 'action', render: (a: string) => ACTIONS[a] ?? a },
                 { title: '操作人', dataIndex: 'actorKind', render: (a: string) => ACTORS[a] ?? a },
                 { title: '原因', dataIndex: 'reason' },
@@ -148,7 +148,7 @@ export function EvoucherLookupPage() {
               dataSource={q.data.uses}
               scroll={{ x: true }}
               columns={[
-                { title: '时间', dataIndex: 'usedAt', render: fmtTime },
+                { title: '时间', dataIndex: 'usedAt', render: dateTime },
                 { title: '业务类型', dataIndex: 'businessTypeName' },
                 {
                   title: '机构',
@@ -275,7 +275,7 @@ export function EvoucherKeysPage() {
               dataIndex: 'status',
               render: (s: KeyRow['status']) => <Tag color={KEY_STATUS[s][1]}>{KEY_STATUS[s][0]}</Tag>,
             },
-            { title: '创建时间', dataIndex: 'createdAt', render: fmtTime },
+            { title: '创建时间', dataIndex: 'createdAt', render: dateTime },
             {
               title: '公钥',
               dataIndex: 'publicKey',

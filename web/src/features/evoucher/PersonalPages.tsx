@@ -25,7 +25,7 @@ import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import { endOtherSessions } from '../auth/api';
 import { ActivatePage } from './Activate';
-import { type Authorization, fmtTime, SCOPE_LABELS, STATUS_LABELS, type Use, type Voucher } from './api';
+import { type Authorization, dateTime, SCOPE_LABELS, STATUS_LABELS, type Use, type Voucher } from './api';
 import { CodeView } from './CodeView';
 
 const useVoucher = () =>
@@ -135,7 +135,7 @@ export function EvoucherHomePage() {
           <Descriptions.Item label="姓名">{v.name}</Descriptions.Item>
           <Descriptions.Item label="证件号码">{v.residentId}</Descriptions.Item>
           <Descriptions.Item label="绑定设备">{v.device.os ?? v.device.model?.slice(0, 40) ?? '—'}</Descriptions.Item>
-          <Descriptions.Item label="激活时间">{fmtTime(v.activatedAt)}</Descriptions.Item>
+          <Descriptions.Item label="激活时间">{dateTime(v.activatedAt)}</Descriptions.Item>
         </Descriptions>
         <Space orientation="vertical" style={{ width: '100%', marginTop: 16 }}>
           {v.status === 'active' ? (
@@ -248,7 +248,7 @@ function Uses() {
                       {u.institutionName ?? u.institutionCode}
                     </Space>
                   }
-                  description={u.operator ? `${fmtTime(u.usedAt)} · ${u.operator}` : fmtTime(u.usedAt)}
+                  description={u.operator ? `${dateTime(u.usedAt)} · ${u.operator}` : dateTime(u.usedAt)}
                 />
               </List.Item>
             )}
@@ -334,7 +334,7 @@ function Authorizations() {
                 {issued.authCode}
               </Typography.Text>
               <br />
-              请在 {fmtTime(issued.authCodeExpiresAt)} 前交给该渠道（仅可使用一次）。
+              请在 {dateTime(issued.authCodeExpiresAt)} 前交给该渠道（仅可使用一次）。
             </>
           }
         />
@@ -380,7 +380,7 @@ function Authorizations() {
                     </Tag>
                   </Space>
                 }
-                description={`${a.scopes.map((s) => SCOPE_LABELS[s] ?? s).join('、')} · 有效至 ${fmtTime(a.expiresAt)}`}
+                description={`${a.scopes.map((s) => SCOPE_LABELS[s] ?? s).join('、')} · 有效至 ${dateTime(a.expiresAt)}`}
               />
             </List.Item>
           )}

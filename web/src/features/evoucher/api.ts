@@ -57,7 +57,7 @@ export const SCOPE_LABELS: Record<string, string> = {
 
 export const STATUS_LABELS = { active: '正常', suspended: '已挂失/暂停' } as const;
 
-export const fmtTime = (iso: string) => new Date(iso).toLocaleString('zh-CN', { hour12: false });
+export { dateTime } from '../../lib/time';
 
 /** A stable id for this browser, recorded as the device the voucher is bound to. */
 export function deviceInfo(): { id: string; model?: string; os?: string } {

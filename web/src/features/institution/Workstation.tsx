@@ -22,6 +22,7 @@ import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading, StatusBadge, yuan } from '../../components/States';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useRegionName } from '../../lib/region';
+import { clockTime } from '../../lib/time';
 import { STATUS_TEXT } from '../payment/format';
 import {
   type CatalogueItem,
@@ -510,7 +511,7 @@ export function Recent({ onOpen }: { onOpen: (id: string) => void }) {
             {
               title: '时间',
               dataIndex: 'createdAt',
-              render: (v: string) => new Date(v).toLocaleTimeString('zh-CN', { hour12: false }),
+              render: (v: string) => clockTime(v),
             },
             {
               title: '',

@@ -90,8 +90,7 @@ export interface Delivery {
   source: string;
 }
 
-export const dateTime = (v: string | null | undefined) =>
-  v ? new Date(v).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }) : '—';
+export { dateTime } from '../../lib/time';
 
 /**
  * The signed-in person's unread count, kept live: EventSource cannot send an Authorization header, so a short-lived

@@ -27,6 +27,7 @@ import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
+import { chinaDay } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import {
   CLASS_TAGS,
@@ -477,7 +478,7 @@ function TotalsChart({ totals }: { totals: Totals }) {
 export function PaymentReconciliationPage() {
   const toast = useToast();
   const qc = useQueryClient();
-  const [date, setDate] = useState(dayjs().subtract(1, 'day').format('YYYY-MM-DD'));
+  const [date, setDate] = useState(chinaDay(Date.now() - 86_400_000));
   const [resolving, setResolving] = useState<Mismatch>();
   const [form] = Form.useForm();
   const { data, error, isLoading } = useQuery({
@@ -511,7 +512,7 @@ export function PaymentReconciliationPage() {
           aria-label="对账日期"
           value={dayjs(date)}
           onChange={(d) => d && setDate(d.format('YYYY-MM-DD'))}
-          disabledDate={(d) => d.isAfter(dayjs(), 'day')}
+          disabledDate={(d) => d.format('YYYY-MM-DD') > chinaDay(Date.now())}
           allowClear={false}
         />
         <Button type="primary" loading={run.isPending} onClick={() => run.mutate()}>
@@ -533,11 +534,7 @@ export function PaymentReconciliationPage() {
               <Statistic title="统筹" value={yuan(report.totals.fund)} prefix="¥" />
               <Statistic title="个人账户" value={yuan(report.totals.account)} prefix="¥" />
               <Statistic title="自费" value={yuan(report.totals.cash)} prefix="¥" />
-              <Statistic
-                title="差异（待处理）"
-                value={report.mismatches.filter((m) => m.status === 'open').length}
-                valueStyle={{ color: '#cf1322' }}
-              />
+              <OpenMismatches count={report.mismatches.filter((m) => m.status === 'open').length} />
             </Space>
             <TotalsChart totals={report.totals} />
           </Card>
@@ -606,5 +603,17 @@ export function PaymentReconciliationPage() {
         </Form>
       </Modal>
     </>
+  );
+}
+
+/** Red while something waits for staff; a calm 0 with 已核平 once the day balances. */
+function OpenMismatches({ count }: { count: number }) {
+  return (
+    <Statistic
+      title="差异（待处理）"
+      value={count}
+      suffix={count === 0 ? <Typography.Text type="success">已核平</Typography.Text> : undefined}
+      valueStyle={count > 0 ? { color: '#cf1322' } : undefined}
+    />
   );
 }

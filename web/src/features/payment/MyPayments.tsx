@@ -32,6 +32,7 @@ import {
   MEDICAL_TYPES,
   type PaymentOrder,
   REFUND_KIND,
+  refundedText,
   STATUS_COLORS,
   STATUS_TEXT,
   yuan,
@@ -328,10 +329,8 @@ export function MyPayments() {
                   <span style={{ color: ACCOUNT_COLOR }}>个账 ¥{yuan(o.accountPayment)}</span>
                   <span style={{ color: CASH_COLOR }}>自付 ¥{yuan(o.cashPayment)}</span>
                 </div>
-                {o.refundedFund + o.refundedAccount + o.refundedCash > 0 && (
-                  <Typography.Text style={{ color: REFUNDED_COLOR }}>
-                    已退：统筹 ¥{yuan(o.refundedFund)} · 个账 ¥{yuan(o.refundedAccount)} · 自费 ¥{yuan(o.refundedCash)}
-                  </Typography.Text>
+                {refundedText(o) && (
+                  <Typography.Text style={{ color: REFUNDED_COLOR }}>{refundedText(o)}</Typography.Text>
                 )}
               </Space>
             </Card>

@@ -8,6 +8,13 @@ import { dueText, institutionLabel, MEDICAL_TYPES, type PaymentOrder, yuan } fro
  * On the hall's home: bills a hospital or pharmacy has uploaded and that wait for the person, with the first one's
  * amount to pay and its deadline, one tap from confirming. Nothing when none waits.
  */
+/** What the person will pay, or that confirming is all it takes when the fund and the account cover the bill. */
+function toPayText(o: PaymentOrder): string | undefined {
+  if (o.cashPayment === null) return undefined;
+  if (o.cashPayment > 0) return `您需支付 ¥${yuan(o.cashPayment)}`;
+  return o.accountPayment ? `个人账户支付 ¥${yuan(o.accountPayment)}，无需另付` : '医保全额支付，无需另付';
+}
+
 export function PendingBillsNotice() {
   const { data } = useQuery({
     queryKey: ['payment', 'my', 'list', 'pending'],
@@ -23,10 +30,10 @@ export function PendingBillsNotice() {
       showIcon
       role="status"
       style={{ marginBottom: 16 }}
-      message={`您有 ${bills.length} 笔待支付的医疗费用账单`}
+      message={`您有 ${bills.length} 笔医疗费用账单待处理`}
       description={[
         `${MEDICAL_TYPES[first.medicalType] ?? '医疗费用'} · ${institutionLabel(first)}`,
-        first.cashPayment === null ? undefined : `您需支付 ¥${yuan(first.cashPayment)}`,
+        toPayText(first),
         dueText(first),
       ]
         .filter(Boolean)

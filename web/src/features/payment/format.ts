@@ -1,4 +1,5 @@
 import { formatFen } from '../../components/States';
+import { chinaDay, hourMinute } from '../../lib/time';
 
 /** Integer fen → "1,234.56" as everywhere else in the halls; "-" for an amount not computed yet. */
 export const yuan = (fen: number | null | undefined): string =>
@@ -61,15 +62,15 @@ export const MEDICAL_TYPES: Record<string, string> = {
   '41': '定点药店购药',
 };
 
-export const dateTime = (iso: string | null | undefined) =>
-  iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '-';
+export { dateTime } from '../../lib/time';
 
 /** Until when a bill waits for its person, in their words: 「请于 14:05 前确认，逾期自动取消」. */
 export function dueText(o: Pick<PaymentOrder, 'status' | 'dueAt'>, now = new Date()): string | undefined {
   if (!o.dueAt) return undefined;
   const due = new Date(o.dueAt);
-  const hm = due.toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false });
-  const when = due.toDateString() === now.toDateString() ? hm : `${due.getMonth() + 1}月${due.getDate()}日 ${hm}`;
+  const hm = hourMinute(due);
+  const [, month, day] = chinaDay(due).split('-').map(Number);
+  const when = chinaDay(due) === chinaDay(now) ? hm : `${month}月${day}日 ${hm}`;
   return `请于 ${when} 前${o.status === 'pre_settled' ? '确认' : '完成支付'}，逾期自动取消`;
 }
 
@@ -135,6 +136,17 @@ export interface PaymentOrder {
   updatedAt: string;
   refunds?: PaymentRefund[];
   providerLabel?: string;
+}
+
+/** What came back, leg by leg, naming only the legs that did: 「已退：统筹 ¥12.00 · 自费 ¥180.00」; none: undefined. */
+export function refundedText(o: Pick<PaymentOrder, 'refundedFund' | 'refundedAccount' | 'refundedCash'>) {
+  const legs = [
+    ['统筹', o.refundedFund],
+    ['个账', o.refundedAccount],
+    ['自费', o.refundedCash],
+  ] as const;
+  const back = legs.filter(([, fen]) => fen > 0).map(([leg, fen]) => `${leg} ¥${yuan(fen)}`);
+  return back.length > 0 ? `已退：${back.join(' · ')}` : undefined;
 }
 
 /** Who the bill is from, as a patient reads it: the institution's name, else its code. */

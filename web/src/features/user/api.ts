@@ -98,7 +98,7 @@ export async function sendOtp(mobile: string, purpose: OtpPurpose): Promise<void
   await api('/api/auth/otp', { body: { mobile, purpose } });
 }
 
-export const dateTime = (iso?: string) => (iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '—');
+export { dateTime } from '../../lib/time';
 
 /**
  * Idempotency keys per request body: resending the same body (a retry after a network error) reuses its key, while a

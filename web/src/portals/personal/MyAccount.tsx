@@ -5,11 +5,11 @@ import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, formatFen, Loading, yuan } from '../../components/States';
 import { ApiError, api } from '../../lib/api';
+import { dateTime } from '../../lib/time';
 import { LEDGER_KINDS, type LedgerEntry, type MyAccount, type Page } from './api';
 import styles from './personal.module.css';
 
 const PAGE_SIZE = 10;
-const fmtTime = (iso: string) => new Date(iso).toLocaleString('zh-CN', { hour12: false });
 
 /** 个人账户: balance and the ledger with filters (type, date range), paged. */
 export function MyAccountPage() {
@@ -136,7 +136,7 @@ export function MyAccountPage() {
                         <div className={styles.ledgerItem}>
                           <div>
                             <div>{e.kindLabel}</div>
-                            <div style={{ color: '#595959', fontSize: 13 }}>{fmtTime(e.at)}</div>
+                            <div style={{ color: '#595959', fontSize: 13 }}>{dateTime(e.at)}</div>
                           </div>
                           <div style={{ textAlign: 'right' }}>
                             <div className={e.amount >= 0 ? styles.credit : styles.debit}>
@@ -156,7 +156,7 @@ export function MyAccountPage() {
                     dataSource={ledger.data.items}
                     pagination={{ current: page, pageSize: PAGE_SIZE, total: ledger.data.total, onChange: setPage }}
                     columns={[
-                      { title: '时间', dataIndex: 'at', render: fmtTime },
+                      { title: '时间', dataIndex: 'at', render: dateTime },
                       { title: '类型', dataIndex: 'kindLabel' },
                       {
                         title: '金额（元）',

@@ -10,9 +10,12 @@ export interface SandboxProcess {
 
 const SERVER = new URL('./server.ts', import.meta.url).pathname;
 
-export function spawnSandbox(opts: { secret?: string; port?: number; quiet?: boolean } = {}): Promise<SandboxProcess> {
+export function spawnSandbox(
+  opts: { secret?: string; port?: number; quiet?: boolean; stateFile?: string } = {},
+): Promise<SandboxProcess> {
   const secret = opts.secret ?? `sandbox-${Math.random().toString(36).slice(2)}`;
-  const child = spawn(process.execPath, [SERVER, '--port', String(opts.port ?? 0), '--secret', secret], {
+  const state = opts.stateFile ? ['--state', opts.stateFile] : [];
+  const child = spawn(process.execPath, [SERVER, '--port', String(opts.port ?? 0), '--secret', secret, ...state], {
     stdio: ['ignore', 'pipe', opts.quiet === false ? 'inherit' : 'ignore'],
   });
   return new Promise((resolve, reject) => {

@@ -6,8 +6,13 @@
  *
  *   node server/src/centers/payment/provider/sandbox/server.ts [--port N] [--secret S] [--merchant M]
  *
+ *   node server/src/centers/payment/provider/sandbox/server.ts --state data/sandbox-pay.json
+ *
  * prints `SANDBOX_PAY_LISTENING <url>` once listening. Behaviour controls: POST /admin/behaviour (loopback only).
+ * With a state file it keeps its orders, refunds and address across restarts, as a real provider does: a payment
+ * made before a restart can still be queried, refunded and found in the statement, and a cashier link still opens.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sendHttp } from '../../../../platform/http-client.ts';
@@ -95,6 +100,26 @@ export interface SandboxOptions {
   secret: string;
   merchantId?: string;
   log?: (line: string) => void;
+  /** where the orders, refunds and port are kept (JSON, rewritten after every change); none: memory only */
+  stateFile?: string;
+}
+
+interface SandboxState {
+  port: number;
+  counter: number;
+  orders: SandboxOrder[];
+  refunds: SandboxRefund[];
+}
+
+function loadState(file: string | undefined): SandboxState | undefined {
+  if (!file || !existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
+}
+
+/** written whole and renamed into place, before the answer that reports the change */
+function saveState(file: string, state: SandboxState): void {
+  writeFileSync(`${file}.tmp`, JSON.stringify(state));
+  renameSync(`${file}.tmp`, file);
 }
 
 export interface SandboxHandle {
@@ -103,17 +128,24 @@ export interface SandboxHandle {
   close(): Promise<void>;
 }
 
-export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
+export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`[沙箱支付] ${line}\n`));
-  const orders = new Map<string, SandboxOrder>();
-  const byPrepay = new Map<string, string>();
-  const refunds = new Map<string, SandboxRefund>();
+  const saved = loadState(opts.stateFile);
+  const orders = new Map((saved?.orders ?? []).map((o) => [o.outTradeNo, o]));
+  const byPrepay = new Map((saved?.orders ?? []).map((o) => [o.prepayId, o.outTradeNo]));
+  const refunds = new Map((saved?.refunds ?? []).map((r) => [r.outRefundNo, r]));
   const delivered: Delivery[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR };
-  let counter = 0;
+  let counter = saved?.counter ?? 0;
   let notifyCounter = 0;
   let baseUrl = '';
+  let port = 0;
+  const persist = () => {
+    if (opts.stateFile) {
+      saveState(opts.stateFile, { port, counter, orders: [...orders.values()], refunds: [...refunds.values()] });
+    }
+  };
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -195,6 +227,7 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
     const paying = note(order, 'TRANSACTION.USERPAYING');
     if (behaviour.payment === 'fail') {
       order.status = 'PAYERROR';
+      persist();
       notify(order, [paying, note(order, 'TRANSACTION.FAIL')]);
       log(`支付失败 (按设置) ${order.outTradeNo}`);
       return { ok: false, status: order.status, message: '支付失败' };
@@ -202,6 +235,7 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
     order.status = 'SUCCESS';
     order.transactionId = `SBT${Date.now()}${String(++counter).padStart(6, '0')}`;
     order.paidAt = new Date().toISOString();
+    persist();
     notify(order, [paying, note(order, 'TRANSACTION.SUCCESS', { transactionId: order.transactionId })]);
     log(`已支付 ${order.outTradeNo} ${order.amount} 分`);
     return { ok: true, status: order.status, message: '支付成功' };
@@ -264,6 +298,7 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
         if (!existing) {
           orders.set(order.outTradeNo, order);
           byPrepay.set(order.prepayId, order.outTradeNo);
+          persist();
           log(`预下单 ${order.outTradeNo} ${amount} 分`);
         }
         return [200, { prepayId: order.prepayId, cashierUrl: `${baseUrl}/cashier/${order.prepayId}` }];
@@ -284,6 +319,7 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
         if (!order) return [200, { result: 'NOTFOUND' }];
         if (order.status === 'SUCCESS') return [200, { result: 'ORDERPAID' }];
         order.status = 'CLOSED';
+        persist();
         return [200, { result: 'CLOSED' }];
       });
     }
@@ -307,6 +343,7 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
           at: new Date().toISOString(),
         };
         refunds.set(refund.outRefundNo, refund);
+        persist();
         notify(order, [note(order, 'REFUND.SUCCESS', { amount, outRefundNo: refund.outRefundNo })]);
         log(`退款 ${order.outTradeNo} ${amount} 分`);
         return [200, refund];
@@ -420,23 +457,35 @@ export function startSandbox(opts: SandboxOptions): Promise<SandboxHandle> {
     });
   });
 
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      const address = server.address() as AddressInfo;
-      baseUrl = `http://${opts.host ?? '127.0.0.1'}:${address.port}`;
-      log(`沙箱支付服务已启动 ${baseUrl}`);
-      resolve({
-        url: baseUrl,
-        server,
-        close: async () => {
-          for (const t of timers) clearTimeout(t);
-          server.closeAllConnections();
-          await new Promise<void>((r) => server.close(() => r()));
-        },
+  const host = opts.host ?? '127.0.0.1';
+  const listen = (at: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(at, host, () => {
+        server.off('error', reject);
+        resolve();
       });
     });
+  // the address it had, so that cashier links handed out before a restart still open
+  const wanted = opts.port || saved?.port || 0;
+  await listen(wanted).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' || opts.port) throw err;
+    log(`端口 ${wanted} 已被占用，改用其他端口（重启前的收银台链接将失效）`);
+    return listen(0);
   });
+  port = (server.address() as AddressInfo).port;
+  baseUrl = `http://${host}:${port}`;
+  persist();
+  log(`沙箱支付服务已启动 ${baseUrl}${opts.stateFile ? `（状态文件 ${opts.stateFile}，订单 ${orders.size} 笔）` : ''}`);
+  return {
+    url: baseUrl,
+    server,
+    close: async () => {
+      for (const t of timers) clearTimeout(t);
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -467,6 +516,7 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     port: Number(arg('port') ?? process.env.SANDBOX_PAY_PORT ?? 0),
     secret: arg('secret') ?? process.env.SANDBOX_PAY_SECRET ?? 'sandbox-merchant-secret',
     merchantId: arg('merchant') ?? 'sandbox-merchant',
+    stateFile: arg('state') ?? process.env.SANDBOX_PAY_STATE,
   });
   process.stdout.write(`SANDBOX_PAY_LISTENING ${handle.url}\n`);
   const stop = () => void handle.close().then(() => process.exit(0));
