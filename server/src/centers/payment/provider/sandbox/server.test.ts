@@ -43,6 +43,7 @@ test('a restart keeps orders, refunds, the statement and the cashier address', a
     expiresAt: new Date(Date.now() + 60_000),
   });
   await p1.closeOrder('ORD-2');
+  const before = await p1.queryOrder('ORD-1');
   await first.close();
 
   const second = await startSandbox({ ...quiet, stateFile });
@@ -52,6 +53,7 @@ test('a restart keeps orders, refunds, the statement and the cashier address', a
     const order = await p2.queryOrder('ORD-1');
     assert.equal(order.status, 'SUCCESS');
     assert.equal(order.refunded, 2_000);
+    assert.equal(order.seq, before.seq, 'notices after the restart continue the sequence, none reuses a number');
     assert.equal((await p2.queryRefund('REF-1')).status, 'SUCCESS');
     assert.equal((await p2.queryOrder('ORD-2')).status, 'CLOSED');
     const lines = await p2.statement(businessDate(Date.now()));

@@ -227,16 +227,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
     const paying = note(order, 'TRANSACTION.USERPAYING');
     if (behaviour.payment === 'fail') {
       order.status = 'PAYERROR';
-      persist();
       notify(order, [paying, note(order, 'TRANSACTION.FAIL')]);
+      persist();
       log(`支付失败 (按设置) ${order.outTradeNo}`);
       return { ok: false, status: order.status, message: '支付失败' };
     }
     order.status = 'SUCCESS';
     order.transactionId = `SBT${Date.now()}${String(++counter).padStart(6, '0')}`;
     order.paidAt = new Date().toISOString();
-    persist();
     notify(order, [paying, note(order, 'TRANSACTION.SUCCESS', { transactionId: order.transactionId })]);
+    persist(); // after the notices took their sequence numbers
     log(`已支付 ${order.outTradeNo} ${order.amount} 分`);
     return { ok: true, status: order.status, message: '支付成功' };
   }
@@ -343,8 +343,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
           at: new Date().toISOString(),
         };
         refunds.set(refund.outRefundNo, refund);
-        persist();
         notify(order, [note(order, 'REFUND.SUCCESS', { amount, outRefundNo: refund.outRefundNo })]);
+        persist();
         log(`退款 ${order.outTradeNo} ${amount} 分`);
         return [200, refund];
       });
