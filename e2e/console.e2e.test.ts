@@ -190,6 +190,51 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('支付订单: the timeline says who moved the order; 人工冲正 with a reason returns every leg and is audited', async () => {
+    // 张伟's pharmacy purchase, paid in cash at the sandbox cashier by the demo seed
+    const payments = env.platform.ctx.services.payment!;
+    const { id } = await payments.findByInstitutionOrderNo('990100', 'demo-his', 'DEMO-HIST-0002');
+    const paid = await payments.getOrder('990100', id);
+    assert.equal(paid.status, 'completed');
+    const context = await newContext(browser, 'desktop', env.url);
+    const page = await context.newPage();
+    try {
+      await signInAsSuperAdmin(page);
+      await page.goto(`/console/payment/orders?q=${id}`);
+      await page.getByRole('cell', { name: id }).click();
+      const drawer = page.getByRole('dialog', { name: `订单 ${id}` });
+      await drawer.getByText('6202 支付下单').waitFor();
+      // who moved it, in words: the institution's channel uploaded, the person chose and paid, the system settled
+      await drawer.getByText('机构渠道 demo-his').first().waitFor();
+      await drawer.getByText('参保人本人').first().waitFor();
+      await drawer.getByText('系统（自动）').first().waitFor();
+      await drawer.getByRole('button', { name: '人工冲正' }).click();
+      const modal = page.getByRole('dialog', { name: /人工冲正/ });
+      await modal.getByRole('button', { name: /确\s*认/ }).click();
+      await modal.getByText('请填写原因').waitFor();
+      const reason = '患者投诉重复收费，经核实全额冲正';
+      await modal.getByLabel('原因（记入审计）').fill(reason);
+      await modal.getByRole('button', { name: /确\s*认/ }).click();
+      await page.getByText('已提交冲正').waitFor();
+      await drawer.locator('.ant-tag', { hasText: '已退款' }).waitFor();
+      const row = drawer.getByRole('row', { name: new RegExp(reason) });
+      await row.getByText('全额退款').waitFor();
+      await row.getByText(/^工作人员 /).waitFor();
+      await settled(page);
+      await shot(page, 'payment-order-reversed');
+      const done = await payments.getOrder('990100', id);
+      assert.equal(done.refundedCash, paid.cashPayment);
+      assert.equal(done.refundedFund, paid.fundPayment);
+      const audited = await env.platform.ctx.db.q<{ detail: { reason: string; cash: number } }>(sql`select detail
+        from audit_event where region_code = '990100' and action = 'payment.manual_reversal' and target_id = ${id}`);
+      assert.equal(audited.length, 1, 'one audit entry for the reversal');
+      assert.equal(audited[0]!.detail.reason, reason);
+      assert.equal(audited[0]!.detail.cash, paid.cashPayment);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('用码统计 charts the demo scans and states the totals; 近 7 天 counts only the last week', async () => {
     const scans = async (days: number) => {
       const [row] = await env.platform.ctx.db.q<{ n: number }>(sql`select count(*)::int as n from evoucher_use

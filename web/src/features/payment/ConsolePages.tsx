@@ -211,7 +211,7 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
                     </Typography.Text>
                     <Typography.Text>{t.reason}</Typography.Text>
                     <Typography.Text type="secondary">
-                      {dateTime(t.at)} · {t.actor}
+                      {dateTime(t.at)} · <span title={t.actor}>{actorText(t.actor)}</span>
                     </Typography.Text>
                   </Space>
                 ),
@@ -246,7 +246,7 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
                     ),
                   },
                   { title: '原因', dataIndex: 'reason' },
-                  { title: '发起', dataIndex: 'requestedBy' },
+                  { title: '发起', dataIndex: 'requestedBy', render: (a: string) => actorText(a) },
                   { title: '时间', dataIndex: 'createdAt', render: dateTime },
                 ]}
               />
@@ -260,9 +260,9 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
                 pagination={false}
                 dataSource={o.notifications}
                 columns={[
-                  { title: '事件', dataIndex: 'eventType' },
+                  { title: '事件', dataIndex: 'eventType', render: (e: string) => coded(NOTICE_EVENTS, e) },
                   { title: '序号', dataIndex: 'seq' },
-                  { title: '处理结果', dataIndex: 'effect' },
+                  { title: '处理结果', dataIndex: 'effect', render: (e: string) => coded(NOTICE_EFFECTS, e) },
                   { title: '收到时间', dataIndex: 'receivedAt', render: dateTime },
                 ]}
               />
@@ -617,3 +617,37 @@ function OpenMismatches({ count }: { count: number }) {
     />
   );
 }
+
+/** Who moved the order, in a clerk's words; the stored actor stays in the tooltip (and the audit log). */
+function actorText(actor: string): string {
+  const [kind, id = ''] = actor.split(/:(.*)/s);
+  if (kind === 'system') return '系统（自动）';
+  if (kind === 'person') return '参保人本人';
+  if (kind === 'channel') return `机构渠道 ${id}`;
+  if (kind === 'staff') return `工作人员 ${id.slice(0, 8)}`;
+  return actor;
+}
+
+const NOTICE_EVENTS: Record<string, string> = {
+  'TRANSACTION.SUCCESS': '支付成功',
+  'TRANSACTION.FAIL': '支付失败',
+  'TRANSACTION.USERPAYING': '用户支付中',
+  'REFUND.SUCCESS': '退款成功',
+};
+
+/** what a verified provider notification did to the order (payment service `applyProviderState`) */
+const NOTICE_EFFECTS: Record<string, string> = {
+  'cash-paid': '已入账（自费已支付）',
+  noted: '已记录',
+  'refund-noted': '退款已记录',
+  stale: '过期通知，忽略',
+  ignored: '与订单状态不符，忽略',
+  failed: '订单置为支付失败',
+  'amount-mismatch': '金额不符，转异常',
+  'late-refund': '关闭后到账，自动退回',
+  'duplicate-state': '重复通知，订单已处理',
+  duplicate: '重复通知，忽略',
+};
+
+/** a code in words, the code itself beside it for whoever reads the provider's logs */
+const coded = (names: Record<string, string>, code: string) => <span title={code}>{names[code] ?? code}</span>;
