@@ -8,11 +8,10 @@ import { sm2Verify } from '../../platform/crypto/index.ts';
 import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
 import { FakeCoreZone } from '../payment/fake-core.test-helper.ts';
-import { type Harness, serial, startHarness } from '../payment/harness.test-helper.ts';
+import { type Harness, startHarness } from '../payment/harness.test-helper.ts';
 import { ebillCenter } from './index.ts';
 
 const REGION = '990100';
-const INSTITUTION = 'H99010200001';
 const actor = { kind: 'channel' as const, id: 'test-app' };
 
 for (const kind of databaseKinds()) {
@@ -32,21 +31,10 @@ for (const kind of databaseKinds()) {
       core.addPerson(REGION, residentId, 500);
       h.persons.set(residentId, 'person-pay-1');
       const upload = () =>
-        h.payment.upload(
-          {
-            regionCode: REGION,
-            appId: 'test-app',
-            institutionCode: INSTITUTION,
-            institutionOrderNo: serial(),
-            credential: { type: '02', value: residentId },
-            medicalType: '11',
-            lines: [
-              { lineNo: '1', code: 'XA01', quantity: 2, unitPrice: 3_000 },
-              { lineNo: '2', code: 'ZC03', quantity: 1, unitPrice: 2_500 },
-            ],
-          },
-          actor,
-        );
+        h.upload(residentId, [
+          { lineNo: '1', code: 'XA01', quantity: 2, unitPrice: 3_000 },
+          { lineNo: '2', code: 'ZC03', quantity: 1, unitPrice: 2_500 },
+        ]);
       const order = await upload();
       await h.payment.placeOrder(order, actor);
       await h.pay(order.id);

@@ -8,13 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
 import { FakeCoreZone } from '../payment/fake-core.test-helper.ts';
-import { type Harness, serial, startHarness } from '../payment/harness.test-helper.ts';
+import { type Harness, startHarness } from '../payment/harness.test-helper.ts';
 import { messageCenter } from './index.ts';
 import { personDirectory } from './testing.ts';
 import { FILTERS, fenToYuan } from './types.ts';
 
 const REGION = '990100';
-const INSTITUTION = 'H99010200001';
 const actor = { kind: 'channel' as const, id: 'test-app' };
 
 for (const kind of databaseKinds()) {
@@ -39,18 +38,7 @@ for (const kind of databaseKinds()) {
       core.addPerson(REGION, residentId, 500);
       h.persons.set(residentId, personId);
       directory.add({ id: personId, regionCode: REGION, name: '赵六', mobile: '13912345678' });
-      const order = await h.payment.upload(
-        {
-          regionCode: REGION,
-          appId: 'test-app',
-          institutionCode: INSTITUTION,
-          institutionOrderNo: serial(),
-          credential: { type: '02', value: residentId },
-          medicalType: '11',
-          lines: [{ lineNo: '1', code: 'XA01', quantity: 2, unitPrice: 3_000 }],
-        },
-        actor,
-      );
+      const order = await h.upload(residentId, [{ lineNo: '1', code: 'XA01', quantity: 2, unitPrice: 3_000 }]);
       const svc = h.platform.ctx.services.message!;
       const drain = async () => {
         for (let i = 0; i < 5; i++) await h.platform.ctx.jobs.drain();
@@ -102,18 +90,7 @@ for (const kind of databaseKinds()) {
       core.addPerson(REGION, residentId, 0);
       h.persons.set(residentId, personId);
       directory.add({ id: personId, regionCode: REGION, name: '钱七', mobile: '13912345679' });
-      const order = await h.payment.upload(
-        {
-          regionCode: REGION,
-          appId: 'test-app',
-          institutionCode: INSTITUTION,
-          institutionOrderNo: serial(),
-          credential: { type: '02', value: residentId },
-          medicalType: '11',
-          lines: [{ lineNo: '1', code: 'XA01', quantity: 1, unitPrice: 3_000 }],
-        },
-        actor,
-      );
+      const order = await h.upload(residentId, [{ lineNo: '1', code: 'XA01', quantity: 1, unitPrice: 3_000 }]);
       await h.payment.placeOrder(order, actor);
       await h.pay(order.id);
       await h.waitFor(order.id, (o) => o.status === 'completed');

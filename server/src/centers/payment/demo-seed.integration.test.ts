@@ -40,7 +40,10 @@ forEachPlatform(
       // this process: only these orders' lines)
       const ids = new Set(orders.map((o) => o.id));
       const lines = await get().ctx.services.payment!.provider.statement(businessDate(Date.now()));
-      const cashLines = lines.filter((l) => ids.has(l.outTradeNo)).map((l) => `${l.type} ${l.amount}`).sort();
+      const cashLines = lines
+        .filter((l) => ids.has(l.outTradeNo))
+        .map((l) => `${l.type} ${l.amount}`)
+        .sort();
       assert.deepEqual(
         cashLines,
         [`PAY ${cash!.cash_payment}`, `PAY ${refunded!.cash_payment}`, `REFUND ${refunded!.cash_payment}`].sort(),

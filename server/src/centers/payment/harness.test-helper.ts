@@ -11,7 +11,7 @@ import { authCenter } from '../auth/index.ts';
 import { createPaymentCenter } from './index.ts';
 import { SandboxPaymentProvider, sandboxAdmin } from './provider/sandbox/client.ts';
 import { type SandboxProcess, spawnSandbox } from './provider/sandbox/process.ts';
-import type { FaultHook, Order, PaymentService, PersonDirectory } from './service.ts';
+import type { FaultHook, Order, PaymentService, PersonDirectory, UploadInput } from './service.ts';
 
 export interface Harness {
   platform: TestPlatform;
@@ -25,6 +25,8 @@ export interface Harness {
   /** the person pays at the sandbox cashier */
   pay(orderId: string, force?: boolean): Promise<unknown>;
   waitFor(orderId: string, pred: (o: Order) => boolean, ms?: number): Promise<Order>;
+  /** an institution's 6201 upload for the person: 990100, H99010200001, channel test-app, 普通门诊, unless `over` */
+  upload(residentId: string, lines: UploadInput['lines'], over?: Partial<UploadInput>): Promise<Order>;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,20 @@ export async function startHarness(
         await sleep(20);
       }
     },
+    upload: (residentId, lines, over = {}) =>
+      payment.upload(
+        {
+          regionCode: '990100',
+          appId: 'test-app',
+          institutionCode: 'H99010200001',
+          institutionOrderNo: serial(),
+          credential: { type: '02', value: residentId },
+          medicalType: '11',
+          lines,
+          ...over,
+        },
+        { kind: 'channel', id: over.appId ?? 'test-app' },
+      ),
     async close() {
       await platform.close();
       if (!opts.sandbox) await sandbox.stop();

@@ -16,7 +16,6 @@ import type { Order, Step } from './service.ts';
 import { ORDER_STATUSES } from './state-machine.ts';
 
 const REGION = '990100';
-const INSTITUTION = 'H99010200001';
 const actor = { kind: 'channel' as const, id: 'test-app' };
 const FINAL = ['completed', 'refunded', 'partially_refunded', 'cancelled', 'failed'];
 
@@ -54,19 +53,7 @@ for (const kind of databaseKinds()) {
         { lineNo: '2', code: 'XB02', quantity: 1, unitPrice: 8_000 },
         { lineNo: '3', code: 'ZC03', quantity: 1, unitPrice: 2_500 },
       ],
-    ) =>
-      h.payment.upload(
-        {
-          regionCode: REGION,
-          appId: 'test-app',
-          institutionCode: INSTITUTION,
-          institutionOrderNo: serial(),
-          credential: { type: '02', value: residentId },
-          medicalType: '11',
-          lines,
-        },
-        actor,
-      );
+    ) => h.upload(residentId, lines);
 
     const providerOrder = (id: string) => h.provider.queryOrder(id);
     const reset = () => h.admin('POST', '/admin/reset');
