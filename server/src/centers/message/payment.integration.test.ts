@@ -31,13 +31,17 @@ for (const kind of databaseKinds()) {
     after(async () => {
       await h?.close();
     });
+    /** an insured person of the core zone with a platform account and a mobile (SMS) */
+    const insured = (residentId: string, name: string, accountBalance: number) => {
+      const personId = `6f1c1b1e-0000-4000-8000-${residentId.slice(-12)}`;
+      core.addPerson(REGION, residentId, accountBalance);
+      h.persons.set(residentId, personId);
+      directory.add({ id: personId, regionCode: REGION, name, mobile: `139${residentId.slice(-8)}` });
+      return { residentId, personId };
+    };
 
     test('paid → 支付成功 in the inbox and by SMS with the order’s split; refunded → 退款 message', async () => {
-      const residentId = '990102198503120011';
-      const personId = '6f1c1b1e-0000-4000-8000-00000000a001';
-      core.addPerson(REGION, residentId, 500);
-      h.persons.set(residentId, personId);
-      directory.add({ id: personId, regionCode: REGION, name: '赵六', mobile: '13912345678' });
+      const { residentId, personId } = insured('990102198503120011', '赵六', 500);
       const order = await h.upload(residentId, [{ lineNo: '1', code: 'XA01', quantity: 2, unitPrice: 3_000 }]);
       const svc = h.platform.ctx.services.message!;
       const drain = async () => {
@@ -85,11 +89,7 @@ for (const kind of databaseKinds()) {
     });
 
     test('a bill confirmed and paid before its event came round gets no reminder to confirm it', async () => {
-      const residentId = '990102198503120038';
-      const personId = '6f1c1b1e-0000-4000-8000-00000000a002';
-      core.addPerson(REGION, residentId, 0);
-      h.persons.set(residentId, personId);
-      directory.add({ id: personId, regionCode: REGION, name: '钱七', mobile: '13912345679' });
+      const { residentId, personId } = insured('990102198503120038', '钱七', 0);
       const order = await h.upload(residentId, [{ lineNo: '1', code: 'XA01', quantity: 1, unitPrice: 3_000 }]);
       await h.payment.placeOrder(order, actor);
       await h.pay(order.id);
