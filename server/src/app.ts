@@ -45,7 +45,11 @@ export async function buildPlatform(
   const metrics = new Metrics();
   const url = publicUrl(config);
   const keys = new KeyStore(db, privacy.cipher);
-  const jobs = new JobRunner(db, { pollMs: config.JOB_POLL_MS, log: (msg, o) => log.warn(o, msg) });
+  const jobs = new JobRunner(db, {
+    pollMs: config.JOB_POLL_MS,
+    log: (msg, o) => log.warn(o, msg),
+    note: (msg, o) => log.info(o, msg),
+  });
   const ctx: Context = {
     config,
     db,

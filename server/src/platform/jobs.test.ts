@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { sql } from './db/index.ts';
 import { forEachDatabase } from './db/testing.ts';
 import { EventBus } from './events.ts';
-import { backoffMs, enqueue, JobRunner, retryDeadJob } from './jobs.ts';
+import { backoffMs, enqueue, JobRunner, NotYet, retryDeadJob } from './jobs.ts';
 
 forEachDatabase('durable jobs', (getDb) => {
   test('a job enqueued in a rolled-back transaction never exists', async () => {
@@ -52,6 +52,36 @@ forEachDatabase('durable jobs', (getDb) => {
     assert.equal(await retryDeadJob(db, dead.id, '980100'), false, "another region's job");
     assert.equal(await retryDeadJob(db, dead.id, '990100'), true);
     assert.equal(await retryDeadJob(db, dead.id, '990100'), false);
+  });
+
+  test('a job that cannot run yet waits its backoff as a note, not a failure, and dead-letters only in the end', async () => {
+    const db = getDb();
+    const notes: unknown[] = [];
+    const warnings: unknown[] = [];
+    const runner = new JobRunner(db, {
+      pollMs: 10,
+      note: (_m, o) => notes.push(o),
+      log: (_m, o) => warnings.push(o),
+    });
+    runner.register('t.wait', async () => {
+      throw new NotYet('原票据尚未开具');
+    });
+    await enqueue(db, 't.wait', {}, { maxAttempts: 2 });
+    await runner.drain();
+    const [waiting] = await db.q<{ state: string; last_error: string; wait: number }>(sql`select state, last_error,
+      extract(epoch from run_at - now())::float as wait from job where queue = 't.wait'`);
+    assert.equal(waiting.state, 'queued');
+    assert.equal(waiting.last_error, '等待：原票据尚未开具', 'the reason, no stack trace');
+    assert.ok(waiting.wait > 1, 'after its backoff');
+    assert.equal(notes.length, 1);
+    assert.deepEqual(warnings, []);
+    assert.equal(runner.failures.get('t.wait'), undefined, 'not counted as a failure');
+    await db.q(sql`update job set run_at = now() where queue = 't.wait'`);
+    await runner.drain();
+    const [dead] = await db.q<{ state: string }>(sql`select state from job where queue = 't.wait'`);
+    assert.equal(dead.state, 'dead', 'a wait that never ends is a failure after all');
+    assert.equal(warnings.length, 1);
+    assert.equal(runner.failures.get('t.wait'), 1);
   });
 
   test('a job whose worker died is claimed again after its lock expires', async () => {

@@ -45,7 +45,19 @@ export interface JobRunnerOptions {
   pollMs: number;
   lockMs?: number;
   batch?: number;
+  /** a job failed (a warning) */
   log?: (msg: string, o?: object) => void;
+  /** a job waits for something on its way (`NotYet`; information) */
+  note?: (msg: string, o?: object) => void;
+}
+
+/**
+ * Thrown by a handler whose job cannot run yet because what it needs is on its way (an event that overtook the one
+ * it depends on). The job waits its backoff and still dead-letters after its attempts, like a failure, but it is
+ * neither counted nor logged as one: whoever reads the log at 3 a.m. finds a note, not a stack trace.
+ */
+export class NotYet extends Error {
+  override readonly name = 'NotYet';
 }
 
 export class JobRunner {
@@ -160,10 +172,15 @@ export class JobRunner {
       );
       this.completed.set(job.queue, (this.completed.get(job.queue) ?? 0) + 1);
     } catch (err) {
-      this.failures.set(job.queue, (this.failures.get(job.queue) ?? 0) + 1);
-      const message = String((err as Error)?.stack ?? err).slice(0, 2000);
       const dead = job.attempts >= job.max_attempts;
-      this.opts.log?.('job failed', { jobId: job.id, queue: job.queue, attempt: job.attempts, dead, err: message });
+      const waiting = err instanceof NotYet && !dead;
+      const message = waiting ? `等待：${err.message}` : String((err as Error)?.stack ?? err).slice(0, 2000);
+      if (waiting) {
+        this.opts.note?.('job waits', { jobId: job.id, queue: job.queue, attempt: job.attempts, reason: err.message });
+      } else {
+        this.failures.set(job.queue, (this.failures.get(job.queue) ?? 0) + 1);
+        this.opts.log?.('job failed', { jobId: job.id, queue: job.queue, attempt: job.attempts, dead, err: message });
+      }
       await this.db.q(sql`update job set state = ${dead ? 'dead' : 'queued'}, last_error = ${message},
           locked_until = null, run_at = now() + make_interval(secs => ${backoffMs(job.attempts) / 1000}),
           finished_at = ${dead ? sql`now()` : sql`null`}

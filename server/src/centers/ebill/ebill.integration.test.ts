@@ -592,6 +592,24 @@ forEachPlatform(
       assert.ok(status.json().counts.reported >= 1);
     });
 
+    test('a refund whose event overtook the payment’s waits for the blue bill, as a note, then reverses it', async () => {
+      const p = get();
+      const ev = settlement({ personId: 'person-overtaken' });
+      const refunded = { ...ev, refundId: 'RF-overtaken', fundRefund: 3000, accountRefund: 1200, cashRefund: 800 };
+      await publish(p, 'payment.refunded', { ...refunded, refundedAt: new Date().toISOString() });
+      const [waiting] = await p.ctx.db.q<{ state: string; last_error: string }>(sql`select state, last_error from job
+        where queue = 'event:payment.refunded:ebill' and payload->>'refundId' = 'RF-overtaken'`);
+      assert.equal(waiting?.state, 'queued', 'waits for its next attempt');
+      assert.equal(waiting?.last_error, '等待：原票据尚未开具，稍后重试', 'a note, not a stack trace');
+      await publish(p, 'payment.completed', ev);
+      await p.ctx.db.q(
+        sql`update job set run_at = now() where queue = 'event:payment.refunded:ebill' and state = 'queued'`,
+      );
+      await p.ctx.jobs.drain();
+      assert.equal((await svc(p).byOrder(p.ctx.db, REGION, ev.orderId, 'blue'))?.status, 'reversed');
+      assert.ok(await svc(p).byRefund(p.ctx.db, REGION, ev.orderId, 'RF-overtaken'), 'the red bill');
+    });
+
     test('malformed settlement events are refused, not billed', async () => {
       const p = get();
       await assert.rejects(svc(p).issueBlue(settlement({ fundPayment: 1 })), { code: 'EBILL_SPLIT_MISMATCH' });

@@ -6,7 +6,7 @@ import type { Context } from '../../platform/context.ts';
 import { sm2GenerateKeyPair, sm2Verify, sm3Hex, verifyEnvelopeDetailed } from '../../platform/crypto/index.ts';
 import { type Database, type Executor, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
-import { enqueue, type JobRow } from '../../platform/jobs.ts';
+import { enqueue, type JobRow, NotYet } from '../../platform/jobs.ts';
 import { checkOutboundUrl, outboundPolicy } from '../../platform/outbound.ts';
 import { maskMobile, maskName } from '../../platform/privacy/index.ts';
 import { ChannelCallbacks } from './callbacks.ts';
@@ -194,7 +194,13 @@ export class EbillService {
   async onPaymentRefunded(job: JobRow): Promise<void> {
     const parsed = paymentEventSchema.safeParse(job.payload);
     if (!parsed.success) throw new AppError(422, 'EBILL_EVENT_INVALID', '退款事件数据不完整');
-    await this.issueRed(parsed.data);
+    try {
+      await this.issueRed(parsed.data);
+    } catch (err) {
+      // the refund's event overtook the payment's (independent jobs): the blue bill is on its way
+      if (err instanceof AppError && err.code === 'EBILL_ORIGINAL_NOT_ISSUED') throw new NotYet(err.title);
+      throw err;
+    }
   }
 
   private async payerName(regionCode: string, personId: string): Promise<string> {
