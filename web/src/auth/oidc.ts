@@ -67,7 +67,6 @@ export function jwtClaims(token: string): Record<string, unknown> {
   return JSON.parse(json) as Record<string, unknown>;
 }
 
-/** Sends the browser to the login page of the authentication center. */
 let leaving: Promise<void> | undefined;
 
 /**

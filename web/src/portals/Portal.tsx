@@ -3,8 +3,9 @@ import { useEffect } from 'react';
 import { Route, Routes } from 'react-router';
 import { logout } from '../auth/oidc';
 import { RequireSession } from '../auth/RequireSession';
+import { PermissionsPending } from '../components/Permitted';
 import { PortalShell } from '../components/PortalShell';
-import { ErrorState, Forbidden, Loading, NotFound } from '../components/States';
+import { Forbidden, NotFound } from '../components/States';
 import { useStaffPermissions } from '../lib/permissions';
 import { useSession } from '../lib/session';
 import { type PortalPage, preloadWhenIdle } from './registry';
@@ -12,7 +13,7 @@ import { type PortalPage, preloadWhenIdle } from './registry';
 /** One portal: its shell, its pages, and sign-in for the pages that need it. */
 export function Portal(props: { name: string; title: string; kind: 'person' | 'staff'; pages: PortalPage[] }) {
   const session = useSession();
-  const { can, failed } = useStaffPermissions();
+  const { can } = useStaffPermissions();
   const base = `/${props.name}`;
   // a staff member's menu holds only the pages their roles cover (known once the server has said)
   const items = props.pages
@@ -43,10 +44,8 @@ export function Portal(props: { name: string; title: string; kind: 'person' | 's
                     p.element
                   ) : can ? (
                     <Forbidden page={p.nav?.label} permission={p.permission} home={base} />
-                  ) : failed ? (
-                    <ErrorState error={failed.error} onRetry={failed.retry} title="暂时无法确认您的权限" />
                   ) : (
-                    <Loading />
+                    <PermissionsPending />
                   )}
                 </RequireSession>
               )

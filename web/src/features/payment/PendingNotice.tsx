@@ -4,10 +4,6 @@ import { Link } from 'react-router';
 import { api } from '../../lib/api';
 import { dueText, institutionLabel, MEDICAL_TYPES, type PaymentOrder, yuan } from './format';
 
-/**
- * On the hall's home: bills a hospital or pharmacy has uploaded and that wait for the person, with the first one's
- * amount to pay and its deadline, one tap from confirming. Nothing when none waits.
- */
 /** What the person will pay, or that confirming is all it takes when the fund and the account cover the bill. */
 function toPayText(o: PaymentOrder): string | undefined {
   if (o.cashPayment === null) return undefined;
@@ -15,6 +11,10 @@ function toPayText(o: PaymentOrder): string | undefined {
   return o.accountPayment ? `个人账户支付 ¥${yuan(o.accountPayment)}，无需另付` : '医保全额支付，无需另付';
 }
 
+/**
+ * On the hall's home: bills a hospital or pharmacy has uploaded and that wait for the person, with the first one's
+ * amount to pay and its deadline, one tap from confirming. Nothing when none waits.
+ */
 export function PendingBillsNotice() {
   const { data } = useQuery({
     queryKey: ['payment', 'my', 'list', 'pending'],

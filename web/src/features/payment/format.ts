@@ -69,8 +69,9 @@ export function dueText(o: Pick<PaymentOrder, 'status' | 'dueAt'>, now = new Dat
   if (!o.dueAt) return undefined;
   const due = new Date(o.dueAt);
   const hm = hourMinute(due);
-  const [, month, day] = chinaDay(due).split('-').map(Number);
-  const when = chinaDay(due) === chinaDay(now) ? hm : `${month}月${day}日 ${hm}`;
+  const day = chinaDay(due);
+  const [, m, d] = day.split('-').map(Number);
+  const when = day === chinaDay(now) ? hm : `${m}月${d}日 ${hm}`;
   return `请于 ${when} 前${o.status === 'pre_settled' ? '确认' : '完成支付'}，逾期自动取消`;
 }
 

@@ -2,8 +2,8 @@ import { useQuery } from '@tanstack/react-query';
 import { Card, Col, Row, Statistic, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
+import { PermissionsPending } from '../../components/Permitted';
 import { PageTitle } from '../../components/PortalShell';
-import { ErrorState, Loading } from '../../components/States';
 import { ApiError, api, errorText } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
 
@@ -62,7 +62,7 @@ const PAYMENTS = 'payment:read';
  * orders that need a person.
  */
 export function ConsoleDashboard() {
-  const { can, me, failed } = useStaffPermissions();
+  const { can, me } = useStaffPermissions();
   // a card the staff member's roles do not cover is left out, not shown refused
   const watch = (permission: string) => ({ retry: false, refetchInterval: 30_000, enabled: !!can?.(permission) });
   const jobs = useQuery({
@@ -85,12 +85,7 @@ export function ConsoleDashboard() {
     queryFn: () => api<{ total: number }>('/api/payment/admin/orders?status=abnormal&pageSize=1'),
     ...watch(PAYMENTS),
   });
-  if (!can)
-    return failed ? (
-      <ErrorState error={failed.error} onRetry={failed.retry} title="暂时无法确认您的权限" />
-    ) : (
-      <Loading />
-    );
+  if (!can) return <PermissionsPending />;
   if (![OPS, MESSAGES, RECONCILE, PAYMENTS].some(can))
     return (
       <>
