@@ -117,6 +117,8 @@ export function a11yReport(bad: A11yViolation[], label: string, viewport: string
 
 /** Runs axe-core on the page; throws when a serious or critical violation is found (listing them). */
 export async function checkA11y(page: Page, label = page.url()): Promise<A11yViolation[]> {
+  // colours are measured at rest: a button a tap just re-rendered may still be fading between its states
+  await animationsDone(page);
   const bad = await findA11yViolations(page);
   if (bad.length > 0) throw new Error(a11yReport(bad, label, viewportName(page)));
   return bad;
@@ -130,7 +132,11 @@ export async function settled(page: Page): Promise<void> {
     .first()
     .waitFor({ state: 'detached', timeout: 10_000 })
     .catch(() => undefined);
-  // no fade-in half way (axe would measure a toast's colour mid-animation)
+  await animationsDone(page);
+}
+
+/** No fade or colour transition half way (axe would measure a toast's or a button's colour mid-animation). */
+async function animationsDone(page: Page): Promise<void> {
   await page
     .waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), undefined, {
       timeout: 3_000,
