@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { sm2Verify } from '../../platform/crypto/index.ts';
 import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
+import { personDirectory } from '../message/testing.ts';
 import { FakeCoreZone } from '../payment/fake-core.test-helper.ts';
 import { type Harness, startHarness } from '../payment/harness.test-helper.ts';
 import { ebillCenter } from './index.ts';
@@ -18,8 +19,12 @@ for (const kind of databaseKinds()) {
   describe(`e-bill through a real payment [${kind}]`, () => {
     let h: Harness;
     const core = new FakeCoreZone();
+    const directory = personDirectory(); // the user center's part the e-bill center asks
     before(async () => {
-      h = await startHarness(kind, { coreZone: () => core.asCoreZone(), centersBefore: [ebillCenter] });
+      h = await startHarness(kind, {
+        coreZone: () => core.asCoreZone(),
+        centersBefore: [directory.center, ebillCenter],
+      });
       h.platform.ctx.services.coreZone = core.asCoreZone(); // as the core-zone module registers it
     });
     after(async () => {
@@ -30,6 +35,7 @@ for (const kind of databaseKinds()) {
       const residentId = '990102198503120011';
       core.addPerson(REGION, residentId, 500);
       h.persons.set(residentId, 'person-pay-1');
+      directory.add({ id: 'person-pay-1', regionCode: REGION, name: '李四', residentId });
       const upload = () =>
         h.upload(residentId, [
           { lineNo: '1', code: 'XA01', quantity: 2, unitPrice: 3_000 },
@@ -49,6 +55,7 @@ for (const kind of databaseKinds()) {
       assert.equal(bill.accountPayment, done.accountPayment);
       assert.equal(bill.cashPayment, done.cashPayment);
       assert.equal(bill.personId, 'person-pay-1');
+      assert.equal(bill.payerName, '李四', 'the payer as their account names them');
       assert.equal(bill.payeeName, core.institutionName, 'the payee as the core zone registers it');
       assert.deepEqual(
         bill.items.map((i) => [i.code, i.amount]),
@@ -82,6 +89,32 @@ for (const kind of databaseKinds()) {
       assert.equal(Number(reds[0].total), done.total);
       assert.equal(reds[0].refund_id, refund.id);
       assert.equal((await ebill.byOrder(h.platform.ctx.db, REGION, order.id, 'blue'))?.status, 'reversed');
+    });
+
+    test('an insured person without a hall account: the bill names them from the core zone and is theirs once they open one', async () => {
+      const residentId = '990102198503120038';
+      core.addPerson(REGION, residentId, 0).name = '孙八';
+      const order = await h.upload(residentId, [{ lineNo: '1', code: 'XA01', quantity: 1, unitPrice: 3_000 }]);
+      await h.payment.placeOrder(order, actor);
+      await h.pay(order.id);
+      await h.waitFor(order.id, (o) => o.status === 'completed');
+      await h.platform.ctx.jobs.drain();
+      await h.payment.requestRefund(REGION, order.id, { appRefundSn: 'eb-r2', kind: 'full', reason: '退费' }, actor);
+      await h.platform.ctx.jobs.drain();
+      const ebill = h.platform.ctx.services.ebill!;
+      const blue = await ebill.byOrder(h.platform.ctx.db, REGION, order.id, 'blue');
+      assert.ok(blue);
+      assert.equal(blue.personId, null);
+      assert.equal(blue.payerName, '孙八');
+
+      // later they register: both bills are in their list, and theirs to open; another person's list has neither
+      directory.add({ id: 'person-late', regionCode: REGION, name: '孙八', residentId });
+      directory.add({ id: 'person-other', regionCode: REGION, name: '周九', residentId: '990102198503120046' });
+      const mine = await ebill.listForPerson(REGION, 'person-late');
+      assert.deepEqual(mine.items.map((b) => b.kind).sort(), ['blue', 'red']);
+      assert.equal((await ebill.getForPerson(REGION, 'person-late', blue.id)).id, blue.id);
+      assert.equal((await ebill.listForPerson(REGION, 'person-other')).total, 0);
+      await assert.rejects(ebill.getForPerson(REGION, 'person-other', blue.id), { code: 'EBILL_NOT_FOUND' });
     });
   });
 }

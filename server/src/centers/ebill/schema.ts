@@ -5,7 +5,11 @@ import { instant, paging } from '../../platform/schemas.ts';
 export const paymentEventSchema = z.object({
   regionCode: z.string().regex(/^\d{6}$/),
   orderId: z.string().min(1).max(64),
-  personId: z.string().min(1).max(64),
+  // the hall account (absent for a person without one), the core zone's person number and the resident ID's blind
+  // index; events queued before the last two were added carry only personId
+  personId: z.string().min(1).max(64).optional(),
+  personNo: z.string().min(1).max(64).optional(),
+  residentIndex: z.string().min(1).max(128).optional(),
   institutionCode: z.string().min(1).max(32),
   total: z.number().int().nonnegative(),
   fundPayment: z.number().int().nonnegative(),

@@ -37,7 +37,8 @@ export interface BillView {
   refundedTotal: number;
   refundId: string | null;
   orderId: string;
-  personId: string;
+  /** the hall account it was issued to; null for an insured person without one */
+  personId: string | null;
   payerName: string;
   institutionCode: string;
   payeeName: string;
@@ -65,7 +66,7 @@ interface BillRow {
   refunded_total: number;
   refund_id: string;
   order_id: string;
-  person_id: string;
+  person_id: string | null;
   payer_name_enc: string | null;
   institution_code: string;
   payee_name: string;
@@ -203,15 +204,15 @@ export class EbillService {
     }
   }
 
-  private async payerName(regionCode: string, personId: string): Promise<string> {
+  /** The insured person's name: their hall account's, else the core zone's (a person without an account). */
+  private async payerName(ev: PaymentEvent): Promise<string> {
     const user = (this.ctx.services as Record<string, any>).user;
-    if (user?.getPerson) {
-      try {
-        const p = await user.getPerson(regionCode, personId);
-        if (p?.name) return String(p.name);
-      } catch (err) {
-        this.ctx.log.warn({ err, personId }, 'ebill: payer name look-up failed');
-      }
+    const core = this.ctx.services.coreZone;
+    try {
+      if (ev.personId && user?.getPerson) return String((await user.getPerson(ev.regionCode, ev.personId)).name);
+      if (ev.personNo && core) return (await core.findPerson(ev.regionCode, { personNo: ev.personNo })).name;
+    } catch (err) {
+      this.ctx.log.warn({ err, orderId: ev.orderId }, 'ebill: payer name look-up failed');
     }
     return '参保人';
   }
@@ -228,7 +229,7 @@ export class EbillService {
   async issueBlue(ev: PaymentEvent): Promise<BillView> {
     const existing = await this.byOrder(this.db, ev.regionCode, ev.orderId, 'blue');
     if (existing) return existing;
-    const payerName = await this.payerName(ev.regionCode, ev.personId);
+    const payerName = await this.payerName(ev);
     const payeeName = await this.payeeName(ev);
     const items: BillItem[] = ev.lines.map((l) => ({ ...l }));
     try {
@@ -256,10 +257,11 @@ export class EbillService {
         });
         const [row] =
           await tx.q<BillRow>(sql`insert into ebill_bill(region_code, id, bill_code, bill_number, check_code, kind, order_id,
-            person_id, payer_name_enc, institution_code, payee_name, total, fund_payment, account_payment, cash_payment,
-            items, settled_at, issued_at, canonical, signature, key_id)
+            person_id, resident_index, payer_name_enc, institution_code, payee_name, total, fund_payment, account_payment,
+            cash_payment, items, settled_at, issued_at, canonical, signature, key_id)
           values (${ev.regionCode}, ${id}, ${issued.billCode}, ${issued.billNumber}, ${issued.checkCode}, 'blue',
-            ${ev.orderId}, ${ev.personId}, ${this.ctx.privacy.cipher.encrypt(payerName)}, ${ev.institutionCode},
+            ${ev.orderId}, ${ev.personId ?? null}, ${ev.residentIndex ?? null},
+            ${this.ctx.privacy.cipher.encrypt(payerName)}, ${ev.institutionCode},
             ${payeeName}, ${ev.total}, ${ev.fundPayment}, ${ev.accountPayment}, ${ev.cashPayment},
             ${JSON.stringify(items)}::jsonb, ${iso(ev.settledAt)}, ${issued.issuedAt}, ${issued.canonical},
             ${issued.signature}, ${issued.keyId})
@@ -338,10 +340,11 @@ export class EbillService {
           original: { billCode: blue.billCode, billNumber: blue.billNumber, full },
         });
         await tx.q(sql`insert into ebill_bill(region_code, id, bill_code, bill_number, check_code, kind, order_id,
-            person_id, payer_name_enc, institution_code, payee_name, total, fund_payment, account_payment, cash_payment,
-            items, settled_at, issued_at, canonical, signature, key_id, original_bill_id, refund_id)
+            person_id, resident_index, payer_name_enc, institution_code, payee_name, total, fund_payment,
+            account_payment, cash_payment, items, settled_at, issued_at, canonical, signature, key_id, original_bill_id,
+            refund_id)
           values (${ev.regionCode}, ${id}, ${issued.billCode}, ${issued.billNumber}, ${issued.checkCode}, 'red',
-            ${ev.orderId}, ${blue.personId}, ${this.ctx.privacy.cipher.encrypt(blue.payerName)},
+            ${ev.orderId}, ${blue.personId}, ${ev.residentIndex ?? null}, ${this.ctx.privacy.cipher.encrypt(blue.payerName)},
             ${blue.institutionCode}, ${blue.payeeName}, ${total}, ${fund}, ${account}, ${cash},
             ${JSON.stringify(items)}::jsonb, ${iso(ev.refundedAt ?? ev.settledAt)}, ${issued.issuedAt},
             ${issued.canonical}, ${issued.signature}, ${issued.keyId}, ${blue.id}, ${refundId})`);
@@ -418,20 +421,39 @@ export class EbillService {
     return r ? this.view(r) : undefined;
   }
 
-  /** A person's own bills, newest first. */
+  /**
+   * A person's own bills, newest first: those issued to their account and those issued to them as an insured person
+   * before they had one (by the resident ID's blind index).
+   */
   async listForPerson(regionCode: string, personId: string, page = 1, pageSize = 20) {
-    const rows = await this.db.q<BillRow>(sql`select * from ebill_bill
-      where region_code = ${regionCode} and person_id = ${personId}
+    const mine = await this.ownedBy(regionCode, personId);
+    const rows = await this.db.q<BillRow>(sql`select * from ebill_bill where region_code = ${regionCode} and ${mine}
       order by issued_at desc, bill_number desc limit ${pageSize} offset ${(page - 1) * pageSize}`);
     const [{ n }] = await this.db.q<{ n: number }>(sql`select count(*)::int as n from ebill_bill
-      where region_code = ${regionCode} and person_id = ${personId}`);
+      where region_code = ${regionCode} and ${mine}`);
     return { total: n, items: rows.map((r) => this.view(r)) };
   }
 
   async getForPerson(regionCode: string, personId: string, id: string): Promise<BillView> {
-    const bill = await this.byId(this.db, regionCode, id);
-    if (!bill || bill.personId !== personId) throw notFoundBill();
-    return bill;
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFoundBill();
+    const mine = await this.ownedBy(regionCode, personId);
+    const [r] = await this.db.q<BillRow>(sql`select * from ebill_bill
+      where region_code = ${regionCode} and id = ${id} and ${mine}`);
+    if (!r) throw notFoundBill();
+    return this.view(r);
+  }
+
+  /** The condition that a bill is this person's. */
+  private async ownedBy(regionCode: string, personId: string) {
+    const user = (this.ctx.services as Record<string, any>).user;
+    const residentId: string | undefined = user?.getPerson
+      ? await user.getPerson(regionCode, personId).then(
+          (p: { residentId?: string }) => p.residentId,
+          () => undefined,
+        )
+      : undefined;
+    if (!residentId) return sql`person_id = ${personId}`;
+    return sql`(person_id = ${personId} or resident_index = ${this.ctx.privacy.blindIndex(residentId, 'resident_id')})`;
   }
 
   /** Staff search: every call is audited with its purpose; payer names come back masked. */

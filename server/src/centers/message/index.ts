@@ -31,7 +31,8 @@ declare module '../../platform/context.ts' {
 interface PaymentEvent {
   regionCode: string;
   orderId: string;
-  personId: string;
+  /** absent for an insured person without a hall account: nobody here to tell */
+  personId?: string;
   institutionCode: string;
   /** the registry's name at upload, when the payment center knew it */
   institutionName?: string;

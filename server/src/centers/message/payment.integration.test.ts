@@ -100,5 +100,19 @@ for (const kind of databaseKinds()) {
       );
       assert.deepEqual(titles, ['医保支付成功'], 'told it is paid, not asked to confirm it');
     });
+
+    test('an insured person without a hall account: nobody to tell, so no message and no failed delivery', async () => {
+      const residentId = '990102198503120054';
+      core.addPerson(REGION, residentId, 1_000);
+      const order = await h.upload(residentId, [{ lineNo: '1', code: 'XA01', quantity: 1, unitPrice: 3_000 }]);
+      assert.equal(order.personId, null);
+      await h.payment.placeOrder(order, actor);
+      await h.pay(order.id);
+      await h.waitFor(order.id, (o) => o.status === 'completed');
+      for (let i = 0; i < 5; i++) await h.platform.ctx.jobs.drain();
+      const rows = await h.platform.ctx.db.q<{ type_code: string; status: string }>(sql`select type_code, status
+        from message where region_code = ${REGION} and dedupe_key like ${`%${order.id}%`}`);
+      assert.deepEqual(rows, []);
+    });
   });
 }

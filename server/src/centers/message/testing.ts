@@ -55,6 +55,7 @@ export interface TestPerson {
   name: string;
   mobile?: string;
   email?: string;
+  residentId?: string;
 }
 
 /**

@@ -42,7 +42,12 @@ export const PAYMENT_PERMISSIONS = [
 export interface PaymentEvent {
   regionCode: string;
   orderId: string;
-  personId: string;
+  /** the person's hall account, when they have one (a bill may be uploaded for anyone insured) */
+  personId?: string;
+  /** the insured person in the core zone, always */
+  personNo: string;
+  /** blind index of the resident ID: finds the person's records once they open an account */
+  residentIndex: string;
   institutionCode: string;
   /** the registry's name at upload, when known */
   institutionName?: string;

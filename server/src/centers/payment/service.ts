@@ -1524,7 +1524,9 @@ export function eventPayload(o: Order) {
   return {
     regionCode: o.regionCode,
     orderId: o.id,
-    personId: o.personId ?? o.personNo,
+    ...(o.personId ? { personId: o.personId } : {}),
+    personNo: o.personNo,
+    residentIndex: o.residentIndex,
     institutionCode: o.institutionCode,
     ...(o.institutionName ? { institutionName: o.institutionName } : {}),
     total: o.total,
