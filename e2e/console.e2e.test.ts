@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createTestPerson } from '../server/src/centers/user/testing.ts';
 import { service } from '../server/src/platform/context.ts';
 import { sql } from '../server/src/platform/db/index.ts';
+import { enqueue } from '../server/src/platform/jobs.ts';
 import {
   ARTIFACTS,
   a11yReport,
@@ -187,6 +188,36 @@ describe('console (e2e)', () => {
       await context.close();
       await env.platform.ctx.db.q(sql`update payment_order set status = 'pre_settled'
         where region_code = '990100' and id = ${order.id}`);
+    }
+  });
+
+  test('the duty overview tells a backlog from jobs scheduled for later; 任务队列 shows each queue’s wait', async () => {
+    // no workers run here: a due job waits; one scheduled for tomorrow is not a backlog
+    const due = new Date(Date.now() - 5 * 60_000);
+    const later = new Date(Date.now() + 86_400_000);
+    await enqueue(env.platform.ctx.db, 'e2e.backlog', {}, { runAt: due });
+    await enqueue(env.platform.ctx.db, 'e2e.later', {}, { runAt: later });
+    const context = await newContext(browser, 'desktop', env.url);
+    const page = await context.newPage();
+    try {
+      await signInAsSuperAdmin(page);
+      const card = page.locator('.ant-card', { hasText: '任务队列' });
+      await card.getByText(/最久已等待 \d+ 分钟，请检查任务执行进程/).waitFor();
+      await card.getByText(/另有 \d+ 个定时任务未到执行时间/).waitFor();
+      await card.getByRole('link', { name: '查看' }).click();
+      // 队列 · 待执行 · 最久等待 · 定时 · 执行中 · 已完成 · 死信
+      const cells = async (queue: string) => {
+        const row = page.getByRole('row', { name: new RegExp(queue.replace('.', '\\.')) });
+        await row.waitFor();
+        return row.getByRole('cell').allTextContents();
+      };
+      const [, dueCount, wait, scheduledCount] = await cells('e2e.backlog');
+      assert.deepEqual([dueCount, scheduledCount], ['1', '0']);
+      assert.match(wait, /^[56] 分钟$/, 'waiting since five minutes ago');
+      assert.deepEqual((await cells('e2e.later')).slice(0, 4), ['e2e.later', '0', '—', '1']);
+    } finally {
+      await context.close();
+      await env.platform.ctx.db.q(sql`delete from job where queue in ('e2e.backlog', 'e2e.later')`);
     }
   });
 

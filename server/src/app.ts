@@ -176,8 +176,14 @@ function registerPlatformJobs(ctx: Context): void {
 
 async function jobMetrics(ctx: Context): Promise<string[]> {
   const lines = ['# HELP job_queue_jobs Jobs by queue and state.', '# TYPE job_queue_jobs gauge'];
-  for (const s of await ctx.jobs.stats())
-    lines.push(`job_queue_jobs{queue="${s.queue}",state="${s.state}"} ${s.count}`);
+  const stats = await ctx.jobs.stats();
+  for (const s of stats) lines.push(`job_queue_jobs{queue="${s.queue}",state="${s.state}"} ${s.count}`);
+  lines.push(
+    '# HELP job_queue_wait_seconds How long the oldest due job of a queue has waited.',
+    '# TYPE job_queue_wait_seconds gauge',
+  );
+  for (const s of stats)
+    if (s.state === 'queued') lines.push(`job_queue_wait_seconds{queue="${s.queue}"} ${s.waitSeconds}`);
   lines.push('# HELP job_failures_total Failed job attempts in this process.', '# TYPE job_failures_total counter');
   for (const [queue, n] of ctx.jobs.failures) lines.push(`job_failures_total{queue="${queue}"} ${n}`);
   lines.push('# HELP job_completed_total Completed jobs in this process.', '# TYPE job_completed_total counter');

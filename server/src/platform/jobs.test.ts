@@ -98,6 +98,21 @@ forEachDatabase('durable jobs', (getDb) => {
     assert.equal(ran, 1);
   });
 
+  test('stats tell due jobs (with the longest wait) from jobs scheduled for later', async () => {
+    const db = getDb();
+    await enqueue(db, 't.stats', { n: 1 }, { runAt: new Date(Date.now() - 90_000) });
+    await enqueue(db, 't.stats', { n: 2 });
+    await enqueue(db, 't.stats', { n: 3 }, { runAt: new Date(Date.now() + 3_600_000) });
+    const stats = (await new JobRunner(db, { pollMs: 10 }).stats()).filter((s) => s.queue === 't.stats');
+    const queued = stats.find((s) => s.state === 'queued');
+    assert.equal(queued?.count, 2);
+    assert.ok(queued.waitSeconds >= 90 && queued.waitSeconds < 120, String(queued.waitSeconds));
+    assert.deepEqual(
+      stats.filter((s) => s.state === 'scheduled').map((s) => [s.count, s.waitSeconds]),
+      [[1, 0]],
+    );
+  });
+
   test('dedupe keys make re-enqueueing harmless', async () => {
     const db = getDb();
     for (let i = 0; i < 3; i++) await enqueue(db, 't.dedupe', { i }, { dedupeKey: 'order-1' });

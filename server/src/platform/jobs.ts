@@ -37,8 +37,11 @@ export function backoffMs(attempt: number): number {
 
 export interface QueueStats {
   queue: string;
+  /** queued (due now), scheduled (waiting for its time: a backoff, a daily run, a quiet period), running, done, dead */
   state: string;
   count: number;
+  /** queued only: how long the longest-waiting due job has waited, in seconds (workers behind or absent) */
+  waitSeconds: number;
 }
 
 export interface JobRunnerOptions {
@@ -189,7 +192,11 @@ export class JobRunner {
   }
 
   async stats(): Promise<QueueStats[]> {
-    return this.db.q<QueueStats>(sql`select queue, state, count(*)::int as count from job group by queue, state`);
+    return this.db.q<QueueStats>(sql`select queue,
+        case when state = 'queued' and run_at > now() then 'scheduled' else state end as state, count(*)::int as count,
+        coalesce(floor(extract(epoch from now() - min(run_at) filter (where state = 'queued' and run_at <= now()))), 0)::int
+          as "waitSeconds"
+      from job group by 1, 2 order by 1, 2`);
   }
 }
 

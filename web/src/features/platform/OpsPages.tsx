@@ -20,6 +20,7 @@ import { api, errorText } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
 import { useRegionCode } from '../../lib/region';
 import { useToast } from '../../lib/toast';
+import { BACKLOG_SECONDS, type JobsView, queueRows, waitText } from './jobs';
 
 const SERVICES = [
   ['evoucher', '电子凭证'],
@@ -137,14 +138,7 @@ export function RegionConfigPage() {
   );
 }
 
-interface JobsView {
-  stats: Array<{ queue: string; state: string; count: number }>;
-  dead: Array<{ id: number; queue: string; attempts: number; last_error: string; finished_at: string }>;
-}
-
-const STATE_LABEL: Record<string, string> = { queued: '排队', running: '执行中', done: '完成', dead: '死信' };
-
-/** 任务队列: depth by queue and state, dead letters with retry. */
+/** 任务队列: each queue's due, scheduled, running, done and dead jobs and its longest wait; dead letters with retry. */
 export function JobsPage() {
   const toast = useToast();
   const client = useQueryClient();
@@ -169,17 +163,29 @@ export function JobsPage() {
       <Card title="队列概况" loading={isLoading} style={{ marginBottom: 16 }}>
         <Table
           size="small"
-          rowKey={(r) => `${r.queue}:${r.state}`}
+          rowKey="queue"
           pagination={false}
-          dataSource={data?.stats ?? []}
+          scroll={{ x: 'max-content' }}
+          dataSource={queueRows(data?.stats ?? [])}
           columns={[
             { title: '队列', dataIndex: 'queue' },
+            { title: '待执行', dataIndex: 'queued', align: 'right' },
             {
-              title: '状态',
-              dataIndex: 'state',
-              render: (s: string) => <Tag color={s === 'dead' ? 'red' : undefined}>{STATE_LABEL[s] ?? s}</Tag>,
+              title: '最久等待',
+              dataIndex: 'waitSeconds',
+              align: 'right',
+              render: (s: number, r) =>
+                r.queued === 0 ? '—' : s > BACKLOG_SECONDS ? <Tag color="red">{waitText(s)}</Tag> : waitText(s),
             },
-            { title: '数量', dataIndex: 'count', align: 'right' },
+            { title: '定时（未到时间）', dataIndex: 'scheduled', align: 'right' },
+            { title: '执行中', dataIndex: 'running', align: 'right' },
+            { title: '已完成', dataIndex: 'done', align: 'right' },
+            {
+              title: '死信',
+              dataIndex: 'dead',
+              align: 'right',
+              render: (n: number) => (n > 0 ? <Tag color="red">{n}</Tag> : n),
+            },
           ]}
         />
       </Card>

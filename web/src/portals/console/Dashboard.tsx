@@ -4,14 +4,10 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { PermissionsPending } from '../../components/Permitted';
 import { PageTitle } from '../../components/PortalShell';
+import { BACKLOG_SECONDS, countOf, type JobsView, longestWait, waitText } from '../../features/platform/jobs';
 import { ApiError, api, errorText } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
 
-interface JobStat {
-  queue: string;
-  state: string;
-  count: number;
-}
 interface MessageStat {
   channel: string;
   total: number;
@@ -67,7 +63,7 @@ export function ConsoleDashboard() {
   const watch = (permission: string) => ({ retry: false, refetchInterval: 30_000, enabled: !!can?.(permission) });
   const jobs = useQuery({
     queryKey: ['dashboard', 'jobs'],
-    queryFn: () => api<{ stats: JobStat[] }>('/api/platform/jobs'),
+    queryFn: () => api<JobsView>('/api/platform/jobs'),
     ...watch(OPS),
   });
   const messages = useQuery({
@@ -95,26 +91,39 @@ export function ConsoleDashboard() {
         </Typography.Paragraph>
       </>
     );
-  const count = (stats: JobStat[], state: string) =>
-    stats.filter((s) => s.state === state).reduce((n, s) => n + s.count, 0);
   return (
     <>
       <PageTitle>值班概览</PageTitle>
       <Row gutter={[16, 16]}>
         <Watch title="任务队列" shown={can(OPS)} to="/console/jobs" query={jobs}>
-          {(d) => (
-            <Row gutter={8}>
-              <Col span={8}>
-                <Statistic title="排队" value={count(d.stats, 'queued')} />
-              </Col>
-              <Col span={8}>
-                <Statistic title="执行中" value={count(d.stats, 'running')} />
-              </Col>
-              <Col span={8}>
-                <Statistic title="死信" value={count(d.stats, 'dead')} styles={alarm(count(d.stats, 'dead'))} />
-              </Col>
-            </Row>
-          )}
+          {(d) => {
+            const wait = longestWait(d.stats);
+            const scheduled = countOf(d.stats, 'scheduled');
+            return (
+              <>
+                <Row gutter={8}>
+                  <Col span={8}>
+                    <Statistic
+                      title="待执行"
+                      value={countOf(d.stats, 'queued')}
+                      styles={alarm(wait > BACKLOG_SECONDS ? 1 : 0)}
+                    />
+                  </Col>
+                  <Col span={8}>
+                    <Statistic title="执行中" value={countOf(d.stats, 'running')} />
+                  </Col>
+                  <Col span={8}>
+                    <Statistic title="死信" value={countOf(d.stats, 'dead')} styles={alarm(countOf(d.stats, 'dead'))} />
+                  </Col>
+                </Row>
+                <Typography.Text type={wait > BACKLOG_SECONDS ? 'danger' : 'secondary'}>
+                  {wait > BACKLOG_SECONDS ? `最久已等待 ${waitText(wait)}，请检查任务执行进程` : null}
+                  {wait > BACKLOG_SECONDS && scheduled > 0 ? '；' : null}
+                  {scheduled > 0 ? `另有 ${scheduled} 个定时任务未到执行时间` : null}
+                </Typography.Text>
+              </>
+            );
+          }}
         </Watch>
         <Watch title="今日消息发送" shown={can(MESSAGES)} to="/console/message/deliveries" query={messages}>
           {(rows) => {
