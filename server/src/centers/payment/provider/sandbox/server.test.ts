@@ -3,12 +3,13 @@
  * refund or address. Without one (tests), it forgets, as before.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { businessDate } from '../port.ts';
+import { businessDate, type ProviderNotification } from '../port.ts';
 import { SandboxPaymentProvider, sandboxAdmin } from './client.ts';
 import { startSandbox } from './server.ts';
 
@@ -102,5 +103,66 @@ test('without a state file a restart forgets (the tests’ in-process sandbox)',
     assert.equal(order.status, 'NOTFOUND');
   } finally {
     await second.close();
+  }
+});
+
+test('a notification the merchant has not acknowledged when the sandbox stops is delivered after its restart', async () => {
+  const stateFile = join(dir, 'outgoing.json');
+  let accept = false;
+  let refused = 0;
+  const received: ProviderNotification[] = [];
+  const verifier = new SandboxPaymentProvider({ baseUrl: 'http://127.0.0.1:9', secret });
+  const merchant = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      if (!accept) {
+        refused++;
+        res.writeHead(503).end();
+        return;
+      }
+      received.push(verifier.verifyNotification(req.headers, body));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":"SUCCESS"}');
+    });
+  });
+  await new Promise<void>((r) => merchant.listen(0, '127.0.0.1', r));
+  const notifyUrl = `http://127.0.0.1:${(merchant.address() as AddressInfo).port}/api/payment/notify/sandbox`;
+  try {
+    const first = await startSandbox({ ...quiet, stateFile });
+    const p1 = new SandboxPaymentProvider({ baseUrl: first.url, secret });
+    await p1.createPrepay({
+      outTradeNo: 'ORD-9',
+      amount: 700,
+      description: '测试',
+      notifyUrl,
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    await sandboxAdmin(first.url, 'POST', '/admin/orders/ORD-9/pay', {});
+    for (const until = Date.now() + 5000; refused < 2 && Date.now() < until; )
+      await new Promise((r) => setTimeout(r, 10));
+    assert.ok(refused >= 2, 'the merchant refused it, and the sandbox retried');
+    await first.close();
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { outgoing: unknown[] };
+    assert.equal(saved.outgoing.length, 1, 'kept as outgoing');
+
+    accept = true;
+    const second = await startSandbox({ ...quiet, stateFile });
+    try {
+      for (const until = Date.now() + 5000; received.length === 0 && Date.now() < until; )
+        await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(
+        received.map((n) => [n.eventType, n.outTradeNo, n.amount, n.seq]),
+        [['TRANSACTION.SUCCESS', 'ORD-9', 700, 2]],
+        'signed as before, with its own sequence number',
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(JSON.parse(readFileSync(stateFile, 'utf8')).outgoing.length, 0, 'acknowledged: nothing left');
+    } finally {
+      await second.close();
+    }
+  } finally {
+    merchant.close();
   }
 });

@@ -104,11 +104,19 @@ export interface SandboxOptions {
   stateFile?: string;
 }
 
+/** a notification copy not yet acknowledged by the merchant: delivered again after a restart, as providers do */
+interface Outgoing {
+  key: string;
+  notification: ProviderNotification;
+  attempt: number;
+}
+
 interface SandboxState {
   port: number;
   counter: number;
   orders: SandboxOrder[];
   refunds: SandboxRefund[];
+  outgoing?: Outgoing[];
 }
 
 function loadState(file: string | undefined): SandboxState | undefined {
@@ -134,6 +142,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
   const orders = new Map((saved?.orders ?? []).map((o) => [o.outTradeNo, o]));
   const byPrepay = new Map((saved?.orders ?? []).map((o) => [o.prepayId, o.outTradeNo]));
   const refunds = new Map((saved?.refunds ?? []).map((r) => [r.outRefundNo, r]));
+  const outgoing = new Map((saved?.outgoing ?? []).map((o) => [o.key, o]));
+  let outgoingSeq = 0;
   const delivered: Delivery[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR };
@@ -141,9 +151,17 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
   let notifyCounter = 0;
   let baseUrl = '';
   let port = 0;
+  /** stopped: a delivery still on its way changes nothing (it stays outgoing in the state file) */
+  let closed = false;
   const persist = () => {
     if (opts.stateFile) {
-      saveState(opts.stateFile, { port, counter, orders: [...orders.values()], refunds: [...refunds.values()] });
+      saveState(opts.stateFile, {
+        port,
+        counter,
+        orders: [...orders.values()],
+        refunds: [...refunds.values()],
+        outgoing: [...outgoing.values()],
+      });
     }
   };
 
@@ -156,7 +174,13 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
   };
   const sleep = (ms: number) => new Promise<void>((r) => later(ms, r));
 
-  async function deliver(order: SandboxOrder, n: ProviderNotification, attempt = 1, record?: Delivery): Promise<void> {
+  async function deliver(
+    order: SandboxOrder,
+    n: ProviderNotification,
+    out: Outgoing,
+    attempt = out.attempt,
+    record?: Delivery,
+  ): Promise<void> {
     const body = JSON.stringify(n);
     const path = new URL(order.notifyUrl).pathname;
     let ok = false;
@@ -171,6 +195,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
     } catch {
       ok = false;
     }
+    if (closed) return;
     // one record per delivered copy, updated by its retries
     if (record) {
       record.attempts = attempt;
@@ -180,7 +205,29 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
       delivered.push(record);
     }
     const copy = record;
-    if (!ok && attempt < 8) later(Math.min(2000, 25 * 2 ** attempt), () => void deliver(order, n, attempt + 1, copy));
+    if (!ok && attempt < 8) {
+      out.attempt = attempt + 1;
+      later(Math.min(2000, 25 * 2 ** attempt), () => void deliver(order, n, out, attempt + 1, copy));
+    } else outgoing.delete(out.key);
+    persist();
+  }
+
+  /** Notifications that were on their way when the sandbox stopped go out again (their attempts count on). */
+  function resumeOutgoing(): void {
+    if (outgoing.size === 0) return;
+    log(`继续投递重启前未确认的通知 ${outgoing.size} 条`);
+    for (const out of outgoing.values()) {
+      const order = orders.get(out.notification.outTradeNo);
+      if (order) later(0, () => void deliver(order, out.notification, out));
+      else outgoing.delete(out.key);
+    }
+  }
+
+  /** Sends one copy of a notification after `delay`, kept as outgoing until the merchant acknowledges it. */
+  function sendNotice(order: SandboxOrder, n: ProviderNotification, delay: number): void {
+    const out: Outgoing = { key: `${n.id}#${++outgoingSeq}`, notification: n, attempt: 1 };
+    outgoing.set(out.key, out);
+    later(delay, () => void deliver(order, n, out));
   }
 
   function notify(order: SandboxOrder, notes: ProviderNotification[]): void {
@@ -194,7 +241,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
     let delay = behaviour.notifyDelayMs;
     for (const n of sequence) {
       for (let copy = 0; copy <= behaviour.duplicates; copy++) {
-        later(delay, () => void deliver(order, n));
+        sendNotice(order, n, delay);
         delay += 5;
       }
     }
@@ -477,10 +524,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
   baseUrl = `http://${host}:${port}`;
   persist();
   log(`沙箱支付服务已启动 ${baseUrl}${opts.stateFile ? `（状态文件 ${opts.stateFile}，订单 ${orders.size} 笔）` : ''}`);
+  resumeOutgoing();
   return {
     url: baseUrl,
     server,
     close: async () => {
+      closed = true;
       for (const t of timers) clearTimeout(t);
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
