@@ -169,9 +169,13 @@ async function principalFromToken(token: string, req: FastifyRequest, ctx: Conte
 }
 
 function registerPlatformJobs(ctx: Context): void {
-  ctx.jobs.register('privacy.reencrypt', async (_job, db) => {
-    while ((await reencryptBatch(db, ctx.privacy)) > 0);
-  });
+  ctx.jobs.register(
+    'privacy.reencrypt',
+    async (_job, db) => {
+      while ((await reencryptBatch(db, ctx.privacy)) > 0);
+    },
+    '个人数据换新密钥重新加密',
+  );
 }
 
 async function jobMetrics(ctx: Context): Promise<string[]> {

@@ -17,11 +17,12 @@ export class EventBus {
     return `event:${event}:${subscriber}`;
   }
 
-  subscribe(event: string, subscriber: string, handler: JobHandler): void {
+  /** `title`: what the subscriber does with the event, shown in the console's job queue */
+  subscribe(event: string, subscriber: string, handler: JobHandler, title?: string): void {
     const list = this.subscribers.get(event) ?? [];
     if (!list.includes(subscriber)) list.push(subscriber);
     this.subscribers.set(event, list);
-    this.jobs.register(EventBus.queueName(event, subscriber), handler);
+    this.jobs.register(EventBus.queueName(event, subscriber), handler, title);
   }
 
   /** Whether publishing `event` stores anything (a publisher may then skip a transaction it needs only for it). */

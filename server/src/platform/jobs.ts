@@ -72,6 +72,8 @@ export class JobRunner {
   private unlisten?: () => Promise<void>;
   readonly failures = new Map<string, number>();
   readonly completed = new Map<string, number>();
+  /** queue → title, for the queues registered with one */
+  readonly titles = new Map<string, string>();
 
   private readonly db: Database;
   private readonly opts: JobRunnerOptions;
@@ -81,8 +83,10 @@ export class JobRunner {
     this.opts = opts;
   }
 
-  register(queue: string, handler: JobHandler): void {
+  /** `title`: what the queue does, in words the console shows beside its name */
+  register(queue: string, handler: JobHandler, title?: string): void {
     this.handlers.set(queue, handler);
+    if (title) this.titles.set(queue, title);
   }
 
   get queues(): string[] {

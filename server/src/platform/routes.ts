@@ -91,6 +91,7 @@ export function platformRoutes(app: App, ctx: Context): void {
     },
     async (req) => ({
       stats: await ctx.jobs.stats(),
+      titles: Object.fromEntries(ctx.jobs.titles),
       // the region acted in, and platform-wide jobs (no region)
       dead: await ctx.db.q(sql`select id, queue, region_code, attempts, last_error, finished_at from job
         where state = 'dead' and (region_code = ${req.regionCode} or region_code is null)

@@ -61,28 +61,36 @@ export const authCenter: Center = {
       | { declarePermissions?: (p: typeof AUTH_PERMISSIONS, center: string) => Promise<void> }
       | undefined;
     await user?.declarePermissions?.(AUTH_PERMISSIONS, 'auth');
-    ctx.jobs.register('auth.purge', async () => {
-      await auth.purgeExpired();
-      await enqueue(
-        ctx.db,
-        'auth.purge',
-        {},
-        { runAt: new Date(Date.now() + 3600_000), dedupeKey: `auth.purge:${hourKey(1)}` },
-      );
-    });
-    ctx.jobs.register('auth.keys.rotate', async () => {
-      const kid = await ctx.keys.rotate();
-      ctx.log.info({ kid }, '签名密钥已轮换');
-      await enqueue(
-        ctx.db,
-        'auth.keys.rotate',
-        {},
-        {
-          runAt: new Date(Date.now() + KEY_ROTATION_DAYS * 86_400_000),
-          dedupeKey: `auth.keys.rotate:${hourKey(KEY_ROTATION_DAYS * 24)}`,
-        },
-      );
-    });
+    ctx.jobs.register(
+      'auth.purge',
+      async () => {
+        await auth.purgeExpired();
+        await enqueue(
+          ctx.db,
+          'auth.purge',
+          {},
+          { runAt: new Date(Date.now() + 3600_000), dedupeKey: `auth.purge:${hourKey(1)}` },
+        );
+      },
+      '清理过期的登录会话、短信验证码与通行密钥挑战',
+    );
+    ctx.jobs.register(
+      'auth.keys.rotate',
+      async () => {
+        const kid = await ctx.keys.rotate();
+        ctx.log.info({ kid }, '签名密钥已轮换');
+        await enqueue(
+          ctx.db,
+          'auth.keys.rotate',
+          {},
+          {
+            runAt: new Date(Date.now() + KEY_ROTATION_DAYS * 86_400_000),
+            dedupeKey: `auth.keys.rotate:${hourKey(KEY_ROTATION_DAYS * 24)}`,
+          },
+        );
+      },
+      '统一认证签名密钥轮换',
+    );
   },
   async routes(app, ctx) {
     await authRoutes(app, ctx);

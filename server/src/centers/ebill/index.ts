@@ -44,10 +44,15 @@ export const ebillCenter: Center = {
       column: 'contact_mobile_enc',
       key: ['region_code', 'app_id'],
     });
-    ctx.events.subscribe('payment.completed', 'ebill', (job) => service.onPaymentCompleted(job));
-    ctx.events.subscribe('payment.refunded', 'ebill', (job) => service.onPaymentRefunded(job));
-    ctx.jobs.register(NATIONAL_QUEUE, (job) => service.reportToNational(job));
-    ctx.jobs.register(CALLBACK_QUEUE, (job) => service.callbacks.deliver(job));
+    ctx.events.subscribe(
+      'payment.completed',
+      'ebill',
+      (job) => service.onPaymentCompleted(job),
+      '支付完成 → 开具电子票据',
+    );
+    ctx.events.subscribe('payment.refunded', 'ebill', (job) => service.onPaymentRefunded(job), '退款 → 开具红字票据');
+    ctx.jobs.register(NATIONAL_QUEUE, (job) => service.reportToNational(job), '电子票据上报国家平台');
+    ctx.jobs.register(CALLBACK_QUEUE, (job) => service.callbacks.deliver(job), '电子票据回调接入渠道');
     const user = (ctx.services as { user?: { declarePermissions?: (p: unknown, center?: string) => Promise<void> } })
       .user;
     await user?.declarePermissions?.(EBILL_PERMISSIONS, 'ebill');

@@ -55,10 +55,14 @@ export const evoucherCenter: Center = {
     await user?.declarePermissions?.(PERMISSIONS, 'evoucher');
     wireCoreZone(ctx, svc);
     ctx.regions.declareSettings('evoucher', EVOUCHER_SETTINGS);
-    ctx.jobs.register(PURGE_QUEUE, async () => {
-      await svc.purgeExpired();
-      await schedulePurge(ctx, new Date(Date.now() + 86400_000));
-    });
+    ctx.jobs.register(
+      PURGE_QUEUE,
+      async () => {
+        await svc.purgeExpired();
+        await schedulePurge(ctx, new Date(Date.now() + 86400_000));
+      },
+      '清理过期的电子凭证授权码、令牌、扫码登录与实人认证记录',
+    );
     await schedulePurge(ctx, new Date(Date.now() + 3600_000));
     const auth = authSlice(ctx);
     auth?.registerLoginMethod?.(qrLoginMethod(svc) satisfies LoginMethodSlot);

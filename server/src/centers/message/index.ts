@@ -103,6 +103,12 @@ async function stillWaiting(ctx: Context, regionCode: string, orderId: string): 
   return status === 'pre_settled' || status === 'awaiting_payment';
 }
 
+const MESSAGE_EVENT_TITLES = {
+  'payment.bill_ready': '待确认账单 → 提醒参保人',
+  'payment.completed': '支付完成 → 通知参保人',
+  'payment.refunded': '退款 → 通知参保人',
+} as const;
+
 export const messageCenter: Center = {
   name: 'message',
   description: '消息中心：消息类型、模板、推送规则，站内信、公告、邮件、短信、微信模板消息的投递与记录',
@@ -113,27 +119,32 @@ export const messageCenter: Center = {
     svc.registerJobs();
     ctx.services.message = svc;
     for (const event of ['payment.bill_ready', 'payment.completed', 'payment.refunded'] as const) {
-      ctx.events.subscribe(event, 'message', async (job, db) => {
-        const e = job.payload as PaymentEvent;
-        if (!e.personId) return;
-        const regionCode = e.regionCode ?? job.region_code!;
-        if (event === 'payment.bill_ready' && !(await stillWaiting(ctx, regionCode, e.orderId))) return;
-        const input = {
-          type: event,
-          regionCode,
-          to: { personId: e.personId },
-          payload: event === 'payment.refunded' ? refundPayload(e) : paymentMessagePayload(e),
-          dedupeKey: `${event}:${e.orderId}:${e.refundId ?? ''}`,
-          source: EventBus.queueName(event, 'message'),
-        };
-        try {
-          await db.tx((tx) => svc.send(tx, input));
-        } catch (err) {
-          // An event that does not fit the message type will not fit on a retry either: record it as failed.
-          if (!(err instanceof AppError) || err.status >= 500) throw err;
-          await svc.recordRejected(db, input, `${err.title}：${err.detail ?? err.code}`);
-        }
-      });
+      ctx.events.subscribe(
+        event,
+        'message',
+        async (job, db) => {
+          const e = job.payload as PaymentEvent;
+          if (!e.personId) return;
+          const regionCode = e.regionCode ?? job.region_code!;
+          if (event === 'payment.bill_ready' && !(await stillWaiting(ctx, regionCode, e.orderId))) return;
+          const input = {
+            type: event,
+            regionCode,
+            to: { personId: e.personId },
+            payload: event === 'payment.refunded' ? refundPayload(e) : paymentMessagePayload(e),
+            dedupeKey: `${event}:${e.orderId}:${e.refundId ?? ''}`,
+            source: EventBus.queueName(event, 'message'),
+          };
+          try {
+            await db.tx((tx) => svc.send(tx, input));
+          } catch (err) {
+            // An event that does not fit the message type will not fit on a retry either: record it as failed.
+            if (!(err instanceof AppError) || err.status >= 500) throw err;
+            await svc.recordRejected(db, input, `${err.title}：${err.detail ?? err.code}`);
+          }
+        },
+        MESSAGE_EVENT_TITLES[event],
+      );
     }
     const users = (ctx.services as Record<string, unknown>).user as
       | { declarePermissions?: (p: Array<{ code: string; name: string }>, center?: string) => Promise<void> }

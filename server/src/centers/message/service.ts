@@ -607,10 +607,10 @@ export class MessageService {
   // ───────────────────────────── jobs ─────────────────────────────
 
   registerJobs(): void {
-    this.ctx.jobs.register(QUEUES.dispatch, (job, db) => this.dispatch(job, db));
-    this.ctx.jobs.register(QUEUES.deliver, (job, db) => this.deliver(job, db));
-    this.ctx.jobs.register(QUEUES.receipt, (job, db) => this.receipt(job, db));
-    this.ctx.jobs.register(QUEUES.announce, (job, db) => this.announce(job, db));
+    this.ctx.jobs.register(QUEUES.dispatch, (job, db) => this.dispatch(job, db), '消息分发：确定收件人与渠道');
+    this.ctx.jobs.register(QUEUES.deliver, (job, db) => this.deliver(job, db), '消息投递（站内信、短信、微信、邮件）');
+    this.ctx.jobs.register(QUEUES.receipt, (job, db) => this.receipt(job, db), '查询短信等渠道的送达回执');
+    this.ctx.jobs.register(QUEUES.announce, (job, db) => this.announce(job, db), '公告群发');
   }
 
   private person(): PersonLookup | undefined {

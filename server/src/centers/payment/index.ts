@@ -103,23 +103,35 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
       ctx.log.info({ provider: p.label, sandbox: p.sandbox }, '移动支付中心：第三方支付通道');
 
       const every = opts.recoverEveryMs ?? 60_000;
-      ctx.jobs.register(RECOVER_QUEUE, async () => {
-        await payment.recover({ idleMs: every });
-        await scheduleRecovery(ctx, every);
-      });
-      ctx.jobs.register(RECONCILE_QUEUE, async (job) => {
-        const date = (job.payload as { date?: string }).date ?? businessDate(Date.now() - 86_400_000);
-        const regions = await ctx.db.q<{ region_code: string }>(sql`select region_code from region_config
+      ctx.jobs.register(
+        RECOVER_QUEUE,
+        async () => {
+          await payment.recover({ idleMs: every });
+          await scheduleRecovery(ctx, every);
+        },
+        '支付订单恢复：把中断的订单推进到一致的终态',
+      );
+      ctx.jobs.register(
+        RECONCILE_QUEUE,
+        async (job) => {
+          const date = (job.payload as { date?: string }).date ?? businessDate(Date.now() - 86_400_000);
+          const regions = await ctx.db.q<{ region_code: string }>(sql`select region_code from region_config
           where enabled_services ? 'payment'`);
-        for (const r of regions) await ctx.services.paymentReconciler!.run(r.region_code, date);
-        await scheduleReconciliation(ctx);
-      });
+          for (const r of regions) await ctx.services.paymentReconciler!.run(r.region_code, date);
+          await scheduleReconciliation(ctx);
+        },
+        '每日支付对账（平台订单、核心区结算、支付渠道对账单）',
+      );
       await scheduleRecovery(ctx, every);
       await scheduleReconciliation(ctx);
-      ctx.jobs.register(DEMO_BILLS_QUEUE, async () => {
-        await bringBackDemoBills(ctx);
-        await scheduleDemoBills(ctx);
-      });
+      ctx.jobs.register(
+        DEMO_BILLS_QUEUE,
+        async () => {
+          await bringBackDemoBills(ctx);
+          await scheduleDemoBills(ctx);
+        },
+        '演示：补回待支付的演示账单',
+      );
     },
     /**
      * Demo: a pending bill (pre-settled through the core zone) for each of two demo insured persons of 东湖市, on every

@@ -92,10 +92,14 @@ export const coreZoneModule: Center = {
     for (const column of ['resident_id_enc', 'name_enc']) {
       ctx.privacy.registerEncryptedColumn({ table: 'core_person', column, key: ['region_code', 'person_no'] });
     }
-    ctx.jobs.register(LEDGER_CHECK_QUEUE, async () => {
-      await runLedgerCheck(ctx, core);
-      await scheduleLedgerCheck(ctx, new Date(Date.now() + LEDGER_CHECK_EVERY_MS));
-    });
+    ctx.jobs.register(
+      LEDGER_CHECK_QUEUE,
+      async () => {
+        await runLedgerCheck(ctx, core);
+        await scheduleLedgerCheck(ctx, new Date(Date.now() + LEDGER_CHECK_EVERY_MS));
+      },
+      '个人账户余额与流水核对（参考核心区）',
+    );
     ctx.metrics.addCollector(async () => {
       const r = lastReports.get(ctx);
       return [

@@ -14,6 +14,7 @@ import {
   Switch,
   Table,
   Tag,
+  Typography,
 } from 'antd';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
@@ -138,6 +139,22 @@ export function RegionConfigPage() {
   );
 }
 
+/** A queue by what it does, its name below (what logs and metrics call it). */
+function QueueName({ queue, titles }: { queue: string; titles?: Record<string, string> }) {
+  const title = titles?.[queue];
+  if (!title) return <>{queue}</>;
+  return (
+    <>
+      {title}
+      <div>
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          {queue}
+        </Typography.Text>
+      </div>
+    </>
+  );
+}
+
 /** 任务队列: each queue's due, scheduled, running, done and dead jobs and its longest wait; dead letters with retry. */
 export function JobsPage() {
   const toast = useToast();
@@ -168,7 +185,11 @@ export function JobsPage() {
           scroll={{ x: 'max-content' }}
           dataSource={queueRows(data?.stats ?? [])}
           columns={[
-            { title: '队列', dataIndex: 'queue' },
+            {
+              title: '队列',
+              dataIndex: 'queue',
+              render: (q: string) => <QueueName queue={q} titles={data?.titles} />,
+            },
             { title: '待执行', dataIndex: 'queued', align: 'right' },
             {
               title: '最久等待',
@@ -197,7 +218,7 @@ export function JobsPage() {
           locale={{ emptyText: '没有死信任务' }}
           columns={[
             { title: '编号', dataIndex: 'id' },
-            { title: '队列', dataIndex: 'queue' },
+            { title: '队列', dataIndex: 'queue', render: (q: string) => <QueueName queue={q} titles={data?.titles} /> },
             { title: '尝试次数', dataIndex: 'attempts' },
             { title: '最后错误', dataIndex: 'last_error', ellipsis: true },
             {

@@ -10,6 +10,8 @@ export interface JobStat {
 
 export interface JobsView {
   stats: JobStat[];
+  /** queue → what it does */
+  titles: Record<string, string>;
   dead: Array<{ id: number; queue: string; attempts: number; last_error: string; finished_at: string }>;
 }
 

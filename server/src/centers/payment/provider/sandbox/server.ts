@@ -174,13 +174,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
   };
   const sleep = (ms: number) => new Promise<void>((r) => later(ms, r));
 
-  async function deliver(
-    order: SandboxOrder,
-    n: ProviderNotification,
-    out: Outgoing,
-    attempt = out.attempt,
-    record?: Delivery,
-  ): Promise<void> {
+  async function deliver(order: SandboxOrder, out: Outgoing, record?: Delivery): Promise<void> {
+    const { notification: n, attempt } = out;
     const body = JSON.stringify(n);
     const path = new URL(order.notifyUrl).pathname;
     let ok = false;
@@ -207,7 +202,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
     const copy = record;
     if (!ok && attempt < 8) {
       out.attempt = attempt + 1;
-      later(Math.min(2000, 25 * 2 ** attempt), () => void deliver(order, n, out, attempt + 1, copy));
+      later(Math.min(2000, 25 * 2 ** attempt), () => void deliver(order, out, copy));
     } else outgoing.delete(out.key);
     persist();
   }
@@ -218,7 +213,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
     log(`继续投递重启前未确认的通知 ${outgoing.size} 条`);
     for (const out of outgoing.values()) {
       const order = orders.get(out.notification.outTradeNo);
-      if (order) later(0, () => void deliver(order, out.notification, out));
+      if (order) later(0, () => void deliver(order, out));
       else outgoing.delete(out.key);
     }
   }
@@ -227,7 +222,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxHandle>
   function sendNotice(order: SandboxOrder, n: ProviderNotification, delay: number): void {
     const out: Outgoing = { key: `${n.id}#${++outgoingSeq}`, notification: n, attempt: 1 };
     outgoing.set(out.key, out);
-    later(delay, () => void deliver(order, n, out));
+    later(delay, () => void deliver(order, out));
   }
 
   function notify(order: SandboxOrder, notes: ProviderNotification[]): void {
