@@ -216,7 +216,9 @@ describe('console (e2e)', () => {
       assert.match(wait, /^[56] 分钟$/, 'waiting since five minutes ago');
       assert.deepEqual((await cells('e2e.later')).slice(0, 4), ['e2e.later', '0', '—', '1']);
       // a queue a center registered is named by what it does, its technical name below
-      await page.getByRole('row', { name: /^支付订单恢复：把中断的订单推进到一致的终态payment\.recover/ }).waitFor();
+      await page
+        .getByRole('row', { name: /^支付订单恢复：把中断的订单推进到一致的终态\s*payment\.recover / })
+        .waitFor();
     } finally {
       await context.close();
       await env.platform.ctx.db.q(sql`delete from job where queue in ('e2e.backlog', 'e2e.later')`);
