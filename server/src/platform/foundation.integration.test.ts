@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { forEachPlatform } from '../testing/platform.ts';
+import { enqueue } from './jobs.ts';
 
 forEachPlatform('platform HTTP conventions', (get) => {
   test('healthz and readyz', async () => {
@@ -84,6 +85,28 @@ forEachPlatform('platform HTTP conventions', (get) => {
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().code, 'PERMISSION_DENIED');
     assert.equal((await p.app.inject('/api/platform/jobs')).statusCode, 401);
+  });
+
+  test("the job overview shows the staff member's region and platform-wide jobs, not another region's", async () => {
+    const p = get();
+    const before = p.ctx.permissions;
+    p.ctx.permissions = { permissionsOf: async () => new Set(['ops:read']) };
+    try {
+      for (const regionCode of ['990100', '990100', '980100', undefined])
+        await enqueue(p.ctx.db, 't.overview', {}, { regionCode });
+      await enqueue(p.ctx.db, 't.elsewhere', {}, { regionCode: '980100' });
+      const res = await p.app.inject({
+        url: '/api/platform/jobs',
+        headers: await p.auth({ kind: 'staff', subject: 's1', regionCode: '990100' }),
+      });
+      const stats: { queue: string; count: number }[] = res.json().stats;
+      assert.deepEqual(
+        stats.filter((s) => s.queue.startsWith('t.')).map((s) => [s.queue, s.count]),
+        [['t.overview', 3]],
+      );
+    } finally {
+      p.ctx.permissions = before;
+    }
   });
 
   test('a forged token is refused', async () => {

@@ -113,6 +113,21 @@ forEachDatabase('durable jobs', (getDb) => {
     );
   });
 
+  test("a region's stats count its own jobs and the platform-wide ones, not another region's", async () => {
+    const db = getDb();
+    await enqueue(db, 't.region-stats', {}, { regionCode: '320100' });
+    await enqueue(db, 't.region-stats', {}, { regionCode: '320100' });
+    await enqueue(db, 't.region-stats', {}, { regionCode: '330100' });
+    await enqueue(db, 't.region-stats', {});
+    const runner = new JobRunner(db, { pollMs: 10 });
+    const count = async (region?: string) =>
+      (await runner.stats(region)).find((s) => s.queue === 't.region-stats' && s.state === 'queued')?.count;
+    assert.equal(await count('320100'), 3);
+    assert.equal(await count('330100'), 2);
+    assert.equal(await count('110100'), 1);
+    assert.equal(await count(), 4);
+  });
+
   test('dedupe keys make re-enqueueing harmless', async () => {
     const db = getDb();
     for (let i = 0; i < 3; i++) await enqueue(db, 't.dedupe', { i }, { dedupeKey: 'order-1' });

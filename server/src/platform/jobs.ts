@@ -195,12 +195,14 @@ export class JobRunner {
     }
   }
 
-  async stats(): Promise<QueueStats[]> {
+  /** Counts per queue and state: of one region and the platform-wide jobs (no region), or of all when no region is given. */
+  async stats(regionCode?: string): Promise<QueueStats[]> {
+    const scope = regionCode === undefined ? sql`` : sql`where region_code = ${regionCode} or region_code is null`;
     return this.db.q<QueueStats>(sql`select queue,
         case when state = 'queued' and run_at > now() then 'scheduled' else state end as state, count(*)::int as count,
         coalesce(floor(extract(epoch from now() - min(run_at) filter (where state = 'queued' and run_at <= now()))), 0)::int
           as "waitSeconds"
-      from job group by 1, 2 order by 1, 2`);
+      from job ${scope} group by 1, 2 order by 1, 2`);
   }
 }
 

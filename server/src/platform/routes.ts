@@ -89,10 +89,10 @@ export function platformRoutes(app: App, ctx: Context): void {
       schema: { tags: ['platform'], summary: '任务队列概况与死信任务', security: [{ bearer: [] }] },
       preHandler: perm('ops:read'),
     },
+    // the region acted in, and platform-wide jobs (no region); /metrics counts every region for the operators
     async (req) => ({
-      stats: await ctx.jobs.stats(),
+      stats: await ctx.jobs.stats(req.regionCode),
       titles: Object.fromEntries(ctx.jobs.titles),
-      // the region acted in, and platform-wide jobs (no region)
       dead: await ctx.db.q(sql`select id, queue, region_code, attempts, last_error, finished_at from job
         where state = 'dead' and (region_code = ${req.regionCode} or region_code is null)
         order by finished_at desc limit 100`),

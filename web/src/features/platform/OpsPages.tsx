@@ -177,7 +177,12 @@ export function JobsPage() {
   return (
     <>
       <PageTitle>任务队列</PageTitle>
-      <Card title="队列概况" loading={isLoading} style={{ marginBottom: 16 }}>
+      <Card
+        title="队列概况"
+        extra={<Typography.Text type="secondary">本统筹区及全平台任务</Typography.Text>}
+        loading={isLoading}
+        style={{ marginBottom: 16 }}
+      >
         <Table
           size="small"
           rowKey="queue"
