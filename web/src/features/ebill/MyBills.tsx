@@ -186,10 +186,8 @@ export function MyBills() {
     <>
       <PageTitle>我的电子票据</PageTitle>
       {error && <Alert type="error" message={errorText(error)} style={{ marginBottom: 12 }} />}
-      <Card>
+      <Card styles={mobile ? { body: { padding: 12 } } : undefined}>
         <List
-          // on a phone 查看 goes under each bill, so the payee and amount keep the width
-          itemLayout={mobile ? 'vertical' : 'horizontal'}
           loading={isLoading}
           dataSource={data?.items ?? []}
           locale={{ emptyText: <Empty description="暂无电子票据，医保移动支付结算后会自动开具" /> }}
@@ -198,39 +196,51 @@ export function MyBills() {
               ? { current: page, pageSize: 10, total: data.total, onChange: setPage, simple: true }
               : false
           }
-          renderItem={(b) => (
-            <List.Item
-              onClick={() => setOpen(b.id)}
-              style={{ cursor: 'pointer', minHeight: 64 }}
-              actions={[
-                <Button key="d" type="link" size="large" icon={<FileTextOutlined />}>
-                  查看
-                </Button>,
-              ]}
-            >
-              <List.Item.Meta
-                title={
-                  // the payee and the amount on one line: what a person looks for first
-                  <div style={{ display: 'flex', justifyContent: 'space-between', gap: 8 }}>
-                    <span>{b.payeeName}</span>
-                    <span style={{ color: b.kind === 'red' ? '#b71c1c' : undefined, whiteSpace: 'nowrap' }}>
-                      {b.kind === 'red' ? '-' : ''}¥{yuan(b.total)}
-                    </span>
-                  </div>
-                }
-                description={
-                  <>
-                    <Space wrap size={4}>
-                      <Tag color={KIND[b.kind]?.color}>{KIND[b.kind]?.text}</Tag>
-                      <Tag color={STATUS[b.status]?.color}>{STATUS[b.status]?.text}</Tag>
-                    </Space>
-                    <br />
-                    {dateTime(b.issuedAt)} · 票据号 {b.billCode}-{b.billNumber}
-                  </>
-                }
-              />
-            </List.Item>
-          )}
+          renderItem={(b) => {
+            const view = (
+              <Button
+                key="d"
+                type="link"
+                size={mobile ? 'middle' : 'large'}
+                icon={<FileTextOutlined />}
+                style={mobile ? { paddingInlineEnd: 0 } : undefined}
+              >
+                查看
+              </Button>
+            );
+            return (
+              <List.Item
+                onClick={() => setOpen(b.id)}
+                style={{ cursor: 'pointer', minHeight: 64 }}
+                // on a phone 查看 sits beside the tags, so the payee and amount keep the width and the list stays short
+                actions={mobile ? undefined : [view]}
+              >
+                <List.Item.Meta
+                  title={
+                    // the payee and the amount on one line: what a person looks for first
+                    <div style={{ display: 'flex', justifyContent: 'space-between', gap: 8 }}>
+                      <span>{b.payeeName}</span>
+                      <span style={{ color: b.kind === 'red' ? '#b71c1c' : undefined, whiteSpace: 'nowrap' }}>
+                        {b.kind === 'red' ? '-' : ''}¥{yuan(b.total)}
+                      </span>
+                    </div>
+                  }
+                  description={
+                    <>
+                      <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center' }}>
+                        <Space wrap size={4}>
+                          <Tag color={KIND[b.kind]?.color}>{KIND[b.kind]?.text}</Tag>
+                          <Tag color={STATUS[b.status]?.color}>{STATUS[b.status]?.text}</Tag>
+                        </Space>
+                        {mobile && view}
+                      </div>
+                      {dateTime(b.issuedAt)} · 票据号 {b.billCode}-{b.billNumber}
+                    </>
+                  }
+                />
+              </List.Item>
+            );
+          }}
         />
       </Card>
       {open && <BillDetail id={open} onClose={() => setOpen(undefined)} />}
