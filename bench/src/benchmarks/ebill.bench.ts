@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { sm2GenerateKeyPair, sm2PrecomputePublicKey, sm2Sign, sm2Verify } from '@yibao/sdk';
 import { ebillCenter } from '../../../server/src/centers/ebill/index.ts';
 import { loadCjkFont, renderBillPdf } from '../../../server/src/centers/ebill/pdf.ts';
-import type { PaymentEvent } from '../../../server/src/centers/ebill/schema.ts';
 import type { BillView, EbillService } from '../../../server/src/centers/ebill/service.ts';
+import type { PaymentEvent } from '../../../server/src/centers/payment/index.ts';
 import { createTestPlatform, type TestPlatform } from '../../../server/src/testing/platform.ts';
 import type { Benchmark } from '../types.ts';
 
@@ -19,10 +19,10 @@ process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 const R = '990100';
 
 function settlement(i: number): PaymentEvent {
-  const lines = Array.from({ length: 6 }, (_, k) => ({
+  const lines: PaymentEvent['lines'] = Array.from({ length: 6 }, (_, k) => ({
     code: `00340100023060${k}`,
     name: ['阿莫西林胶囊', '静脉输液', '一次性输液器', '血常规', '门诊诊查费', '布洛芬缓释胶囊'][k],
-    itemClass: ['A', 'B', 'C'][k % 3],
+    itemClass: (['A', 'B', 'C'] as const)[k % 3],
     quantity: 1 + (k % 3),
     amount: 500 + k * 100,
   }));

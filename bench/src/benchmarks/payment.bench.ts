@@ -138,7 +138,7 @@ async function setup(): Promise<Ctx> {
     // every payer has a hall account (they pay in the app)
     persons: () => ({
       personIdFor: async (_r, residentId) => `bench-${residentId.slice(-6)}`,
-      residentIdOf: async () => '',
+      residentIndexOf: async () => undefined,
     }),
   });
   const config = loadConfig({

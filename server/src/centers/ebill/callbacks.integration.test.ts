@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform, type TestPlatform } from '../../testing/platform.ts';
+import type { PaymentEvent } from '../payment/index.ts';
 import { CALLBACK_QUEUE, verifyCallbackSignature } from './callbacks.ts';
 import { ebillCenter } from './index.ts';
-import type { PaymentEvent } from './schema.ts';
 
 const REGION = '990100';
 

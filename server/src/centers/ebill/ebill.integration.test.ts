@@ -7,15 +7,15 @@ import type { SandboxNationalPlatform } from '../../integration/national/port.ts
 import { sm2Verify } from '../../platform/crypto/index.ts';
 import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform, type TestPlatform } from '../../testing/platform.ts';
+import type { PaymentEvent } from '../payment/index.ts';
 import { ebillCenter } from './index.ts';
-import type { PaymentEvent } from './schema.ts';
 import { NATIONAL_QUEUE, VERIFY_FAILURES_BEFORE_CAPTCHA } from './service.ts';
 
 const REGION = '990100';
 const INSTITUTION = 'H99010000001';
 
 function settlement(over: Partial<PaymentEvent> = {}): PaymentEvent {
-  const lines = [
+  const lines: PaymentEvent['lines'] = [
     { code: 'XN01BBA064B002010178765', name: '阿莫西林胶囊', itemClass: 'A', quantity: 2, amount: 3150 },
     { code: '003401000230600', name: '静脉输液', itemClass: 'B', quantity: 1, amount: 1200 },
     { code: 'C0202020010100504254', name: '一次性输液器', itemClass: 'C', quantity: 1, amount: 650 },
@@ -617,6 +617,19 @@ forEachPlatform(
         code: 'EBILL_ITEMS_MISMATCH',
       });
       await assert.rejects(svc(p).issueRed(settlement()), { code: 'EBILL_ORIGINAL_NOT_ISSUED' });
+    });
+
+    test('an event that breaks the payment contract fails its job, naming the fields, and bills nothing', async () => {
+      const p = get();
+      const { lines: _lines, ...rest } = settlement({ cashPayment: -800 });
+      await publish(p, 'payment.completed', rest as PaymentEvent);
+      const [job] = await p.ctx.db.q<{ last_error: string }>(
+        sql`select last_error from job where queue = 'event:payment.completed:ebill' and payload->>'orderId' = ${rest.orderId}`,
+      );
+      assert.match(job.last_error, /支付事件数据不完整/);
+      assert.match(job.last_error, /cashPayment/);
+      assert.match(job.last_error, /lines/);
+      assert.equal(await svc(p).byOrder(p.ctx.db, REGION, rest.orderId, 'blue'), undefined);
     });
   },
   { centers: [ebillCenter] },

@@ -2,6 +2,7 @@ import { DEMO_INSTITUTIONS, DEMO_PERSONS } from '../../integration/core-zone/ind
 import { SandboxNationalPlatform } from '../../integration/national/port.ts';
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
+import type { PaymentEvent } from '../payment/index.ts';
 import { CALLBACK_QUEUE } from './callbacks.ts';
 import { SandboxFiscalIssuer } from './issuer/sandbox.ts';
 import { ebillRoutes } from './routes.ts';
@@ -73,7 +74,7 @@ async function seedDemoBills(ctx: Context): Promise<void> {
   const person = await users?.findPersonByResidentId(region, DEMO_PERSONS.zhangWei.residentId);
   if (!person) return;
   const service = ctx.services.ebill!;
-  const lines = [
+  const lines: PaymentEvent['lines'] = [
     { code: 'XJ01CRA019A001010100507', name: '阿莫西林胶囊（演示）', itemClass: 'A', quantity: 2, amount: 3_260 },
     { code: '001102000010000', name: '门诊诊查费（演示）', itemClass: 'A', quantity: 1, amount: 1_500 },
     { code: '250101015000000', name: '血常规（演示）', itemClass: 'B', quantity: 1, amount: 2_000 },

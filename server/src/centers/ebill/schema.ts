@@ -1,42 +1,6 @@
 import { z } from 'zod';
 import { instant, paging } from '../../platform/schemas.ts';
 
-/** Payload of `payment.completed` / `payment.refunded` (CONVENTIONS.md, cross-center contracts). */
-export const paymentEventSchema = z.object({
-  regionCode: z.string().regex(/^\d{6}$/),
-  orderId: z.string().min(1).max(64),
-  // the hall account (absent for a person without one), the core zone's person number and the resident ID's blind
-  // index; events queued before the last two were added carry only personId
-  personId: z.string().min(1).max(64).optional(),
-  personNo: z.string().min(1).max(64).optional(),
-  residentIndex: z.string().min(1).max(128).optional(),
-  institutionCode: z.string().min(1).max(32),
-  total: z.number().int().nonnegative(),
-  fundPayment: z.number().int().nonnegative(),
-  accountPayment: z.number().int().nonnegative(),
-  cashPayment: z.number().int().nonnegative(),
-  lines: z
-    .array(
-      z.object({
-        code: z.string().min(1).max(40),
-        name: z.string().min(1).max(100),
-        itemClass: z.string().min(1).max(8),
-        quantity: z.number().positive(),
-        amount: z.number().int(),
-      }),
-    )
-    .max(500),
-  settledAt: z.string().min(1),
-  institutionName: z.string().max(100).optional(),
-  // payment.refunded only: the refund's id and its legs (the order's own amounts stay in total/fund/account/cash).
-  refundId: z.string().min(1).max(64).optional(),
-  fundRefund: z.number().int().nonnegative().optional(),
-  accountRefund: z.number().int().nonnegative().optional(),
-  cashRefund: z.number().int().nonnegative().optional(),
-  refundedAt: z.string().optional(),
-});
-export type PaymentEvent = z.infer<typeof paymentEventSchema>;
-
 export const billCodeField = z.string().regex(/^\d{8}$/, '票据代码应为 8 位数字');
 export const billNumberField = z.string().regex(/^\d{10}$/, '票据号码应为 10 位数字');
 export const checkCodeField = z.string().regex(/^[0-9A-Za-z]{6}$/, '校验码应为 6 位字母或数字');

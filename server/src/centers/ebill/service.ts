@@ -9,6 +9,7 @@ import { AppError } from '../../platform/errors.ts';
 import { enqueue, type JobRow, NotYet } from '../../platform/jobs.ts';
 import { checkOutboundUrl, outboundPolicy } from '../../platform/outbound.ts';
 import { maskMobile, maskName } from '../../platform/privacy/index.ts';
+import { type PaymentEvent, parsePaymentEvent } from '../payment/index.ts';
 import { ChannelCallbacks } from './callbacks.ts';
 import type { BillItem, FiscalIssuer } from './issuer/port.ts';
 import {
@@ -16,8 +17,6 @@ import {
   type ChannelApi,
   type ChannelCreate,
   type ChannelUpdate,
-  type PaymentEvent,
-  paymentEventSchema,
   type StaffSearch,
   type VerifyInput,
 } from './schema.ts';
@@ -183,20 +182,14 @@ export class EbillService {
 
   /** Event handler: `payment.completed` → a blue bill (once per order). */
   async onPaymentCompleted(job: JobRow): Promise<void> {
-    const parsed = paymentEventSchema.safeParse(job.payload);
-    if (!parsed.success) {
-      this.ctx.log.error({ jobId: job.id, issues: parsed.error.issues }, 'ebill: malformed payment.completed');
-      throw new AppError(422, 'EBILL_EVENT_INVALID', '支付事件数据不完整');
-    }
-    await this.issueBlue(parsed.data);
+    await this.issueBlue(parsePaymentEvent(job.payload));
   }
 
   /** Event handler: `payment.refunded` → a red reversing bill for the order's blue bill. */
   async onPaymentRefunded(job: JobRow): Promise<void> {
-    const parsed = paymentEventSchema.safeParse(job.payload);
-    if (!parsed.success) throw new AppError(422, 'EBILL_EVENT_INVALID', '退款事件数据不完整');
+    const event = parsePaymentEvent(job.payload);
     try {
-      await this.issueRed(parsed.data);
+      await this.issueRed(event);
     } catch (err) {
       // the refund's event overtook the payment's (independent jobs): the blue bill is on its way
       if (err instanceof AppError && err.code === 'EBILL_ORIGINAL_NOT_ISSUED') throw new NotYet(err.title);
@@ -445,15 +438,8 @@ export class EbillService {
 
   /** The condition that a bill is this person's. */
   private async ownedBy(regionCode: string, personId: string) {
-    const user = (this.ctx.services as Record<string, any>).user;
-    const residentId: string | undefined = user?.getPerson
-      ? await user.getPerson(regionCode, personId).then(
-          (p: { residentId?: string }) => p.residentId,
-          () => undefined,
-        )
-      : undefined;
-    if (!residentId) return sql`person_id = ${personId}`;
-    return sql`(person_id = ${personId} or resident_index = ${this.ctx.privacy.blindIndex(residentId, 'resident_id')})`;
+    const index: string | undefined = await this.ctx.services.user?.residentIndexOf(regionCode, personId);
+    return index ? sql`(person_id = ${personId} or resident_index = ${index})` : sql`person_id = ${personId}`;
   }
 
   /** Staff search: every call is audited with its purpose; payer names come back masked. */

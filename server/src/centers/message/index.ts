@@ -3,6 +3,7 @@ import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { EventBus } from '../../platform/events.ts';
+import type { PaymentEvent } from '../payment/index.ts';
 import { builtinTypes } from './builtin.ts';
 import { SmtpEmailProvider } from './channels/email.ts';
 import { SandboxGatewayServer } from './channels/gateway.ts';
@@ -25,30 +26,6 @@ declare module '../../platform/context.ts' {
   interface Services {
     message: MessageService;
   }
-}
-
-/** The payment center's events (contract in docs/CONVENTIONS.md). */
-interface PaymentEvent {
-  regionCode: string;
-  orderId: string;
-  /** absent for an insured person without a hall account: nobody here to tell */
-  personId?: string;
-  institutionCode: string;
-  /** the registry's name at upload, when the payment center knew it */
-  institutionName?: string;
-  total: number;
-  fundPayment: number;
-  accountPayment: number;
-  cashPayment: number;
-  settledAt: string;
-  /** payment.bill_ready: until when the bill waits for the person */
-  dueAt?: string;
-  /** payment.refunded: which refund, and its legs (a whole refund may omit them). */
-  refundId?: string;
-  refundKind?: string;
-  fundRefund?: number;
-  accountRefund?: number;
-  cashRefund?: number;
 }
 
 /** A payment message's payload: the event, with the institution as people know it. */
@@ -123,6 +100,7 @@ export const messageCenter: Center = {
         event,
         'message',
         async (job, db) => {
+          // not parsed here: a payload that does not fit is recorded as a failed message below, for people to see
           const e = job.payload as PaymentEvent;
           if (!e.personId) return;
           const regionCode = e.regionCode ?? job.region_code!;

@@ -88,6 +88,10 @@ export function personDirectory(): {
             if (!p) throw new AppError(404, 'USER_PERSON_NOT_FOUND', '用户不存在');
             return { ...p, status: 'active' };
           },
+          residentIndexOf: async (regionCode: string, id: string) => {
+            const p = people.get(`${regionCode}:${id}`);
+            return p?.residentId ? ctx.privacy.blindIndex(p.residentId, 'resident_id') : undefined;
+          },
           listAgents: async (regionCode: string, unitId: string) => {
             const list = agents.get(`${regionCode}:${unitId}`);
             if (!list) throw new AppError(404, 'USER_UNIT_NOT_FOUND', '单位不存在');

@@ -51,9 +51,10 @@ export async function startHarness(
   const persons = new Map<string, string>(); // residentId → personId
   const directory: PersonDirectory = {
     personIdFor: async (_r, residentId) => persons.get(residentId),
-    residentIdOf: async (_r, personId) => {
-      for (const [rid, pid] of persons) if (pid === personId) return rid;
-      throw new Error(`unknown person ${personId}`);
+    residentIndexOf: async (_r, personId) => {
+      for (const [rid, pid] of persons)
+        if (pid === personId) return platform.ctx.privacy.blindIndex(rid, 'resident_id');
+      return undefined;
     },
   };
   let baseUrl = '';

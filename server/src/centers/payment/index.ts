@@ -35,29 +35,7 @@ export const PAYMENT_PERMISSIONS = [
   { code: 'payment:reconcile', name: '支付对账' },
 ];
 
-/**
- * Payload of `payment.bill_ready` / `payment.completed` / `payment.refunded` (bill_ready adds dueAt; refunded adds
- * refundId, refundKind and the per-leg refunds).
- */
-export interface PaymentEvent {
-  regionCode: string;
-  orderId: string;
-  /** the person's hall account, when they have one (a bill may be uploaded for anyone insured) */
-  personId?: string;
-  /** the insured person in the core zone, always */
-  personNo: string;
-  /** blind index of the resident ID: finds the person's records once they open an account */
-  residentIndex: string;
-  institutionCode: string;
-  /** the registry's name at upload, when known */
-  institutionName?: string;
-  total: number;
-  fundPayment: number;
-  accountPayment: number;
-  cashPayment: number;
-  lines: Array<{ code: string; name: string; itemClass: 'A' | 'B' | 'C'; quantity: number; amount: number }>;
-  settledAt: string;
-}
+export { type PaymentEvent, parsePaymentEvent, paymentEventSchema } from './events.ts';
 
 export interface PaymentCenterOptions {
   /** the provider; default: the sandbox at PAYMENT_PROVIDER_URL, or a sandbox process started on demand */

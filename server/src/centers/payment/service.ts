@@ -21,6 +21,7 @@ import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
 import { type Database, type Executor, prepared, type SQL, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
+import type { PaymentEvent } from './events.ts';
 import {
   type PaymentProvider,
   type ProviderNotification,
@@ -153,8 +154,8 @@ export interface UploadInput {
 export interface PersonDirectory {
   /** the platform person id for a resident ID, if the person has an account */
   personIdFor(regionCode: string, residentId: string): Promise<string | undefined>;
-  /** the resident ID of a platform person */
-  residentIdOf(regionCode: string, personId: string): Promise<string>;
+  /** the blind index of a platform person's resident ID (user center `residentIndexOf`) */
+  residentIndexOf(regionCode: string, personId: string): Promise<string | undefined>;
 }
 
 export interface PaymentServiceOptions {
@@ -298,8 +299,8 @@ export class PaymentService {
 
   /** Orders of a person (by the blind index of the resident ID): pending bills and history. */
   async ordersOfPerson(regionCode: string, personId: string, filter: 'pending' | 'history' | 'all'): Promise<Order[]> {
-    const residentId = await this.persons().residentIdOf(regionCode, personId);
-    const index = this.ctx.privacy.blindIndex(residentId, 'resident_id');
+    const index = await this.persons().residentIndexOf(regionCode, personId);
+    if (!index) return [];
     const statuses =
       filter === 'pending'
         ? sql`and status in ('pre_settled', 'awaiting_payment')`
@@ -316,8 +317,7 @@ export class PaymentService {
   async orderOfPerson(regionCode: string, personId: string, orderId: string): Promise<Order> {
     const order = await this.getOrder(regionCode, orderId);
     if (order.personId === personId) return order;
-    const residentId = await this.persons().residentIdOf(regionCode, personId);
-    if (this.ctx.privacy.blindIndex(residentId, 'resident_id') !== order.residentIndex)
+    if ((await this.persons().residentIndexOf(regionCode, personId)) !== order.residentIndex)
       throw new AppError(404, 'PAYMENT_ORDER_NOT_FOUND', '未找到支付订单', `订单号 ${orderId}`);
     return order;
   }
@@ -359,7 +359,7 @@ export class PaymentService {
     return {
       personIdFor: async (regionCode, residentId) =>
         (await user.findPersonByResidentId(regionCode, residentId).catch(() => undefined))?.id,
-      residentIdOf: async (regionCode, personId) => (await user.getPerson(regionCode, personId)).residentId,
+      residentIndexOf: (regionCode, personId) => user.residentIndexOf(regionCode, personId),
     };
   }
 
@@ -1520,7 +1520,7 @@ function splitPatch(pre: PreSettlement, visitId: string): Record<string, unknown
   };
 }
 
-export function eventPayload(o: Order) {
+export function eventPayload(o: Order): PaymentEvent {
   return {
     regionCode: o.regionCode,
     orderId: o.id,

@@ -150,6 +150,16 @@ forEachPlatform(
       assert.equal((await get().app.inject({ url: '/api/user/me' })).statusCode, 401);
     });
 
+    test("the resident ID's blind index, as other centers key records by it, and nothing for an unknown account", async () => {
+      const users = service(get().ctx, 'user');
+      const p = await createTestPerson(get(), { residentId: randomResidentId().replace(/X$/, 'x') });
+      const expected = get().ctx.privacy.blindIndex(p.residentId.toUpperCase(), 'resident_id');
+      assert.equal(await users.residentIndexOf(REGION, p.id), expected);
+      assert.equal(await users.residentIndexOf('980100', p.id), undefined);
+      assert.equal(await users.residentIndexOf(REGION, crypto.randomUUID()), undefined);
+      assert.equal(await users.residentIndexOf(REGION, 'not-a-uuid'), undefined);
+    });
+
     test('change password needs the old one and applies the policy', async () => {
       const users = service(get().ctx, 'user');
       const p = await createTestPerson(get());

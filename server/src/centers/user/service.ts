@@ -414,6 +414,19 @@ export class UserService implements PermissionResolver {
     return row?.status;
   }
 
+  /**
+   * The blind index of the account's resident ID, read without decrypting: other centers key records of insured
+   * persons by it (`ctx.privacy.blindIndex(residentId, 'resident_id')`), so a person finds those made before they had
+   * an account.
+   */
+  async residentIndexOf(regionCode: string, id: string): Promise<string | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.db.one<{ resident_id_bidx: string }>(
+      sql`select resident_id_bidx from person_account where region_code = ${regionCode} and id = ${id}`,
+    );
+    return row?.resident_id_bidx;
+  }
+
   /** Decrypted account; 404 USER_PERSON_NOT_FOUND when absent in the region. */
   async getPerson(regionCode: string, id: string, ex: Executor = this.db): Promise<PersonAccount> {
     const p = await this.findPersonById(regionCode, id, ex);
