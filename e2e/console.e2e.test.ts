@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createTestPerson } from '../server/src/centers/user/testing.ts';
+import { createTestPerson, randomResidentId } from '../server/src/centers/user/testing.ts';
 import { service } from '../server/src/platform/context.ts';
 import { sql } from '../server/src/platform/db/index.ts';
 import { enqueue } from '../server/src/platform/jobs.ts';
@@ -395,6 +395,38 @@ describe('console (e2e)', () => {
     } finally {
       await phone.close();
       await desk.close();
+    }
+  });
+
+  test('公告与群发: a clerk pastes resident ID numbers; the person with an account gets it, the others are counted', async () => {
+    const person = await createTestPerson(env.platform, { name: '钱名单' });
+    const noAccount = randomResidentId();
+    const context = await newContext(browser, 'desktop', env.url);
+    try {
+      const page = await context.newPage();
+      await signInAsSuperAdmin(page);
+      await page.goto('/console/message/broadcasts');
+      const form = page.locator('form');
+      await form.getByLabel('标题').fill('参保信息核对通知');
+      await form.getByLabel('正文').fill('请登录个人网厅核对您的参保信息。');
+      await form.getByLabel('受众').click();
+      await page.getByTitle('指定名单').click();
+      await form.getByLabel('同时推送站内信').click();
+      const list = form.getByLabel(/身份证号码名单/);
+      await list.fill(`${person.residentId.toLowerCase()}，12345`);
+      await form.getByRole('button', { name: /发\s*布/ }).click();
+      await page.getByText('格式不对：12345').waitFor();
+      await list.fill(`${person.residentId.toLowerCase()}\n${noAccount}`);
+      await form.getByRole('button', { name: /发\s*布/ }).click();
+      await page.getByText('名单中 1 个身份证号码尚未开通网厅账户，不会收到站内信').waitFor();
+      // the list holds the one person with an account
+      await page.getByRole('row').filter({ hasText: '参保信息核对通知' }).getByText('指定名单（1 人）').waitFor();
+      await shot(page, 'broadcast-list');
+      await env.platform.ctx.jobs.drain();
+      const inbox = await service(env.platform.ctx, 'message').inbox('990100', person.id, { page: 1, size: 10 });
+      assert.ok(inbox.items.some((i) => (i as { title: string }).title === '参保信息核对通知'));
+    } finally {
+      await context.close();
     }
   });
 

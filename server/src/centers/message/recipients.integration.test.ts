@@ -9,7 +9,7 @@ import { before, test } from 'node:test';
 import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform, type TestPlatform } from '../../testing/platform.ts';
 import { userCenter } from '../user/index.ts';
-import { createTestPerson, randomUscc } from '../user/testing.ts';
+import { createTestPerson, randomResidentId, randomUscc } from '../user/testing.ts';
 import { messageCenter } from './index.ts';
 import { flush } from './testing.ts';
 
@@ -138,6 +138,94 @@ forEachPlatform(
       const personal = await titles('personal', asAgent);
       assert.ok(personal.includes(forPersons));
       assert.ok(!personal.includes(forUnits) && !personal.includes(forOurUnit));
+    });
+
+    const post = (audience: Record<string, unknown>, toInbox = true) =>
+      p.app.inject({
+        method: 'POST',
+        url: '/api/message/broadcasts',
+        headers: admin,
+        payload: { title: '名单公告', body: '请核对参保信息。', hall: 'personal', audience, toInbox },
+      });
+
+    test('a clerk names people by resident ID number: those with an account are reached, the others counted', async () => {
+      const [ann, bo] = [await createTestPerson(p), await createTestPerson(p)];
+      const noAccount = randomResidentId();
+      const title = `名单公告 ${ann.id.slice(0, 8)}`;
+      const res = await p.app.inject({
+        method: 'POST',
+        url: '/api/message/broadcasts',
+        headers: admin,
+        payload: {
+          title,
+          body: '请核对参保信息。',
+          hall: 'personal',
+          audience: {
+            kind: 'list',
+            residentIds: [ann.residentId.toLowerCase(), ` ${bo.residentId}`, noAccount, ann.residentId],
+          },
+          toInbox: true,
+        },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal(res.json().unmatched, 1);
+      await flush(p);
+      for (const person of [ann, bo]) {
+        const headers = await p.auth({ kind: 'person', subject: person.id, regionCode: REGION });
+        const inbox = (await p.app.inject({ url: '/api/message/inbox', headers })).json();
+        assert.equal(inbox.items.filter((i: { title: string }) => i.title === title).length, 1, person.name);
+      }
+      // only account ids are stored, never the ID numbers
+      const [stored] = await p.ctx.db.q<{ audience: string }>(
+        sql`select audience::text as audience from message_announcement where id = ${res.json().id}`,
+      );
+      assert.doesNotMatch(stored.audience, new RegExp(`${ann.residentId}|${bo.residentId}|${noAccount}`, 'i'));
+      assert.deepEqual(JSON.parse(stored.audience).personIds.sort(), [ann.id, bo.id].sort());
+
+      const bad = await post({ kind: 'list', residentIds: ['110101199003071234'] });
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json().code, 'VALIDATION_FAILED');
+      assert.match(bad.body, /身份证号码无效/);
+      const nobody = await post({ kind: 'list', residentIds: [noAccount] });
+      assert.equal(nobody.json().code, 'MESSAGE_AUDIENCE_EMPTY');
+      assert.equal((await post({ kind: 'list' })).json().code, 'MESSAGE_AUDIENCE_INVALID');
+    });
+
+    test('a clerk names a unit by its Unified Social Credit Code', async () => {
+      const users = p.ctx.services.user!;
+      const boss = await createTestPerson(p);
+      const uscc = randomUscc();
+      const unit = await users.registerUnit(
+        {
+          regionCode: REGION,
+          uscc,
+          name: '东湖信用代码测试有限公司',
+          unitType: 'insured_employer',
+          legalRepName: '孙八',
+          adminPersonId: boss.id,
+        },
+        { kind: 'person', id: boss.id },
+      );
+      const res = await post({ kind: 'unit_staff', uscc: uscc.toLowerCase() });
+      assert.equal(res.statusCode, 201, res.body);
+      const [stored] = await p.ctx.db.q<{ audience: { unitId: string } }>(
+        sql`select audience from message_announcement where id = ${res.json().id}`,
+      );
+      assert.equal(stored.audience.unitId, unit.id);
+      await flush(p);
+      const headers = await p.auth({ kind: 'person', subject: boss.id, regionCode: REGION, unitId: unit.id });
+      const inbox = (await p.app.inject({ url: '/api/message/inbox', headers })).json();
+      assert.ok(
+        inbox.items.some((i: { title: string }) => i.title === '名单公告'),
+        'the unit admin is reached',
+      );
+
+      const unknown = await post({ kind: 'unit_staff', uscc: randomUscc() });
+      assert.equal(unknown.statusCode, 404);
+      assert.equal(unknown.json().code, 'MESSAGE_UNIT_NOT_FOUND');
+      assert.equal((await post({ kind: 'unit_staff', uscc: '91110000MA01234567' })).json().code, 'VALIDATION_FAILED');
+      const both = await post({ kind: 'unit_staff', uscc, unitId: unit.id });
+      assert.equal(both.json().code, 'MESSAGE_AUDIENCE_INVALID');
     });
   },
   { centers: [userCenter, messageCenter] },

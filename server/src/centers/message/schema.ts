@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidResidentId, isValidUscc } from '../../platform/privacy/index.ts';
 import { instant } from '../../platform/schemas.ts';
 import { CHANNELS, PRIORITIES } from './types.ts';
 
@@ -63,11 +64,25 @@ export const sendBody = z.strictObject({
   dedupeKey: z.string().min(1).max(128).optional(),
 });
 
+const upper = z.string().trim().toUpperCase();
+
+/**
+ * Who an announcement is for, as staff name them: a unit by its id or its Unified Social Credit Code; a list of hall
+ * accounts or of resident ID numbers (reaching those with an account). Stored as `Audience`, with ids only.
+ */
 export const audienceSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('public') }),
   z.strictObject({ kind: z.literal('region_persons') }),
-  z.strictObject({ kind: z.literal('unit_staff'), unitId: z.string().min(1).max(64) }),
-  z.strictObject({ kind: z.literal('list'), personIds: z.array(z.string().min(1).max(64)).min(1).max(100_000) }),
+  z.strictObject({
+    kind: z.literal('unit_staff'),
+    unitId: z.string().min(1).max(64).optional(),
+    uscc: upper.refine(isValidUscc, '统一社会信用代码无效').optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('list'),
+    personIds: z.array(z.string().min(1).max(64)).min(1).max(100_000).optional(),
+    residentIds: z.array(upper.refine(isValidResidentId, '身份证号码无效')).min(1).max(100_000).optional(),
+  }),
 ]);
 
 export const announcementBody = z.strictObject({

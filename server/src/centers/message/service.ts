@@ -73,11 +73,18 @@ export type Audience =
   | { kind: 'unit_staff'; unitId: string }
   | { kind: 'list'; personIds: string[] };
 
+/** Who staff address (`audienceSchema`): a unit by its id or USCC, a list by hall accounts or resident ID numbers. */
+export type AudienceInput =
+  | { kind: 'public' }
+  | { kind: 'region_persons' }
+  | { kind: 'unit_staff'; unitId?: string; uscc?: string }
+  | { kind: 'list'; personIds?: string[]; residentIds?: string[] };
+
 export interface AnnouncementInput {
   title: string;
   body: string;
   hall: 'all' | 'personal' | 'unit';
-  audience: Audience;
+  audience: AudienceInput;
   toInbox: boolean;
   publishAt?: string;
   expiresAt?: string;
@@ -133,6 +140,7 @@ interface DeliveryRow {
 }
 
 const sm3 = (s: string) => createHash('sm3').update(s).digest('hex');
+const audienceInvalid = (detail: string) => new AppError(400, 'MESSAGE_AUDIENCE_INVALID', '公告受众不完整', detail);
 
 /** The message center (消息中心): every notice the platform sends goes through here, by rules, on the right channels. */
 export class MessageService {
@@ -1154,10 +1162,11 @@ export class MessageService {
       );
     checkTemplate(this.type('announcement'), { title: '', body: '' });
     this.checkLength('inbox', input.title, input.body);
+    const { audience, unmatched } = await this.resolveAudience(regionCode, input.audience);
     return this.ctx.db.tx(async (tx) => {
       const [row] = await tx.q<{ id: string }>(sql`insert into message_announcement
           (region_code, title, body, hall, audience, to_inbox, publish_at, expires_at, status, created_by)
-        values (${regionCode}, ${input.title}, ${input.body}, ${input.hall}, ${JSON.stringify(input.audience)}::jsonb,
+        values (${regionCode}, ${input.title}, ${input.body}, ${input.hall}, ${JSON.stringify(audience)}::jsonb,
           ${input.toInbox}, ${publishAt.toISOString()}, ${input.expiresAt ?? null}, 'scheduled', ${staffId})
         returning id`);
       await enqueue(
@@ -1178,10 +1187,43 @@ export class MessageService {
         targetType: 'message_announcement',
         targetId: row.id,
         result: 'success',
-        detail: { title: input.title, audience: input.audience.kind, toInbox: input.toInbox },
+        detail: { title: input.title, audience: audience.kind, toInbox: input.toInbox, unmatched },
       });
-      return { id: row.id, publishAt: publishAt.toISOString() };
+      return { id: row.id, publishAt: publishAt.toISOString(), unmatched };
     });
+  }
+
+  /** The audience as stored (ids only), and how many of the given resident IDs have no hall account to reach. */
+  private async resolveAudience(
+    regionCode: string,
+    a: AudienceInput,
+  ): Promise<{ audience: Audience; unmatched: number }> {
+    if (a.kind === 'unit_staff') {
+      if (!a.unitId === !a.uscc) throw audienceInvalid('请填写单位编号或统一社会信用代码（二选一）');
+      if (a.unitId) return { audience: { kind: 'unit_staff', unitId: a.unitId }, unmatched: 0 };
+      const unit = await this.users().findUnitByUscc(regionCode, a.uscc!);
+      if (!unit) throw new AppError(404, 'MESSAGE_UNIT_NOT_FOUND', '本统筹区没有这个统一社会信用代码的单位', a.uscc);
+      return { audience: { kind: 'unit_staff', unitId: unit.id }, unmatched: 0 };
+    }
+    if (a.kind !== 'list') return { audience: a, unmatched: 0 };
+    if (!a.personIds && !a.residentIds) throw audienceInvalid('请填写名单：网厅账户编号或身份证号码');
+    const residentIds = new Set(a.residentIds);
+    const found = residentIds.size
+      ? await this.users().findPersonIdsByResidentIds(regionCode, [...residentIds])
+      : new Map();
+    const personIds = [...new Set([...(a.personIds ?? []), ...found.values()])];
+    if (personIds.length === 0)
+      throw new AppError(400, 'MESSAGE_AUDIENCE_EMPTY', '名单中的身份证号码都没有开通网厅账户，无人可推送');
+    return { audience: { kind: 'list', personIds }, unmatched: residentIds.size - found.size };
+  }
+
+  private users(): {
+    findUnitByUscc(regionCode: string, uscc: string): Promise<{ id: string } | undefined>;
+    findPersonIdsByResidentIds(regionCode: string, residentIds: string[]): Promise<Map<string, string>>;
+  } {
+    const users = (this.ctx.services as Record<string, any>).user;
+    if (!users?.findUnitByUscc) throw new AppError(503, 'MESSAGE_USER_CENTER_UNAVAILABLE', '用户中心暂不可用');
+    return users;
   }
 
   /** Publishes a scheduled announcement; with toInbox, fans it out to the audience's inboxes in one statement. */

@@ -434,6 +434,15 @@ export class UserService implements PermissionResolver {
     return p;
   }
 
+  /** The live accounts of these resident IDs in the region, by resident ID (upper case); IDs without one are absent. */
+  async findPersonIdsByResidentIds(regionCode: string, residentIds: readonly string[]): Promise<Map<string, string>> {
+    const byIndex = new Map(residentIds.map((id) => [this.bidx(id.trim().toUpperCase(), 'resident_id'), id]));
+    const rows = await this.db.q<{ id: string; resident_id_bidx: string }>(sql`select id, resident_id_bidx
+      from person_account where region_code = ${regionCode} and status <> 'deactivated'
+        and resident_id_bidx = any(${textArray([...byIndex.keys()])}::bpchar[])`);
+    return new Map(rows.map((r) => [byIndex.get(r.resident_id_bidx)!.trim().toUpperCase(), r.id]));
+  }
+
   /** The live (not deactivated) account with this resident ID in the region. */
   async findPersonByResidentId(regionCode: string, residentId: string): Promise<PersonAccount | undefined> {
     const row = await this.db.one<PersonRow>(sql`select * from person_account where region_code = ${regionCode}

@@ -339,6 +339,13 @@ const ANN_STATUS: Record<string, { text: string; color: string }> = {
   withdrawn: { text: '已撤回', color: 'default' },
 };
 
+/** Resident ID numbers pasted as a list (commas, spaces, new lines), upper case. */
+const idList = (text: string | undefined) =>
+  (text ?? '')
+    .split(/[\s,，;；、]+/)
+    .filter(Boolean)
+    .map((id) => id.toUpperCase());
+
 /** 公告与群发. */
 export function BroadcastsPage() {
   const toast = useToast();
@@ -354,18 +361,18 @@ export function BroadcastsPage() {
       title: string;
       body: string;
       hall: string;
-      audience: { kind: string; unitId?: string; personIds?: string };
+      audience: { kind: string; uscc?: string; residentIds?: string };
       toInbox: boolean;
       publishAt?: Dayjs;
       expiresAt?: Dayjs;
     }) => {
       const audience =
         v.audience.kind === 'list'
-          ? { kind: 'list', personIds: (v.audience.personIds ?? '').split(/[\s,，]+/).filter(Boolean) }
+          ? { kind: 'list', residentIds: idList(v.audience.residentIds) }
           : v.audience.kind === 'unit_staff'
-            ? { kind: 'unit_staff', unitId: v.audience.unitId }
+            ? { kind: 'unit_staff', uscc: v.audience.uscc?.trim() }
             : { kind: v.audience.kind };
-      return api('/api/message/broadcasts', {
+      return api<{ unmatched: number }>('/api/message/broadcasts', {
         body: {
           title: v.title,
           body: v.body,
@@ -378,8 +385,9 @@ export function BroadcastsPage() {
         idempotencyKey: newIdempotencyKey(),
       });
     },
-    onSuccess: () => {
-      toast.success('公告已创建');
+    onSuccess: ({ unmatched }) => {
+      if (unmatched > 0) toast.warning(`公告已创建；名单中 ${unmatched} 个身份证号码尚未开通网厅账户，不会收到站内信`);
+      else toast.success('公告已创建');
       form.resetFields();
       void qc.invalidateQueries({ queryKey: ['message', 'broadcasts'] });
     },
@@ -421,8 +429,14 @@ export function BroadcastsPage() {
                 />
               </Form.Item>
               {kind === 'unit_staff' ? (
-                <Form.Item name={['audience', 'unitId']} label="单位编号" rules={[{ required: true }]}>
-                  <Input style={{ width: 240 }} />
+                <Form.Item
+                  name={['audience', 'uscc']}
+                  label="单位统一社会信用代码"
+                  rules={[
+                    { required: true, pattern: /^\s*[0-9A-Za-z]{18}\s*$/, message: '请填写 18 位统一社会信用代码' },
+                  ]}
+                >
+                  <Input style={{ width: 240 }} maxLength={20} />
                 </Form.Item>
               ) : null}
               {kind !== 'public' ? (
@@ -439,9 +453,18 @@ export function BroadcastsPage() {
             </Space>
             {kind === 'list' ? (
               <Form.Item
-                name={['audience', 'personIds']}
-                label="个人编号名单（逗号或换行分隔）"
-                rules={[{ required: true }]}
+                name={['audience', 'residentIds']}
+                label="身份证号码名单（逗号、空格或换行分隔）"
+                extra="已开通网厅账户的参保人会收到；未开通的，发布后会告诉您人数"
+                rules={[
+                  { required: true, message: '请填写身份证号码' },
+                  {
+                    validator: async (_, v: string | undefined) => {
+                      const wrong = idList(v).filter((id) => !/^\d{17}[\dX]$/.test(id));
+                      if (wrong.length) throw new Error(`格式不对：${wrong.slice(0, 3).join('、')}`);
+                    },
+                  },
+                ]}
               >
                 <Input.TextArea rows={3} />
               </Form.Item>
@@ -460,11 +483,23 @@ export function BroadcastsPage() {
         columns={[
           { title: '标题', dataIndex: 'title' },
           { title: '展示', dataIndex: 'hall', render: (h: string) => HALL[h] },
-          { title: '受众', dataIndex: 'audience', render: (a: AnnouncementRow['audience']) => AUDIENCE[a.kind] },
+          {
+            title: '受众',
+            dataIndex: 'audience',
+            render: (a: AnnouncementRow['audience']) =>
+              a.kind === 'list' ? `${AUDIENCE.list}（${a.personIds?.length ?? 0} 人）` : AUDIENCE[a.kind],
+          },
           {
             title: '站内信',
             key: 'inbox',
-            render: (_: unknown, r) => (r.toInbox ? `已推送 ${r.fanoutCount ?? '—'} 人` : '否'),
+            render: (_: unknown, r) =>
+              !r.toInbox
+                ? '否'
+                : r.status === 'scheduled'
+                  ? '发布时推送'
+                  : r.fanoutCount === null
+                    ? '未推送'
+                    : `已推送 ${r.fanoutCount} 人`,
           },
           { title: '发布时间', dataIndex: 'publishAt', render: dateTime },
           {
