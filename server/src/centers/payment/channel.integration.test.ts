@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { type ChannelError, createPaymentClient, type PaymentClient } from '@yibao/sdk';
 import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
+import { randomResidentId } from '../user/testing.ts';
 import { FakeCoreZone } from './fake-core.test-helper.ts';
 import { type Harness, serial, startHarness } from './harness.test-helper.ts';
 import { businessDate } from './provider/port.ts';
@@ -19,7 +20,7 @@ for (const kind of databaseKinds()) {
     let h: Harness;
     let client: PaymentClient;
     const core = new FakeCoreZone();
-    const residentId = '990102198503120013';
+    const residentId = randomResidentId('990102');
     const personId = 'person-channel-1';
     let staff: { authorization: string };
     let person: { authorization: string };
@@ -213,6 +214,19 @@ for (const kind of databaseKinds()) {
         await h.platform.app.inject({ url: `/api/payment/admin/orders?q=${r.payOrdId}`, headers: staff })
       ).json();
       assert.equal(search.total, 1);
+      // a clerk on the phone with the person: their orders by resident ID number, and the search is audited
+      const byPerson = (
+        await h.platform.app.inject({ url: `/api/payment/admin/orders?q=${residentId}&pageSize=100`, headers: staff })
+      ).json();
+      assert.ok(byPerson.items.some((o: { id: string }) => o.id === r.payOrdId));
+      const [audited] = await h.platform.ctx.db.q<{ target_id: string; detail: { found: number } }>(sql`
+        select target_id, detail from audit_event where action = 'payment.orders.search_by_person' order by seq desc limit 1`);
+      assert.equal(audited.detail.found, byPerson.total);
+      assert.notEqual(audited.target_id, residentId, 'the ID number itself is not written to the audit log');
+      const stranger = (
+        await h.platform.app.inject({ url: '/api/payment/admin/orders?q=110101199003070011', headers: staff })
+      ).json();
+      assert.equal(stranger.total, 0);
       const detail = (
         await h.platform.app.inject({ url: `/api/payment/admin/orders/${r.payOrdId}`, headers: staff })
       ).json();

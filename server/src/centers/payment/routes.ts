@@ -270,7 +270,11 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     },
     async (req) => {
       const { q, ...rest } = req.query;
-      const r = await svc().searchOrders(req.regionCode, { ...rest, id: q });
+      const r = await svc().searchOrders(
+        req.regionCode,
+        { ...rest, id: q },
+        { ...actorOf(req), ip: req.ip, userAgent: req.headers['user-agent'] },
+      );
       return { items: r.items.map(orderView), total: r.total, page: req.query.page, pageSize: req.query.pageSize };
     },
   );

@@ -21,6 +21,7 @@ import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
 import { type Database, type Executor, prepared, type SQL, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
+import { isValidResidentId } from '../../platform/privacy/index.ts';
 import type { PaymentEvent } from './events.ts';
 import {
   type PaymentProvider,
@@ -322,6 +323,10 @@ export class PaymentService {
     return order;
   }
 
+  /**
+   * The console's order search. `id` is an order number, an institution's serial number or an insured person's
+   * resident ID number (matched by its blind index; such a search is audited, as it tells one person's visits).
+   */
   async searchOrders(
     regionCode: string,
     q: {
@@ -333,12 +338,19 @@ export class PaymentService {
       page: number;
       pageSize: number;
     },
+    staff?: Actor & { ip?: string; userAgent?: string },
   ): Promise<{ items: Order[]; total: number }> {
+    const residentId = q.id?.trim().toUpperCase();
+    const byPerson = residentId !== undefined && isValidResidentId(residentId);
     const where = sql.join(
       [
         sql`region_code = ${regionCode}`,
         ...(q.status ? [sql`status = ${q.status}`] : []),
-        ...(q.id ? [sql`(id = ${q.id} or institution_order_no = ${q.id})`] : []),
+        ...(byPerson
+          ? [sql`resident_index = ${this.ctx.privacy.blindIndex(residentId, 'resident_id')}`]
+          : q.id
+            ? [sql`(id = ${q.id.trim()} or institution_order_no = ${q.id.trim()})`]
+            : []),
         ...(q.institutionCode ? [sql`institution_code = ${q.institutionCode}`] : []),
         ...(q.from ? [sql`created_at >= ${q.from}::date - interval '8 hours'`] : []),
         ...(q.to ? [sql`created_at < ${q.to}::date + interval '16 hours'`] : []),
@@ -348,6 +360,21 @@ export class PaymentService {
     const [{ n }] = await this.db.q<{ n: number }>(sql`select count(*)::int as n from payment_order where ${where}`);
     const rows = await this.db.q<Record<string, unknown>>(sql`select * from payment_order where ${where}
       order by created_at desc, id limit ${q.pageSize} offset ${(q.page - 1) * q.pageSize}`);
+    if (byPerson && staff)
+      await this.db.tx((tx) =>
+        appendAudit(tx, {
+          regionCode,
+          actorKind: staff.kind,
+          actorId: staff.id,
+          action: 'payment.orders.search_by_person',
+          targetType: 'resident_index',
+          targetId: this.ctx.privacy.blindIndex(residentId, 'resident_id'),
+          result: 'success',
+          ip: staff.ip,
+          userAgent: staff.userAgent,
+          detail: { found: n },
+        }),
+      );
     return { items: rows.map(toOrder), total: n };
   }
 

@@ -324,11 +324,11 @@ export function PaymentOrdersPage() {
       <PageTitle>支付订单</PageTitle>
       <Space wrap style={{ marginBottom: 12 }}>
         <Input.Search
-          placeholder="订单号或机构流水号"
+          placeholder="订单号、机构流水号或参保人身份证号"
           allowClear
           defaultValue={query.q}
-          onSearch={(q) => setQuery({ ...query, q: q || undefined, page: 1 })}
-          style={{ width: 280 }}
+          onSearch={(q) => setQuery({ ...query, q: q.trim() || undefined, page: 1 })}
+          style={{ width: 320 }}
         />
         <Select
           aria-label="订单状态"
