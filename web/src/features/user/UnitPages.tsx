@@ -120,7 +120,7 @@ export function MyUnitsPage() {
                 title={
                   <Space wrap>
                     {m.unit.name}
-                    <Tag color={m.role === 'admin' ? 'blue' : undefined}>{AGENT_ROLE_LABELS[m.role]}</Tag>
+                    <Tag color={ROLE_COLORS[m.role]}>{AGENT_ROLE_LABELS[m.role]}</Tag>
                     {acting === m.unit.id ? <Tag color="green">当前代办</Tag> : null}
                   </Space>
                 }
@@ -345,7 +345,8 @@ export function UnitAgentsPage() {
 
 const isLastAdmin = (a: Agent, admins: number) => a.role === 'admin' && a.active && admins <= 1;
 
-const roleTag = (a: Agent) => <Tag color={a.role === 'admin' ? 'blue' : undefined}>{AGENT_ROLE_LABELS[a.role]}</Tag>;
+const ROLE_COLORS: Record<Agent['role'], string> = { admin: 'blue', handler: 'cyan', viewer: 'purple' };
+const roleTag = (a: Agent) => <Tag color={ROLE_COLORS[a.role]}>{AGENT_ROLE_LABELS[a.role]}</Tag>;
 
 const validity = (a: Agent) =>
   a.active ? a.expiresAt ? `至 ${dateTime(a.expiresAt)}` : '长期' : <Tag color="red">已过期</Tag>;
