@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
+import { createTestPerson } from '../server/src/centers/user/testing.ts';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
 import { checkA11y, launchBrowser, newContext, screenshots, settled, type ViewportName } from './support/index.ts';
@@ -289,6 +290,42 @@ describe('personal hall (e2e)', () => {
       assert.ok(!text.includes('统筹 ¥0.00 ·'), 'a leg that returned nothing is not listed');
       assert.ok((await page.locator('.ant-card').count()) >= 3, 'the account payment, the cash payment, the refund');
       await shot(page, 'payment-history');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('账号安全 shows when each device signed in, in China time on a phone set to another zone', async () => {
+    const person = await createTestPerson(env.platform, { name: '孙时区' });
+    const context = await newContext(browser, 'phone', env.url, { timezoneId: 'America/New_York' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      const signedInAt = Date.now();
+      await page.goto('/login?portal=personal&return=%2Fpersonal%2Fsecurity');
+      await page.locator('#loginId').fill(person.mobile);
+      await page.locator('#password').fill(person.password);
+      await page.getByRole('button', { name: '登录', exact: true }).first().click();
+      await page.waitForURL((u) => u.pathname === '/personal/security');
+      const current = page.locator('.ant-list-item').filter({ hasText: '当前设备' });
+      const text = (await current.textContent({ timeout: 30_000 })) ?? '';
+      const minute = (at: number) =>
+        new Date(at).toLocaleString('zh-CN', {
+          year: 'numeric',
+          month: '2-digit',
+          day: '2-digit',
+          hour: '2-digit',
+          minute: '2-digit',
+          hour12: false,
+          timeZone: 'Asia/Shanghai',
+        });
+      const around = [signedInAt - 60_000, signedInAt, Date.now()].map(minute);
+      assert.ok(
+        around.some((m) => text.includes(`登录于 ${m}`)),
+        `${text} — expected China time, one of ${around}`,
+      );
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

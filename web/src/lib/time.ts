@@ -9,6 +9,20 @@ const ZONE = 'Asia/Shanghai';
 export const dateTime = (iso: string | null | undefined): string =>
   iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false, timeZone: ZONE }) : '—';
 
+/** "2026/11/27 14:05"; "—" for a time not set */
+export const dateMinute = (iso: string | null | undefined): string =>
+  iso
+    ? new Date(iso).toLocaleString('zh-CN', {
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        hour12: false,
+        timeZone: ZONE,
+      })
+    : '—';
+
 /** "14:05:09" */
 export const clockTime = (iso: string | Date): string =>
   new Date(iso).toLocaleTimeString('zh-CN', { hour12: false, timeZone: ZONE });

@@ -1,10 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Button, Card, Form, Input, Modal, Table, Tag, Typography, Upload } from 'antd';
-import dayjs from 'dayjs';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText } from '../../lib/api';
+import { dateMinute } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 
 interface TrustedCa {
@@ -14,7 +14,7 @@ interface TrustedCa {
   createdAt: string;
 }
 
-const time = (v: string | null) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—');
+const time = dateMinute;
 
 /** A PEM text area that can also be filled from a file (.pem/.crt/.crl). */
 function PemInput(props: { value?: string; onChange?: (v: string) => void; id?: string; placeholder: string }) {

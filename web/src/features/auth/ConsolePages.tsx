@@ -17,11 +17,11 @@ import {
   Tag,
   Typography,
 } from 'antd';
-import dayjs from 'dayjs';
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, newIdempotencyKey } from '../../lib/api';
+import { dateMinute, dateTime } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 
 interface Channel {
@@ -75,7 +75,7 @@ const SCOPE_OPTIONS = [
   'message',
   'staff',
 ];
-const time = (v: string | null | undefined) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—');
+const time = dateMinute;
 const lines = (v?: string) =>
   (v ?? '')
     .split(/\s+/)
@@ -405,8 +405,8 @@ export function SmsOutboxPage() {
             {
               title: '时间',
               dataIndex: 'createdAt',
-              render: (v: string) => dayjs(v).format('MM-DD HH:mm:ss'),
-              width: 130,
+              render: dateTime,
+              width: 170,
             },
             { title: '手机号', dataIndex: 'mobileMasked', width: 130 },
             { title: '用途', dataIndex: 'purpose', render: (p: string) => PURPOSE_LABEL[p] ?? p, width: 100 },

@@ -1,10 +1,10 @@
 import { startRegistration } from '@simplewebauthn/browser';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Button, Grid, Input, List, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
-import dayjs from 'dayjs';
 import { useState } from 'react';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText } from '../../lib/api';
+import { dateMinute } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import { endOtherSessions } from './api';
 
@@ -39,7 +39,7 @@ interface LoginEvent {
   at: string;
 }
 
-const time = (v: string | null) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—');
+const time = dateMinute;
 
 export const METHOD_LABEL: Record<string, string> = {
   pwd: '密码',
