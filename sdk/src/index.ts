@@ -14,6 +14,7 @@ export {
   type OrderResult,
   type OrderStatus,
   type PaymentClient,
+  type PricedFeeDetail,
   type Refund6203,
   type RefundResult,
   type Upload6201,

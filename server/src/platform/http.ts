@@ -166,3 +166,20 @@ function zhMessage(code: string, message: string): string {
   if (code === 'invalid_value') return '取值不在允许范围内';
   return message || '无效';
 }
+
+/** A `fetch` that sends each request through the app's whole request pipeline in memory (`inject`), no socket. */
+export function injectFetch(app: App): typeof globalThis.fetch {
+  return async (input, init) => {
+    const url = new URL(String(input));
+    const res = await app.inject({
+      method: (init?.method ?? 'GET') as 'POST',
+      url: url.pathname + url.search,
+      headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      payload: init?.body as string | undefined,
+    });
+    return new Response(res.body === '' ? null : res.body, {
+      status: res.statusCode,
+      headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') },
+    });
+  };
+}

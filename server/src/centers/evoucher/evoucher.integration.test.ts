@@ -4,6 +4,7 @@ import { before, describe, test } from 'node:test';
 import {
   base32Decode,
   base32Encode,
+  createEvoucherClient,
   createOfflineVerifier,
   decodeEvoucherToken,
   issueEvoucherToken,
@@ -12,6 +13,7 @@ import {
 import { verifyAuditChain } from '../../platform/audit.ts';
 import { service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
+import { injectFetch } from '../../platform/http.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
 import { authCenter } from '../auth/index.ts';
 import { evoucherCenter } from './index.ts';
@@ -627,6 +629,37 @@ forEachPlatform(
         });
         assert.equal(unknown.json().code, 'EVOUCHER_CHANNEL_NOT_FOUND');
       });
+    });
+
+    test("the SDK's typed client: an institution verifies a code, an app turns an authorisation code into the data granted", async () => {
+      const client = (ch: Channel) =>
+        createEvoucherClient({ ...ch, baseUrl: 'http://inject.local', encrypt: true, fetch: injectFetch(get().app) });
+      const activated = await activate(persons[1]); // or already, by the tests before
+      assert.ok([200, 409].includes(activated.statusCode), activated.body);
+      const scan = await code(persons[1]);
+      const verified = await client(hospital).verify(
+        { qrCode: scan.token, businessType: '01101', operatorName: '门诊挂号 2 号窗', scanTime: Date.now() },
+        { idempotencyKey: randomUUID() },
+      );
+      assert.equal(verified.person.name, '李*');
+      assert.match(verified.ecToken, /^\d{6}ec[0-9a-f]{32}$/);
+      assert.equal(verified.insuOrg, R);
+      await assert.rejects(client(hospital).verify({ qrCode: scan.token, businessType: '01101' }), {
+        name: 'ChannelError',
+        code: 'EVOUCHER_TOKEN_REPLAYED',
+      });
+
+      const granted = await get().app.inject({
+        method: 'POST',
+        url: '/api/evoucher/me/authorizations',
+        headers: await person(persons[1]),
+        payload: { appId: app.appId, scopes: ['identity', 'insurance'], days: 7 },
+      });
+      const token = await client(app).exchangeCode(granted.json().authCode);
+      assert.deepEqual([...token.scopes].sort(), ['identity', 'insurance']);
+      const info = await client(app).person(token.accessToken);
+      assert.equal(info.person?.name, '李*');
+      assert.equal(info.insurance?.regionCode, R);
     });
 
     describe('QR login', () => {

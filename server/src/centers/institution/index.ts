@@ -2,9 +2,9 @@
 
 import type { Center } from '../../platform/center.ts';
 import { service } from '../../platform/context.ts';
+import { injectFetch } from '../../platform/http.ts';
 import { INSTITUTION_PERMISSIONS, institutionRoutes } from './routes.ts';
 import { DEMO_WORKSTATION_PASSWORD, demoWorkstationUsername, seedInstitution } from './seed.ts';
-import type { Fetch } from './service.ts';
 import { InstitutionService } from './service.ts';
 
 export { DEMO_WORKSTATION_PASSWORD, demoWorkstationUsername } from './seed.ts';
@@ -52,22 +52,9 @@ export const institutionCenter: Center = {
             : address.address === '0.0.0.0'
               ? '127.0.0.1'
               : address.address;
-        return { baseUrl: `http://${host}:${address.port}/api`, fetch: globalThis.fetch };
+        return { baseUrl: `http://${host}:${address.port}`, fetch: globalThis.fetch };
       }
-      const injectFetch: Fetch = async (input, init) => {
-        const url = new URL(String(input));
-        const res = await app.inject({
-          method: (init?.method ?? 'GET') as 'POST',
-          url: url.pathname + url.search,
-          headers: Object.fromEntries(new Headers(init?.headers).entries()),
-          payload: init?.body as string | undefined,
-        });
-        return new Response(res.body === '' ? null : res.body, {
-          status: res.statusCode,
-          headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') },
-        });
-      };
-      return { baseUrl: 'http://inject.local/api', fetch: injectFetch };
+      return { baseUrl: 'http://inject.local', fetch: injectFetch(app) };
     };
     institutionRoutes(app, ctx, () => svc);
   },

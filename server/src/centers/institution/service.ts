@@ -6,7 +6,16 @@
  * query, 6203 refund, 6401 cancel. The channel API sees an ordinary signed institution channel.
  */
 import { randomUUID } from 'node:crypto';
-import { ChannelError, createChannelClient } from '@yibao/sdk';
+import {
+  type ChannelClientOptions,
+  ChannelError,
+  createEvoucherClient,
+  createPaymentClient,
+  type EvoucherVerifyRequest,
+  type OrderResult,
+  type PricedFeeDetail,
+  type RefundResult,
+} from '@yibao/sdk';
 import type { CatalogueItem, CoreZone, Institution, Page } from '../../integration/core-zone/port.ts';
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
@@ -39,37 +48,21 @@ export interface FeeLine {
   unitPrice: number;
 }
 
-/** What the national-shaped channel answers (payment center's orderOut), as the workstation needs it. */
-export interface ChannelOrder {
-  payOrdId: string;
-  orgBizSer: string;
-  ordStas: string;
-  ordStasName: string;
-  feeSumamt: number;
-  fundPay: number;
-  psnAcctPay: number;
-  ownPayAmt: number;
-  balc: number | null;
-  setlId: string | null;
-  setlTime: string | null;
-  cashierUrl: string | null;
-  refdFundAmt?: number;
-  refdAcctAmt?: number;
-  refdCashAmt?: number;
-  failReason?: string | null;
+/** What the national-shaped channel answers (6201, 6301, 6401), as the SDK types it. */
+export type ChannelOrder = OrderResult & {
   payToken?: string;
-  feedetail?: Array<Record<string, unknown>>;
-  refdList?: Array<Record<string, unknown>>;
-}
+  feedetail?: PricedFeeDetail[];
+  refdList?: RefundResult[];
+};
 
 export class InstitutionService {
   private readonly ctx: Context;
-  /** How the relay reaches the channel API: real HTTP to this server (set by the routes once listening). */
+  /** How the relay reaches the channel API (the server's origin): real HTTP to this server (set by the routes). */
   channelFetch: () => { baseUrl: string; fetch: Fetch };
 
   constructor(ctx: Context) {
     this.ctx = ctx;
-    this.channelFetch = () => ({ baseUrl: `${ctx.publicUrl}/api`, fetch: globalThis.fetch });
+    this.channelFetch = () => ({ baseUrl: ctx.publicUrl, fetch: globalThis.fetch });
   }
 
   /** The operator as the person will read it in 用码记录 (the staff account's display name). */
@@ -131,59 +124,43 @@ export class InstitutionService {
     return this.core().searchCatalogue(regionCode, { q, page, pageSize: 20 });
   }
 
+  /** The institution's signed clients of the channel API, as its own HIS would hold them. */
   private async client(ws: Workstation) {
     const row = await this.ctx.db.one<{ app_secret_enc: string; private_key_enc: string }>(
       sql`select app_secret_enc, private_key_enc from institution_channel
         where region_code = ${ws.regionCode} and institution_code = ${ws.institution.code}`,
     );
     if (!row) throw new AppError(409, 'INSTITUTION_CHANNEL_MISSING', '本机构尚未开通渠道接入');
-    const { baseUrl, fetch } = this.channelFetch();
-    const client = createChannelClient({
-      baseUrl,
+    const options: ChannelClientOptions = {
+      ...this.channelFetch(),
       appId: ws.appId,
       appSecret: this.ctx.privacy.cipher.decrypt(row.app_secret_enc),
       privateKeyHex: this.ctx.privacy.cipher.decrypt(row.private_key_enc),
       encrypt: true,
-      fetch,
-    });
-    return {
-      async call<T>(path: string, transType: string, data: unknown, idempotencyKey?: string): Promise<T> {
-        try {
-          return await client.call<T>(path, transType, data, { idempotencyKey });
-        } catch (err) {
-          if (err instanceof ChannelError) {
-            const body = (err.body ?? {}) as { errors?: Array<{ field: string; message: string }> };
-            if (err.status >= 500 || err.status === 0)
-              throw new AppError(502, 'INSTITUTION_CHANNEL_FAILED', '医保渠道接口调用失败，请稍后重试', err.title);
-            throw new AppError(err.status, err.code, err.title, err.detail, { errors: body.errors });
-          }
-          throw new AppError(502, 'INSTITUTION_CHANNEL_FAILED', '医保渠道接口调用失败，请稍后重试', String(err));
-        }
-      },
     };
+    return { payment: createPaymentClient(options), evoucher: createEvoucherClient(options) };
   }
 
   /** Scanned or pasted e-voucher code → the person (masked) and the ecToken for the fee upload. */
-  async verify(ws: Workstation, staffId: string, qrCode: string, businessType: string): Promise<VerifiedPerson> {
+  async verify(
+    ws: Workstation,
+    staffId: string,
+    qrCode: string,
+    businessType: EvoucherVerifyRequest['businessType'],
+  ): Promise<VerifiedPerson> {
     const c = await this.client(ws);
-    const r = await c.call<{
-      person: { name: string; residentId: string };
-      ecToken: string;
-      ecTokenExpiresAt: string;
-      insuOrg: string;
-      businessTypeName: string;
-    }>(
-      'evoucher/channel/verify',
-      'ec.query',
-      {
-        qrCode,
-        businessType,
-        operatorId: staffId,
-        operatorName: await this.staffName(staffId),
-        deviceId: 'yibao-workstation',
-        scanTime: Date.now(),
-      },
-      randomUUID(),
+    const r = await relayed(
+      c.evoucher.verify(
+        {
+          qrCode,
+          businessType,
+          operatorId: staffId,
+          operatorName: await this.staffName(staffId),
+          deviceId: 'yibao-workstation',
+          scanTime: Date.now(),
+        },
+        { idempotencyKey: randomUUID() },
+      ),
     );
     return {
       name: r.person.name,
@@ -213,25 +190,25 @@ export class InstitutionService {
   ): Promise<ChannelOrder> {
     const c = await this.client(ws);
     const orgBizSer = `WS${Date.now()}${randomUUID().slice(0, 8)}`;
-    const uploaded = await c.call<ChannelOrder>(
-      'payment/channel/6201',
-      '6201',
-      {
-        orgCodg: ws.institution.code,
-        orgBizSer,
-        mdtrtCertType: input.credential.type,
-        mdtrtCertNo: input.credential.value,
-        medType: input.medicalType,
-        feedetail: input.lines.map((l, i) => ({
-          feedetlSn: String(i + 1),
-          medListCodg: l.code,
-          cnt: l.quantity,
-          pric: l.unitPrice,
-        })),
-      },
-      `6201-${orgBizSer}`,
+    const uploaded = await relayed(
+      c.payment.upload6201(
+        {
+          orgCodg: ws.institution.code,
+          orgBizSer,
+          mdtrtCertType: input.credential.type,
+          mdtrtCertNo: input.credential.value,
+          medType: input.medicalType,
+          feedetail: input.lines.map((l, i) => ({
+            feedetlSn: String(i + 1),
+            medListCodg: l.code,
+            cnt: l.quantity,
+            pric: l.unitPrice,
+          })),
+        },
+        { idempotencyKey: `6201-${orgBizSer}` },
+      ),
     );
-    const payToken = uploaded.payToken ?? '';
+    const payToken = uploaded.payToken;
     await this.ctx.db.tx(async (tx) => {
       await tx.q(sql`insert into institution_order (region_code, id, institution_code, org_biz_ser, pay_token_enc, person_name, total, status, created_by)
         values (${ws.regionCode}, ${uploaded.payOrdId}, ${ws.institution.code}, ${orgBizSer},
@@ -271,7 +248,7 @@ export class InstitutionService {
   async order(ws: Workstation, id: string): Promise<ChannelOrder & { personName: string }> {
     const { personName } = await this.orderRow(ws, id);
     const c = await this.client(ws);
-    const o = await c.call<ChannelOrder>('payment/channel/6301', '6301', { payOrdId: id });
+    const o = await relayed(c.payment.query6301({ payOrdId: id }));
     await this.track(ws.regionCode, o);
     return { ...o, personName };
   }
@@ -280,11 +257,11 @@ export class InstitutionService {
   async refund(ws: Workstation, staffId: string, id: string, reason: string, requestId: string) {
     const { payToken } = await this.orderRow(ws, id);
     const c = await this.client(ws);
-    const r = await c.call<Record<string, unknown>>(
-      'payment/channel/6203',
-      '6203',
-      { payOrdId: id, payToken, appRefdSn: requestId, refdType: 'ALL', expContent: reason },
-      `6203-${requestId}`,
+    const r = await relayed(
+      c.payment.refund6203(
+        { payOrdId: id, payToken, appRefdSn: requestId, refdType: 'ALL', expContent: reason },
+        { idempotencyKey: `6203-${requestId}` },
+      ),
     );
     await this.ctx.db.tx(async (tx) => {
       await appendAudit(tx, {
@@ -305,11 +282,8 @@ export class InstitutionService {
   async cancel(ws: Workstation, id: string, reason: string): Promise<ChannelOrder> {
     const { payToken } = await this.orderRow(ws, id);
     const c = await this.client(ws);
-    const o = await c.call<ChannelOrder>(
-      'payment/channel/6401',
-      '6401',
-      { payOrdId: id, payToken, expContent: reason },
-      `6401-${id}`,
+    const o = await relayed(
+      c.payment.cancel6401({ payOrdId: id, payToken, expContent: reason }, { idempotencyKey: `6401-${id}` }),
     );
     await this.track(ws.regionCode, o);
     return o;
@@ -348,5 +322,19 @@ export class InstitutionService {
       total: rows.reduce((n, r) => n + Number(r.total), 0),
       byStatus,
     };
+  }
+}
+
+/** A refusal of the channel API as this API's problem (its code and fields kept); an unreachable channel as 502. */
+async function relayed<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof ChannelError && err.status > 0 && err.status < 500) {
+      const body = (err.body ?? {}) as { errors?: Array<{ field: string; message: string }> };
+      throw new AppError(err.status, err.code, err.title, err.detail, { errors: body.errors });
+    }
+    const why = err instanceof ChannelError ? err.title : String(err);
+    throw new AppError(502, 'INSTITUTION_CHANNEL_FAILED', '医保渠道接口调用失败，请稍后重试', why);
   }
 }
