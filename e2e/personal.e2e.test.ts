@@ -311,16 +311,9 @@ describe('personal hall (e2e)', () => {
       await page.waitForURL((u) => u.pathname === '/personal/security');
       const current = page.locator('.ant-list-item').filter({ hasText: '当前设备' });
       const text = (await current.textContent({ timeout: 30_000 })) ?? '';
+      // China time is UTC+8 all year: "2026/11/28 05:26"
       const minute = (at: number) =>
-        new Date(at).toLocaleString('zh-CN', {
-          year: 'numeric',
-          month: '2-digit',
-          day: '2-digit',
-          hour: '2-digit',
-          minute: '2-digit',
-          hour12: false,
-          timeZone: 'Asia/Shanghai',
-        });
+        new Date(at + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ').replaceAll('-', '/');
       const around = [signedInAt - 60_000, signedInAt, Date.now()].map(minute);
       assert.ok(
         around.some((m) => text.includes(`登录于 ${m}`)),
