@@ -430,6 +430,27 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('支付对账: the last 30 days are charted, and a click on a day opens its report', async () => {
+    const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10); // China time
+    const context = await newContext(browser, 'desktop', env.url);
+    try {
+      const page = await context.newPage();
+      await signInAsSuperAdmin(page);
+      await page.goto('/console/payment/reconciliation');
+      // the page opens on yesterday; the demo reconciled today, the last of the chart's 30 columns
+      const chart = page.getByRole('img', { name: /近 30 日对账/ });
+      await chart.waitFor();
+      await settled(page);
+      const box = (await chart.boundingBox())!;
+      const plot = { left: box.x + 48, width: box.width - 96 };
+      await page.mouse.click(plot.left + (plot.width * 29.5) / 30, box.y + box.height / 3);
+      await page.getByText(new RegExp(`^${today} 合计`)).waitFor();
+      await shot(page, 'reconciliation');
+    } finally {
+      await context.close();
+    }
+  });
+
   // A refused form must be ready for its correction at once: the mutation used to wait for the error notice to
   // close (3 s) with 确定 still loading, so the clerk's first press after correcting the field did nothing.
   test('a refused form is corrected and sent with one press (channel registration, message template)', async () => {

@@ -9,14 +9,36 @@ echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipCompone
 
 export type ChartOption = echarts.EChartsCoreOption;
 
-/** A bar/line chart that follows the window's width; `label` is what screen readers hear. */
-export function EChart({ option, height, label }: { option: ChartOption; height: number; label: string }) {
+/**
+ * A bar/line chart that follows the window's width; `label` is what screen readers hear; `onPick` gets the category
+ * index of a click in the plot.
+ */
+export function EChart({
+  option,
+  height,
+  label,
+  onPick,
+}: {
+  option: ChartOption;
+  height: number;
+  label: string;
+  onPick?: (index: number) => void;
+}) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts>(null);
+  const pick = useRef(onPick);
+  pick.current = onPick;
   useEffect(() => {
     if (!el.current) return;
     const c = echarts.init(el.current);
     chart.current = c;
+    // anywhere in a day's column, not only on its bar (a short bar is hard to hit on a phone)
+    c.getZr().on('click', (e) => {
+      const point = [e.offsetX, e.offsetY];
+      if (!pick.current || !c.containPixel({ gridIndex: 0 }, point)) return;
+      const [index] = c.convertFromPixel({ seriesIndex: 0 }, point) as number[];
+      if (Number.isFinite(index)) pick.current(Math.round(index!));
+    });
     const onResize = () => c.resize();
     window.addEventListener('resize', onResize);
     return () => {

@@ -48,6 +48,14 @@ forEachPlatform(
         cashLines,
         [`PAY ${cash!.cash_payment}`, `PAY ${refunded!.cash_payment}`, `REFUND ${refunded!.cash_payment}`].sort(),
       );
+      // and the day is reconciled, so 支付对账 has a run to show, which finds these orders in agreement
+      const recon = get().ctx.services.paymentReconciler!;
+      const report = await recon.report('990100', businessDate(Date.now()));
+      assert.ok(report, 'a reconciliation run of the day');
+      assert.deepEqual(
+        report.mismatches.filter((m) => ids.has(m.orderId)),
+        [],
+      );
       await seedAgain();
       assert.equal((await history()).length, 3, 'a second start adds no history');
     });

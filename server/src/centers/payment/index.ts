@@ -220,6 +220,8 @@ async function seedDemoHistory(ctx: Context): Promise<void> {
         );
       }
     }
+    // the day reconciled, so 支付对账 has a run to show from the start (the nightly job runs the day again)
+    await ctx.services.paymentReconciler?.run('990100', businessDate(Date.now()));
   } catch (err) {
     ctx.log.warn({ err }, '移动支付中心：演示支付记录未生成');
   }

@@ -22,7 +22,7 @@ import {
 import dayjs from 'dayjs';
 import { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { chartFrame, EChart } from '../../components/EChart';
+import { chartFrame, EChart, lastDays } from '../../components/EChart';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
@@ -447,6 +447,40 @@ const KIND_TEXT: Record<string, string> = {
   status_differs: '状态不符',
 };
 
+/**
+ * The last 30 days: completed orders (bars) and the differences found, still open (line), so a bad day stands out
+ * among normal ones; a day without a run is a gap (the daily job did not run, or nobody ran it).
+ */
+function RunsChart({ runs, onPick }: { runs: ReconPage['runs']; onPick: (date: string) => void }) {
+  const days = useMemo(() => lastDays(30), []);
+  const option = useMemo(() => {
+    const byDate = new Map(runs.map((r) => [r.date, r]));
+    const of = (pick: (r: ReconPage['runs'][number]) => number) =>
+      days.map((d) => (byDate.has(d) ? pick(byDate.get(d)!) : null));
+    return {
+      ...chartFrame(48),
+      xAxis: { type: 'category', data: days.map((d) => d.slice(5)) },
+      yAxis: [
+        { type: 'value', name: '订单', minInterval: 1 },
+        { type: 'value', name: '差异', minInterval: 1, position: 'right' },
+      ],
+      series: [
+        { name: '完成订单', type: 'bar', data: of((r) => r.totals.completed) },
+        { name: '差异（全部）', type: 'line', yAxisIndex: 1, data: of((r) => r.mismatchCount) },
+        { name: '差异（待处理）', type: 'line', yAxisIndex: 1, data: of((r) => r.open) },
+      ],
+    };
+  }, [runs, days]);
+  return (
+    <EChart
+      option={option}
+      height={260}
+      label="近 30 日对账：每日完成订单数与差异数图表（点击某日查看）"
+      onPick={(i) => onPick(days[i]!)}
+    />
+  );
+}
+
 /** Platform cash vs the provider's statement, platform insurance vs the core zone: bars to compare. */
 function TotalsChart({ totals }: { totals: Totals }) {
   const option = useMemo(() => {
@@ -523,6 +557,16 @@ export function PaymentReconciliationPage() {
         </Typography.Text>
       </Space>
       {error && <Alert type="error" message={errorText(error)} />}
+      {data && data.runs.length > 0 && (
+        <Card
+          size="small"
+          title="近 30 日对账"
+          extra={`点击某日查看；${data.runs.filter((r) => r.open > 0).length} 天有待处理差异`}
+          style={{ marginBottom: 12 }}
+        >
+          <RunsChart runs={data.runs} onPick={setDate} />
+        </Card>
+      )}
       {!isLoading && !report && <Alert type="info" message={`${date} 尚未对账`} />}
       {report && (
         <Space direction="vertical" style={{ width: '100%' }} size="middle">
