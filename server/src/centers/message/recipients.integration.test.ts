@@ -208,10 +208,11 @@ forEachPlatform(
       );
       const res = await post({ kind: 'unit_staff', uscc: uscc.toLowerCase() });
       assert.equal(res.statusCode, 201, res.body);
-      const [stored] = await p.ctx.db.q<{ audience: { unitId: string } }>(
+      const [stored] = await p.ctx.db.q<{ audience: { unitId: string; unitName: string } }>(
         sql`select audience from message_announcement where id = ${res.json().id}`,
       );
       assert.equal(stored.audience.unitId, unit.id);
+      assert.equal(stored.audience.unitName, '东湖信用代码测试有限公司', 'the name as it was, for the list');
       await flush(p);
       const headers = await p.auth({ kind: 'person', subject: boss.id, regionCode: REGION, unitId: unit.id });
       const inbox = (await p.app.inject({ url: '/api/message/inbox', headers })).json();

@@ -70,7 +70,7 @@ export interface ChannelConfig {
 export type Audience =
   | { kind: 'public' }
   | { kind: 'region_persons' }
-  | { kind: 'unit_staff'; unitId: string }
+  | { kind: 'unit_staff'; unitId: string; unitName?: string }
   | { kind: 'list'; personIds: string[] };
 
 /** Who staff address (`audienceSchema`): a unit by its id or USCC, a list by hall accounts or resident ID numbers. */
@@ -1203,7 +1203,7 @@ export class MessageService {
       if (a.unitId) return { audience: { kind: 'unit_staff', unitId: a.unitId }, unmatched: 0 };
       const unit = await this.users().findUnitByUscc(regionCode, a.uscc!);
       if (!unit) throw new AppError(404, 'MESSAGE_UNIT_NOT_FOUND', '本统筹区没有这个统一社会信用代码的单位', a.uscc);
-      return { audience: { kind: 'unit_staff', unitId: unit.id }, unmatched: 0 };
+      return { audience: { kind: 'unit_staff', unitId: unit.id, unitName: unit.name }, unmatched: 0 };
     }
     if (a.kind !== 'list') return { audience: a, unmatched: 0 };
     if (!a.personIds && !a.residentIds) throw audienceInvalid('请填写名单：网厅账户编号或身份证号码');
@@ -1218,7 +1218,7 @@ export class MessageService {
   }
 
   private users(): {
-    findUnitByUscc(regionCode: string, uscc: string): Promise<{ id: string } | undefined>;
+    findUnitByUscc(regionCode: string, uscc: string): Promise<{ id: string; name: string } | undefined>;
     findPersonIdsByResidentIds(regionCode: string, residentIds: string[]): Promise<Map<string, string>>;
   } {
     const users = (this.ctx.services as Record<string, any>).user;

@@ -318,7 +318,7 @@ interface AnnouncementRow {
   title: string;
   body: string;
   hall: string;
-  audience: { kind: string; unitId?: string; personIds?: string[] };
+  audience: { kind: string; unitId?: string; unitName?: string; personIds?: string[] };
   toInbox: boolean;
   publishAt: string;
   expiresAt: string | null;
@@ -487,7 +487,11 @@ export function BroadcastsPage() {
             title: '受众',
             dataIndex: 'audience',
             render: (a: AnnouncementRow['audience']) =>
-              a.kind === 'list' ? `${AUDIENCE.list}（${a.personIds?.length ?? 0} 人）` : AUDIENCE[a.kind],
+              a.kind === 'list'
+                ? `${AUDIENCE.list}（${a.personIds?.length ?? 0} 人）`
+                : a.kind === 'unit_staff' && a.unitName
+                  ? `${a.unitName} 的经办人`
+                  : AUDIENCE[a.kind],
           },
           {
             title: '站内信',
