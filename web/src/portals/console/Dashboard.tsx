@@ -153,7 +153,12 @@ export function ConsoleDashboard() {
             return (
               <Row gutter={8}>
                 <Col span={12}>
-                  <Statistic title="最近对账日" value={last.date} />
+                  {/* a date, not a count: smaller, so it keeps to one line in a narrow card */}
+                  <Statistic
+                    title="最近对账日"
+                    value={last.date}
+                    styles={{ content: { fontSize: 18, whiteSpace: 'nowrap', lineHeight: '38px' } }}
+                  />
                 </Col>
                 <Col span={12}>
                   <Statistic title="待处理差异" value={last.open} styles={alarm(last.open)} />
