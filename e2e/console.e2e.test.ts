@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createTestPerson, randomResidentId } from '../server/src/centers/user/testing.ts';
+import { DEMO_PERSONS } from '../server/src/integration/core-zone/index.ts';
 import { service } from '../server/src/platform/context.ts';
 import { sql } from '../server/src/platform/db/index.ts';
 import { enqueue } from '../server/src/platform/jobs.ts';
@@ -446,6 +447,30 @@ describe('console (e2e)', () => {
       await page.mouse.click(plot.left + (plot.width * 29.5) / 30, box.y + box.height / 3);
       await page.getByText(new RegExp(`^${today} 合计`)).waitFor();
       await shot(page, 'reconciliation');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('支付订单: a clerk finds a caller’s orders by resident ID number, with a purpose, and the number stays out of the address', async () => {
+    const residentId = DEMO_PERSONS.zhangWei.residentId;
+    const context = await newContext(browser, 'desktop', env.url);
+    try {
+      const page = await context.newPage();
+      await signInAsSuperAdmin(page);
+      await page.goto('/console/payment/orders');
+      const search = page.getByRole('searchbox', { name: '订单号、机构流水号或参保人身份证号' });
+      await search.fill(residentId);
+      await search.press('Enter');
+      await page.getByText('按身份证号查询需先填写查询事由（记入审计）').waitFor();
+      await page.getByRole('textbox', { name: '查询事由' }).fill('参保人来电询问退款');
+      await search.press('Enter');
+      // 张伟's demo history: the refunded order among them
+      await page.getByRole('row').filter({ hasText: '已退款' }).first().waitFor();
+      assert.ok(!page.url().includes(residentId.slice(6, 14)), page.url());
+      const [audited] = await env.platform.ctx.db.q<{ purpose: string }>(sql`select purpose from audit_event
+        where action = 'payment.orders.search_by_person' order by at desc limit 1`);
+      assert.equal(audited?.purpose, '参保人来电询问退款');
     } finally {
       await context.close();
     }

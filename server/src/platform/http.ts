@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, type FieldError, toProblem } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import { maskUrl } from './privacy/maskers.ts';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 
@@ -24,6 +25,8 @@ export const nulCharacter = () =>
 export interface HttpOptions {
   bodyLimit: number;
   logLevel: string;
+  /** where the request log goes (default stdout) */
+  logStream?: { write(line: string): void };
   publicUrl: string;
   metrics: Metrics;
   tags: Array<{ name: string; description: string }>;
@@ -31,7 +34,21 @@ export interface HttpOptions {
 
 export async function createHttp(opts: HttpOptions): Promise<App> {
   const app = Fastify({
-    logger: { level: opts.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: {
+      level: opts.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      // a staff look-up by resident ID or mobile carries it in the query string: the log keeps the mask
+      serializers: {
+        req: (req: FastifyRequest) => ({
+          method: req.method,
+          url: maskUrl(req.url),
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
+    },
     bodyLimit: opts.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -214,17 +214,36 @@ for (const kind of databaseKinds()) {
         await h.platform.app.inject({ url: `/api/payment/admin/orders?q=${r.payOrdId}`, headers: staff })
       ).json();
       assert.equal(search.total, 1);
-      // a clerk on the phone with the person: their orders by resident ID number, and the search is audited
+      // a clerk on the phone with the person: their orders by resident ID number, with a purpose, audited
+      const noPurpose = await h.platform.app.inject({
+        url: `/api/payment/admin/orders?q=${residentId}`,
+        headers: staff,
+      });
+      assert.equal(noPurpose.statusCode, 400);
+      assert.equal(noPurpose.json().code, 'PAYMENT_PURPOSE_REQUIRED');
+      const purpose = encodeURIComponent('参保人来电查询支付');
       const byPerson = (
-        await h.platform.app.inject({ url: `/api/payment/admin/orders?q=${residentId}&pageSize=100`, headers: staff })
+        await h.platform.app.inject({
+          url: `/api/payment/admin/orders?q=${residentId}&purpose=${purpose}&pageSize=100`,
+          headers: staff,
+        })
       ).json();
       assert.ok(byPerson.items.some((o: { id: string }) => o.id === r.payOrdId));
-      const [audited] = await h.platform.ctx.db.q<{ target_id: string; detail: { found: number } }>(sql`
-        select target_id, detail from audit_event where action = 'payment.orders.search_by_person' order by seq desc limit 1`);
+      const [audited] = await h.platform.ctx.db.q<{
+        target_id: string;
+        purpose: string;
+        detail: { found: number };
+      }>(sql`
+        select target_id, purpose, detail from audit_event where action = 'payment.orders.search_by_person'
+        order by seq desc limit 1`);
       assert.equal(audited.detail.found, byPerson.total);
+      assert.equal(audited.purpose, '参保人来电查询支付');
       assert.notEqual(audited.target_id, residentId, 'the ID number itself is not written to the audit log');
       const stranger = (
-        await h.platform.app.inject({ url: '/api/payment/admin/orders?q=110101199003070011', headers: staff })
+        await h.platform.app.inject({
+          url: `/api/payment/admin/orders?q=110101199003070011&purpose=${purpose}`,
+          headers: staff,
+        })
       ).json();
       assert.equal(stranger.total, 0);
       const detail = (

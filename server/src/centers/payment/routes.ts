@@ -260,7 +260,8 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
         summary: '订单查询',
         querystring: z.strictObject({
           status: z.enum(ORDER_STATUSES).optional(),
-          q: z.string().max(64).optional(),
+          q: z.string().max(64).optional().describe('订单号、机构流水号或参保人身份证号'),
+          purpose: z.string().trim().min(2).max(100).optional().describe('查询事由（按身份证号查询时必填，记入审计）'),
           institutionCode: z.string().max(12).optional(),
           from: calendarDate.optional(),
           to: calendarDate.optional(),
@@ -269,11 +270,11 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
       },
     },
     async (req) => {
-      const { q, ...rest } = req.query;
+      const { q, purpose, ...rest } = req.query;
       const r = await svc().searchOrders(
         req.regionCode,
         { ...rest, id: q },
-        { ...actorOf(req), ip: req.ip, userAgent: req.headers['user-agent'] },
+        { ...actorOf(req), purpose, ip: req.ip, userAgent: req.headers['user-agent'] },
       );
       return { items: r.items.map(orderView), total: r.total, page: req.query.page, pageSize: req.query.pageSize };
     },

@@ -325,7 +325,8 @@ export class PaymentService {
 
   /**
    * The console's order search. `id` is an order number, an institution's serial number or an insured person's
-   * resident ID number (matched by its blind index; such a search is audited, as it tells one person's visits).
+   * resident ID number (matched by its blind index; such a search needs the staff member's purpose and is audited,
+   * as it tells one person's visits).
    */
   async searchOrders(
     regionCode: string,
@@ -338,10 +339,14 @@ export class PaymentService {
       page: number;
       pageSize: number;
     },
-    staff?: Actor & { ip?: string; userAgent?: string },
+    staff?: Actor & { purpose?: string; ip?: string; userAgent?: string },
   ): Promise<{ items: Order[]; total: number }> {
     const residentId = q.id?.trim().toUpperCase();
     const byPerson = residentId !== undefined && isValidResidentId(residentId);
+    if (byPerson && staff && !staff.purpose)
+      throw new AppError(400, 'PAYMENT_PURPOSE_REQUIRED', '按身份证号查询需填写查询事由', '查询事由记入审计日志', {
+        errors: [{ field: 'purpose', message: '请填写查询事由' }],
+      });
     const where = sql.join(
       [
         sql`region_code = ${regionCode}`,
@@ -369,6 +374,7 @@ export class PaymentService {
           action: 'payment.orders.search_by_person',
           targetType: 'resident_index',
           targetId: this.ctx.privacy.blindIndex(residentId, 'resident_id'),
+          purpose: staff.purpose,
           result: 'success',
           ip: staff.ip,
           userAgent: staff.userAgent,

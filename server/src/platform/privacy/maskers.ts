@@ -31,3 +31,13 @@ export function maskEmail(email: string): string {
   if (at < 1) return stars(email.length);
   return email[0] + stars(Math.max(1, at - 1)) + email.slice(at);
 }
+
+/**
+ * A URL with every resident ID and mobile number in it masked (a staff look-up's query string): what request logs
+ * keep of a request's address.
+ */
+export function maskUrl(url: string): string {
+  return url
+    .replace(/(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g, maskResidentId)
+    .replace(/(?<!\d)1[3-9]\d{9}(?!\d)/g, maskMobile);
+}

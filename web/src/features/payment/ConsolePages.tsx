@@ -289,6 +289,8 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
   );
 }
 
+const RESIDENT_ID = /^\d{17}[\dXx]$/;
+
 /** 管理后台 · 支付订单: search, timeline, manual reversal. */
 export function PaymentOrdersPage() {
   // the filter lives in the address: the duty overview links here filtered (?status=abnormal), and F5 keeps it
@@ -305,12 +307,30 @@ export function PaymentOrdersPage() {
       ) as Record<string, string>,
     );
   const [selected, setSelected] = useState<string>();
+  // a person's ID number stays out of the address (browser history), and its search states a purpose (audited)
+  const [person, setPerson] = useState<{ residentId: string; purpose: string }>();
+  const [purpose, setPurpose] = useState('');
+  const toast = useToast();
   const params = new URLSearchParams({ page: String(query.page), pageSize: '20' });
   if (query.status) params.set('status', query.status);
-  if (query.q) params.set('q', query.q);
+  if (person) {
+    params.set('q', person.residentId);
+    params.set('purpose', person.purpose);
+  } else if (query.q) params.set('q', query.q);
   const phone = !Grid.useBreakpoint().md;
+  const onSearch = (text: string) => {
+    const q = text.trim();
+    if (!RESIDENT_ID.test(q)) {
+      setPerson(undefined);
+      setQuery({ ...query, q: q || undefined, page: 1 });
+    } else if (purpose.trim().length < 2) toast.warning('按身份证号查询需先填写查询事由（记入审计）');
+    else {
+      setPerson({ residentId: q.toUpperCase(), purpose: purpose.trim() });
+      setQuery({ ...query, q: undefined, page: 1 });
+    }
+  };
   const { data, error, isLoading } = useQuery({
-    queryKey: ['payment', 'admin', 'orders', query],
+    queryKey: ['payment', 'admin', 'orders', query, person],
     queryFn: () => api<{ items: PaymentOrder[]; total: number }>(`/api/payment/admin/orders?${params}`),
   });
   const pagination = {
@@ -324,11 +344,20 @@ export function PaymentOrdersPage() {
       <PageTitle>支付订单</PageTitle>
       <Space wrap style={{ marginBottom: 12 }}>
         <Input.Search
+          aria-label="订单号、机构流水号或参保人身份证号"
           placeholder="订单号、机构流水号或参保人身份证号"
           allowClear
           defaultValue={query.q}
-          onSearch={(q) => setQuery({ ...query, q: q.trim() || undefined, page: 1 })}
+          onSearch={onSearch}
           style={{ width: 320 }}
+        />
+        <Input
+          aria-label="查询事由"
+          placeholder="查询事由（按身份证号查询时必填）"
+          value={purpose}
+          onChange={(e) => setPurpose(e.target.value)}
+          maxLength={100}
+          style={{ width: 260 }}
         />
         <Select
           aria-label="订单状态"
