@@ -99,3 +99,8 @@ export function createChannelClient(options: ChannelClientOptions): ChannelClien
     },
   };
 }
+
+/** A channel client of one center's channel API (`<origin>/api/<center>/channel/<call>`); `baseUrl` is the origin. */
+export function createCenterClient(center: string, options: ChannelClientOptions): ChannelClient {
+  return createChannelClient({ ...options, baseUrl: joinUrl(options.baseUrl, `api/${center}/channel`) });
+}

@@ -4,7 +4,7 @@
  * what the person granted. Every call is a signed channel envelope (createChannelClient); verify takes an
  * idempotency key, so a retry after a lost answer does not use the code twice.
  */
-import { type ChannelCallOptions, type ChannelClientOptions, createChannelClient } from '../channel-client.ts';
+import { type ChannelCallOptions, type ChannelClientOptions, createCenterClient } from '../channel-client.ts';
 
 export interface EvoucherVerifyRequest {
   /** what the scanner read */
@@ -61,10 +61,7 @@ export interface EvoucherClient {
 
 /** `baseUrl` is the platform's origin, e.g. "https://yibao.example". */
 export function createEvoucherClient(options: ChannelClientOptions): EvoucherClient {
-  const client = createChannelClient({
-    ...options,
-    baseUrl: `${options.baseUrl.replace(/\/+$/, '')}/api/evoucher/channel`,
-  });
+  const client = createCenterClient('evoucher', options);
   return {
     verify: (data, o) => client.call('verify', 'ec.query', data, o),
     exchangeCode: (authCode, o) => client.call('token', 'ec.token', { authCode }, o),

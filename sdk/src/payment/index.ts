@@ -3,7 +3,7 @@
  * and pharmacy systems. Every call is signed as a channel envelope (SM2 over SM3, optional SM4 body) by
  * createChannelClient; mutating calls take an idempotency key (a repeat returns the first answer). Money in fen.
  */
-import { type ChannelCallOptions, type ChannelClientOptions, createChannelClient } from '../channel-client.ts';
+import { type ChannelCallOptions, type ChannelClientOptions, createCenterClient } from '../channel-client.ts';
 
 export type OrderStatus =
   | 'created'
@@ -125,10 +125,7 @@ export interface PaymentClient {
 
 /** `baseUrl` is the platform's origin, e.g. "https://yibao.example". */
 export function createPaymentClient(options: ChannelClientOptions): PaymentClient {
-  const client = createChannelClient({
-    ...options,
-    baseUrl: `${options.baseUrl.replace(/\/+$/, '')}/api/payment/channel`,
-  });
+  const client = createCenterClient('payment', options);
   return {
     upload6201: (data, o) => client.call('6201', '6201', data, o),
     place6202: (data, o) => client.call('6202', '6202', data, o),

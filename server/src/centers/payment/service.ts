@@ -342,8 +342,11 @@ export class PaymentService {
     staff?: Actor & { purpose?: string; ip?: string; userAgent?: string },
   ): Promise<{ items: Order[]; total: number }> {
     const residentId = q.id?.trim().toUpperCase();
-    const byPerson = residentId !== undefined && isValidResidentId(residentId);
-    if (byPerson && staff && !staff.purpose)
+    const personIndex =
+      residentId !== undefined && isValidResidentId(residentId)
+        ? this.ctx.privacy.blindIndex(residentId, 'resident_id')
+        : undefined;
+    if (personIndex && staff && !staff.purpose)
       throw new AppError(400, 'PAYMENT_PURPOSE_REQUIRED', '按身份证号查询需填写查询事由', '查询事由记入审计日志', {
         errors: [{ field: 'purpose', message: '请填写查询事由' }],
       });
@@ -351,8 +354,8 @@ export class PaymentService {
       [
         sql`region_code = ${regionCode}`,
         ...(q.status ? [sql`status = ${q.status}`] : []),
-        ...(byPerson
-          ? [sql`resident_index = ${this.ctx.privacy.blindIndex(residentId, 'resident_id')}`]
+        ...(personIndex
+          ? [sql`resident_index = ${personIndex}`]
           : q.id
             ? [sql`(id = ${q.id.trim()} or institution_order_no = ${q.id.trim()})`]
             : []),
@@ -365,7 +368,7 @@ export class PaymentService {
     const [{ n }] = await this.db.q<{ n: number }>(sql`select count(*)::int as n from payment_order where ${where}`);
     const rows = await this.db.q<Record<string, unknown>>(sql`select * from payment_order where ${where}
       order by created_at desc, id limit ${q.pageSize} offset ${(q.page - 1) * q.pageSize}`);
-    if (byPerson && staff)
+    if (personIndex && staff)
       await this.db.tx((tx) =>
         appendAudit(tx, {
           regionCode,
@@ -373,7 +376,7 @@ export class PaymentService {
           actorId: staff.id,
           action: 'payment.orders.search_by_person',
           targetType: 'resident_index',
-          targetId: this.ctx.privacy.blindIndex(residentId, 'resident_id'),
+          targetId: personIndex,
           purpose: staff.purpose,
           result: 'success',
           ip: staff.ip,
