@@ -23,6 +23,40 @@ forEachPlatform('platform HTTP conventions', (get) => {
     assert.equal(res.statusCode, 400);
     assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
     assert.equal(res.json().code, 'MALFORMED_JSON');
+    assert.equal(res.json().detail, '第 2 个字符处有语法错误（请检查引号、逗号和括号）');
+  });
+
+  test('a JSON body is refused in Chinese: cut short, empty, or carrying __proto__', async () => {
+    const { app } = get();
+    const send = (payload: string) =>
+      app.inject({
+        method: 'PUT',
+        url: '/api/regions/990100/config',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+    const details = await Promise.all(
+      ['{"displayName": "x"', '', '{"__proto__": {"admin": true}}'].map(async (p) => {
+        const res = await send(p);
+        assert.equal(res.statusCode, 400);
+        assert.equal(res.json().code, 'MALFORMED_JSON');
+        return res.json().detail;
+      }),
+    );
+    assert.deepEqual(details, [
+      '请求体不完整（意外结束）',
+      '请求体为空',
+      '请求体含有不允许的键 __proto__ 或 constructor',
+    ]);
+  });
+
+  test('an undecodable path is a 400 problem in Chinese', async () => {
+    const { app } = get();
+    const res = await app.inject('/api/%ZZ');
+    assert.equal(res.statusCode, 400);
+    assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
+    assert.equal(res.json().code, 'BAD_URL');
+    assert.equal(res.json().title, '请求地址无效');
   });
 
   test('wrong content type is 415', async () => {

@@ -57,6 +57,11 @@ export async function createHttp(opts: HttpOptions): Promise<App> {
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false } },
+    // an undecodable path (`/api/%ZZ`) is refused before routing: it still gets a problem, not Fastify's own body
+    frameworkErrors: (error, req, reply) => {
+      const bad = new AppError(400, 'BAD_URL', '请求地址无效', '地址中含有无法解码的字符（% 后应为两位十六进制数）');
+      sendProblem(reply, error.code === 'FST_ERR_BAD_URL' ? bad : toAppError(error), req.url);
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   // JSON only, unless a route registers its own parser (e.g. form posts of the OIDC interaction pages).
@@ -66,7 +71,7 @@ export async function createHttp(opts: HttpOptions): Promise<App> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (ESCAPED_NUL.test(body as string)) done(nulCharacter(), undefined);
-    else parseJson(req, body as string, done);
+    else parseJson(req, body as string, (err, value) => done(err ? malformedJson(body as string) : null, value));
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -150,7 +155,7 @@ export function toAppError(error: FastifyError | Error): AppError {
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new AppError(400, 'MALFORMED_JSON', '请求体不是有效的 JSON', e.message);
+      return malformedJson();
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', '不支持的请求内容类型', '请使用 application/json');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -158,13 +163,31 @@ export function toAppError(error: FastifyError | Error): AppError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError(400, 'INVALID_CONTENT_LENGTH', '请求长度无效');
   }
-  if (e instanceof SyntaxError || e.name === 'SyntaxError') {
-    return new AppError(400, 'MALFORMED_JSON', '请求体不是有效的 JSON', e.message);
-  }
+  if (e instanceof SyntaxError || e.name === 'SyntaxError') return malformedJson();
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new AppError(e.statusCode, 'BAD_REQUEST', '请求无效', e.message);
   }
   return new AppError(500, 'INTERNAL_ERROR', '服务器内部错误，请稍后重试');
+}
+
+/** The refusal of a JSON body, saying in Chinese where it went wrong (an integrator fixes it from this alone). */
+function malformedJson(body?: string): AppError {
+  const detail = body === undefined ? '请检查引号、逗号和括号是否成对' : jsonSyntaxDetail(body);
+  return new AppError(400, 'MALFORMED_JSON', '请求体不是有效的 JSON', detail);
+}
+
+function jsonSyntaxDetail(body: string): string {
+  if (body.trim() === '') return '请求体为空';
+  try {
+    JSON.parse(body);
+  } catch (e) {
+    const position = /position (\d+)/.exec((e as Error).message)?.[1];
+    if (position && Number(position) < body.length)
+      return `第 ${Number(position) + 1} 个字符处有语法错误（请检查引号、逗号和括号）`;
+    return '请求体不完整（意外结束）';
+  }
+  // valid JSON that the safe parser refused
+  return '请求体含有不允许的键 __proto__ 或 constructor';
 }
 
 function fieldName(context: string | undefined, path: string, params: Record<string, unknown>): string {
