@@ -399,6 +399,53 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('登录监控: a person who mistyped their password is seen locked, unlocked by a clerk, and logs in', async () => {
+    const person = await createTestPerson(env.platform, { name: '钱忘记' });
+    const phone = await newContext(browser, 'phone', env.url);
+    const desk = await newContext(browser, 'desktop', env.url);
+    try {
+      const P = await phone.newPage();
+      await P.goto('/login?portal=personal&return=%2Fpersonal');
+      const attempt = async (password: string) => {
+        await P.locator('#loginId').fill(person.mobile);
+        await P.locator('#password').fill(password);
+        await P.getByRole('button', { name: '登录', exact: true }).first().click();
+      };
+      for (let i = 0; i < 5; i++) {
+        await attempt(`Wrong#Pass${i}`);
+        await P.getByRole('alert').getByText('账号或密码错误').waitFor();
+      }
+      await attempt(person.password);
+      await P.getByRole('alert')
+        .getByText(/登录失败次数过多/)
+        .waitFor();
+
+      const page = await desk.newPage();
+      await signInAsSuperAdmin(page);
+      const card = page.locator('.ant-card').filter({ hasText: '登录安全（近 24 小时）' });
+      await card.getByText('锁定中的账号').waitFor();
+      await card.getByRole('link', { name: '查看' }).click();
+      await page.getByRole('heading', { name: '登录监控' }).waitFor();
+      await page.getByRole('img', { name: '每小时登录成功、失败与被拒绝次数图表' }).waitFor();
+      const row = page
+        .locator('.ant-card')
+        .filter({ hasText: '锁定中的账号' })
+        .getByRole('row', { name: /钱\*\*/ });
+      await row.getByText(/暂停至/).waitFor();
+      await shot(page, 'login-monitor');
+      await row.getByRole('button', { name: /解\s*锁/ }).click();
+      await page.getByRole('button', { name: /确\s*定|OK/ }).click();
+      await page.getByText('已解除锁定，对方可以重新登录').waitFor();
+      await row.waitFor({ state: 'detached' });
+
+      await attempt(person.password);
+      await P.getByText('您好，钱').waitFor();
+    } finally {
+      await phone.close();
+      await desk.close();
+    }
+  });
+
   test('公告与群发: a clerk pastes resident ID numbers; the person with an account gets it, the others are counted', async () => {
     const person = await createTestPerson(env.platform, { name: '钱名单' });
     const noAccount = randomResidentId();

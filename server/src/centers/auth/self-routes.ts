@@ -197,6 +197,19 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
   const accountParams = z.strictObject({ kind: z.enum(['person', 'staff']), id: z.uuid() });
 
   app.get(
+    '/api/auth/logins/overview',
+    {
+      schema: {
+        tags,
+        summary: '登录监控：本统筹区最近若干小时的登录（按小时、按方式）、失败最多的来源 IP 与锁定中的账号',
+        querystring: z.strictObject({ hours: z.coerce.number().int().min(1).max(168).default(24) }),
+      },
+      preHandler: perm('auth:session'),
+    },
+    async (req) => auth().loginOverview(req.regionCode, req.query.hours),
+  );
+
+  app.get(
     '/api/auth/accounts/:kind/:id/lock',
     { schema: { tags, summary: '账号登录锁定状态', params: accountParams }, preHandler: perm('auth:session') },
     async (req) => auth().lockState(req.regionCode, req.params.kind, req.params.id),

@@ -14,6 +14,7 @@ import {
 import { type ChannelAuthOptions, type ChannelVerifier, createChannelVerifier } from './channel/hook.ts';
 import { type LoginEventView, LoginGuard, type SessionView } from './login.ts';
 import { type LoginMethod, LoginMethods } from './login-methods.ts';
+import { type LoginOverview, loginOverview } from './monitor.ts';
 import { purgeExpiredPayloads } from './oidc/adapter.ts';
 import { OidcProvider } from './oidc/provider.ts';
 import { OtpService, type SendOtpInput, type SendOtpResult, type VerifyOtpInput } from './otp.ts';
@@ -125,6 +126,11 @@ export class AuthService {
 
   lockState(regionCode: string, kind: AccountKind, accountId: string) {
     return this.guard.lockState(regionCode, kind, accountId);
+  }
+
+  /** 登录监控: the region's logins of the last `hours` hours. */
+  loginOverview(regionCode: string, hours: number): Promise<LoginOverview> {
+    return loginOverview(this.ctx.db, this.accounts(), regionCode, hours);
   }
 
   loginHistory(regionCode: string, accountId: string, limit?: number): Promise<LoginEventView[]> {

@@ -1,6 +1,13 @@
-import { ApiOutlined, KeyOutlined, MessageOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
+import {
+  ApiOutlined,
+  KeyOutlined,
+  LineChartOutlined,
+  MessageOutlined,
+  SafetyCertificateOutlined,
+} from '@ant-design/icons';
 import { lazyPages, type PortalPage } from '../../portals/registry';
 
+const { LoginMonitorPage } = lazyPages(() => import('./LoginMonitor'), 'LoginMonitorPage');
 const { TrustedCasPage } = lazyPages(() => import('./CaPage'), 'TrustedCasPage');
 const { ChannelsPage, SigningKeysPage, SmsOutboxPage } = lazyPages(
   () => import('./ConsolePages'),
@@ -15,6 +22,12 @@ export const authConsolePages: PortalPage[] = [
     permission: 'auth:channel',
     element: <ChannelsPage />,
     nav: { label: '渠道管理', icon: <ApiOutlined /> },
+  },
+  {
+    path: 'auth/logins',
+    permission: 'auth:session',
+    element: <LoginMonitorPage />,
+    nav: { label: '登录监控', icon: <LineChartOutlined /> },
   },
   {
     path: 'auth/sms-outbox',

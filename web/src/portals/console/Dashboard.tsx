@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { PermissionsPending } from '../../components/Permitted';
 import { PageTitle } from '../../components/PortalShell';
+import { loginOverview } from '../../features/auth/api';
 import { BACKLOG_SECONDS, countOf, type JobsView, longestWait, waitText } from '../../features/platform/jobs';
 import { ApiError, api, errorText } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
@@ -52,10 +53,11 @@ const OPS = 'ops:read';
 const MESSAGES = 'message:read';
 const RECONCILE = 'payment:reconcile';
 const PAYMENTS = 'payment:read';
+const SESSIONS = 'auth:session';
 
 /**
  * 管理后台首页: what an operator on duty checks first — stuck jobs, failing channels, unreconciled payments, payment
- * orders that need a person.
+ * orders that need a person, accounts locked out and addresses guessing at passwords.
  */
 export function ConsoleDashboard() {
   const { can, me } = useStaffPermissions();
@@ -81,8 +83,13 @@ export function ConsoleDashboard() {
     queryFn: () => api<{ total: number }>('/api/payment/admin/orders?status=abnormal&pageSize=1'),
     ...watch(PAYMENTS),
   });
+  const logins = useQuery({
+    queryKey: ['dashboard', 'logins'],
+    queryFn: () => loginOverview(24),
+    ...watch(SESSIONS),
+  });
   if (!can) return <PermissionsPending />;
-  if (![OPS, MESSAGES, RECONCILE, PAYMENTS].some(can))
+  if (![OPS, MESSAGES, RECONCILE, PAYMENTS, SESSIONS].some(can))
     return (
       <>
         <PageTitle>您好，{me?.displayName}</PageTitle>
@@ -170,6 +177,18 @@ export function ConsoleDashboard() {
         {/* orders recovery could not bring to a final state: a person may have paid and not be settled */}
         <Watch title="异常支付订单" shown={can(PAYMENTS)} to="/console/payment/orders?status=abnormal" query={abnormal}>
           {(d) => <Statistic title="待人工处理" value={d.total} styles={alarm(d.total)} />}
+        </Watch>
+        <Watch title="登录安全（近 24 小时）" shown={can(SESSIONS)} to="/console/auth/logins" query={logins}>
+          {(d) => (
+            <Row gutter={8}>
+              <Col span={12}>
+                <Statistic title="锁定中的账号" value={d.locked.length} styles={alarm(d.locked.length)} />
+              </Col>
+              <Col span={12}>
+                <Statistic title="可疑来源 IP" value={d.suspiciousIps.length} styles={alarm(d.suspiciousIps.length)} />
+              </Col>
+            </Row>
+          )}
         </Watch>
       </Row>
     </>
