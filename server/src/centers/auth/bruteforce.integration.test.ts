@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
-import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
-import { authCenter } from './index.ts';
-import { seedAuth } from './seed.ts';
-import { Browser, formValue, freePort, MemoryDirectory } from './testing.ts';
+import type { TestPlatform } from '../../testing/platform.ts';
+import { Browser, formValue, listeningAuthCenter, loginPageUrl, MemoryDirectory } from './testing.ts';
 
 const errorOf = (html: string) => /<p class="error" role="alert">([^<]*)<\/p>/.exec(html)?.[1] ?? '';
 
@@ -22,29 +20,15 @@ for (const kind of databaseKinds()) {
     let victimId: string;
 
     before(async () => {
-      const port = await freePort();
-      base = `http://127.0.0.1:${port}`;
-      platform = await createTestPlatform(kind, { centers: [authCenter], env: { PUBLIC_URL: base } });
-      service(platform.ctx, 'auth').useAccountDirectory(directory);
-      await seedAuth(platform.ctx);
-      await platform.app.listen({ port, host: '127.0.0.1' });
+      ({ platform, base, config } = await listeningAuthCenter(kind, directory));
       victimId = (await directory.add({ name: '李四', mobile: '13900000011', password })).id;
-      config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
-        execute: [oidc.allowInsecureRequests],
-      });
     });
     after(async () => platform?.close());
 
     /** Opens a login page; returns a function posting the password form on it. */
     async function loginPage(browser: Browser) {
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: `${base}/login/callback`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-        state: 'b',
-      });
-      const page = await browser.follow(url.toString());
+      const url = await loginPageUrl(config, base, 'b');
+      const page = await browser.follow(url);
       const csrf = formValue(await page.res.text(), 'csrf');
       const action = `${page.url.split('?')[0]}/password`;
       return async (loginId: string, pw: string, ip: string) => {

@@ -9,16 +9,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { service } from '../../platform/context.ts';
 import { sm2Sign } from '../../platform/crypto/index.ts';
 import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
 import { residentIdCheckChar } from '../../platform/privacy/index.ts';
-import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
-import { authCenter } from './index.ts';
-import { seedAuth } from './seed.ts';
-import { Browser, formValue, freePort, MemoryDirectory } from './testing.ts';
+import type { TestPlatform } from '../../testing/platform.ts';
+import { Browser, formValue, listeningAuthCenter, loginPageUrl, MemoryDirectory } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'yibao-ca-'));
 const ossl = (...args: string[]) =>
@@ -183,13 +181,8 @@ for (const kind of databaseKinds()) {
         'distid:1234567812345678',
       );
 
-      const port = await freePort();
-      base = `http://127.0.0.1:${port}`;
-      platform = await createTestPlatform(kind, { centers: [authCenter], env: { PUBLIC_URL: base } });
+      ({ platform, base, config } = await listeningAuthCenter(kind, directory));
       const auth = service(platform.ctx, 'auth');
-      auth.useAccountDirectory(directory);
-      await seedAuth(platform.ctx);
-      await platform.app.listen({ port, host: '127.0.0.1' });
       for (const [k, residentId] of Object.entries(ids)) {
         await directory.add({
           name: `证书${k}`,
@@ -202,9 +195,6 @@ for (const kind of databaseKinds()) {
       await auth.certs.setCrl('990100', caId, file('good/crl.pem'));
       const gmId = await auth.certs.addCa('990100', '国密测试 CA', file('gm/ca.pem'));
       await auth.certs.setCrl('990100', gmId, file('gm/crl.pem'));
-      config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
-        execute: [oidc.allowInsecureRequests],
-      });
     });
     after(async () => {
       await platform?.close();
@@ -213,14 +203,8 @@ for (const kind of databaseKinds()) {
 
     async function certLogin(h: Holder, tamper = false) {
       const browser = new Browser();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: `${base}/login/callback`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-        state: 'c',
-      });
-      const start = await browser.follow(url.toString());
+      const url = await loginPageUrl(config, base, 'c');
+      const start = await browser.follow(url);
       const page = await browser.get(`${start.url}?m=cert`);
       const html = await page.text();
       const challenge = /data-challenge="([^"]+)"/.exec(html)![1]!;

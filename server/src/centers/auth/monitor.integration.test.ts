@@ -1,15 +1,12 @@
 /** 登录监控 over real logins through the password form: counts, the failing address, the locked account, unlock. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as oidc from 'openid-client';
-import { service } from '../../platform/context.ts';
+import type * as oidc from 'openid-client';
 import { sql } from '../../platform/db/index.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
-import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
-import { authCenter } from './index.ts';
+import type { TestPlatform } from '../../testing/platform.ts';
 import type { LoginOverview } from './monitor.ts';
-import { seedAuth } from './seed.ts';
-import { Browser, freePort, MemoryDirectory, passwordLogin } from './testing.ts';
+import { Browser, listeningAuthCenter, loginPageUrl, MemoryDirectory, passwordLogin } from './testing.ts';
 
 const OPERATOR = '00000000-0000-4000-8000-0000000000a1';
 const STRANGER = '00000000-0000-4000-8000-0000000000a2';
@@ -23,34 +20,20 @@ for (const kind of databaseKinds()) {
     let victimId: string;
 
     before(async () => {
-      const port = await freePort();
-      base = `http://127.0.0.1:${port}`;
-      platform = await createTestPlatform(kind, { centers: [authCenter], env: { PUBLIC_URL: base } });
-      service(platform.ctx, 'auth').useAccountDirectory(directory);
-      await seedAuth(platform.ctx);
-      await platform.app.listen({ port, host: '127.0.0.1' });
+      ({ platform, base, config } = await listeningAuthCenter(kind, directory));
       platform.ctx.permissions = {
         permissionsOf: async (staffId) => new Set(staffId === OPERATOR ? ['auth:session'] : []),
       };
       victimId = (await directory.add({ name: '王小五', mobile: '13900000021', password: 'Right#Pass2024' })).id;
       await directory.add({ name: '赵六', mobile: '13900000022', password: 'Other#Pass2024' });
-      config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
-        execute: [oidc.allowInsecureRequests],
-      });
     });
     after(async () => platform?.close());
 
     async function login(loginId: string, password: string, ip: string) {
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: `${base}/login/callback`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-        state: 'm',
-      });
+      const url = await loginPageUrl(config, base, 'm');
       const browser = new Browser();
       browser.forwardedFor = ip;
-      return passwordLogin(browser, url.toString(), `${base}/login/callback`, loginId, password);
+      return passwordLogin(browser, url, `${base}/login/callback`, loginId, password);
     }
 
     async function overview(staffId = OPERATOR, query = '') {

@@ -5,10 +5,9 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { service } from '../../platform/context.ts';
 import { databaseKinds } from '../../platform/db/testing.ts';
-import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
-import { authCenter } from './index.ts';
-import { DEMO_PARTNER_APP_ID, DEMO_PARTNER_SECRET, seedAuth } from './seed.ts';
-import { Browser, freePort, MemoryDirectory, passwordLogin } from './testing.ts';
+import type { TestPlatform } from '../../testing/platform.ts';
+import { DEMO_PARTNER_APP_ID, DEMO_PARTNER_SECRET } from './seed.ts';
+import { Browser, listeningAuthCenter, loginPageUrl, MemoryDirectory, passwordLogin } from './testing.ts';
 
 const API = 'urn:yibao:api';
 
@@ -22,12 +21,7 @@ for (const kind of databaseKinds()) {
     const password = 'Correct#Horse9';
 
     before(async () => {
-      const port = await freePort();
-      base = `http://127.0.0.1:${port}`;
-      platform = await createTestPlatform(kind, { centers: [authCenter], env: { PUBLIC_URL: base } });
-      service(platform.ctx, 'auth').useAccountDirectory(directory);
-      await seedAuth(platform.ctx);
-      await platform.app.listen({ port, host: '127.0.0.1' });
+      ({ platform, base, config } = await listeningAuthCenter(kind, directory));
       await directory.add({
         name: '张三',
         mobile: '13900000001',
@@ -36,9 +30,6 @@ for (const kind of databaseKinds()) {
         password,
       });
       redirectUri = `${base}/login/callback`;
-      config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
-        execute: [oidc.allowInsecureRequests],
-      });
     });
     after(async () => platform?.close());
 
@@ -237,14 +228,8 @@ for (const kind of databaseKinds()) {
 
     it('CSRF: a form post without the matching token is refused', async () => {
       const browser = new Browser();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-        state: 'c',
-      });
-      const page = await browser.follow(url.toString());
+      const url = await loginPageUrl(config, base, 'c');
+      const page = await browser.follow(url);
       const res = await browser.post(`${page.url.split('?')[0]}/password`, {
         csrf: 'forged-token-forged-token-forged-token',
         loginId: '13900000001',
@@ -274,15 +259,7 @@ for (const kind of databaseKinds()) {
       // The browser must log in again.
       const again = await passwordLogin(
         browser,
-        oidc
-          .buildAuthorizationUrl(config, {
-            redirect_uri: redirectUri,
-            scope: 'openid',
-            code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-            code_challenge_method: 'S256',
-            state: 'z',
-          })
-          .toString(),
+        await loginPageUrl(config, base, 'z'),
         redirectUri,
         '13900000001',
         'wrong-password-1',

@@ -2,7 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { hash, verify } from '@node-rs/argon2';
+import * as oidc from 'openid-client';
+import { service } from '../../platform/context.ts';
+import type { DatabaseKind } from '../../platform/db/testing.ts';
+import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
 import type { AccountDirectory, AccountKind, AccountRef } from './accounts.ts';
+import { authCenter } from './index.ts';
+import { seedAuth } from './seed.ts';
 
 /** Cheap Argon2id for tests (the user center's TEST profile); the bench uses the OWASP parameters. */
 const TEST_PARAMS = { algorithm: 2, memoryCost: 256, timeCost: 1, parallelism: 1 } as const;
@@ -189,4 +195,37 @@ export async function passwordLogin(
   if (!done.url.startsWith(redirectPrefix))
     return { page: done.res, html: `${done.res.status} ${await done.res.text()}` };
   return { callback: done.url };
+}
+
+/**
+ * The auth center alone, listening on a free port, logging in the accounts of `directory`, with the seed's portals;
+ * `config` is the personal portal as a relying party (discovery done).
+ */
+export async function listeningAuthCenter(
+  kind: DatabaseKind,
+  directory: AccountDirectory,
+): Promise<{ platform: TestPlatform; base: string; config: oidc.Configuration }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const platform = await createTestPlatform(kind, { centers: [authCenter], env: { PUBLIC_URL: base } });
+  service(platform.ctx, 'auth').useAccountDirectory(directory);
+  await seedAuth(platform.ctx);
+  await platform.app.listen({ port, host: '127.0.0.1' });
+  const config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  return { platform, base, config };
+}
+
+/** A personal-portal authorization request (code + PKCE, scope openid) for a test that only needs its login page. */
+export async function loginPageUrl(config: oidc.Configuration, base: string, state = 's'): Promise<string> {
+  return oidc
+    .buildAuthorizationUrl(config, {
+      redirect_uri: `${base}/login/callback`,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      state,
+    })
+    .toString();
 }

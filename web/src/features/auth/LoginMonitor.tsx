@@ -109,38 +109,27 @@ function Overview(props: {
   return (
     <Space orientation="vertical" size={16} style={{ width: '100%' }}>
       <Row gutter={[16, 16]}>
-        <Col xs={12} lg={6}>
-          <Card>
-            <Statistic title={`${props.span}登录成功`} value={o.totals.success} />
-          </Card>
-        </Col>
-        <Col xs={12} lg={6}>
-          <Card>
-            <Statistic
-              title="失败或被拒绝"
-              value={failed}
-              suffix={attempts > 0 ? `(${((failed * 100) / attempts).toFixed(1)}%)` : undefined}
-            />
-          </Card>
-        </Col>
-        <Col xs={12} lg={6}>
-          <Card>
-            <Statistic
-              title="可疑来源 IP"
-              value={o.suspiciousIps.length}
-              styles={{ content: o.suspiciousIps.length ? { color: ALERT } : undefined }}
-            />
-          </Card>
-        </Col>
-        <Col xs={12} lg={6}>
-          <Card>
-            <Statistic
-              title="锁定中的账号"
-              value={o.locked.length}
-              styles={{ content: o.locked.length ? { color: ALERT } : undefined }}
-            />
-          </Card>
-        </Col>
+        {[
+          { title: `${props.span}登录成功`, value: o.totals.success },
+          {
+            title: '失败或被拒绝',
+            value: failed,
+            suffix: attempts > 0 ? `(${((failed * 100) / attempts).toFixed(1)}%)` : undefined,
+          },
+          { title: '可疑来源 IP', value: o.suspiciousIps.length, alarm: true },
+          { title: '锁定中的账号', value: o.locked.length, alarm: true },
+        ].map((f) => (
+          <Col key={f.title} xs={12} lg={6}>
+            <Card>
+              <Statistic
+                title={f.title}
+                value={f.value}
+                suffix={f.suffix}
+                styles={{ content: f.alarm && f.value > 0 ? { color: ALERT } : undefined }}
+              />
+            </Card>
+          </Col>
+        ))}
       </Row>
       <Card title="每小时登录">
         <HourlyChart rows={o.hourly} hours={props.hours} />
