@@ -63,6 +63,12 @@ export const configSchema = z.object({
   OUTBOUND_ALLOW_LOOPBACK: bool
     .optional()
     .describe('callbacks and back-channel logout may reach loopback addresses (default: outside production)'),
+  LOGIN_HISTORY_DAYS: z.coerce
+    .number()
+    .int()
+    .min(180)
+    .default(365)
+    .describe('days the login history (登录记录, 登录监控) is kept; at least 180 (network logs are kept 6 months)'),
   SMTP_URL: z.string().optional().describe('smtp://user:pass@host:port; unset = sandbox mail outbox'),
   MAIL_FROM: z.string().default('医保服务平台 <noreply@yibao.local>').describe('sender of e-mails'),
   WEB_DIST: z.string().optional().describe('built web app directory; default web/dist'),

@@ -15,6 +15,11 @@ export const SOFT_LOCK_AFTER = 5;
 /** Failures (including attempts during a delay) before the account is locked until staff unlock it. */
 export const HARD_LOCK_AFTER = 10;
 const MAX_DELAY_SECONDS = 900;
+/**
+ * A failure this long after the last one starts the count again: a person who mistypes once a month is not on the
+ * way to a lock. A hard lock stays until staff lift it.
+ */
+export const FAILURES_FORGOTTEN_AFTER_HOURS = 24;
 
 export const IP_FAILURE_LIMIT: Limit = { bucket: 'login.ip.failures', windowSeconds: 600, max: 60 };
 
@@ -190,7 +195,10 @@ export class LoginGuard {
       hard_locked: boolean;
     }>(sql`insert into auth_login_guard(region_code, key, failures, last_failure_at)
       values (${lc.regionCode}, ${key}, 1, now())
-      on conflict (region_code, key) do update set failures = auth_login_guard.failures + 1, last_failure_at = now()
+      on conflict (region_code, key) do update set last_failure_at = now(),
+        failures = case when not auth_login_guard.hard_locked and auth_login_guard.last_failure_at
+            < now() - make_interval(hours => ${FAILURES_FORGOTTEN_AFTER_HOURS}) then 1
+          else auth_login_guard.failures + 1 end
       returning failures, hard_locked`);
     const failures = Number(row?.failures ?? 1);
     if (failures >= HARD_LOCK_AFTER && !row?.hard_locked) {
@@ -205,6 +213,20 @@ export class LoginGuard {
         where region_code = ${lc.regionCode} and key = ${key}`);
     }
     return { failures, hardLocked: Boolean(row?.hard_locked) };
+  }
+
+  /**
+   * Hourly (auth.purge): failure records that are forgotten anyway (no lock, no delay running, the last failure a day
+   * old; a login id typed wrong once would otherwise stay for ever), and login history past its retention (the
+   * audit chain keeps its own copy).
+   */
+  async purge(historyDays: number): Promise<{ guards: number; events: number }> {
+    const guards = await this.ctx.db.q(sql`delete from auth_login_guard where not hard_locked
+      and (locked_until is null or locked_until < now())
+      and last_failure_at < now() - make_interval(hours => ${FAILURES_FORGOTTEN_AFTER_HOURS}) returning key`);
+    const events = await this.ctx.db.q(sql`delete from auth_login_event
+      where at < now() - make_interval(days => ${historyDays}) returning id`);
+    return { guards: guards.length, events: events.length };
   }
 
   async succeed(regionCode: string, key: string): Promise<void> {

@@ -197,12 +197,13 @@ export class AuthService {
     return this.guard.isActive(sid, regionCode);
   }
 
-  /** Deletes expired nonces, codes, counters and provider state (job 'auth.purge'). */
+  /** Deletes expired nonces, codes, counters, provider state, forgotten failures and old login history (job 'auth.purge'). */
   async purgeExpired(): Promise<void> {
     await this.verifier.purgeNonces();
     await purgeCounters(this.ctx.db);
     await purgeExpiredPayloads(this.ctx.db);
     await this.ctx.db.q(sql`delete from auth_otp where expires_at < now() - interval '1 day'`);
     await this.ctx.db.q(sql`delete from auth_webauthn_challenge where expires_at < now()`);
+    await this.guard.purge(this.ctx.config.LOGIN_HISTORY_DAYS);
   }
 }
