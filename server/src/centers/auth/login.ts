@@ -21,6 +21,11 @@ const MAX_DELAY_SECONDS = 900;
  */
 export const FAILURES_FORGOTTEN_AFTER_HOURS = 24;
 
+const LOCK_REMEDY: Record<AccountKind, string> = {
+  person: '在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。',
+  staff: '请联系系统管理员核实身份后解锁或重置密码。',
+};
+
 export const IP_FAILURE_LIMIT: Limit = { bucket: 'login.ip.failures', windowSeconds: 600, max: 60 };
 
 export type LoginMethodCode = 'pwd' | 'sms' | 'passkey' | 'cert' | string;
@@ -202,9 +207,12 @@ export class LoginGuard {
       returning failures, hard_locked`);
     const failures = Number(row?.failures ?? 1);
     if (failures >= HARD_LOCK_AFTER && !row?.hard_locked) {
-      await this.ctx.db.q(
-        sql`update auth_login_guard set hard_locked = true where region_code = ${lc.regionCode} and key = ${key}`,
-      );
+      await this.ctx.db.tx(async (tx) => {
+        await tx.q(
+          sql`update auth_login_guard set hard_locked = true where region_code = ${lc.regionCode} and key = ${key}`,
+        );
+        await this.alertLocked(tx, lc, key, failures);
+      });
       return { failures, hardLocked: true };
     }
     if (failures >= SOFT_LOCK_AFTER) {
@@ -227,6 +235,11 @@ export class LoginGuard {
     const events = await this.ctx.db.q(sql`delete from auth_login_event
       where at < now() - make_interval(days => ${historyDays}) returning id`);
     return { guards: guards.length, events: events.length };
+  }
+
+  /** Lifts an account's lock and failure count in every region, in the caller's transaction. */
+  async forget(ex: Executor, kind: AccountKind, accountId: string): Promise<void> {
+    await ex.q(sql`delete from auth_login_guard where key = ${`acct:${kind}:${accountId}`}`);
   }
 
   async succeed(regionCode: string, key: string): Promise<void> {
@@ -297,14 +310,36 @@ export class LoginGuard {
     this.outcomes.set(labels, (this.outcomes.get(labels) ?? 0) + 1);
   }
 
+  /** The message center, when this deployment has one. */
+  private messages() {
+    return (this.ctx.services as Record<string, unknown>).message as
+      | { send(tx: Executor, m: Record<string, unknown>): Promise<unknown> }
+      | undefined;
+  }
+
+  /**
+   * 账号锁定提醒: the person (or staff member) whose account has just been locked hears it at once — from someone
+   * guessing, or their own forgotten password — with the way back (an SMS reset lifts the lock). Only existing
+   * accounts: a locked login id without one has nobody to tell.
+   */
+  private async alertLocked(tx: Executor, lc: LoginContext, key: string, failures: number): Promise<void> {
+    const [scope, kind, id] = key.split(':');
+    const message = this.messages();
+    if (!message || scope !== 'acct') return;
+    await message.send(tx, {
+      type: 'auth.account_locked',
+      regionCode: lc.regionCode,
+      to: kind === 'staff' ? { staffId: id } : { personId: id },
+      payload: { failures, ip: lc.ip, at: new Date().toISOString(), remedy: LOCK_REMEDY[kind as AccountKind] },
+    });
+  }
+
   /**
    * 新设备登录提醒: a successful login from a device (user agent) this account never logged in from — and not its
    * first login ever — is announced through the message center (inbox, then WeChat/SMS), in the login's transaction.
    */
   private async alertNewDevice(tx: Executor, lc: LoginContext, account: AccountRef): Promise<void> {
-    const message = (this.ctx.services as Record<string, unknown>).message as
-      | { send(tx: Executor, m: Record<string, unknown>): Promise<unknown> }
-      | undefined;
+    const message = this.messages();
     if (!message || !lc.userAgent) return;
     const seen = await tx.one<{ any_before: boolean; same_device: boolean }>(sql`select
         exists(select 1 from auth_login_event where region_code = ${account.regionCode} and account_id = ${account.id}

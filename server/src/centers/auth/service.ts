@@ -124,6 +124,14 @@ export class AuthService {
     return this.guard.unlock(input.regionCode, input.kind, input.subjectId);
   }
 
+  /**
+   * A new password was set (by the person after an SMS code or with the old one, or by a clerk who checked who they
+   * are): the login lock and the failures before it no longer stand. Called in the user center's transaction.
+   */
+  forgetLoginFailures(tx: Executor, account: { kind: AccountKind; id: string }): Promise<void> {
+    return this.guard.forget(tx, account.kind, account.id);
+  }
+
   lockState(regionCode: string, kind: AccountKind, accountId: string) {
     return this.guard.lockState(regionCode, kind, accountId);
   }

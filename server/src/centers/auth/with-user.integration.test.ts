@@ -15,6 +15,34 @@ import { Browser, formValue, freePort, passwordLogin } from './testing.ts';
 process.env.USER_ARGON2_PROFILE ??= 'test';
 const API = 'urn:yibao:api';
 
+/** A relying party's authorization request (code + PKCE) for this client. */
+async function authorize(base: string, clientId: string, state: string) {
+  const config = await oidc.discovery(new URL(base), clientId, undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: `${base}/login/callback`,
+    scope: 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    resource: API,
+  });
+  return { config, verifier, url };
+}
+
+async function login(base: string, clientId: string, loginId: string, password: string) {
+  const { config, verifier, url } = await authorize(base, clientId, 'u');
+  const r = await passwordLogin(new Browser(), url.toString(), `${base}/login/callback`, loginId, password);
+  if (!r.callback) return { status: r.page?.status, tokens: undefined };
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(r.callback), {
+    pkceCodeVerifier: verifier,
+    expectedState: 'u',
+  });
+  return { status: 200, tokens };
+}
+
 for (const kind of databaseKinds()) {
   describe(`auth: login through the user center [${kind}]`, () => {
     let platform: TestPlatform;
@@ -32,50 +60,22 @@ for (const kind of databaseKinds()) {
     });
     after(async () => platform?.close());
 
-    /** A relying party's authorization request (code + PKCE) for this client. */
-    async function authorize(clientId: string, state: string) {
-      const config = await oidc.discovery(new URL(base), clientId, undefined, oidc.None(), {
-        execute: [oidc.allowInsecureRequests],
-      });
-      const verifier = oidc.randomPKCECodeVerifier();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: `${base}/login/callback`,
-        scope: 'openid profile',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        resource: API,
-      });
-      return { config, verifier, url };
-    }
-
-    async function login(clientId: string, loginId: string, password: string) {
-      const { config, verifier, url } = await authorize(clientId, 'u');
-      const r = await passwordLogin(new Browser(), url.toString(), `${base}/login/callback`, loginId, password);
-      if (!r.callback) return { status: r.page?.status, tokens: undefined };
-      const tokens = await oidc.authorizationCodeGrant(config, new URL(r.callback), {
-        pkceCodeVerifier: verifier,
-        expectedState: 'u',
-      });
-      return { status: 200, tokens };
-    }
-
     it('a person logs in with mobile, resident ID or username; the token carries the account', async () => {
       const person = await createTestPerson(platform, { username: 'wangwu01' });
       for (const loginId of [person.mobile, person.residentId, 'wangwu01']) {
-        const { tokens } = await login('portal-personal', loginId, person.password);
+        const { tokens } = await login(base, 'portal-personal', loginId, person.password);
         assert.ok(tokens, loginId);
         const at = await platform.ctx.tokens.verify(tokens.access_token);
         assert.equal(at.sub, person.id);
         assert.equal(at.kind, 'person');
         assert.equal(at.region, person.regionCode);
       }
-      assert.equal((await login('portal-personal', person.mobile, 'Wrong@pass123')).status, 401);
+      assert.equal((await login(base, 'portal-personal', person.mobile, 'Wrong@pass123')).status, 401);
     });
 
     it('staff log in on the console client with staff accounts; persons cannot', async () => {
       const { SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD } = platform.ctx.config;
-      const { tokens } = await login('portal-console', SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD);
+      const { tokens } = await login(base, 'portal-console', SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD);
       assert.ok(tokens);
       const at = await platform.ctx.tokens.verify(tokens.access_token);
       assert.equal(at.kind, 'staff');
@@ -88,9 +88,9 @@ for (const kind of databaseKinds()) {
       assert.ok(channels.some((c) => c.appId === 'portal-console'));
       // A person's credentials do not open the console.
       const person = await createTestPerson(platform);
-      assert.equal((await login('portal-console', person.mobile, person.password)).status, 401);
+      assert.equal((await login(base, 'portal-console', person.mobile, person.password)).status, 401);
       // Nor do staff credentials open the personal hall.
-      assert.equal((await login('portal-personal', SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD)).status, 401);
+      assert.equal((await login(base, 'portal-personal', SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD)).status, 401);
     });
 
     it('the institution workstation client signs staff in (not persons), also in a database seeded before', async () => {
@@ -109,14 +109,14 @@ for (const kind of databaseKinds()) {
         loginMethods: ['pwd', 'sms', 'passkey', 'cert'],
       });
       await platform.centers.find((c) => c.name === 'auth')!.seed!(platform.ctx);
-      const { tokens } = await login('portal-institution', 'hiscounter01', password);
+      const { tokens } = await login(base, 'portal-institution', 'hiscounter01', password);
       assert.ok(tokens, 'staff credentials open the workstation');
       const at = await platform.ctx.tokens.verify(tokens.access_token);
       assert.equal(at.kind, 'staff');
       assert.equal(at.sub, staff.id);
       assert.equal(at.region, '980100');
       const person = await createTestPerson(platform);
-      assert.equal((await login('portal-institution', person.mobile, person.password)).status, 401);
+      assert.equal((await login(base, 'portal-institution', person.mobile, person.password)).status, 401);
     });
 
     it('a staff account with a temporary password must choose a new one (policy, audited) before the login completes', async () => {
@@ -138,7 +138,7 @@ for (const kind of databaseKinds()) {
 
       // the password form leads to the change-password page, not to the application
       const browser = new Browser();
-      const { config, verifier, url: authUrl } = await authorize('portal-console', 't');
+      const { config, verifier, url: authUrl } = await authorize(base, 'portal-console', 't');
       const start = await browser.follow(authUrl.toString());
       const pageUrl = start.url.split('?')[0]!;
       const csrf = formValue(await start.res.text(), 'csrf');
@@ -182,9 +182,9 @@ for (const kind of databaseKinds()) {
       assert.equal(audit[0]!.detail.forced, true);
 
       // from now on: the chosen password logs straight in, the temporary one no longer works
-      const signedIn = (await login('portal-console', 'tempclerk01', 'Chosen#2026pw')).tokens;
+      const signedIn = (await login(base, 'portal-console', 'tempclerk01', 'Chosen#2026pw')).tokens;
       assert.ok(signedIn);
-      assert.equal((await login('portal-console', 'tempclerk01', temporary)).status, 401);
+      assert.equal((await login(base, 'portal-console', 'tempclerk01', temporary)).status, 401);
       const asStaff = { authorization: `Bearer ${signedIn.access_token}` };
       assert.equal((await fetch(`${base}/api/auth/me/sessions`, { headers: asStaff })).status, 200);
 
@@ -198,7 +198,7 @@ for (const kind of databaseKinds()) {
       assert.equal((await users.getStaff(staff.id)).mustChangePassword, true);
       const ended = await fetch(`${base}/api/auth/me/sessions`, { headers: asStaff });
       assert.equal(ended.status, 401, 'the reset signs the staff member out');
-      const again = await login('portal-console', 'tempclerk01', temporaryPassword);
+      const again = await login(base, 'portal-console', 'tempclerk01', temporaryPassword);
       assert.equal(again.status, 200);
       assert.equal(again.tokens, undefined, 'no tokens before the password is changed');
     });
@@ -218,7 +218,7 @@ for (const kind of databaseKinds()) {
       const { temporaryPassword } = (await reset.json()) as { temporaryPassword: string };
       assert.equal((await users.getPerson('990100', person.id)).mustChangePassword, true);
 
-      const { config, verifier, url: authUrl } = await authorize('portal-personal', 'p');
+      const { config, verifier, url: authUrl } = await authorize(base, 'portal-personal', 'p');
       const browser = new Browser();
       const asked = await passwordLogin(
         browser,
@@ -250,14 +250,14 @@ for (const kind of databaseKinds()) {
       });
       assert.equal((await platform.ctx.tokens.verify(tokens.access_token)).sub, person.id);
       assert.equal((await users.getPerson('990100', person.id)).mustChangePassword, undefined);
-      assert.ok((await login('portal-personal', person.mobile, 'Mine#2026choice')).tokens);
-      assert.equal((await login('portal-personal', person.mobile, temporaryPassword)).status, 401);
+      assert.ok((await login(base, 'portal-personal', person.mobile, 'Mine#2026choice')).tokens);
+      assert.equal((await login(base, 'portal-personal', person.mobile, temporaryPassword)).status, 401);
     });
 
     it('the user center unlocks through the auth center', async () => {
       const person = await createTestPerson(platform);
-      for (let i = 0; i < 10; i++) await login('portal-personal', person.mobile, `Wrong@pass${i}`);
-      assert.equal((await login('portal-personal', person.mobile, person.password)).status, 423);
+      for (let i = 0; i < 10; i++) await login(base, 'portal-personal', person.mobile, `Wrong@pass${i}`);
+      assert.equal((await login(base, 'portal-personal', person.mobile, person.password)).status, 423);
       assert.equal(
         await service(platform.ctx, 'auth').unlockAccount({
           regionCode: '990100',
@@ -266,7 +266,7 @@ for (const kind of databaseKinds()) {
         }),
         true,
       );
-      assert.equal((await login('portal-personal', person.mobile, person.password)).status, 200);
+      assert.equal((await login(base, 'portal-personal', person.mobile, person.password)).status, 200);
     });
   });
 }
@@ -351,6 +351,24 @@ for (const kind of databaseKinds()) {
       return platform.ctx.db.q<{ body: string }>(sql`select body from message_inbox
         where region_code = ${person.regionCode} and person_id = ${person.id} and type_code = 'user.password_changed'`);
     };
+
+    it('ten failures lock the account and tell the person the way back; their new password lifts the lock', async () => {
+      const person = await createTestPerson(platform);
+      for (let i = 0; i < 10; i++) await login(base, 'portal-personal', person.mobile, `Wrong@pass${i}`);
+      assert.equal((await login(base, 'portal-personal', person.mobile, person.password)).status, 423);
+      await platform.ctx.jobs.drain();
+      const told = await platform.ctx.db.q<{ body: string }>(sql`select body from message_inbox
+        where region_code = ${person.regionCode} and person_id = ${person.id} and type_code = 'auth.account_locked'`);
+      assert.equal(told.length, 1, 'told once, when the lock fell');
+      assert.match(told[0]!.body, /连续 10 次登录失败/);
+      assert.match(told[0]!.body, /忘记密码/);
+      // what the SMS reset does once the code is checked
+      await service(platform.ctx, 'user').resetPassword(person.regionCode, person.id, 'Fresh#Pass2026', {
+        kind: 'person',
+        id: person.id,
+      });
+      assert.equal((await login(base, 'portal-personal', person.mobile, 'Fresh#Pass2026')).status, 200);
+    });
 
     it('a password change keeps the sign-in that made it and ends the others; the person is told', async () => {
       const person = await createTestPerson(platform);

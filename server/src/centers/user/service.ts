@@ -590,6 +590,7 @@ export class UserService implements PermissionResolver {
         must_change_password = ${temporary}, updated_at = now()
         where region_code = ${person.regionCode} and id = ${person.id}`);
       await this.endSignIns(tx, { kind: 'person', id: person.id }, action, opts.keepSession);
+      await this.services?.auth?.forgetLoginFailures(tx, { kind: 'person', id: person.id });
       await this.audit(tx, person.regionCode, actor, {
         action,
         targetType: 'person',
@@ -1190,6 +1191,7 @@ export class UserService implements PermissionResolver {
       );
       if (h || patch.status === 'disabled')
         await this.endSignIns(tx, { kind: 'staff', id: staffId }, 'user.staff.update');
+      if (h) await this.services?.auth?.forgetLoginFailures(tx, { kind: 'staff', id: staffId });
       await this.audit(tx, regionCode, actor, {
         action: 'user.staff.update',
         targetType: 'staff',
@@ -1227,6 +1229,7 @@ export class UserService implements PermissionResolver {
       const [updated] = await tx.q<StaffRow>(sql`update staff_account set password_hash = ${h},
         must_change_password = false, updated_at = now() where id = ${staffId} returning *`);
       await this.endSignIns(tx, { kind: 'staff', id: staffId }, 'user.staff.password_change');
+      await this.services?.auth?.forgetLoginFailures(tx, { kind: 'staff', id: staffId });
       await this.audit(
         tx,
         row.region_code,

@@ -99,6 +99,7 @@ export function otpDoubleCenter(): Center & { codes: Map<string, string>; send(k
           return ok;
         },
         endSessions: async () => 0, // no provider here, so no sign-ins to end
+        forgetLoginFailures: async () => {}, // nor a login guard
       };
     },
   };
