@@ -399,7 +399,7 @@ describe('console (e2e)', () => {
     }
   });
 
-  test('登录监控: a person who mistyped their password is seen locked, unlocked by a clerk, and logs in', async () => {
+  test('登录监控: a person who mistyped their password is seen locked, unlocked by a clerk, logs in and is told of the failures', async () => {
     const person = await createTestPerson(env.platform, { name: '钱忘记' });
     const phone = await newContext(browser, 'phone', env.url);
     const desk = await newContext(browser, 'desktop', env.url);
@@ -440,6 +440,14 @@ describe('console (e2e)', () => {
 
       await attempt(person.password);
       await P.getByText('您好，钱').waitFor();
+      // the hall's home tells them what happened meanwhile: five wrong passwords and the refused sixth
+      const notice = P.getByRole('status').filter({ hasText: '自上次登录以来，您的账户有 6 次登录失败' });
+      await notice.waitFor();
+      await notice.getByRole('button', { name: /知\s*道\s*了/ }).click();
+      await notice.waitFor({ state: 'detached' });
+      await P.reload();
+      await P.getByText('您好，钱').waitFor();
+      assert.equal(await P.getByText(/次登录失败/).count(), 0, 'dismissed on this device');
     } finally {
       await phone.close();
       await desk.close();

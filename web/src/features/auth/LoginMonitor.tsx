@@ -51,7 +51,7 @@ export function LoginMonitorPage() {
   const qc = useQueryClient();
   const [hours, setHours] = useState(24);
   const overview = useQuery({
-    queryKey: ['auth', 'logins', hours],
+    queryKey: ['auth', 'logins-overview', hours],
     queryFn: () => loginOverview(hours),
     refetchInterval: 60_000,
   });
@@ -59,7 +59,7 @@ export function LoginMonitorPage() {
     mutationFn: (a: LockedAccount) => api(`/api/auth/accounts/${a.kind}/${a.id}/unlock`, { method: 'POST' }),
     onSuccess: () => {
       toast.success('已解除锁定，对方可以重新登录');
-      void qc.invalidateQueries({ queryKey: ['auth', 'logins'] });
+      void qc.invalidateQueries({ queryKey: ['auth', 'logins-overview'] });
     },
     onError: toast.failed,
   });

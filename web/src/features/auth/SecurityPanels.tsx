@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText } from '../../lib/api';
 import { dateMinute } from '../../lib/time';
 import { useToast } from '../../lib/toast';
-import { endOtherSessions } from './api';
+import { device, endOtherSessions, type LoginEvent, myLogins } from './api';
 
 interface Passkey {
   id: string;
@@ -27,16 +27,6 @@ interface SessionRow {
   createdAt: string;
   authenticatedAt: string;
   current?: boolean;
-}
-
-interface LoginEvent {
-  id: string;
-  method: string;
-  result: string;
-  clientId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  at: string;
 }
 
 const time = dateMinute;
@@ -69,16 +59,6 @@ const ACR_LABEL: Record<string, string> = {
   passkey: '通行密钥',
   cert: '证书',
 };
-
-function device(ua: string | null): string {
-  if (!ua) return '未知设备';
-  if (/iPhone|iPad/.test(ua)) return 'iPhone / iPad';
-  if (/Android/.test(ua)) return 'Android 手机';
-  if (/Windows/.test(ua)) return 'Windows 电脑';
-  if (/Mac OS X/.test(ua)) return 'Mac 电脑';
-  if (/Linux/.test(ua)) return 'Linux 电脑';
-  return ua.slice(0, 40);
-}
 
 /** 通行密钥: add several (fingerprint / face / device PIN), rename, remove. */
 export function PasskeysPanel() {
@@ -282,7 +262,7 @@ export function LoginHistoryPanel({ account }: { account?: AccountOf }) {
   const screens = Grid.useBreakpoint();
   const list = useQuery({
     queryKey: ['auth', 'logins', account?.id ?? 'me'],
-    queryFn: () => api<LoginEvent[]>(account ? `${base(account)}/logins` : '/api/auth/me/logins?limit=50'),
+    queryFn: () => (account ? api<LoginEvent[]>(`${base(account)}/logins`) : myLogins()),
   });
   if (list.isPending) return <Loading lines={3} />;
   if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;

@@ -1,5 +1,30 @@
 import { api } from '../../lib/api';
 
+/** One login attempt of an account (登录记录). */
+export interface LoginEvent {
+  id: string;
+  method: string;
+  result: string;
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  at: string;
+}
+
+/** The signed-in account's last 50 login attempts, newest first. */
+export const myLogins = () => api<LoginEvent[]>('/api/auth/me/logins?limit=50');
+
+/** A user agent as a person names their device. */
+export function device(ua: string | null): string {
+  if (!ua) return '未知设备';
+  if (/iPhone|iPad/.test(ua)) return 'iPhone / iPad';
+  if (/Android/.test(ua)) return 'Android 手机';
+  if (/Windows/.test(ua)) return 'Windows 电脑';
+  if (/Mac OS X/.test(ua)) return 'Mac 电脑';
+  if (/Linux/.test(ua)) return 'Linux 电脑';
+  return ua.slice(0, 40);
+}
+
 /** Signs every other device of the signed-in account out (this one stays); answers how many. */
 export const endOtherSessions = () => api<{ ended: number }>('/api/auth/me/sessions/end-others', { body: {} });
 

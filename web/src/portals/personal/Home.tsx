@@ -4,6 +4,7 @@ import { Button, Card, Col, Row, Typography } from 'antd';
 import { Link } from 'react-router';
 import { ServiceTiles } from '../../components/ServiceTiles';
 import { EmptyState, ErrorState, Loading, StatusBadge, yuan } from '../../components/States';
+import { FailedLoginsNotice } from '../../features/auth/FailedLoginsNotice';
 import { PendingBillsNotice } from '../../features/payment/PendingNotice';
 import { ApiError, api } from '../../lib/api';
 import { type RegionConfig, serviceEnabled, useRegion } from '../../lib/region';
@@ -36,6 +37,7 @@ export function PersonalHome() {
           </p>
         ) : null}
       </section>
+      {signedIn ? <FailedLoginsNotice securityPath="/personal/security" /> : null}
       {signedIn && serviceEnabled(region, 'payment') ? <PendingBillsNotice /> : null}
       <Row gutter={[16, 16]}>
         <Col xs={24} md={{ span: 9, order: 2 }}>
