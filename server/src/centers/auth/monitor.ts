@@ -2,6 +2,7 @@
  * 登录监控: how a region's logins went over the last hours, for the operator who must tell a forgotten password
  * from a credential-stuffing run — per hour and per method, the addresses that fail most, and who is locked now.
  */
+import { z } from 'zod';
 import type { Executor } from '../../platform/db/index.ts';
 import { sql } from '../../platform/db/index.ts';
 import { maskName } from '../../platform/privacy/index.ts';
@@ -10,36 +11,46 @@ import type { AccountDirectory, AccountKind } from './accounts.ts';
 /** Failures from one address in the window before it is listed as suspicious. */
 export const SUSPICIOUS_IP_FAILURES = 5;
 
-export interface ResultCounts {
-  success: number;
-  failure: number;
-  /** Refused before the password was checked: locked or throttled. */
-  refused: number;
-}
+const resultCounts = {
+  success: z.number().int().describe('成功'),
+  failure: z.number().int().describe('失败（账号、密码或验证码错误）'),
+  refused: z.number().int().describe('拒绝：锁定或限流，未校验密码'),
+};
+export type ResultCounts = { [K in keyof typeof resultCounts]: number };
 
-export interface LockedAccount {
-  kind: AccountKind;
-  id: string;
-  /** Masked for persons; staff by display name. Empty when the account no longer resolves. */
-  name: string;
-  failures: number;
-  hardLocked: boolean;
-  lockedUntil: string | null;
-  lastFailureAt: string | null;
-}
+const lockedAccount = z.object({
+  kind: z.enum(['person', 'staff']),
+  id: z.string(),
+  name: z.string().describe('个人脱敏姓名，工作人员显示名；账号已不存在时为空'),
+  failures: z.number().int(),
+  hardLocked: z.boolean().describe('true：需人工解锁；false：增长的延迟中'),
+  lockedUntil: z.string().nullable(),
+  lastFailureAt: z.string().nullable(),
+});
+export type LockedAccount = z.infer<typeof lockedAccount>;
 
-export interface LoginOverview {
-  from: string;
-  to: string;
-  totals: ResultCounts;
-  /** One entry per hour of the window, oldest first; hours without logins are zeros. */
-  hourly: Array<ResultCounts & { hour: string }>;
-  byMethod: Array<ResultCounts & { method: string }>;
-  suspiciousIps: Array<{ ip: string; failures: number; successes: number; accounts: number; lastAt: string }>;
-  locked: LockedAccount[];
-  /** Login ids with no account, locked now (guessing at names: the answers never tell, the guard counts anyway). */
-  lockedUnknownLoginIds: number;
-}
+/** The answer of `GET /api/auth/logins/overview` (serialised and documented by it). */
+export const loginOverviewSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  totals: z.object(resultCounts),
+  hourly: z.array(z.object({ hour: z.string(), ...resultCounts })).describe('每小时一项，由早到晚，无登录的小时为 0'),
+  byMethod: z.array(z.object({ method: z.string(), ...resultCounts })),
+  suspiciousIps: z
+    .array(
+      z.object({
+        ip: z.string(),
+        failures: z.number().int().describe('失败或拒绝'),
+        successes: z.number().int(),
+        accounts: z.number().int().describe('涉及的（存在的）账号数'),
+        lastAt: z.string(),
+      }),
+    )
+    .describe(`窗口内失败 ${SUSPICIOUS_IP_FAILURES} 次及以上的来源地址，最多 10 个`),
+  locked: z.array(lockedAccount),
+  lockedUnknownLoginIds: z.number().int().describe('因反复失败而锁定、却没有对应账号的登录名个数（有人在猜账号）'),
+});
+export type LoginOverview = z.infer<typeof loginOverviewSchema>;
 
 const HOUR_MS = 3_600_000;
 const zero = (): ResultCounts => ({ success: 0, failure: 0, refused: 0 });

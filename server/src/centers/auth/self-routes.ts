@@ -8,6 +8,7 @@ import { sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
 import type { AccountKind } from './accounts.ts';
+import { loginOverviewSchema } from './monitor.ts';
 
 const sessionView = z.object({
   sid: z.string(),
@@ -203,6 +204,7 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
         tags,
         summary: '登录监控：本统筹区最近若干小时的登录（按小时、按方式）、失败最多的来源 IP 与锁定中的账号',
         querystring: z.strictObject({ hours: z.coerce.number().int().min(1).max(168).default(24) }),
+        response: { 200: loginOverviewSchema },
       },
       preHandler: perm('auth:session'),
     },
