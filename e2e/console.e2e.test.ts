@@ -422,6 +422,18 @@ describe('console (e2e)', () => {
 
       const page = await desk.newPage();
       await signInAsSuperAdmin(page);
+      // the person's details say why they cannot log in
+      await page.goto('/console/user/persons');
+      await page.getByPlaceholder('身份证号 / 手机号（精确）、用户名或姓名开头').fill(person.mobile);
+      await page.keyboard.press('Enter');
+      await page.getByRole('row').filter({ hasText: '钱**' }).click();
+      const lock = page
+        .getByRole('dialog', { name: '个人用户详情' })
+        .locator('.ant-card')
+        .filter({ hasText: '登录锁定' });
+      await lock.getByText(/暂停至/).waitFor();
+      await lock.getByText('连续失败 6 次').waitFor();
+      await page.goto('/console');
       const card = page.locator('.ant-card').filter({ hasText: '登录安全（近 24 小时）' });
       await card.getByText('锁定中的账号').waitFor();
       await card.getByRole('link', { name: '查看' }).click();

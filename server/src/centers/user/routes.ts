@@ -552,8 +552,23 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
       const p = await users.getPerson(req.regionCode, req.params.id);
       const auth = authOf(ctx);
       if (typeof auth?.unlockAccount !== 'function') throw authUnavailable();
-      await auth.unlockAccount({ regionCode: req.regionCode, kind: 'person', subjectId: p.id, actor: actorOf(req).id });
-      return { unlocked: true };
+      const unlocked = Boolean(
+        await auth.unlockAccount({
+          regionCode: req.regionCode,
+          kind: 'person',
+          subjectId: p.id,
+          actor: actorOf(req).id,
+        }),
+      );
+      await ctx.db.tx((tx) =>
+        users.audit(tx, req.regionCode, actorOf(req), {
+          action: 'user.person.unlock',
+          targetType: 'person',
+          targetId: p.id,
+          detail: { wasLocked: unlocked },
+        }),
+      );
+      return { unlocked };
     },
   );
 

@@ -3,8 +3,10 @@ process.env.USER_ARGON2_PROFILE ??= 'test';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { service } from '../../platform/context.ts';
+import { sql } from '../../platform/db/index.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
 import { authCenter } from '../auth/index.ts';
+import { HARD_LOCK_AFTER } from '../auth/login.ts';
 import { userCenter } from './index.ts';
 import { randomMobile, randomName, randomResidentId } from './testing.ts';
 
@@ -61,7 +63,7 @@ forEachPlatform(
       assert.equal((await users.verifyLogin(REGION, body.residentId, 'Fresh@pass2025'))?.id, ok.json().id);
     });
 
-    test('staff unlock goes through the auth center', async () => {
+    test('staff unlock goes through the auth center, says whether there was a lock, and is audited', async () => {
       const users = service(get().ctx, 'user');
       const admin = (await users.findStaffByUsername(get().ctx.config.SUPERADMIN_USERNAME))!;
       const person = await users.createPerson({
@@ -71,13 +73,23 @@ forEachPlatform(
         mobile: randomMobile(),
         password: 'Good@pass2024',
       });
-      const res = await get().app.inject({
-        method: 'POST',
-        url: `/api/user/admin/persons/${person.id}/unlock`,
-        headers: await get().auth({ kind: 'staff', subject: admin.id, regionCode: REGION }),
-      });
+      const guard = service(get().ctx, 'auth').guard;
+      for (let i = 0; i < HARD_LOCK_AFTER; i++)
+        await guard.fail({ regionCode: REGION, ip: '10.8.0.1' }, `acct:person:${person.id}`);
+      const headers = await get().auth({ kind: 'staff', subject: admin.id, regionCode: REGION });
+      const unlock = () =>
+        get().app.inject({ method: 'POST', url: `/api/user/admin/persons/${person.id}/unlock`, headers });
+      const res = await unlock();
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(res.json().unlocked, true);
+      assert.equal((await service(get().ctx, 'auth').lockState(REGION, 'person', person.id)).locked, false);
+      assert.equal((await unlock()).json().unlocked, false, 'nothing left to unlock: the clerk is told so');
+      const audited = await get().ctx.db.q<{ detail: { wasLocked: boolean } }>(sql`select detail from audit_event
+        where action = 'user.person.unlock' and target_id = ${person.id} order by seq`);
+      assert.deepEqual(
+        audited.map((a) => a.detail.wasLocked),
+        [true, false],
+      );
     });
   },
   { centers: [userCenter, authCenter], seed: true },

@@ -177,6 +177,54 @@ export interface AccountOf {
 }
 const base = (account?: AccountOf) => (account ? `/api/auth/accounts/${account.kind}/${account.id}` : '/api/auth/me');
 
+interface LockState {
+  failures: number;
+  locked: boolean;
+  delayedUntil: string | null;
+}
+
+/**
+ * 登录锁定 (console): whether the account can log in now — locked until staff unlock, in a growing delay, or free —
+ * with the failures behind it, and 解锁 once the clerk has checked who is calling.
+ */
+export function LockPanel({ account }: { account: AccountOf }) {
+  const toast = useToast();
+  const qc = useQueryClient();
+  const key = ['auth', 'lock', account.id];
+  const state = useQuery({ queryKey: key, queryFn: () => api<LockState>(`${base(account)}/lock`) });
+  const unlock = useMutation({
+    mutationFn: () => api(`${base(account)}/unlock`, { method: 'POST' }),
+    onSuccess: () => {
+      toast.success('已解除锁定，对方可以重新登录');
+      void qc.invalidateQueries({ queryKey: key });
+    },
+    onError: toast.failed,
+  });
+  if (state.isPending) return <Loading lines={1} />;
+  if (state.isError) return <ErrorState error={state.error} onRetry={() => void state.refetch()} />;
+  const s = state.data;
+  if (!s.locked && !s.delayedUntil)
+    return (
+      <Typography.Text>
+        <Tag color="green">可以登录</Tag>
+        {s.failures > 0 ? `近期连续失败 ${s.failures} 次` : null}
+      </Typography.Text>
+    );
+  return (
+    <Space wrap>
+      {s.locked ? <Tag color="red">已锁定，需人工解锁</Tag> : <Tag color="orange">暂停至 {time(s.delayedUntil)}</Tag>}
+      <Typography.Text>连续失败 {s.failures} 次</Typography.Text>
+      <Popconfirm
+        title="解除该账号的登录锁定？"
+        description="请先核实是本人，解锁将记入审计日志。"
+        onConfirm={() => unlock.mutate()}
+      >
+        <Button loading={unlock.isPending}>解锁</Button>
+      </Popconfirm>
+    </Space>
+  );
+}
+
 /**
  * 登录设备与会话: every signed-in device. One's own: remote sign-out per device. An account's (console): a clerk
  * signs it out on every device at once, e.g. for a person whose phone was lost.

@@ -127,8 +127,19 @@ export function PersonsPage() {
 
 type PersonAction = 'disable' | 'enable' | 'unlock' | 'reset-password';
 
-/** What `user:manage` may do to a person's account from its details. */
-function PersonActions({ status, act }: { status: Person['status']; act: (a: PersonAction) => void }) {
+/**
+ * What `user:manage` may do to a person's account from its details; 解除锁定 only where the 登录锁定 panel (which
+ * shows the lock and lifts it) is not shown.
+ */
+function PersonActions({
+  status,
+  act,
+  unlockHere,
+}: {
+  status: Person['status'];
+  act: (a: PersonAction) => void;
+  unlockHere: boolean;
+}) {
   return (
     <>
       {status === 'active' ? (
@@ -137,7 +148,7 @@ function PersonActions({ status, act }: { status: Person['status']; act: (a: Per
         </Popconfirm>
       ) : null}
       {status === 'disabled' ? <Button onClick={() => act('enable')}>启用</Button> : null}
-      <Button onClick={() => act('unlock')}>解除锁定</Button>
+      {unlockHere ? <Button onClick={() => act('unlock')}>解除锁定</Button> : null}
       <Popconfirm title="重置后将生成临时密码，确认？" onConfirm={() => act('reset-password')}>
         <Button>重置密码</Button>
       </Popconfirm>
@@ -189,7 +200,8 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
       refresh();
       if (action === 'reset-password' && r.temporaryPassword) {
         showTemporaryPassword(modal, r.temporaryPassword, '参保人');
-      } else toast.success('操作成功');
+      } else if (action === 'unlock') toast.success(r.unlocked ? '已解除锁定，对方可以重新登录' : '该账号当前未被锁定');
+      else toast.success('操作成功');
     },
     onError: toast.failed,
   });
@@ -238,7 +250,9 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
               ) : (
                 <Button onClick={() => setPlain(undefined)}>隐藏明文</Button>
               )}
-              {can('user:manage') ? <PersonActions status={shown.status} act={act.mutate} /> : null}
+              {can('user:manage') ? (
+                <PersonActions status={shown.status} act={act.mutate} unlockHere={!can('auth:session')} />
+              ) : null}
             </Space>
           ) : (
             <Typography.Paragraph type="secondary" style={{ marginTop: 16 }}>

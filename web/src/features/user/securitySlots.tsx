@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { type AccountOf, LoginHistoryPanel, PasskeysPanel, SessionsPanel } from '../auth/SecurityPanels';
+import { type AccountOf, LockPanel, LoginHistoryPanel, PasskeysPanel, SessionsPanel } from '../auth/SecurityPanels';
 
 /**
  * SLOT for the unified authentication center: panels shown on the personal hall's 账号安全 page, below 修改密码.
@@ -18,6 +18,7 @@ export const securityPanels: Array<{ key: string; title: string; element: ReactN
 export const accountPanels = (
   account: AccountOf,
 ): Array<{ key: string; title: string; permission: string; element: ReactNode }> => [
+  { key: 'lock', title: '登录锁定', permission: 'auth:session', element: <LockPanel account={account} /> },
   { key: 'sessions', title: '登录中的设备', permission: 'auth:session', element: <SessionsPanel account={account} /> },
   {
     key: 'login-history',
