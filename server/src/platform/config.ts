@@ -63,6 +63,13 @@ export const configSchema = z.object({
   OUTBOUND_ALLOW_LOOPBACK: bool
     .optional()
     .describe('callbacks and back-channel logout may reach loopback addresses (default: outside production)'),
+  STAFF_PASSWORD_MAX_AGE_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .default(90)
+    .describe('a staff password older than this must be changed at the next login (0 = never)'),
   LOGIN_HISTORY_DAYS: z.coerce
     .number()
     .int()

@@ -17,6 +17,8 @@ export interface AccountRef {
   username?: string;
   /** The password was set by someone else (e.g. a staff account created in the console): change it at login. */
   mustChangePassword?: boolean;
+  /** …or it is older than the age limit (that many days), which the change page then says. */
+  passwordExpiredAfterDays?: number;
 }
 
 export interface AccountDirectory {
@@ -78,6 +80,7 @@ interface StaffLike {
   displayName: string;
   status: string;
   mustChangePassword?: boolean;
+  passwordExpiredAfterDays?: number;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -105,6 +108,7 @@ const staff = (s: StaffLike | undefined): AccountRef | null =>
         name: s.displayName,
         username: s.username,
         ...(s.mustChangePassword ? { mustChangePassword: true } : {}),
+        ...(s.passwordExpiredAfterDays ? { passwordExpiredAfterDays: s.passwordExpiredAfterDays } : {}),
       }
     : null;
 

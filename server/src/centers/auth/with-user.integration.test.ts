@@ -203,6 +203,40 @@ for (const kind of databaseKinds()) {
       assert.equal(again.tokens, undefined, 'no tokens before the password is changed');
     });
 
+    it('a staff password past its age is replaced at the next login (STAFF_PASSWORD_MAX_AGE_DAYS); the new one lasts', async () => {
+      const users = service(platform.ctx, 'user');
+      const worn = 'Aging#Pass2025';
+      const staff = await users.createStaff({
+        regionCode: '990100',
+        username: 'agingclerk01',
+        password: worn,
+        displayName: '老密码',
+      });
+      assert.equal(staff.mustChangePassword, false, 'a fresh password lasts');
+      await platform.ctx.db.q(
+        sql`update staff_account set password_changed_at = now() - interval '91 days' where id = ${staff.id}`,
+      );
+      assert.equal((await users.getStaff(staff.id)).passwordExpiredAfterDays, 90);
+
+      const browser = new Browser();
+      const start = await browser.follow((await authorize(base, 'portal-console', 'a')).url.toString());
+      const pageUrl = start.url.split('?')[0]!;
+      const csrf = formValue(await start.res.text(), 'csrf');
+      const asked = await browser.post(`${pageUrl}/password`, { csrf, loginId: 'agingclerk01', password: worn });
+      assert.equal(asked.status, 200);
+      const html = await asked.text();
+      assert.match(html, /您的密码已使用超过 90 天/);
+      const ticket = formValue(html, 'ticket');
+      const change = (newPassword: string) =>
+        browser.post(`${pageUrl}/password/change`, { csrf, ticket, newPassword, confirmPassword: newPassword });
+      const kept = await change(worn);
+      assert.equal(kept.status, 400);
+      assert.match(await kept.text(), /不能与当前密码相同/);
+      assert.equal((await change('Fresh#Pass2026')).status, 303);
+      assert.equal((await users.getStaff(staff.id)).mustChangePassword, false);
+      assert.ok((await login(base, 'portal-console', 'agingclerk01', 'Fresh#Pass2026')).tokens, 'straight in now');
+    });
+
     it('a person whose password a clerk reset chooses a new one at the next login', async () => {
       const users = service(platform.ctx, 'user');
       const admin = (await users.findStaffByUsername(platform.ctx.config.SUPERADMIN_USERNAME))!;

@@ -65,7 +65,9 @@ export const userCenter: Center = {
   name: 'user',
   description: '用户中心: 个人、单位、经办人账号，工作人员与按统筹区授权的角色',
   init(ctx: Context) {
-    const users = new UserService(ctx, new PasswordHasher(argon2ParamsFor(ctx.config.NODE_ENV)));
+    const users = new UserService(ctx, new PasswordHasher(argon2ParamsFor(ctx.config.NODE_ENV)), {
+      staffPasswordMaxAgeDays: ctx.config.STAFF_PASSWORD_MAX_AGE_DAYS,
+    });
     ctx.services.user = users;
     ctx.permissions = users;
     for (const [table, column] of ENCRYPTED_COLUMNS) {

@@ -76,6 +76,8 @@ export const staffAccount = pgTable(
     mustChangePassword: boolean('must_change_password').notNull().default(false),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
+    /** Older than STAFF_PASSWORD_MAX_AGE_DAYS: the next login asks for a new password. */
+    passwordChangedAt: ts('password_changed_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.regionCode, t.id] })],
 );

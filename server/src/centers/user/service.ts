@@ -90,8 +90,11 @@ export interface StaffAccount {
   username: string;
   displayName: string;
   status: 'active' | 'disabled';
-  /** The password was set by someone else (console): the next login asks for a new one. */
+  /** The password was set by someone else (console), or is past its age: the next login asks for a new one. */
   mustChangePassword: boolean;
+  /** Set when the password is older than the staff password age limit (that many days). */
+  passwordExpiredAfterDays?: number;
+  passwordChangedAt: string;
   createdAt: string;
 }
 
@@ -188,6 +191,7 @@ interface StaffRow {
   password_hash: string;
   status: 'active' | 'disabled';
   must_change_password?: boolean;
+  password_changed_at: Date | string;
   created_at: Date | string;
 }
 
@@ -228,10 +232,15 @@ export class UserService implements PermissionResolver {
   /** Other centers' services (looked up at call time; absent when the user center runs alone). */
   private readonly services?: Context['services'];
 
+  /** Days a staff password lasts before the next login asks for a new one (等保: passwords change periodically). */
+  private readonly staffPasswordMaxAgeDays: number;
+
   constructor(
     ctx: Pick<Context, 'db' | 'privacy'> & Partial<Pick<Context, 'log' | 'services'>>,
     hasher: PasswordHasher,
+    policy: { staffPasswordMaxAgeDays?: number } = {},
   ) {
+    this.staffPasswordMaxAgeDays = policy.staffPasswordMaxAgeDays ?? 0;
     this.db = ctx.db;
     this.log = ctx.log;
     this.services = ctx.services;
@@ -1058,13 +1067,17 @@ export class UserService implements PermissionResolver {
   // ---------------------------------------------------------------- staff and RBAC
 
   private staffFromRow(r: StaffRow): StaffAccount {
+    const days = this.staffPasswordMaxAgeDays;
+    const expired = days > 0 && new Date(r.password_changed_at).getTime() < Date.now() - days * 86_400_000;
     return {
       id: r.id,
       regionCode: r.region_code,
       username: r.username,
       displayName: r.display_name,
       status: r.status,
-      mustChangePassword: r.must_change_password === true,
+      mustChangePassword: r.must_change_password === true || expired,
+      ...(expired ? { passwordExpiredAfterDays: days } : {}),
+      passwordChangedAt: iso(r.password_changed_at)!,
       createdAt: iso(r.created_at)!,
     };
   }
@@ -1185,7 +1198,7 @@ export class UserService implements PermissionResolver {
       if (patch.displayName !== undefined) sets.push(sql`display_name = ${patch.displayName.trim()}`);
       if (patch.status !== undefined) sets.push(sql`status = ${patch.status}`);
       // a password set by someone else is temporary: the account chooses its own at the next login
-      if (h) sets.push(sql`password_hash = ${h}`, sql`must_change_password = true`);
+      if (h) sets.push(sql`password_hash = ${h}`, sql`must_change_password = true`, sql`password_changed_at = now()`);
       const [row] = await tx.q<StaffRow>(
         sql`update staff_account set ${sql.join(sets, sql`, `)} where id = ${staffId} returning *`,
       );
@@ -1219,7 +1232,7 @@ export class UserService implements PermissionResolver {
       : undefined;
     if (!row) throw notFound('USER_STAFF_NOT_FOUND', '工作人员不存在');
     if (await this.hasher.verify(row.password_hash, newPassword)) {
-      const message = '新密码不能与临时密码相同';
+      const message = row.must_change_password ? '新密码不能与临时密码相同' : '新密码不能与当前密码相同';
       throw new AppError(400, 'USER_PASSWORD_UNCHANGED', '新密码不能与原密码相同', message, {
         errors: [{ field: 'password', message }],
       });
@@ -1227,7 +1240,7 @@ export class UserService implements PermissionResolver {
     const h = await this.hasher.hash(newPassword);
     return this.db.tx(async (tx) => {
       const [updated] = await tx.q<StaffRow>(sql`update staff_account set password_hash = ${h},
-        must_change_password = false, updated_at = now() where id = ${staffId} returning *`);
+        must_change_password = false, password_changed_at = now(), updated_at = now() where id = ${staffId} returning *`);
       await this.endSignIns(tx, { kind: 'staff', id: staffId }, 'user.staff.password_change');
       await this.services?.auth?.forgetLoginFailures(tx, { kind: 'staff', id: staffId });
       await this.audit(

@@ -24,6 +24,7 @@ import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
+import { chinaDay } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
@@ -581,7 +582,13 @@ function StaffTab() {
             title: '密码',
             render: (_, s) => (
               <Space wrap>
-                {s.mustChangePassword ? <Tag color="orange">待首次改密</Tag> : null}
+                {s.passwordExpiredAfterDays ? (
+                  <Tag color="orange">已超 {s.passwordExpiredAfterDays} 天，登录时须修改</Tag>
+                ) : s.mustChangePassword ? (
+                  <Tag color="orange">临时密码，登录时须修改</Tag>
+                ) : (
+                  <Typography.Text type="secondary">更新于 {chinaDay(new Date(s.passwordChangedAt))}</Typography.Text>
+                )}
                 <Popconfirm
                   title="重置后将生成临时密码，下次登录须修改，确认？"
                   onConfirm={() => resetPassword.mutate(s.id)}

@@ -49,8 +49,11 @@ export interface Staff {
   username: string;
   displayName: string;
   status: 'active' | 'disabled';
-  /** The password was set in the console: the next login asks for a new one. */
+  /** The password was set in the console, or is past its age: the next login asks for a new one. */
   mustChangePassword?: boolean;
+  /** Set when the password is older than the staff password age limit (that many days). */
+  passwordExpiredAfterDays?: number;
+  passwordChangedAt: string;
   createdAt: string;
   grants: Array<{ regionCode: string; roleCode: string }>;
 }

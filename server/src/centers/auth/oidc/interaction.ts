@@ -377,7 +377,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
         id: account.id,
         regionCode: account.regionCode,
       });
-      return renderPasswordChange(req, reply, page, ticket);
+      return renderPasswordChange(req, reply, page, ticket, account);
     }
     const redirectTo = await finish(req, page, account, ACR_FOR[method] ?? 'pwd', [method], { lc, method });
     return reply.redirect(redirectTo, 303);
@@ -388,10 +388,12 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     reply: FastifyReply,
     page: Page,
     ticket: string,
+    account: AccountRef,
     opts: { status?: number; error?: string } = {},
   ) =>
     interactionPage(reply, opts.status).send(
       passwordChangePage({
+        expiredAfterDays: account.passwordExpiredAfterDays,
         uid: page.interaction.uid,
         csrf: csrfFor(req, reply),
         ticket,
@@ -444,7 +446,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     );
   });
 
-  // ---- a temporary password is replaced before the login completes ----
+  // ---- a temporary or outworn password is replaced before the login completes ----
   app.post('/oidc/interaction/:uid/password/change', { schema: formSchema }, async (req, reply) => {
     const page = await details(req, reply);
     const form = (req.body ?? {}) as Form;
@@ -457,7 +459,10 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     }
     const newPassword = str(form.newPassword, 129);
     if (newPassword !== str(form.confirmPassword, 129)) {
-      return renderPasswordChange(req, reply, page, form.ticket!, { status: 400, error: '两次输入的新密码不一致' });
+      return renderPasswordChange(req, reply, page, form.ticket!, account, {
+        status: 400,
+        error: '两次输入的新密码不一致',
+      });
     }
     const lc = lcOf(req, page);
     try {
@@ -465,7 +470,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       const error = err.detail && err.detail !== err.title ? `${err.title}：${err.detail}` : err.title;
-      return renderPasswordChange(req, reply, page, form.ticket!, { status: err.status, error });
+      return renderPasswordChange(req, reply, page, form.ticket!, account, { status: err.status, error });
     }
     const redirectTo = await finish(req, page, account, 'pwd', ['pwd'], { lc, method: 'pwd' });
     return reply.redirect(redirectTo, 303);

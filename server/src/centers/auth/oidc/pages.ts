@@ -125,14 +125,19 @@ export interface PasswordChangePageInput {
   clientName: string;
   regionName: string;
   error?: string;
+  /** The password is past its age limit of that many days (else it is a temporary one). */
+  expiredAfterDays?: number;
 }
 
-/** After a login with a temporary password: the account chooses its own before the login completes. */
+/** After a login with a temporary or an outworn password: the account chooses a new one before the login completes. */
 export function passwordChangePage(p: PasswordChangePageInput): string {
   const base = `/oidc/interaction/${esc(p.uid)}`;
+  const notice = p.expiredAfterDays
+    ? `您的密码已使用超过 ${p.expiredAfterDays} 天，按安全要求请设置新密码后继续登录。`
+    : '您正在使用管理员设置的临时密码，请设置新密码后继续登录。';
   return htmlPage(
     '请修改密码',
-    `<p class="notice" role="status">您正在使用管理员设置的临时密码，请设置新密码后继续登录。</p>
+    `<p class="notice" role="status">${notice}</p>
     ${p.error ? `<p class="error" role="alert">${esc(p.error)}</p>` : ''}
     <form method="post" action="${base}/password/change">
       <input type="hidden" name="csrf" value="${esc(p.csrf)}">
@@ -141,7 +146,7 @@ export function passwordChangePage(p: PasswordChangePageInput): string {
       <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" required minlength="8" maxlength="128">
       <label for="confirmPassword">确认新密码</label>
       <input type="password" id="confirmPassword" name="confirmPassword" autocomplete="new-password" required minlength="8" maxlength="128">
-      <p class="muted">至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类，且不能与临时密码相同。</p>
+      <p class="muted">至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类，且不能与${p.expiredAfterDays ? '当前' : '临时'}密码相同。</p>
       <button class="primary" type="submit">修改密码并登录</button></form>
     <footer><a href="${base}/abort">取消登录，返回应用</a></footer>`,
     { subtitle: `${p.clientName} · ${p.regionName}` },
