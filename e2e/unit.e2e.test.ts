@@ -142,4 +142,37 @@ describe('unit hall (e2e)', () => {
       }
     });
   }
+
+  test('a grant ending within a week is flagged in 经办人管理, as the daily reminder tells the admins', async () => {
+    const users = service(env.platform.ctx, 'user');
+    const first17 = '99010219900101132';
+    const temp = await users.createPerson({
+      regionCode: REGION,
+      name: '郑临期',
+      residentId: `${first17}${residentIdCheckChar(first17)}`,
+      mobile: '19912340199',
+      password: 'Yibao@2026pass',
+    });
+    const unitId = (await users.unitsOf(REGION, admin.id))[0]!.unit.id;
+    const system = { kind: 'system' as const, id: 'e2e' };
+    await users.grantAgent(
+      {
+        regionCode: REGION,
+        unitId,
+        personId: temp.id,
+        role: 'handler',
+        expiresAt: new Date(Date.now() + 3 * 86_400_000),
+      },
+      system,
+    );
+    const { context, page, errors } = await signedInPage(browser, 'phone', env, admin, 'unit');
+    try {
+      await page.goto('/unit/agents');
+      await page.locator('.ant-list-item').filter({ hasText: '郑*' }).getByText('3 天后到期').waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      await users.revokeAgent(REGION, unitId, temp.id, system);
+    }
+  });
 });

@@ -24,6 +24,9 @@ const PAYMENT_SAMPLE = {
   cashPayment: 1800,
 };
 
+const agentExpiryPayload = z.object({ unitName: z.string().max(100), role: z.string().max(10), expiresAt: z.string() });
+const AGENT_EXPIRY_SAMPLE = { unitName: '东湖示范科技有限公司', role: '经办', expiresAt: '2026-01-08T15:59:59.000Z' };
+
 /** Types the message center declares itself (the other centers declare theirs in their init). */
 export const builtinTypes: MessageTypeDeclaration[] = [
   {
@@ -100,6 +103,41 @@ export const builtinTypes: MessageTypeDeclaration[] = [
       at: '2026-01-01T08:30:00.000Z',
       remedy: '在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。',
     },
+  },
+  {
+    code: 'user.agent_expiring',
+    category: 'service',
+    name: '经办授权到期提醒（经办人）',
+    priority: 'normal',
+    mandatory: false,
+    payloadSchema: agentExpiryPayload,
+    defaultTemplates: {
+      inbox: {
+        title: '经办授权即将到期',
+        body: '您在{{unitName}}的经办授权（{{role}}）将于 {{expiresAt|time}} 到期，到期后将不能再代单位办理医保业务。如需继续，请联系单位管理员在单位网厅“经办人管理”中续期。',
+      },
+      sms: {
+        body: '【医保服务】您在{{unitName}}的经办授权（{{role}}）将于{{expiresAt|time}}到期，如需继续请联系单位管理员续期。',
+      },
+    },
+    channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
+    sample: AGENT_EXPIRY_SAMPLE,
+  },
+  {
+    code: 'user.agent_expiring_unit',
+    category: 'service',
+    name: '经办授权到期提醒（单位管理员）',
+    priority: 'normal',
+    mandatory: false,
+    payloadSchema: agentExpiryPayload.extend({ agentName: z.string().max(40) }),
+    defaultTemplates: {
+      inbox: {
+        title: '本单位经办人授权即将到期',
+        body: '{{agentName}}在{{unitName}}的经办授权（{{role}}）将于 {{expiresAt|time}} 到期。如需其继续办理，请在单位网厅“经办人管理”中续期。',
+      },
+    },
+    channels: { always: ['inbox'], fallback: ['wechat'] },
+    sample: { ...AGENT_EXPIRY_SAMPLE, agentName: '李*' },
   },
   {
     code: 'user.password_changed',

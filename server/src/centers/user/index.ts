@@ -6,7 +6,9 @@ import type { Center } from '../../platform/center.ts';
 import { type Context, service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { forbidden } from '../../platform/errors.ts';
+import { enqueue } from '../../platform/jobs.ts';
 import { usccCheckChar } from '../../platform/privacy/index.ts';
+import { businessDate } from '../../platform/time.ts';
 import { argon2ParamsFor, PasswordHasher } from './password.ts';
 import { userRoutes } from './routes.ts';
 import { type AgentRole, UserService } from './service.ts';
@@ -73,9 +75,18 @@ export const userCenter: Center = {
     for (const [table, column] of ENCRYPTED_COLUMNS) {
       ctx.privacy.registerEncryptedColumn({ table, column, key: ['region_code', 'id'] });
     }
+    ctx.jobs.register(
+      AGENT_REMINDER_QUEUE,
+      async () => {
+        await users.remindExpiringAgents();
+        await scheduleAgentReminders(ctx, Date.now() + DAY_MS);
+      },
+      '经办授权到期提醒（每日）',
+    );
   },
-  routes(app, ctx) {
+  async routes(app, ctx) {
     userRoutes(app, ctx, ctx.services.user!);
+    await scheduleAgentReminders(ctx, Date.now() + 60_000);
   },
   async seed(ctx) {
     const users = ctx.services.user!;
@@ -100,6 +111,18 @@ export const userCenter: Center = {
     },
   ],
 };
+
+const AGENT_REMINDER_QUEUE = 'user.agents.remind';
+const DAY_MS = 86_400_000;
+
+/** The next daily run (one per China-time day, whatever the number of processes and restarts). */
+const scheduleAgentReminders = (ctx: Context, at: number) =>
+  enqueue(
+    ctx.db,
+    AGENT_REMINDER_QUEUE,
+    {},
+    { runAt: new Date(at), dedupeKey: `${AGENT_REMINDER_QUEUE}:${businessDate(at)}` },
+  );
 
 export const DEMO_PERSON_PASSWORD = 'Demo@2024pw';
 const DEMO_CLERK_PASSWORD = 'Clerk@2024pw';

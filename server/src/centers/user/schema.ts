@@ -59,6 +59,8 @@ export const agent = pgTable(
     expiresAt: ts('expires_at'),
     grantedBy: text('granted_by').notNull(),
     grantedAt: ts('granted_at').notNull().defaultNow(),
+    /** When the agent and the unit's admins were told the grant expires soon (cleared by a renewal). */
+    expiryRemindedAt: ts('expiry_reminded_at'),
   },
   (t) => [primaryKey({ columns: [t.regionCode, t.unitId, t.personId] })],
 );

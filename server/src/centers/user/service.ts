@@ -38,6 +38,9 @@ export const UNIT_TYPE_LABELS: Record<UnitType, string> = {
 };
 export const AGENT_ROLES = ['admin', 'handler', 'viewer'] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
+const AGENT_ROLE_TEXT: Record<AgentRole, string> = { admin: '管理员', handler: '经办', viewer: '查看' };
+/** Days before a grant's expiry that the agent and the unit's admins are told. */
+export const AGENT_EXPIRY_NOTICE_DAYS = 7;
 
 export interface PersonAccount {
   id: string;
@@ -941,7 +944,8 @@ export class UserService implements PermissionResolver {
         await tx.q<AgentRow>(sql`insert into agent (region_code, unit_id, person_id, role, expires_at, granted_by)
         values (${input.regionCode}, ${unit.id}, ${person.id}, ${input.role}, ${expiresAt?.toISOString() ?? null}, ${actor.id})
         on conflict (region_code, unit_id, person_id) do update
-          set role = excluded.role, expires_at = excluded.expires_at, granted_by = excluded.granted_by, granted_at = now()
+          set role = excluded.role, expires_at = excluded.expires_at, granted_by = excluded.granted_by, granted_at = now(),
+            expiry_reminded_at = null
         returning *`);
       await this.audit(tx, input.regionCode, actor, {
         action: 'user.agent.grant',
@@ -951,6 +955,61 @@ export class UserService implements PermissionResolver {
       });
       return agentFromRow(row);
     });
+  }
+
+  /**
+   * 经办授权到期提醒 (daily job): a grant that ends within `days` is announced once — to the agent, who will no longer
+   * act for the unit, and to the unit's other admins, who can renew it in 经办人管理. A renewal clears the mark, so
+   * the new expiry is announced in its turn. Answers how many grants were announced.
+   */
+  async remindExpiringAgents(days = AGENT_EXPIRY_NOTICE_DAYS): Promise<number> {
+    const due = await this.db.q<{ region_code: string; unit_id: string; person_id: string }>(sql`
+      select region_code, unit_id, person_id from agent
+      where expires_at is not null and expiry_reminded_at is null
+        and expires_at > now() and expires_at <= now() + make_interval(days => ${days})
+      order by expires_at limit 500`);
+    let announced = 0;
+    for (const d of due) {
+      const sent = await this.db.tx(async (tx) => {
+        // claimed in the transaction that sends: two workers never announce one grant twice
+        const [agent] = await tx.q<AgentRow>(sql`update agent set expiry_reminded_at = now()
+          where region_code = ${d.region_code} and unit_id = ${d.unit_id} and person_id = ${d.person_id}
+            and expiry_reminded_at is null returning *`);
+        if (!agent?.expires_at) return false;
+        await this.announceExpiry(tx, agent);
+        return true;
+      });
+      if (sent) announced++;
+    }
+    return announced;
+  }
+
+  private async announceExpiry(tx: Executor, agent: AgentRow): Promise<void> {
+    const message = this.services?.message;
+    if (!message) return;
+    const unit = await this.getUnit(agent.region_code, agent.unit_id, tx);
+    const person = await this.getPerson(agent.region_code, agent.person_id, tx);
+    const payload = {
+      unitName: unit.name,
+      role: AGENT_ROLE_TEXT[agent.role],
+      expiresAt: iso(agent.expires_at)!,
+    };
+    await message.send(tx, {
+      type: 'user.agent_expiring',
+      regionCode: agent.region_code,
+      to: { personId: agent.person_id },
+      payload,
+    });
+    const admins = await tx.q<{ person_id: string }>(sql`select person_id from agent
+      where region_code = ${agent.region_code} and unit_id = ${agent.unit_id} and role = 'admin'
+        and person_id <> ${agent.person_id} and (expires_at is null or expires_at > now())`);
+    for (const a of admins)
+      await message.send(tx, {
+        type: 'user.agent_expiring_unit',
+        regionCode: agent.region_code,
+        to: { personId: a.person_id },
+        payload: { ...payload, agentName: maskName(person.name) },
+      });
   }
 
   /** A unit must keep one unexpired admin other than `personId` (called before demoting or removing them). */

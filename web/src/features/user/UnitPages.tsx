@@ -348,8 +348,24 @@ const isLastAdmin = (a: Agent, admins: number) => a.role === 'admin' && a.active
 const ROLE_COLORS: Record<Agent['role'], string> = { admin: 'blue', handler: 'cyan', viewer: 'purple' };
 const roleTag = (a: Agent) => <Tag color={ROLE_COLORS[a.role]}>{AGENT_ROLE_LABELS[a.role]}</Tag>;
 
-const validity = (a: Agent) =>
-  a.active ? a.expiresAt ? `至 ${dateTime(a.expiresAt)}` : '长期' : <Tag color="red">已过期</Tag>;
+/** As the daily reminder counts: a grant ending within a week is flagged, so an admin renews it in time. */
+const EXPIRY_NOTICE_DAYS = 7;
+
+function validity(a: Agent) {
+  if (!a.active) return <Tag color="red">已过期</Tag>;
+  if (!a.expiresAt) return '长期';
+  const days = Math.ceil((Date.parse(a.expiresAt) - Date.now()) / 86_400_000);
+  return (
+    <>
+      至 {dateTime(a.expiresAt)}
+      {days <= EXPIRY_NOTICE_DAYS ? (
+        <Tag color="orange" style={{ marginInlineStart: 8 }}>
+          {days <= 1 ? '即将到期' : `${days} 天后到期`}
+        </Tag>
+      ) : null}
+    </>
+  );
+}
 
 function GrantAgentModal({ unitId, open, onClose }: { unitId: string; open: boolean; onClose: () => void }) {
   const toast = useToast();
