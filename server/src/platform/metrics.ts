@@ -32,6 +32,22 @@ export class Metrics {
     this.batchers.set(name, read);
   }
 
+  /** A counter of this process, by labels (Prometheus sums the instances); returns its increment. */
+  counter(name: string, help: string): (labels: Record<string, string>) => void {
+    const counts = new Map<string, number>();
+    this.addCollector(async () => [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} counter`,
+      ...[...counts].map(([labels, n]) => `${name}{${labels}} ${n}`),
+    ]);
+    return (labels) => {
+      const key = Object.entries(labels)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(',');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    };
+  }
+
   /** Adds lines computed at scrape time (e.g. job queue depth). */
   addCollector(collect: () => Promise<string[]>): void {
     this.gauges.push(collect);

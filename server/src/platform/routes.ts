@@ -176,12 +176,10 @@ const clientErrorBody = z.strictObject({
  * the log and in /metrics (`web_client_errors_total`) before citizens phone the hotline.
  */
 function clientErrorRoute(app: App, ctx: Context): void {
-  const counts = new Map<string, number>();
-  ctx.metrics.addCollector(async () => [
-    '# HELP web_client_errors_total Pages that failed in a browser, by kind (chunk: code not loaded; render: error).',
-    '# TYPE web_client_errors_total counter',
-    ...[...counts].map(([kind, n]) => `web_client_errors_total{kind="${kind}"} ${n}`),
-  ]);
+  const count = ctx.metrics.counter(
+    'web_client_errors_total',
+    'Pages that failed in a browser, by kind (chunk: code not loaded; render: error).',
+  );
   app.post(
     '/api/client-errors',
     {
@@ -193,7 +191,7 @@ function clientErrorRoute(app: App, ctx: Context): void {
       },
     },
     async (req, reply) => {
-      counts.set(req.body.kind, (counts.get(req.body.kind) ?? 0) + 1);
+      count({ kind: req.body.kind });
       req.log.warn({ clientError: req.body }, 'a page failed in a browser');
       return reply.status(204).send();
     },

@@ -126,27 +126,27 @@ const REVOKED_CHANNEL = 'auth_session_revoked';
 export class LoginGuard {
   private readonly ctx: Context;
   private readonly activeCache = new Map<string, { at: number; active: boolean }>();
-  /** Login outcomes recorded by this process, by method and result (`auth_login_events_total`). */
-  private readonly outcomes = new Map<string, number>();
+  private readonly countOutcome: (labels: { method: string; result: string }) => void;
 
   constructor(ctx: Context) {
     this.ctx = ctx;
-    ctx.metrics.addCollector(() => this.metricLines());
+    this.countOutcome = ctx.metrics.counter(
+      'auth_login_events_total',
+      'Login attempts recorded by this process, by method and result.',
+    );
+    ctx.metrics.addCollector(() => this.lockedLines());
   }
 
   /**
-   * For alerts at night: failures rising against successes is a credential-stuffing run; locked accounts are people
-   * who will call. The counter is this process's (Prometheus sums the instances); the gauges are the database's.
+   * For alerts at night (with `auth_login_events_total`: failures rising against successes is a credential-stuffing
+   * run): locked accounts are people who will call. From the database, so every instance says the same.
    */
-  private async metricLines(): Promise<string[]> {
+  private async lockedLines(): Promise<string[]> {
     const row = await this.ctx.db.one<{ hard: number; delayed: number }>(sql`select
         count(*) filter (where hard_locked and key like 'acct:%')::int as hard,
         count(*) filter (where not hard_locked and locked_until > now() and key like 'acct:%')::int as delayed
       from auth_login_guard where hard_locked or locked_until > now()`);
     return [
-      '# HELP auth_login_events_total Login attempts recorded by this process, by method and result.',
-      '# TYPE auth_login_events_total counter',
-      ...[...this.outcomes].map(([labels, n]) => `auth_login_events_total{${labels}} ${n}`),
       '# HELP auth_accounts_locked Accounts refused at login now: locked until staff unlock, or in a growing delay.',
       '# TYPE auth_accounts_locked gauge',
       `auth_accounts_locked{state="locked"} ${Number(row?.hard ?? 0)}`,
@@ -306,8 +306,7 @@ export class LoginGuard {
         { alongside: [history, ...alongside] },
       );
     });
-    const labels = `method="${e.method.replace(/[^\w]/g, '')}",result="${e.result}"`;
-    this.outcomes.set(labels, (this.outcomes.get(labels) ?? 0) + 1);
+    this.countOutcome({ method: e.method, result: e.result });
   }
 
   /** The message center, when this deployment has one. */

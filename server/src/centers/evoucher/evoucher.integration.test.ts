@@ -489,12 +489,20 @@ forEachPlatform(
         );
       });
 
-      test('concurrent scans of one code for one business type: exactly one succeeds', async () => {
+      test('concurrent scans of one code for one business type: exactly one succeeds; /metrics counts each answer', async () => {
+        const counted = async (result: string) => {
+          const text = (await get().app.inject('/metrics')).body;
+          const line = new RegExp(`^evoucher_verifications_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text);
+          return Number(line?.[1] ?? 0);
+        };
+        const before = [await counted('ok'), await counted('EVOUCHER_TOKEN_REPLAYED')];
         const c = await code(persons[1]);
         const results = await Promise.all(
           Array.from({ length: 8 }, () => call(hospital, 'verify', { qrCode: c.token, businessType: '01302' })),
         );
         assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 409, 409, 409, 409, 409, 409, 409]);
+        const after = [await counted('ok'), await counted('EVOUCHER_TOKEN_REPLAYED')];
+        assert.deepEqual([after[0]! - before[0]!, after[1]! - before[1]!], [1, 7]);
       });
 
       test('concurrent scans of two persons and five business types: each answer and its ecToken are its own', async () => {
