@@ -79,6 +79,7 @@ export function createPaymentCenter(opts: PaymentCenterOptions = {}): Center {
         .user;
       await user?.declarePermissions?.(PAYMENT_PERMISSIONS, 'payment');
       ctx.log.info({ provider: p.label, sandbox: p.sandbox }, '移动支付中心：第三方支付通道');
+      ctx.metrics.addCollector(() => moneyAtRisk(ctx));
 
       const every = opts.recoverEveryMs ?? 60_000;
       ctx.jobs.register(
@@ -355,3 +356,27 @@ async function defaultProvider(ctx: Context): Promise<PaymentProvider> {
 }
 
 export const paymentCenter = createPaymentCenter();
+
+/**
+ * What an operator is paged for (all regions, from the database, so every instance says the same): orders the saga
+ * could not finish by itself, reconciliation differences nobody resolved, and how long the oldest order has waited
+ * with the person's money taken (cash paid or a refund started) — recovery settles those within minutes.
+ */
+async function moneyAtRisk(ctx: Context): Promise<string[]> {
+  const row = await ctx.db.one<{ abnormal: number; open: number; oldest: number | null }>(sql`select
+      (select count(*)::int from payment_order where status = 'abnormal') as abnormal,
+      (select count(*)::int from payment_reconciliation_item where status = 'open') as open,
+      (select extract(epoch from now() - min(updated_at))::float8 from payment_order
+        where status in ('cash_paid', 'insurance_settled', 'refunding')) as oldest`);
+  return [
+    '# HELP payment_orders_abnormal Orders the saga could not bring to a final state: a person must act.',
+    '# TYPE payment_orders_abnormal gauge',
+    `payment_orders_abnormal ${Number(row?.abnormal ?? 0)}`,
+    '# HELP payment_reconciliation_open_items Reconciliation differences not yet resolved.',
+    '# TYPE payment_reconciliation_open_items gauge',
+    `payment_reconciliation_open_items ${Number(row?.open ?? 0)}`,
+    "# HELP payment_money_in_flight_oldest_seconds Age of the oldest order holding a person's money mid-saga (0: none).",
+    '# TYPE payment_money_in_flight_oldest_seconds gauge',
+    `payment_money_in_flight_oldest_seconds ${Math.round(Number(row?.oldest ?? 0))}`,
+  ];
+}

@@ -26,6 +26,14 @@ for (const kind of databaseKinds()) {
       await h?.close();
     });
 
+    /** One of the payment center's gauges as /metrics shows it now. */
+    async function gauge(name: string): Promise<number> {
+      const text = (await h.platform.app.inject('/metrics')).body;
+      const value = new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1];
+      assert.ok(value !== undefined, `${name} is in /metrics`);
+      return Number(value);
+    }
+
     async function completedOrder(region = '990100', balance = 500) {
       const residentId = `99010219700101${String(++seq).padStart(4, '0')}`;
       core.addPerson(region, residentId, balance);
@@ -91,17 +99,21 @@ for (const kind of databaseKinds()) {
       assert.equal(refund.status, 'pending', 'the outcome is unknown to us');
       assert.equal((await h.payment.getOrder(done.regionCode, done.id)).status, 'refunding');
       await new Promise((r) => setTimeout(r, 1200)); // the hung call completes at the provider
+      // the operator's gauge sees the person's money held mid-refund, and nothing once recovery has finished it
+      assert.ok((await gauge('payment_money_in_flight_oldest_seconds')) >= 1);
       await h.payment.recover({ idleMs: 0 });
+      assert.equal(await gauge('payment_money_in_flight_oldest_seconds'), 0);
       const after = await h.payment.getOrder(done.regionCode, done.id);
       assert.equal(after.status, 'refunded');
       const p = await h.provider.queryOrder(done.id);
       assert.equal(p.refunded, p.amount, 'refunded exactly once');
     });
 
-    test('a refused refund makes the order abnormal; staff resolve it with a reason (audited)', async () => {
+    test('a refused refund makes the order abnormal (counted in /metrics); staff resolve it with a reason (audited)', async () => {
       const o = await completedOrder();
       await h.pay(o.id);
       const done = await h.waitFor(o.id, (x) => x.status === 'completed');
+      const before = await gauge('payment_orders_abnormal');
       await h.admin('POST', '/admin/behaviour', { refund: 'fail' });
       try {
         await h.payment.requestRefund(
@@ -115,6 +127,7 @@ for (const kind of databaseKinds()) {
       }
       const abnormal = await h.payment.getOrder(done.regionCode, done.id);
       assert.equal(abnormal.status, 'abnormal');
+      assert.equal(await gauge('payment_orders_abnormal'), before + 1);
       h.platform.ctx.permissions = { permissionsOf: async () => new Set(['*']) };
       const staff = await h.platform.auth({ kind: 'staff', subject: 'staff-9', regionCode: done.regionCode });
       const res = await h.platform.app.inject({
@@ -126,6 +139,7 @@ for (const kind of databaseKinds()) {
       assert.equal(res.statusCode, 200, res.body);
       const resolved = await h.payment.getOrder(done.regionCode, done.id);
       assert.equal(resolved.status, 'refunded');
+      assert.equal(await gauge('payment_orders_abnormal'), before);
       assert.equal(resolved.refundedCash, resolved.cashPayment);
       assert.equal(resolved.refundedAccount, resolved.accountPayment);
       const p = await h.provider.queryOrder(done.id);
