@@ -271,7 +271,7 @@ describe('console (e2e)', () => {
     }
   });
 
-  test('用码统计 charts the demo scans and states the totals; 近 7 天 counts only the last week', async () => {
+  test('用码统计 charts the demo scans and its refused scans, and states the totals; 近 7 天 counts only the last week', async () => {
     const scans = async (days: number) => {
       const [row] = await env.platform.ctx.db.q<{ n: number }>(sql`select count(*)::int as n from evoucher_use
         where region_code = '990100' and used_at >= now() - make_interval(days => ${days})`);
@@ -291,6 +291,10 @@ describe('console (e2e)', () => {
         .locator('canvas')
         .waitFor();
       assert.ok((await totals.locator('.ant-tag').count()) >= 5, 'each business type with its count');
+      // the demo's replayed scan, by reason and institution
+      const refused = page.locator('.ant-card').filter({ hasText: '核验被拒（按原因）' });
+      await refused.getByRole('img', { name: '每日核验被拒次数（按原因）图表' }).locator('canvas').waitFor();
+      await refused.getByText(/近 30 天共 \d+ 次；被拒最多的机构/).waitFor();
       await page.getByLabel('统计天数').click();
       await page.getByTitle('近 7 天').click();
       await totals.getByText(`近 7 天共 ${week} 次`).waitFor();

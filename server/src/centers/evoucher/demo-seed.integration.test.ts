@@ -31,6 +31,12 @@ forEachPlatform(
         9,
       );
       assert.ok(new Set(scans.map((s) => s.day)).size >= 5, 'spread over the fortnight');
+      // today's scan sent twice: one real replay for 核验被拒
+      const refused = await svc.dailyRefusals('990100', 1);
+      assert.deepEqual(
+        refused.daily.map((r) => [r.code, r.count]),
+        [['EVOUCHER_TOKEN_REPLAYED', 1]],
+      );
       const granted = await svc.authorizations('990100', person.id);
       assert.deepEqual(
         granted.map((a) => a.appId),

@@ -489,12 +489,26 @@ forEachPlatform(
         );
       });
 
-      test('concurrent scans of one code for one business type: exactly one succeeds; /metrics counts each answer', async () => {
+      test('concurrent scans of one code for one business type: exactly one succeeds; each answer is counted', async () => {
         const counted = async (result: string) => {
           const text = (await get().app.inject('/metrics')).body;
           const line = new RegExp(`^evoucher_verifications_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text);
           return Number(line?.[1] ?? 0);
         };
+        const staff = await get().auth({ kind: 'staff', subject: 'staff-admin', regionCode: R });
+        const refusals = async () => {
+          const res = await get().app.inject({ url: '/api/evoucher/admin/stats/refusals?days=1', headers: staff });
+          assert.equal(res.statusCode, 200, res.body);
+          const body = res.json() as {
+            daily: Array<{ code: string; count: number }>;
+            institutions: Array<{ code: string; name: string | null; count: number }>;
+          };
+          return {
+            replayed: body.daily.find((d) => d.code === 'EVOUCHER_TOKEN_REPLAYED')?.count ?? 0,
+            hospital: body.institutions.find((i) => i.code === 'H99010000001'),
+          };
+        };
+        const refusedBefore = await refusals();
         const before = [await counted('ok'), await counted('EVOUCHER_TOKEN_REPLAYED')];
         const c = await code(persons[1]);
         const results = await Promise.all(
@@ -503,6 +517,10 @@ forEachPlatform(
         assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 409, 409, 409, 409, 409, 409, 409]);
         const after = [await counted('ok'), await counted('EVOUCHER_TOKEN_REPLAYED')];
         assert.deepEqual([after[0]! - before[0]!, after[1]! - before[1]!], [1, 7]);
+        // …and the refusals are kept for 用码统计, with the institution that scanned
+        const refusedAfter = await refusals();
+        assert.equal(refusedAfter.replayed - refusedBefore.replayed, 7);
+        assert.equal(refusedAfter.hospital!.count - (refusedBefore.hospital?.count ?? 0), 7);
       });
 
       test('concurrent scans of two persons and five business types: each answer and its ecToken are its own', async () => {

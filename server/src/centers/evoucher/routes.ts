@@ -67,23 +67,6 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
     : async () => {
         throw new AppError(503, 'EVOUCHER_CHANNEL_AUTH_UNAVAILABLE', '渠道认证服务暂不可用');
       };
-  // a rise of one refusal is a story: REPLAYED, codes passed around as screenshots; SIGNATURE_INVALID, forgeries;
-  // UNKNOWN_KEY, a key retired too early for the codes on phones
-  const countVerification = ctx.metrics.counter(
-    'evoucher_verifications_total',
-    'Online e-voucher verifications answered by this process, by result (ok or the refusal code).',
-  );
-  const countedVerify = <T>(verify: Promise<T>): Promise<T> =>
-    verify.then(
-      (answer) => {
-        countVerification({ result: 'ok' });
-        return answer;
-      },
-      (err: unknown) => {
-        countVerification({ result: err instanceof AppError ? err.code : 'error' });
-        throw err;
-      },
-    );
   const channelOf = (req: FastifyRequest) => {
     const ch = (req as FastifyRequest & ChannelOnRequest).channel;
     if (!ch || req.principal?.kind !== 'channel') throw new AppError(401, 'CHANNEL_SIGNATURE_REQUIRED', '需要渠道签名');
@@ -314,21 +297,19 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
       const ch = channelOf(req);
       const data = parseData(verifyDataSchema, req.body);
       if (!ch.institutionCode) throw new AppError(403, 'EVOUCHER_NOT_INSTITUTION', '仅定点医药机构可核验电子凭证');
-      return countedVerify(
-        svc.verify(
-          ch.regionCode,
-          {
-            token: data.qrCode,
-            businessType: data.businessType,
-            institutionCode: ch.institutionCode,
-            appId: ch.appId,
-            operator: data.operatorId,
-            operatorName: data.operatorName || undefined,
-            device: data.deviceId,
-            scanTime: data.scanTime,
-          },
-          { kind: 'channel', id: ch.appId },
-        ),
+      return svc.verify(
+        ch.regionCode,
+        {
+          token: data.qrCode,
+          businessType: data.businessType,
+          institutionCode: ch.institutionCode,
+          appId: ch.appId,
+          operator: data.operatorId,
+          operatorName: data.operatorName || undefined,
+          device: data.deviceId,
+          scanTime: data.scanTime,
+        },
+        { kind: 'channel', id: ch.appId },
       );
     },
   );
@@ -450,5 +431,17 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
       },
     },
     async (req) => svc.dailyScans(req.regionCode, req.query.days),
+  );
+  app.get(
+    '/api/evoucher/admin/stats/refusals',
+    {
+      ...staff('evoucher:read'),
+      schema: {
+        tags,
+        summary: '核验被拒（按日、按原因，及被拒最多的机构）',
+        querystring: z.strictObject({ days: z.coerce.number().int().min(1).max(90).default(30) }),
+      },
+    },
+    async (req) => svc.dailyRefusals(req.regionCode, req.query.days),
   );
 }

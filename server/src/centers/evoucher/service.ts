@@ -18,6 +18,7 @@ import type { Context } from '../../platform/context.ts';
 import { type Executor, prepared, sql, textArray } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { maskName, maskResidentId } from '../../platform/privacy/index.ts';
+import { businessDate } from '../../platform/time.ts';
 import { coreZone, personDirectory } from './deps.ts';
 import { KeyRing, type StoredKey } from './keys.ts';
 import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device } from './schema.ts';
@@ -186,9 +187,14 @@ export class EvoucherService {
   private readonly useRecorder: Batcher<UseRequest, (VoucherRow & { use_id: string | null }) | undefined>;
 
   private readonly institutions: InstitutionNames;
+  private readonly countVerification: (labels: { result: string }) => void;
 
   constructor(ctx: Context) {
     this.ctx = ctx;
+    this.countVerification = ctx.metrics.counter(
+      'evoucher_verifications_total',
+      'Online e-voucher verifications answered by this process, by result (ok or the refusal code).',
+    );
     this.institutions = new InstitutionNames(
       () => coreZone(ctx),
       (err, institution) => ctx.log.warn({ err, institution }, 'evoucher: institution look-up failed'),
@@ -487,7 +493,28 @@ export class EvoucherService {
   }
 
   /** Online verification for an institution: offline checks + region, suspension, single use; answers an ecToken. */
+  /**
+   * An institution's online verification. Each answer is counted (`evoucher_verifications_total`), and a refusal for
+   * the code it carries is kept by day, reason and institution (核验被拒, 用码统计): a rise of one reason is a story
+   * — replays, codes shown twice; bad signatures, forgeries; unknown keys, a key retired while its codes were on phones.
+   */
   async verify(channelRegion: string, input: VerifyInput, actor: Actor): Promise<VerifyResult> {
+    try {
+      const answer = await this.verifyScan(channelRegion, input, actor);
+      this.countVerification({ result: 'ok' });
+      return answer;
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : 'error';
+      this.countVerification({ result: code });
+      if (code.startsWith('EVOUCHER_'))
+        await this.recordRefusal(channelRegion, input.institutionCode, code).catch((e) =>
+          this.ctx.log.warn({ err: e }, '核验被拒未能计数'),
+        );
+      throw err;
+    }
+  }
+
+  private async verifyScan(channelRegion: string, input: VerifyInput, actor: Actor): Promise<VerifyResult> {
     const { clockSkewSeconds } = await this.settings(channelRegion);
     const now = Date.now();
     if (input.scanTime !== undefined && Math.abs(input.scanTime - now) > clockSkewSeconds * 1000) {
@@ -956,6 +983,40 @@ export class EvoucherService {
   }
 
   /** Scans per day and business type (for the console chart). */
+  /** A refused online verification, counted by China-time day, reason and institution (核验被拒). */
+  private async recordRefusal(regionCode: string, institutionCode: string, code: string): Promise<void> {
+    await this.ctx.db.q(sql`insert into evoucher_refusal (region_code, day, code, institution_code, count)
+      values (${regionCode}, (now() at time zone 'Asia/Shanghai')::date, ${code}, ${institutionCode}, 1)
+      on conflict (region_code, day, code, institution_code)
+        do update set count = evoucher_refusal.count + 1, last_at = now()`);
+  }
+
+  /** Refused verifications of the last `days` days by day and reason, and the institutions with the most. */
+  async dailyRefusals(regionCode: string, days: number) {
+    const since = businessDate(Date.now() - (days - 1) * 86_400_000);
+    const rows = await this.ctx.db.q<{ day: string; code: string; institution_code: string; n: number }>(sql`
+      select to_char(day, 'YYYY-MM-DD') as day, code, institution_code, count as n from evoucher_refusal
+      where region_code = ${regionCode} and day >= ${since}::date`);
+    const byInstitution = new Map<string, number>();
+    for (const r of rows) byInstitution.set(r.institution_code, (byInstitution.get(r.institution_code) ?? 0) + r.n);
+    const top = [...byInstitution].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    const names = await this.institutions.names(
+      regionCode,
+      top.map(([code]) => code),
+    );
+    const daily = new Map<string, { day: string; code: string; count: number }>();
+    for (const r of rows) {
+      const key = `${r.day}|${r.code}`;
+      const d = daily.get(key) ?? { day: r.day, code: r.code, count: 0 };
+      d.count += Number(r.n);
+      daily.set(key, d);
+    }
+    return {
+      daily: [...daily.values()].sort((a, b) => a.day.localeCompare(b.day) || a.code.localeCompare(b.code)),
+      institutions: top.map(([code, count]) => ({ code, name: names.get(code) ?? null, count })),
+    };
+  }
+
   async dailyScans(regionCode: string, days: number) {
     const since = new Date(Date.now() - days * 86400_000).toISOString();
     const rows = await this.ctx.db.q<{ day: string; business_type: BusinessType; n: number }>(sql`

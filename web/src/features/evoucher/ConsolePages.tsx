@@ -22,6 +22,7 @@ import { api } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import { dateTime, STATUS_LABELS, type Use, type Voucher } from './api';
+import { RefusalChart, type Refusals } from './RefusalChart';
 import { ScanChart, type ScanRow } from './ScanChart';
 
 interface LookupResult {
@@ -303,6 +304,10 @@ export function EvoucherStatsPage() {
     queryKey: ['evoucher', 'stats', days],
     queryFn: () => api<ScanRow[]>(`/api/evoucher/admin/stats/daily?days=${days}`),
   });
+  const refusals = useQuery({
+    queryKey: ['evoucher', 'refusals', days],
+    queryFn: () => api<Refusals>(`/api/evoucher/admin/stats/refusals?days=${days}`),
+  });
   return (
     <>
       <PageTitle
@@ -328,6 +333,15 @@ export function EvoucherStatsPage() {
         ) : (
           <ScanChart rows={q.data ?? []} days={days} />
         )}
+      </Card>
+      <Card title="核验被拒（按原因）" style={{ marginTop: 16 }}>
+        {refusals.isLoading ? (
+          <Loading />
+        ) : refusals.error ? (
+          <ErrorState error={refusals.error} onRetry={() => void refusals.refetch()} />
+        ) : refusals.data ? (
+          <RefusalChart data={refusals.data} days={days} />
+        ) : null}
       </Card>
     </>
   );
