@@ -24,6 +24,13 @@ import {
 } from './support/index.ts';
 import { type InProcessPlatform, startInProcessPlatform } from './support/inprocess.ts';
 
+/** Types a login id and password into the unified authentication's login page and presses 登录. */
+async function submitLogin(page: Page, loginId: string, password: string): Promise<void> {
+  await page.locator('#loginId').fill(loginId);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: '登录', exact: true }).first().click();
+}
+
 describe('console (e2e)', () => {
   let env: InProcessPlatform;
   let browser: Browser;
@@ -39,9 +46,7 @@ describe('console (e2e)', () => {
   /** The password login of the unified authentication into the console. */
   async function signIn(page: Page, username: string, password: string): Promise<void> {
     await page.goto('/login?portal=console&return=%2Fconsole');
-    await page.locator('#loginId').fill(username);
-    await page.locator('#password').fill(password);
-    await page.getByRole('button', { name: '登录', exact: true }).first().click();
+    await submitLogin(page, username, password);
     await page.waitForURL((u) => u.pathname === '/console');
   }
 
@@ -372,9 +377,7 @@ describe('console (e2e)', () => {
     try {
       const P = await phone.newPage();
       await P.goto('/login?portal=personal&return=%2Fpersonal');
-      await P.locator('#loginId').fill(person.mobile);
-      await P.locator('#password').fill(person.password);
-      await P.getByRole('button', { name: '登录', exact: true }).first().click();
+      await submitLogin(P, person.mobile, person.password);
       await P.getByText('您好，赵').waitFor();
 
       const page = await desk.newPage();
@@ -410,11 +413,7 @@ describe('console (e2e)', () => {
     try {
       const P = await phone.newPage();
       await P.goto('/login?portal=personal&return=%2Fpersonal');
-      const attempt = async (password: string) => {
-        await P.locator('#loginId').fill(person.mobile);
-        await P.locator('#password').fill(password);
-        await P.getByRole('button', { name: '登录', exact: true }).first().click();
-      };
+      const attempt = (password: string) => submitLogin(P, person.mobile, password);
       for (let i = 0; i < 5; i++) {
         await attempt(`Wrong#Pass${i}`);
         await P.getByRole('alert').getByText('账号或密码错误').waitFor();

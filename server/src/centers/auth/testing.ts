@@ -229,3 +229,23 @@ export async function loginPageUrl(config: oidc.Configuration, base: string, sta
     })
     .toString();
 }
+
+/**
+ * A relying party's authorization request (code + PKCE) for this client of the platform at `base`, for the platform
+ * API (`urn:yibao:api`): the discovered configuration, the verifier to redeem the code with, and the URL.
+ */
+export async function authorize(base: string, clientId: string, opts: { state: string; scope?: string }) {
+  const config = await oidc.discovery(new URL(base), clientId, undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: `${base}/login/callback`,
+    scope: opts.scope ?? 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: opts.state,
+    resource: 'urn:yibao:api',
+  });
+  return { config, verifier, url };
+}

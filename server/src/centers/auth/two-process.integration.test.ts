@@ -13,10 +13,9 @@ import { loadConfig } from '../../platform/config.ts';
 import { service } from '../../platform/context.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/db/testing.ts';
 import { createTestPerson } from '../user/testing.ts';
-import { Browser, freePort, passwordLogin } from './testing.ts';
+import { authorize, Browser, freePort, passwordLogin } from './testing.ts';
 
 process.env.USER_ARGON2_PROFILE ??= 'test';
-const API = 'urn:yibao:api';
 
 describe('auth: two processes share every session [postgres]', { skip: !process.env.TEST_DATABASE_URL }, () => {
   let db: TestDatabase;
@@ -69,17 +68,9 @@ describe('auth: two processes share every session [postgres]', { skip: !process.
 
   it('login on A; use, refresh and sign out on B; A sees it', async () => {
     const person = await createTestPerson({ ctx: a.ctx });
-    const config = await oidc.discovery(new URL(publicUrl), 'portal-personal', undefined, oidc.None(), {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: `${publicUrl}/login/callback`,
-      scope: 'openid profile offline_access',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
+    const { config, verifier, url } = await authorize(publicUrl, 'portal-personal', {
       state: 'two',
-      resource: API,
+      scope: 'openid profile offline_access',
     });
     const r = await passwordLogin(
       new Browser(),

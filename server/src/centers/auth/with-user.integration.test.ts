@@ -10,30 +10,12 @@ import { messageCenter } from '../message/index.ts';
 import { userCenter } from '../user/index.ts';
 import { createTestPerson } from '../user/testing.ts';
 import { authCenter } from './index.ts';
-import { Browser, formValue, freePort, passwordLogin } from './testing.ts';
+import { authorize, Browser, formValue, freePort, passwordLogin } from './testing.ts';
 
 process.env.USER_ARGON2_PROFILE ??= 'test';
-const API = 'urn:yibao:api';
-
-/** A relying party's authorization request (code + PKCE) for this client. */
-async function authorize(base: string, clientId: string, state: string) {
-  const config = await oidc.discovery(new URL(base), clientId, undefined, oidc.None(), {
-    execute: [oidc.allowInsecureRequests],
-  });
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: `${base}/login/callback`,
-    scope: 'openid profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    resource: API,
-  });
-  return { config, verifier, url };
-}
 
 async function login(base: string, clientId: string, loginId: string, password: string) {
-  const { config, verifier, url } = await authorize(base, clientId, 'u');
+  const { config, verifier, url } = await authorize(base, clientId, { state: 'u' });
   const r = await passwordLogin(new Browser(), url.toString(), `${base}/login/callback`, loginId, password);
   if (!r.callback) return { status: r.page?.status, tokens: undefined };
   const tokens = await oidc.authorizationCodeGrant(config, new URL(r.callback), {
@@ -138,7 +120,7 @@ for (const kind of databaseKinds()) {
 
       // the password form leads to the change-password page, not to the application
       const browser = new Browser();
-      const { config, verifier, url: authUrl } = await authorize(base, 'portal-console', 't');
+      const { config, verifier, url: authUrl } = await authorize(base, 'portal-console', { state: 't' });
       const start = await browser.follow(authUrl.toString());
       const pageUrl = start.url.split('?')[0]!;
       const csrf = formValue(await start.res.text(), 'csrf');
@@ -219,7 +201,7 @@ for (const kind of databaseKinds()) {
       assert.equal((await users.getStaff(staff.id)).passwordExpiredAfterDays, 90);
 
       const browser = new Browser();
-      const start = await browser.follow((await authorize(base, 'portal-console', 'a')).url.toString());
+      const start = await browser.follow((await authorize(base, 'portal-console', { state: 'a' })).url.toString());
       const pageUrl = start.url.split('?')[0]!;
       const csrf = formValue(await start.res.text(), 'csrf');
       const asked = await browser.post(`${pageUrl}/password`, { csrf, loginId: 'agingclerk01', password: worn });
@@ -252,7 +234,7 @@ for (const kind of databaseKinds()) {
       const { temporaryPassword } = (await reset.json()) as { temporaryPassword: string };
       assert.equal((await users.getPerson('990100', person.id)).mustChangePassword, true);
 
-      const { config, verifier, url: authUrl } = await authorize(base, 'portal-personal', 'p');
+      const { config, verifier, url: authUrl } = await authorize(base, 'portal-personal', { state: 'p' });
       const browser = new Browser();
       const asked = await passwordLogin(
         browser,
@@ -324,17 +306,9 @@ for (const kind of databaseKinds()) {
 
     /** A login in the personal hall on this device: the platform access token and a refresh token. */
     async function loginWith(userAgent: string, loginId: string, password: string) {
-      const config = await oidc.discovery(new URL(base), 'portal-personal', undefined, oidc.None(), {
-        execute: [oidc.allowInsecureRequests],
-      });
-      const verifier = oidc.randomPKCECodeVerifier();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: `${base}/login/callback`,
-        scope: 'openid offline_access',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
+      const { config, verifier, url } = await authorize(base, 'portal-personal', {
         state: 'n',
-        resource: API,
+        scope: 'openid offline_access',
       });
       const browser = new Browser();
       browser.userAgent = userAgent;
