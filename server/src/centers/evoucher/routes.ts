@@ -58,6 +58,9 @@ export const exchangeDataSchema = z.strictObject({ authCode: z.string().regex(/^
 /** data of /api/evoucher/channel/person: the token the code was exchanged for */
 export const personDataSchema = z.strictObject({ accessToken: z.string().regex(/^evt_[0-9a-f]{48}$/) });
 
+/** The console's charts: the last 1–90 days. */
+const statsDays = z.strictObject({ days: z.coerce.number().int().min(1).max(90).default(30) });
+
 export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): void {
   const person = { preHandler: authenticated('person') };
   const staff = (perm: string) => ({ preHandler: staffPermission(() => ctx.permissions, perm) });
@@ -427,7 +430,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
       schema: {
         tags,
         summary: '每日用码量（按业务类型）',
-        querystring: z.strictObject({ days: z.coerce.number().int().min(1).max(90).default(30) }),
+        querystring: statsDays,
       },
     },
     async (req) => svc.dailyScans(req.regionCode, req.query.days),
@@ -439,7 +442,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
       schema: {
         tags,
         summary: '核验被拒（按日、按原因，及被拒最多的机构）',
-        querystring: z.strictObject({ days: z.coerce.number().int().min(1).max(90).default(30) }),
+        querystring: statsDays,
       },
     },
     async (req) => svc.dailyRefusals(req.regionCode, req.query.days),
