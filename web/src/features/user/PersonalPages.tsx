@@ -110,7 +110,7 @@ export function ResetPasswordPage() {
       <Result
         status="success"
         title="密码已重置"
-        subTitle="原来在各设备上的登录已全部退出，请用新密码登录。"
+        subTitle="原来在各设备上的登录已全部退出；如账号因多次登录失败被锁定，锁定也已解除。请用新密码登录。"
         extra={
           <Button type="primary" size="large" href="/login?portal=personal&return=%2Fpersonal">
             去登录
