@@ -21,10 +21,8 @@ const MAX_DELAY_SECONDS = 900;
  */
 export const FAILURES_FORGOTTEN_AFTER_HOURS = 24;
 
-const LOCK_REMEDY: Record<AccountKind, string> = {
-  person: '在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。',
-  staff: '请联系系统管理员核实身份后解锁或重置密码。',
-};
+/** The way back from a lock, as the person is told it (an SMS reset lifts the lock). */
+const LOCK_REMEDY = '在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。';
 
 export const IP_FAILURE_LIMIT: Limit = { bucket: 'login.ip.failures', windowSeconds: 600, max: 60 };
 
@@ -317,19 +315,19 @@ export class LoginGuard {
   }
 
   /**
-   * 账号锁定提醒: the person (or staff member) whose account has just been locked hears it at once — from someone
-   * guessing, or their own forgotten password — with the way back (an SMS reset lifts the lock). Only existing
-   * accounts: a locked login id without one has nobody to tell.
+   * 账号锁定提醒: the person whose account has just been locked hears it at once — from someone guessing, or their own
+   * forgotten password — with the way back. Persons only: a staff account has no address of its own in the message
+   * center (登录监控 lists locked staff), and a locked login id without an account has nobody to tell.
    */
   private async alertLocked(tx: Executor, lc: LoginContext, key: string, failures: number): Promise<void> {
     const [scope, kind, id] = key.split(':');
     const message = this.messages();
-    if (!message || scope !== 'acct') return;
+    if (!message || scope !== 'acct' || kind !== 'person') return;
     await message.send(tx, {
       type: 'auth.account_locked',
       regionCode: lc.regionCode,
-      to: kind === 'staff' ? { staffId: id } : { personId: id },
-      payload: { failures, ip: lc.ip, at: new Date().toISOString(), remedy: LOCK_REMEDY[kind as AccountKind] },
+      to: { personId: id },
+      payload: { failures, ip: lc.ip, at: new Date().toISOString(), remedy: LOCK_REMEDY },
     });
   }
 

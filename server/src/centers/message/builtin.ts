@@ -82,7 +82,7 @@ export const builtinTypes: MessageTypeDeclaration[] = [
       failures: z.number().int().positive(),
       ip: z.string(),
       at: z.string(),
-      // the way back differs: a person resets by SMS, a staff member asks an administrator
+      // the way back, as the sender words it (today: reset by SMS)
       remedy: z.string().max(120),
     }),
     defaultTemplates: {
