@@ -337,7 +337,8 @@ export class LoginGuard {
    */
   private async alertNewDevice(tx: Executor, lc: LoginContext, account: AccountRef): Promise<void> {
     const message = this.messages();
-    if (!message || !lc.userAgent) return;
+    // persons only, as for the lock alert: a staff account has no address of its own in the message center
+    if (!message || !lc.userAgent || account.kind !== 'person') return;
     const seen = await tx.one<{ any_before: boolean; same_device: boolean }>(sql`select
         exists(select 1 from auth_login_event where region_code = ${account.regionCode} and account_id = ${account.id}
           and result = 'success') as any_before,
@@ -347,7 +348,7 @@ export class LoginGuard {
     await message.send(tx, {
       type: 'auth.new_device_login',
       regionCode: account.regionCode,
-      to: account.kind === 'staff' ? { staffId: account.id } : { personId: account.id },
+      to: { personId: account.id },
       payload: { device: deviceName(lc.userAgent), ip: lc.ip, at: new Date().toISOString() },
     });
   }
