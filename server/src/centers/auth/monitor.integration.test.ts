@@ -60,6 +60,7 @@ for (const kind of databaseKinds()) {
       const summed = o.hourly.reduce((s, h) => s + h.success + h.failure + h.refused, 0);
       assert.equal(summed, 10, 'every login falls in an hour of the window');
       assert.deepEqual(o.byMethod, [{ method: 'pwd', success: 1, failure: 8, refused: 1 }]);
+      assert.deepEqual(o.byClient, [{ clientId: 'portal-personal', success: 1, failure: 8, refused: 1 }]);
       assert.equal(o.suspiciousIps.length, 1);
       assert.deepEqual(
         { ...o.suspiciousIps[0], lastAt: undefined },

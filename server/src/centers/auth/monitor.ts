@@ -36,6 +36,9 @@ export const loginOverviewSchema = z.object({
   totals: z.object(resultCounts),
   hourly: z.array(z.object({ hour: z.string(), ...resultCounts })).describe('每小时一项，由早到晚，无登录的小时为 0'),
   byMethod: z.array(z.object({ method: z.string(), ...resultCounts })),
+  byClient: z
+    .array(z.object({ clientId: z.string().nullable(), ...resultCounts }))
+    .describe('按登录的应用（个人网厅、单位网厅、管理后台、机构工作台、渠道），null 为未知'),
   suspiciousIps: z
     .array(
       z.object({
@@ -68,10 +71,10 @@ export async function loginOverview(
   const firstHour = Math.floor(now / HOUR_MS) - hours + 1;
   const from = new Date(firstHour * HOUR_MS).toISOString();
   const [counts, ips, guards] = await Promise.all([
-    db.q<{ hour: number; method: string; result: string; n: number }>(sql`
-      select floor(extract(epoch from at) / 3600)::int as hour, method, result, count(*)::int as n
+    db.q<{ hour: number; method: string; client_id: string | null; result: string; n: number }>(sql`
+      select floor(extract(epoch from at) / 3600)::int as hour, method, client_id, result, count(*)::int as n
       from auth_login_event where region_code = ${regionCode} and at >= ${from}
-      group by 1, 2, 3`),
+      group by 1, 2, 3, 4`),
     db.q<{ ip: string; failures: number; successes: number; accounts: number; last_at: string }>(sql`
       select ip, count(*) filter (where result <> 'success')::int as failures,
         count(*) filter (where result = 'success')::int as successes,
@@ -97,14 +100,20 @@ export async function loginOverview(
   }));
   const totals = zero();
   const methods = new Map<string, ResultCounts>();
+  const clients = new Map<string | null, ResultCounts>();
+  const add = <K>(to: Map<K, ResultCounts>, key: K, b: keyof ResultCounts, n: number) => {
+    const c = to.get(key) ?? zero();
+    c[b] += n;
+    to.set(key, c);
+  };
   for (const c of counts) {
     const b = bucketOf(c.result);
+    const n = Number(c.n);
     const slot = hourly[Number(c.hour) - firstHour];
-    if (slot) slot[b] += Number(c.n);
-    totals[b] += Number(c.n);
-    const m = methods.get(c.method) ?? zero();
-    m[b] += Number(c.n);
-    methods.set(c.method, m);
+    if (slot) slot[b] += n;
+    totals[b] += n;
+    add(methods, c.method, b, n);
+    add(clients, c.client_id, b, n);
   }
 
   const accountKeys = guards.filter((g) => g.key.startsWith('acct:'));
@@ -130,6 +139,7 @@ export async function loginOverview(
     totals,
     hourly,
     byMethod: [...methods].map(([method, c]) => ({ method, ...c })).sort((a, b) => total(b) - total(a)),
+    byClient: [...clients].map(([clientId, c]) => ({ clientId, ...c })).sort((a, b) => total(b) - total(a)),
     suspiciousIps: ips.map((r) => ({
       ip: r.ip,
       failures: Number(r.failures),

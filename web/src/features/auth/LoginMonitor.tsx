@@ -7,7 +7,7 @@ import { ErrorState, Loading } from '../../components/States';
 import { api } from '../../lib/api';
 import { chinaDay, dateMinute, hourMinute } from '../../lib/time';
 import { useToast } from '../../lib/toast';
-import { type Counts, type LockedAccount, type LoginOverview, loginOverview } from './api';
+import { CLIENT_LABEL, type Counts, type LockedAccount, type LoginOverview, loginOverview } from './api';
 import { METHOD_LABEL } from './SecurityPanels';
 
 const ALERT = '#a8071a';
@@ -205,24 +205,46 @@ function Overview(props: {
           </Card>
         </Col>
         <Col xs={24} xl={12}>
-          <Card title="按登录方式">
-            <Table
-              rowKey="method"
-              size="small"
-              pagination={false}
-              scroll={{ x: 420 }}
-              dataSource={o.byMethod}
-              locale={{ emptyText: `${props.span}没有登录` }}
-              columns={[
-                { title: '方式', dataIndex: 'method', render: (m: string) => METHOD_LABEL[m] ?? m },
-                { title: '成功', dataIndex: 'success', width: 80 },
-                { title: '失败', dataIndex: 'failure', width: 80 },
-                { title: '拒绝', dataIndex: 'refused', width: 80 },
-              ]}
-            />
+          <Card title="按登录方式与应用">
+            <Space orientation="vertical" size={12} style={{ width: '100%' }}>
+              <CountsTable
+                first="方式"
+                rows={o.byMethod.map((m) => ({ key: m.method, name: METHOD_LABEL[m.method] ?? m.method, ...m }))}
+                empty={`${props.span}没有登录`}
+              />
+              <CountsTable
+                first="应用"
+                rows={o.byClient.map((c) => ({
+                  key: c.clientId ?? '—',
+                  name: CLIENT_LABEL[c.clientId ?? ''] ?? c.clientId ?? '未知',
+                  ...c,
+                }))}
+                empty={`${props.span}没有登录`}
+              />
+            </Space>
           </Card>
         </Col>
       </Row>
     </Space>
+  );
+}
+
+/** Successes, failures and refusals by one grouping (login method, or the application logged in to). */
+function CountsTable(props: { first: string; rows: Array<Counts & { key: string; name: string }>; empty: string }) {
+  return (
+    <Table
+      rowKey="key"
+      size="small"
+      pagination={false}
+      scroll={{ x: 420 }}
+      dataSource={props.rows}
+      locale={{ emptyText: props.empty }}
+      columns={[
+        { title: props.first, dataIndex: 'name' },
+        { title: '成功', dataIndex: 'success', width: 80 },
+        { title: '失败', dataIndex: 'failure', width: 80 },
+        { title: '拒绝', dataIndex: 'refused', width: 80 },
+      ]}
+    />
   );
 }

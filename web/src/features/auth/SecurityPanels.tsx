@@ -6,7 +6,7 @@ import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api, errorText } from '../../lib/api';
 import { dateMinute } from '../../lib/time';
 import { useToast } from '../../lib/toast';
-import { device, endOtherSessions, type LoginEvent, myLogins } from './api';
+import { CLIENT_LABEL, device, endOtherSessions, type LoginEvent, myLogins } from './api';
 
 interface Passkey {
   id: string;
@@ -45,12 +45,6 @@ const RESULT_TAG: Record<string, { color: string; label: string }> = {
   failure: { color: 'red', label: '失败' },
   locked: { color: 'volcano', label: '已锁定' },
   throttled: { color: 'orange', label: '受限' },
-};
-const CLIENT_LABEL: Record<string, string> = {
-  'portal-personal': '个人网厅',
-  'portal-unit': '单位网厅',
-  'portal-console': '管理后台',
-  'portal-institution': '医药机构工作台',
 };
 const ACR_LABEL: Record<string, string> = {
   pwd: '单因素',

@@ -14,6 +14,14 @@ export interface LoginEvent {
 /** The signed-in account's last 50 login attempts, newest first. */
 export const myLogins = () => api<LoginEvent[]>('/api/auth/me/logins?limit=50');
 
+/** The portals by their OIDC client id, as people call them. */
+export const CLIENT_LABEL: Record<string, string> = {
+  'portal-personal': '个人网厅',
+  'portal-unit': '单位网厅',
+  'portal-console': '管理后台',
+  'portal-institution': '医药机构工作台',
+};
+
 /** A user agent as a person names their device. */
 export function device(ua: string | null): string {
   if (!ua) return '未知设备';
@@ -49,6 +57,7 @@ export interface LoginOverview {
   totals: Counts;
   hourly: Array<Counts & { hour: string }>;
   byMethod: Array<Counts & { method: string }>;
+  byClient: Array<Counts & { clientId: string | null }>;
   suspiciousIps: Array<{ ip: string; failures: number; successes: number; accounts: number; lastAt: string }>;
   locked: LockedAccount[];
   lockedUnknownLoginIds: number;
