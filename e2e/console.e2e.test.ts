@@ -469,6 +469,34 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('a staff member whose password is past its age sets a new one on the login page and goes on to the console', async () => {
+    const users = service(env.platform.ctx, 'user');
+    const staff = await users.createStaff({
+      regionCode: '990100',
+      username: 'agingclerk02',
+      password: 'Aging#Pass2025',
+      displayName: '久未改密',
+      roles: ['auditor'],
+    });
+    await env.platform.ctx.db.q(
+      sql`update staff_account set password_changed_at = now() - interval '120 days' where id = ${staff.id}`,
+    );
+    const context = await newContext(browser, 'desktop', env.url);
+    try {
+      const page = await context.newPage();
+      await page.goto('/login?portal=console&return=%2Fconsole');
+      await submitLogin(page, 'agingclerk02', 'Aging#Pass2025');
+      await page.getByRole('status').getByText('您的密码已使用超过 90 天').waitFor();
+      await page.locator('#newPassword').fill('Renewed#Pass2026');
+      await page.locator('#confirmPassword').fill('Renewed#Pass2026');
+      await page.getByRole('button', { name: '修改密码并登录' }).click();
+      await page.waitForURL((u) => u.pathname === '/console');
+      assert.equal((await users.getStaff(staff.id)).passwordExpiredAfterDays, undefined);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('公告与群发: a clerk pastes resident ID numbers; the person with an account gets it, the others are counted', async () => {
     const person = await createTestPerson(env.platform, { name: '钱名单' });
     const noAccount = randomResidentId();
