@@ -41,6 +41,14 @@ import {
 import { accountPanels } from './securitySlots';
 
 const PAGE = 20;
+/** A console list paged by the server: which page, how many in all, counted in people's words (共 N 人). */
+const paging = (page: number, setPage: (p: number) => void, total: number | undefined, unit: string) => ({
+  current: page,
+  pageSize: PAGE,
+  total: total ?? 0,
+  onChange: setPage,
+  showTotal: (t: number) => `共 ${t} ${unit}`,
+});
 
 function SearchBar(props: { placeholder: string; onSearch: (q: string) => void; extra?: React.ReactNode }) {
   return (
@@ -100,13 +108,7 @@ export function PersonsPage() {
         loading={isFetching}
         dataSource={data?.items ?? []}
         scroll={{ x: 800 }}
-        pagination={{
-          current: page,
-          pageSize: PAGE,
-          total: data?.total ?? 0,
-          onChange: setPage,
-          showTotal: (t) => `共 ${t} 人`,
-        }}
+        pagination={paging(page, setPage, data?.total, '人')}
         onRow={openableRow((p) => setSelected(p.id))}
         columns={[
           { title: '姓名', dataIndex: 'name' },
@@ -345,13 +347,7 @@ export function UnitsPage() {
         loading={isFetching}
         dataSource={data?.items ?? []}
         scroll={{ x: 800 }}
-        pagination={{
-          current: page,
-          pageSize: PAGE,
-          total: data?.total ?? 0,
-          onChange: setPage,
-          showTotal: (t) => `共 ${t} 家`,
-        }}
+        pagination={paging(page, setPage, data?.total, '家')}
         columns={[
           { title: '单位名称', dataIndex: 'name' },
           {
