@@ -134,20 +134,7 @@ export function EbillVerifyPage() {
               )
             }
           >
-            <Form.Item label="验证码" required>
-              <Space.Compact style={{ width: '100%' }}>
-                <Form.Item name="answer" noStyle rules={[{ required: true, message: '请输入计算结果' }]}>
-                  <Input inputMode="numeric" maxLength={4} placeholder="计算结果" />
-                </Form.Item>
-                <img
-                  alt="算术验证码"
-                  src={`data:image/svg+xml;utf8,${encodeURIComponent(captcha.svg)}`}
-                  height={40}
-                  style={{ border: '1px solid #d9d9d9' }}
-                />
-                <Button icon={<ReloadOutlined />} onClick={() => void loadCaptcha()} aria-label="换一题" />
-              </Space.Compact>
-            </Form.Item>
+            <CaptchaField name="answer" svg={captcha.svg} onRenew={() => void loadCaptcha()} />
             <Button type="primary" htmlType="submit" block loading={busy}>
               查验二维码
             </Button>
@@ -190,22 +177,7 @@ export function EbillVerifyPage() {
           >
             <Input inputMode="decimal" placeholder="如 123.45" />
           </Form.Item>
-          {captcha && (
-            <Form.Item label="验证码" required>
-              <Space.Compact style={{ width: '100%' }}>
-                <Form.Item name="captchaAnswer" noStyle rules={[{ required: true, message: '请输入计算结果' }]}>
-                  <Input inputMode="numeric" maxLength={4} placeholder="计算结果" />
-                </Form.Item>
-                <img
-                  alt="算术验证码"
-                  src={`data:image/svg+xml;utf8,${encodeURIComponent(captcha.svg)}`}
-                  height={40}
-                  style={{ border: '1px solid #d9d9d9' }}
-                />
-                <Button icon={<ReloadOutlined />} onClick={() => void loadCaptcha()} aria-label="换一题" />
-              </Space.Compact>
-            </Form.Item>
-          )}
+          {captcha && <CaptchaField name="captchaAnswer" svg={captcha.svg} onRenew={() => void loadCaptcha()} />}
           <Button type="primary" htmlType="submit" block loading={busy}>
             查验
           </Button>
@@ -215,5 +187,25 @@ export function EbillVerifyPage() {
         也可用手机扫描票据左上角的二维码直接查验。查验结果只显示票面信息，不显示交款人信息。
       </Typography.Paragraph>
     </div>
+  );
+}
+
+/** The arithmetic captcha: its picture, the answer, and 换一题. */
+function CaptchaField(props: { name: string; svg: string; onRenew: () => void }) {
+  return (
+    <Form.Item label="验证码" required>
+      <Space.Compact style={{ width: '100%' }}>
+        <Form.Item name={props.name} noStyle rules={[{ required: true, message: '请输入计算结果' }]}>
+          <Input inputMode="numeric" maxLength={4} placeholder="计算结果" />
+        </Form.Item>
+        <img
+          alt="算术验证码"
+          src={`data:image/svg+xml;utf8,${encodeURIComponent(props.svg)}`}
+          height={40}
+          style={{ border: '1px solid #d9d9d9' }}
+        />
+        <Button icon={<ReloadOutlined />} onClick={props.onRenew} aria-label="换一题" />
+      </Space.Compact>
+    </Form.Item>
   );
 }
