@@ -229,22 +229,9 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
                   { title: '类型', dataIndex: 'kind', render: (k: string) => REFUND_KIND[k] ?? k },
                   {
                     title: '医保',
-                    render: (_: unknown, r: PaymentRefund) => (
-                      <>
-                        {yuan(r.fundAmount + r.accountAmount)}{' '}
-                        <Tag color={LEG_STATUS[r.insuranceStatus]?.color}>{LEG_STATUS[r.insuranceStatus]?.text}</Tag>
-                      </>
-                    ),
+                    render: (_: unknown, r: PaymentRefund) => leg(r.fundAmount + r.accountAmount, r.insuranceStatus),
                   },
-                  {
-                    title: '自费',
-                    render: (_: unknown, r: PaymentRefund) => (
-                      <>
-                        {yuan(r.cashAmount)}{' '}
-                        <Tag color={LEG_STATUS[r.cashStatus]?.color}>{LEG_STATUS[r.cashStatus]?.text}</Tag>
-                      </>
-                    ),
-                  },
+                  { title: '自费', render: (_: unknown, r: PaymentRefund) => leg(r.cashAmount, r.cashStatus) },
                   { title: '原因', dataIndex: 'reason' },
                   { title: '发起', dataIndex: 'requestedBy', render: (a: string) => actorText(a) },
                   { title: '时间', dataIndex: 'createdAt', render: dateTime },
@@ -292,6 +279,13 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
 const RESIDENT_ID = /^\d{17}[\dXx]$/;
 
 /** 管理后台 · 支付订单: search, timeline, manual reversal. */
+/** A refund leg's amount with its state. */
+const leg = (amount: number, status: string) => (
+  <>
+    {yuan(amount)} <Tag color={LEG_STATUS[status]?.color}>{LEG_STATUS[status]?.text}</Tag>
+  </>
+);
+
 export function PaymentOrdersPage() {
   // the filter lives in the address: the duty overview links here filtered (?status=abnormal), and F5 keeps it
   const [search, setSearch] = useSearchParams();
