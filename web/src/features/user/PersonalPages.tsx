@@ -29,15 +29,9 @@ export function RegisterPage() {
   });
   if (done) {
     return (
-      <Result
-        status="success"
+      <DoneGoLogin
         title="注册成功"
-        subTitle={`${done.name}，您的账号已开通，可使用手机号、身份证号${done.username ? '或用户名' : ''}登录。`}
-        extra={
-          <Button type="primary" size="large" href="/login?portal=personal&return=%2Fpersonal">
-            去登录
-          </Button>
-        }
+        text={`${done.name}，您的账号已开通，可使用手机号、身份证号${done.username ? '或用户名' : ''}登录。`}
       />
     );
   }
@@ -107,15 +101,9 @@ export function ResetPasswordPage() {
   });
   if (done) {
     return (
-      <Result
-        status="success"
+      <DoneGoLogin
         title="密码已重置"
-        subTitle="原来在各设备上的登录已全部退出；如账号因多次登录失败被锁定，锁定也已解除。请用新密码登录。"
-        extra={
-          <Button type="primary" size="large" href="/login?portal=personal&return=%2Fpersonal">
-            去登录
-          </Button>
-        }
+        text="原来在各设备上的登录已全部退出；如账号因多次登录失败被锁定，锁定也已解除。请用新密码登录。"
       />
     );
   }
@@ -408,5 +396,21 @@ function DeactivateModal(props: { open: boolean; person?: Person; onClose: () =>
         <SmsCodeField id="deactivate-sms" mobile={props.person?.mobile} purpose="deactivate" />
       </Form>
     </Modal>
+  );
+}
+
+/** The end of a signed-out flow (registration, password reset): what happened, and the way to log in. */
+function DoneGoLogin({ title, text }: { title: string; text: string }) {
+  return (
+    <Result
+      status="success"
+      title={title}
+      subTitle={text}
+      extra={
+        <Button type="primary" size="large" href="/login?portal=personal&return=%2Fpersonal">
+          去登录
+        </Button>
+      }
+    />
   );
 }
