@@ -17,6 +17,7 @@ import {
   channelPersonAnswer,
   deviceSchema,
   evidenceSchema,
+  refusalsAnswer,
   tokenAnswer,
 } from './schema.ts';
 import type { Actor, EvoucherService } from './service.ts';
@@ -443,6 +444,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
         tags,
         summary: '核验被拒（按日、按原因，及被拒最多的机构）',
         querystring: statsDays,
+        response: { 200: refusalsAnswer },
       },
     },
     async (req) => svc.dailyRefusals(req.regionCode, req.query.days),

@@ -53,3 +53,18 @@ export const channelPersonAnswer = z.object({
   person: z.object(maskedPerson).optional().describe('身份信息（identity 授权时）'),
   insurance: insuranceSummary.optional().describe('参保信息（insurance 授权时）'),
 });
+
+/** 核验被拒 (用码统计): refused online verifications by China-time day and reason, and the institutions refused most. */
+export const refusalsAnswer = z.object({
+  daily: z.array(
+    z.object({
+      day: z.string().describe('日期 YYYY-MM-DD（北京时间）'),
+      code: z.string().describe('被拒原因（错误码，如 EVOUCHER_TOKEN_REPLAYED 重复扫码）'),
+      count: z.number().int(),
+    }),
+  ),
+  institutions: z
+    .array(z.object({ code: z.string(), name: z.string().nullable(), count: z.number().int() }))
+    .describe('被拒最多的机构，最多 10 个'),
+});
+export type Refusals = z.infer<typeof refusalsAnswer>;

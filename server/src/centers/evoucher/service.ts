@@ -21,7 +21,7 @@ import { maskName, maskResidentId } from '../../platform/privacy/index.ts';
 import { businessDate } from '../../platform/time.ts';
 import { coreZone, personDirectory } from './deps.ts';
 import { KeyRing, type StoredKey } from './keys.ts';
-import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device } from './schema.ts';
+import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device, type Refusals } from './schema.ts';
 import type { LivenessEvidence, RealPersonVerifier } from './verification/port.ts';
 import { SandboxVerifier } from './verification/sandbox.ts';
 
@@ -992,7 +992,7 @@ export class EvoucherService {
   }
 
   /** Refused verifications of the last `days` days by day and reason, and the institutions with the most. */
-  async dailyRefusals(regionCode: string, days: number) {
+  async dailyRefusals(regionCode: string, days: number): Promise<Refusals> {
     const since = businessDate(Date.now() - (days - 1) * 86_400_000);
     const rows = await this.ctx.db.q<{ day: string; code: string; institution_code: string; n: number }>(sql`
       select to_char(day, 'YYYY-MM-DD') as day, code, institution_code, count as n from evoucher_refusal
