@@ -16,6 +16,7 @@ import { enqueue } from '../server/src/platform/jobs.ts';
 import {
   ARTIFACTS,
   a11yReport,
+  checkA11y,
   findA11yViolations,
   launchBrowser,
   newContext,
@@ -458,6 +459,7 @@ describe('console (e2e)', () => {
       // the hall's home tells them what happened meanwhile: five wrong passwords and the refused sixth
       const notice = P.getByRole('status').filter({ hasText: '自上次登录以来，您的账户有 6 次登录失败' });
       await notice.waitFor();
+      await checkA11y(P, 'personal home with the failed-logins notice');
       await notice.getByRole('button', { name: /知\s*道\s*了/ }).click();
       await notice.waitFor({ state: 'detached' });
       await P.reload();
