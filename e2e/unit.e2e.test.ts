@@ -143,7 +143,7 @@ describe('unit hall (e2e)', () => {
     });
   }
 
-  test('a grant ending within a week is flagged in 经办人管理, as the daily reminder tells the admins', async () => {
+  test('a grant ending within a week is flagged in 经办人管理 and adjusted there without the ID number', async () => {
     const users = service(env.platform.ctx, 'user');
     const first17 = '99010219900101132';
     const temp = await users.createPerson({
@@ -168,7 +168,17 @@ describe('unit hall (e2e)', () => {
     const { context, page, errors } = await signedInPage(browser, 'phone', env, admin, 'unit');
     try {
       await page.goto('/unit/agents');
-      await page.locator('.ant-list-item').filter({ hasText: '郑*' }).getByText('3 天后到期').waitFor();
+      const row = page.locator('.ant-list-item').filter({ hasText: '郑*' });
+      await row.getByText('3 天后到期').waitFor();
+      // 调整: the terms change without the person's ID number (here the role; the date picker keeps the expiry)
+      await row.getByRole('button', { name: /调\s*整/ }).click();
+      const dialog = page.getByRole('dialog', { name: /^调整 郑\*+ 的授权$/ });
+      await dialog.getByRole('combobox').first().click();
+      await page.getByTitle('查看', { exact: true }).click();
+      await dialog.getByRole('button', { name: /确\s*定|OK/ }).click();
+      await page.getByText('已更新授权').waitFor();
+      await row.getByText('查看', { exact: true }).waitFor();
+      assert.equal(await users.agentRole(REGION, unitId, temp.id), 'viewer');
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -421,6 +421,33 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
     },
   );
 
+  app.patch(
+    '/api/user/units/:unitId/agents/:personId',
+    {
+      schema: {
+        tags,
+        summary: '调整经办人的角色或授权期限（续期），无须再填身份证号',
+        params: z.strictObject({ unitId: uuid, personId: uuid }),
+        body: z.strictObject({ role: z.enum(AGENT_ROLES), expiresAt: instant.nullable() }),
+        security: bearer,
+      },
+      preHandler: self,
+      config: { idempotent: true },
+    },
+    async (req) => {
+      await requireUnitAdmin(req, req.params.unitId);
+      const current = (await users.listAgents(req.regionCode, req.params.unitId)).find(
+        (a) => a.personId === req.params.personId,
+      );
+      if (!current) throw new AppError(404, 'USER_AGENT_NOT_FOUND', '该人员不是本单位的经办人', '请先授权经办人');
+      const agent = await users.grantAgent(
+        { ...req.params, regionCode: req.regionCode, role: req.body.role, expiresAt: req.body.expiresAt },
+        actorOf(req),
+      );
+      return { ...agent, person: maskPerson(current.person) };
+    },
+  );
+
   app.delete(
     '/api/user/units/:unitId/agents/:personId',
     {

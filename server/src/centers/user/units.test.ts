@@ -209,6 +209,51 @@ forEachPlatform(
       );
     });
 
+    test('an admin renews an agent or changes the role without the ID number again (PATCH)', async () => {
+      const boss = await createTestPerson(get());
+      const helper = await createTestPerson(get());
+      const stranger = await createTestPerson(get());
+      const unit = (await registerUnit(boss.id)).json();
+      const soon = new Date(Date.now() + 2 * 86_400_000).toISOString();
+      await users().grantAgent(
+        { regionCode: DH, unitId: unit.id, personId: helper.id, role: 'handler', expiresAt: soon },
+        { kind: 'system', id: 't' },
+      );
+      const patch = async (by: string, personId: string, body: Record<string, unknown>) =>
+        get().app.inject({
+          method: 'PATCH',
+          url: `/api/user/units/${unit.id}/agents/${personId}`,
+          headers: await as(by),
+          payload: body,
+        });
+      const later = new Date(Date.now() + 90 * 86_400_000).toISOString();
+      const renewed = await patch(boss.id, helper.id, { role: 'viewer', expiresAt: later });
+      assert.equal(renewed.statusCode, 200, renewed.body);
+      assert.deepEqual([renewed.json().role, renewed.json().expiresAt], ['viewer', later]);
+      assert.match(renewed.json().person.residentId, /\*{8}/, 'masked');
+      assert.equal(await users().agentRole(DH, unit.id, helper.id), 'viewer');
+      const forever = await patch(boss.id, helper.id, { role: 'handler', expiresAt: null });
+      assert.equal(forever.json().expiresAt, undefined, '长期');
+
+      const refusals = await Promise.all([
+        patch(boss.id, stranger.id, { role: 'handler', expiresAt: null }),
+        patch(helper.id, helper.id, { role: 'admin', expiresAt: null }),
+        patch(boss.id, boss.id, { role: 'viewer', expiresAt: null }),
+        patch(boss.id, helper.id, { role: 'handler', expiresAt: new Date(Date.now() - 60_000).toISOString() }),
+        patch(boss.id, helper.id, { role: 'owner', expiresAt: null }),
+      ]);
+      assert.deepEqual(
+        refusals.map((r) => [r.statusCode, r.json().code]),
+        [
+          [404, 'USER_AGENT_NOT_FOUND'],
+          [403, 'USER_UNIT_ADMIN_REQUIRED'],
+          [409, 'USER_LAST_UNIT_ADMIN'],
+          [400, 'USER_AGENT_EXPIRY_INVALID'],
+          [400, 'VALIDATION_FAILED'],
+        ],
+      );
+    });
+
     test('a unit always keeps an admin', async () => {
       const boss = await createTestPerson(get());
       const deputy = await createTestPerson(get());

@@ -18,7 +18,7 @@ import {
   Tooltip,
   Typography,
 } from 'antd';
-import type { Dayjs } from 'dayjs';
+import dayjs, { type Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
@@ -226,6 +226,7 @@ export function UnitAgentsPage() {
   const [picked, setPicked] = useState<string>();
   const unitId = picked ?? (adminUnits.some((m) => m.unit.id === fromUrl) ? fromUrl : adminUnits[0]?.unit.id);
   const [adding, setAdding] = useState(false);
+  const [adjusting, setAdjusting] = useState<Agent>();
   const agents = useQuery({
     queryKey: ['user', 'agents', unitId],
     enabled: !!unitId,
@@ -272,6 +273,11 @@ export function UnitAgentsPage() {
     );
   };
   const nameOf = (a: Agent) => (a.personId === me ? `${a.person.name}（本人）` : a.person.name);
+  const adjustButton = (a: Agent) => (
+    <Button key="adjust" size={mobile ? 'large' : 'small'} onClick={() => setAdjusting(a)}>
+      {a.active ? '调整' : '续期'}
+    </Button>
+  );
   return (
     <>
       <PageTitle
@@ -301,7 +307,7 @@ export function UnitAgentsPage() {
           dataSource={agents.data ?? []}
           locale={{ emptyText: '尚未授权经办人' }}
           renderItem={(a) => (
-            <List.Item actions={[revokeButton(a)]}>
+            <List.Item actions={[adjustButton(a), revokeButton(a)]}>
               <List.Item.Meta
                 title={
                   <Space wrap>
@@ -334,11 +340,22 @@ export function UnitAgentsPage() {
             { title: '手机号', render: (_, a) => a.person.mobile },
             { title: '角色', render: (_, a) => roleTag(a) },
             { title: '有效期', render: (_, a) => validity(a) },
-            { title: '操作', render: (_, a) => revokeButton(a) },
+            {
+              title: '操作',
+              render: (_, a) => (
+                <Space>
+                  {adjustButton(a)}
+                  {revokeButton(a)}
+                </Space>
+              ),
+            },
           ]}
         />
       )}
       {unitId ? <GrantAgentModal unitId={unitId} open={adding} onClose={() => setAdding(false)} /> : null}
+      {unitId && adjusting ? (
+        <AdjustAgentModal unitId={unitId} agent={adjusting} onClose={() => setAdjusting(undefined)} />
+      ) : null}
     </>
   );
 }
@@ -413,13 +430,64 @@ function GrantAgentModal({ unitId, open, onClose }: { unitId: string; open: bool
         >
           <Input maxLength={18} />
         </Form.Item>
-        <Form.Item name="role" label="角色" extra="管理员可管理经办人；经办可办理业务；查看仅可查询">
-          <Select options={roleOptions} />
-        </Form.Item>
-        <Form.Item name="expiresAt" label="授权截止日期" extra="不填表示长期有效">
-          <DatePicker style={{ width: '100%' }} disabledDate={(d) => d.isBefore(new Date(), 'day')} />
-        </Form.Item>
+        <AgentTermsFields />
       </Form>
     </Modal>
+  );
+}
+
+/** 调整 / 续期: an agent's role and the end of the grant, changed without typing their ID number again. */
+function AdjustAgentModal({ unitId, agent, onClose }: { unitId: string; agent: Agent; onClose: () => void }) {
+  const toast = useToast();
+  const qc = useQueryClient();
+  const [form] = Form.useForm();
+  const adjust = useMutation({
+    mutationFn: (v: { role: AgentRole; expiresAt?: Dayjs | null }) =>
+      api(`/api/user/units/${unitId}/agents/${agent.personId}`, {
+        method: 'PATCH',
+        body: { role: v.role, expiresAt: v.expiresAt ? v.expiresAt.endOf('day').toISOString() : null },
+        idempotencyKey: newIdempotencyKey(),
+      }),
+    onSuccess: () => {
+      toast.success('已更新授权');
+      qc.invalidateQueries({ queryKey: ['user', 'agents', unitId] });
+      onClose();
+    },
+    onError: (err) => toast.refused(form, err),
+  });
+  // an expired grant is renewed from today: its old date would be refused as past
+  const initialExpiry = agent.active && agent.expiresAt ? dayjs(agent.expiresAt) : null;
+  return (
+    <Modal
+      title={`调整 ${agent.person.name} 的授权`}
+      open
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      confirmLoading={adjust.isPending}
+      destroyOnHidden
+    >
+      <Form
+        form={form}
+        layout="vertical"
+        initialValues={{ role: agent.role, expiresAt: initialExpiry }}
+        onFinish={(v) => adjust.mutate(v)}
+      >
+        <AgentTermsFields />
+      </Form>
+    </Modal>
+  );
+}
+
+/** The terms of a grant, as both 授权经办人 and 调整 ask them: the role, and until when (empty: 长期). */
+function AgentTermsFields() {
+  return (
+    <>
+      <Form.Item name="role" label="角色" extra="管理员可管理经办人；经办可办理业务；查看仅可查询">
+        <Select options={roleOptions} />
+      </Form.Item>
+      <Form.Item name="expiresAt" label="授权截止日期" extra="不填表示长期有效">
+        <DatePicker style={{ width: '100%' }} disabledDate={(d) => d.isBefore(new Date(), 'day')} />
+      </Form.Item>
+    </>
   );
 }
