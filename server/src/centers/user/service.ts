@@ -41,6 +41,7 @@ export type AgentRole = (typeof AGENT_ROLES)[number];
 const AGENT_ROLE_TEXT: Record<AgentRole, string> = { admin: '管理员', handler: '经办', viewer: '查看' };
 /** Days before a grant's expiry that the agent and the unit's admins are told. */
 export const AGENT_EXPIRY_NOTICE_DAYS = 7;
+const REMINDER_BATCH = 500;
 
 export interface PersonAccount {
   id: string;
@@ -963,11 +964,21 @@ export class UserService implements PermissionResolver {
    * the new expiry is announced in its turn. Answers how many grants were announced.
    */
   async remindExpiringAgents(days = AGENT_EXPIRY_NOTICE_DAYS): Promise<number> {
+    let announced = 0;
+    for (;;) {
+      const batch = await this.remindBatch(days);
+      announced += batch.announced;
+      if (batch.seen < REMINDER_BATCH) return announced;
+    }
+  }
+
+  /** Up to REMINDER_BATCH due grants (a province's day may hold more: the job goes on until a batch is short). */
+  private async remindBatch(days: number): Promise<{ seen: number; announced: number }> {
     const due = await this.db.q<{ region_code: string; unit_id: string; person_id: string }>(sql`
       select region_code, unit_id, person_id from agent
       where expires_at is not null and expiry_reminded_at is null
         and expires_at > now() and expires_at <= now() + make_interval(days => ${days})
-      order by expires_at limit 500`);
+      order by expires_at limit ${REMINDER_BATCH}`);
     let announced = 0;
     for (const d of due) {
       const sent = await this.db.tx(async (tx) => {
@@ -981,7 +992,7 @@ export class UserService implements PermissionResolver {
       });
       if (sent) announced++;
     }
-    return announced;
+    return { seen: due.length, announced };
   }
 
   private async announceExpiry(tx: Executor, agent: AgentRow): Promise<void> {
