@@ -6,15 +6,16 @@ import { dateMinute } from '../../lib/time';
 import { device, type LoginEvent, myLogins } from './api';
 
 /**
- * The failed attempts between this sign-in and the one before it (newest first), with the sign-in they are reported
- * against: someone trying the person's password is worth a word on the home page, not only deep in 登录记录.
+ * The failed attempts since the sign-in before this one (newest first; also those while this one lasts), keyed by the
+ * newest, so a dismissed notice comes back when someone tries again: someone trying the person's password is worth a
+ * word on the home page, not only deep in 登录记录.
  */
-export function failedSinceLastLogin(events: LoginEvent[]): { since: string; failed: LoginEvent[] } | undefined {
+function failedSinceLastLogin(events: LoginEvent[]): { since: string; failed: LoginEvent[] } | undefined {
   const current = events.findIndex((e) => e.result === 'success');
   if (current < 0) return undefined;
   const previous = events.findIndex((e, i) => i > current && e.result === 'success');
-  const failed = events.slice(current + 1, previous < 0 ? undefined : previous).filter((e) => e.result !== 'success');
-  return failed.length ? { since: events[current]!.id, failed } : undefined;
+  const failed = events.slice(0, previous < 0 ? undefined : previous).filter((e) => e.result !== 'success');
+  return failed.length ? { since: failed[0]!.id, failed } : undefined;
 }
 
 const SEEN = 'yibao.failed-logins.seen';
