@@ -465,6 +465,14 @@ describe('console (e2e)', () => {
       await P.reload();
       await P.getByText('您好，钱').waitFor();
       assert.equal(await P.getByText(/次登录失败/).count(), 0, 'dismissed on this device');
+      // someone tries again while the person is signed in: the notice comes back
+      const other = await (await newContext(browser, 'desktop', env.url)).newPage();
+      await other.goto('/login?portal=personal&return=%2Fpersonal');
+      await submitLogin(other, person.mobile, 'Wrong#Again1');
+      await other.getByRole('alert').getByText('账号或密码错误').waitFor();
+      await other.context().close();
+      await P.reload();
+      await P.getByRole('status').filter({ hasText: '自上次登录以来，您的账户有 7 次登录失败' }).waitFor();
     } finally {
       await phone.close();
       await desk.close();
