@@ -169,7 +169,7 @@ describe('unit hall (e2e)', () => {
     try {
       await page.goto('/unit/agents');
       const row = page.locator('.ant-list-item').filter({ hasText: '郑*' });
-      await row.getByText('3 天后到期').waitFor();
+      await row.getByText('授权 3 天后到期').waitFor();
       // 调整: the terms change without the person's ID number (here the role; the date picker keeps the expiry)
       await row.getByRole('button', { name: /调\s*整/ }).click();
       const dialog = page.getByRole('dialog', { name: /^调整 郑\*+ 的授权$/ });
@@ -180,6 +180,17 @@ describe('unit hall (e2e)', () => {
       await row.getByText('查看', { exact: true }).waitFor();
       assert.equal(await users.agentRole(REGION, unitId, temp.id), 'viewer');
       assert.deepEqual(errors, []);
+      // the agent sees it too, on the unit hall's home
+      const own = await signedInPage(
+        browser,
+        'phone',
+        env,
+        { id: temp.id, name: temp.name, regionCode: REGION },
+        'unit',
+      );
+      await own.page.goto('/unit');
+      await own.page.getByText('授权 3 天后到期').waitFor();
+      await own.context.close();
     } finally {
       await context.close();
       await users.revokeAgent(REGION, unitId, temp.id, system);

@@ -24,6 +24,7 @@ import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
 import { getSession, setSession, useSession } from '../../lib/session';
+import { chinaDay } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
@@ -371,16 +372,23 @@ const EXPIRY_NOTICE_DAYS = 7;
 function validity(a: Agent) {
   if (!a.active) return <Tag color="red">已过期</Tag>;
   if (!a.expiresAt) return '长期';
-  const days = Math.ceil((Date.parse(a.expiresAt) - Date.now()) / 86_400_000);
   return (
     <>
       至 {dateTime(a.expiresAt)}
-      {days <= EXPIRY_NOTICE_DAYS ? (
-        <Tag color="orange" style={{ marginInlineStart: 8 }}>
-          {days <= 1 ? '即将到期' : `${days} 天后到期`}
-        </Tag>
-      ) : null}
+      <ExpiryTag expiresAt={a.expiresAt} />
     </>
+  );
+}
+
+/** 授权 N 天后到期 for a grant ending within the week, counted in China-time calendar days (nothing otherwise). */
+export function ExpiryTag({ expiresAt }: { expiresAt?: string }) {
+  if (!expiresAt) return null;
+  const days = (Date.parse(chinaDay(new Date(expiresAt))) - Date.parse(chinaDay(Date.now()))) / 86_400_000;
+  if (days > EXPIRY_NOTICE_DAYS) return null;
+  return (
+    <Tag color="orange" style={{ marginInlineStart: 8 }}>
+      {days <= 0 ? '授权今天到期' : days === 1 ? '授权明天到期' : `授权 ${days} 天后到期`}
+    </Tag>
   );
 }
 

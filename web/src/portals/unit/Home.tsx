@@ -5,7 +5,7 @@ import { ServiceTiles } from '../../components/ServiceTiles';
 import { ErrorState, Loading } from '../../components/States';
 import { HallAnnouncements } from '../../features/message/PersonalPages';
 import { AGENT_ROLE_LABELS } from '../../features/user/api';
-import { useMyUnits } from '../../features/user/UnitPages';
+import { ExpiryTag, useMyUnits } from '../../features/user/UnitPages';
 import { unitPages } from './pages';
 
 /** 单位网厅 home: the units the person acts for (or how to register one), the hall's services, announcements. */
@@ -40,6 +40,7 @@ export function UnitHome() {
               <List.Item key={m.unit.id}>
                 <List.Item.Meta title={m.unit.name} description={m.unit.uscc} />
                 <Tag>{AGENT_ROLE_LABELS[m.role]}</Tag>
+                <ExpiryTag expiresAt={m.expiresAt} />
               </List.Item>
             )}
           />
