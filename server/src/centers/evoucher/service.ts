@@ -492,7 +492,6 @@ export class EvoucherService {
     }));
   }
 
-  /** Online verification for an institution: offline checks + region, suspension, single use; answers an ecToken. */
   /**
    * An institution's online verification. Each answer is counted (`evoucher_verifications_total`), and a refusal for
    * the code it carries is kept by day, reason and institution (核验被拒, 用码统计): a rise of one reason is a story
@@ -514,6 +513,7 @@ export class EvoucherService {
     }
   }
 
+  /** The checks themselves: offline checks + region, suspension, single use; answers an ecToken. */
   private async verifyScan(channelRegion: string, input: VerifyInput, actor: Actor): Promise<VerifyResult> {
     const { clockSkewSeconds } = await this.settings(channelRegion);
     const now = Date.now();
@@ -982,7 +982,6 @@ export class EvoucherService {
     });
   }
 
-  /** Scans per day and business type (for the console chart). */
   /** A refused online verification, counted by China-time day, reason and institution (核验被拒). */
   private async recordRefusal(regionCode: string, institutionCode: string, code: string): Promise<void> {
     await this.ctx.db.q(sql`insert into evoucher_refusal (region_code, day, code, institution_code, count)
@@ -998,7 +997,8 @@ export class EvoucherService {
       select to_char(day, 'YYYY-MM-DD') as day, code, institution_code, count as n from evoucher_refusal
       where region_code = ${regionCode} and day >= ${since}::date`);
     const byInstitution = new Map<string, number>();
-    for (const r of rows) byInstitution.set(r.institution_code, (byInstitution.get(r.institution_code) ?? 0) + r.n);
+    for (const r of rows)
+      byInstitution.set(r.institution_code, (byInstitution.get(r.institution_code) ?? 0) + Number(r.n));
     const top = [...byInstitution].sort((a, b) => b[1] - a[1]).slice(0, 10);
     const names = await this.institutions.names(
       regionCode,
@@ -1017,6 +1017,7 @@ export class EvoucherService {
     };
   }
 
+  /** Scans per day and business type (for the console chart). */
   async dailyScans(regionCode: string, days: number) {
     const since = new Date(Date.now() - days * 86400_000).toISOString();
     const rows = await this.ctx.db.q<{ day: string; business_type: BusinessType; n: number }>(sql`
