@@ -1,4 +1,5 @@
 import { type Database, type Executor, notify, sql } from './db/index.ts';
+import { businessDate } from './time.ts';
 
 export interface JobRow {
   id: number;
@@ -28,6 +29,11 @@ export async function enqueue(ex: Executor, queue: string, payload: unknown, opt
       ${(opts.runAt ?? new Date()).toISOString()}, ${opts.maxAttempts ?? 5}, ${opts.dedupeKey ?? null})
     on conflict do nothing`);
   await notify(ex, CHANNEL, queue);
+}
+
+/** A daily job (no payload) at `runAt`: once per China-time day, however many processes start or restart. */
+export function enqueueDaily(ex: Executor, queue: string, runAt: Date): Promise<void> {
+  return enqueue(ex, queue, {}, { runAt, dedupeKey: `${queue}:${businessDate(runAt)}` });
 }
 
 /** Exponential backoff with a cap: 2s, 4s, 8s … 10 min. */

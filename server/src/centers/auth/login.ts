@@ -21,9 +21,6 @@ const MAX_DELAY_SECONDS = 900;
  */
 export const FAILURES_FORGOTTEN_AFTER_HOURS = 24;
 
-/** The way back from a lock, as the person is told it (an SMS reset lifts the lock). */
-const LOCK_REMEDY = '在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。';
-
 export const IP_FAILURE_LIMIT: Limit = { bucket: 'login.ip.failures', windowSeconds: 600, max: 60 };
 
 export type LoginMethodCode = 'pwd' | 'sms' | 'passkey' | 'cert' | string;
@@ -327,7 +324,7 @@ export class LoginGuard {
       type: 'auth.account_locked',
       regionCode: lc.regionCode,
       to: { personId: id },
-      payload: { failures, ip: lc.ip, at: new Date().toISOString(), remedy: LOCK_REMEDY },
+      payload: { failures, ip: lc.ip, at: new Date().toISOString() },
     });
   }
 

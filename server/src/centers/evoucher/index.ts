@@ -1,7 +1,7 @@
 /** E-voucher center (电子凭证中心): activation, dynamic QR, institution verification, channel authorisation, QR login. */
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
-import { enqueue } from '../../platform/jobs.ts';
+import { enqueueDaily } from '../../platform/jobs.ts';
 import { seedDemoVoucher } from './demo.ts';
 import { authSlice, type LoginMethodSlot } from './deps.ts';
 import { QR_LOGIN_AMR, qrLoginMethod } from './login.ts';
@@ -34,10 +34,8 @@ function wireCoreZone(ctx: Context, svc: EvoucherService): void {
 
 const PURGE_QUEUE = 'evoucher.purge';
 
-/** One purge per day (the dedupe key is the day). */
-async function schedulePurge(ctx: Context, runAt: Date): Promise<void> {
-  await enqueue(ctx.db, PURGE_QUEUE, {}, { runAt, dedupeKey: `${PURGE_QUEUE}:${runAt.toISOString().slice(0, 10)}` });
-}
+/** One purge per day. */
+const schedulePurge = (ctx: Context, runAt: Date) => enqueueDaily(ctx.db, PURGE_QUEUE, runAt);
 
 export const evoucherCenter: Center = {
   name: 'evoucher',

@@ -78,31 +78,22 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     name: '账号锁定提醒',
     priority: 'high',
     mandatory: true,
-    payloadSchema: z.object({
-      failures: z.number().int().positive(),
-      ip: z.string(),
-      at: z.string(),
-      // the way back, as the sender words it (today: reset by SMS)
-      remedy: z.string().max(120),
-    }),
+    payloadSchema: z.object({ failures: z.number().int().positive(), ip: z.string(), at: z.string() }),
     defaultTemplates: {
       inbox: {
         title: '账号已锁定',
-        body: '您的医保账户因连续 {{failures}} 次登录失败，已于 {{at|time}} 锁定（最近一次来自 IP {{ip}}）。{{remedy}}如非本人操作，说明有人在尝试登录您的账户，请尽快修改密码并联系医保经办机构。',
+        body: '您的医保账户因连续 {{failures}} 次登录失败，已于 {{at|time}} 锁定（最近一次来自 IP {{ip}}）。在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。如非本人操作，说明有人在尝试登录您的账户，请尽快修改密码并联系医保经办机构。',
       },
       wechat: {
         title: '账户安全提醒',
-        body: '账号已锁定：连续{{failures}}次登录失败\n时间：{{at|time}}\n{{remedy}}',
+        body: '账号已锁定：连续{{failures}}次登录失败\n时间：{{at|time}}\n在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。',
       },
-      sms: { body: '【医保服务】您的账户因连续{{failures}}次登录失败已于{{at|time}}锁定。{{remedy}}' },
+      sms: {
+        body: '【医保服务】您的账户因连续{{failures}}次登录失败已于{{at|time}}锁定。在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。',
+      },
     },
     channels: { always: ['inbox'], fallback: ['wechat', 'sms'] },
-    sample: {
-      failures: 10,
-      ip: '203.0.113.8',
-      at: '2026-01-01T08:30:00.000Z',
-      remedy: '在登录页点击“忘记密码”，用短信验证码重置密码即可解除锁定。',
-    },
+    sample: { failures: 10, ip: '203.0.113.8', at: '2026-01-01T08:30:00.000Z' },
   },
   {
     code: 'user.agent_expiring',

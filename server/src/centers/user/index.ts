@@ -6,9 +6,8 @@ import type { Center } from '../../platform/center.ts';
 import { type Context, service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { forbidden } from '../../platform/errors.ts';
-import { enqueue } from '../../platform/jobs.ts';
+import { enqueueDaily } from '../../platform/jobs.ts';
 import { usccCheckChar } from '../../platform/privacy/index.ts';
-import { businessDate } from '../../platform/time.ts';
 import { argon2ParamsFor, PasswordHasher } from './password.ts';
 import { userRoutes } from './routes.ts';
 import { type AgentRole, UserService } from './service.ts';
@@ -115,14 +114,7 @@ export const userCenter: Center = {
 const AGENT_REMINDER_QUEUE = 'user.agents.remind';
 const DAY_MS = 86_400_000;
 
-/** The next daily run (one per China-time day, whatever the number of processes and restarts). */
-const scheduleAgentReminders = (ctx: Context, at: number) =>
-  enqueue(
-    ctx.db,
-    AGENT_REMINDER_QUEUE,
-    {},
-    { runAt: new Date(at), dedupeKey: `${AGENT_REMINDER_QUEUE}:${businessDate(at)}` },
-  );
+const scheduleAgentReminders = (ctx: Context, at: number) => enqueueDaily(ctx.db, AGENT_REMINDER_QUEUE, new Date(at));
 
 export const DEMO_PERSON_PASSWORD = 'Demo@2024pw';
 const DEMO_CLERK_PASSWORD = 'Clerk@2024pw';
