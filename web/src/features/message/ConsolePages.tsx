@@ -26,6 +26,7 @@ import { Permitted } from '../../components/Permitted';
 import { PageTitle } from '../../components/PortalShell';
 import { ErrorState, Loading } from '../../components/States';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { RESIDENT_ID } from '../../lib/ids';
 import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import {
@@ -460,7 +461,7 @@ export function BroadcastsPage() {
                   { required: true, message: '请填写身份证号码' },
                   {
                     validator: async (_, v: string | undefined) => {
-                      const wrong = idList(v).filter((id) => !/^\d{17}[\dX]$/.test(id));
+                      const wrong = idList(v).filter((id) => !RESIDENT_ID.test(id));
                       if (wrong.length) throw new Error(`格式不对：${wrong.slice(0, 3).join('、')}`);
                     },
                   },

@@ -26,6 +26,7 @@ import { chartFrame, EChart, lastDays } from '../../components/EChart';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { RESIDENT_ID } from '../../lib/ids';
 import { useStaffPermissions } from '../../lib/permissions';
 import { chinaDay } from '../../lib/time';
 import { useToast } from '../../lib/toast';
@@ -275,8 +276,6 @@ function AdminOrderDetail({ id, onClose }: { id: string; onClose: () => void }) 
     </Drawer>
   );
 }
-
-const RESIDENT_ID = /^\d{17}[\dXx]$/;
 
 /** 管理后台 · 支付订单: search, timeline, manual reversal. */
 /** A refund leg's amount with its state. */

@@ -1,0 +1,2 @@
+/** The shape of an 18-character resident ID number (GB 11643); the server checks its check character. */
+export const RESIDENT_ID = /^\d{17}[\dXx]$/;
