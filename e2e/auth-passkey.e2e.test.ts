@@ -11,6 +11,7 @@ import { DEMO_PERSON_PASSWORD } from '../server/src/centers/user/index.ts';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
 import { createTestPlatform, type TestPlatform } from '../server/src/testing/platform.ts';
+import { reportingPages } from './support/browser.ts';
 import { freePort } from './support/platform.ts';
 
 const PASSWORD = 'Yibao@2026pass';
@@ -177,35 +178,40 @@ describe('unified login with a passkey (e2e)', () => {
   });
 
   test('挂失 from another device can sign the lost phone out as well', async () => {
-    const signedIn = async (viewport: { width: number; height: number }) => {
+    const open = async (viewport: { width: number; height: number }) => {
       const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport });
       context.setDefaultTimeout(30_000);
-      const page = await context.newPage();
+      return { context, page: await context.newPage() };
+    };
+    const signIn = async (page: Page) => {
       await page.goto('/personal/evoucher');
       await passwordLogin(page, 'zhangwei', /\/personal\/evoucher/, DEMO_PERSON_PASSWORD);
       await page.getByRole('button', { name: /挂\s*失/ }).waitFor();
-      return { context, page };
     };
-    const lost = await signedIn({ width: 390, height: 844 });
-    const laptop = await signedIn({ width: 1366, height: 900 });
+    const lost = await open({ width: 390, height: 844 });
+    const laptop = await open({ width: 1366, height: 900 });
     try {
-      const page = laptop.page;
-      await page.getByRole('button', { name: /挂\s*失/ }).click();
-      const dialog = page.getByRole('dialog');
-      assert.equal(await dialog.getByRole('checkbox', { name: /同时让其他设备退出登录/ }).isChecked(), true);
-      await dialog.getByRole('button', { name: '确认挂失' }).click();
-      await page.getByText('其他 1 台设备已退出登录').waitFor();
-      await page.getByText('电子凭证已挂失/暂停，恢复后才能出示和使用').waitFor();
-      await lost.page.reload(); // the lost phone's sign-in is over
-      await lost.page.waitForURL(/\/oidc\/interaction\//, { waitUntil: 'commit' });
+      await reportingPages({ lost: lost.page, laptop: laptop.page }, async () => {
+        await signIn(lost.page);
+        await signIn(laptop.page);
+        const page = laptop.page;
+        await page.getByRole('button', { name: /挂\s*失/ }).click();
+        const dialog = page.getByRole('dialog');
+        assert.equal(await dialog.getByRole('checkbox', { name: /同时让其他设备退出登录/ }).isChecked(), true);
+        await dialog.getByRole('button', { name: '确认挂失' }).click();
+        await page.getByText('其他 1 台设备已退出登录').waitFor();
+        await page.getByText('电子凭证已挂失/暂停，恢复后才能出示和使用').waitFor();
+        await lost.page.reload(); // the lost phone's sign-in is over
+        await lost.page.waitForURL(/\/oidc\/interaction\//, { waitUntil: 'commit' });
+      });
     } finally {
       await lost.context.close();
       await laptop.context.close();
+      // resume only what the test suspended, so a failure above is the one reported
       const zhang = await service(platform.ctx, 'user').findPersonByLogin('990100', 'zhangwei');
-      await service(platform.ctx, 'evoucher').setStatus('990100', { personId: zhang!.id }, 'active', {
-        kind: 'system',
-        id: 'e2e',
-      });
+      const evoucher = service(platform.ctx, 'evoucher');
+      if ((await evoucher.mine('990100', zhang!.id)).status === 'suspended')
+        await evoucher.setStatus('990100', { personId: zhang!.id }, 'active', { kind: 'system', id: 'e2e' });
     }
   });
 

@@ -142,6 +142,8 @@ async function animationsDone(page: Page): Promise<void> {
       timeout: 3_000,
     })
     .catch(() => undefined);
+  // the page's own after-layout work (e.g. scrollRegions) runs in the next frames
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
 /** A failure's account of what a page showed: its dialogs (open or hidden), alerts and the start of its text. */
@@ -160,4 +162,20 @@ export async function describePage(page: Page): Promise<string> {
     const text = (document.querySelector('main') ?? document.body).textContent?.replace(/\s+/g, ' ').slice(0, 300);
     return `dialogs [${dialogs.join(', ')}]; alerts [${alerts.join(' / ')}]; text: ${text}`;
   });
+}
+
+/** Runs a test's steps; when one fails, the error also tells where each page was and what it showed. */
+export async function reportingPages(pages: Record<string, Page>, steps: () => Promise<void>): Promise<void> {
+  try {
+    await steps();
+  } catch (e) {
+    const seen = await Promise.all(
+      Object.entries(pages).map(async ([name, page]) => {
+        const shown = await describePage(page).catch((err: Error) => `(not readable: ${err.message})`);
+        return `${name} at ${page.url()}: ${shown}`;
+      }),
+    );
+    if (e instanceof Error) e.message = `${e.message}\n${seen.join('\n')}`;
+    throw e;
+  }
 }

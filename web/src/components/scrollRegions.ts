@@ -1,6 +1,8 @@
 /**
  * Keyboard access to scrolling regions (WCAG 2.1.1): a wide table that scrolls sideways gets tabindex=0 and a name,
  * so keyboard users can focus and scroll it; one that fits loses them again. antd renders these containers itself.
+ * A region starts or stops scrolling when nodes come or go, but also when a cell's text changes or a web font
+ * arrives, which no childList mutation reports: each region and its content are watched for resizes too.
  */
 const SCROLLERS = '.ant-table-content, .ant-table-body, .ant-drawer-body';
 
@@ -19,9 +21,24 @@ function update(el: HTMLElement): void {
 
 export function keepScrollRegionsFocusable(root: HTMLElement = document.body): void {
   let queued = false;
+  const watched = new Set<Element>();
   const scan = () => {
     queued = false;
-    for (const el of root.querySelectorAll<HTMLElement>(SCROLLERS)) update(el);
+    for (const box of watched) {
+      if (!box.isConnected) {
+        resizes.unobserve(box);
+        watched.delete(box);
+      }
+    }
+    for (const el of root.querySelectorAll<HTMLElement>(SCROLLERS)) {
+      for (const box of [el, el.firstElementChild]) {
+        if (box && !watched.has(box)) {
+          watched.add(box);
+          resizes.observe(box);
+        }
+      }
+      update(el);
+    }
   };
   const schedule = () => {
     if (!queued) {
@@ -29,6 +46,7 @@ export function keepScrollRegionsFocusable(root: HTMLElement = document.body): v
       requestAnimationFrame(scan);
     }
   };
+  const resizes = new ResizeObserver(schedule);
   new MutationObserver(schedule).observe(root, { childList: true, subtree: true });
   window.addEventListener('resize', schedule);
   schedule();
