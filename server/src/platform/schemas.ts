@@ -1,5 +1,6 @@
 /** Request pieces that several centers' routes share. */
 import { z } from 'zod';
+import { isValidResidentId } from './privacy/index.ts';
 
 /**
  * A calendar day, YYYY-MM-DD, that exists (no 2026-02-30) and that PostgreSQL's `date` takes (it has no year 0000);
@@ -13,6 +14,9 @@ export const calendarDate = z.iso
 export const instant = z.iso
   .datetime({ offset: true, message: '时间应为带时区的 ISO 8601 格式' })
   .refine((t) => !t.startsWith('0000-'), '时间超出范围');
+
+/** A resident ID number (GB 11643, check character verified); a lower-case x is taken as the X phones often type. */
+export const residentId = z.string().trim().toUpperCase().refine(isValidResidentId, '身份证号码无效');
 
 /** page (1–10,000) and pageSize (1–100, 20 by default) of a listing. */
 export const paging = {

@@ -22,8 +22,8 @@ import { FAKE_INSTITUTIONS, fakeDependencies, makePng } from './testing.ts';
 const R = '990100';
 const R2 = '980100';
 const persons = [
-  { id: 'p-alice-0001', regionCode: R, name: '张三丰', residentId: '110101199003077778', insurance: 'active' as const },
-  { id: 'p-bob-000002', regionCode: R, name: '李四', residentId: '11010119900307001X', insurance: 'active' as const },
+  { id: 'p-alice-0001', regionCode: R, name: '张三丰', residentId: '110101199003077774', insurance: 'active' as const },
+  { id: 'p-bob-000002', regionCode: R, name: '李四', residentId: '11010119900307002X', insurance: 'active' as const },
   { id: 'p-carol-0003', regionCode: R, name: '王五', residentId: '110101199003070011' }, // not insured
   { id: 'p-dave-00004', regionCode: R, name: '赵六', residentId: '110101199003070038', insurance: 'paused' as const },
   { id: 'p-erin-00005', regionCode: R2, name: '孙七', residentId: '110101199003070054', insurance: 'active' as const },
@@ -128,7 +128,7 @@ forEachPlatform(
         const v = res.json();
         assert.equal(v.status, 'active');
         assert.equal(v.name, '张**');
-        assert.match(v.residentId, /^110101\*+7778$/);
+        assert.match(v.residentId, /^110101\*+7774$/);
         assert.equal(v.device.id, `dev-${persons[0].id}`);
         const mine = await get().app.inject({ url: '/api/evoucher/me', headers: await person(persons[0]) });
         assert.equal(mine.json().id, v.id);
@@ -795,6 +795,15 @@ forEachPlatform(
           sql`select purpose from audit_event where action = 'evoucher.lookup' order by seq desc limit 1`,
         );
         assert.equal(a.purpose, '参保人来电咨询');
+        // an ID number ending in X is found however it was typed; a wrong check character is refused by name
+        const byId = (rid: string) =>
+          get().app.inject({ url: `/api/evoucher/admin/vouchers?residentId=${rid}&purpose=查询测试`, headers: staff });
+        const lower = await byId(persons[1].residentId.toLowerCase());
+        assert.equal(lower.statusCode, 200, lower.body);
+        assert.equal(lower.json().voucher.name, '李*');
+        const wrong = await byId('110101199003077779');
+        assert.equal(wrong.statusCode, 400);
+        assert.match(wrong.body, /身份证号码无效/);
         const id = found.voucher.id;
         const sus = await get().app.inject({
           method: 'POST',

@@ -6,7 +6,7 @@ import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
 import { rateLimit } from '../../platform/rate-limit.ts';
-import { instant } from '../../platform/schemas.ts';
+import { instant, residentId } from '../../platform/schemas.ts';
 import { channelEnvelopeFor, parseChannelData } from '../auth/index.ts';
 import { authSlice } from './deps.ts';
 import {
@@ -362,10 +362,7 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
         summary: '查询电子凭证（留痕）',
         querystring: z
           .strictObject({
-            residentId: z
-              .string()
-              .regex(/^\d{17}[\dX]$/)
-              .optional(),
+            residentId: residentId.optional(),
             voucherId: uuid.optional(),
             purpose: z.string().min(2).max(100).describe('查询事由（记入审计）'),
           })

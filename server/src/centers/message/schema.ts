@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isValidResidentId, isValidUscc } from '../../platform/privacy/index.ts';
-import { instant } from '../../platform/schemas.ts';
+import { isValidUscc } from '../../platform/privacy/index.ts';
+import { instant, residentId } from '../../platform/schemas.ts';
 import { CHANNELS, PRIORITIES } from './types.ts';
 
 /** Request and response shapes of the message center's HTTP API (the tables are in migrations/0500_message_core.sql). */
@@ -81,7 +81,7 @@ export const audienceSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('list'),
     personIds: z.array(z.string().min(1).max(64)).min(1).max(100_000).optional(),
-    residentIds: z.array(upper.refine(isValidResidentId, '身份证号码无效')).min(1).max(100_000).optional(),
+    residentIds: z.array(residentId).min(1).max(100_000).optional(),
   }),
 ]);
 

@@ -3,6 +3,7 @@ import { Alert, Button, Card, Descriptions, Form, Input, Radio, Space, Table, Ta
 import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText } from '../../lib/api';
+import { RESIDENT_ID } from '../../lib/ids';
 import { useRegionCode } from '../../lib/region';
 import { fenToYuan, INSURANCE_NAMES, PERSON_TYPE_NAMES, STATUS_NAMES } from './types';
 
@@ -43,7 +44,7 @@ export function PersonLookupPage() {
             label={by === 'residentId' ? '身份证号码' : '个人编号'}
             rules={[
               { required: true, message: '请输入' },
-              ...(by === 'residentId' ? [{ pattern: /^\d{17}[\dXx]$/, message: '应为 18 位身份证号码' }] : []),
+              ...(by === 'residentId' ? [{ pattern: RESIDENT_ID, message: '应为 18 位身份证号码' }] : []),
             ]}
           >
             <Input size="large" autoComplete="off" allowClear />

@@ -19,6 +19,7 @@ import { useState } from 'react';
 import { PageTitle } from '../../components/PortalShell';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { api } from '../../lib/api';
+import { RESIDENT_ID } from '../../lib/ids';
 import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import { dateTime, STATUS_LABELS, type Use, type Voucher } from './api';
@@ -78,7 +79,7 @@ export function EvoucherLookupPage() {
           <Form.Item
             name="residentId"
             label="身份证号"
-            rules={[{ required: true, pattern: /^\d{17}[\dX]$/, message: '请输入 18 位身份证号' }]}
+            rules={[{ required: true, pattern: RESIDENT_ID, message: '请输入 18 位身份证号' }]}
           >
             <Input allowClear style={{ width: 220 }} />
           </Form.Item>

@@ -23,6 +23,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
+import { RESIDENT_ID } from '../../lib/ids';
 import { getSession, setSession, useSession } from '../../lib/session';
 import { chinaDay } from '../../lib/time';
 import { useToast } from '../../lib/toast';
@@ -433,7 +434,7 @@ function GrantAgentModal({ unitId, open, onClose }: { unitId: string; open: bool
           label="身份证号码"
           rules={[
             { required: true, message: '请输入身份证号码' },
-            { pattern: /^\d{17}[\dXx]$/, message: '请输入 18 位身份证号码' },
+            { pattern: RESIDENT_ID, message: '请输入 18 位身份证号码' },
           ]}
         >
           <Input maxLength={18} />
