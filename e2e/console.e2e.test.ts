@@ -507,6 +507,44 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('工作人员与角色: a new staff member gets an alert address; 设置 adds a mobile; both are shown masked', async () => {
+    const context = await newContext(browser, 'desktop', env.url);
+    try {
+      const page = await context.newPage();
+      await signInAsSuperAdmin(page);
+      await page.goto('/console/user/staff');
+      await page.getByRole('button', { name: '新建工作人员' }).click();
+      const create = page.getByRole('dialog', { name: '新建工作人员' });
+      await create.getByLabel('用户名').fill('alertclerk03');
+      await create.getByLabel('名称').fill('提醒测试');
+      await create.getByLabel('初始密码').fill('Start#Pass2026');
+      await create.getByLabel('接收提醒的电子邮箱').fill('clerk03@example.gov.cn');
+      await create.getByLabel('接收提醒的手机号').fill('1390000');
+      await create.getByRole('button', { name: /确\s*定|OK/ }).click();
+      await create.getByText('应为 1 开头的 11 位手机号码').waitFor();
+      await create.getByLabel('接收提醒的手机号').clear();
+      await create.getByRole('button', { name: /确\s*定|OK/ }).click();
+      const row = page.getByRole('row').filter({ hasText: 'alertclerk03' });
+      await row.getByText('c******@example.gov.cn').waitFor();
+      await row.getByRole('button', { name: '设置 alertclerk03 的提醒方式' }).click();
+      const contact = page.getByRole('dialog', { name: /安全提醒/ });
+      await contact.getByText('当前：c******@example.gov.cn，留空则不变').waitFor();
+      await contact.getByLabel('接收提醒的手机号').fill('13900003333');
+      await contact.getByRole('button', { name: /保\s*存/ }).click();
+      await row.getByText('139****3333，c******@example.gov.cn').waitFor();
+      await settled(page);
+      await checkA11y(page, 'console-staff-contact');
+      const users = service(env.platform.ctx, 'user');
+      const staff = await users.findStaffByUsername('alertclerk03');
+      assert.deepEqual(await users.getStaffContact(staff!.id), {
+        mobile: '13900003333',
+        email: 'clerk03@example.gov.cn',
+      });
+    } finally {
+      await context.close();
+    }
+  });
+
   test('公告与群发: a clerk pastes resident ID numbers; the person with an account gets it, the others are counted', async () => {
     const person = await createTestPerson(env.platform, { name: '钱名单' });
     const noAccount = randomResidentId();

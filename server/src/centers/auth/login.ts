@@ -313,40 +313,66 @@ export class LoginGuard {
 
   /**
    * 账号锁定提醒: the person whose account has just been locked hears it at once — from someone guessing, or their own
-   * forgotten password — with the way back. Persons only: a staff account has no address of its own in the message
-   * center (登录监控 lists locked staff), and a locked login id without an account has nobody to tell.
+   * forgotten password — with the way back; a staff member hears it at the mobile or e-mail address the console
+   * keeps for alerts, with theirs (an administrator unlocks). A locked login id without an account has nobody to tell.
    */
   private async alertLocked(tx: Executor, lc: LoginContext, key: string, failures: number): Promise<void> {
     const [scope, kind, id] = key.split(':');
     const message = this.messages();
-    if (!message || scope !== 'acct' || kind !== 'person') return;
+    if (!message || scope !== 'acct') return;
+    const payload = { failures, ip: lc.ip, at: new Date().toISOString() };
+    if (kind === 'staff') return this.alertStaff(tx, id, 'auth.staff_account_locked', payload);
+    if (kind !== 'person') return;
     await message.send(tx, {
       type: 'auth.account_locked',
       regionCode: lc.regionCode,
       to: { personId: id },
-      payload: { failures, ip: lc.ip, at: new Date().toISOString() },
+      payload,
+    });
+  }
+
+  /** A staff alert goes to the account's own addresses; an account without any is left to 登录监控. */
+  private async alertStaff(tx: Executor, staffId: string, type: string, payload: Record<string, unknown>) {
+    const users = (this.ctx.services as Record<string, unknown>).user as
+      | {
+          getStaff(
+            id: string,
+            ex: Executor,
+          ): Promise<{ regionCode: string; username: string; mobile?: string; email?: string }>;
+        }
+      | undefined;
+    // in the login's transaction: PGlite has one connection, which the transaction holds
+    const staff = await users?.getStaff(staffId, tx);
+    if (!staff || (!staff.mobile && !staff.email)) return;
+    await this.messages()?.send(tx, {
+      type,
+      regionCode: staff.regionCode,
+      to: { staffId },
+      payload: { username: staff.username, ...payload },
     });
   }
 
   /**
    * 新设备登录提醒: a successful login from a device (user agent) this account never logged in from — and not its
-   * first login ever — is announced through the message center (inbox, then WeChat/SMS), in the login's transaction.
+   * first login ever — is announced through the message center (a person: inbox, then WeChat/SMS; staff: e-mail,
+   * else SMS), in the login's transaction.
    */
   private async alertNewDevice(tx: Executor, lc: LoginContext, account: AccountRef): Promise<void> {
     const message = this.messages();
-    // persons only, as for the lock alert: a staff account has no address of its own in the message center
-    if (!message || !lc.userAgent || account.kind !== 'person') return;
+    if (!message || !lc.userAgent || (account.kind !== 'person' && account.kind !== 'staff')) return;
     const seen = await tx.one<{ any_before: boolean; same_device: boolean }>(sql`select
         exists(select 1 from auth_login_event where region_code = ${account.regionCode} and account_id = ${account.id}
           and result = 'success') as any_before,
         exists(select 1 from auth_login_event where region_code = ${account.regionCode} and account_id = ${account.id}
           and result = 'success' and user_agent = ${lc.userAgent.slice(0, 300)}) as same_device`);
     if (!seen?.any_before || seen.same_device) return;
+    const payload = { device: deviceName(lc.userAgent), ip: lc.ip, at: new Date().toISOString() };
+    if (account.kind === 'staff') return this.alertStaff(tx, account.id, 'auth.staff_new_device_login', payload);
     await message.send(tx, {
       type: 'auth.new_device_login',
       regionCode: account.regionCode,
       to: { personId: account.id },
-      payload: { device: deviceName(lc.userAgent), ip: lc.ip, at: new Date().toISOString() },
+      payload,
     });
   }
 

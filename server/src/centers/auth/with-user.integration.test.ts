@@ -14,9 +14,11 @@ import { authorize, Browser, formValue, freePort, passwordLogin } from './testin
 
 process.env.USER_ARGON2_PROFILE ??= 'test';
 
-async function login(base: string, clientId: string, loginId: string, password: string) {
+async function login(base: string, clientId: string, loginId: string, password: string, userAgent?: string) {
   const { config, verifier, url } = await authorize(base, clientId, { state: 'u' });
-  const r = await passwordLogin(new Browser(), url.toString(), `${base}/login/callback`, loginId, password);
+  const browser = new Browser();
+  if (userAgent) browser.userAgent = userAgent;
+  const r = await passwordLogin(browser, url.toString(), `${base}/login/callback`, loginId, password);
   if (!r.callback) return { status: r.page?.status, tokens: undefined };
   const tokens = await oidc.authorizationCodeGrant(config, new URL(r.callback), {
     pkceCodeVerifier: verifier,
@@ -352,6 +354,47 @@ for (const kind of databaseKinds()) {
       const got = await alerts();
       assert.equal(got.length, 1);
       assert.match(got[0]!.body, /Windows 电脑 · Chrome/);
+    });
+
+    it('a staff member hears of a new device and of a lock by e-mail, else SMS; an account with neither, not at all', async () => {
+      const users = service(platform.ctx, 'user');
+      const password = 'Console@2026ok';
+      const staff = (username: string, contact: { mobile?: string; email?: string }) =>
+        users.createStaff({ regionCode: '990100', username, password, displayName: username, ...contact });
+      const mail = await staff('alertmail01', { email: 'ops01@example.gov.cn', mobile: '13900001111' });
+      const sms = await staff('alertsms01', { mobile: '13900002222' });
+      const none = await staff('alertnone01', {});
+      assert.equal(mail.email, 'o****@example.gov.cn');
+      assert.equal(sms.mobile, '139****2222');
+      for (const s of [mail, sms, none]) {
+        for (const device of ['Office/1.0', 'Office/1.0', 'Home/2.0'])
+          assert.equal((await login(base, 'portal-console', s.username, password, device)).status, 200);
+        for (let i = 0; i < 10; i++) await login(base, 'portal-console', s.username, `Wrong@pass${i}`);
+        assert.equal((await login(base, 'portal-console', s.username, password)).status, 423);
+      }
+      await platform.ctx.jobs.drain();
+      const sent = async (staffId: string) =>
+        (
+          await platform.ctx.db.q<{ type_code: string; channel: string; status: string; address_masked: string }>(
+            sql`select m.type_code, d.channel, d.status, d.address_masked from message m
+              join message_delivery d on d.region_code = m.region_code and d.message_id = m.id
+              where m.to_staff_id = ${staffId} and d.status <> 'skipped' order by m.type_code`,
+          )
+        ).map((d) => `${d.type_code} ${d.channel} ${d.status} ${d.address_masked}`);
+      assert.deepEqual(await sent(mail.id), [
+        'auth.staff_account_locked email sent o****@example.gov.cn',
+        'auth.staff_new_device_login email sent o****@example.gov.cn',
+      ]);
+      assert.deepEqual(await sent(sms.id), [
+        'auth.staff_account_locked sms sent 139****2222',
+        'auth.staff_new_device_login sms sent 139****2222',
+      ]);
+      assert.deepEqual(await sent(none.id), []);
+      // cleared by an administrator, the address gets nothing more
+      await users.updateStaff(mail.id, { email: null, mobile: '' }, '990100', { kind: 'staff', id: 'test' });
+      const cleared = await users.getStaff(mail.id);
+      assert.equal(cleared.email, undefined);
+      assert.equal(cleared.mobile, undefined);
     });
 
     const notices = async (person: { id: string; regionCode: string }) => {

@@ -96,6 +96,49 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     sample: { failures: 10, ip: '203.0.113.8', at: '2026-01-01T08:30:00.000Z' },
   },
   {
+    code: 'auth.staff_new_device_login',
+    category: 'security',
+    name: '新设备登录提醒（工作人员）',
+    priority: 'high',
+    mandatory: true,
+    payloadSchema: z.object({ username: z.string(), device: z.string(), ip: z.string(), at: z.string() }),
+    defaultTemplates: {
+      email: {
+        title: '管理后台账号 {{username}} 在新设备登录',
+        body: '您好：\n\n您的医保服务平台工作人员账号 {{username}} 于 {{at|time}} 在新设备“{{device}}”（IP {{ip}}）上登录。\n如非本人操作，请立即修改密码，并报告系统管理员。\n\n医保服务平台',
+      },
+      sms: {
+        body: '【医保服务】工作人员账号{{username}}于{{at|time}}在新设备{{device}}登录，如非本人操作请立即修改密码并报告系统管理员。',
+      },
+    },
+    channels: { always: [], fallback: ['email', 'sms'] },
+    sample: { username: 'clerk01', device: 'Windows · Chrome', ip: '10.20.30.40', at: '2026-01-01T08:30:00.000Z' },
+  },
+  {
+    code: 'auth.staff_account_locked',
+    category: 'security',
+    name: '账号锁定提醒（工作人员）',
+    priority: 'high',
+    mandatory: true,
+    payloadSchema: z.object({
+      username: z.string(),
+      failures: z.number().int().positive(),
+      ip: z.string(),
+      at: z.string(),
+    }),
+    defaultTemplates: {
+      email: {
+        title: '管理后台账号 {{username}} 已锁定',
+        body: '您好：\n\n您的医保服务平台工作人员账号 {{username}} 因连续 {{failures}} 次登录失败，已于 {{at|time}} 锁定（最近一次来自 IP {{ip}}）。\n请联系系统管理员在“登录监控”中核实并解锁。如非本人操作，说明有人在尝试登录您的账号，请一并报告。\n\n医保服务平台',
+      },
+      sms: {
+        body: '【医保服务】工作人员账号{{username}}因连续{{failures}}次登录失败已于{{at|time}}锁定，请联系系统管理员解锁；如非本人操作请一并报告。',
+      },
+    },
+    channels: { always: [], fallback: ['email', 'sms'] },
+    sample: { username: 'clerk01', failures: 10, ip: '10.20.30.40', at: '2026-01-01T08:30:00.000Z' },
+  },
+  {
     code: 'user.agent_expiring',
     category: 'service',
     name: '经办授权到期提醒（经办人）',

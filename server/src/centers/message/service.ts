@@ -90,12 +90,16 @@ export interface AnnouncementInput {
   expiresAt?: string;
 }
 
-/** What the message center needs from the user center (centers/user/index.ts → UserService.getPerson). */
-interface PersonLookup {
+/** What the message center needs from the user center (centers/user/index.ts → UserService). */
+interface UserLookup {
   getPerson(
     regionCode: string,
     id: string,
   ): Promise<{ id: string; mobile?: string | null; email?: string | null } | undefined>;
+  /** A staff account's alert addresses; undefined when there is no such account. */
+  getStaffContact(staffId: string): Promise<{ mobile?: string; email?: string } | undefined>;
+  findUnitByUscc(regionCode: string, uscc: string): Promise<{ id: string; name: string } | undefined>;
+  findPersonIdsByResidentIds(regionCode: string, residentIds: string[]): Promise<Map<string, string>>;
 }
 
 const DELIVERY_ATTEMPTS = 5;
@@ -621,8 +625,8 @@ export class MessageService {
     this.ctx.jobs.register(QUEUES.announce, (job, db) => this.announce(job, db), '公告群发');
   }
 
-  private person(): PersonLookup | undefined {
-    return (this.ctx.services as Record<string, unknown>).user as PersonLookup | undefined;
+  private users(): UserLookup | undefined {
+    return (this.ctx.services as Record<string, unknown>).user as UserLookup | undefined;
   }
 
   /** Resolves the recipient and plans one delivery per channel (the "always" channels plus the head of the chain). */
@@ -657,9 +661,9 @@ export class MessageService {
     if (msg.to_mobile_enc) addresses.sms = cipher.decrypt(msg.to_mobile_enc);
     if (msg.to_email_enc) addresses.email = cipher.decrypt(msg.to_email_enc);
     if (msg.to_person_id) {
-      const users = this.person();
+      const users = this.users();
       if (users) {
-        let person: Awaited<ReturnType<PersonLookup['getPerson']>>;
+        let person: Awaited<ReturnType<UserLookup['getPerson']>>;
         try {
           person = await users.getPerson(regionCode, msg.to_person_id);
         } catch (err) {
@@ -675,6 +679,13 @@ export class MessageService {
         addresses.inbox = msg.to_person_id;
         const openid = await this.wechatBinding(regionCode, msg.to_person_id);
         if (openid) addresses.wechat = openid;
+      }
+    } else if (msg.to_staff_id) {
+      const staff = await this.users()?.getStaffContact(msg.to_staff_id);
+      if (!staff) unknown = `收件人不存在：没有工作人员 ${msg.to_staff_id}`;
+      else {
+        addresses.sms ??= staff.mobile;
+        addresses.email ??= staff.email;
       }
     }
     const prefs = msg.to_person_id
@@ -1201,7 +1212,7 @@ export class MessageService {
     if (a.kind === 'unit_staff') {
       if (!a.unitId === !a.uscc) throw audienceInvalid('请填写单位编号或统一社会信用代码（二选一）');
       if (a.unitId) return { audience: { kind: 'unit_staff', unitId: a.unitId }, unmatched: 0 };
-      const unit = await this.users().findUnitByUscc(regionCode, a.uscc!);
+      const unit = await this.requiredUsers().findUnitByUscc(regionCode, a.uscc!);
       if (!unit) throw new AppError(404, 'MESSAGE_UNIT_NOT_FOUND', '本统筹区没有这个统一社会信用代码的单位', a.uscc);
       return { audience: { kind: 'unit_staff', unitId: unit.id, unitName: unit.name }, unmatched: 0 };
     }
@@ -1209,7 +1220,7 @@ export class MessageService {
     if (!a.personIds && !a.residentIds) throw audienceInvalid('请填写名单：网厅账户编号或身份证号码');
     const residentIds = new Set(a.residentIds);
     const found = residentIds.size
-      ? await this.users().findPersonIdsByResidentIds(regionCode, [...residentIds])
+      ? await this.requiredUsers().findPersonIdsByResidentIds(regionCode, [...residentIds])
       : new Map();
     const personIds = [...new Set([...(a.personIds ?? []), ...found.values()])];
     if (personIds.length === 0)
@@ -1217,12 +1228,9 @@ export class MessageService {
     return { audience: { kind: 'list', personIds }, unmatched: residentIds.size - found.size };
   }
 
-  private users(): {
-    findUnitByUscc(regionCode: string, uscc: string): Promise<{ id: string; name: string } | undefined>;
-    findPersonIdsByResidentIds(regionCode: string, residentIds: string[]): Promise<Map<string, string>>;
-  } {
-    const users = (this.ctx.services as Record<string, any>).user;
-    if (!users?.findUnitByUscc) throw new AppError(503, 'MESSAGE_USER_CENTER_UNAVAILABLE', '用户中心暂不可用');
+  private requiredUsers(): UserLookup {
+    const users = this.users();
+    if (!users) throw new AppError(503, 'MESSAGE_USER_CENTER_UNAVAILABLE', '用户中心暂不可用');
     return users;
   }
 

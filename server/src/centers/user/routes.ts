@@ -697,11 +697,17 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
   // ------------------------------------------------------------ console: staff and roles
 
   const admin = perm('user:admin');
+  /** Where the account's security alerts go (account locked, new device); null clears one. */
+  const staffContact = {
+    mobile: str(20).nullable().optional().describe('接收安全提醒的手机号'),
+    email: str(254).nullable().optional().describe('接收安全提醒的电子邮箱'),
+  };
   const staffBody = z.strictObject({
     username: str(40),
     displayName: str(40),
     password: passwordField,
     roles: z.array(str(40)).max(20).default([]),
+    ...staffContact,
   });
 
   app.get(
@@ -748,12 +754,13 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
     {
       schema: {
         tags,
-        summary: '修改工作人员（名称、状态、密码）',
+        summary: '修改工作人员（名称、状态、密码、接收安全提醒的手机号和邮箱）',
         params: z.strictObject({ id: uuid }),
         body: z.strictObject({
           displayName: str(40).optional(),
           status: z.enum(['active', 'disabled']).optional(),
           password: passwordField.optional(),
+          ...staffContact,
         }),
         security: bearer,
       },

@@ -80,6 +80,9 @@ export const staffAccount = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
     /** Older than STAFF_PASSWORD_MAX_AGE_DAYS: the next login asks for a new password. */
     passwordChangedAt: ts('password_changed_at').notNull().defaultNow(),
+    /** Where the account's security alerts go (encrypted; both optional). */
+    mobileEnc: text('mobile_enc'),
+    emailEnc: text('email_enc'),
   },
   (t) => [primaryKey({ columns: [t.regionCode, t.id] })],
 );

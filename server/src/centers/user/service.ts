@@ -99,7 +99,16 @@ export interface StaffAccount {
   /** Set when the password is older than the staff password age limit (that many days). */
   passwordExpiredAfterDays?: number;
   passwordChangedAt: string;
+  /** Where the account's security alerts go, masked; absent when none is set. */
+  mobile?: string;
+  email?: string;
   createdAt: string;
+}
+
+/** A staff account's alert addresses in clear, for the message center only. */
+export interface StaffContact {
+  mobile?: string;
+  email?: string;
 }
 
 export interface Role {
@@ -196,6 +205,8 @@ interface StaffRow {
   status: 'active' | 'disabled';
   must_change_password?: boolean;
   password_changed_at: Date | string;
+  mobile_enc?: string | null;
+  email_enc?: string | null;
   created_at: Date | string;
 }
 
@@ -299,9 +310,7 @@ export class UserService implements PermissionResolver {
       );
     }
     const mobile = input.mobile.trim();
-    if (!isValidMobile(mobile)) {
-      throw fieldError(400, 'USER_MOBILE_INVALID', '手机号码无效', 'mobile', '应为 1 开头的 11 位手机号码');
-    }
+    checkMobile(mobile);
     if (input.username !== undefined && !USERNAME_RE.test(input.username)) {
       throw fieldError(
         400,
@@ -1148,8 +1157,25 @@ export class UserService implements PermissionResolver {
       mustChangePassword: r.must_change_password === true || expired,
       ...(expired ? { passwordExpiredAfterDays: days } : {}),
       passwordChangedAt: iso(r.password_changed_at)!,
+      ...(r.mobile_enc ? { mobile: maskMobile(this.privacy.cipher.decrypt(r.mobile_enc)) } : {}),
+      ...(r.email_enc ? { email: maskEmail(this.privacy.cipher.decrypt(r.email_enc)) } : {}),
       createdAt: iso(r.created_at)!,
     };
+  }
+
+  private encryptedOrNull(v: string | null | undefined): string | null {
+    return v ? this.privacy.cipher.encrypt(v.trim()) : null;
+  }
+
+  /** The alert addresses of a staff account (message center); undefined when there is no such account. */
+  async getStaffContact(staffId: string): Promise<StaffContact | undefined> {
+    const row = isUuid(staffId)
+      ? await this.db.one<Pick<StaffRow, 'mobile_enc' | 'email_enc'>>(sql`select mobile_enc, email_enc
+          from staff_account where id = ${staffId}`)
+      : undefined;
+    if (!row) return undefined;
+    const d = (v: string | null | undefined) => (v ? this.privacy.cipher.decrypt(v) : undefined);
+    return { mobile: d(row.mobile_enc), email: d(row.email_enc) };
   }
 
   /**
@@ -1164,6 +1190,8 @@ export class UserService implements PermissionResolver {
       displayName: string;
       roles?: string[];
       mustChangePassword?: boolean;
+      mobile?: string | null;
+      email?: string | null;
     },
     actor: Actor = SYSTEM,
   ): Promise<StaffAccount> {
@@ -1175,6 +1203,8 @@ export class UserService implements PermissionResolver {
       throw fieldError(400, 'USER_DISPLAY_NAME_INVALID', '显示名称无效', 'displayName', '显示名称应为 1–40 个字符');
     }
     checkPasswordPolicy(input.password);
+    if (input.mobile) checkMobile(input.mobile);
+    if (input.email) checkEmail(input.email);
     const h = await this.hasher.hash(input.password);
     const staff = await this.db.tx(async (tx) => {
       await tx.q(sql`select pg_advisory_xact_lock(hashtext(${`staff:${input.username.toLowerCase()}`}))`);
@@ -1183,8 +1213,9 @@ export class UserService implements PermissionResolver {
       }
       const [row] =
         await tx.q<StaffRow>(sql`insert into staff_account (region_code, username, display_name, password_hash,
-          must_change_password)
-        values (${input.regionCode}, ${input.username}, ${displayName}, ${h}, ${input.mustChangePassword === true})
+          must_change_password, mobile_enc, email_enc)
+        values (${input.regionCode}, ${input.username}, ${displayName}, ${h}, ${input.mustChangePassword === true},
+          ${this.encryptedOrNull(input.mobile)}, ${this.encryptedOrNull(input.email)})
         returning *`);
       for (const role of input.roles ?? []) await this.insertGrant(tx, row.id, input.regionCode, role, actor);
       await this.audit(tx, input.regionCode, actor, {
@@ -1256,17 +1287,27 @@ export class UserService implements PermissionResolver {
 
   async updateStaff(
     staffId: string,
-    patch: { displayName?: string; status?: 'active' | 'disabled'; password?: string },
+    patch: {
+      displayName?: string;
+      status?: 'active' | 'disabled';
+      password?: string;
+      mobile?: string | null;
+      email?: string | null;
+    },
     regionCode: string,
     actor: Actor,
   ): Promise<StaffAccount> {
     if (patch.password !== undefined) checkPasswordPolicy(patch.password);
+    if (patch.mobile) checkMobile(patch.mobile);
+    if (typeof patch.email === 'string') checkEmail(patch.email);
     const h = patch.password !== undefined ? await this.hasher.hash(patch.password) : undefined;
     const staff = await this.db.tx(async (tx) => {
       await this.getStaff(staffId, tx);
       const sets = [sql`updated_at = now()`];
       if (patch.displayName !== undefined) sets.push(sql`display_name = ${patch.displayName.trim()}`);
       if (patch.status !== undefined) sets.push(sql`status = ${patch.status}`);
+      if (patch.mobile !== undefined) sets.push(sql`mobile_enc = ${this.encryptedOrNull(patch.mobile)}`);
+      if (patch.email !== undefined) sets.push(sql`email_enc = ${this.encryptedOrNull(patch.email)}`);
       // a password set by someone else is temporary: the account chooses its own at the next login
       if (h) sets.push(sql`password_hash = ${h}`, sql`must_change_password = true`, sql`password_changed_at = now()`);
       const [row] = await tx.q<StaffRow>(
@@ -1579,6 +1620,12 @@ function agentFromRow(r: AgentRow): Agent {
     grantedAt: iso(r.granted_at)!,
     active: !expiresAt || new Date(expiresAt).getTime() > Date.now(),
   };
+}
+
+function checkMobile(mobile: string): void {
+  if (!isValidMobile(mobile.trim())) {
+    throw fieldError(400, 'USER_MOBILE_INVALID', '手机号码无效', 'mobile', '应为 1 开头的 11 位手机号码');
+  }
 }
 
 function checkEmail(email: string): void {

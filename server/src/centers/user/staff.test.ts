@@ -276,6 +276,16 @@ forEachPlatform(
         payload: { status: 'disabled' },
       });
       assert.equal(disable.json().status, 'disabled');
+      const contact = (payload: Record<string, unknown>) =>
+        get().app.inject({ method: 'PATCH', url: `/api/user/admin/staff/${id}`, headers: h, payload });
+      const badMail = await contact({ email: 'not-an-address', mobile: '13900001234' });
+      assert.equal(badMail.statusCode, 400);
+      assert.equal(badMail.json().code, 'USER_EMAIL_INVALID');
+      assert.equal((await users().getStaff(id)).mobile, undefined, 'a refused change changes nothing');
+      const set = (await contact({ email: 'clerk@example.gov.cn', mobile: '13900001234' })).json();
+      assert.deepEqual([set.mobile, set.email], ['139****1234', 'c****@example.gov.cn']);
+      assert.doesNotMatch(JSON.stringify(set), /13900001234|clerk@/, 'answered masked');
+      assert.deepEqual(await users().getStaffContact(id), { mobile: '13900001234', email: 'clerk@example.gov.cn' });
       assert.equal((await users().permissionsOf(id, DH)).size, 0, 'a disabled staff member has no permissions');
 
       const clerkTries = await get().app.inject({

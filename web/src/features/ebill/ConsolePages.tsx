@@ -24,6 +24,7 @@ import { useState } from 'react';
 import { Permitted } from '../../components/Permitted';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { MOBILE } from '../../lib/ids';
 import { useStaffPermissions } from '../../lib/permissions';
 import { useToast } from '../../lib/toast';
 import { type Bill, dateTime, KIND, STATUS, yuan } from './format';
@@ -500,7 +501,7 @@ export function EbillChannelsPage() {
           <Form.Item name="contactName" label="联系人">
             <Input />
           </Form.Item>
-          <Form.Item name="contactMobile" label="联系电话" rules={[{ pattern: /^1\d{10}$/, message: '11 位手机号' }]}>
+          <Form.Item name="contactMobile" label="联系电话" rules={[{ pattern: MOBILE, message: '11 位手机号' }]}>
             <Input inputMode="tel" />
           </Form.Item>
           <Form.Item

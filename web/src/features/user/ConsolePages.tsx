@@ -23,6 +23,7 @@ import { useState } from 'react';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
+import { MOBILE } from '../../lib/ids';
 import { useStaffPermissions } from '../../lib/permissions';
 import { chinaDay } from '../../lib/time';
 import { useToast } from '../../lib/toast';
@@ -478,6 +479,7 @@ function StaffTab() {
   const toast = useToast();
   const qc = useQueryClient();
   const [creating, setCreating] = useState(false);
+  const [contactOf, setContactOf] = useState<Staff>();
   const [form] = Form.useForm();
   const staff = useQuery({
     queryKey: ['user', 'admin', 'staff'],
@@ -575,6 +577,21 @@ function StaffTab() {
             ),
           },
           {
+            title: '安全提醒',
+            render: (_, s) => (
+              <Space wrap>
+                {s.mobile || s.email ? (
+                  <Typography.Text>{[s.mobile, s.email].filter(Boolean).join('，')}</Typography.Text>
+                ) : (
+                  <Typography.Text type="secondary">未设置</Typography.Text>
+                )}
+                <Button size="small" onClick={() => setContactOf(s)} aria-label={`设置 ${s.username} 的提醒方式`}>
+                  设置
+                </Button>
+              </Space>
+            ),
+          },
+          {
             title: '密码',
             render: (_, s) => (
               <Space wrap>
@@ -625,9 +642,78 @@ function StaffTab() {
           <Form.Item name="roles" label="本统筹区角色">
             <Select mode="multiple" options={(roles.data ?? []).map((r) => ({ value: r.code, label: r.name }))} />
           </Form.Item>
+          <StaffContactFields />
         </Form>
       </Modal>
+      <StaffContactModal staff={contactOf} onClose={() => setContactOf(undefined)} onSaved={refresh} />
     </>
+  );
+}
+
+/** Where a staff account's security alerts go: e-mail first, else SMS. */
+function StaffContactFields(props: { current?: Staff }) {
+  const keep = props.current ? '留空则不变' : '选填';
+  return (
+    <>
+      <Typography.Paragraph type="secondary">
+        账号被锁定或在新设备登录时，提醒发到邮箱；没有邮箱时发短信。
+      </Typography.Paragraph>
+      <Form.Item
+        name="email"
+        label="接收提醒的电子邮箱"
+        rules={[{ type: 'email', message: '请填写有效的电子邮箱' }]}
+        extra={props.current?.email ? `当前：${props.current.email}，${keep}` : keep}
+      >
+        <Input maxLength={254} autoComplete="off" />
+      </Form.Item>
+      <Form.Item
+        name="mobile"
+        label="接收提醒的手机号"
+        rules={[{ pattern: MOBILE, message: '应为 1 开头的 11 位手机号码' }]}
+        extra={props.current?.mobile ? `当前：${props.current.mobile}，${keep}` : keep}
+      >
+        <Input maxLength={11} inputMode="numeric" autoComplete="off" />
+      </Form.Item>
+    </>
+  );
+}
+
+function StaffContactModal(props: { staff?: Staff; onClose: () => void; onSaved: () => void }) {
+  const toast = useToast();
+  const [form] = Form.useForm();
+  const s = props.staff;
+  const save = useMutation({
+    mutationFn: (v: { email?: string; mobile?: string; clear?: boolean }) =>
+      api(`/api/user/admin/staff/${s?.id}`, {
+        method: 'PATCH',
+        body: v.clear ? { email: null, mobile: null } : { email: v.email || undefined, mobile: v.mobile || undefined },
+      }),
+    onSuccess: () => {
+      toast.success('已保存');
+      props.onSaved();
+      props.onClose();
+    },
+    onError: (err) => toast.refused(form, err),
+  });
+  return (
+    <Modal
+      title={`安全提醒：${s?.displayName ?? ''}（${s?.username ?? ''}）`}
+      open={!!s}
+      onCancel={props.onClose}
+      onOk={() => form.submit()}
+      okText="保存"
+      confirmLoading={save.isPending}
+      destroyOnHidden
+    >
+      <Form form={form} layout="vertical" onFinish={(v) => save.mutate(v)}>
+        <StaffContactFields current={s} />
+        {s?.mobile || s?.email ? (
+          <Form.Item name="clear" valuePropName="checked">
+            <Checkbox>清除现有的邮箱和手机号，不再发送提醒</Checkbox>
+          </Form.Item>
+        ) : null}
+      </Form>
+    </Modal>
   );
 }
 

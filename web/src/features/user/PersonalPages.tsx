@@ -5,13 +5,13 @@ import { Link } from 'react-router';
 import { logout } from '../../auth/oidc';
 import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, fieldErrors } from '../../lib/api';
-import { RESIDENT_ID } from '../../lib/ids';
+import { MOBILE, RESIDENT_ID } from '../../lib/ids';
 import { useToast } from '../../lib/toast';
 import { dateTime, idempotencyKeys, PERSON_STATUS, type Person } from './api';
 import { FormError, NewPasswordFields, SmsCodeField } from './fields';
 import { securityPanels } from './securitySlots';
 
-const MOBILE_RULE = { pattern: /^1[3-9]\d{9}$/, message: '请输入 11 位手机号码' };
+const MOBILE_RULE = { pattern: MOBILE, message: '请输入 11 位手机号码' };
 const ID_RULE = { pattern: RESIDENT_ID, message: '请输入 18 位身份证号码' };
 
 /** 个人注册: real name, ID number, mobile with an SMS code, password. */

@@ -1,9 +1,8 @@
 import { Button } from 'antd';
 import { useEffect, useState } from 'react';
+import { MOBILE } from '../../lib/ids';
 import { useToast } from '../../lib/toast';
 import { type OtpPurpose, sendOtp } from './api';
-
-const MOBILE = /^1[3-9]\d{9}$/;
 
 /** 获取验证码: asks the auth center to text a code, then counts down 60 s before allowing another. */
 export function SmsCodeButton({ mobile, purpose, size }: { mobile?: string; purpose: OtpPurpose; size?: 'large' }) {

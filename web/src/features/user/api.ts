@@ -54,6 +54,9 @@ export interface Staff {
   /** Set when the password is older than the staff password age limit (that many days). */
   passwordExpiredAfterDays?: number;
   passwordChangedAt: string;
+  /** where the account's security alerts go, masked */
+  mobile?: string;
+  email?: string;
   createdAt: string;
   grants: Array<{ regionCode: string; roleCode: string }>;
 }
