@@ -545,6 +545,52 @@ describe('console (e2e)', () => {
     }
   });
 
+  test('我的账号: a clerk changes their own password and sets where alerts go; other sign-ins end, this one stays', async () => {
+    const { context, page } = await signedInWithRole('clerk', 'selfclerk04', '自助经办');
+    const other = await newContext(browser, 'phone', env.url);
+    try {
+      const phone = await other.newPage();
+      await signIn(phone, 'selfclerk04', 'Staff@2026pw');
+      await page.getByRole('button', { name: '我的账号' }).click();
+      await page.waitForURL((u) => u.pathname === '/console/me');
+      await page.getByText('selfclerk04').waitFor();
+      const sessions = page.locator('.ant-card').filter({ hasText: '登录设备与会话' });
+      await sessions.getByText('当前设备').waitFor();
+      await sessions.locator('.ant-list-item').nth(1).waitFor();
+
+      const pw = page.locator('.ant-card').filter({ hasText: '修改密码' });
+      await pw.getByLabel('原密码').fill('Wrong#Pass2026');
+      await pw.getByLabel('新密码', { exact: true }).fill('Mine#Pass2026');
+      await pw.getByLabel('确认新密码').fill('Mine#Pass2026');
+      await pw.getByRole('button', { name: '修改密码' }).click();
+      await pw.getByText('原密码不正确').waitFor();
+      await pw.getByLabel('原密码').fill('Staff@2026pw');
+      await pw.getByRole('button', { name: '修改密码' }).click();
+      await page.getByText('密码已修改，其他设备上的登录已退出').waitFor();
+      await phone.reload();
+      await phone.waitForURL((u) => u.pathname !== '/console', { waitUntil: 'commit' });
+
+      const alerts = page.locator('.ant-card').filter({ hasText: '安全提醒' });
+      await alerts.getByLabel('接收提醒的电子邮箱').fill('selfclerk04@example.gov.cn');
+      await alerts.getByLabel('当前密码').fill('Staff@2026pw');
+      await alerts.getByRole('button', { name: /保\s*存/ }).click();
+      await alerts.getByText('密码不正确').waitFor();
+      await alerts.getByLabel('当前密码').fill('Mine#Pass2026');
+      await alerts.getByRole('button', { name: /保\s*存/ }).click();
+      await alerts.getByText('当前：s**********@example.gov.cn，留空则不变').waitFor();
+      await settled(page);
+      await checkA11y(page, 'console-me');
+      await shot(page, 'console-me');
+      const users = service(env.platform.ctx, 'user');
+      const me = await users.findStaffByUsername('selfclerk04');
+      assert.equal((await users.getStaffContact(me!.id))?.email, 'selfclerk04@example.gov.cn');
+      assert.ok(await users.verifyStaffLogin('selfclerk04', 'Mine#Pass2026'));
+    } finally {
+      await other.close();
+      await context.close();
+    }
+  });
+
   test('公告与群发: a clerk pastes resident ID numbers; the person with an account gets it, the others are counted', async () => {
     const person = await createTestPerson(env.platform, { name: '钱名单' });
     const noAccount = randomResidentId();

@@ -1,6 +1,6 @@
-import { Button } from 'antd';
+import { Button, Space } from 'antd';
 import { useEffect } from 'react';
-import { Route, Routes } from 'react-router';
+import { Route, Routes, useNavigate } from 'react-router';
 import { logout } from '../auth/oidc';
 import { RequireSession } from '../auth/RequireSession';
 import { PermissionsPending } from '../components/Permitted';
@@ -13,6 +13,7 @@ import { type PortalPage, preloadWhenIdle } from './registry';
 /** One portal: its shell, its pages, and sign-in for the pages that need it. */
 export function Portal(props: { name: string; title: string; kind: 'person' | 'staff'; pages: PortalPage[] }) {
   const session = useSession();
+  const navigate = useNavigate();
   const { can } = useStaffPermissions();
   const base = `/${props.name}`;
   // a staff member's menu holds only the pages their roles cover (known once the server has said)
@@ -22,10 +23,18 @@ export function Portal(props: { name: string; title: string; kind: 'person' | 's
   useEffect(() => preloadWhenIdle(props.pages.filter((p) => p.nav?.bottom)), [props.pages]);
   // Signing out ends the single sign-on session at the authentication center too (RP-initiated logout), so the next
   // visit asks for credentials again instead of silently signing back in.
+  const hasAccountPage = props.kind === 'staff' && props.pages.some((p) => p.path === 'me');
   const extra = session ? (
-    <Button size="small" ghost onClick={() => logout(props.name)}>
-      退出
-    </Button>
+    <Space size={8}>
+      {hasAccountPage ? (
+        <Button size="small" ghost onClick={() => navigate(`${base}/me`)}>
+          我的账号
+        </Button>
+      ) : null}
+      <Button size="small" ghost onClick={() => logout(props.name)}>
+        退出
+      </Button>
+    </Space>
   ) : null;
   return (
     <Routes>

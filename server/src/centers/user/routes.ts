@@ -5,6 +5,7 @@ import { authenticated, requireAcr, requirePrincipal, staffPermission } from '..
 import type { Context } from '../../platform/context.ts';
 import { AppError, forbidden } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
+import { rateLimit } from '../../platform/rate-limit.ts';
 import { instant } from '../../platform/schemas.ts';
 import { checkPasswordPolicy, temporaryPassword } from './password.ts';
 import {
@@ -82,6 +83,13 @@ const personId = (req: FastifyRequest) => requirePrincipal(req, 'person').subjec
 
 export function userRoutes(app: App, ctx: Context, users: UserService): void {
   const perm = (p: string) => staffPermission(() => ctx.permissions, p);
+  // a signed-in session must not become a way to guess the account's password: 10 checks per account a quarter hour
+  const passwordChecks = rateLimit(ctx.db, {
+    bucket: 'user.password-check',
+    limit: 10,
+    windowSeconds: 900,
+    key: (req) => req.principal?.subject ?? req.ip,
+  });
   const bearer = [{ bearer: [] }];
   const tags = ['user'];
   const viewSelf = authenticated('person');
@@ -166,7 +174,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         body: z.strictObject({ oldPassword: passwordField, newPassword: passwordField }),
         security: bearer,
       },
-      preHandler: self,
+      preHandler: [self, passwordChecks],
     },
     async (req, reply) => {
       await users.changePassword(
@@ -256,7 +264,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         body: z.strictObject({ password: passwordField.optional(), smsCode: str(12) }),
         security: bearer,
       },
-      preHandler: self,
+      preHandler: [self, passwordChecks],
     },
     async (req, reply) => {
       const me = await users.getPerson(req.regionCode, personId(req));
@@ -860,6 +868,45 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
     async (req) => {
       const staff = await users.getStaff(requirePrincipal(req, 'staff').subject);
       return { ...staff, permissions: [...(await users.permissionsOf(staff.id, req.regionCode))] };
+    },
+  );
+
+  const staffSelf = { security: bearer, tags };
+  app.post(
+    '/api/user/admin/me/password',
+    {
+      schema: {
+        ...staffSelf,
+        summary: '工作人员修改自己的密码（需原密码；保留本次登录，其他登录退出）',
+        body: z.strictObject({ oldPassword: passwordField, newPassword: passwordField }),
+      },
+      preHandler: [authenticated('staff'), passwordChecks],
+    },
+    async (req, reply) => {
+      const p = requirePrincipal(req, 'staff');
+      await users.changeStaffPassword(p.subject, req.body.newPassword, actorOf(req), {
+        oldPassword: req.body.oldPassword,
+        keepSession: p.sessionId,
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.patch(
+    '/api/user/admin/me/contact',
+    {
+      schema: {
+        ...staffSelf,
+        summary: '工作人员设置自己接收安全提醒的手机号和邮箱（需当前密码）',
+        // the password: a borrowed session must not be able to send the alerts elsewhere
+        body: z.strictObject({ password: passwordField, ...staffContact }),
+      },
+      preHandler: [authenticated('staff'), passwordChecks],
+    },
+    async (req) => {
+      const { password, ...contact } = req.body;
+      const staffId = requirePrincipal(req, 'staff').subject;
+      return users.changeOwnStaffContact(staffId, password, contact, req.regionCode, actorOf(req));
     },
   );
 }

@@ -1328,20 +1328,38 @@ export class UserService implements PermissionResolver {
     return staff;
   }
 
+  /** The staff member sets their own alert addresses (我的账号), proving the password first. */
+  async changeOwnStaffContact(
+    staffId: string,
+    password: string,
+    contact: { mobile?: string | null; email?: string | null },
+    regionCode: string,
+    actor: Actor,
+  ): Promise<StaffAccount> {
+    if (!(await this.verifyStaffPassword(staffId, password)))
+      throw fieldError(400, 'USER_PASSWORD_WRONG', '密码不正确', 'password', '密码不正确');
+    return this.updateStaff(staffId, contact, regionCode, actor);
+  }
+
   /**
-   * The staff member replaces a temporary password (the login page asks when `mustChangePassword`): the policy
-   * applies, the new one must differ from the temporary one, and the flag clears. Audited as the staff member.
+   * The staff member replaces their password: a temporary or outworn one at the login page (`mustChangePassword`), or
+   * at will in the console (我的账号: with the current one, keeping the sign-in that asks). The policy applies, the
+   * new one must differ, the flag clears, other sign-ins end. Audited as the staff member.
    */
   async changeStaffPassword(
     staffId: string,
     newPassword: string,
     actor: Pick<Actor, 'ip' | 'userAgent'> = {},
+    opts: { oldPassword?: string; keepSession?: string } = {},
   ): Promise<StaffAccount> {
     checkPasswordPolicy(newPassword);
     const row = isUuid(staffId)
       ? await this.db.one<StaffRow>(sql`select * from staff_account where id = ${staffId}`)
       : undefined;
     if (!row) throw notFound('USER_STAFF_NOT_FOUND', '工作人员不存在');
+    if (opts.oldPassword !== undefined && !(await this.hasher.verify(row.password_hash, opts.oldPassword))) {
+      throw fieldError(400, 'USER_PASSWORD_WRONG', '原密码不正确', 'oldPassword', '原密码不正确');
+    }
     if (await this.hasher.verify(row.password_hash, newPassword)) {
       const message = row.must_change_password ? '新密码不能与临时密码相同' : '新密码不能与当前密码相同';
       throw new AppError(400, 'USER_PASSWORD_UNCHANGED', '新密码不能与原密码相同', message, {
@@ -1352,7 +1370,7 @@ export class UserService implements PermissionResolver {
     return this.db.tx(async (tx) => {
       const [updated] = await tx.q<StaffRow>(sql`update staff_account set password_hash = ${h},
         must_change_password = false, password_changed_at = now(), updated_at = now() where id = ${staffId} returning *`);
-      await this.endSignIns(tx, { kind: 'staff', id: staffId }, 'user.staff.password_change');
+      await this.endSignIns(tx, { kind: 'staff', id: staffId }, 'user.staff.password_change', opts.keepSession);
       await this.services?.auth?.forgetLoginFailures(tx, { kind: 'staff', id: staffId });
       await this.audit(
         tx,

@@ -299,6 +299,49 @@ forEachPlatform(
       assert.deepEqual(me.permissions, ['user:read']);
     });
 
+    test('我的账号: a staff member changes their own password and alert addresses, each with the password; guessing is limited', async () => {
+      const password = 'Own#Pass2026';
+      const me = await users().createStaff({ regionCode: DH, username: 'selfserve01', password, displayName: '自助' });
+      const h = await staffHeaders(me.id, DH);
+      const call = (url: string, method: 'POST' | 'PATCH', payload: Record<string, unknown>) =>
+        get().app.inject({ method, url, headers: h, payload });
+      const wrong = await call('/api/user/admin/me/password', 'POST', {
+        oldPassword: 'Not#MyPass1',
+        newPassword: 'Next#Pass2026',
+      });
+      assert.equal(wrong.json().code, 'USER_PASSWORD_WRONG');
+      assert.equal(wrong.json().errors[0].field, 'oldPassword');
+      const same = await call('/api/user/admin/me/password', 'POST', { oldPassword: password, newPassword: password });
+      assert.equal(same.json().code, 'USER_PASSWORD_UNCHANGED');
+      const changed = await call('/api/user/admin/me/password', 'POST', {
+        oldPassword: password,
+        newPassword: 'Next#Pass2026',
+      });
+      assert.equal(changed.statusCode, 204, changed.body);
+      assert.ok(await users().verifyStaffLogin('selfserve01', 'Next#Pass2026'));
+      assert.equal(await users().verifyStaffLogin('selfserve01', password), undefined);
+
+      const refused = await call('/api/user/admin/me/contact', 'PATCH', { password, email: 'elsewhere@example.com' });
+      assert.equal(refused.json().code, 'USER_PASSWORD_WRONG', 'the old password no longer proves anything');
+      assert.equal((await users().getStaffContact(me.id))?.email, undefined);
+      const set = await call('/api/user/admin/me/contact', 'PATCH', {
+        password: 'Next#Pass2026',
+        email: 'self01@example.gov.cn',
+      });
+      assert.equal(set.json().email, 's*****@example.gov.cn');
+      const [audit] = await get().ctx.db.q<{ actor_id: string }>(sql`select actor_id from audit_event
+        where action = 'user.staff.update' and target_id = ${me.id} order by seq desc limit 1`);
+      assert.equal(audit.actor_id, me.id);
+      // five calls so far; the limit is ten checks a quarter hour, then 429 even with the right password
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++)
+        statuses.push((await call('/api/user/admin/me/contact', 'PATCH', { password: 'Guess#Pass00' + i })).statusCode);
+      assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429]);
+      const late = await call('/api/user/admin/me/contact', 'PATCH', { password: 'Next#Pass2026', mobile: null });
+      assert.equal(late.statusCode, 429);
+      assert.ok(late.headers['retry-after']);
+    });
+
     test('schema.ts matches the migrated tables', async () => {
       for (const table of Object.values(schema) as Table[]) {
         const name = getTableName(table);

@@ -22,7 +22,7 @@ import {
 import { useState } from 'react';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
-import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
+import { ApiError, api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
 import { MOBILE } from '../../lib/ids';
 import { useStaffPermissions } from '../../lib/permissions';
 import { chinaDay } from '../../lib/time';
@@ -39,7 +39,8 @@ import {
   UNIT_TYPE_LABELS,
   type Unit,
 } from './api';
-import { accountPanels } from './securitySlots';
+import { FormError, NewPasswordFields } from './fields';
+import { accountPanels, staffSecurityPanels } from './securitySlots';
 
 const PAGE = 20;
 /** A console list paged by the server: which page, how many in all, counted in people's words (共 N 人). */
@@ -678,6 +679,11 @@ function StaffContactFields(props: { current?: Staff }) {
   );
 }
 
+/** The alert addresses a contact form asks to change: cleared, or those typed in (an empty field keeps its value). */
+function contactPatch(v: { email?: string; mobile?: string; clear?: boolean }) {
+  return v.clear ? { email: null, mobile: null } : { email: v.email || undefined, mobile: v.mobile || undefined };
+}
+
 function StaffContactModal(props: { staff?: Staff; onClose: () => void; onSaved: () => void }) {
   const toast = useToast();
   const [form] = Form.useForm();
@@ -686,7 +692,7 @@ function StaffContactModal(props: { staff?: Staff; onClose: () => void; onSaved:
     mutationFn: (v: { email?: string; mobile?: string; clear?: boolean }) =>
       api(`/api/user/admin/staff/${s?.id}`, {
         method: 'PATCH',
-        body: v.clear ? { email: null, mobile: null } : { email: v.email || undefined, mobile: v.mobile || undefined },
+        body: contactPatch(v),
       }),
     onSuccess: () => {
       toast.success('已保存');
@@ -860,4 +866,95 @@ function showTemporaryPassword(modal: ReturnType<typeof App.useApp>['modal'], pa
       </>
     ),
   });
+}
+
+/** 我的账号: the signed-in staff member's own password, alert addresses, devices and login history. */
+export function MyStaffAccountPage() {
+  const toast = useToast();
+  const qc = useQueryClient();
+  const [pwForm] = Form.useForm();
+  const [contactForm] = Form.useForm();
+  const me = useQuery({ queryKey: ['user', 'staff', 'me'], queryFn: () => api<Staff>('/api/user/admin/me') });
+  const change = useMutation({
+    mutationFn: (v: { oldPassword: string; newPassword: string }) =>
+      api('/api/user/admin/me/password', { body: { oldPassword: v.oldPassword, newPassword: v.newPassword } }),
+    onSuccess: () => {
+      toast.success('密码已修改，其他设备上的登录已退出');
+      pwForm.resetFields();
+      void qc.invalidateQueries({ queryKey: ['user', 'staff', 'me'] });
+      void qc.invalidateQueries({ queryKey: ['auth', 'sessions'] });
+    },
+    onError: (err) =>
+      pwForm.setFields(fieldErrors(err).map((e) => ({ ...e, name: e.name === 'password' ? 'newPassword' : e.name }))),
+  });
+  const contact = useMutation({
+    mutationFn: (v: { password: string; email?: string; mobile?: string; clear?: boolean }) =>
+      api<Staff>('/api/user/admin/me/contact', {
+        method: 'PATCH',
+        body: { password: v.password, ...contactPatch(v) },
+      }),
+    onSuccess: (saved) => {
+      toast.success('已保存');
+      contactForm.resetFields();
+      qc.setQueryData(['user', 'staff', 'me'], (old?: Staff) => ({ ...old, ...saved }));
+    },
+    onError: (err) => toast.refused(contactForm, err),
+  });
+  const s = me.data;
+  return (
+    <>
+      <PageTitle>我的账号</PageTitle>
+      <Space orientation="vertical" size={16} style={{ width: '100%' }}>
+        <Card title="账号信息" loading={me.isLoading}>
+          {me.error ? <Alert type="error" showIcon title={errorText(me.error)} /> : null}
+          {s ? (
+            <Descriptions column={{ xs: 1, md: 2 }}>
+              <Descriptions.Item label="用户名">{s.username}</Descriptions.Item>
+              <Descriptions.Item label="名称">{s.displayName}</Descriptions.Item>
+              <Descriptions.Item label="所属统筹区">{s.regionCode}</Descriptions.Item>
+              <Descriptions.Item label="密码更新于">{chinaDay(new Date(s.passwordChangedAt))}</Descriptions.Item>
+            </Descriptions>
+          ) : null}
+        </Card>
+        <Card title="修改密码">
+          <FormError error={change.error} />
+          <Form form={pwForm} layout="vertical" onFinish={(v) => change.mutate(v)} style={{ maxWidth: 480 }}>
+            <Form.Item name="oldPassword" label="原密码" rules={[{ required: true, message: '请输入原密码' }]}>
+              <Input.Password autoComplete="current-password" />
+            </Form.Item>
+            <NewPasswordFields facts={() => ({})} />
+            <Button type="primary" htmlType="submit" loading={change.isPending}>
+              修改密码
+            </Button>
+          </Form>
+        </Card>
+        <Card title="安全提醒">
+          <Form form={contactForm} layout="vertical" onFinish={(v) => contact.mutate(v)} style={{ maxWidth: 480 }}>
+            <StaffContactFields current={s} />
+            {s?.mobile || s?.email ? (
+              <Form.Item name="clear" valuePropName="checked">
+                <Checkbox>清除现有的邮箱和手机号，不再发送提醒</Checkbox>
+              </Form.Item>
+            ) : null}
+            <Form.Item
+              name="password"
+              label="当前密码"
+              extra="为防止他人借用您的登录改走提醒，保存前请输入密码"
+              rules={[{ required: true, message: '请输入当前密码' }]}
+            >
+              <Input.Password autoComplete="current-password" />
+            </Form.Item>
+            <Button type="primary" htmlType="submit" loading={contact.isPending}>
+              保存
+            </Button>
+          </Form>
+        </Card>
+        {staffSecurityPanels.map((p) => (
+          <Card key={p.key} title={p.title}>
+            {p.element}
+          </Card>
+        ))}
+      </Space>
+    </>
+  );
 }

@@ -9,9 +9,10 @@ import {
 } from '@ant-design/icons';
 import { lazyPages, type PortalPage } from '../../portals/registry';
 
-const { AgentsPage, PersonsPage, StaffPage, UnitsPage } = lazyPages(
+const { AgentsPage, MyStaffAccountPage, PersonsPage, StaffPage, UnitsPage } = lazyPages(
   () => import('./ConsolePages'),
   'AgentsPage',
+  'MyStaffAccountPage',
   'PersonsPage',
   'StaffPage',
   'UnitsPage',
@@ -68,4 +69,6 @@ export const userConsolePages: PortalPage[] = [
     element: <StaffPage />,
     nav: { label: '工作人员与角色', icon: <SolutionOutlined /> },
   },
+  // every staff member's own account, reached from the header (我的账号), not the menu
+  { path: 'me', element: <MyStaffAccountPage /> },
 ];

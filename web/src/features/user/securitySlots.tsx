@@ -14,6 +14,11 @@ export const securityPanels: Array<{ key: string; title: string; element: ReactN
   { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
 ];
 
+/** SLOT for the auth center: panels on a staff member's own 我的账号 page in the console, below 修改密码. */
+export const staffSecurityPanels: Array<{ key: string; title: string; element: ReactNode }> = securityPanels.filter(
+  (p) => p.key !== 'passkeys',
+);
+
 /** SLOT for the auth center: panels in the console's account details, each shown to staff with its permission. */
 export const accountPanels = (
   account: AccountOf,
