@@ -105,10 +105,10 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     defaultTemplates: {
       email: {
         title: '管理后台账号 {{username}} 在新设备登录',
-        body: '您好：\n\n您的医保服务平台工作人员账号 {{username}} 于 {{at|time}} 在新设备“{{device}}”（IP {{ip}}）上登录。\n如非本人操作，请立即修改密码，并报告系统管理员。\n\n医保服务平台',
+        body: '您好：\n\n您的医保服务平台工作人员账号 {{username}} 于 {{at|time}} 在新设备“{{device}}”（IP {{ip}}）上登录。\n如非本人操作，请立即在管理后台“我的账号”中修改密码，并报告系统管理员。\n\n医保服务平台',
       },
       sms: {
-        body: '【医保服务】工作人员账号{{username}}于{{at|time}}在新设备{{device}}登录，如非本人操作请立即修改密码并报告系统管理员。',
+        body: '【医保服务】工作人员账号{{username}}于{{at|time}}在新设备{{device}}登录，如非本人操作请立即在“我的账号”中修改密码并报告系统管理员。',
       },
     },
     channels: { always: [], fallback: ['email', 'sms'] },
