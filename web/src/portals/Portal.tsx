@@ -1,4 +1,5 @@
-import { Button, Space } from 'antd';
+import { UserOutlined } from '@ant-design/icons';
+import { Button, Grid, Space } from 'antd';
 import { useEffect } from 'react';
 import { Route, Routes, useNavigate } from 'react-router';
 import { logout } from '../auth/oidc';
@@ -14,6 +15,7 @@ import { type PortalPage, preloadWhenIdle } from './registry';
 export function Portal(props: { name: string; title: string; kind: 'person' | 'staff'; pages: PortalPage[] }) {
   const session = useSession();
   const navigate = useNavigate();
+  const screens = Grid.useBreakpoint();
   const { can } = useStaffPermissions();
   const base = `/${props.name}`;
   // a staff member's menu holds only the pages their roles cover (known once the server has said)
@@ -27,8 +29,8 @@ export function Portal(props: { name: string; title: string; kind: 'person' | 's
   const extra = session ? (
     <Space size={8}>
       {hasAccountPage ? (
-        <Button size="small" ghost onClick={() => navigate(`${base}/me`)}>
-          我的账号
+        <Button size="small" ghost icon={<UserOutlined />} aria-label="我的账号" onClick={() => navigate(`${base}/me`)}>
+          {screens.sm ? '我的账号' : null}
         </Button>
       ) : null}
       <Button size="small" ghost onClick={() => logout(props.name)}>
