@@ -553,6 +553,13 @@ describe('console (e2e)', () => {
       await signIn(phone, 'selfclerk04', 'Staff@2026pw');
       await page.getByRole('button', { name: '我的账号' }).click();
       await page.waitForURL((u) => u.pathname === '/console/me');
+      // a password 85 days old (of 90): the home page says so, and leads here
+      await env.platform.ctx.db.q(sql`update staff_account set password_changed_at = now() - interval '85 days'
+        where username = 'selfclerk04'`);
+      await page.goto('/console');
+      await page.getByText('您的密码将于 5 天后到期').waitFor();
+      await page.getByRole('button', { name: '修改密码' }).click();
+      await page.waitForURL((u) => u.pathname === '/console/me');
       await page.getByText('selfclerk04').waitFor();
       const sessions = page.locator('.ant-card').filter({ hasText: '登录设备与会话' });
       await sessions.getByText('当前设备').waitFor();
@@ -567,6 +574,7 @@ describe('console (e2e)', () => {
       await pw.getByLabel('原密码').fill('Staff@2026pw');
       await pw.getByRole('button', { name: '修改密码' }).click();
       await page.getByText('密码已修改，其他设备上的登录已退出').waitFor();
+      await page.getByText(/您的密码将于/).waitFor({ state: 'detached' });
       await phone.reload();
       await phone.waitForURL((u) => u.pathname !== '/console', { waitUntil: 'commit' });
 

@@ -69,7 +69,9 @@ export const configSchema = z.object({
     .min(0)
     .max(3650)
     .default(90)
-    .describe('a staff password older than this must be changed at the next login (0 = never)'),
+    .describe(
+      'a staff password older than this must be changed at the next login, with a reminder a week before (0 = never)',
+    ),
   LOGIN_HISTORY_DAYS: z.coerce
     .number()
     .int()

@@ -6,6 +6,8 @@ interface StaffMe {
   id: string;
   displayName: string;
   permissions: string[];
+  /** when the password ages out (none when passwords never do) */
+  passwordExpiresAt?: string;
 }
 
 /**

@@ -33,3 +33,7 @@ export const hourMinute = (at: Date): string =>
 
 /** the calendar day in China time, YYYY-MM-DD */
 export const chinaDay = (at: Date | number): string => new Date(at).toLocaleDateString('sv-SE', { timeZone: ZONE });
+
+/** Calendar days (China time) from today to `at`'s day: 0 today, 1 tomorrow, negative once past. */
+export const chinaDaysUntil = (at: Date | number | string): number =>
+  (Date.parse(chinaDay(new Date(at))) - Date.parse(chinaDay(Date.now()))) / 86_400_000;

@@ -174,6 +174,25 @@ export const builtinTypes: MessageTypeDeclaration[] = [
     sample: { ...AGENT_EXPIRY_SAMPLE, agentName: '李*' },
   },
   {
+    code: 'user.staff_password_expiring',
+    category: 'security',
+    name: '密码到期提醒（工作人员）',
+    priority: 'normal',
+    mandatory: true,
+    payloadSchema: z.object({ username: z.string(), expiresAt: z.string() }),
+    defaultTemplates: {
+      email: {
+        title: '管理后台账号 {{username}} 的密码即将到期',
+        body: '您好：\n\n您的医保服务平台工作人员账号 {{username}} 的密码将于 {{expiresAt|time}} 到期。请在管理后台“我的账号”中修改密码；到期后登录时须先设置新密码。\n\n医保服务平台',
+      },
+      sms: {
+        body: '【医保服务】工作人员账号{{username}}的密码将于{{expiresAt|time}}到期，请在管理后台“我的账号”中修改。',
+      },
+    },
+    channels: { always: [], fallback: ['email', 'sms'] },
+    sample: { username: 'clerk01', expiresAt: '2026-01-08T08:30:00.000Z' },
+  },
+  {
     code: 'user.password_changed',
     category: 'security',
     name: '密码变更提醒',

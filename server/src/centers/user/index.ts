@@ -78,14 +78,23 @@ export const userCenter: Center = {
       AGENT_REMINDER_QUEUE,
       async () => {
         await users.remindExpiringAgents();
-        await scheduleAgentReminders(ctx, Date.now() + DAY_MS);
+        await enqueueDaily(ctx.db, AGENT_REMINDER_QUEUE, new Date(Date.now() + DAY_MS));
       },
       '经办授权到期提醒（每日）',
+    );
+    ctx.jobs.register(
+      STAFF_PASSWORD_REMINDER_QUEUE,
+      async () => {
+        await users.remindStaffPasswords();
+        await enqueueDaily(ctx.db, STAFF_PASSWORD_REMINDER_QUEUE, new Date(Date.now() + DAY_MS));
+      },
+      '工作人员密码到期提醒（每日）',
     );
   },
   async routes(app, ctx) {
     userRoutes(app, ctx, ctx.services.user!);
-    await scheduleAgentReminders(ctx, Date.now() + 60_000);
+    await enqueueDaily(ctx.db, AGENT_REMINDER_QUEUE, new Date(Date.now() + 60_000));
+    await enqueueDaily(ctx.db, STAFF_PASSWORD_REMINDER_QUEUE, new Date(Date.now() + 90_000));
   },
   async seed(ctx) {
     const users = ctx.services.user!;
@@ -112,9 +121,8 @@ export const userCenter: Center = {
 };
 
 const AGENT_REMINDER_QUEUE = 'user.agents.remind';
+const STAFF_PASSWORD_REMINDER_QUEUE = 'user.staff.password_remind';
 const DAY_MS = 86_400_000;
-
-const scheduleAgentReminders = (ctx: Context, at: number) => enqueueDaily(ctx.db, AGENT_REMINDER_QUEUE, new Date(at));
 
 export const DEMO_PERSON_PASSWORD = 'Demo@2024pw';
 const DEMO_CLERK_PASSWORD = 'Clerk@2024pw';

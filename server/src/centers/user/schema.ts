@@ -83,6 +83,8 @@ export const staffAccount = pgTable(
     /** Where the account's security alerts go (encrypted; both optional). */
     mobileEnc: text('mobile_enc'),
     emailEnc: text('email_enc'),
+    /** 密码到期提醒 sent for the current password (once per password). */
+    passwordRemindedAt: ts('password_reminded_at'),
   },
   (t) => [primaryKey({ columns: [t.regionCode, t.id] })],
 );

@@ -41,6 +41,8 @@ export type AgentRole = (typeof AGENT_ROLES)[number];
 const AGENT_ROLE_TEXT: Record<AgentRole, string> = { admin: '管理员', handler: '经办', viewer: '查看' };
 /** Days before a grant's expiry that the agent and the unit's admins are told. */
 export const AGENT_EXPIRY_NOTICE_DAYS = 7;
+/** Staff hear this many days ahead that their password ages out (STAFF_PASSWORD_MAX_AGE_DAYS). */
+export const STAFF_PASSWORD_NOTICE_DAYS = 7;
 const REMINDER_BATCH = 500;
 
 export interface PersonAccount {
@@ -99,6 +101,8 @@ export interface StaffAccount {
   /** Set when the password is older than the staff password age limit (that many days). */
   passwordExpiredAfterDays?: number;
   passwordChangedAt: string;
+  /** When the password ages out (none when passwords never do). */
+  passwordExpiresAt?: string;
   /** Where the account's security alerts go, masked; absent when none is set. */
   mobile?: string;
   email?: string;
@@ -207,6 +211,7 @@ interface StaffRow {
   password_changed_at: Date | string;
   mobile_enc?: string | null;
   email_enc?: string | null;
+  password_reminded_at?: Date | string | null;
   created_at: Date | string;
 }
 
@@ -1004,6 +1009,40 @@ export class UserService implements PermissionResolver {
     return { seen: due.length, announced };
   }
 
+  /**
+   * 密码到期提醒 (daily): staff whose password ages out within `days`, and who have an alert address, are told once per
+   * password. Claimed and sent in one transaction per batch, so a crash neither loses nor repeats a reminder.
+   */
+  async remindStaffPasswords(days = STAFF_PASSWORD_NOTICE_DAYS): Promise<number> {
+    const maxAge = this.staffPasswordMaxAgeDays;
+    const message = this.services?.message;
+    if (maxAge <= 0 || !message) return 0;
+    let announced = 0;
+    for (;;) {
+      const sent = await this.db.tx(async (tx) => {
+        const due = await tx.q<StaffRow>(sql`update staff_account set password_reminded_at = now()
+          where id in (select id from staff_account
+            where status = 'active' and not must_change_password and (mobile_enc is not null or email_enc is not null)
+              and password_changed_at <= now() - make_interval(days => ${maxAge - days})
+              and password_changed_at > now() - make_interval(days => ${maxAge})
+              and password_reminded_at is null
+            order by password_changed_at limit ${REMINDER_BATCH} for update skip locked)
+          returning *`);
+        for (const r of due) {
+          await message.send(tx, {
+            type: 'user.staff_password_expiring',
+            regionCode: r.region_code,
+            to: { staffId: r.id },
+            payload: { username: r.username, expiresAt: this.staffFromRow(r).passwordExpiresAt },
+          });
+        }
+        return due.length;
+      });
+      announced += sent;
+      if (sent < REMINDER_BATCH) return announced;
+    }
+  }
+
   private async announceExpiry(tx: Executor, agent: AgentRow): Promise<void> {
     const message = this.services?.message;
     if (!message) return;
@@ -1157,6 +1196,9 @@ export class UserService implements PermissionResolver {
       mustChangePassword: r.must_change_password === true || expired,
       ...(expired ? { passwordExpiredAfterDays: days } : {}),
       passwordChangedAt: iso(r.password_changed_at)!,
+      ...(days > 0
+        ? { passwordExpiresAt: new Date(new Date(r.password_changed_at).getTime() + days * 86_400_000).toISOString() }
+        : {}),
       ...(r.mobile_enc ? { mobile: maskMobile(this.privacy.cipher.decrypt(r.mobile_enc)) } : {}),
       ...(r.email_enc ? { email: maskEmail(this.privacy.cipher.decrypt(r.email_enc)) } : {}),
       createdAt: iso(r.created_at)!,
@@ -1309,7 +1351,13 @@ export class UserService implements PermissionResolver {
       if (patch.mobile !== undefined) sets.push(sql`mobile_enc = ${this.encryptedOrNull(patch.mobile)}`);
       if (patch.email !== undefined) sets.push(sql`email_enc = ${this.encryptedOrNull(patch.email)}`);
       // a password set by someone else is temporary: the account chooses its own at the next login
-      if (h) sets.push(sql`password_hash = ${h}`, sql`must_change_password = true`, sql`password_changed_at = now()`);
+      if (h)
+        sets.push(
+          sql`password_hash = ${h}`,
+          sql`must_change_password = true`,
+          sql`password_changed_at = now()`,
+          sql`password_reminded_at = null`,
+        );
       const [row] = await tx.q<StaffRow>(
         sql`update staff_account set ${sql.join(sets, sql`, `)} where id = ${staffId} returning *`,
       );
@@ -1369,7 +1417,8 @@ export class UserService implements PermissionResolver {
     const h = await this.hasher.hash(newPassword);
     return this.db.tx(async (tx) => {
       const [updated] = await tx.q<StaffRow>(sql`update staff_account set password_hash = ${h},
-        must_change_password = false, password_changed_at = now(), updated_at = now() where id = ${staffId} returning *`);
+        must_change_password = false, password_changed_at = now(), password_reminded_at = null, updated_at = now()
+        where id = ${staffId} returning *`);
       await this.endSignIns(tx, { kind: 'staff', id: staffId }, 'user.staff.password_change', opts.keepSession);
       await this.services?.auth?.forgetLoginFailures(tx, { kind: 'staff', id: staffId });
       await this.audit(

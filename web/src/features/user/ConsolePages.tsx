@@ -40,6 +40,7 @@ import {
   type Unit,
 } from './api';
 import { FormError, NewPasswordFields } from './fields';
+import { StaffPasswordNotice } from './StaffPasswordNotice';
 import { accountPanels, staffSecurityPanels } from './securitySlots';
 
 const PAGE = 20;
@@ -881,8 +882,8 @@ export function MyStaffAccountPage() {
     onSuccess: () => {
       toast.success('密码已修改，其他设备上的登录已退出');
       pwForm.resetFields();
-      void qc.invalidateQueries({ queryKey: ['user', 'staff', 'me'] });
-      void qc.invalidateQueries({ queryKey: ['auth', 'sessions'] });
+      for (const queryKey of [['user', 'staff', 'me'], ['staff-me'], ['auth', 'sessions']])
+        void qc.invalidateQueries({ queryKey });
     },
     onError: (err) =>
       pwForm.setFields(fieldErrors(err).map((e) => ({ ...e, name: e.name === 'password' ? 'newPassword' : e.name }))),
@@ -904,6 +905,7 @@ export function MyStaffAccountPage() {
   return (
     <>
       <PageTitle>我的账号</PageTitle>
+      <StaffPasswordNotice />
       <Space orientation="vertical" size={16} style={{ width: '100%' }}>
         <Card title="账号信息" loading={me.isLoading}>
           {me.error ? <Alert type="error" showIcon title={errorText(me.error)} /> : null}
@@ -913,6 +915,9 @@ export function MyStaffAccountPage() {
               <Descriptions.Item label="名称">{s.displayName}</Descriptions.Item>
               <Descriptions.Item label="所属统筹区">{s.regionCode}</Descriptions.Item>
               <Descriptions.Item label="密码更新于">{chinaDay(new Date(s.passwordChangedAt))}</Descriptions.Item>
+              {s.passwordExpiresAt ? (
+                <Descriptions.Item label="密码有效期至">{chinaDay(new Date(s.passwordExpiresAt))}</Descriptions.Item>
+              ) : null}
             </Descriptions>
           ) : null}
         </Card>

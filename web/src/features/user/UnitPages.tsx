@@ -25,7 +25,7 @@ import { PageTitle } from '../../components/PortalShell';
 import { api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
 import { RESIDENT_ID } from '../../lib/ids';
 import { getSession, setSession, useSession } from '../../lib/session';
-import { chinaDay } from '../../lib/time';
+import { chinaDaysUntil } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import {
   AGENT_ROLE_LABELS,
@@ -384,7 +384,7 @@ function validity(a: Agent) {
 /** 授权 N 天后到期 for a grant ending within the week, counted in China-time calendar days (nothing otherwise). */
 export function ExpiryTag({ expiresAt }: { expiresAt?: string }) {
   if (!expiresAt) return null;
-  const days = (Date.parse(chinaDay(new Date(expiresAt))) - Date.parse(chinaDay(Date.now()))) / 86_400_000;
+  const days = chinaDaysUntil(expiresAt);
   if (days > EXPIRY_NOTICE_DAYS) return null;
   return (
     <Tag color="orange" style={{ marginInlineStart: 8 }}>

@@ -54,6 +54,8 @@ export interface Staff {
   /** Set when the password is older than the staff password age limit (that many days). */
   passwordExpiredAfterDays?: number;
   passwordChangedAt: string;
+  /** when the password ages out (none when passwords never do) */
+  passwordExpiresAt?: string;
   /** where the account's security alerts go, masked */
   mobile?: string;
   email?: string;

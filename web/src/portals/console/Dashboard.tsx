@@ -6,6 +6,7 @@ import { PermissionsPending } from '../../components/Permitted';
 import { PageTitle } from '../../components/PortalShell';
 import { loginOverview } from '../../features/auth/api';
 import { BACKLOG_SECONDS, countOf, type JobsView, longestWait, waitText } from '../../features/platform/jobs';
+import { StaffPasswordNotice } from '../../features/user/StaffPasswordNotice';
 import { ApiError, api, errorText } from '../../lib/api';
 import { useStaffPermissions } from '../../lib/permissions';
 
@@ -93,6 +94,7 @@ export function ConsoleDashboard() {
     return (
       <>
         <PageTitle>您好，{me?.displayName}</PageTitle>
+        <StaffPasswordNotice />
         <Typography.Paragraph>
           请在菜单中选择要办理的业务。菜单只列出您的角色在本统筹区可以使用的功能；值班概览需要运维或支付对账等权限。
         </Typography.Paragraph>
@@ -101,6 +103,7 @@ export function ConsoleDashboard() {
   return (
     <>
       <PageTitle>值班概览</PageTitle>
+      <StaffPasswordNotice />
       <Row gutter={[16, 16]}>
         <Watch title="任务队列" shown={can(OPS)} to="/console/jobs" query={jobs}>
           {(d) => {

@@ -1,6 +1,9 @@
 process.env.USER_ARGON2_PROFILE ??= 'test';
 
-/** 经办授权到期提醒 through the real message center: once per grant, to the agent and the unit's other admins. */
+/**
+ * 到期提醒 through the real message center: 经办授权 once per grant, to the agent and the unit's other admins; 工作人员密码
+ * once per password, to the staff member's alert address.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { service } from '../../platform/context.ts';
@@ -15,7 +18,7 @@ const system = { kind: 'system' as const, id: 'test' };
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
 
 forEachPlatform(
-  'user center: 经办授权到期提醒',
+  'user center: 到期提醒',
   (get) => {
     const inbox = async (personId: string) => {
       await get().ctx.jobs.drain();
@@ -66,6 +69,45 @@ forEachPlatform(
       await grant(soon!.id, 'handler', inDays(5));
       assert.equal(await users.remindExpiringAgents(), 1);
       assert.equal((await inbox(soon!.id)).length, 2);
+    });
+
+    test('staff with an alert address hear a week ahead that their password ages out, once per password', async () => {
+      const users = service(get().ctx, 'user');
+      const staff = (username: string, contact: { email?: string; mobile?: string }) =>
+        users.createStaff({ regionCode: DH, username, password: 'Aging#Pass2026', displayName: username, ...contact });
+      const age = (id: string, days: number) =>
+        get().ctx.db.q(sql`update staff_account set password_changed_at = now() - make_interval(days => ${days})
+          where id = ${id}`);
+      const due = await staff('pwdue01', { email: 'due01@example.gov.cn' });
+      const fresh = await staff('pwfresh01', { email: 'fresh01@example.gov.cn' });
+      const silent = await staff('pwsilent01', {});
+      const gone = await staff('pwgone01', { mobile: '13900005555' });
+      await Promise.all([age(due.id, 85), age(fresh.id, 10), age(silent.id, 85), age(gone.id, 95)]);
+
+      assert.equal(
+        await users.remindStaffPasswords(),
+        1,
+        'the one within a week with an address (an aged-out one is asked at login)',
+      );
+      assert.equal(await users.remindStaffPasswords(), 0, 'once per password');
+      await get().ctx.jobs.drain();
+      const told = await get().ctx.db.q<{ type_code: string; channel: string; status: string; body: string }>(sql`
+        select m.type_code, d.channel, d.status, d.body from message m
+          join message_delivery d on d.region_code = m.region_code and d.message_id = m.id
+        where m.to_staff_id = ${due.id} and d.status <> 'skipped'`);
+      assert.deepEqual(
+        told.map((t) => `${t.type_code} ${t.channel} ${t.status}`),
+        ['user.staff_password_expiring email sent'],
+      );
+      const expires = (await users.getStaff(due.id)).passwordExpiresAt!;
+      assert.equal(new Date(expires).getTime() - Date.now() < 6 * 86_400_000, true);
+      assert.match(told[0]!.body, /pwdue01 的密码将于 .+ 到期/);
+
+      // a new password starts the clock again, and is announced in its turn
+      await users.changeStaffPassword(due.id, 'Renewed#Pass2026');
+      assert.equal(await users.remindStaffPasswords(), 0);
+      await age(due.id, 84);
+      assert.equal(await users.remindStaffPasswords(), 1);
     });
   },
   { centers: [userCenter, messageCenter] },
