@@ -95,6 +95,19 @@ export class JobRunner {
     if (title) this.titles.set(queue, title);
   }
 
+  /** A job that runs once a day: `run`, then tomorrow's run is queued; the first one `firstInMs` from now. */
+  async registerDaily(queue: string, title: string, run: () => Promise<unknown>, firstInMs: number): Promise<void> {
+    this.register(
+      queue,
+      async () => {
+        await run();
+        await enqueueDaily(this.db, queue, new Date(Date.now() + 86_400_000));
+      },
+      title,
+    );
+    await enqueueDaily(this.db, queue, new Date(Date.now() + firstInMs));
+  }
+
   get queues(): string[] {
     return [...this.handlers.keys()];
   }

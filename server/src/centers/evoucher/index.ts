@@ -1,7 +1,6 @@
 /** E-voucher center (电子凭证中心): activation, dynamic QR, institution verification, channel authorisation, QR login. */
 import type { Center } from '../../platform/center.ts';
 import type { Context } from '../../platform/context.ts';
-import { enqueueDaily } from '../../platform/jobs.ts';
 import { seedDemoVoucher } from './demo.ts';
 import { authSlice, type LoginMethodSlot } from './deps.ts';
 import { QR_LOGIN_AMR, qrLoginMethod } from './login.ts';
@@ -32,11 +31,6 @@ function wireCoreZone(ctx: Context, svc: EvoucherService): void {
   core?.useEcTokenResolver?.(svc.resolveEcToken);
 }
 
-const PURGE_QUEUE = 'evoucher.purge';
-
-/** One purge per day. */
-const schedulePurge = (ctx: Context, runAt: Date) => enqueueDaily(ctx.db, PURGE_QUEUE, runAt);
-
 export const evoucherCenter: Center = {
   name: 'evoucher',
   description: '电子凭证中心: 激活（实人认证）、动态码、机构核验、渠道授权、扫码登录',
@@ -53,15 +47,12 @@ export const evoucherCenter: Center = {
     await user?.declarePermissions?.(PERMISSIONS, 'evoucher');
     wireCoreZone(ctx, svc);
     ctx.regions.declareSettings('evoucher', EVOUCHER_SETTINGS);
-    ctx.jobs.register(
-      PURGE_QUEUE,
-      async () => {
-        await svc.purgeExpired();
-        await schedulePurge(ctx, new Date(Date.now() + 86400_000));
-      },
+    await ctx.jobs.registerDaily(
+      'evoucher.purge',
       '清理过期的电子凭证授权码、令牌、扫码登录与实人认证记录',
+      () => svc.purgeExpired(),
+      3600_000,
     );
-    await schedulePurge(ctx, new Date(Date.now() + 3600_000));
     const auth = authSlice(ctx);
     auth?.registerLoginMethod?.(qrLoginMethod(svc) satisfies LoginMethodSlot);
   },

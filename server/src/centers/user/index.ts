@@ -6,7 +6,6 @@ import type { Center } from '../../platform/center.ts';
 import { type Context, service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { forbidden } from '../../platform/errors.ts';
-import { enqueueDaily } from '../../platform/jobs.ts';
 import { usccCheckChar } from '../../platform/privacy/index.ts';
 import { argon2ParamsFor, PasswordHasher } from './password.ts';
 import { userRoutes } from './routes.ts';
@@ -74,27 +73,22 @@ export const userCenter: Center = {
     for (const [table, column] of ENCRYPTED_COLUMNS) {
       ctx.privacy.registerEncryptedColumn({ table, column, key: ['region_code', 'id'] });
     }
-    ctx.jobs.register(
-      AGENT_REMINDER_QUEUE,
-      async () => {
-        await users.remindExpiringAgents();
-        await enqueueDaily(ctx.db, AGENT_REMINDER_QUEUE, new Date(Date.now() + DAY_MS));
-      },
-      '经办授权到期提醒（每日）',
-    );
-    ctx.jobs.register(
-      STAFF_PASSWORD_REMINDER_QUEUE,
-      async () => {
-        await users.remindStaffPasswords();
-        await enqueueDaily(ctx.db, STAFF_PASSWORD_REMINDER_QUEUE, new Date(Date.now() + DAY_MS));
-      },
-      '工作人员密码到期提醒（每日）',
-    );
   },
   async routes(app, ctx) {
-    userRoutes(app, ctx, ctx.services.user!);
-    await enqueueDaily(ctx.db, AGENT_REMINDER_QUEUE, new Date(Date.now() + 60_000));
-    await enqueueDaily(ctx.db, STAFF_PASSWORD_REMINDER_QUEUE, new Date(Date.now() + 90_000));
+    const users = ctx.services.user!;
+    userRoutes(app, ctx, users);
+    await ctx.jobs.registerDaily(
+      'user.agents.remind',
+      '经办授权到期提醒（每日）',
+      () => users.remindExpiringAgents(),
+      60_000,
+    );
+    await ctx.jobs.registerDaily(
+      'user.staff.password_remind',
+      '工作人员密码到期提醒（每日）',
+      () => users.remindStaffPasswords(),
+      90_000,
+    );
   },
   async seed(ctx) {
     const users = ctx.services.user!;
@@ -119,10 +113,6 @@ export const userCenter: Center = {
     },
   ],
 };
-
-const AGENT_REMINDER_QUEUE = 'user.agents.remind';
-const STAFF_PASSWORD_REMINDER_QUEUE = 'user.staff.password_remind';
-const DAY_MS = 86_400_000;
 
 export const DEMO_PERSON_PASSWORD = 'Demo@2024pw';
 const DEMO_CLERK_PASSWORD = 'Clerk@2024pw';

@@ -676,6 +676,11 @@ function StaffContactFields(props: { current?: Staff }) {
       >
         <Input maxLength={11} inputMode="numeric" autoComplete="off" />
       </Form.Item>
+      {props.current?.mobile || props.current?.email ? (
+        <Form.Item name="clear" valuePropName="checked">
+          <Checkbox>清除现有的邮箱和手机号，不再发送提醒</Checkbox>
+        </Form.Item>
+      ) : null}
     </>
   );
 }
@@ -714,11 +719,6 @@ function StaffContactModal(props: { staff?: Staff; onClose: () => void; onSaved:
     >
       <Form form={form} layout="vertical" onFinish={(v) => save.mutate(v)}>
         <StaffContactFields current={s} />
-        {s?.mobile || s?.email ? (
-          <Form.Item name="clear" valuePropName="checked">
-            <Checkbox>清除现有的邮箱和手机号，不再发送提醒</Checkbox>
-          </Form.Item>
-        ) : null}
       </Form>
     </Modal>
   );
@@ -936,11 +936,6 @@ export function MyStaffAccountPage() {
         <Card title="安全提醒">
           <Form form={contactForm} layout="vertical" onFinish={(v) => contact.mutate(v)} style={{ maxWidth: 480 }}>
             <StaffContactFields current={s} />
-            {s?.mobile || s?.email ? (
-              <Form.Item name="clear" valuePropName="checked">
-                <Checkbox>清除现有的邮箱和手机号，不再发送提醒</Checkbox>
-              </Form.Item>
-            ) : null}
             <Form.Item
               name="password"
               label="当前密码"
