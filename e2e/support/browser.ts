@@ -1,5 +1,5 @@
 /** Chromium (Debian's, through playwright-core), phone and desktop contexts, screenshots and the axe-core check. */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -72,7 +72,7 @@ export function viewportName(page: Page): ViewportName {
 export function screenshots(journey: string): (page: Page, name: string) => Promise<string> {
   const dir = join(ARTIFACTS, journey);
   mkdirSync(dir, { recursive: true });
-  for (const f of readdirSync(dir)) if (f.endsWith('.png')) rmSync(join(dir, f)); // no stale pictures of an earlier run
+  for (const f of readdirSync(dir)) if (/\.png(\.missing\.txt)?$/.test(f)) rmSync(join(dir, f)); // no stale pictures of an earlier run
   const numbers = new Map<string, number>();
   return async (page, name) => {
     const vp = viewportName(page);
@@ -82,7 +82,18 @@ export function screenshots(journey: string): (page: Page, name: string) => Prom
       numbers.set(name, n);
     }
     const file = join(dir, `${String(n).padStart(2, '0')}-${name}-${vp}.png`);
-    await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+    // a picture is an artifact, not what a test checks: when a loaded machine's Chromium gives no full-page frame in
+    // time, the visible part will do, and failing that a note says the picture is missing
+    const timeout = 15_000;
+    try {
+      await page.screenshot({ path: file, fullPage: true, animations: 'disabled', timeout });
+    } catch (full) {
+      try {
+        await page.screenshot({ path: file, animations: 'disabled', timeout });
+      } catch (visible) {
+        writeFileSync(`${file}.missing.txt`, `${(full as Error).message}\n\n${(visible as Error).message}\n`);
+      }
+    }
     return file;
   };
 }
