@@ -5,3 +5,6 @@ export const CHINA_OFFSET_MS = 8 * 3_600_000;
 export function businessDate(at: Date | string | number): string {
   return new Date(new Date(at).getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
+
+/** An instant as a database driver hands it over (a Date, or text from PGlite), in ISO 8601 UTC. */
+export const isoInstant = (v: Date | string): string => new Date(v).toISOString();

@@ -2,12 +2,23 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from './api';
 import { useSession } from './session';
 
-interface StaffMe {
+export interface StaffMe {
   id: string;
   displayName: string;
   permissions: string[];
   /** when the password ages out (none when passwords never do) */
   passwordExpiresAt?: string;
+}
+
+/** The signed-in staff member's own account (`/api/user/admin/me`), one cache entry for every page that reads it. */
+export function useStaffMe<T extends StaffMe = StaffMe>() {
+  const session = useSession();
+  return useQuery({
+    queryKey: ['staff-me', session?.subject, session?.regionCode],
+    queryFn: () => api<T>('/api/user/admin/me'),
+    enabled: session?.kind === 'staff',
+    staleTime: 60_000,
+  });
 }
 
 /**
@@ -21,14 +32,8 @@ export function useStaffPermissions(): {
   failed?: { error: unknown; retry: () => void };
 } {
   const session = useSession();
-  const staff = session?.kind === 'staff';
-  const { data, error, refetch } = useQuery({
-    queryKey: ['staff-me', session?.subject, session?.regionCode],
-    queryFn: () => api<StaffMe>('/api/user/admin/me'),
-    enabled: staff,
-    staleTime: 60_000,
-  });
-  if (!staff) return { can: () => false };
+  const { data, error, refetch } = useStaffMe();
+  if (session?.kind !== 'staff') return { can: () => false };
   if (!data) return { can: undefined, failed: error ? { error, retry: () => void refetch() } : undefined };
   const held = new Set(data.permissions);
   return { can: (anyOf) => held.has('*') || [anyOf].flat().some((p) => held.has(p)), me: data };

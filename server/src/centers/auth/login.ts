@@ -3,10 +3,12 @@
  * reveal whether an account exists) with growing delays and a hard lock, per-IP limits, login history, sessions.
  * All state is in the database, so it holds across processes.
  */
+
 import { appendAudit } from '../../platform/audit.ts';
 import type { Context } from '../../platform/context.ts';
 import { type Executor, notify, prepared, type SQL, sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
+import { isoInstant } from '../../platform/time.ts';
 import type { AccountKind, AccountRef } from './accounts.ts';
 import { hit, type Limit } from './rate-limit.ts';
 
@@ -86,8 +88,6 @@ export interface LoginEventView {
   userAgent: string | null;
   at: string;
 }
-
-const iso = (v: Date | string) => new Date(v).toISOString();
 
 /** A short, human name for a browser's user agent ("Android 手机 · Chrome"). */
 export function deviceName(ua: string): string {
@@ -259,7 +259,7 @@ export class LoginGuard {
       failures: Number(row?.failures ?? 0),
       locked: Boolean(row?.hard_locked),
       delayedUntil:
-        row?.locked_until && new Date(row.locked_until).getTime() > Date.now() ? iso(row.locked_until) : null,
+        row?.locked_until && new Date(row.locked_until).getTime() > Date.now() ? isoInstant(row.locked_until) : null,
     };
   }
 
@@ -318,15 +318,24 @@ export class LoginGuard {
    */
   private async alertLocked(tx: Executor, lc: LoginContext, key: string, failures: number): Promise<void> {
     const [scope, kind, id] = key.split(':');
-    const message = this.messages();
-    if (!message || scope !== 'acct') return;
-    const payload = { failures, ip: lc.ip, at: new Date().toISOString() };
-    if (kind === 'staff') return this.alertStaff(tx, id, 'auth.staff_account_locked', payload);
-    if (kind !== 'person') return;
-    await message.send(tx, {
-      type: 'auth.account_locked',
-      regionCode: lc.regionCode,
-      to: { personId: id },
+    if (scope !== 'acct') return;
+    const account = { kind, id, regionCode: lc.regionCode };
+    await this.alert(tx, account, 'account_locked', { failures, ip: lc.ip, at: new Date().toISOString() });
+  }
+
+  /** `auth.<what>` to a person (inbox, then WeChat/SMS); `auth.staff_<what>` to a staff member's alert addresses. */
+  private async alert(
+    tx: Executor,
+    account: { kind: string; id: string; regionCode: string },
+    what: 'account_locked' | 'new_device_login',
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    if (account.kind === 'staff') return this.alertStaff(tx, account.id, `auth.staff_${what}`, payload);
+    if (account.kind !== 'person') return;
+    await this.messages()?.send(tx, {
+      type: `auth.${what}`,
+      regionCode: account.regionCode,
+      to: { personId: account.id },
       payload,
     });
   }
@@ -358,8 +367,7 @@ export class LoginGuard {
    * else SMS), in the login's transaction.
    */
   private async alertNewDevice(tx: Executor, lc: LoginContext, account: AccountRef): Promise<void> {
-    const message = this.messages();
-    if (!message || !lc.userAgent || (account.kind !== 'person' && account.kind !== 'staff')) return;
+    if (!this.messages() || !lc.userAgent || (account.kind !== 'person' && account.kind !== 'staff')) return;
     const seen = await tx.one<{ any_before: boolean; same_device: boolean }>(sql`select
         exists(select 1 from auth_login_event where region_code = ${account.regionCode} and account_id = ${account.id}
           and result = 'success') as any_before,
@@ -367,13 +375,7 @@ export class LoginGuard {
           and result = 'success' and user_agent = ${lc.userAgent.slice(0, 300)}) as same_device`);
     if (!seen?.any_before || seen.same_device) return;
     const payload = { device: deviceName(lc.userAgent), ip: lc.ip, at: new Date().toISOString() };
-    if (account.kind === 'staff') return this.alertStaff(tx, account.id, 'auth.staff_new_device_login', payload);
-    await message.send(tx, {
-      type: 'auth.new_device_login',
-      regionCode: account.regionCode,
-      to: { personId: account.id },
-      payload,
-    });
+    await this.alert(tx, account, 'new_device_login', payload);
   }
 
   async history(regionCode: string, accountId: string, limit = 50): Promise<LoginEventView[]> {
@@ -394,7 +396,7 @@ export class LoginGuard {
       clientId: r.client_id,
       ip: r.ip,
       userAgent: r.user_agent,
-      at: iso(r.at),
+      at: isoInstant(r.at),
     }));
   }
 
@@ -451,8 +453,8 @@ export class LoginGuard {
       amr: r.amr,
       ip: r.ip,
       userAgent: r.user_agent,
-      createdAt: iso(r.created_at),
-      authenticatedAt: iso(r.authenticated_at),
+      createdAt: isoInstant(r.created_at),
+      authenticatedAt: isoInstant(r.authenticated_at),
     }));
   }
 

@@ -2,10 +2,12 @@
  * 登录监控: how a region's logins went over the last hours, for the operator who must tell a forgotten password
  * from a credential-stuffing run — per hour and per method, the addresses that fail most, and who is locked now.
  */
+
 import { z } from 'zod';
 import type { Executor } from '../../platform/db/index.ts';
 import { sql } from '../../platform/db/index.ts';
 import { maskName } from '../../platform/privacy/index.ts';
+import { isoInstant } from '../../platform/time.ts';
 import type { AccountDirectory, AccountKind } from './accounts.ts';
 
 /** Failures from one address in the window before it is listed as suspicious. */
@@ -59,7 +61,6 @@ const HOUR_MS = 3_600_000;
 const zero = (): ResultCounts => ({ success: 0, failure: 0, refused: 0 });
 const bucketOf = (result: string): keyof ResultCounts =>
   result === 'success' ? 'success' : result === 'failure' ? 'failure' : 'refused';
-const iso = (v: string | Date) => new Date(v).toISOString();
 
 export async function loginOverview(
   db: Executor,
@@ -127,8 +128,8 @@ export async function loginOverview(
         name: !account ? '' : kind === 'person' ? maskName(account.name) : account.name,
         failures: Number(g.failures),
         hardLocked: g.hard_locked,
-        lockedUntil: g.locked_until ? iso(g.locked_until) : null,
-        lastFailureAt: g.last_failure_at ? iso(g.last_failure_at) : null,
+        lockedUntil: g.locked_until ? isoInstant(g.locked_until) : null,
+        lastFailureAt: g.last_failure_at ? isoInstant(g.last_failure_at) : null,
       };
     }),
   );
@@ -145,7 +146,7 @@ export async function loginOverview(
       failures: Number(r.failures),
       successes: Number(r.successes),
       accounts: Number(r.accounts),
-      lastAt: iso(r.last_at),
+      lastAt: isoInstant(r.last_at),
     })),
     locked,
     lockedUnknownLoginIds: guards.length - accountKeys.length,

@@ -9,6 +9,7 @@ import { AppError } from '../../platform/errors.ts';
 import { enqueue, type JobRow, NotYet } from '../../platform/jobs.ts';
 import { checkOutboundUrl, outboundPolicy } from '../../platform/outbound.ts';
 import { maskMobile, maskName } from '../../platform/privacy/index.ts';
+import { isoInstant } from '../../platform/time.ts';
 import { type PaymentEvent, parsePaymentEvent } from '../payment/index.ts';
 import { ChannelCallbacks } from './callbacks.ts';
 import type { BillItem, FiscalIssuer } from './issuer/port.ts';
@@ -148,7 +149,6 @@ const notFoundBill = () => new AppError(404, 'EBILL_NOT_FOUND', '票据不存在
 export const verifyNotFound = () =>
   new AppError(404, 'EBILL_VERIFY_NOT_FOUND', '未查询到相符的票据', '请核对票据代码、号码、校验码和金额');
 
-const iso = (v: Date | string) => new Date(v).toISOString();
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class EbillService {
@@ -256,7 +256,7 @@ export class EbillService {
             ${ev.orderId}, ${ev.personId ?? null}, ${ev.residentIndex ?? null},
             ${this.ctx.privacy.cipher.encrypt(payerName)}, ${ev.institutionCode},
             ${payeeName}, ${ev.total}, ${ev.fundPayment}, ${ev.accountPayment}, ${ev.cashPayment},
-            ${JSON.stringify(items)}::jsonb, ${iso(ev.settledAt)}, ${issued.issuedAt}, ${issued.canonical},
+            ${JSON.stringify(items)}::jsonb, ${isoInstant(ev.settledAt)}, ${issued.issuedAt}, ${issued.canonical},
             ${issued.signature}, ${issued.keyId})
           returning *`);
         this.ctx.log.info({ billCode: issued.billCode, billNumber: issued.billNumber }, 'ebill issued (沙箱开票)');
@@ -339,7 +339,7 @@ export class EbillService {
           values (${ev.regionCode}, ${id}, ${issued.billCode}, ${issued.billNumber}, ${issued.checkCode}, 'red',
             ${ev.orderId}, ${blue.personId}, ${ev.residentIndex ?? null}, ${this.ctx.privacy.cipher.encrypt(blue.payerName)},
             ${blue.institutionCode}, ${blue.payeeName}, ${total}, ${fund}, ${account}, ${cash},
-            ${JSON.stringify(items)}::jsonb, ${iso(ev.refundedAt ?? ev.settledAt)}, ${issued.issuedAt},
+            ${JSON.stringify(items)}::jsonb, ${isoInstant(ev.refundedAt ?? ev.settledAt)}, ${issued.issuedAt},
             ${issued.canonical}, ${issued.signature}, ${issued.keyId}, ${blue.id}, ${refundId})`);
         await tx.q(sql`update ebill_bill set refunded_total = ${refunded},
             status = ${full ? 'reversed' : 'partially_reversed'}
@@ -381,8 +381,8 @@ export class EbillService {
       accountPayment: Number(r.account_payment),
       cashPayment: Number(r.cash_payment),
       items: r.items,
-      settledAt: iso(r.settled_at),
-      issuedAt: iso(r.issued_at),
+      settledAt: isoInstant(r.settled_at),
+      issuedAt: isoInstant(r.issued_at),
       signature: r.signature,
       keyId: r.key_id,
       originalBillId: r.original_bill_id,
@@ -563,7 +563,7 @@ export class EbillService {
         billCode: bill.bill_code,
         billNumber: bill.bill_number,
         kind: bill.kind,
-        issuedAt: iso(bill.issued_at),
+        issuedAt: isoInstant(bill.issued_at),
         total: Number(bill.total),
         refundedTotal: Number(bill.refunded_total),
         payeeName: bill.payee_name,
@@ -888,7 +888,7 @@ export class EbillService {
       contactMobile: r.contact_mobile_enc ? maskMobile(this.ctx.privacy.cipher.decrypt(r.contact_mobile_enc)) : null,
       callbackUrl: r.callback_url,
       publicKey: r.public_key,
-      createdAt: iso(r.created_at),
+      createdAt: isoInstant(r.created_at),
       apis: await this.grantsOf(regionCode, appId),
     };
   }
@@ -1099,8 +1099,8 @@ export class EbillService {
         attempts: Number(r.attempts),
         lastError: r.last_error,
         receipt: r.receipt,
-        createdAt: iso(r.created_at),
-        reportedAt: r.reported_at ? iso(r.reported_at) : null,
+        createdAt: isoInstant(r.created_at),
+        reportedAt: r.reported_at ? isoInstant(r.reported_at) : null,
       })),
     };
   }

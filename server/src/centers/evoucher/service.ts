@@ -18,7 +18,7 @@ import type { Context } from '../../platform/context.ts';
 import { type Executor, prepared, sql, textArray } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { maskName, maskResidentId } from '../../platform/privacy/index.ts';
-import { businessDate } from '../../platform/time.ts';
+import { businessDate, isoInstant } from '../../platform/time.ts';
 import { coreZone, personDirectory } from './deps.ts';
 import { KeyRing, type StoredKey } from './keys.ts';
 import { type AuthScope, BUSINESS_TYPES, type BusinessType, type Device, type Refusals } from './schema.ts';
@@ -75,7 +75,6 @@ const CHANNEL_TOKEN_TTL_MS = 2 * 3600_000;
 const LOGIN_TICKET_TTL_MS = 3 * 60_000;
 
 const sha = (v: string) => createHash('sm3').update(v).digest('hex');
-const iso = (v: Date | string) => new Date(v).toISOString();
 const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 export const evoucherError = (status: number, code: string, title: string, detail?: string) =>
@@ -368,8 +367,8 @@ export class EvoucherService {
       name: unmasked ? name : maskName(name),
       residentId: unmasked ? rid : maskResidentId(rid),
       device: row.device ?? {},
-      activatedAt: iso(row.activated_at),
-      updatedAt: iso(row.updated_at),
+      activatedAt: isoInstant(row.activated_at),
+      updatedAt: isoInstant(row.updated_at),
     };
   }
 
@@ -441,7 +440,7 @@ export class EvoucherService {
       toStatus: r.to_status,
       actorKind: r.actor_kind,
       reason: r.reason,
-      at: iso(r.at),
+      at: isoInstant(r.at),
     }));
   }
 
@@ -652,7 +651,7 @@ export class EvoucherService {
       /** the operator or window as the institution names it (an id means nothing to the person) */
       operator: r.operator_name,
       operatorId: r.operator,
-      usedAt: iso(r.used_at),
+      usedAt: isoInstant(r.used_at),
     }));
   }
 
@@ -715,9 +714,9 @@ export class EvoucherService {
       appId: r.app_id,
       channelName: r.channel_name,
       scopes: r.scopes,
-      expiresAt: iso(r.expires_at),
-      revokedAt: r.revoked_at ? iso(r.revoked_at) : null,
-      createdAt: iso(r.created_at),
+      expiresAt: isoInstant(r.expires_at),
+      revokedAt: r.revoked_at ? isoInstant(r.revoked_at) : null,
+      createdAt: isoInstant(r.created_at),
       state: r.revoked_at ? 'revoked' : new Date(r.expires_at).getTime() <= now ? 'expired' : 'active',
     }));
   }
@@ -847,7 +846,7 @@ export class EvoucherService {
       where region_code = ${regionCode} and id = ${id} and (status = 'pending' or (status = 'scanned' and person_id = ${personId}))
       returning id`);
     if (rows.length === 0) throw evoucherError(409, 'EVOUCHER_LOGIN_TICKET_USED', '登录二维码已被使用');
-    return { ticketId: id, createdAt: iso(t.created_at), expiresAt: iso(t.expires_at) };
+    return { ticketId: id, createdAt: isoInstant(t.created_at), expiresAt: isoInstant(t.expires_at) };
   }
 
   async confirmLoginTicket(regionCode: string, id: string, personId: string, actor: Actor) {

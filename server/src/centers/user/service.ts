@@ -1033,7 +1033,7 @@ export class UserService implements PermissionResolver {
             type: 'user.staff_password_expiring',
             regionCode: r.region_code,
             to: { staffId: r.id },
-            payload: { username: r.username, expiresAt: this.staffFromRow(r).passwordExpiresAt },
+            payload: { username: r.username, expiresAt: this.passwordExpiry(r)?.toISOString() },
           });
         }
         return due.length;
@@ -1184,9 +1184,16 @@ export class UserService implements PermissionResolver {
 
   // ---------------------------------------------------------------- staff and RBAC
 
+  /** When a staff password ages out; undefined when passwords never do. */
+  private passwordExpiry(r: Pick<StaffRow, 'password_changed_at'>): Date | undefined {
+    const days = this.staffPasswordMaxAgeDays;
+    return days > 0 ? new Date(new Date(r.password_changed_at).getTime() + days * 86_400_000) : undefined;
+  }
+
   private staffFromRow(r: StaffRow): StaffAccount {
     const days = this.staffPasswordMaxAgeDays;
-    const expired = days > 0 && new Date(r.password_changed_at).getTime() < Date.now() - days * 86_400_000;
+    const expiresAt = this.passwordExpiry(r);
+    const expired = expiresAt !== undefined && expiresAt.getTime() < Date.now();
     return {
       id: r.id,
       regionCode: r.region_code,
@@ -1196,9 +1203,7 @@ export class UserService implements PermissionResolver {
       mustChangePassword: r.must_change_password === true || expired,
       ...(expired ? { passwordExpiredAfterDays: days } : {}),
       passwordChangedAt: iso(r.password_changed_at)!,
-      ...(days > 0
-        ? { passwordExpiresAt: new Date(new Date(r.password_changed_at).getTime() + days * 86_400_000).toISOString() }
-        : {}),
+      ...(expiresAt ? { passwordExpiresAt: expiresAt.toISOString() } : {}),
       ...(r.mobile_enc ? { mobile: maskMobile(this.privacy.cipher.decrypt(r.mobile_enc)) } : {}),
       ...(r.email_enc ? { email: maskEmail(this.privacy.cipher.decrypt(r.email_enc)) } : {}),
       createdAt: iso(r.created_at)!,

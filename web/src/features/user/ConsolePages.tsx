@@ -24,7 +24,7 @@ import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
 import { MOBILE } from '../../lib/ids';
-import { useStaffPermissions } from '../../lib/permissions';
+import { type StaffMe, useStaffMe, useStaffPermissions } from '../../lib/permissions';
 import { chinaDay } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import {
@@ -875,29 +875,28 @@ export function MyStaffAccountPage() {
   const qc = useQueryClient();
   const [pwForm] = Form.useForm();
   const [contactForm] = Form.useForm();
-  const me = useQuery({ queryKey: ['user', 'staff', 'me'], queryFn: () => api<Staff>('/api/user/admin/me') });
+  const me = useStaffMe<Staff & StaffMe>();
   const change = useMutation({
     mutationFn: (v: { oldPassword: string; newPassword: string }) =>
       api('/api/user/admin/me/password', { body: { oldPassword: v.oldPassword, newPassword: v.newPassword } }),
     onSuccess: () => {
       toast.success('密码已修改，其他设备上的登录已退出');
       pwForm.resetFields();
-      for (const queryKey of [['user', 'staff', 'me'], ['staff-me'], ['auth', 'sessions']])
-        void qc.invalidateQueries({ queryKey });
+      for (const queryKey of [['staff-me'], ['auth', 'sessions']]) void qc.invalidateQueries({ queryKey });
     },
     onError: (err) =>
       pwForm.setFields(fieldErrors(err).map((e) => ({ ...e, name: e.name === 'password' ? 'newPassword' : e.name }))),
   });
   const contact = useMutation({
     mutationFn: (v: { password: string; email?: string; mobile?: string; clear?: boolean }) =>
-      api<Staff>('/api/user/admin/me/contact', {
+      api('/api/user/admin/me/contact', {
         method: 'PATCH',
         body: { password: v.password, ...contactPatch(v) },
       }),
-    onSuccess: (saved) => {
+    onSuccess: () => {
       toast.success('已保存');
       contactForm.resetFields();
-      qc.setQueryData(['user', 'staff', 'me'], (old?: Staff) => ({ ...old, ...saved }));
+      void qc.invalidateQueries({ queryKey: ['staff-me'] });
     },
     onError: (err) => toast.refused(contactForm, err),
   });

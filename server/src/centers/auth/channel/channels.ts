@@ -5,6 +5,7 @@ import { sm2GenerateKeyPair, sm2GetPublicKey, sm2PrecomputePublicKey } from '../
 import { type Executor, sql, textArray } from '../../../platform/db/index.ts';
 import { AppError, badRequest, notFound } from '../../../platform/errors.ts';
 import { checkOutboundUrl, outboundPolicy } from '../../../platform/outbound.ts';
+import { isoInstant } from '../../../platform/time.ts';
 
 export const CHANNEL_TYPES = ['web', 'app', 'miniprogram', 'institution', 'partner'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -92,8 +93,6 @@ interface ChannelRow {
   updated_at: Date | string;
 }
 
-const iso = (v: Date | string) => new Date(v).toISOString();
-
 function toChannel(r: ChannelRow): Channel {
   return {
     regionCode: r.region_code,
@@ -110,8 +109,8 @@ function toChannel(r: ChannelRow): Channel {
     backchannelLogoutUri: r.backchannel_logout_uri,
     publicKeyHex: r.public_key_hex,
     status: r.status,
-    createdAt: iso(r.created_at),
-    updatedAt: iso(r.updated_at),
+    createdAt: isoInstant(r.created_at),
+    updatedAt: isoInstant(r.updated_at),
   };
 }
 
