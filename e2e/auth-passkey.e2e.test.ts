@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { DEMO_WORKSTATION_PASSWORD, demoWorkstationUsername } from '../server/src/centers/institution/index.ts';
 import { DEMO_PERSON_PASSWORD } from '../server/src/centers/user/index.ts';
 import { service } from '../server/src/platform/context.ts';
 import { residentIdCheckChar } from '../server/src/platform/privacy/index.ts';
@@ -38,6 +39,21 @@ describe('unified login with a passkey (e2e)', () => {
     await page.getByLabel('密码', { exact: true }).fill(password);
     await page.getByRole('button', { name: '登录' }).click();
     await page.waitForURL(back);
+  }
+
+  /** On a page with the 通行密钥 panel: add one named `name`, confirming with `password` (a wrong one first). */
+  async function addPasskey(page: Page, name: string, password: string): Promise<void> {
+    await page.getByRole('button', { name: '添加通行密钥' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByPlaceholder('例如：我的手机、办公电脑').fill(name);
+    await dialog.getByRole('button', { name: '下一步' }).click();
+    const confirm = dialog.getByLabel('登录密码');
+    await confirm.fill('Wrong#Guess2026');
+    await dialog.getByRole('button', { name: '下一步' }).click();
+    await dialog.getByText('密码不正确').waitFor();
+    await confirm.fill(password);
+    await dialog.getByRole('button', { name: '下一步' }).click();
+    await page.locator('.ant-list-item').filter({ hasText: name }).waitFor();
   }
 
   before(async () => {
@@ -90,12 +106,8 @@ describe('unified login with a passkey (e2e)', () => {
     await passwordLogin(page, '19912345678', /\/personal\/security/);
     await page.getByRole('button', { name: '添加通行密钥' }).waitFor();
 
-    // 2. Add a passkey, named.
-    await page.getByRole('button', { name: '添加通行密钥' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByPlaceholder('例如：我的手机、办公电脑').fill('测试手机');
-    await dialog.getByRole('button', { name: '下一步' }).click();
-    await page.getByText('测试手机').waitFor();
+    // 2. Add a passkey, named; a password sign-in shows the password again first (a new way in needs the owner).
+    await addPasskey(page, '测试手机', PASSWORD);
     const stored = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     assert.equal(stored.credentials.length, 1);
     assert.equal(stored.credentials[0]?.isResidentCredential, true);
@@ -238,6 +250,53 @@ describe('unified login with a passkey (e2e)', () => {
     await dialog.getByRole('button', { name: '我已保存' }).click();
     const channels = await service(platform.ctx, 'auth').channels.find(appId);
     assert.equal(channels?.name, '东湖市第二人民医院 HIS');
+    await context.close();
+  });
+
+  test('a workstation cashier adds a passkey on 我的账号 and signs in to the workstation with it', async () => {
+    const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    const username = demoWorkstationUsername('990100');
+    await reportingPages({ workstation: page }, async () => {
+      await page.goto('/institution');
+      await page.getByRole('button', { name: '统一身份认证登录' }).click();
+      await page.getByLabel('工作人员账号').fill(username);
+      await page.getByLabel('密码', { exact: true }).fill(DEMO_WORKSTATION_PASSWORD);
+      await page.getByRole('button', { name: '登录' }).click();
+      await page.getByRole('button', { name: '我的账号' }).click();
+      await page.waitForURL((u) => u.pathname === '/institution/me');
+      await page.getByText(username).waitFor();
+      await addPasskey(page, '收费台电脑', DEMO_WORKSTATION_PASSWORD);
+
+      await context.clearCookies();
+      await page.evaluate(() => sessionStorage.clear());
+      await page.goto('/institution/me');
+      await page.getByRole('button', { name: '统一身份认证登录' }).click();
+      await page.getByRole('link', { name: '通行密钥' }).click();
+      await page.getByRole('button', { name: '使用通行密钥登录' }).click();
+      await page.waitForURL((u) => u.pathname === '/institution/me');
+      await page
+        .locator('.ant-list-item')
+        .filter({ hasText: '收费台电脑' })
+        .getByText(/最近使用 \d/)
+        .waitFor();
+      const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem('yibao.session') ?? 'null'));
+      const claims = await platform.ctx.tokens.verify(session.accessToken);
+      assert.deepEqual([claims.kind, claims.acr], ['staff', 'passkey']);
+    });
     await context.close();
   });
 });

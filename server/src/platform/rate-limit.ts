@@ -42,3 +42,15 @@ export function rateLimit(db: Database, opts: RateLimit) {
     }
   };
 }
+
+/**
+ * Checks of a signed-in account's own password (password change, contact change, deactivation, adding a passkey):
+ * a session must not become a way to guess it. One budget per account across all of them: 10 a quarter hour.
+ */
+export const passwordChecks = (db: Database) =>
+  rateLimit(db, {
+    bucket: 'user.password-check',
+    limit: 10,
+    windowSeconds: 900,
+    key: (req) => req.principal?.subject ?? req.ip,
+  });

@@ -234,7 +234,7 @@ export async function loginPageUrl(config: oidc.Configuration, base: string, sta
  * A relying party's authorization request (code + PKCE) for this client of the platform at `base`, for the platform
  * API (`urn:yibao:api`): the discovered configuration, the verifier to redeem the code with, and the URL.
  */
-export async function authorize(base: string, clientId: string, opts: { state: string; scope?: string }) {
+export async function authorize(base: string, clientId: string, opts: { state: string; scope?: string; acr?: 'mfa' }) {
   const config = await oidc.discovery(new URL(base), clientId, undefined, oidc.None(), {
     execute: [oidc.allowInsecureRequests],
   });
@@ -246,6 +246,7 @@ export async function authorize(base: string, clientId: string, opts: { state: s
     code_challenge_method: 'S256',
     state: opts.state,
     resource: 'urn:yibao:api',
+    ...(opts.acr ? { acr_values: opts.acr } : {}),
   });
   return { config, verifier, url };
 }

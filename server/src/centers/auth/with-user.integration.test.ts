@@ -8,15 +8,21 @@ import { databaseKinds } from '../../platform/db/testing.ts';
 import { createTestPlatform, type TestPlatform } from '../../testing/platform.ts';
 import { messageCenter } from '../message/index.ts';
 import { userCenter } from '../user/index.ts';
-import { createTestPerson } from '../user/testing.ts';
+import { createTestPerson, randomResidentId } from '../user/testing.ts';
 import { authCenter } from './index.ts';
 import { authorize, Browser, formValue, freePort, passwordLogin } from './testing.ts';
 
 process.env.USER_ARGON2_PROFILE ??= 'test';
 
-async function login(base: string, clientId: string, loginId: string, password: string, userAgent?: string) {
+async function login(
+  base: string,
+  clientId: string,
+  loginId: string,
+  password: string,
+  userAgent?: string,
+  browser = new Browser(),
+) {
   const { config, verifier, url } = await authorize(base, clientId, { state: 'u' });
-  const browser = new Browser();
   if (userAgent) browser.userAgent = userAgent;
   const r = await passwordLogin(browser, url.toString(), `${base}/login/callback`, loginId, password);
   if (!r.callback) return { status: r.page?.status, tokens: undefined };
@@ -285,6 +291,97 @@ for (const kind of databaseKinds()) {
         true,
       );
       assert.equal((await login(base, 'portal-personal', person.mobile, person.password)).status, 200);
+    });
+
+    it('a staff member steps up with an SMS code to their alert mobile; one without a mobile is told where to set it', async () => {
+      const users = service(platform.ctx, 'user');
+      const password = 'Console@2026ok';
+      const staff = (username: string, mobile?: string) =>
+        users.createStaff({ regionCode: '990100', username, password, displayName: username, mobile });
+      const callback = (u: string) => u.startsWith(`${base}/login/callback`);
+      const stepUpPage = async (browser: Browser) => {
+        const { config, verifier, url } = await authorize(base, 'portal-console', { state: 'm', acr: 'mfa' });
+        const page = await browser.follow(url.toString(), callback);
+        const html = await page.res.text();
+        assert.match(html, /需要进一步验证身份/);
+        return {
+          config,
+          verifier,
+          html,
+          interaction: page.url.split('?')[0]!,
+          csrf: /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '',
+        };
+      };
+
+      const bare = new Browser();
+      assert.ok(
+        (await login(base, 'portal-console', (await staff('stepup02')).username, password, undefined, bare)).tokens,
+      );
+      const refused = await stepUpPage(bare);
+      assert.match(refused.html, /我的账号/);
+      assert.doesNotMatch(refused.html, /获取验证码/);
+
+      const browser = new Browser();
+      const withMobile = await staff('stepup01', '13900004444');
+      const first = await login(base, 'portal-console', withMobile.username, password, undefined, browser);
+      assert.equal((await platform.ctx.tokens.verify(first.tokens!.access_token)).acr, 'pwd');
+      const { config, verifier, html, interaction, csrf } = await stepUpPage(browser);
+      assert.match(html, /139\*\*\*\*4444/);
+      assert.equal((await browser.post(`${interaction}/stepup/sms/send`, { csrf })).status, 200);
+      const sms = await service(platform.ctx, 'auth').otp.lastSandboxSms('990100', '13900004444');
+      const ok = await browser.post(`${interaction}/stepup/sms`, { csrf, code: /(\d{6})/.exec(sms ?? '')![1]! });
+      assert.equal(ok.status, 303);
+      const done = await browser.follow(new URL(ok.headers.get('location')!, interaction).toString(), callback);
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(done.url), {
+        pkceCodeVerifier: verifier,
+        expectedState: 'm',
+      });
+      const at = await platform.ctx.tokens.verify(tokens.access_token);
+      assert.equal(at.acr, 'mfa');
+      assert.equal(at.sub, withMobile.id);
+      // a second factor is what adding a passkey asks of a session: no password needed now
+      const options = await fetch(`${base}/api/auth/me/passkeys/options`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(options.status, 200);
+      assert.ok(((await options.json()) as { challenge: string }).challenge);
+    });
+
+    it('adding a passkey: a one-factor session shows the password first (wrong: 400; checks are limited); no password: step up', async () => {
+      const person = await createTestPerson(platform);
+      const begin = async (p: { id: string; regionCode: string }, acr: string, body: object) => {
+        const headers = await platform.auth({ kind: 'person', subject: p.id, regionCode: p.regionCode, acr });
+        const res = await fetch(`${base}/api/auth/me/passkeys/options`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, body: (await res.json()) as { code?: string; challenge?: string } };
+      };
+      const asked = await begin(person, 'pwd', {});
+      assert.deepEqual([asked.status, asked.body.code], [401, 'AUTH_CONFIRM_PASSWORD']);
+      const wrong = await begin(person, 'pwd', { password: 'Wrong#Guess2026' });
+      assert.deepEqual([wrong.status, wrong.body.code], [400, 'AUTH_PASSWORD_WRONG']);
+      const right = await begin(person, 'pwd', { password: person.password });
+      assert.equal(right.status, 200);
+      assert.ok(right.body.challenge);
+      assert.equal((await begin(person, 'mfa', {})).status, 200, 'a second factor is enough');
+      // ten checks a quarter hour per account, shared with the other password checks; then even the right one waits
+      for (let i = 0; i < 8; i++) await begin(person, 'pwd', { password: `Wrong#Guess${i}` });
+      const spent = await begin(person, 'pwd', { password: person.password });
+      assert.deepEqual([spent.status, spent.body.code], [429, 'RATE_LIMITED']);
+
+      const smsOnly = await service(platform.ctx, 'user').createPerson({
+        regionCode: '990100',
+        name: '无密码',
+        residentId: randomResidentId(),
+        mobile: '13900005555',
+      });
+      const stepUp = await begin(smsOnly, 'sms', {});
+      assert.deepEqual([stepUp.status, stepUp.body.code], [401, 'STEP_UP_REQUIRED']);
+      assert.equal((await begin(smsOnly, 'mfa', {})).status, 200);
     });
   });
 }

@@ -5,7 +5,7 @@ import { authenticated, requireAcr, requirePrincipal, staffPermission } from '..
 import type { Context } from '../../platform/context.ts';
 import { AppError, forbidden } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
-import { rateLimit } from '../../platform/rate-limit.ts';
+import { passwordChecks } from '../../platform/rate-limit.ts';
 import { instant } from '../../platform/schemas.ts';
 import { checkPasswordPolicy, temporaryPassword } from './password.ts';
 import {
@@ -83,13 +83,7 @@ const personId = (req: FastifyRequest) => requirePrincipal(req, 'person').subjec
 
 export function userRoutes(app: App, ctx: Context, users: UserService): void {
   const perm = (p: string) => staffPermission(() => ctx.permissions, p);
-  // a signed-in session must not become a way to guess the account's password: 10 checks per account a quarter hour
-  const passwordChecks = rateLimit(ctx.db, {
-    bucket: 'user.password-check',
-    limit: 10,
-    windowSeconds: 900,
-    key: (req) => req.principal?.subject ?? req.ip,
-  });
+  const passwordChecked = passwordChecks(ctx.db);
   const bearer = [{ bearer: [] }];
   const tags = ['user'];
   const viewSelf = authenticated('person');
@@ -174,7 +168,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         body: z.strictObject({ oldPassword: passwordField, newPassword: passwordField }),
         security: bearer,
       },
-      preHandler: [self, passwordChecks],
+      preHandler: [self, passwordChecked],
     },
     async (req, reply) => {
       await users.changePassword(
@@ -264,7 +258,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         body: z.strictObject({ password: passwordField.optional(), smsCode: str(12) }),
         security: bearer,
       },
-      preHandler: [self, passwordChecks],
+      preHandler: [self, passwordChecked],
     },
     async (req, reply) => {
       const me = await users.getPerson(req.regionCode, personId(req));
@@ -880,7 +874,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         summary: '工作人员修改自己的密码（需原密码；保留本次登录，其他登录退出）',
         body: z.strictObject({ oldPassword: passwordField, newPassword: passwordField }),
       },
-      preHandler: [authenticated('staff'), passwordChecks],
+      preHandler: [authenticated('staff'), passwordChecked],
     },
     async (req, reply) => {
       const p = requirePrincipal(req, 'staff');
@@ -901,7 +895,7 @@ export function userRoutes(app: App, ctx: Context, users: UserService): void {
         // the password: a borrowed session must not be able to send the alerts elsewhere
         body: z.strictObject({ password: passwordField, ...staffContact }),
       },
-      preHandler: [authenticated('staff'), passwordChecks],
+      preHandler: [authenticated('staff'), passwordChecked],
     },
     async (req) => {
       const { password, ...contact } = req.body;

@@ -1,9 +1,11 @@
 import { startRegistration } from '@simplewebauthn/browser';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Grid, Input, List, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, Form, Grid, Input, List, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
+import { stepUp } from '../../auth/oidc';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
-import { api, errorText } from '../../lib/api';
+import { ApiError, api, errorText } from '../../lib/api';
+import { getSession } from '../../lib/session';
 import { dateMinute } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import { CLIENT_LABEL, device, endOtherSessions, type LoginEvent, myLogins } from './api';
@@ -54,31 +56,48 @@ const ACR_LABEL: Record<string, string> = {
   cert: '证书',
 };
 
+const isWrongPassword = (err: unknown) => err instanceof ApiError && err.code === 'AUTH_PASSWORD_WRONG';
+
 /** 通行密钥: add several (fingerprint / face / device PIN), rename, remove. */
 export function PasskeysPanel() {
   const toast = useToast();
   const qc = useQueryClient();
-  const [naming, setNaming] = useState<{ id?: string; name: string } | undefined>();
+  const { modal } = App.useApp();
+  const [naming, setNaming] = useState<{ id?: string; name: string; password?: string; askPassword?: boolean }>();
   const list = useQuery({ queryKey: ['auth', 'passkeys'], queryFn: () => api<Passkey[]>('/api/auth/me/passkeys') });
   const refresh = () => qc.invalidateQueries({ queryKey: ['auth', 'passkeys'] });
 
   const add = useMutation({
-    mutationFn: async (name: string) => {
+    mutationFn: async (v: { name: string; password?: string }) => {
       const options = await api<Parameters<typeof startRegistration>[0]['optionsJSON']>(
         '/api/auth/me/passkeys/options',
-        {
-          method: 'POST',
-        },
+        { body: v.password ? { password: v.password } : {} },
       );
       const response = await startRegistration({ optionsJSON: options });
-      return api<Passkey>('/api/auth/me/passkeys', { body: { name, response } });
+      return api<Passkey>('/api/auth/me/passkeys', { body: { name: v.name, response } });
     },
     onSuccess: () => {
       toast.success('通行密钥已添加，下次可直接用指纹或面容登录');
       setNaming(undefined);
       void refresh();
     },
-    onError: (err) => toast.error(err instanceof Error && err.name === 'NotAllowedError' ? '已取消' : errorText(err)),
+    onError: (err) => {
+      // a new way in needs the owner: the password again, or (an account without one) a second factor
+      if (err instanceof ApiError && err.code === 'AUTH_CONFIRM_PASSWORD') {
+        setNaming((n) => n && { ...n, askPassword: true });
+      } else if (err instanceof ApiError && err.code === 'STEP_UP_REQUIRED') {
+        setNaming(undefined);
+        modal.confirm({
+          title: '需要再次验证身份',
+          content: '添加通行密钥前，请用短信验证码再次验证，验证后回到本页继续添加。',
+          okText: '去验证',
+          cancelText: '取消',
+          onOk: () => stepUp(getSession()?.portal ?? 'personal'),
+        });
+      } else if (!(err instanceof ApiError && err.code === 'AUTH_PASSWORD_WRONG')) {
+        toast.error(err instanceof Error && err.name === 'NotAllowedError' ? '已取消' : errorText(err));
+      }
+    },
   });
   const rename = useMutation({
     mutationFn: (v: { id: string; name: string }) =>
@@ -149,16 +168,40 @@ export function PasskeysPanel() {
           const name = naming?.name.trim() ?? '';
           if (!name) return;
           if (naming?.id) rename.mutate({ id: naming.id, name });
-          else add.mutate(name);
+          else add.mutate({ name, password: naming?.password });
         }}
       >
-        <Input
-          size="large"
-          maxLength={40}
-          placeholder="例如：我的手机、办公电脑"
-          value={naming?.name}
-          onChange={(e) => setNaming((n) => (n ? { ...n, name: e.target.value } : n))}
-        />
+        <Form layout="vertical" component="div">
+          <Form.Item label="名称" htmlFor="passkey-name" style={{ marginBottom: naming?.askPassword ? 16 : 0 }}>
+            <Input
+              id="passkey-name"
+              size="large"
+              maxLength={40}
+              placeholder="例如：我的手机、办公电脑"
+              value={naming?.name}
+              onChange={(e) => setNaming((n) => n && { ...n, name: e.target.value })}
+            />
+          </Form.Item>
+          {naming?.askPassword ? (
+            <Form.Item
+              label="登录密码"
+              htmlFor="passkey-password"
+              extra="添加通行密钥前，请输入登录密码确认是您本人"
+              validateStatus={isWrongPassword(add.error) ? 'error' : undefined}
+              help={isWrongPassword(add.error) ? '密码不正确' : undefined}
+              style={{ marginBottom: 0 }}
+            >
+              <Input.Password
+                id="passkey-password"
+                size="large"
+                autoComplete="current-password"
+                autoFocus
+                value={naming.password}
+                onChange={(e) => setNaming((n) => n && { ...n, password: e.target.value })}
+              />
+            </Form.Item>
+          ) : null}
+        </Form>
       </Modal>
     </>
   );

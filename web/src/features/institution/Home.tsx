@@ -5,6 +5,7 @@ import { Link, useNavigate } from 'react-router';
 import { PageTitle } from '../../components/PortalShell';
 import { ErrorState, Loading, yuan } from '../../components/States';
 import { api } from '../../lib/api';
+import { StaffPasswordNotice } from '../user/StaffPasswordNotice';
 import type { Me, TodayOrders } from './api';
 import { Recent } from './Workstation';
 
@@ -24,6 +25,7 @@ export function InstitutionHome() {
   return (
     <>
       <PageTitle>{me.data?.institution.name ?? '医药机构工作台'}</PageTitle>
+      <StaffPasswordNotice />
       <Link to="/institution/workstation">
         <Button type="primary" size="large" block icon={<ScanOutlined />} style={{ height: 56, fontSize: 18 }}>
           进入收费工作台

@@ -41,7 +41,7 @@ import {
 } from './api';
 import { FormError, NewPasswordFields } from './fields';
 import { StaffPasswordNotice } from './StaffPasswordNotice';
-import { accountPanels, staffSecurityPanels } from './securitySlots';
+import { accountPanels, securityPanels } from './securitySlots';
 
 const PAGE = 20;
 /** A console list paged by the server: which page, how many in all, counted in people's words (共 N 人). */
@@ -948,7 +948,7 @@ export function MyStaffAccountPage() {
             </Button>
           </Form>
         </Card>
-        {staffSecurityPanels.map((p) => (
+        {securityPanels.map((p) => (
           <Card key={p.key} title={p.title}>
             {p.element}
           </Card>

@@ -44,6 +44,9 @@ export const userUnitPages: PortalPage[] = [
   { path: 'agents', element: <UnitAgentsPage />, nav: { label: '经办人管理', icon: <TeamOutlined />, bottom: true } },
 ];
 
+/** Every staff member's own account (我的账号), in each staff portal; reached from the header, not the menu. */
+export const staffAccountPage: PortalPage = { path: 'me', element: <MyStaffAccountPage /> };
+
 export const userConsolePages: PortalPage[] = [
   {
     path: 'user/persons',
@@ -69,6 +72,5 @@ export const userConsolePages: PortalPage[] = [
     element: <StaffPage />,
     nav: { label: '工作人员与角色', icon: <SolutionOutlined /> },
   },
-  // every staff member's own account, reached from the header (我的账号), not the menu
-  { path: 'me', element: <MyStaffAccountPage /> },
+  staffAccountPage,
 ];

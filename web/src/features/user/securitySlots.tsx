@@ -2,7 +2,8 @@ import type { ReactNode } from 'react';
 import { type AccountOf, LockPanel, LoginHistoryPanel, PasskeysPanel, SessionsPanel } from '../auth/SecurityPanels';
 
 /**
- * SLOT for the unified authentication center: panels shown on the personal hall's 账号安全 page, below 修改密码.
+ * SLOT for the unified authentication center: panels shown on the personal hall's 账号安全 page and a staff member's
+ * 我的账号, below 修改密码.
  * The auth center adds its panels here, one line each (build the components in web/src/features/auth/), e.g.
  *   { key: 'passkeys', title: '通行密钥（指纹/面容）', element: <PasskeysPanel /> },
  *   { key: 'sessions', title: '登录设备与会话', element: <SessionsPanel /> },
@@ -13,11 +14,6 @@ export const securityPanels: Array<{ key: string; title: string; element: ReactN
   { key: 'sessions', title: '登录设备与会话', element: <SessionsPanel /> },
   { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
 ];
-
-/** SLOT for the auth center: panels on a staff member's own 我的账号 page in the console, below 修改密码. */
-export const staffSecurityPanels: Array<{ key: string; title: string; element: ReactNode }> = securityPanels.filter(
-  (p) => p.key !== 'passkeys',
-);
 
 /** SLOT for the auth center: panels in the console's account details, each shown to staff with its permission. */
 export const accountPanels = (

@@ -1,5 +1,6 @@
 import { HomeOutlined } from '@ant-design/icons';
 import { institutionWorkstationPages } from '../../features/institution/pages';
+import { staffAccountPage } from '../../features/user/pages';
 import { lazyPages, type PortalPage } from '../registry';
 
 const { InstitutionHome } = lazyPages(() => import('../../features/institution/Home'), 'InstitutionHome');
@@ -8,4 +9,5 @@ const { InstitutionHome } = lazyPages(() => import('../../features/institution/H
 export const institutionPages: PortalPage[] = [
   { path: '', element: <InstitutionHome />, nav: { label: '首页', icon: <HomeOutlined />, bottom: true } },
   ...institutionWorkstationPages,
+  staffAccountPage,
 ];

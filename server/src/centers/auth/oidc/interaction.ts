@@ -256,6 +256,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
           clientName: page.client.name,
           mobileMasked: account?.mobile ? maskMobile(account.mobile) : undefined,
           hasPasskey: account ? (await auth.passkeys.count(account.regionCode, account.id)) > 0 : false,
+          staff: account?.kind === 'staff',
           error: opts.error,
           notice: opts.notice,
           sandboxSms: !ctx.services.message,

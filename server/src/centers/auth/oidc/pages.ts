@@ -159,6 +159,8 @@ export interface StepUpPageInput {
   clientName: string;
   mobileMasked?: string;
   hasPasskey: boolean;
+  /** A staff account, whose mobile is the one it set for alerts in 我的账号. */
+  staff?: boolean;
   error?: string;
   notice?: string;
   sandboxSms: boolean;
@@ -174,7 +176,9 @@ export function stepUpPage(p: StepUpPageInput): string {
       <label for="code">短信验证码</label>
       <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required>
       <button class="primary" type="submit">验证</button></form>`
-    : '<p class="muted">该账号未绑定手机号。</p>';
+    : p.staff
+      ? '<p class="muted">该账号未设置手机号。请先在「我的账号」中设置接收提醒的手机号，或添加通行密钥。</p>'
+      : '<p class="muted">该账号未绑定手机号。</p>';
   const passkey = p.hasPasskey
     ? `<button type="button" id="passkey" data-base="${base}" data-csrf="${esc(p.csrf)}">使用通行密钥验证</button>`
     : '';
