@@ -20,10 +20,11 @@ import {
   findA11yViolations,
   launchBrowser,
   newContext,
+  reportingPages,
   screenshots,
   settled,
 } from './support/index.ts';
-import { type InProcessPlatform, startInProcessPlatform } from './support/inprocess.ts';
+import { type InProcessPlatform, sandboxSmsCode, startInProcessPlatform } from './support/inprocess.ts';
 
 /** Types a login id and password into the unified authentication's login page and presses 登录. */
 async function submitLogin(page: Page, loginId: string, password: string): Promise<void> {
@@ -59,7 +60,7 @@ describe('console (e2e)', () => {
    * A new staff member of 东湖市 with one role, signed in to the console on a desktop; `refused` collects every
    * request the console made that the server refused (403).
    */
-  async function signedInWithRole(role: string, username: string, displayName: string) {
+  async function signedInWithRole(role: string, username: string, displayName: string, mobile?: string) {
     const password = 'Staff@2026pw';
     await service(env.platform.ctx, 'user').createStaff({
       regionCode: '990100',
@@ -67,6 +68,7 @@ describe('console (e2e)', () => {
       password,
       displayName,
       roles: [role],
+      mobile,
     });
     const context = await newContext(browser, 'desktop', env.url);
     const page = await context.newPage();
@@ -107,6 +109,51 @@ describe('console (e2e)', () => {
       if (problems.length) writeFileSync(join(ARTIFACTS, 'console', 'problems.txt'), problems.join('\n\n'));
       assert.deepEqual(problems, []);
       assert.deepEqual(errors, [], 'no uncaught errors in the pages');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('查看明文: an officer steps up with an SMS code to the mobile kept for alerts, then reads the record (audited)', async () => {
+    const person = await createTestPerson(env.platform, { name: '孙明文' });
+    const { context, page } = await signedInWithRole('user-admin', 'unmask_e2e', '信息核查员', '13900007777');
+    const openPerson = async () => {
+      await page.goto('/console/user/persons');
+      await page.getByPlaceholder('身份证号 / 手机号（精确）、用户名或姓名开头').fill(person.mobile);
+      await page.keyboard.press('Enter');
+      await page.getByRole('row').filter({ hasText: '孙*' }).click();
+      await page.getByRole('dialog', { name: '个人用户详情' }).getByRole('button', { name: '查看明文' }).click();
+      const ask = page.getByRole('dialog', { name: '查看明文' });
+      await ask.getByLabel('查看用途').fill('核对参保登记信息');
+      await ask.getByRole('button', { name: /查\s*看/ }).click();
+    };
+    try {
+      await reportingPages({ console: page }, async () => {
+        await openPerson();
+        await page.getByRole('dialog', { name: '需要二次认证' }).getByRole('button', { name: '去验证' }).click();
+        await page.getByText('需要进一步验证身份').waitFor();
+        await page.getByText('验证码将发送至 139****7777').waitFor();
+        const since = new Date(Date.now() - 1000);
+        await page.getByRole('button', { name: '获取验证码' }).click();
+        const code = await sandboxSmsCode(env.platform, '990100', since, { drain: true });
+        await page.getByLabel('短信验证码').fill(code);
+        await page.getByRole('button', { name: '验证', exact: true }).click();
+        // back to the same record, which shows in plain with the purpose given before the step-up
+        await page.waitForURL(
+          (u) => u.pathname === '/console/user/persons' && u.searchParams.get('person') === person.id,
+        );
+        const drawer = page.getByRole('dialog', { name: '个人用户详情' });
+        await drawer.getByText('正在显示明文，本次查看已记入审计日志').waitFor();
+        await drawer.getByText(person.residentId).waitFor();
+        await shot(page, 'person-unmasked');
+      });
+      const audits = await env.platform.ctx.db.q<{ purpose: string }>(sql`select purpose from audit_event
+        where action = 'user.person.unmask' and target_id = ${person.id}`);
+      assert.deepEqual(
+        audits.map((a) => a.purpose),
+        ['核对参保登记信息'],
+        'one read, audited with its purpose',
+      );
     } finally {
       await context.close();
     }

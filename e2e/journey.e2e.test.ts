@@ -20,7 +20,6 @@ import type { BrowserContext, Page, Response } from 'playwright-core';
 import { DEMO_WORKSTATION_PASSWORD, demoWorkstationUsername } from '../server/src/centers/institution/index.ts';
 import type { CoreZone } from '../server/src/integration/core-zone/port.ts';
 import { seedPerson } from '../server/src/integration/core-zone/reference/seed.ts';
-import { sql } from '../server/src/platform/db/index.ts';
 import {
   a11yReport,
   describePage,
@@ -31,7 +30,7 @@ import {
   settled,
   viewportName,
 } from './support/index.ts';
-import { type InProcessPlatform, startInProcessPlatform } from './support/inprocess.ts';
+import { type InProcessPlatform, sandboxSmsCode, startInProcessPlatform } from './support/inprocess.ts';
 
 const REGIONS = [
   { code: '990100', brand: '东湖市医疗保障局', slogan: '东湖医保 · 掌上办、一次办', city: '示范省·东湖市' },
@@ -105,19 +104,6 @@ describe('journey (e2e)', () => {
       };
     }
     throw new Error(`no unregistered insured employee found in ${regionCode}`);
-  }
-
-  /** The SMS the sandbox gateway accepted for this region after `since` (the person reading their phone). */
-  async function smsCode(regionCode: string, since: Date): Promise<string> {
-    for (let i = 0; i < 100; i++) {
-      const [row] = await env.platform.ctx.db.q<{ content: string }>(sql`select content from message_sandbox_outbox
-        where region_code = ${regionCode} and channel = 'sms' and created_at >= ${since.toISOString()}
-        order by created_at desc limit 1`);
-      const code = row && /验证码为\s*(\d{6})/.exec(row.content)?.[1];
-      if (code) return code;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('no SMS code reached the sandbox gateway');
   }
 
   for (const region of REGIONS) {
@@ -204,7 +190,7 @@ describe('journey (e2e)', () => {
           await P.getByLabel('手机号码').fill(person.mobile);
           const since = new Date(Date.now() - 1000);
           await P.getByRole('button', { name: '获取验证码' }).click();
-          const sms = await smsCode(region.code, since);
+          const sms = await sandboxSmsCode(env.platform, region.code, since);
           await P.locator('input[autocomplete="one-time-code"]').fill(sms);
           await P.getByLabel('登录密码', { exact: true }).fill(PASSWORD);
           await P.getByLabel('确认登录密码').fill(PASSWORD);

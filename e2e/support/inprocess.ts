@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
+import { sql } from '../../server/src/platform/db/index.ts';
 import { createTestPlatform, type TestPlatform } from '../../server/src/testing/platform.ts';
 import { newContext, type ViewportName } from './browser.ts';
 import { freePort, ROOT } from './platform.ts';
@@ -79,4 +80,26 @@ export async function signedInPage(
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   return { context, page, errors };
+}
+
+/**
+ * The code in the latest SMS the sandbox gateway accepted for this region after `since` (someone reading their phone).
+ * `drain`: a platform without job workers delivers it when its queue is drained.
+ */
+export async function sandboxSmsCode(
+  platform: TestPlatform,
+  regionCode: string,
+  since: Date,
+  opts: { drain?: boolean } = {},
+): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    if (opts.drain) await platform.ctx.jobs.drain();
+    const [row] = await platform.ctx.db.q<{ content: string }>(sql`select content from message_sandbox_outbox
+      where region_code = ${regionCode} and channel = 'sms' and created_at >= ${since.toISOString()}
+      order by created_at desc limit 1`);
+    const code = row && /验证码为\s*(\d{6})/.exec(row.content)?.[1];
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no SMS code reached the sandbox gateway');
 }

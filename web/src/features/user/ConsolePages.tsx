@@ -19,7 +19,8 @@ import {
   Tag,
   Typography,
 } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
@@ -53,11 +54,17 @@ const paging = (page: number, setPage: (p: number) => void, total: number | unde
   showTotal: (t: number) => `共 ${t} ${unit}`,
 });
 
-function SearchBar(props: { placeholder: string; onSearch: (q: string) => void; extra?: React.ReactNode }) {
+function SearchBar(props: {
+  placeholder: string;
+  onSearch: (q: string) => void;
+  extra?: React.ReactNode;
+  defaultValue?: string;
+}) {
   return (
     <Space wrap style={{ marginBottom: 16 }}>
       <Input.Search
         allowClear
+        defaultValue={props.defaultValue}
         enterButton="查询"
         placeholder={props.placeholder}
         style={{ width: 360, maxWidth: '100%' }}
@@ -70,10 +77,22 @@ function SearchBar(props: { placeholder: string; onSearch: (q: string) => void; 
 
 /** 个人用户: search (masked), detail drawer with audited unmasking and account actions. */
 export function PersonsPage() {
-  const [q, setQ] = useState('');
+  // the search and the open record live in the address, so a step-up sign-in comes back to them
+  const [search, setSearch] = useSearchParams();
+  const q = search.get('q') ?? '';
+  const selected = search.get('person') ?? undefined;
+  const setParam = (name: string, value?: string) =>
+    setSearch(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value) next.set(name, value);
+        else next.delete(name);
+        return next;
+      },
+      { replace: true },
+    );
   const [status, setStatus] = useState<string>();
   const [page, setPage] = useState(1);
-  const [selected, setSelected] = useState<string>();
   const params = new URLSearchParams({ limit: String(PAGE), offset: String((page - 1) * PAGE) });
   if (q) params.set('q', q);
   if (status) params.set('status', status);
@@ -86,8 +105,9 @@ export function PersonsPage() {
       <PageTitle>个人用户</PageTitle>
       <SearchBar
         placeholder="身份证号 / 手机号（精确）、用户名或姓名开头"
+        defaultValue={q}
         onSearch={(v) => {
-          setQ(v);
+          setParam('q', v);
           setPage(1);
         }}
         extra={
@@ -112,7 +132,7 @@ export function PersonsPage() {
         dataSource={data?.items ?? []}
         scroll={{ x: 800 }}
         pagination={paging(page, setPage, data?.total, '人')}
-        onRow={openableRow((p) => setSelected(p.id))}
+        onRow={openableRow((p) => setParam('person', p.id))}
         columns={[
           { title: '姓名', dataIndex: 'name' },
           { title: '身份证号', dataIndex: 'residentId' },
@@ -126,7 +146,7 @@ export function PersonsPage() {
           { title: '注册时间', dataIndex: 'createdAt', render: dateTime },
         ]}
       />
-      <PersonDrawer id={selected} onClose={() => setSelected(undefined)} />
+      <PersonDrawer id={selected} onClose={() => setParam('person')} />
     </>
   );
 }
@@ -162,6 +182,25 @@ function PersonActions({
   );
 }
 
+/**
+ * A read of the plain record asked for before a step-up sign-in: the officer comes back to the record and, with the
+ * purpose already given, sees it (once, and only within 10 minutes of asking).
+ */
+const pendingUnmask = {
+  key: 'yibao.console.unmask',
+  set(v: { id: string; purpose: string }) {
+    sessionStorage.setItem(this.key, JSON.stringify({ ...v, at: Date.now() }));
+  },
+  take(id: string): string | undefined {
+    const raw = sessionStorage.getItem(this.key);
+    if (!raw) return undefined;
+    const v = JSON.parse(raw) as { id: string; purpose: string; at: number };
+    if (v.id !== id) return undefined;
+    sessionStorage.removeItem(this.key);
+    return Date.now() - v.at < 600_000 ? v.purpose : undefined;
+  },
+};
+
 function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
   const { modal } = App.useApp();
   const toast = useToast();
@@ -182,14 +221,15 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
       setPlain(p);
       setAsking(false);
     },
-    onError: (err) => {
+    onError: (err, purpose) => {
       if (err instanceof ApiError && err.code === 'STEP_UP_REQUIRED') {
         setAsking(false);
         modal.confirm({
           title: '需要二次认证',
-          content: '查看明文须使用短信验证码或通行密钥再次验证身份。验证后请重新打开本记录。',
+          content: '查看明文须使用短信验证码或通行密钥再次验证身份。验证后回到本记录，按您填写的用途显示明文。',
           okText: '去验证',
           onOk: () => {
+            pendingUnmask.set({ id: id!, purpose });
             const back = encodeURIComponent(location.pathname + location.search);
             location.assign(`/login?portal=console&acr=mfa&return=${back}`);
           },
@@ -199,6 +239,11 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
       toast.refused(form, err);
     },
   });
+  const resume = unmask.mutate;
+  useEffect(() => {
+    const purpose = id ? pendingUnmask.take(id) : undefined;
+    if (purpose) resume(purpose);
+  }, [id, resume]);
   const act = useMutation({
     mutationFn: (action: PersonAction) =>
       api<{ temporaryPassword?: string; unlocked?: boolean }>(`/api/user/admin/persons/${id}/${action}`, { body: {} }),
