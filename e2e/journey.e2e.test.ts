@@ -371,13 +371,30 @@ describe('journey (e2e)', () => {
           assert.match(splitText, /统筹|基金/);
           assert.match(splitText, /请于 (\d+月\d+日 )?\d{2}:\d{2} 前确认，逾期自动取消/, 'until when the bill waits');
           // the bill names its hospital as the core zone's registry does, not by its code
-          const { institutionCode } = await env.platform.ctx.services.payment!.getOrder(region.code, orderId);
+          const { institutionCode, accountPayment } = await env.platform.ctx.services.payment!.getOrder(
+            region.code,
+            orderId,
+          );
           const hospital = await (env.platform.ctx.services.coreZone as CoreZone).getInstitution(
             region.code,
             institutionCode,
           );
           assert.ok(splitText.includes(hospital.name), `the bill names ${hospital.name}`);
           await pay.click();
+          if (accountPayment) {
+            // the personal account pays only with a second factor: an SMS code, then back to the bill to pay
+            const ask = P.getByRole('dialog', { name: '使用个人账户支付，请再次验证身份' });
+            await ask.getByRole('button', { name: '去验证' }).click();
+            await P.getByText('需要进一步验证身份').waitFor();
+            await P.locator('.sandbox').getByText('沙箱').waitFor(); // the demo's SMS gateway is the sandbox
+            const since = new Date(Date.now() - 1000);
+            await P.getByRole('button', { name: '获取验证码' }).click();
+            await P.getByLabel('短信验证码').fill(await sandboxSmsCode(env.platform, region.code, since));
+            await shot(P, 'payment-step-up');
+            await P.getByRole('button', { name: '验证', exact: true }).click();
+            await P.waitForURL((u) => u.pathname === '/personal/payments' && u.searchParams.get('order') === orderId);
+            await pay.click();
+          }
           // the cash part: the sandbox provider's own cashier page, then back to the hall
           await P.waitForURL(/\/cashier\//, { waitUntil: 'domcontentloaded' });
           await P.getByText(/沙箱/).first().waitFor();

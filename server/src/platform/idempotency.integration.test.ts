@@ -6,11 +6,11 @@ import { probeCenter } from '../testing/probe-center.ts';
 forEachPlatform(
   'Idempotency-Key',
   (get) => {
-    const post = (key: string | undefined, by: number) =>
+    const post = (key: string | undefined, by: number, headers: Record<string, string> = {}) =>
       get().app.inject({
         method: 'POST',
         url: '/api/probe/increment',
-        headers: key ? { 'idempotency-key': key } : {},
+        headers: { ...headers, ...(key ? { 'idempotency-key': key } : {}) },
         payload: { by },
       });
 
@@ -36,6 +36,22 @@ forEachPlatform(
       const b = await post('key-00000004', 13);
       assert.equal(a.statusCode, 422);
       assert.deepEqual(b.json(), a.json());
+    });
+
+    test('"authenticate further" (401) and "wait" (429) are not outcomes: the same key runs once allowed, once', async () => {
+      for (const [by, key] of [
+        [42, 'key-00000006'],
+        [43, 'key-00000007'],
+      ] as const) {
+        const notYet = await post(key, by);
+        assert.equal(notYet.statusCode, by === 42 ? 401 : 429);
+        assert.equal(notYet.headers['idempotent-replayed'], undefined);
+        const ready = await post(key, by, { 'x-probe-ready': 'yes' });
+        assert.equal(ready.statusCode, 200, `${by}: ${ready.body}`);
+        const again = await post(key, by, { 'x-probe-ready': 'yes' });
+        assert.equal(again.headers['idempotent-replayed'], 'true');
+        assert.deepEqual(again.json(), ready.json());
+      }
     });
 
     test('concurrent requests with one key execute once', async () => {

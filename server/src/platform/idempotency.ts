@@ -92,8 +92,14 @@ export async function idempotent(
 const KEY_PATTERN = /^[\w.:-]{8,128}$/;
 
 /**
- * Route hooks: preHandler claims the key (after authentication, so the scope is the caller), onSend stores any
- * final answer (2xx–4xx), onResponse releases a claim that got no final answer.
+ * Whether an answer is the request's outcome, stored for its key. Not a server error, nor "authenticate further"
+ * (401: a step-up, then the same request with the same key) or "wait" (429): after those the key is released.
+ */
+const isOutcome = (status: number) => status < 500 && status !== 401 && status !== 429;
+
+/**
+ * Route hooks: preHandler claims the key (after authentication, so the scope is the caller), onSend stores the
+ * outcome (2xx–4xx but 401 and 429), onResponse releases a claim that got none.
  */
 export function idempotencyHooks(db: Database) {
   return {
@@ -127,7 +133,7 @@ export function idempotencyHooks(db: Database) {
     },
     async onSend(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
       const ref = req.idempotency;
-      if (!ref || reply.statusCode >= 500) return payload;
+      if (!ref || !isOutcome(reply.statusCode)) return payload;
       const body = typeof payload === 'string' ? safeJson(payload) : payload;
       await complete(db, ref, { status: reply.statusCode, body });
       req.idempotency = undefined;

@@ -34,6 +34,11 @@ export const probeCenter: Center = {
       },
       async (req) => {
         if (req.body.by === 13) throw new AppError(422, 'PROBE_UNLUCKY', '不吉利的数字');
+        // answers that say "not yet" (authenticate further; wait) until the caller shows x-probe-ready
+        if (req.body.by === 42 && req.headers['x-probe-ready'] !== 'yes')
+          throw new AppError(401, 'STEP_UP_REQUIRED', '此操作需要更高等级的身份认证');
+        if (req.body.by === 43 && req.headers['x-probe-ready'] !== 'yes')
+          throw new AppError(429, 'RATE_LIMITED', '请求过于频繁，请稍后再试');
         const [row] = await ctx.db.q<{
           n: number;
         }>(sql`insert into probe_counter values (${req.regionCode}, ${req.body.by})

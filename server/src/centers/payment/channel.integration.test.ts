@@ -50,12 +50,12 @@ for (const kind of databaseKinds()) {
       await h?.close();
     });
 
-    const upload = (orgBizSer = serial()) =>
+    const upload = (orgBizSer = serial(), certNo = residentId) =>
       client.upload6201({
         orgCodg: INSTITUTION,
         orgBizSer,
         mdtrtCertType: '02',
-        mdtrtCertNo: residentId,
+        mdtrtCertNo: certNo,
         medType: '11',
         feedetail: [
           { feedetlSn: '1', medListCodg: 'S004', cnt: 1, pric: 2_500 },
@@ -158,6 +158,31 @@ for (const kind of databaseKinds()) {
       const q = await client.query6301({ payOrdId: r.payOrdId });
       assert.equal(q.ordStas, 'refunded');
       assert.equal(q.refdList.length, 1);
+    });
+
+    test('the personal account pays only after a second factor: a one-factor session is asked to step up, nothing moves', async () => {
+      const saver = randomResidentId('990102');
+      core.addPerson(REGION, saver, 1_000);
+      h.persons.set(saver, 'person-channel-saver');
+      const r = await upload(serial(), saver);
+      assert.ok(r.psnAcctPay > 0, 'the bill uses the personal account');
+      const pay = async (acr: string) =>
+        h.platform.app.inject({
+          method: 'POST',
+          url: `/api/payment/my/orders/${r.payOrdId}/pay`,
+          headers: {
+            ...(await h.platform.auth({ kind: 'person', subject: 'person-channel-saver', regionCode: REGION, acr })),
+            'idempotency-key': `hall-pay-${r.payOrdId}`,
+          },
+        });
+      const asked = await pay('pwd');
+      assert.equal(asked.statusCode, 401);
+      assert.equal(asked.json().code, 'STEP_UP_REQUIRED');
+      assert.equal((await client.query6301({ payOrdId: r.payOrdId })).ordStas, 'pre_settled', 'nothing placed');
+      // after the step-up the page sends the same request with the same key, and it goes through
+      const placed = await pay('mfa');
+      assert.equal(placed.statusCode, 200, placed.body);
+      assert.equal(placed.json().status, 'awaiting_payment');
     });
 
     test('the person sees the bill with lines, split and balance, may drop the account, and pays at the sandbox cashier', async () => {

@@ -15,7 +15,7 @@ import {
   upload6201Answer,
   uploadToNational,
 } from '../../integration/national/payment-channel.ts';
-import { authenticated, staffPermission } from '../../platform/auth.ts';
+import { authenticated, requireAcr, staffPermission } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
@@ -241,10 +241,17 @@ export function paymentRoutes(app: App, ctx: Context, svc: () => PaymentService,
     {
       ...person,
       config: { idempotent: true },
-      schema: { tags: [TAG], summary: '确认并支付（创建第三方支付订单，返回收银台地址）', params: orderParams },
+      schema: {
+        tags: [TAG],
+        summary: '确认并支付（创建第三方支付订单，返回收银台地址；个人账户支付的，需二次验证）',
+        params: orderParams,
+      },
     },
     async (req) => {
       const order = await svc().orderOfPerson(req.regionCode, req.principal!.subject, req.params.id);
+      // The personal account is the person's own money and only this confirmation spends it, so it takes a second
+      // factor; the cash leg is confirmed again at the provider's cashier, the fund's at the institution's scan.
+      if ((order.accountPayment ?? 0) > 0) requireAcr(req, 'mfa');
       const placed = await svc().placeOrder(order, actorOf(req));
       return { ...personView(placed), cashierUrl: placed.cashierUrl, providerLabel: svc().provider.label };
     },

@@ -2,6 +2,7 @@ import { ClockCircleOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
+  App,
   Button,
   Card,
   Descriptions,
@@ -20,8 +21,9 @@ import {
 } from 'antd';
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { stepUp } from '../../auth/oidc';
 import { PageTitle } from '../../components/PortalShell';
-import { api, errorText, newIdempotencyKey } from '../../lib/api';
+import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import {
   CLASS_TAGS,
@@ -165,6 +167,7 @@ function Refunds({ order }: { order: PaymentOrder }) {
 
 function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const toast = useToast();
+  const { modal } = App.useApp();
   const screens = Grid.useBreakpoint();
   const qc = useQueryClient();
   const {
@@ -198,7 +201,16 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
         window.location.href = `${o.cashierUrl}?return=${encodeURIComponent(back)}`;
       } else toast.success('支付已提交');
     },
-    onError: toast.failed,
+    onError: (err) => {
+      if (!(err instanceof ApiError && err.code === 'STEP_UP_REQUIRED')) return toast.failed(err);
+      modal.confirm({
+        title: '使用个人账户支付，请再次验证身份',
+        content: '个人账户的钱只凭这一步支付，需用短信验证码或通行密钥确认是您本人。验证后回到本订单，再点确认支付。',
+        okText: '去验证',
+        cancelText: '取消',
+        onOk: () => stepUp('personal'),
+      });
+    },
   });
   return (
     <Drawer

@@ -234,6 +234,9 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
     return [...builtIn, ...extra];
   };
 
+  // the codes go through the message center's SMS channel when it is there, else to the auth center's own outbox
+  const smsIsSandbox = () => ctx.services.message?.providers.sms.sandbox ?? true;
+
   const stepUpNeeded = (page: Page) =>
     page.interaction.prompt.name === 'login' &&
     page.interaction.prompt.reasons.includes('acr_step_up') &&
@@ -259,7 +262,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
           staff: account?.kind === 'staff',
           error: opts.error,
           notice: opts.notice,
-          sandboxSms: !ctx.services.message,
+          sandboxSms: smsIsSandbox(),
         }),
       );
     }
@@ -284,7 +287,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
         mobile: opts.mobile,
         panel: extra?.renderPanel({ uid: page.interaction.uid, csrf, regionCode: page.regionCode }),
         certChallenge,
-        sandboxSms: !ctx.services.message,
+        sandboxSms: smsIsSandbox(),
       }),
     );
   };
