@@ -135,7 +135,7 @@ describe('console (e2e)', () => {
         await page.getByText('验证码将发送至 139****7777').waitFor();
         const since = new Date(Date.now() - 1000);
         await page.getByRole('button', { name: '获取验证码' }).click();
-        const code = await sandboxSmsCode(env.platform, '990100', since, { drain: true });
+        const code = await sandboxSmsCode(env.platform, '990100', '13900007777', since, { drain: true });
         await page.getByLabel('短信验证码').fill(code);
         await page.getByRole('button', { name: '验证', exact: true }).click();
         // back to the same record, which shows in plain with the purpose given before the step-up

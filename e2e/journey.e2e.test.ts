@@ -190,7 +190,7 @@ describe('journey (e2e)', () => {
           await P.getByLabel('手机号码').fill(person.mobile);
           const since = new Date(Date.now() - 1000);
           await P.getByRole('button', { name: '获取验证码' }).click();
-          const sms = await sandboxSmsCode(env.platform, region.code, since);
+          const sms = await sandboxSmsCode(env.platform, region.code, person.mobile, since);
           await P.locator('input[autocomplete="one-time-code"]').fill(sms);
           await P.getByLabel('登录密码', { exact: true }).fill(PASSWORD);
           await P.getByLabel('确认登录密码').fill(PASSWORD);
@@ -389,7 +389,9 @@ describe('journey (e2e)', () => {
             await P.locator('.sandbox').getByText('沙箱').waitFor(); // the demo's SMS gateway is the sandbox
             const since = new Date(Date.now() - 1000);
             await P.getByRole('button', { name: '获取验证码' }).click();
-            await P.getByLabel('短信验证码').fill(await sandboxSmsCode(env.platform, region.code, since));
+            await P.getByLabel('短信验证码').fill(
+              await sandboxSmsCode(env.platform, region.code, person.mobile, since),
+            );
             await shot(P, 'payment-step-up');
             await P.getByRole('button', { name: '验证', exact: true }).click();
             await P.waitForURL((u) => u.pathname === '/personal/payments' && u.searchParams.get('order') === orderId);

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { sql } from '../../server/src/platform/db/index.ts';
+import { maskMobile } from '../../server/src/platform/privacy/index.ts';
 import { createTestPlatform, type TestPlatform } from '../../server/src/testing/platform.ts';
 import { newContext, type ViewportName } from './browser.ts';
 import { freePort, ROOT } from './platform.ts';
@@ -83,23 +84,32 @@ export async function signedInPage(
 }
 
 /**
- * The code in the latest SMS the sandbox gateway accepted for this region after `since` (someone reading their phone).
- * `drain`: a platform without job workers delivers it when its queue is drained.
+ * The code in the latest verification SMS the sandbox gateway accepted for `mobile` in this region after `since`
+ * (someone reading their phone). `drain`: a platform without job workers delivers it when its queue is drained.
  */
 export async function sandboxSmsCode(
   platform: TestPlatform,
   regionCode: string,
+  mobile: string,
   since: Date,
   opts: { drain?: boolean } = {},
 ): Promise<string> {
   for (let i = 0; i < 100; i++) {
     if (opts.drain) await platform.ctx.jobs.drain();
+    // other messages may reach the same phone meanwhile (a payment notice): only a code counts
     const [row] = await platform.ctx.db.q<{ content: string }>(sql`select content from message_sandbox_outbox
-      where region_code = ${regionCode} and channel = 'sms' and created_at >= ${since.toISOString()}
+      where region_code = ${regionCode} and channel = 'sms' and address = ${maskMobile(mobile)}
+        and created_at >= ${since.toISOString()} and content like '%验证码为%'
       order by created_at desc limit 1`);
     const code = row && /验证码为\s*(\d{6})/.exec(row.content)?.[1];
     if (code) return code;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('no SMS code reached the sandbox gateway');
+  // what became of it: the messages since, their deliveries, and what still waits in the job queue
+  const messages = await platform.ctx.db.q(sql`select m.type_code, m.status, d.channel, d.status as delivery,
+      d.reason from message m left join message_delivery d on d.region_code = m.region_code and d.message_id = m.id
+    where m.region_code = ${regionCode} and m.created_at >= ${since.toISOString()}`);
+  const waiting = await platform.ctx.db.q(sql`select queue, state, count(*)::int as n, min(run_at) as first
+    from job where state in ('queued', 'running') group by queue, state`);
+  throw new Error(`no SMS code reached the sandbox gateway: ${JSON.stringify({ messages, waiting })}`);
 }

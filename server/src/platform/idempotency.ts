@@ -99,7 +99,7 @@ const isOutcome = (status: number) => status < 500 && status !== 401 && status !
 
 /**
  * Route hooks: preHandler claims the key (after authentication, so the scope is the caller), onSend stores the
- * outcome (2xx–4xx but 401 and 429), onResponse releases a claim that got none.
+ * outcome (2xx–4xx but 401 and 429) or releases the key, onResponse releases a claim whose answer never got there.
  */
 export function idempotencyHooks(db: Database) {
   return {
@@ -133,9 +133,12 @@ export function idempotencyHooks(db: Database) {
     },
     async onSend(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
       const ref = req.idempotency;
-      if (!ref || !isOutcome(reply.statusCode)) return payload;
-      const body = typeof payload === 'string' ? safeJson(payload) : payload;
-      await complete(db, ref, { status: reply.statusCode, body });
+      if (!ref) return payload;
+      // a key that got no outcome is released before the answer leaves, so a retry right after finds it free
+      if (isOutcome(reply.statusCode)) {
+        const body = typeof payload === 'string' ? safeJson(payload) : payload;
+        await complete(db, ref, { status: reply.statusCode, body });
+      } else await release(db, ref);
       req.idempotency = undefined;
       return payload;
     },

@@ -488,7 +488,7 @@ for (const kind of databaseKinds()) {
       ]);
       assert.deepEqual(await sent(none.id), []);
       // cleared by an administrator, the address gets nothing more
-      await users.updateStaff(mail.id, { email: null, mobile: '' }, '990100', { kind: 'staff', id: 'test' });
+      await users.updateStaff(mail.id, { email: '', mobile: null }, '990100', { kind: 'staff', id: 'test' });
       const cleared = await users.getStaff(mail.id);
       assert.equal(cleared.email, undefined);
       assert.equal(cleared.mobile, undefined);

@@ -700,7 +700,7 @@ export class UserService implements PermissionResolver {
     if (typeof patch.username === 'string' && !USERNAME_RE.test(patch.username)) {
       throw fieldError(400, 'USER_USERNAME_INVALID', '用户名格式不正确', 'username', '用户名以字母开头，4–32 位');
     }
-    if (typeof patch.email === 'string') checkEmail(patch.email);
+    if (patch.email) checkEmail(patch.email);
     try {
       return await this.db.tx(async (tx) => {
         await this.getPerson(regionCode, personId, tx);
@@ -1346,7 +1346,7 @@ export class UserService implements PermissionResolver {
   ): Promise<StaffAccount> {
     if (patch.password !== undefined) checkPasswordPolicy(patch.password);
     if (patch.mobile) checkMobile(patch.mobile);
-    if (typeof patch.email === 'string') checkEmail(patch.email);
+    if (patch.email) checkEmail(patch.email);
     const h = patch.password !== undefined ? await this.hasher.hash(patch.password) : undefined;
     const staff = await this.db.tx(async (tx) => {
       await this.getStaff(staffId, tx);

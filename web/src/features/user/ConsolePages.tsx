@@ -79,7 +79,8 @@ function SearchBar(props: {
 export function PersonsPage() {
   // the search and the open record live in the address, so a step-up sign-in comes back to them
   const [search, setSearch] = useSearchParams();
-  const q = search.get('q') ?? '';
+  // the list follows a search at once (an address change is a transition, which keeps the old rows up meanwhile)
+  const [q, setQ] = useState(() => search.get('q') ?? '');
   const selected = search.get('person') ?? undefined;
   const setParam = (name: string, value?: string) =>
     setSearch(
@@ -107,6 +108,7 @@ export function PersonsPage() {
         placeholder="身份证号 / 手机号（精确）、用户名或姓名开头"
         defaultValue={q}
         onSearch={(v) => {
+          setQ(v);
           setParam('q', v);
           setPage(1);
         }}
