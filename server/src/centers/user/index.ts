@@ -101,7 +101,7 @@ export const userCenter: Center = {
   },
   demoAccounts: (ctx) => [
     {
-      who: '超级管理员（全部演示统筹区）',
+      who: '超级管理员（全部演示统筹区；二次验证的短信验证码见控制台「消息渠道与沙箱」）',
       where: `${ctx.publicUrl}/console`,
       login: `${ctx.config.SUPERADMIN_USERNAME} / ${ctx.config.NODE_ENV === 'production' ? '（SUPERADMIN_PASSWORD）' : ctx.config.SUPERADMIN_PASSWORD}`,
     },
@@ -116,6 +116,7 @@ export const userCenter: Center = {
 
 export const DEMO_PERSON_PASSWORD = 'Demo@2024pw';
 const DEMO_CLERK_PASSWORD = 'Clerk@2024pw';
+const DEMO_ADMIN_MOBILE = '13800000000';
 
 /**
  * Hall accounts for two of the core zone's demo persons, a unit and a clerk in 东湖市 (990100), so a demo login can
@@ -164,6 +165,10 @@ async function seedDemo(ctx: Context, users: UserService): Promise<void> {
     );
     await users.grantAgent({ regionCode: region, unitId: unit.id, personId: people[1].id, role: 'handler' }, seedActor);
   }
+  // the demo's super-admin gets a (sandbox) mobile, so 查看明文 can ask for a second factor and get one: the code
+  // shows in the console's 沙箱短信
+  const admin = await users.findStaffByUsername(ctx.config.SUPERADMIN_USERNAME);
+  if (admin && !admin.mobile) await users.updateStaff(admin.id, { mobile: DEMO_ADMIN_MOBILE }, region, seedActor);
   if (!(await users.findStaffByUsername('clerk01'))) {
     await users.createStaff(
       {
