@@ -205,7 +205,7 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
       if (!(err instanceof ApiError && err.code === 'STEP_UP_REQUIRED')) return toast.failed(err);
       modal.confirm({
         title: '使用个人账户支付，请再次验证身份',
-        content: '个人账户的钱只凭这一步支付，需用短信验证码或通行密钥确认是您本人。验证后回到本订单，再点确认支付。',
+        content: `本单由个人账户支付 ¥${yuan(order?.accountPayment ?? 0)}。为确认是您本人，请用短信验证码或通行密钥再次验证；验证后回到本订单，再点确认支付。`,
         okText: '去验证',
         cancelText: '取消',
         onOk: () => stepUp('personal'),
