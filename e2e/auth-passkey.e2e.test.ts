@@ -41,6 +41,26 @@ describe('unified login with a passkey (e2e)', () => {
     await page.waitForURL(back);
   }
 
+  /** A browser context at `viewport` whose page has a DevTools virtual authenticator (fingerprint, always verified). */
+  async function withAuthenticator(viewport: { width: number; height: number }) {
+    const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    return { context, page, cdp, authenticatorId };
+  }
+
   /** On a page with the 通行密钥 panel: add one named `name`, confirming with `password` (a wrong one first). */
   async function addPasskey(page: Page, name: string, password: string): Promise<void> {
     await page.getByRole('button', { name: '添加通行密钥' }).click();
@@ -85,21 +105,7 @@ describe('unified login with a passkey (e2e)', () => {
   });
 
   test('password login through OIDC, add a passkey, then log in with the passkey alone', async () => {
-    const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport: { width: 390, height: 844 } });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const { context, page, cdp, authenticatorId } = await withAuthenticator({ width: 390, height: 844 });
 
     // 1. The hall asks for a login; the button starts the OIDC flow.
     await page.goto('/personal/security');
@@ -254,21 +260,7 @@ describe('unified login with a passkey (e2e)', () => {
   });
 
   test('a workstation cashier adds a passkey on 我的账号 and signs in to the workstation with it', async () => {
-    const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
-    context.setDefaultTimeout(30_000);
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const { context, page } = await withAuthenticator({ width: 1366, height: 900 });
     const username = demoWorkstationUsername('990100');
     await reportingPages({ workstation: page }, async () => {
       await page.goto('/institution');
