@@ -2,12 +2,11 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { appendAudit } from '../../platform/audit.ts';
-import { acrLevel, requireAcr, requirePrincipal, staffPermission } from '../../platform/auth.ts';
+import { requirePrincipal, staffPermission } from '../../platform/auth.ts';
 import { type Context, service } from '../../platform/context.ts';
 import { sql } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { App } from '../../platform/http.ts';
-import { passwordChecks } from '../../platform/rate-limit.ts';
 import type { AccountKind } from './accounts.ts';
 import { loginOverviewSchema } from './monitor.ts';
 
@@ -117,7 +116,6 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
     return auth().passkeys.list(m.regionCode, m.id);
   });
 
-  const passwordChecked = passwordChecks(ctx.db);
   app.post(
     '/api/auth/me/passkeys/options',
     {
@@ -129,23 +127,10 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
     },
     async (req, reply) => {
       const m = me(req);
+      // a passkey outlives this session: a borrowed or stolen one must not be able to add its own
+      await auth().confirmOwner(req, reply, req.body?.password);
       const account = await auth().accounts().get(m.kind, m.regionCode, m.id);
       if (!account) throw new AppError(404, 'AUTH_ACCOUNT_NOT_FOUND', '账号不存在');
-      // A passkey is a new way in that outlives this session: whoever holds a borrowed or stolen session must not be
-      // able to add their own. So the owner shows themselves again, unless the session already has a second factor.
-      if (acrLevel(m.acr) < acrLevel('mfa')) {
-        const password = req.body?.password;
-        if (password === undefined) {
-          if (account.passwordSet === false) requireAcr(req, 'mfa');
-          throw new AppError(401, 'AUTH_CONFIRM_PASSWORD', '请输入登录密码确认是您本人', '添加通行密钥前需确认身份');
-        }
-        await passwordChecked(req, reply);
-        if (!(await auth().accounts().verifyPassword(account, password))) {
-          throw new AppError(400, 'AUTH_PASSWORD_WRONG', '密码不正确', undefined, {
-            errors: [{ field: 'password', message: '密码不正确' }],
-          });
-        }
-      }
       return auth().passkeys.registrationOptions(account);
     },
   );

@@ -1,8 +1,12 @@
 /** The unified authentication center's use cases (统一认证中心). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Provider } from 'oidc-provider';
+import { acrLevel, requireAcr, requirePrincipal } from '../../platform/auth.ts';
 import type { Context } from '../../platform/context.ts';
 import { type Executor, sql } from '../../platform/db/index.ts';
+import { AppError } from '../../platform/errors.ts';
+import { passwordChecks } from '../../platform/rate-limit.ts';
 import { type AccountDirectory, type AccountKind, type AccountRef, userCenterDirectory } from './accounts.ts';
 import { CertificateLogin } from './certs.ts';
 import {
@@ -48,6 +52,7 @@ export class AuthService {
   readonly oidc: OidcFacade;
   readonly loginMethods = new LoginMethods();
   private directory?: AccountDirectory;
+  private readonly passwordChecks: ReturnType<typeof passwordChecks>;
 
   constructor(ctx: Context) {
     this.ctx = ctx;
@@ -58,6 +63,7 @@ export class AuthService {
     this.passkeys = new Passkeys(ctx);
     this.certs = new CertificateLogin(ctx);
     this.oidc = new OidcFacade(ctx, this);
+    this.passwordChecks = passwordChecks(ctx.db);
   }
 
   /** The account directory (the user center unless replaced, e.g. by a test). */
@@ -96,6 +102,29 @@ export class AuthService {
   /** Checks a code; true once (the code is consumed). Max 5 attempts per code. */
   verifyOtp(input: VerifyOtpInput): Promise<boolean> {
     return this.otp.verify(input);
+  }
+
+  /**
+   * For a change that gives lasting access (a passkey, a channel's authorisation): the account's owner, not only a
+   * session, must be there. A session with a second factor is enough; otherwise the password shown again
+   * (`AUTH_CONFIRM_PASSWORD` asks for it, `AUTH_PASSWORD_WRONG`; counted with the other checks of one's own
+   * password), and an account without a password steps up (`STEP_UP_REQUIRED`).
+   */
+  async confirmOwner(req: FastifyRequest, reply: FastifyReply, password: string | undefined): Promise<void> {
+    const p = requirePrincipal(req, 'person', 'staff');
+    if (acrLevel(p.acr) >= acrLevel('mfa')) return;
+    const account = await this.accounts().get(p.kind as AccountKind, p.regionCode, p.subject);
+    if (!account) throw new AppError(404, 'AUTH_ACCOUNT_NOT_FOUND', '账号不存在');
+    if (password === undefined) {
+      if (account.passwordSet === false) requireAcr(req, 'mfa');
+      throw new AppError(401, 'AUTH_CONFIRM_PASSWORD', '请输入登录密码确认是您本人', '此操作需确认是您本人');
+    }
+    await this.passwordChecks(req, reply);
+    if (!(await this.accounts().verifyPassword(account, password))) {
+      throw new AppError(400, 'AUTH_PASSWORD_WRONG', '密码不正确', undefined, {
+        errors: [{ field: 'password', message: '密码不正确' }],
+      });
+    }
   }
 
   /** Adds a login method to the interaction pages (e.g. the e-voucher QR login). */

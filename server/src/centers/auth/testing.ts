@@ -29,6 +29,8 @@ export class MemoryDirectory implements AccountDirectory {
   }
 
   async add(a: {
+    /** when the test's other parts already name the account */
+    id?: string;
     kind?: AccountKind;
     regionCode?: string;
     name: string;
@@ -40,7 +42,7 @@ export class MemoryDirectory implements AccountDirectory {
   }): Promise<TestAccount> {
     const account: TestAccount = {
       kind: a.kind ?? 'person',
-      id: randomUUID(),
+      id: a.id ?? randomUUID(),
       regionCode: a.regionCode ?? '990100',
       status: a.status ?? 'active',
       name: a.name,

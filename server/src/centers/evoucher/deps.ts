@@ -36,6 +36,8 @@ export interface AuthSlice {
   channelAuth(opts?: { scope?: string; types?: string[] }): (req: any, reply: any) => Promise<unknown>;
   registerLoginMethod?(method: LoginMethodSlot): void;
   listChannels?(regionCode: string): Promise<Array<{ appId: string; name: string; type: string; status: string }>>;
+  /** Refuses a one-factor session that does not show the password again (a grant that outlives the session). */
+  confirmOwner?(req: any, reply: any, password: string | undefined): Promise<void>;
 }
 
 const services = (ctx: Context) => ctx.services as Record<string, unknown>;

@@ -16,6 +16,7 @@ import { sql } from '../../platform/db/index.ts';
 import { injectFetch } from '../../platform/http.ts';
 import { forEachPlatform } from '../../testing/platform.ts';
 import { authCenter } from '../auth/index.ts';
+import { MemoryDirectory } from '../auth/testing.ts';
 import { evoucherCenter } from './index.ts';
 import { FAKE_INSTITUTIONS, fakeDependencies, makePng } from './testing.ts';
 
@@ -43,8 +44,8 @@ forEachPlatform(
     let hospital: Channel;
     let hospital980: Channel;
     let app: Channel;
-    const person = (p: (typeof persons)[number]) =>
-      get().auth({ kind: 'person', subject: p.id, regionCode: p.regionCode });
+    const person = (p: (typeof persons)[number], acr = 'pwd') =>
+      get().auth({ kind: 'person', subject: p.id, regionCode: p.regionCode, acr });
 
     const call = async (ch: Channel, path: string, data: unknown, mutate?: (e: Record<string, unknown>) => void) => {
       const envelope = signEnvelope({
@@ -183,7 +184,7 @@ forEachPlatform(
           ).map((v) => [`${v.region_code}/${v.person_id}`, v.code]),
         );
         const askers = [persons[0], persons[1], persons[4], persons[2]].flatMap((p) => Array(6).fill(p));
-        const headers = await Promise.all(askers.map(person));
+        const headers = await Promise.all(askers.map((p) => person(p)));
         const answers = await Promise.all(
           askers.map(async (p, i) => ({
             p,
@@ -621,8 +622,28 @@ forEachPlatform(
     });
 
     describe('channel authorisation', () => {
+      test('a one-factor session grants only with the password shown again; a second factor is enough', async () => {
+        // the fake user center of these tests keeps no passwords: the auth center reads this directory instead
+        const directory = new MemoryDirectory();
+        await directory.add({ id: persons[0].id, name: persons[0].name, password: 'Alice#Pass2026' });
+        service(get().ctx, 'auth').useAccountDirectory(directory);
+        const grant = async (acr: string, password?: string) => {
+          const res = await get().app.inject({
+            method: 'POST',
+            url: '/api/evoucher/me/authorizations',
+            headers: await person(persons[0], acr),
+            payload: { appId: app.appId, scopes: ['identity'], days: 1, ...(password ? { password } : {}) },
+          });
+          return [res.statusCode, res.json().code ?? (res.json().authCode ? 'granted' : res.body)];
+        };
+        assert.deepEqual(await grant('pwd'), [401, 'AUTH_CONFIRM_PASSWORD']);
+        assert.deepEqual(await grant('pwd', 'Wrong#Guess2026'), [400, 'AUTH_PASSWORD_WRONG']);
+        assert.deepEqual(await grant('pwd', 'Alice#Pass2026'), [200, 'granted']);
+        assert.deepEqual(await grant('mfa'), [200, 'granted']);
+      });
+
       test('authorise → one-time code → token → scoped data; revoke ends it', async () => {
-        const headers = await person(persons[0]);
+        const headers = await person(persons[0], 'mfa');
         const channels = (await get().app.inject({ url: '/api/evoucher/me/channels', headers })).json();
         assert.ok(channels.some((c: { appId: string }) => c.appId === app.appId));
         const granted = await get().app.inject({
@@ -678,7 +699,7 @@ forEachPlatform(
       const granted = await get().app.inject({
         method: 'POST',
         url: '/api/evoucher/me/authorizations',
-        headers: await person(persons[1]),
+        headers: await person(persons[1], 'mfa'),
         payload: { appId: app.appId, scopes: ['identity', 'insurance'], days: 7 },
       });
       const token = await client(app).exchangeCode(granted.json().authCode);

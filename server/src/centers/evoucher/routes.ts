@@ -212,22 +212,27 @@ export function evoucherRoutes(app: App, ctx: Context, svc: EvoucherService): vo
       config: { idempotent: true },
       schema: {
         tags,
-        summary: '授权渠道（返回一次性授权码，交给渠道换取令牌）',
+        summary: '授权渠道（返回一次性授权码，交给渠道换取令牌；以单因素登录的，需同时提交登录密码）',
         body: z.strictObject({
           appId: z.string().min(1).max(64),
           scopes: z.array(authScopeSchema).min(1).max(3),
           days: z.number().int().min(1).max(365),
+          password: z.string().max(128).optional(),
         }),
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      // the channel keeps its access after this session ends: the owner, not only a session, must grant it
+      if (auth?.confirmOwner) await auth.confirmOwner(req, reply, req.body.password);
+      else requireAcr(req, 'mfa');
+      const { password: _, ...grant } = req.body;
       const channels = auth?.listChannels ? await auth.listChannels(req.regionCode) : undefined;
-      const channel = channels?.find((c) => c.appId === req.body.appId && c.status === 'active');
+      const channel = channels?.find((c) => c.appId === grant.appId && c.status === 'active');
       if (channels && !channel) throw new AppError(404, 'EVOUCHER_CHANNEL_NOT_FOUND', '渠道不存在或已停用');
       return svc.authorize(
         req.regionCode,
         requirePrincipal(req).subject,
-        { ...req.body, channelName: channel?.name ?? req.body.appId },
+        { ...grant, channelName: channel?.name ?? grant.appId },
         actorOf(req),
       );
     },

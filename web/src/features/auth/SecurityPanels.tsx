@@ -1,14 +1,13 @@
 import { startRegistration } from '@simplewebauthn/browser';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Form, Grid, Input, List, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import { Button, Form, Grid, Input, List, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
-import { stepUp } from '../../auth/oidc';
 import { EmptyState, ErrorState, Loading } from '../../components/States';
-import { ApiError, api, errorText } from '../../lib/api';
-import { getSession } from '../../lib/session';
+import { api } from '../../lib/api';
 import { dateMinute } from '../../lib/time';
 import { useToast } from '../../lib/toast';
 import { CLIENT_LABEL, device, endOtherSessions, type LoginEvent, myLogins } from './api';
+import { OwnerPasswordField, useOwnerCheck } from './ownerCheck';
 
 interface Passkey {
   id: string;
@@ -56,14 +55,17 @@ const ACR_LABEL: Record<string, string> = {
   cert: '证书',
 };
 
-const isWrongPassword = (err: unknown) => err instanceof ApiError && err.code === 'AUTH_PASSWORD_WRONG';
-
 /** 通行密钥: add several (fingerprint / face / device PIN), rename, remove. */
 export function PasskeysPanel() {
   const toast = useToast();
   const qc = useQueryClient();
-  const { modal } = App.useApp();
-  const [naming, setNaming] = useState<{ id?: string; name: string; password?: string; askPassword?: boolean }>();
+  const [naming, setNaming] = useState<{ id?: string; name: string }>();
+  const [form] = Form.useForm<{ name: string; password?: string }>();
+  const owner = useOwnerCheck('添加通行密钥');
+  const close = () => {
+    setNaming(undefined);
+    owner.reset();
+  };
   const list = useQuery({ queryKey: ['auth', 'passkeys'], queryFn: () => api<Passkey[]>('/api/auth/me/passkeys') });
   const refresh = () => qc.invalidateQueries({ queryKey: ['auth', 'passkeys'] });
 
@@ -78,32 +80,20 @@ export function PasskeysPanel() {
     },
     onSuccess: () => {
       toast.success('通行密钥已添加，下次可直接用指纹或面容登录');
-      setNaming(undefined);
+      close();
       void refresh();
     },
     onError: (err) => {
-      // a new way in needs the owner: the password again, or (an account without one) a second factor
-      if (err instanceof ApiError && err.code === 'AUTH_CONFIRM_PASSWORD') {
-        setNaming((n) => n && { ...n, askPassword: true });
-      } else if (err instanceof ApiError && err.code === 'STEP_UP_REQUIRED') {
-        setNaming(undefined);
-        modal.confirm({
-          title: '需要再次验证身份',
-          content: '添加通行密钥前，请用短信验证码再次验证，验证后回到本页继续添加。',
-          okText: '去验证',
-          cancelText: '取消',
-          onOk: () => stepUp(getSession()?.portal ?? 'personal'),
-        });
-      } else if (!(err instanceof ApiError && err.code === 'AUTH_PASSWORD_WRONG')) {
-        toast.error(err instanceof Error && err.name === 'NotAllowedError' ? '已取消' : errorText(err));
-      }
+      if (owner.handled(err)) return;
+      if (err instanceof Error && err.name === 'NotAllowedError') toast.error('已取消');
+      else toast.refused(form, err);
     },
   });
   const rename = useMutation({
     mutationFn: (v: { id: string; name: string }) =>
       api(`/api/auth/me/passkeys/${encodeURIComponent(v.id)}`, { method: 'PATCH', body: { name: v.name } }),
     onSuccess: () => {
-      setNaming(undefined);
+      close();
       void refresh();
     },
     onError: toast.failed,
@@ -163,44 +153,25 @@ export function PasskeysPanel() {
         okText={naming?.id ? '保存' : '下一步'}
         cancelText="取消"
         confirmLoading={add.isPending || rename.isPending}
-        onCancel={() => setNaming(undefined)}
-        onOk={() => {
-          const name = naming?.name.trim() ?? '';
-          if (!name) return;
-          if (naming?.id) rename.mutate({ id: naming.id, name });
-          else add.mutate({ name, password: naming?.password });
-        }}
+        onCancel={close}
+        onOk={() => form.submit()}
+        destroyOnHidden
       >
-        <Form layout="vertical" component="div">
-          <Form.Item label="名称" htmlFor="passkey-name" style={{ marginBottom: naming?.askPassword ? 16 : 0 }}>
-            <Input
-              id="passkey-name"
-              size="large"
-              maxLength={40}
-              placeholder="例如：我的手机、办公电脑"
-              value={naming?.name}
-              onChange={(e) => setNaming((n) => n && { ...n, name: e.target.value })}
-            />
+        <Form
+          form={form}
+          layout="vertical"
+          preserve={false}
+          initialValues={{ name: naming?.name }}
+          onFinish={(v) => {
+            const name = v.name.trim();
+            if (naming?.id) rename.mutate({ id: naming.id, name });
+            else add.mutate({ name, password: v.password });
+          }}
+        >
+          <Form.Item name="name" label="名称" rules={[{ required: true, whitespace: true, message: '请输入名称' }]}>
+            <Input size="large" maxLength={40} placeholder="例如：我的手机、办公电脑" />
           </Form.Item>
-          {naming?.askPassword ? (
-            <Form.Item
-              label="登录密码"
-              htmlFor="passkey-password"
-              extra="添加通行密钥前，请输入登录密码确认是您本人"
-              validateStatus={isWrongPassword(add.error) ? 'error' : undefined}
-              help={isWrongPassword(add.error) ? '密码不正确' : undefined}
-              style={{ marginBottom: 0 }}
-            >
-              <Input.Password
-                id="passkey-password"
-                size="large"
-                autoComplete="current-password"
-                autoFocus
-                value={naming.password}
-                onChange={(e) => setNaming((n) => n && { ...n, password: e.target.value })}
-              />
-            </Form.Item>
-          ) : null}
+          {owner.asked && !naming?.id ? <OwnerPasswordField what="添加通行密钥" /> : null}
         </Form>
       </Modal>
     </>

@@ -24,6 +24,7 @@ import { EmptyState, ErrorState, Loading } from '../../components/States';
 import { ApiError, api, errorText, newIdempotencyKey } from '../../lib/api';
 import { useToast } from '../../lib/toast';
 import { endOtherSessions } from '../auth/api';
+import { OwnerPasswordField, useOwnerCheck } from '../auth/ownerCheck';
 import { ActivatePage } from './Activate';
 import { type Authorization, dateTime, SCOPE_LABELS, STATUS_LABELS, type Use, type Voucher } from './api';
 import { CodeView } from './CodeView';
@@ -294,19 +295,27 @@ function Authorizations() {
     queryFn: () => api<Array<{ appId: string; name: string; type: string }>>('/api/evoucher/me/channels'),
     enabled: open,
   });
+  const [form] = Form.useForm();
+  const owner = useOwnerCheck('授权渠道');
+  const close = () => {
+    setOpen(false);
+    owner.reset();
+  };
   const grant = useMutation({
-    mutationFn: (v: { appId: string; scopes: string[]; days: number }) =>
+    mutationFn: (v: { appId: string; scopes: string[]; days: number; password?: string }) =>
       api<{ authCode: string; authCodeExpiresAt: string }>('/api/evoucher/me/authorizations', {
         method: 'POST',
         body: v,
         idempotencyKey: newIdempotencyKey(),
       }),
     onSuccess: (r) => {
-      setOpen(false);
+      close();
       setIssued(r);
       void qc.invalidateQueries({ queryKey: ['evoucher', 'auths'] });
     },
-    onError: toast.failed,
+    onError: (err) => {
+      if (!owner.handled(err)) toast.refused(form, err);
+    },
   });
   const revoke = useMutation({
     mutationFn: (id: string) => api(`/api/evoucher/me/authorizations/${id}`, { method: 'DELETE' }),
@@ -386,8 +395,14 @@ function Authorizations() {
           )}
         />
       )}
-      <Modal title="授权渠道使用医保电子凭证" open={open} onCancel={() => setOpen(false)} footer={null} destroyOnHidden>
-        <Form layout="vertical" onFinish={(v) => grant.mutate(v)} initialValues={{ scopes: ['identity'], days: 30 }}>
+      <Modal title="授权渠道使用医保电子凭证" open={open} onCancel={close} footer={null} destroyOnHidden>
+        <Form
+          form={form}
+          layout="vertical"
+          preserve={false}
+          onFinish={(v) => grant.mutate(v)}
+          initialValues={{ scopes: ['identity'], days: 30 }}
+        >
           <Form.Item name="appId" label="渠道" rules={[{ required: true, message: '请选择渠道' }]}>
             <Select
               size="large"
@@ -402,6 +417,7 @@ function Authorizations() {
           <Form.Item name="days" label="有效天数" rules={[{ required: true }]}>
             <InputNumber min={1} max={365} size="large" style={{ width: '100%' }} />
           </Form.Item>
+          {owner.asked ? <OwnerPasswordField what="授权渠道" /> : null}
           <Button type="primary" htmlType="submit" size="large" block loading={grant.isPending}>
             确认授权
           </Button>
