@@ -159,6 +159,7 @@ export function PasskeysPanel() {
       >
         <Form
           form={form}
+          name="passkey"
           layout="vertical"
           preserve={false}
           initialValues={{ name: naming?.name }}

@@ -398,6 +398,7 @@ function Authorizations() {
       <Modal title="授权渠道使用医保电子凭证" open={open} onCancel={close} footer={null} destroyOnHidden>
         <Form
           form={form}
+          name="grant"
           layout="vertical"
           preserve={false}
           onFinish={(v) => grant.mutate(v)}
