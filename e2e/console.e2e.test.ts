@@ -132,6 +132,7 @@ describe('console (e2e)', () => {
         await openPerson();
         await page.getByRole('dialog', { name: '需要二次认证' }).getByRole('button', { name: '去验证' }).click();
         await page.getByText('需要进一步验证身份').waitFor();
+        await page.getByText('查看个人信息明文需要更高等级的身份认证（第二因素）。').waitFor();
         await page.getByText('验证码将发送至 139****7777').waitFor();
         const since = new Date(Date.now() - 1000);
         await page.getByRole('button', { name: '获取验证码' }).click();

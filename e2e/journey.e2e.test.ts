@@ -385,7 +385,7 @@ describe('journey (e2e)', () => {
             // the personal account pays only with a second factor: an SMS code, then back to the bill to pay
             const ask = P.getByRole('dialog', { name: '使用个人账户支付，请再次验证身份' });
             await ask.getByRole('button', { name: '去验证' }).click();
-            await P.getByText('需要进一步验证身份').waitFor();
+            await P.getByText('使用个人账户支付需要更高等级的身份认证（第二因素）。').waitFor();
             await P.locator('.sandbox').getByText('沙箱').waitFor(); // the demo's SMS gateway is the sandbox
             const since = new Date(Date.now() - 1000);
             await P.getByRole('button', { name: '获取验证码' }).click();

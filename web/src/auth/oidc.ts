@@ -78,7 +78,7 @@ let leaving: Promise<void> | undefined;
 export function startLogin(
   portal: string,
   returnTo: string = location.pathname + location.search,
-  opts: { acr?: 'mfa'; region?: string; prompt?: 'login' } = {},
+  opts: LoginOptions = {},
 ): Promise<void> {
   leaving ??= goToLogin(portal, returnTo, opts).finally(() =>
     setTimeout(() => {
@@ -88,11 +88,15 @@ export function startLogin(
   return leaving;
 }
 
-async function goToLogin(
-  portal: string,
-  returnTo: string,
-  opts: { acr?: 'mfa'; region?: string; prompt?: 'login' },
-): Promise<void> {
+/** `stepUpFor`: what a step-up (`acr: 'mfa'`) is for, said on its page (unmask, pay, passkey, grant). */
+interface LoginOptions {
+  acr?: 'mfa';
+  stepUpFor?: string;
+  region?: string;
+  prompt?: 'login';
+}
+
+async function goToLogin(portal: string, returnTo: string, opts: LoginOptions): Promise<void> {
   const pending: Pending = { state: random(16), verifier: random(32), nonce: random(16), portal, returnTo };
   sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
   const params = new URLSearchParams({
@@ -109,13 +113,14 @@ async function goToLogin(
   const region = opts.region ?? localStorage.getItem('yibao.region') ?? undefined;
   if (region) params.set('region', region);
   if (opts.acr) params.set('acr_values', opts.acr);
+  if (opts.stepUpFor) params.set('step_up_for', opts.stepUpFor);
   if (opts.prompt) params.set('prompt', opts.prompt);
   location.assign(`/oidc/auth?${params}`);
 }
 
 /** Step-up (e.g. after a STEP_UP_REQUIRED answer): re-authenticate with a second factor, then come back here. */
-export function stepUp(portal: string): Promise<void> {
-  return startLogin(portal, location.pathname + location.search, { acr: 'mfa' });
+export function stepUp(portal: string, stepUpFor?: string): Promise<void> {
+  return startLogin(portal, location.pathname + location.search, { acr: 'mfa', stepUpFor });
 }
 
 /** The token endpoint refused the request (4xx: e.g. the refresh token is spent or the sign-in was ended). */

@@ -195,10 +195,12 @@ for (const kind of databaseKinds()) {
         state: 's2',
         acr_values: 'mfa',
         resource: API,
+        step_up_for: 'pay',
       });
       const page = await browser.follow(url.toString(), (u) => u.startsWith(redirectUri));
       const html = await page.res.text();
       assert.match(html, /需要进一步验证身份/);
+      assert.match(html, /使用个人账户支付需要更高等级的身份认证/, 'says what for');
       assert.match(html, /139\*\*\*\*0001/);
       const interaction = page.url.split('?')[0]!;
       const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;

@@ -14,6 +14,7 @@ function LoginStart() {
     const back = q.get('return');
     void startLogin(portal, back?.startsWith('/') && !back.startsWith('//') ? back : `/${portal}`, {
       acr: q.get('acr') === 'mfa' ? 'mfa' : undefined,
+      stepUpFor: q.get('for') ?? undefined,
     });
   }, []);
   return (

@@ -61,7 +61,7 @@ export function PasskeysPanel() {
   const qc = useQueryClient();
   const [naming, setNaming] = useState<{ id?: string; name: string }>();
   const [form] = Form.useForm<{ name: string; password?: string }>();
-  const owner = useOwnerCheck('添加通行密钥');
+  const owner = useOwnerCheck('添加通行密钥', 'passkey');
   const close = () => {
     setNaming(undefined);
     owner.reset();

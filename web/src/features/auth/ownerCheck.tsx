@@ -9,7 +9,7 @@ import { getSession } from '../../lib/session';
  * server's `AuthService.confirmOwner`: the password again, or for an account without one, a second factor.
  * `asked`: show `<OwnerPasswordField />`. `handled(err)`: whether the refusal was that question (else report it).
  */
-export function useOwnerCheck(what: string) {
+export function useOwnerCheck(what: string, stepUpFor: 'passkey' | 'grant') {
   const { modal } = App.useApp();
   const [asked, setAsked] = useState(false);
   const handled = (err: unknown): boolean => {
@@ -24,7 +24,7 @@ export function useOwnerCheck(what: string) {
       content: `${what}前，请用短信验证码再次验证；验证后回到本页继续。`,
       okText: '去验证',
       cancelText: '取消',
-      onOk: () => stepUp(getSession()?.portal ?? 'personal'),
+      onOk: () => stepUp(getSession()?.portal ?? 'personal', stepUpFor),
     });
     return true;
   };

@@ -296,7 +296,7 @@ function Authorizations() {
     enabled: open,
   });
   const [form] = Form.useForm();
-  const owner = useOwnerCheck('授权渠道');
+  const owner = useOwnerCheck('授权渠道', 'grant');
   const close = () => {
     setOpen(false);
     owner.reset();

@@ -208,7 +208,7 @@ function OrderDetail({ id, onClose }: { id: string; onClose: () => void }) {
         content: `本单由个人账户支付 ¥${yuan(order?.accountPayment ?? 0)}。为确认是您本人，请用短信验证码或通行密钥再次验证；验证后回到本订单，再点确认支付。`,
         okText: '去验证',
         cancelText: '取消',
-        onOk: () => stepUp('personal'),
+        onOk: () => stepUp('personal', 'pay'),
       });
     },
   });

@@ -233,7 +233,7 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
           onOk: () => {
             pendingUnmask.set({ id: id!, purpose });
             const back = encodeURIComponent(location.pathname + location.search);
-            location.assign(`/login?portal=console&acr=mfa&return=${back}`);
+            location.assign(`/login?portal=console&acr=mfa&for=unmask&return=${back}`);
           },
         });
         return;

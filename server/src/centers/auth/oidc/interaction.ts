@@ -16,7 +16,7 @@ import type { LoginContext } from '../login.ts';
 import type { AuthService } from '../service.ts';
 import { heldWrites } from './adapter.ts';
 import { FAST_GRANT_MAX_BODY, fastGrantCandidate } from './client-credentials.ts';
-import { loginPage, passwordChangePage, stepUpPage } from './pages.ts';
+import { loginPage, passwordChangePage, stepUpPage, stepUpPurpose } from './pages.ts';
 import type { YibaoLoginResult } from './provider.ts';
 
 const CSRF_COOKIE = 'yb_csrf';
@@ -260,6 +260,7 @@ function interactionRoutes(app: App, ctx: Context, auth: AuthService, secure: bo
           mobileMasked: account?.mobile ? maskMobile(account.mobile) : undefined,
           hasPasskey: account ? (await auth.passkeys.count(account.regionCode, account.id)) > 0 : false,
           staff: account?.kind === 'staff',
+          purpose: stepUpPurpose(page.interaction.params.step_up_for),
           error: opts.error,
           notice: opts.notice,
           sandboxSms: smsIsSandbox(),

@@ -161,10 +161,22 @@ export interface StepUpPageInput {
   hasPasskey: boolean;
   /** A staff account, whose mobile is the one it set for alerts in 我的账号. */
   staff?: boolean;
+  /** What the step-up is for (the request's `step_up_for`, one of STEP_UP_FOR). */
+  purpose?: string;
   error?: string;
   notice?: string;
   sandboxSms: boolean;
 }
+
+/** What a portal may say a step-up is for (`step_up_for` in the authorization request), in the page's words. */
+const STEP_UP_FOR: Record<string, string> = {
+  unmask: '查看个人信息明文',
+  pay: '使用个人账户支付',
+  passkey: '添加通行密钥',
+  grant: '授权渠道使用医保电子凭证',
+};
+export const stepUpPurpose = (v: unknown): string | undefined =>
+  typeof v === 'string' && Object.hasOwn(STEP_UP_FOR, v) ? STEP_UP_FOR[v] : undefined;
 
 export function stepUpPage(p: StepUpPageInput): string {
   const base = `/oidc/interaction/${esc(p.uid)}`;
@@ -184,7 +196,7 @@ export function stepUpPage(p: StepUpPageInput): string {
     : '';
   return htmlPage(
     '需要进一步验证身份',
-    `<p>此操作需要更高等级的身份认证（第二因素）。</p>
+    `<p>${p.purpose ? `${esc(p.purpose)}需要` : '此操作需要'}更高等级的身份认证（第二因素）。</p>
     ${p.error ? `<p class="error" role="alert">${esc(p.error)}</p>` : ''}
     ${p.notice ? `<p class="notice" role="status">${esc(p.notice)}</p>` : ''}
     ${sms}${passkey}

@@ -226,7 +226,7 @@ export class OidcProvider {
       },
       scopes: OIDC_SCOPES,
       acrValues: ACR_VALUES,
-      extraParams: ['region'],
+      extraParams: ['region', 'step_up_for'],
       conformIdTokenClaims: false,
       clientDefaults: {
         id_token_signed_response_alg: 'ES256',
