@@ -52,7 +52,7 @@ interface UserServiceLike {
     password: string,
   ): Promise<boolean>;
   findStaffByUsername(username: string): Promise<StaffLike | undefined>;
-  getStaffContact?(staffId: string): Promise<{ mobile?: string } | undefined>;
+  getStaffWithContact(staffId: string): Promise<(StaffLike & { contact: { mobile?: string } }) | undefined>;
   getStaff(staffId: string): Promise<StaffLike>;
   verifyStaffPassword(staffId: string, password: string): Promise<boolean>;
   changeStaffPassword(
@@ -146,13 +146,8 @@ export function userCenterDirectory(ctx: Context): AccountDirectory {
       if (!UUID_RE.test(id)) return null;
       if (kind === 'staff') {
         // with the alert mobile, where a staff member's step-up code goes (not read at login: no code is sent there)
-        const [account, contact] = await Promise.all([
-          users()
-            .getStaff(id)
-            .catch(() => undefined),
-          users().getStaffContact?.(id),
-        ]);
-        return staff(account, contact?.mobile);
+        const found = await users().getStaffWithContact(id);
+        return staff(found, found?.contact.mobile);
       }
       return person(await users().findPersonById(regionCode, id));
     },

@@ -128,8 +128,9 @@ export function selfServiceRoutes(app: App, ctx: Context): void {
     async (req, reply) => {
       const m = me(req);
       // a passkey outlives this session: a borrowed or stolen one must not be able to add its own
-      await auth().confirmOwner(req, reply, req.body?.password);
-      const account = await auth().accounts().get(m.kind, m.regionCode, m.id);
+      const account =
+        (await auth().confirmOwner(req, reply, req.body?.password)) ??
+        (await auth().accounts().get(m.kind, m.regionCode, m.id));
       if (!account) throw new AppError(404, 'AUTH_ACCOUNT_NOT_FOUND', '账号不存在');
       return auth().passkeys.registrationOptions(account);
     },

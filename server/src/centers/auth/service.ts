@@ -108,11 +108,15 @@ export class AuthService {
    * For a change that gives lasting access (a passkey, a channel's authorisation): the account's owner, not only a
    * session, must be there. A session with a second factor is enough; otherwise the password shown again
    * (`AUTH_CONFIRM_PASSWORD` asks for it, `AUTH_PASSWORD_WRONG`; counted with the other checks of one's own
-   * password), and an account without a password steps up (`STEP_UP_REQUIRED`).
+   * password), and an account without a password steps up (`STEP_UP_REQUIRED`). Returns the account when it read it.
    */
-  async confirmOwner(req: FastifyRequest, reply: FastifyReply, password: string | undefined): Promise<void> {
+  async confirmOwner(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    password: string | undefined,
+  ): Promise<AccountRef | undefined> {
     const p = requirePrincipal(req, 'person', 'staff');
-    if (acrLevel(p.acr) >= acrLevel('mfa')) return;
+    if (acrLevel(p.acr) >= acrLevel('mfa')) return undefined;
     const account = await this.accounts().get(p.kind as AccountKind, p.regionCode, p.subject);
     if (!account) throw new AppError(404, 'AUTH_ACCOUNT_NOT_FOUND', '账号不存在');
     if (password === undefined) {
@@ -125,6 +129,7 @@ export class AuthService {
         errors: [{ field: 'password', message: '密码不正确' }],
       });
     }
+    return account;
   }
 
   /** Adds a login method to the interaction pages (e.g. the e-voucher QR login). */

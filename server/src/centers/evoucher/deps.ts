@@ -37,7 +37,7 @@ export interface AuthSlice {
   registerLoginMethod?(method: LoginMethodSlot): void;
   listChannels?(regionCode: string): Promise<Array<{ appId: string; name: string; type: string; status: string }>>;
   /** Refuses a one-factor session that does not show the password again (a grant that outlives the session). */
-  confirmOwner?(req: any, reply: any, password: string | undefined): Promise<void>;
+  confirmOwner?(req: any, reply: any, password: string | undefined): Promise<unknown>;
 }
 
 const services = (ctx: Context) => ctx.services as Record<string, unknown>;

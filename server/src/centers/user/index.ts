@@ -166,7 +166,7 @@ async function seedDemo(ctx: Context, users: UserService): Promise<void> {
     await users.grantAgent({ regionCode: region, unitId: unit.id, personId: people[1].id, role: 'handler' }, seedActor);
   }
   // the demo's super-admin gets a (sandbox) mobile, so 查看明文 can ask for a second factor and get one: the code
-  // shows in the console's 沙箱短信
+  // shows in the console's 消息渠道与沙箱
   const admin = await users.findStaffByUsername(ctx.config.SUPERADMIN_USERNAME);
   if (admin && !admin.mobile) await users.updateStaff(admin.id, { mobile: DEMO_ADMIN_MOBILE }, region, seedActor);
   if (!(await users.findStaffByUsername('clerk01'))) {

@@ -1214,15 +1214,26 @@ export class UserService implements PermissionResolver {
     return v ? this.privacy.cipher.encrypt(v.trim()) : null;
   }
 
+  private contactOf(r: Pick<StaffRow, 'mobile_enc' | 'email_enc'>): StaffContact {
+    const d = (v: string | null | undefined) => (v ? this.privacy.cipher.decrypt(v) : undefined);
+    return { mobile: d(r.mobile_enc), email: d(r.email_enc) };
+  }
+
   /** The alert addresses of a staff account (message center); undefined when there is no such account. */
   async getStaffContact(staffId: string): Promise<StaffContact | undefined> {
     const row = isUuid(staffId)
       ? await this.db.one<Pick<StaffRow, 'mobile_enc' | 'email_enc'>>(sql`select mobile_enc, email_enc
           from staff_account where id = ${staffId}`)
       : undefined;
-    if (!row) return undefined;
-    const d = (v: string | null | undefined) => (v ? this.privacy.cipher.decrypt(v) : undefined);
-    return { mobile: d(row.mobile_enc), email: d(row.email_enc) };
+    return row ? this.contactOf(row) : undefined;
+  }
+
+  /** The account and its alert addresses in clear, in one read (the auth center: where a step-up code goes). */
+  async getStaffWithContact(staffId: string): Promise<(StaffAccount & { contact: StaffContact }) | undefined> {
+    const row = isUuid(staffId)
+      ? await this.db.one<StaffRow>(sql`select * from staff_account where id = ${staffId}`)
+      : undefined;
+    return row ? { ...this.staffFromRow(row), contact: this.contactOf(row) } : undefined;
   }
 
   /**

@@ -14,7 +14,6 @@ function LoginStart() {
     const back = q.get('return');
     void startLogin(portal, back?.startsWith('/') && !back.startsWith('//') ? back : `/${portal}`, {
       acr: q.get('acr') === 'mfa' ? 'mfa' : undefined,
-      stepUpFor: q.get('for') ?? undefined,
     });
   }, []);
   return (

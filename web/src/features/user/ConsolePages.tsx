@@ -21,6 +21,7 @@ import {
 } from 'antd';
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
+import { stepUp } from '../../auth/oidc';
 import { openableRow } from '../../components/openableRow';
 import { PageTitle } from '../../components/PortalShell';
 import { ApiError, api, errorText, fieldErrors, newIdempotencyKey } from '../../lib/api';
@@ -42,7 +43,7 @@ import {
 } from './api';
 import { FormError, NewPasswordFields } from './fields';
 import { StaffPasswordNotice } from './StaffPasswordNotice';
-import { accountPanels, securityPanels } from './securitySlots';
+import { accountPanels, SecurityPanelCards } from './securitySlots';
 
 const PAGE = 20;
 /** A console list paged by the server: which page, how many in all, counted in people's words (共 N 人). */
@@ -232,8 +233,7 @@ function PersonDrawer({ id, onClose }: { id?: string; onClose: () => void }) {
           okText: '去验证',
           onOk: () => {
             pendingUnmask.set({ id: id!, purpose });
-            const back = encodeURIComponent(location.pathname + location.search);
-            location.assign(`/login?portal=console&acr=mfa&for=unmask&return=${back}`);
+            return stepUp('console', 'unmask');
           },
         });
         return;
@@ -995,11 +995,7 @@ export function MyStaffAccountPage() {
             </Button>
           </Form>
         </Card>
-        {securityPanels.map((p) => (
-          <Card key={p.key} title={p.title}>
-            {p.element}
-          </Card>
-        ))}
+        <SecurityPanelCards />
       </Space>
     </>
   );

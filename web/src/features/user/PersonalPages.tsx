@@ -9,7 +9,7 @@ import { MOBILE, RESIDENT_ID } from '../../lib/ids';
 import { useToast } from '../../lib/toast';
 import { dateTime, idempotencyKeys, PERSON_STATUS, type Person } from './api';
 import { FormError, NewPasswordFields, SmsCodeField } from './fields';
-import { securityPanels } from './securitySlots';
+import { SecurityPanelCards } from './securitySlots';
 
 const MOBILE_RULE = { pattern: MOBILE, message: '请输入 11 位手机号码' };
 const ID_RULE = { pattern: RESIDENT_ID, message: '请输入 18 位身份证号码' };
@@ -336,11 +336,7 @@ export function SecurityPage() {
             </Button>
           </Form>
         </Card>
-        {securityPanels.map((p) => (
-          <Card key={p.key} title={p.title}>
-            {p.element}
-          </Card>
-        ))}
+        <SecurityPanelCards />
         <Card title="注销账号">
           <Typography.Paragraph type="secondary">
             注销后不能再登录，单位经办授权随之终止；身份证号和手机号可重新注册。若您是某单位的唯一管理员，请先指定其他管理员。

@@ -1,3 +1,4 @@
+import { Card } from 'antd';
 import type { ReactNode } from 'react';
 import { type AccountOf, LockPanel, LoginHistoryPanel, PasskeysPanel, SessionsPanel } from '../auth/SecurityPanels';
 
@@ -9,11 +10,20 @@ import { type AccountOf, LockPanel, LoginHistoryPanel, PasskeysPanel, SessionsPa
  *   { key: 'sessions', title: '登录设备与会话', element: <SessionsPanel /> },
  *   { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
  */
-export const securityPanels: Array<{ key: string; title: string; element: ReactNode }> = [
+const securityPanels: Array<{ key: string; title: string; element: ReactNode }> = [
   { key: 'passkeys', title: '通行密钥（指纹/面容）', element: <PasskeysPanel /> },
   { key: 'sessions', title: '登录设备与会话', element: <SessionsPanel /> },
   { key: 'login-history', title: '登录记录', element: <LoginHistoryPanel /> },
 ];
+
+/** Those panels, a card each, in the page's column. */
+export function SecurityPanelCards() {
+  return securityPanels.map((p) => (
+    <Card key={p.key} title={p.title}>
+      {p.element}
+    </Card>
+  ));
+}
 
 /** SLOT for the auth center: panels in the console's account details, each shown to staff with its permission. */
 export const accountPanels = (
